@@ -1,0 +1,133 @@
+// The description of a Sequential stack of Dense layers, and where each weight lives in the flat
+// parameter buffer.
+//
+// All parameters of a model live in one contiguous float32 buffer: layer by layer, the kernel
+// (shape inputs x units, row-major, as Keras stores it) and then the bias. Gradients and optimizer
+// state use the same layout, so the gradient buffer is a single block that can be summed, sent and
+// applied without any per-tensor bookkeeping.
+
+/// One Dense layer: `units` outputs followed by `activation`.
+public struct DenseSpec: Sendable, Equatable, Codable {
+    public var units: Int
+    public var activation: Activation
+    public var kernelInitializer: Initializer
+    public var biasInitializer: Initializer
+
+    public init(
+        units: Int, activation: Activation,
+        kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros
+    ) {
+        self.units = units
+        self.activation = activation
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
+    }
+
+    /// Parses a layer list like `"30:relu,1:sigmoid"`.
+    public static func parseList(_ text: String) throws(ModelSpecError) -> [DenseSpec] {
+        var layers: [DenseSpec] = []
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2,
+                let units = Int(parts[0].trimmingSpaces), units > 0
+            else { throw .badLayer(String(item)) }
+            layers.append(DenseSpec(units: units, activation: try Activation(name: parts[1].trimmingSpaces)))
+        }
+        guard !layers.isEmpty else { throw .emptyModel }
+        return layers
+    }
+}
+
+/// A Sequential model: an input width and its Dense layers in order.
+public struct ModelSpec: Sendable, Equatable, Codable {
+    public var inputDim: Int
+    public var layers: [DenseSpec]
+
+    public init(inputDim: Int, layers: [DenseSpec]) throws(ModelSpecError) {
+        guard inputDim > 0, !layers.isEmpty, layers.allSatisfy({ $0.units > 0 }) else { throw .emptyModel }
+        self.inputDim = inputDim
+        self.layers = layers
+    }
+
+    public var outputWidth: Int { layers[layers.count - 1].units }
+    public var outputActivation: Activation { layers[layers.count - 1].activation }
+
+    /// The number of inputs of layer `index`.
+    public func fanIn(ofLayer index: Int) -> Int { index == 0 ? inputDim : layers[index - 1].units }
+
+    public var layout: ParameterLayout { ParameterLayout(self) }
+
+    /// The widest layer, which sizes the scratch buffers of the backward pass.
+    public var widestLayer: Int { max(inputDim, layers.map(\.units).max() ?? 0) }
+
+    /// Fresh parameters drawn from the layers' initializers with a generator derived from `seed`.
+    public func initialParameters(seed: UInt64) -> [Float] {
+        let layout = self.layout
+        var parameters = [Float](repeating: 0, count: layout.count)
+        var generator = SeededGenerator(seed: seed, stream: RandomStream.initialWeights)
+        parameters.withUnsafeMutableBufferPointer { buffer in
+            for (index, layer) in layers.enumerated() {
+                let fanIn = fanIn(ofLayer: index)
+                layer.kernelInitializer.fill(
+                    UnsafeMutableBufferPointer(rebasing: buffer[layout.kernelRange(index)]),
+                    fanIn: fanIn, fanOut: layer.units, using: &generator)
+                layer.biasInitializer.fill(
+                    UnsafeMutableBufferPointer(rebasing: buffer[layout.biasRange(index)]),
+                    fanIn: fanIn, fanOut: layer.units, using: &generator)
+            }
+        }
+        return parameters
+    }
+}
+
+/// Offsets of each layer's kernel and bias in the flat parameter buffer.
+public struct ParameterLayout: Sendable, Equatable {
+    public let kernelOffsets: [Int]
+    public let biasOffsets: [Int]
+    public let shapes: [(inputs: Int, units: Int)]
+    public let count: Int
+
+    init(_ spec: ModelSpec) {
+        var kernels: [Int] = []
+        var biases: [Int] = []
+        var shapes: [(Int, Int)] = []
+        var offset = 0
+        for (index, layer) in spec.layers.enumerated() {
+            let inputs = spec.fanIn(ofLayer: index)
+            kernels.append(offset)
+            offset += inputs * layer.units
+            biases.append(offset)
+            offset += layer.units
+            shapes.append((inputs, layer.units))
+        }
+        kernelOffsets = kernels
+        biasOffsets = biases
+        self.shapes = shapes
+        count = offset
+    }
+
+    public func kernelRange(_ layer: Int) -> Range<Int> {
+        kernelOffsets[layer]..<(kernelOffsets[layer] + shapes[layer].inputs * shapes[layer].units)
+    }
+
+    public func biasRange(_ layer: Int) -> Range<Int> {
+        biasOffsets[layer]..<(biasOffsets[layer] + shapes[layer].units)
+    }
+
+    public static func == (lhs: ParameterLayout, rhs: ParameterLayout) -> Bool {
+        lhs.kernelOffsets == rhs.kernelOffsets && lhs.biasOffsets == rhs.biasOffsets && lhs.count == rhs.count
+    }
+}
+
+/// The purposes random draws are made for; each gets its own generator stream.
+public enum RandomStream {
+    public static let initialWeights: UInt64 = 1
+    public static let shardDeal: UInt64 = 2
+    public static let shardShuffle: UInt64 = 3
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

@@ -1,0 +1,49 @@
+// The errors a model description can have: the one error type of the math core.
+
+public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
+    /// An activation name that is not one of Keras's that dltrain implements.
+    case unknownActivation(String, known: [String])
+    /// An initializer name that is not one of Keras's that dltrain implements.
+    case unknownInitializer(String, known: [String])
+    /// A loss name or alias that is not one of Keras's that dltrain implements.
+    case unknownLoss(String, known: [String])
+    /// An optimizer name that is not one of Keras's that dltrain implements.
+    case unknownOptimizer(String, known: [String])
+    /// A metric name that dltrain does not compute.
+    case unknownMetric(String, known: [String])
+    /// A layer list entry that is not `UNITS:ACTIVATION` with a positive unit count.
+    case badLayer(String)
+    /// The model has no layers, or no inputs.
+    case emptyModel
+    /// A loss that cannot train this output layer, such as categorical cross-entropy on one unit.
+    case lossDoesNotFitOutput(loss: String, outputs: Int, reason: String)
+    /// A metric that cannot be computed for this output layer, such as AUC on a softmax output.
+    case metricDoesNotFitOutput(metric: String, outputs: Int, reason: String)
+    /// An optimizer argument outside its valid range, such as a negative learning rate.
+    case badOptimizerArgument(name: String, value: Double, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownActivation(name, known):
+            return "unknown activation \"\(name)\"; known: \(known.joined(separator: ", "))"
+        case let .unknownInitializer(name, known):
+            return "unknown initializer \"\(name)\"; known: \(known.joined(separator: ", "))"
+        case let .unknownLoss(name, known):
+            return "unknown loss \"\(name)\"; known: \(known.joined(separator: ", "))"
+        case let .unknownOptimizer(name, known):
+            return "unknown optimizer \"\(name)\"; known: \(known.joined(separator: ", "))"
+        case let .unknownMetric(name, known):
+            return "unknown metric \"\(name)\"; known: \(known.joined(separator: ", "))"
+        case let .badLayer(text):
+            return "bad layer \"\(text)\": expected UNITS:ACTIVATION with UNITS > 0, for example 30:relu"
+        case .emptyModel:
+            return "the model needs at least one input column and one layer"
+        case let .lossDoesNotFitOutput(loss, outputs, reason):
+            return "loss \(loss) does not fit an output layer of \(outputs) unit(s): \(reason)"
+        case let .metricDoesNotFitOutput(metric, outputs, reason):
+            return "metric \(metric) does not fit an output layer of \(outputs) unit(s): \(reason)"
+        case let .badOptimizerArgument(name, value, reason):
+            return "optimizer argument \(name)=\(value) is invalid: \(reason)"
+        }
+    }
+}
