@@ -17,6 +17,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
     }
 
+    /// A generator in a given raw state, for checking the algorithm against its reference.
+    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        self.state = state
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, 7) &* 9
         let t = state.1 << 17

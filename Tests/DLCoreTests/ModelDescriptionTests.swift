@@ -1,0 +1,71 @@
+// Names as Keras users write them: layers, activations, losses with their aliases, optimizers with
+// their arguments and defaults, and the errors for names that do not exist.
+
+import DLCore
+import XCTest
+
+final class ModelDescriptionTests: XCTestCase {
+    func testLayerListParses() throws {
+        let layers = try DenseSpec.parseList("30:relu, 1:sigmoid")
+        XCTAssertEqual(layers, [DenseSpec(units: 30, activation: .relu), DenseSpec(units: 1, activation: .sigmoid)])
+        XCTAssertEqual(try DenseSpec.parseList("8:leaky_relu")[0].activation, .leakyRelu)
+        XCTAssertThrowsError(try DenseSpec.parseList("30relu")) { error in
+            XCTAssertEqual("\(error)", "bad layer \"30relu\": expected UNITS:ACTIVATION with UNITS > 0, for example 30:relu")
+        }
+        XCTAssertThrowsError(try DenseSpec.parseList("0:relu"))
+        XCTAssertThrowsError(try DenseSpec.parseList("3:swish")) { error in
+            XCTAssertEqual(
+                "\(error)", "unknown activation \"swish\"; known: linear, relu, sigmoid, tanh, softmax, leaky_relu, elu")
+        }
+    }
+
+    func testParameterLayoutIsKernelThenBiasPerLayer() throws {
+        let spec = try ModelSpec(inputDim: 17, layers: DenseSpec.parseList("30:relu,1:sigmoid"))
+        let layout = spec.layout
+        XCTAssertEqual(layout.count, 17 * 30 + 30 + 30 + 1)
+        XCTAssertEqual(layout.kernelRange(0), 0..<510)
+        XCTAssertEqual(layout.biasRange(0), 510..<540)
+        XCTAssertEqual(layout.kernelRange(1), 540..<570)
+        XCTAssertEqual(layout.biasRange(1), 570..<571)
+        let parameters = spec.initialParameters(seed: 3)
+        XCTAssertEqual(parameters, spec.initialParameters(seed: 3))
+        XCTAssertNotEqual(parameters, spec.initialParameters(seed: 4))
+        XCTAssertEqual(Array(parameters[510..<540]), [Float](repeating: 0, count: 30), "biases start at zero")
+        let limit = Float((6.0 / 47).squareRoot())
+        XCTAssertTrue(parameters[0..<510].allSatisfy { abs($0) <= limit }, "glorot_uniform limit")
+    }
+
+    func testLossNamesAndAliases() throws {
+        XCTAssertEqual(try Loss(name: "mse"), .meanSquaredError)
+        XCTAssertEqual(try Loss(name: "MAE"), .meanAbsoluteError)
+        XCTAssertEqual(try Loss(name: "binary_crossentropy"), .binaryCrossentropy)
+        XCTAssertThrowsError(try Loss(name: "hinge"))
+        XCTAssertThrowsError(try Loss.categoricalCrossentropy.validate(outputs: 1)) { error in
+            XCTAssertTrue("\(error)".contains("use binary_crossentropy for one sigmoid output"))
+        }
+    }
+
+    func testOptimizerDefaultsAndArguments() throws {
+        XCTAssertEqual(try OptimizerConfig(name: "adam"), .adam(learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7))
+        XCTAssertEqual(try OptimizerConfig(name: "sgd"), .sgd(learningRate: 0.01, momentum: 0, nesterov: false))
+        XCTAssertEqual(
+            try OptimizerConfig(name: "SGD", arguments: ["momentum": 0.9, "nesterov": 1]),
+            .sgd(learningRate: 0.01, momentum: 0.9, nesterov: true))
+        XCTAssertEqual(try OptimizerConfig(name: "rmsprop").learningRate, 0.001)
+        XCTAssertEqual(try OptimizerConfig(name: "adagrad"), .adagrad(learningRate: 0.001, initialAccumulatorValue: 0.1, epsilon: 1e-7))
+        XCTAssertThrowsError(try OptimizerConfig(name: "adam", arguments: ["momentum": 0.9])) { error in
+            XCTAssertEqual("\(error)", "optimizer argument momentum=0.9 is invalid: adam takes beta_1, beta_2, epsilon, learning_rate")
+        }
+        XCTAssertThrowsError(try OptimizerConfig(name: "adam", arguments: ["learning_rate": -1]))
+        XCTAssertThrowsError(try OptimizerConfig(name: "lamb"))
+    }
+
+    func testAdagradStartsFromItsInitialAccumulator() {
+        var optimizer = Optimizer(.adagrad(learningRate: 0.1, initialAccumulatorValue: 0.1, epsilon: 1e-7), parameterCount: 1)
+        var parameters: [Float] = [1]
+        let gradient: [Float] = [0.5]
+        gradient.withUnsafeBufferPointer { g in parameters.withUnsafeMutableBufferPointer { optimizer.apply(gradient: g, to: $0) } }
+        XCTAssertEqual(parameters[0], 1 - 0.1 * 0.5 / (0.35 as Float + 1e-7).squareRoot(), accuracy: 1e-7)
+        XCTAssertEqual(optimizer.iterations, 1)
+    }
+}
