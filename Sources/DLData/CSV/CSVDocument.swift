@@ -1,0 +1,127 @@
+// An opened CSV file: its bytes, whether it has a header, its column count, and the
+// entry points that turn column references into indices and records into columns.
+
+/// An opened CSV file: its bytes, the header decision, the column count (from the first record).
+public struct CSVDocument: Sendable {
+    public let path: String
+    /// The header row's fields (unquoted, trimmed) when there is a header.
+    public let columnNames: [String]?
+    public let columnCount: Int
+
+    private let bytes: [UInt8]
+    private let options: CSVOptions
+    /// Where the first data record starts, and its 1-based line.
+    private let dataStart: Int
+    private let dataStartLine: Int
+
+    /// Reads the file and decides whether its first record is a header.
+    public static func open(path: String, options: CSVOptions = CSVOptions()) throws -> CSVDocument {
+        try CSVDocument(path: path, bytes: readWholeFile(atPath: path), options: options)
+    }
+
+    private init(path: String, bytes: [UInt8], options: CSVOptions) throws {
+        self.path = path
+        self.bytes = bytes
+        self.options = options
+        (columnNames, columnCount, dataStart, dataStartLine) = try bytes.withUnsafeBufferPointer { buffer in
+            let tokenizer = CSVTokenizer(bytes: buffer, delimiter: options.delimiter)
+            var firstLine = 1
+            let firstStart = tokenizer.skipBlankLines(from: 0, end: buffer.count, line: &firstLine)
+            guard firstStart < buffer.count else { throw DataError.emptyFile(path: path) }
+            let first = try Self.checkedRecord(at: firstStart, line: firstLine, tokenizer: tokenizer, path: path)
+
+            var secondLine = firstLine + 1
+            let secondStart = tokenizer.skipBlankLines(from: first.next, end: buffer.count, line: &secondLine)
+            let second =
+                secondStart < buffer.count
+                ? try Self.checkedRecord(at: secondStart, line: secondLine, tokenizer: tokenizer, path: path).fields
+                : nil
+
+            let hasHeader: Bool
+            switch options.header {
+            case .present: hasHeader = true
+            case .absent: hasHeader = false
+            case .detect: hasHeader = Self.looksLikeHeader(first.fields, before: second, tokenizer: tokenizer)
+            }
+            guard hasHeader else { return (nil, first.fields.count, firstStart, firstLine) }
+            guard second != nil else { throw DataError.emptyFile(path: path) }
+            let names = first.fields.map { String(decoding: tokenizer.content(of: $0), as: UTF8.self) }
+            return (names, first.fields.count, secondStart, secondLine)
+        }
+    }
+
+    /// A header is text where the data below it has numbers; a text label column of a headerless
+    /// file is text in both rows and so does not count. Alone, a record is a header if it is all text.
+    private static func looksLikeHeader(
+        _ first: [ScannedField], before second: [ScannedField]?, tokenizer: CSVTokenizer
+    ) -> Bool {
+        guard let second else {
+            return first.allSatisfy { tokenizer.number(in: $0) == nil }
+        }
+        return zip(first, second).contains { tokenizer.number(in: $0) == nil && tokenizer.number(in: $1) != nil }
+    }
+
+    /// The fields of the record at `start`, and where the next line begins.
+    private static func checkedRecord(
+        at start: Int, line: Int, tokenizer: CSVTokenizer, path: String
+    ) throws -> (fields: [ScannedField], next: Int) {
+        let fields = tokenizer.scanRecord(at: start, end: tokenizer.bytes.count)
+        guard let last = fields.last else { return ([], start) }
+        if let problem = last.problem {
+            throw tokenizer.error(for: problem, in: last, path: path, line: line, column: fields.count - 1)
+        }
+        return (fields, last.next)
+    }
+
+    /// The 0-based index of a column given by index or by header name.
+    public func resolve(_ column: ColumnReference) throws -> Int {
+        switch column {
+        case .index(let index):
+            guard index >= 0 && index < columnCount else {
+                throw DataError.columnOutOfRange(path: path, index: index, columnCount: columnCount)
+            }
+            return index
+        case .name(let name):
+            guard let index = columnNames?.firstIndex(of: name) else {
+                throw DataError.unknownColumn(path: path, name: name, available: columnNames ?? [])
+            }
+            return index
+        }
+    }
+
+    /// Parses every data record. `features` and `labels` are column indices (in the order the
+    /// caller wants them in the output). A label column holds numbers when its cell in the first
+    /// data record is a number, and class names otherwise.
+    public func read(features: [Int], labels: [Int]) throws -> CSVColumns {
+        for column in features + labels where column < 0 || column >= columnCount {
+            throw DataError.columnOutOfRange(path: path, index: column, columnCount: columnCount)
+        }
+        return try bytes.withUnsafeBufferPointer { buffer in
+            let tokenizer = CSVTokenizer(bytes: buffer, delimiter: options.delimiter)
+            let firstRecord = try Self.checkedRecord(
+                at: dataStart, line: dataStartLine, tokenizer: tokenizer, path: path
+            ).fields
+            guard firstRecord.count == columnCount else {
+                throw DataError.wrongFieldCount(
+                    path: path, line: dataStartLine, expected: columnCount, found: firstRecord.count)
+            }
+            let labelKinds = labels.map { column in
+                (column, tokenizer.number(in: firstRecord[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
+            }
+            let plan = ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds)
+            let parser = RecordParser(
+                tokenizer: tokenizer, plan: plan, allowNonFinite: options.allowNonFinite, path: path,
+                columnNames: columnNames, firstDataLine: dataStartLine)
+            let parsed = try parser.parse(dataStart..<buffer.count, firstLine: dataStartLine)
+            return CSVColumns(
+                rowCount: parsed.rowCount, features: parsed.features,
+                labels: plan.labelSources.map { source in
+                    switch source {
+                    case .numbers(let list): return .numbers(parsed.numberLabels[list])
+                    case .classes(let table): return parsed.classLabels[table].sortedColumn()
+                    }
+                },
+                lineNumbers: parsed.lineNumbers)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+// Turns a text label column's cells into class codes while parsing, and into the
+// byte-sorted class list the caller sees once parsing is done.
+
+struct ClassNameTable {
+    /// One code per row, indexing names in the order they were first seen.
+    private var codes: [Int32] = []
+    private var namesInFirstSeenOrder: [[UInt8]] = []
+    private var codeOfName: [[UInt8]: Int32] = [:]
+    /// Reused for every cell, so a name seen before costs no allocation.
+    private var cellText: [UInt8] = []
+
+    mutating func append(_ field: ScannedField, from tokenizer: CSVTokenizer) {
+        cellText.removeAll(keepingCapacity: true)
+        tokenizer.appendContent(of: field, to: &cellText)
+        if let code = codeOfName[cellText] {
+            codes.append(code)
+        } else {
+            let code = Int32(namesInFirstSeenOrder.count)
+            namesInFirstSeenOrder.append(cellText)
+            codeOfName[cellText] = code
+            codes.append(code)
+        }
+    }
+
+    mutating func reserveRows(_ rows: Int) {
+        codes.reserveCapacity(rows)
+    }
+
+    /// The column with names sorted by their bytes and codes renumbered to match.
+    func sortedColumn() -> LabelColumn {
+        let order = namesInFirstSeenOrder.indices.sorted {
+            namesInFirstSeenOrder[$0].lexicographicallyPrecedes(namesInFirstSeenOrder[$1])
+        }
+        var sortedCode = [Int32](repeating: 0, count: order.count)
+        for (rank, firstSeen) in order.enumerated() { sortedCode[firstSeen] = Int32(rank) }
+        return .classes(
+            codes: codes.map { sortedCode[Int($0)] },
+            names: order.map { String(decoding: namesInFirstSeenOrder[$0], as: UTF8.self) })
+    }
+}

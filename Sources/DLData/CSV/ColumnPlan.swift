@@ -1,0 +1,75 @@
+// Which outputs each column of a record feeds, laid out for a fast lookup per field.
+
+struct ColumnPlan {
+    enum Target {
+        case feature(slot: Int)
+        case numberLabel(list: Int)
+        case classLabel(table: Int)
+    }
+
+    enum LabelKind {
+        case numbers
+        case classes
+    }
+
+    /// Where a requested label column's values are gathered.
+    enum LabelSource {
+        case numbers(list: Int)
+        case classes(table: Int)
+    }
+
+    let columnCount: Int
+    let featureCount: Int
+    let numberLabelCount: Int
+    let classLabelCount: Int
+    /// Column c feeds targets[targetStart[c] ..< targetStart[c + 1]]; an empty range means the
+    /// column is skipped without looking at its value. A column may feed several targets.
+    let targetStart: [Int]
+    let targets: [Target]
+    /// Whether column c feeds a feature or a numeric label, so its value must be parsed.
+    let parsesNumber: [Bool]
+    /// One per requested label column, in request order.
+    let labelSources: [LabelSource]
+
+    /// `features` and `labels` hold column indices below `columnCount`.
+    init(columnCount: Int, features: [Int], labels: [(column: Int, kind: LabelKind)]) {
+        var targetsOfColumn = [[Target]](repeating: [], count: columnCount)
+        for (slot, column) in features.enumerated() {
+            targetsOfColumn[column].append(.feature(slot: slot))
+        }
+        var numberLabelCount = 0
+        var classLabelCount = 0
+        var labelSources: [LabelSource] = []
+        for label in labels {
+            switch label.kind {
+            case .numbers:
+                targetsOfColumn[label.column].append(.numberLabel(list: numberLabelCount))
+                labelSources.append(.numbers(list: numberLabelCount))
+                numberLabelCount += 1
+            case .classes:
+                targetsOfColumn[label.column].append(.classLabel(table: classLabelCount))
+                labelSources.append(.classes(table: classLabelCount))
+                classLabelCount += 1
+            }
+        }
+        var targetStart = [0]
+        for columnTargets in targetsOfColumn {
+            targetStart.append(targetStart[targetStart.count - 1] + columnTargets.count)
+        }
+        self.columnCount = columnCount
+        self.featureCount = features.count
+        self.numberLabelCount = numberLabelCount
+        self.classLabelCount = classLabelCount
+        self.targetStart = targetStart
+        self.targets = targetsOfColumn.flatMap { $0 }
+        self.parsesNumber = targetsOfColumn.map { columnTargets in
+            columnTargets.contains { target in
+                switch target {
+                case .feature, .numberLabel: return true
+                case .classLabel: return false
+                }
+            }
+        }
+        self.labelSources = labelSources
+    }
+}

@@ -1,0 +1,120 @@
+// The data layer's one error type. Every message names the file and, where it applies,
+// the 1-based line and the 0-based column (as typed on the command line), so a user can
+// go straight to the offending cell.
+
+public enum DataError: Error, Equatable, CustomStringConvertible {
+    /// Nothing exists at `path`.
+    case fileNotFound(path: String)
+    /// `path` exists but cannot be read (a directory, no permission, an I/O error); `reason` is the system's text.
+    case unreadable(path: String, reason: String)
+    /// The file holds no data rows: it is empty, blank, or holds only a header.
+    case emptyFile(path: String)
+    /// A feature cell is not a decimal number; `found` is the cell's text, cut to about 40 characters.
+    case notANumber(path: String, line: Int, column: Int, columnName: String?, found: String)
+    /// A record has `found` fields where the first record had `expected`.
+    case wrongFieldCount(path: String, line: Int, expected: Int, found: Int)
+    /// A cell is NaN, infinite, or beyond the 32-bit float range, and the options do not allow that.
+    case nonFinite(path: String, line: Int, column: Int, columnName: String?, found: String)
+    /// A quote opened on `line` is not closed on that line (line breaks inside quotes are not supported).
+    case unterminatedQuote(path: String, line: Int)
+    /// A quoted field has text between its closing quote and the next delimiter, as in `"ab"c`.
+    case textAfterClosingQuote(path: String, line: Int, column: Int, found: String)
+    /// No header field is called `name`; `available` lists the header's names (empty without a header).
+    case unknownColumn(path: String, name: String, available: [String])
+    /// Column `index` was asked for, but records have only `columnCount` fields.
+    case columnOutOfRange(path: String, index: Int, columnCount: Int)
+    /// A label column whose first data row (`firstDataLine`) holds a number has text on `line`.
+    case mixedLabelColumn(
+        path: String, line: Int, column: Int, columnName: String?, found: String, firstDataLine: Int)
+    /// A label value the loss cannot train on, such as 2 for binary_crossentropy or 4.5 as a class index.
+    case labelOutOfRange(path: String, line: Int, column: Int, name: String?, found: Float, expected: String)
+    /// A text label column with more classes than the model or the loss can represent.
+    case tooManyClasses(path: String, column: Int, name: String?, classes: [String], limit: Int, loss: String)
+    /// The number of label columns does not fit the number of model outputs and the loss.
+    case labelsDoNotFitOutputs(labelColumns: Int, outputs: Int, loss: String)
+    /// One column was chosen both as a feature and as a label.
+    case columnIsFeatureAndLabel(path: String, column: Int, name: String?)
+    /// No feature columns remain after taking the label column(s).
+    case noFeatureColumns(path: String)
+    /// A validation split outside [0, 1), or one that leaves no training or no validation rows.
+    case badValidationSplit(Double, rows: Int?)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let path):
+            return "\(path): no such file; check the path"
+        case .unreadable(let path, let reason):
+            return "\(path): cannot read the file: \(reason)"
+        case .emptyFile(let path):
+            return "\(path): no data rows (the file is empty or holds only a header)"
+        case .notANumber(let path, let line, let column, let columnName, let found):
+            return "\(Self.place(path, line, column, columnName)): expected a number, found \(Self.cell(found))"
+        case .wrongFieldCount(let path, let line, let expected, let found):
+            return "\(path):\(line): expected \(expected) fields like the first record, found \(found)"
+        case .nonFinite(let path, let line, let column, let columnName, let found):
+            return "\(Self.place(path, line, column, columnName)): \(Self.quoted(found)) is not a finite "
+                + "32-bit float (NaN, infinity, or beyond ±3.4e38) and non-finite values are not allowed"
+        case .unterminatedQuote(let path, let line):
+            return "\(path):\(line): a quoted field is not closed on this line "
+                + "(line breaks inside quoted fields are not supported)"
+        case .textAfterClosingQuote(let path, let line, let column, let found):
+            return "\(path):\(line): column \(column): text after the closing quote in \(Self.quoted(found)); "
+                + "write a quote inside a quoted field as \"\""
+        case .unknownColumn(let path, let name, let available):
+            if available.isEmpty {
+                return "\(path): no column named \(Self.quoted(name)): the file has no header row, "
+                    + "so give columns by 0-based index"
+            }
+            return "\(path): no column named \(Self.quoted(name)); the header has "
+                + available.map(Self.quoted).joined(separator: ", ")
+        case .columnOutOfRange(let path, let index, let columnCount):
+            return "\(path): column \(index) does not exist; records have \(columnCount) fields, "
+                + "so columns are 0...\(columnCount - 1)"
+        case .mixedLabelColumn(let path, let line, let column, let columnName, let found, let firstDataLine):
+            return "\(Self.place(path, line, column, columnName)): label column mixes numbers and text: "
+                + "line \(firstDataLine) holds a number, this line holds \(Self.cell(found))"
+        case .labelOutOfRange(let path, let line, let column, let name, let found, let expected):
+            return "\(Self.place(path, line, column, name)): label \(found) is out of range: expected \(expected)"
+        case .tooManyClasses(let path, let column, let name, let classes, let limit, let loss):
+            let shown = classes.prefix(10).map(Self.quoted).joined(separator: ", ") + (classes.count > 10 ? ", …" : "")
+            return "\(path): column \(column)\(name.map { " (\(Self.quoted($0)))" } ?? ""): \(classes.count) classes "
+                + "(\(shown)), but \(loss) with this output layer takes at most \(limit); "
+                + "give the last layer one unit per class"
+        case .labelsDoNotFitOutputs(let labelColumns, let outputs, let loss):
+            return "\(labelColumns) label column(s) do not fit a model with \(outputs) output(s) and \(loss): "
+                + "give one label column per output, or one class column for a softmax output"
+        case .columnIsFeatureAndLabel(let path, let column, let name):
+            return "\(path): column \(column)\(name.map { " (\(Self.quoted($0)))" } ?? "") is both a feature and a label"
+        case .noFeatureColumns(let path):
+            return "\(path): no feature columns are left after the label column(s)"
+        case .badValidationSplit(let split, let rows):
+            guard let rows else { return "validation split \(split) must be at least 0 and below 1" }
+            return "validation split \(split) of \(rows) rows leaves no training or no validation rows"
+        }
+    }
+
+    private static func place(_ path: String, _ line: Int, _ column: Int, _ columnName: String?) -> String {
+        guard let columnName else { return "\(path):\(line): column \(column)" }
+        return "\(path):\(line): column \(column) (\(quoted(columnName)))"
+    }
+
+    private static func quoted(_ text: String) -> String {
+        "\"\(text)\""
+    }
+
+    private static func cell(_ text: String) -> String {
+        text.isEmpty ? "an empty field" : quoted(text)
+    }
+}
+
+extension DataError {
+    /// Longest cell text, in characters, quoted in a message; longer text is cut and marked with "…".
+    static let excerptLength = 40
+
+    /// Cell bytes as message text: invalid UTF-8 is replaced, long text is cut.
+    static func excerpt<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.count > excerptLength else { return text }
+        return String(text.prefix(excerptLength)) + "…"
+    }
+}

@@ -1,0 +1,50 @@
+// Writing a file so that it is either wholly the old version or wholly the new one, even if the
+// process or the machine stops halfway: write a temporary file beside it, flush it to disk, rename
+// it over the target, and flush the directory so the rename itself is durable.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let temporary = "\(path).tmp-\(getpid())"
+        func failure(_ what: String) -> JobError {
+            .cannotWrite(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
+        }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                Glibc.write(descriptor, buffer.baseAddress! + written, bytes.count - written)
+            }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else {
+                let error = failure("write failed")
+                close(descriptor)
+                unlink(temporary)
+                throw error
+            }
+            written += result
+        }
+        guard fsync(descriptor) == 0 else {
+            let error = failure("fsync failed")
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else {
+            let error = failure("rename failed")
+            unlink(temporary)
+            throw error
+        }
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+}

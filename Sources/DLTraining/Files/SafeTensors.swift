@@ -1,0 +1,131 @@
+// The safetensors format (as read by the Python `safetensors` package and PyTorch): an 8-byte
+// little-endian header length, a JSON header naming each tensor's dtype, shape and byte range, with
+// string metadata under `__metadata__`, then the raw little-endian tensor bytes.
+//
+// dltrain writes float32 tensors only, the header with keys in a fixed order and padded with spaces
+// to a multiple of 8 bytes, so the same tensors and metadata always give the same bytes.
+
+import Foundation
+
+public struct SafeTensors: Equatable, Sendable {
+    public struct Tensor: Equatable, Sendable {
+        public let name: String
+        public let shape: [Int]
+        public let values: [Float]
+
+        public init(name: String, shape: [Int], values: [Float]) {
+            precondition(shape.reduce(1, *) == values.count)
+            self.name = name
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    public var tensors: [Tensor]
+    public var metadata: [String: String]
+
+    public init(tensors: [Tensor], metadata: [String: String]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    /// Largest header accepted when reading, as the reference implementation limits it.
+    static let maximumHeaderSize = 100_000_000
+
+    public func encoded() -> [UInt8] {
+        var entries: [String] = []
+        if !metadata.isEmpty {
+            let fields = metadata.keys.sorted().map { "\(Self.quoted($0)):\(Self.quoted(metadata[$0]!))" }
+            entries.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
+        }
+        var offset = 0
+        for tensor in tensors {
+            let end = offset + tensor.values.count * 4
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            entries.append("\(Self.quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        var header = Array("{\(entries.joined(separator: ","))}".utf8)
+        while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + header.count + offset)
+        var length = UInt64(header.count).littleEndian
+        withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: header)
+        for tensor in tensors {
+            for value in tensor.values {
+                var bits = value.bitPattern.littleEndian
+                withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+            }
+        }
+        return bytes
+    }
+
+    /// Parses and validates a file's bytes; `path` names the file in errors.
+    public init(decoding bytes: [UInt8], path: String) throws {
+        func bad(_ reason: String) -> JobError { .badModelFile(path: path, reason: reason) }
+        guard bytes.count >= 8 else { throw bad("the file is \(bytes.count) bytes, shorter than a safetensors header") }
+        var headerLength = 0
+        for i in (0..<8).reversed() { headerLength = headerLength << 8 | Int(bytes[i]) }
+        guard headerLength <= Self.maximumHeaderSize, headerLength <= bytes.count - 8 else {
+            throw bad("the header claims \(headerLength) bytes but the file has \(bytes.count - 8) after the length")
+        }
+        let dataStart = 8 + headerLength
+        let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
+        guard let header = json as? [String: Any] else { throw bad("the header is not a JSON object") }
+
+        var metadata: [String: String] = [:]
+        if let raw = header["__metadata__"] {
+            guard let fields = raw as? [String: Any] else { throw bad("__metadata__ is not an object") }
+            for (key, value) in fields {
+                guard let text = value as? String else { throw bad("__metadata__ value \(key) is not a string") }
+                metadata[key] = text
+            }
+        }
+        let dataLength = bytes.count - dataStart
+        var tensors: [(begin: Int, tensor: Tensor)] = []
+        for (name, raw) in header where name != "__metadata__" {
+            guard let entry = raw as? [String: Any], let dtype = entry["dtype"] as? String,
+                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            else { throw bad("tensor \(name) lacks a dtype, shape or data_offsets") }
+            guard dtype == "F32" else { throw bad("tensor \(name) is \(dtype); dltrain reads F32 tensors") }
+            guard shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else { throw bad("tensor \(name) has shape \(shape)") }
+            let (begin, end) = (offsets[0], offsets[1])
+            let count = shape.reduce(1, *)
+            guard begin >= 0, begin <= end, end <= dataLength, end - begin == count * 4 else {
+                throw bad("tensor \(name) has byte range \(offsets), which does not fit shape \(shape) in \(dataLength) data bytes")
+            }
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { target in
+                bytes.withUnsafeBytes { source in
+                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[(dataStart + begin)..<(dataStart + end)]))
+                }
+            }
+            tensors.append((begin, Tensor(name: name, shape: shape, values: values.map { Float(bitPattern: $0.bitPattern.littleEndian) })))
+        }
+        self.tensors = tensors.sorted { $0.begin < $1.begin }.map(\.tensor)
+        self.metadata = metadata
+    }
+
+    public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
+
+    /// A JSON string literal.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}

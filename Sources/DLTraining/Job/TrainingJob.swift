@@ -1,0 +1,83 @@
+// A job with everything resolved and checked: the model, loss, metrics, optimizer, the prepared rows
+// and the shard schedule. Building one is where a user's mistakes surface, each as one clear error,
+// before any training starts.
+
+import DLCore
+import DLData
+
+public struct TrainingJob: Sendable {
+    public let settings: JobSettings
+    public let model: ModelSpec
+    public let loss: Loss
+    public let metrics: MetricSet
+    /// The names in `settings.metrics`, in order, for the model file.
+    public let metricNames: [String]
+    public let optimizer: OptimizerConfig
+    public let data: PreparedData
+    public let schedule: ShardSchedule
+
+    public init(_ settings: JobSettings) throws {
+        guard settings.epochs > 0 else { throw JobError.badSetting("epochs", "\(settings.epochs)", "it must be at least 1") }
+        guard settings.batchSize > 0 else {
+            throw JobError.badSetting("batch_size", "\(settings.batchSize)", "it must be at least 1")
+        }
+        guard settings.shards > 0 else { throw JobError.badSetting("shards", "\(settings.shards)", "it must be at least 1") }
+        let layers = try DenseSpec.parseList(settings.layers)
+        let loss = try Loss(name: settings.loss)
+        let outputs = layers[layers.count - 1].units
+        try loss.validate(outputs: outputs)
+
+        let data = try DataPreparation.prepare(try settings.dataSettings(), loss: loss, outputs: outputs)
+        let model = try ModelSpec(inputDim: data.training.featureCount, layers: layers)
+        var arguments = settings.optimizerArguments
+        if let learningRate = settings.learningRate { arguments["learning_rate"] = learningRate }
+        guard settings.shards <= data.training.count else {
+            throw JobError.badSetting(
+                "shards", "\(settings.shards)", "there are only \(data.training.count) training rows to deal")
+        }
+
+        self.settings = settings
+        self.model = model
+        self.loss = loss
+        metricNames = settings.metrics
+        metrics = MetricSet(try settings.metrics.map { try Metric(name: $0, loss: loss, outputs: outputs) })
+        optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
+        self.data = data
+        schedule = ShardSchedule(
+            rowCount: data.training.count, shardCount: settings.shards, batchSize: settings.batchSize,
+            seed: settings.seed)
+    }
+
+    /// The `val_`-prefixed and plain names of what each epoch reports, in output order.
+    public var reportNames: [String] {
+        let names = ["loss"] + metrics.metrics.map(\.historyName)
+        return data.validation == nil ? names : names + names.map { "val_" + $0 }
+    }
+}
+
+extension JobSettings {
+    /// The data part of the settings, with column references parsed.
+    func dataSettings() throws -> DataSettings {
+        guard let delimiter = delimiter.utf8.first, delimiter < 128, self.delimiter.utf8.count == 1 else {
+            throw JobError.badSetting("delimiter", delimiter, "it must be one ASCII character, such as , or ;")
+        }
+        let header: HeaderMode = self.header.map { $0 ? .present : .absent } ?? .detect
+        return DataSettings(
+            path: data, csv: CSVOptions(delimiter: delimiter, header: header, allowNonFinite: allowNonFinite),
+            labelColumns: try labelColumn.map { try Self.columnReferences($0) },
+            featureColumns: try features.map { try Self.columnReferences($0) },
+            validationSplit: validationSplit, standardize: standardize)
+    }
+
+    /// Column references from a list of indices, `A-B` index ranges and header names.
+    static func columnReferences(_ items: [String]) throws -> [ColumnReference] {
+        try items.flatMap { item -> [ColumnReference] in
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            if bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]) {
+                guard low <= high else { throw JobError.badSetting("features", item, "a range must go from low to high") }
+                return (low...high).map { .index($0) }
+            }
+            return [ColumnReference(parsing: item)]
+        }
+    }
+}

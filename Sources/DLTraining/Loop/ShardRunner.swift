@@ -1,0 +1,84 @@
+// One logical shard's part of training: its rows, its per-epoch order, and the gradient sum of its
+// part of every step.
+//
+// A runner holds only its own shard's rows, in dealt order, so the same code runs in one process
+// (one runner per shard) and on a worker that was sent just the rows of the shards it owns.
+
+import DLCore
+import DLData
+
+public final class ShardRunner {
+    public let shard: Int
+    public let schedule: ShardSchedule
+    /// This shard's training rows, in the schedule's dealt order.
+    public let rows: TabularRows
+    /// This shard's block of the validation rows.
+    public let validationRows: TabularRows?
+    private let engine: BatchEngine
+    private var order: [Int32] = []
+    private var orderEpoch = -1
+
+    public init(
+        shard: Int, schedule: ShardSchedule, rows: TabularRows, validationRows: TabularRows?,
+        model: ModelSpec, loss: Loss, metrics: MetricSet
+    ) {
+        precondition(rows.count == schedule.shardRows[shard].count)
+        self.shard = shard
+        self.schedule = schedule
+        self.rows = rows
+        self.validationRows = validationRows
+        engine = BatchEngine(spec: model, loss: loss, metrics: metrics, capacity: schedule.largestShardBatch)
+        order.reserveCapacity(rows.count)
+    }
+
+    /// The runners of every shard of `job`, for training in one process.
+    public static func allShards(of job: TrainingJob) -> [ShardRunner] {
+        (0..<job.schedule.shardCount).map { shard in
+            ShardRunner(
+                shard: shard, schedule: job.schedule,
+                rows: job.data.training.select(job.schedule.shardRows[shard]),
+                validationRows: job.data.validation.map { validation in
+                    validation.slice(
+                        ShardSchedule.validationRange(
+                            shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count))
+                },
+                model: job.model, loss: job.loss, metrics: job.metrics)
+        }
+    }
+
+    /// Writes this shard's gradient sum for `step` of `epoch` (0-based) into `gradient`, and adds its
+    /// loss and metric sums to `sums`.
+    public func computeStep(
+        epoch: Int, step: Int, parameters: UnsafeBufferPointer<Float>,
+        gradient: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutablePointer<Double>
+    ) {
+        if orderEpoch != epoch {
+            schedule.fillEpochOrder(&order, shard: shard, epoch: epoch)
+            orderEpoch = epoch
+        }
+        let range = schedule.stepRange(shard: shard, step: step)
+        rows.gather(order[range], features: engine.inputs.baseAddress!, targets: engine.targets.baseAddress!)
+        engine.computeGradientSum(parameters: parameters, rows: range.count, gradient: gradient, sums: sums)
+    }
+
+    /// Adds the loss and metric sums of this shard's validation rows to `sums`.
+    public func evaluateValidation(parameters: UnsafeBufferPointer<Float>, sums: UnsafeMutablePointer<Double>) {
+        guard let validationRows else { return }
+        var start = 0
+        while start < validationRows.count {
+            let end = min(start + engine.capacity, validationRows.count)
+            validationRows.features.withUnsafeBufferPointer { features in
+                engine.inputs.baseAddress!.update(
+                    from: features.baseAddress! + start * validationRows.featureCount,
+                    count: (end - start) * validationRows.featureCount)
+            }
+            validationRows.targets.withUnsafeBufferPointer { targets in
+                engine.targets.baseAddress!.update(
+                    from: targets.baseAddress! + start * validationRows.targetWidth,
+                    count: (end - start) * validationRows.targetWidth)
+            }
+            engine.evaluate(parameters: parameters, rows: end - start, sums: sums)
+            start = end
+        }
+    }
+}

@@ -1,0 +1,43 @@
+// metrics.jsonl: one JSON object per epoch with `epoch`, `seconds` and every value under the name
+// Keras's History uses (`loss`, `accuracy`, `val_loss`, ...). Each line is flushed as the epoch ends,
+// so a run that stops early keeps every finished epoch.
+
+import Foundation
+
+public final class MetricsLog: TrainingObserver {
+    public let path: String
+    private let handle: FileHandle
+
+    /// Creates (or empties) the file at `path`.
+    public init(path: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw JobError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+        }
+        do {
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        } catch {
+            throw JobError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    deinit { try? handle.close() }
+
+    public func epochFinished(_ report: EpochReport, of epochs: Int) throws {
+        do {
+            try handle.write(contentsOf: Data((Self.line(report) + "\n").utf8))
+        } catch {
+            throw JobError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// The JSON object for one epoch, keys in a fixed order. Values use the shortest text that
+    /// reads back as the same double; a value that is not finite is written as null.
+    static func line(_ report: EpochReport) -> String {
+        var fields = ["\"epoch\": \(report.epoch)", "\"seconds\": \(number(report.seconds))"]
+        fields += report.values.map { "\"\($0.name)\": \(number($0.value))" }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    private static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+}

@@ -1,0 +1,142 @@
+// dlcoord: the coordinator's command line. With no options it trains the seed job, the Keras lesson
+// this project starts from, in this process.
+
+import ArgumentParser
+import DLTraining
+import Foundation
+
+@main
+struct DLCoord: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlcoord",
+        abstract: "Train a dense neural network on a numeric CSV table, with Keras's semantics.",
+        discussion: """
+            With no options, dlcoord trains the seed job: dataset/ThoraricSurgery.csv, columns 0-16 as \
+            features and column 17 as label, Dense(30, relu) then Dense(1, sigmoid), mean_squared_error, \
+            adam, 100 epochs of batch 10, seed 3.
+
+            Settings come from the seed job, then from --config FILE (a JSON job file), then from the \
+            flags, each overriding the one before. Columns are 0-based indices, A-B index ranges, or \
+            header names. The trained model depends only on the data, the settings, --seed and \
+            --shards: never on timing or on the number of processes.
+
+            The run directory receives metrics.jsonl (one JSON object per epoch) and \
+            model.safetensors (the weights, with the architecture, feature columns, standardization \
+            and label mapping in its metadata). See docs/cli.md.
+            """)
+
+    @Flag(help: "Train in this process, computing every shard here.")
+    var local = false
+
+    @OptionGroup(title: "Data")
+    var dataOptions: DataOptions
+
+    @OptionGroup(title: "Model and training")
+    var trainingOptions: TrainingOptions
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("A JSON job file with the same settings (flags override it).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("run-dir"), help: ArgumentHelp("Where to write metrics.jsonl and model.safetensors (default: runs/<date-time>).", valueName: "dir"))
+    var runDirectory: String?
+
+    @Option(help: ArgumentHelp("0 silent, 1 a progress bar on a terminal (one line per epoch otherwise), 2 one line per epoch.", valueName: "0|1|2"))
+    var verbose: Int = 1
+
+    func validate() throws {
+        guard (0...2).contains(verbose) else { throw ValidationError("--verbose must be 0, 1 or 2") }
+    }
+
+    func run() throws {
+        do {
+            var settings = try config.map(JobFile.read) ?? JobSettings()
+            dataOptions.apply(to: &settings)
+            trainingOptions.apply(to: &settings)
+            let runDirectory = self.runDirectory ?? RunDirectory.defaultPath()
+            try LocalRun(settings: settings, runDirectory: runDirectory, verbose: verbose).run()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("dlcoord: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The CSV file to train on.", valueName: "path"))
+    var data: String?
+
+    @Flag(inversion: .prefixedNo, help: "Whether the first row is a header (detected when neither is given).")
+    var header: Bool?
+
+    @Option(help: ArgumentHelp("The field separator, one character.", valueName: "char"))
+    var delimiter: String?
+
+    @Option(name: .customLong("label-column"), help: ArgumentHelp("The label column(s), comma-separated (default: the last column).", valueName: "columns"))
+    var labelColumn: String?
+
+    @Option(help: ArgumentHelp("The feature columns, comma-separated (default: every other column).", valueName: "columns"))
+    var features: String?
+
+    @Flag(name: .customLong("allow-non-finite"), help: "Accept NaN and infinite values in the data instead of rejecting them.")
+    var allowNonFinite = false
+
+    @Option(name: .customLong("validation-split"), help: ArgumentHelp("The fraction of rows, taken from the end of the file before any shuffling, held out for validation.", valueName: "fraction"))
+    var validationSplit: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Standardize the features to z-scores fitted on the training rows.")
+    var standardize: Bool?
+
+    func apply(to settings: inout JobSettings) {
+        if let data { settings.data = data }
+        if let header { settings.header = header }
+        if let delimiter { settings.delimiter = delimiter == "\\t" || delimiter == "tab" ? "\t" : delimiter }
+        if let labelColumn { settings.labelColumn = JobSettings.splitList(labelColumn) }
+        if let features { settings.features = JobSettings.splitList(features) }
+        if allowNonFinite { settings.allowNonFinite = true }
+        if let validationSplit { settings.validationSplit = validationSplit }
+        if let standardize { settings.standardize = standardize }
+    }
+}
+
+struct TrainingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The Dense layers as UNITS:ACTIVATION, comma-separated, e.g. 30:relu,1:sigmoid.", valueName: "layers"))
+    var layers: String?
+
+    @Option(help: ArgumentHelp("The loss, by its Keras name or alias (mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy).", valueName: "name"))
+    var loss: String?
+
+    @Option(help: ArgumentHelp("sgd, adam, rmsprop or adagrad, with Keras's defaults.", valueName: "name"))
+    var optimizer: String?
+
+    @Option(name: .customLong("learning-rate"), help: ArgumentHelp("The optimizer's learning rate (default: Keras's for that optimizer).", valueName: "rate"))
+    var learningRate: Double?
+
+    @Option(help: ArgumentHelp("Metrics, comma-separated: accuracy, mae, mse, auc.", valueName: "names"))
+    var metrics: String?
+
+    @Option(help: ArgumentHelp("How many passes over the training rows.", valueName: "n"))
+    var epochs: Int?
+
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("The global batch: rows per step over all shards.", valueName: "n"))
+    var batchSize: Int?
+
+    @Option(help: ArgumentHelp("Fixes the initial weights, the shard deal and every shuffle.", valueName: "n"))
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("The number of logical shards S the rows are dealt into.", valueName: "n"))
+    var shards: Int?
+
+    func apply(to settings: inout JobSettings) {
+        if let layers { settings.layers = layers }
+        if let loss { settings.loss = loss }
+        if let optimizer { settings.optimizer = optimizer }
+        if let learningRate { settings.learningRate = learningRate }
+        if let metrics { settings.metrics = JobSettings.splitList(metrics) }
+        if let epochs { settings.epochs = epochs }
+        if let batchSize { settings.batchSize = batchSize }
+        if let seed { settings.seed = seed }
+        if let shards { settings.shards = shards }
+    }
+}

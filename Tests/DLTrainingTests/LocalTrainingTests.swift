@@ -1,0 +1,116 @@
+// Training in one process end to end: the seed job learns what Keras learns, runs are reproducible
+// to the byte, and the result depends on S but not on how the shards are computed.
+
+import DLCore
+import DLData
+@testable import DLTraining
+import XCTest
+
+final class LocalTrainingTests: XCTestCase {
+    func testSeedJobReachesTheMajorityRateAsKerasDoes() throws {
+        let job = try TrainingJob(.seedJob)
+        XCTAssertEqual(job.model.inputDim, 17)
+        XCTAssertEqual(job.data.training.count, 470)
+        XCTAssertEqual(job.schedule.stepsPerEpoch, 47)
+        let reports = try LocalTrainer(job: job).train(epochs: 0..<100)
+        let accuracy = try XCTUnwrap(reports.last?.value("accuracy"))
+        // 400 of the 470 patients survived: Keras ends at or near that rate (0.851).
+        XCTAssertEqual(accuracy, 0.851, accuracy: 0.03)
+        XCTAssertEqual(reports.count, 100)
+        XCTAssertEqual(reports.map(\.epoch), Array(1...100))
+    }
+
+    func testBreastCancerReachesKerasValidationAccuracy() throws {
+        // Keras 3.15 over seeds 1..10 (Tests/Reference/keras_breast_cancer.json): val_accuracy
+        // 0.9649 to 0.9825, median 0.9737 (111 of 114 rows); val_loss median 0.079.
+        var settings = JobSettings.breastCancerJob
+        for seed: UInt64 in [1, 2, 3] {
+            settings.seed = seed
+            let job = try TrainingJob(settings)
+            XCTAssertEqual(job.data.training.count, 455)
+            XCTAssertEqual(job.data.validation?.count, 114)
+            XCTAssertEqual(job.data.labels.classes, ["B", "M"])
+            let report = try XCTUnwrap(try LocalTrainer(job: job).train(epochs: 0..<50).last)
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.value("val_accuracy")), 0.9649 - 1.0 / 114, "seed \(seed)")
+            XCTAssertLessThanOrEqual(try XCTUnwrap(report.value("val_loss")), 0.12, "seed \(seed)")
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.value("accuracy")), 0.98, "seed \(seed)")
+        }
+    }
+
+    func testRepeatedRunsGiveIdenticalWeights() throws {
+        var settings = JobSettings.seedJob
+        settings.epochs = 5
+        for shards in [1, 4] {
+            settings.shards = shards
+            let first = LocalTrainer(job: try TrainingJob(settings))
+            try first.train(epochs: 0..<5)
+            let second = LocalTrainer(job: try TrainingJob(settings))
+            try second.train(epochs: 0..<5)
+            XCTAssertEqual(first.parameters.map(\.bitPattern), second.parameters.map(\.bitPattern), "S = \(shards)")
+        }
+    }
+
+    func testShardCountIsPartOfTheTrajectory() throws {
+        var settings = JobSettings.seedJob
+        settings.epochs = 2
+        let one = LocalTrainer(job: try TrainingJob(settings))
+        try one.train(epochs: 0..<2)
+        settings.shards = 4
+        let four = LocalTrainer(job: try TrainingJob(settings))
+        try four.train(epochs: 0..<2)
+        // S decides how the rows are dealt and so which rows share a batch.
+        XCTAssertNotEqual(one.parameters, four.parameters)
+    }
+
+    /// Shards computed by separate runners that hold only their own rows, in any order, combined in
+    /// shard order, give the local trainer's weights bit for bit: the distributed run's contract.
+    func testShardsComputedApartGiveTheSameWeights() throws {
+        var settings = JobSettings.seedJob
+        settings.epochs = 3
+        settings.shards = 3
+        settings.validationSplit = 0.1
+        let job = try TrainingJob(settings)
+        let local = LocalTrainer(job: job)
+        let localReports = try local.train(epochs: 0..<3)
+
+        let runners = ShardRunner.allShards(of: job).reversed()
+        var update = ParameterUpdate(
+            parameters: job.model.initialParameters(seed: job.settings.seed),
+            optimizer: Optimizer(job.optimizer, parameterCount: job.model.layout.count))
+        var gradients = [[Float]](repeating: [Float](repeating: 0, count: job.model.layout.count), count: 3)
+        var lastEpochSums = job.metrics.makeSums()
+        for epoch in 0..<3 {
+            var epochSums = job.metrics.makeSums()
+            for step in 0..<job.schedule.stepsPerEpoch {
+                var sums = [[Double]](repeating: job.metrics.makeSums(), count: 3)
+                for runner in runners {  // reverse order of computation
+                    update.parameters.withUnsafeBufferPointer { p in
+                        gradients[runner.shard].withUnsafeMutableBufferPointer { g in
+                            runner.computeStep(epoch: epoch, step: step, parameters: p, gradient: g, sums: &sums[runner.shard])
+                        }
+                    }
+                }
+                for shardSums in sums { for i in epochSums.indices { epochSums[i] += shardSums[i] } }
+                update.apply(shardGradients: gradients, batchSize: job.schedule.batchSize(ofStep: step))
+            }
+            lastEpochSums = epochSums
+        }
+        XCTAssertEqual(local.parameters.map(\.bitPattern), update.parameters.map(\.bitPattern))
+        let report = EpochReport(epoch: 3, seconds: 0, steps: 0, metrics: job.metrics, training: lastEpochSums, validation: nil)
+        XCTAssertEqual(report.value("loss"), localReports.last?.value("loss"))
+        XCTAssertEqual(report.value("accuracy"), localReports.last?.value("accuracy"))
+    }
+
+    func testDivergenceIsReportedNotTrainedThrough() throws {
+        var settings = JobSettings.seedJob
+        settings.optimizer = "sgd"
+        settings.learningRate = 1e30
+        settings.loss = "mse"
+        settings.layers = "30:relu,1:linear"
+        let job = try TrainingJob(settings)
+        XCTAssertThrowsError(try LocalTrainer(job: job).train(epochs: 0..<1)) { error in
+            guard case JobError.diverged(epoch: 1, step: _) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("try a lower learning rate"))
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// ZeroCopyTests.swift
+// Large frames are lent to libzmq instead of copied: what arrives over inproc is
+// the very memory that was sent, and the lent memory is released exactly when
+// libzmq is done with it, including when a send fails.
+
+@testable import DLTransport
+import XCTest
+
+final class ZeroCopyTests: XCTestCase {
+    func testLargeFramesAreLentAndForwardedWithoutCopies() throws {
+        let context = try ZMQContext()
+        let first = try ZMQSocket(.pair, context: context)
+        defer { first.close() }
+        let middle = try ZMQSocket(.pair, context: context)
+        defer { middle.close() }
+        let forward = try ZMQSocket(.pair, context: context)
+        defer { forward.close() }
+        let last = try ZMQSocket(.pair, context: context)
+        defer { last.close() }
+        let id = UUID().uuidString
+        try first.bind("inproc://first-\(id)")
+        try middle.connect("inproc://first-\(id)")
+        try forward.bind("inproc://last-\(id)")
+        try last.connect("inproc://last-\(id)")
+
+        weak var lent: FrameStorage?
+        do {
+            let gradient = (0..<262_144).map { Float($0) * 0.5 }
+            let frame = gradient.withUnsafeBytes { ZMQFrame(copying: $0) }
+            lent = frame.storage
+            let sentAddress = frame.withUnsafeBytes { $0.baseAddress }
+
+            try first.send([frame])
+            let received = try XCTUnwrap(middle.receive(timeout: arrivalTimeout))
+            try forward.send(received)
+            let forwarded = try XCTUnwrap(last.receive(timeout: arrivalTimeout))
+
+            XCTAssertEqual(forwarded[0].withUnsafeBytes { $0.baseAddress }, sentAddress)
+            XCTAssertEqual(forwarded[0].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, gradient)
+        }
+        XCTAssertNil(lent, "libzmq's free callback must release the lent frame")
+    }
+
+    func testFailedSendReleasesTheLentFrame() throws {
+        let context = try ZMQContext()
+        let dealer = try ZMQSocket(.dealer, context: context)
+        defer { dealer.close() }
+
+        weak var lent: FrameStorage?
+        do {
+            let frame = ZMQFrame([UInt8](repeating: 1, count: 4096))
+            lent = frame.storage
+            XCTAssertFalse(try dealer.trySend([frame, frame]))
+        }
+        XCTAssertNil(lent)
+    }
+
+    func testLargeFloatPayloadSurvivesTCP() throws {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(.router, context: context)
+        defer { router.close() }
+        let dealer = try ZMQSocket(.dealer, context: context)
+        defer { dealer.close() }
+        try dealer.connect(try router.bind("tcp://127.0.0.1:*"))
+
+        let weights = (0..<1_000_000).map { Float($0).squareRoot() }
+        try dealer.send(textFrames("weights") + [weights.withUnsafeBytes { ZMQFrame(copying: $0) }])
+        let message = try XCTUnwrap(router.receive(timeout: arrivalTimeout))
+        XCTAssertEqual(message.count, 3)
+        XCTAssertEqual(message[2].count, weights.count * MemoryLayout<Float>.size)
+        XCTAssertEqual(message[2].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, weights)
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what dltrain needs on a fresh Debian machine that has Swift 6: the native libraries from
+# Debian's packages, and with --test also a Python environment (in .build/python) holding the
+# packages the interoperability tests read dltrain's files with.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=false
+[ "${1:-}" = "--test" ] && with_tests=true
+
+if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+packages=(libzmq3-dev pkg-config)
+$with_tests && packages+=(python3 python3-venv)
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+echo "installed: ${packages[*]}"
+
+if $with_tests; then
+    # Debian's own Python, not whatever python3 comes first on PATH, so a fresh machine and a
+    # developer's give the same environment.
+    python=/usr/bin/python3
+    [ -x .build/python/bin/python3 ] || "$python" -m venv .build/python
+    .build/python/bin/pip install --quiet --disable-pip-version-check safetensors numpy
+    echo "python test environment: .build/python ($(.build/python/bin/python3 -c 'import safetensors; print("safetensors", safetensors.__version__)'))"
+fi
