@@ -40,6 +40,6 @@ let package = Package(
         .testTarget(name: "DLDataTests", dependencies: ["DLData"]),
         .testTarget(name: "DLTrainingTests", dependencies: ["DLTraining"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DLTraining"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DLTraining", "dlcoord"]),
     ]
 )
