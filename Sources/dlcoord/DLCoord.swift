@@ -113,6 +113,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("learning-rate"), help: ArgumentHelp("The optimizer's learning rate (default: Keras's for that optimizer).", valueName: "rate"))
     var learningRate: Double?
 
+    @Option(name: .customLong("optimizer-args"), help: ArgumentHelp("Further optimizer arguments under their Keras names, e.g. momentum=0.9,nesterov=true.", valueName: "k=v,..."))
+    var optimizerArguments: String?
+
     @Option(help: ArgumentHelp("Metrics, comma-separated: accuracy, mae, mse, auc.", valueName: "names"))
     var metrics: String?
 
@@ -128,8 +131,30 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The number of logical shards S the rows are dealt into.", valueName: "n"))
     var shards: Int?
 
+    func validate() throws {
+        _ = try parsedOptimizerArguments()
+    }
+
+    /// `momentum=0.9,nesterov=true` as Keras-named numbers (true and false as 1 and 0).
+    func parsedOptimizerArguments() throws -> [String: Double] {
+        var arguments: [String: Double] = [:]
+        for item in JobSettings.splitList(optimizerArguments ?? "") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { String($0) }
+            let value = parts.count == 2 ? (parts[1] == "true" ? 1 : parts[1] == "false" ? 0 : Double(parts[1])) : nil
+            guard let value else {
+                throw ValidationError("--optimizer-args: \"\(item)\" is not NAME=NUMBER (or NAME=true/false)")
+            }
+            arguments[parts[0]] = value
+        }
+        return arguments
+    }
+
     func apply(to settings: inout JobSettings) {
         if let layers { settings.layers = layers }
+        // Validated in validate(); the parse cannot fail here.
+        if optimizerArguments != nil, let arguments = try? parsedOptimizerArguments() {
+            settings.optimizerArguments.merge(arguments) { _, new in new }
+        }
         if let loss { settings.loss = loss }
         if let optimizer { settings.optimizer = optimizer }
         if let learningRate { settings.learningRate = learningRate }
