@@ -5,7 +5,9 @@
 //   DLData       CSV reading, feature/label encoding, standardization, the shard schedule
 //   DLTraining   the step loop, epoch metrics, progress output, model files
 //   CZeroMQ, DLTransport   libzmq and the project's Swift wrapper over it
-//   dlcoord      the command-line front end
+//   DLProtocol   the messages between coordinator and workers, and their byte layout
+//   DLCoordinator, DLWorker   the two sides of a distributed run
+//   dlcoord, dlworker         their command lines
 import PackageDescription
 
 let package = Package(
@@ -16,6 +18,7 @@ let package = Package(
         .library(name: "DLData", targets: ["DLData"]),
         .library(name: "DLTraining", targets: ["DLTraining"]),
         .executable(name: "dlcoord", targets: ["dlcoord"]),
+        .executable(name: "dlworker", targets: ["dlworker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,20 +29,31 @@ let package = Package(
         .target(name: "DLData", dependencies: ["DLCore"]),
         .target(
             name: "DLTraining",
-            dependencies: ["DLCore", "DLData", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["DLCore", "DLData"]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "DLTransport", dependencies: ["CZeroMQ"]),
+        .target(name: "DLProtocol", dependencies: ["DLCore"]),
+        .target(
+            name: "DLWorker",
+            dependencies: ["DLTraining", "DLProtocol", "DLTransport", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "DLCoordinator",
+            dependencies: ["DLTraining", "DLProtocol", "DLTransport", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLTraining",
+                "DLCoordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
+        .executableTarget(
+            name: "dlworker",
+            dependencies: ["DLWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLDataTests", dependencies: ["DLData"]),
         .testTarget(name: "DLTrainingTests", dependencies: ["DLTraining"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DLTraining", "dlcoord"]),
+        .testTarget(name: "DLProtocolTests", dependencies: ["DLProtocol"]),
+        .testTarget(name: "DLClusterTests", dependencies: ["DLCoordinator", "DLWorker"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DLTraining", "dlcoord", "dlworker"]),
     ]
 )

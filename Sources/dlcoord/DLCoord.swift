@@ -2,8 +2,10 @@
 // this project starts from, in this process.
 
 import ArgumentParser
+import DLCoordinator
 import DLTraining
 import Foundation
+import Logging
 
 @main
 struct DLCoord: ParsableCommand {
@@ -11,6 +13,12 @@ struct DLCoord: ParsableCommand {
         commandName: "dlcoord",
         abstract: "Train a dense neural network on a numeric CSV table, with Keras's semantics.",
         discussion: """
+            dlcoord --local trains in this process. dlcoord --workers N waits for N dlworker \
+            processes (started by hand, before or after it, or by --spawn on this machine), deals the \
+            rows into S logical shards (--shards, default N), sends each worker its shards' rows, and \
+            averages their gradients synchronously. The result is the same to the bit as --local \
+            with the same --shards.
+
             With no options, dlcoord trains the seed job: dataset/ThoraricSurgery.csv, columns 0-16 as \
             features and column 17 as label, Dense(30, relu) then Dense(1, sigmoid), mean_squared_error, \
             adam, 100 epochs of batch 10, seed 3.
@@ -25,8 +33,11 @@ struct DLCoord: ParsableCommand {
             and label mapping in its metadata). See docs/cli.md.
             """)
 
-    @Flag(help: "Train in this process, computing every shard here.")
+    @Flag(help: "Train in this process, computing every shard here (the default without --workers).")
     var local = false
+
+    @OptionGroup(title: "Distributed training")
+    var clusterOptions: ClusterArguments
 
     @OptionGroup(title: "Data")
     var dataOptions: DataOptions
@@ -45,6 +56,9 @@ struct DLCoord: ParsableCommand {
 
     func validate() throws {
         guard (0...2).contains(verbose) else { throw ValidationError("--verbose must be 0, 1 or 2") }
+        if local && clusterOptions.workers != nil { throw ValidationError("--local and --workers exclude each other") }
+        if clusterOptions.spawn && clusterOptions.workers == nil { throw ValidationError("--spawn needs --workers N") }
+        if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 
     func run() throws {
@@ -53,12 +67,56 @@ struct DLCoord: ParsableCommand {
             dataOptions.apply(to: &settings)
             trainingOptions.apply(to: &settings)
             let runDirectory = self.runDirectory ?? RunDirectory.defaultPath()
-            try LocalRun(settings: settings, runDirectory: runDirectory, verbose: verbose).run()
+            let run = TrainingRun(settings: settings, runDirectory: runDirectory, verbose: verbose)
+            if let workers = clusterOptions.workers {
+                if trainingOptions.shards == nil && config == nil { settings.shards = workers }
+                try clusterOptions.train(settings: settings, runDirectory: runDirectory, verbose: verbose)
+            } else {
+                try run.runLocally()
+            }
         } catch let error as ExitCode {
             throw error
         } catch {
             FileHandle.standardError.write(Data("dlcoord: error: \(error)\n".utf8))
             throw ExitCode.failure
+        }
+    }
+}
+
+struct ClusterArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Train on N dlworker processes.", valueName: "n"))
+    var workers: Int?
+
+    @Flag(help: "Start the --workers as child processes on this machine, and stop them at the end.")
+    var spawn = false
+
+    @Option(help: ArgumentHelp("Where workers connect: tcp://*:5555 by default, or an ipc:// path; with --spawn a private ipc path.", valueName: "endpoint"))
+    var bind: String?
+
+    @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long to wait for the workers to register, in seconds.", valueName: "s"))
+    var waitTimeout: Double = 60
+
+    @Option(name: .customLong("worker-timeout"), help: ArgumentHelp("Silence after which a worker counts as lost, in seconds.", valueName: "s"))
+    var workerTimeout: Double = 15
+
+    func train(settings: JobSettings, runDirectory: String, verbose: Int) throws {
+        guard let workers else { return }
+        guard settings.shards >= workers else {
+            throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(settings.shards)")
+        }
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "dlcoord")
+        logger.logLevel = verbose == 0 ? .warning : .info
+        let endpoint = bind ?? (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555")
+        let coordinator = Coordinator(
+            options: ClusterOptions(
+                bind: endpoint, workers: workers, spawn: spawn,
+                timeouts: .init(
+                    registration: .milliseconds(Int(waitTimeout * 1000)), worker: .milliseconds(Int(workerTimeout * 1000))),
+                runDirectory: runDirectory),
+            logger: logger)
+        try TrainingRun(settings: settings, runDirectory: runDirectory, verbose: verbose).run { job, observers in
+            try coordinator.train(job, observers: observers)
         }
     }
 }

@@ -64,22 +64,20 @@ public final class LocalTrainer {
                 }
             }
         }
-        for sums in shardSums {
-            for i in epochSums.indices { epochSums[i] += sums[i] }
-        }
+        let stepSums = job.metrics.total(of: shardSums)
+        for i in epochSums.indices { epochSums[i] += stepSums[i] }
         update.apply(shardGradients: shardGradients, batchSize: job.schedule.batchSize(ofStep: step))
     }
 
     /// The validation sums of all shards, added in shard order.
     private func evaluateValidation() -> [Double] {
-        var total = job.metrics.makeSums()
-        for runner in runners {
+        let shardSums = runners.map { runner in
             var sums = job.metrics.makeSums()
             update.parameters.withUnsafeBufferPointer { parameters in
                 runner.evaluateValidation(parameters: parameters, sums: &sums)
             }
-            for i in total.indices { total[i] += sums[i] }
+            return sums
         }
-        return total
+        return job.metrics.total(of: shardSums)
     }
 }

@@ -36,3 +36,15 @@ public struct ParameterUpdate: Sendable {
     /// Whether every parameter is a finite number.
     public var isFinite: Bool { parameters.allSatisfy(\.isFinite) }
 }
+
+extension MetricSet {
+    /// The shards' loss and metric sums of one step (or validation round), added in shard order,
+    /// starting from zero: the one order every trainer uses, so their reports agree to the bit.
+    public func total(of shardSums: [[Double]]) -> [Double] {
+        var total = makeSums()
+        for sums in shardSums {
+            for i in total.indices { total[i] += sums[i] }
+        }
+        return total
+    }
+}

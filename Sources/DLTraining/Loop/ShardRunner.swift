@@ -31,6 +31,9 @@ public final class ShardRunner {
         order.reserveCapacity(rows.count)
     }
 
+    /// The loss and metrics whose sums `computeStep` and `evaluateValidation` add to.
+    public var metrics: MetricSet { engine.metrics }
+
     /// The runners of every shard of `job`, for training in one process.
     public static func allShards(of job: TrainingJob) -> [ShardRunner] {
         (0..<job.schedule.shardCount).map { shard in

@@ -1,10 +1,11 @@
-// A whole single-process run as `dlcoord --local` performs it: check the job, train with Keras-style
-// output, log every epoch to metrics.jsonl, and save model.safetensors.
+// A whole run as dlcoord performs it, in one process or across workers: check the job, train with
+// Keras-style output, log every epoch to metrics.jsonl, and save model.safetensors. How the
+// epochs are computed is the one thing the caller supplies.
 
 import DLCore
 import Foundation
 
-public struct LocalRun {
+public struct TrainingRun {
     public let settings: JobSettings
     public let runDirectory: String
     public let verbose: Int
@@ -18,17 +19,29 @@ public struct LocalRun {
         self.output = output
     }
 
-    /// Trains and writes the run directory; returns the epoch reports and the trained model.
+    /// Trains in this process.
     @discardableResult
-    public func run() throws -> (reports: [EpochReport], model: ModelFile) {
+    public func runLocally() throws -> (reports: [EpochReport], model: ModelFile) {
+        try run { job, observers in
+            let trainer = LocalTrainer(job: job)
+            let reports = try trainer.train(epochs: 0..<job.settings.epochs, observers: observers)
+            return (reports, trainer.parameters)
+        }
+    }
+
+    /// Builds the job, then lets `train` run all its epochs with the run's observers, and writes the
+    /// model file. `train` returns the epoch reports and the trained parameters.
+    @discardableResult
+    public func run(
+        _ train: (TrainingJob, [TrainingObserver]) throws -> (reports: [EpochReport], parameters: [Float])
+    ) throws -> (reports: [EpochReport], model: ModelFile) {
         let job = try TrainingJob(settings)
         try RunDirectory.create(runDirectory)
         let console = ConsoleProgress(verbose: verbose, write: output)
         if verbose > 0 { console.note(Self.summary(job)) }
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl")
-        let trainer = LocalTrainer(job: job)
-        let reports = try trainer.train(epochs: 0..<settings.epochs, observers: [console, log])
-        let model = ModelFile(job: job, parameters: trainer.parameters, epochs: settings.epochs)
+        let (reports, parameters) = try train(job, [console, log])
+        let model = ModelFile(job: job, parameters: parameters, epochs: settings.epochs)
         let modelPath = runDirectory + "/model.safetensors"
         try model.write(to: modelPath)
         if verbose > 0 { console.note("Saved \(modelPath) and \(log.path)") }

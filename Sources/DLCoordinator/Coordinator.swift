@@ -1,0 +1,126 @@
+// The coordinator process: a ZeroMQ ROUTER socket bound where workers connect, and the loop that
+// feeds CoordinatorSession with what arrives and with the time. Every wait in it is bounded (the
+// socket is polled at least ten times a second), so Ctrl-C, a worker process that exits, or a
+// timeout always ends the run promptly, and the workers are told.
+
+import DLProtocol
+import DLTraining
+import DLTransport
+import Foundation
+import Logging
+
+public struct ClusterOptions: Sendable {
+    /// Where the ROUTER socket binds, e.g. `tcp://*:5555` or `ipc:///tmp/dltrain.ipc`.
+    public var bind: String
+    public var workers: Int
+    /// Start the workers as child processes of this one.
+    public var spawn: Bool
+    public var timeouts: CoordinatorSession.Timeouts
+    /// Where spawned workers' logs go.
+    public var runDirectory: String
+
+    public init(bind: String, workers: Int, spawn: Bool, timeouts: CoordinatorSession.Timeouts, runDirectory: String) {
+        self.bind = bind
+        self.workers = workers
+        self.spawn = spawn
+        self.timeouts = timeouts
+        self.runDirectory = runDirectory
+    }
+}
+
+public final class Coordinator {
+    public let options: ClusterOptions
+    private let logger: Logger
+
+    public init(options: ClusterOptions, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Trains `job` on the workers; returns the reports and the trained parameters, or throws the
+    /// reason the run could not finish.
+    public func train(_ job: TrainingJob, observers: [TrainingObserver]) throws -> (reports: [EpochReport], parameters: [Float]) {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(.router, context: context)
+        let largest = MessageCodec.headerSize + 16 + 4 * job.model.layout.count + 8 * job.metrics.slotCount
+        try socket.set([.maxMessageSize(max(largest, MessageCodec.maximumControlPayload) + 1024), .linger(.seconds(2))])
+        let endpoint: String
+        do {
+            endpoint = try socket.bind(options.bind)
+        } catch {
+            throw ClusterError.cannotBind(endpoint: options.bind, reason: "\(error)")
+        }
+        logger.info("listening on \(endpoint) for \(options.workers) worker(s), job \(job.settings.data)")
+
+        var children = try options.spawn ? WorkerProcesses.spawn(
+            count: options.workers, endpoint: Self.connectable(endpoint), logDirectory: options.runDirectory) : nil
+        defer { children?.stop(within: .seconds(5)) }
+
+        let jobId = UInt64.random(in: 1...UInt64.max)
+        let clock = ContinuousClock()
+        let session = CoordinatorSession(
+            job: job, workerCount: options.workers, jobId: jobId, timeouts: options.timeouts, observers: observers,
+            now: clock.now,
+            send: { peer, envelope in
+                // A ROUTER never blocks: a message to a peer that is gone is dropped, and the
+                // peer's silence is noticed by the worker timeout.
+                _ = try? socket.trySend([ZMQFrame(peer), ZMQFrame(MessageCodec.encode(envelope))])
+            },
+            log: { [logger] in logger.notice("\($0)") })
+        Interrupt.install()
+
+        while session.outcome == nil {
+            if Interrupt.requested {
+                session.stop(reason: "the coordinator was interrupted (Ctrl-C)", now: clock.now)
+                break
+            }
+            if let exit = children?.firstExit() {
+                session.stop(reason: exit, now: clock.now)
+                break
+            }
+            var timeout = Duration.milliseconds(100)
+            while let frames = try socket.receive(timeout: timeout) {
+                timeout = .zero
+                guard frames.count == 2 else {
+                    logger.notice("dropped a message of \(frames.count) frames (dltrain messages have one)")
+                    continue
+                }
+                session.receive(frames[1].bytes, from: frames[0].bytes, now: clock.now)
+                if session.outcome != nil { break }
+            }
+            session.tick(now: clock.now)
+        }
+        if case let .failed(reason) = session.outcome {
+            throw ClusterError.runFailed(reason)
+        }
+        let times = session.workerStepTimes.map { "\($0.name) \(String(format: "%.3f", $0.millisecondsPerStep)) ms/step" }
+        logger.info("per-worker compute in the last epoch: \(times.joined(separator: ", "))")
+        return (session.reports, session.parameters)
+    }
+
+    /// An endpoint a local worker can connect to for a bound one (`tcp://0.0.0.0:5555` -> 127.0.0.1).
+    static func connectable(_ endpoint: String) -> String {
+        endpoint.replacingOccurrences(of: "//0.0.0.0:", with: "//127.0.0.1:").replacingOccurrences(of: "//*:", with: "//127.0.0.1:")
+    }
+}
+
+/// The errors of a distributed run.
+public enum ClusterError: Error, CustomStringConvertible, Equatable {
+    /// The coordinator's socket could not bind: the endpoint and the system's reason.
+    case cannotBind(endpoint: String, reason: String)
+    /// `dlworker` could not be found or started.
+    case cannotSpawn(reason: String)
+    /// The run stopped before its last epoch; the reason names the worker or event that caused it.
+    case runFailed(String)
+
+    public var description: String {
+        switch self {
+        case let .cannotBind(endpoint, reason):
+            return "cannot listen on \(endpoint): \(reason); choose another address with --bind"
+        case let .cannotSpawn(reason):
+            return "cannot start the workers: \(reason)"
+        case let .runFailed(reason):
+            return "the run stopped: \(reason)"
+        }
+    }
+}

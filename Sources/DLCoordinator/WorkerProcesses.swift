@@ -1,0 +1,65 @@
+// `dlcoord --spawn`: the workers as child processes on this machine, as torchrun's --nproc-per-node
+// starts them. Each child's output goes to RUN_DIR/worker-K.log; a child that exits during the run
+// ends it with a message naming it; at the end every child is stopped within a bounded time.
+
+import Foundation
+
+struct WorkerProcesses {
+    private var processes: [(process: Process, log: String)] = []
+
+    static func spawn(count: Int, endpoint: String, logDirectory: String) throws -> WorkerProcesses {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("dlworker")
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw ClusterError.cannotSpawn(reason: "\(executable.path) is missing; build dlworker beside dlcoord")
+        }
+        try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        var workers = WorkerProcesses()
+        for index in 1...count {
+            let process = Process()
+            process.executableURL = executable
+            // A spawned worker belongs to this run: it gives up soon once this process is gone.
+            process.arguments = ["--connect", endpoint, "--name", "worker-\(index)", "--reconnect-timeout", "10"]
+            let log = "\(logDirectory)/worker-\(index).log"
+            guard FileManager.default.createFile(atPath: log, contents: nil), let handle = FileHandle(forWritingAtPath: log) else {
+                throw ClusterError.cannotSpawn(reason: "cannot create \(log)")
+            }
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                workers.stop(within: .seconds(1))
+                throw ClusterError.cannotSpawn(reason: "\(executable.path): \(error.localizedDescription)")
+            }
+            workers.processes.append((process, log))
+        }
+        return workers
+    }
+
+    /// A description of the first child that has exited, if any has.
+    func firstExit() -> String? {
+        guard let (index, child) = processes.enumerated().first(where: { !$0.element.process.isRunning }) else { return nil }
+        let last = (try? String(contentsOfFile: child.log, encoding: .utf8))?
+            .split(separator: "\n").last.map { ": \($0)" } ?? ""
+        return "worker process \(index + 1) (pid \(child.process.processIdentifier)) exited with status "
+            + "\(child.process.terminationStatus)\(last) (log: \(child.log))"
+    }
+
+    /// Waits for the children to exit, then terminates those still running, then kills.
+    mutating func stop(within limit: Duration) {
+        let clock = ContinuousClock(), deadline = clock.now + limit
+        while processes.contains(where: { $0.process.isRunning }) && clock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        for child in processes where child.process.isRunning { child.process.terminate() }
+        let killDeadline = clock.now + .seconds(1)
+        while processes.contains(where: { $0.process.isRunning }) && clock.now < killDeadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        for child in processes where child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) }
+        for child in processes { child.process.waitUntilExit() }
+        processes.removeAll()
+    }
+}

@@ -1,0 +1,201 @@
+// The messages coordinator and workers exchange, and the content of each. docs/protocol.md
+// describes them, their byte layout, and the state machines of both sides.
+
+import DLCore
+
+/// A message's type code, the third field of every header.
+public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible {
+    case hello = 1
+    case welcome = 2
+    case shardRows = 3
+    case ready = 4
+    case computeStep = 5
+    case shardGradient = 6
+    case evaluate = 7
+    case validationSums = 8
+    case heartbeat = 9
+    case stop = 10
+    case failure = 11
+    /// Refusal of a peer, readable by every protocol version: the header's first eight bytes and this
+    /// code never change, and its payload is plain UTF-8 text.
+    case reject = 0xFFFF
+
+    public var description: String {
+        switch self {
+        case .hello: "hello"
+        case .welcome: "welcome"
+        case .shardRows: "shard-rows"
+        case .ready: "ready"
+        case .computeStep: "compute-step"
+        case .shardGradient: "shard-gradient"
+        case .evaluate: "evaluate"
+        case .validationSums: "validation-sums"
+        case .heartbeat: "heartbeat"
+        case .stop: "stop"
+        case .failure: "failure"
+        case .reject: "reject"
+        }
+    }
+}
+
+/// What a worker says about itself when it registers.
+public struct WorkerInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var pid: Int32
+    public var threads: Int
+    /// The dltrain version the worker runs, for the log.
+    public var version: String
+
+    public init(name: String, host: String, pid: Int32, threads: Int, version: String) {
+        self.name = name
+        self.host = host
+        self.pid = pid
+        self.threads = threads
+        self.version = version
+    }
+}
+
+/// Everything a worker needs to compute its shards: the model, the loss and metrics, the schedule's
+/// parameters, and which shards are its own. The rows follow in shard-rows messages.
+public struct WorkerJob: Codable, Sendable, Equatable {
+    public var workerIndex: Int
+    public var model: ModelSpec
+    public var loss: String
+    public var metrics: [String]
+    public var trainingRows: Int
+    public var shardCount: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    public var featureCount: Int
+    public var targetWidth: Int
+    /// The shards this worker computes, in increasing order.
+    public var shards: [Int]
+
+    public init(
+        workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, shardCount: Int,
+        batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, shards: [Int]
+    ) {
+        self.workerIndex = workerIndex
+        self.model = model
+        self.loss = loss
+        self.metrics = metrics
+        self.trainingRows = trainingRows
+        self.shardCount = shardCount
+        self.batchSize = batchSize
+        self.seed = seed
+        self.featureCount = featureCount
+        self.targetWidth = targetWidth
+        self.shards = shards
+    }
+}
+
+/// One shard's rows: its training rows in the schedule's dealt order, and its validation block.
+public struct ShardRows: Sendable, Equatable {
+    public var shard: Int
+    public var featureCount: Int
+    public var targetWidth: Int
+    public var trainingFeatures: [Float]
+    public var trainingTargets: [Float]
+    public var validationFeatures: [Float]
+    public var validationTargets: [Float]
+
+    public init(
+        shard: Int, featureCount: Int, targetWidth: Int, trainingFeatures: [Float], trainingTargets: [Float],
+        validationFeatures: [Float], validationTargets: [Float]
+    ) {
+        self.shard = shard
+        self.featureCount = featureCount
+        self.targetWidth = targetWidth
+        self.trainingFeatures = trainingFeatures
+        self.trainingTargets = trainingTargets
+        self.validationFeatures = validationFeatures
+        self.validationTargets = validationTargets
+    }
+}
+
+/// One shard's result for one step: the gradient summed over its rows and its loss and metric sums.
+public struct ShardGradient: Sendable, Equatable {
+    public var shard: Int
+    /// How long the worker took for this shard, for spotting slow workers.
+    public var computeMicroseconds: UInt32
+    public var gradient: [Float]
+    public var sums: [Double]
+
+    public init(shard: Int, computeMicroseconds: UInt32, gradient: [Float], sums: [Double]) {
+        self.shard = shard
+        self.computeMicroseconds = computeMicroseconds
+        self.gradient = gradient
+        self.sums = sums
+    }
+}
+
+/// One shard's loss and metric sums over its validation rows.
+public struct ValidationSums: Sendable, Equatable {
+    public var shard: Int
+    public var sums: [Double]
+
+    public init(shard: Int, sums: [Double]) {
+        self.shard = shard
+        self.sums = sums
+    }
+}
+
+/// The end of a job, or of a worker's part in it.
+public struct StopNotice: Codable, Sendable, Equatable {
+    /// Whether the job finished (true) or was stopped by a failure or the user (false).
+    public var finished: Bool
+    public var reason: String
+
+    public init(finished: Bool, reason: String) {
+        self.finished = finished
+        self.reason = reason
+    }
+}
+
+/// A message with its content. `round` in the header is the global step (epoch * steps + step) for
+/// compute-step and shard-gradient, the epoch for evaluate and validation-sums, else 0.
+public enum Message: Sendable, Equatable {
+    case hello(WorkerInfo)
+    case welcome(WorkerJob)
+    case shardRows(ShardRows)
+    case ready
+    case computeStep(parameters: [Float])
+    case shardGradient(ShardGradient)
+    case evaluate(parameters: [Float])
+    case validationSums(ValidationSums)
+    case heartbeat
+    case stop(StopNotice)
+    case failure(reason: String)
+    case reject(reason: String)
+
+    public var type: MessageType {
+        switch self {
+        case .hello: .hello
+        case .welcome: .welcome
+        case .shardRows: .shardRows
+        case .ready: .ready
+        case .computeStep: .computeStep
+        case .shardGradient: .shardGradient
+        case .evaluate: .evaluate
+        case .validationSums: .validationSums
+        case .heartbeat: .heartbeat
+        case .stop: .stop
+        case .failure: .failure
+        case .reject: .reject
+        }
+    }
+}
+
+/// A decoded message with the header fields that route and order it.
+public struct Envelope: Sendable, Equatable {
+    public var jobId: UInt64
+    public var round: UInt64
+    public var message: Message
+
+    public init(jobId: UInt64, round: UInt64, message: Message) {
+        self.jobId = jobId
+        self.round = round
+        self.message = message
+    }
+}

@@ -1,0 +1,245 @@
+// The byte layout of messages, and its validation.
+//
+// Every message is one frame: a 24-byte little-endian header (magic "DLTR", protocol version, type,
+// job id, round), then the payload. Control messages carry small JSON objects; the ones that carry
+// numbers carry raw little-endian float32 (float64 for metric sums) after a few UInt32 counts.
+// Decoding checks the magic, the version and every size before reading anything, so a truncated,
+// oversized or foreign message is refused with a reason instead of being misread.
+
+import Foundation
+
+public enum MessageCodec {
+    public static let magic: UInt32 = 0x5254_4C44  // "DLTR" as little-endian bytes
+    public static let version: UInt16 = 1
+    public static let headerSize = 24
+    /// The largest JSON payload accepted (hello, welcome, stop, failure).
+    public static let maximumControlPayload = 64 * 1024
+    /// The largest reject or failure text kept.
+    public static let maximumReasonLength = 4096
+
+    public static func encode(_ envelope: Envelope) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.append(magic)
+        writer.append(version)
+        writer.append(envelope.message.type.rawValue)
+        writer.append(envelope.jobId)
+        writer.append(envelope.round)
+        switch envelope.message {
+        case let .hello(info): writer.appendJSON(info)
+        case let .welcome(job): writer.appendJSON(job)
+        case let .stop(notice): writer.appendJSON(notice)
+        case let .failure(reason), let .reject(reason):
+            writer.bytes.append(contentsOf: Array(reason.utf8.prefix(maximumReasonLength)))
+        case .ready, .heartbeat:
+            break
+        case let .computeStep(parameters), let .evaluate(parameters):
+            writer.append(parameters)
+        case let .shardRows(rows):
+            for count in [rows.shard, rows.trainingTargets.count / max(rows.targetWidth, 1),
+                          rows.validationTargets.count / max(rows.targetWidth, 1), rows.featureCount, rows.targetWidth] {
+                writer.append(UInt32(count))
+            }
+            for values in [rows.trainingFeatures, rows.trainingTargets, rows.validationFeatures, rows.validationTargets] {
+                writer.append(values)
+            }
+        case let .shardGradient(result):
+            writer.append(UInt32(result.shard))
+            writer.append(result.computeMicroseconds)
+            writer.append(UInt32(result.gradient.count))
+            writer.append(UInt32(result.sums.count))
+            writer.append(result.gradient)
+            writer.append(result.sums)
+        case let .validationSums(result):
+            writer.append(UInt32(result.shard))
+            writer.append(UInt32(result.sums.count))
+            writer.append(result.sums)
+        }
+        return writer.bytes
+    }
+
+    /// The header fields that every version shares: whether this is a dltrain message at all, and
+    /// which version and type it claims, read before anything else.
+    public static func peekHeader(_ bytes: UnsafeRawBufferPointer) -> (version: UInt16, type: UInt16)? {
+        guard bytes.count >= headerSize else { return nil }
+        var reader = ByteReader(bytes)
+        guard (try? reader.uint32()) == magic, let version = try? reader.uint16(), let type = try? reader.uint16() else {
+            return nil
+        }
+        return (version, type)
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(ProtocolError) -> Envelope {
+        let result = bytes.withUnsafeBytes { buffer in Result { () throws(ProtocolError) in try decode(buffer) } }
+        return try result.get()
+    }
+
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ProtocolError) -> Envelope {
+        guard let (version, typeCode) = peekHeader(bytes) else { throw .notADltrainMessage(size: bytes.count) }
+        if typeCode == MessageType.reject.rawValue {
+            // Readable whatever the version: a peer of another version can still say why it refused us.
+            var reader = ByteReader(bytes)
+            try reader.skip(8)
+            let jobId = try reader.uint64(), round = try reader.uint64()
+            let reason = String(decoding: reader.remaining.prefix(maximumReasonLength), as: UTF8.self)
+            return Envelope(jobId: jobId, round: round, message: .reject(reason: reason))
+        }
+        guard version == self.version else { throw .versionMismatch(theirs: version, ours: self.version) }
+        guard let type = MessageType(rawValue: typeCode) else { throw .unknownType(typeCode) }
+        var reader = ByteReader(bytes, type: type)
+        try reader.skip(8)
+        let jobId = try reader.uint64(), round = try reader.uint64()
+        let message: Message
+        switch type {
+        case .hello: message = .hello(try reader.json(WorkerInfo.self))
+        case .welcome: message = .welcome(try reader.json(WorkerJob.self))
+        case .stop: message = .stop(try reader.json(StopNotice.self))
+        case .failure:
+            guard reader.remaining.count <= maximumReasonLength else {
+                throw .badSize(type: "\(type)", size: bytes.count, expected: "at most \(maximumReasonLength) bytes of text")
+            }
+            message = .failure(reason: String(decoding: reader.remaining, as: UTF8.self))
+        case .ready, .heartbeat:
+            try reader.expectEnd()
+            message = type == .ready ? .ready : .heartbeat
+        case .computeStep, .evaluate:
+            let parameters = try reader.floats(count: reader.remaining.count / 4)
+            try reader.expectEnd()
+            message = type == .computeStep ? .computeStep(parameters: parameters) : .evaluate(parameters: parameters)
+        case .shardRows:
+            let shard = try reader.count(), trainingRows = try reader.count(), validationRows = try reader.count()
+            let featureCount = try reader.count(), targetWidth = try reader.count()
+            guard featureCount > 0, targetWidth > 0 else {
+                throw .badContent(type: "\(type)", reason: "feature count and target width must be positive")
+            }
+            let trainingFeatures = try reader.floats(count: try reader.product(trainingRows, featureCount))
+            let trainingTargets = try reader.floats(count: try reader.product(trainingRows, targetWidth))
+            let validationFeatures = try reader.floats(count: try reader.product(validationRows, featureCount))
+            let validationTargets = try reader.floats(count: try reader.product(validationRows, targetWidth))
+            try reader.expectEnd()
+            message = .shardRows(ShardRows(
+                shard: shard, featureCount: featureCount, targetWidth: targetWidth,
+                trainingFeatures: trainingFeatures, trainingTargets: trainingTargets,
+                validationFeatures: validationFeatures, validationTargets: validationTargets))
+        case .shardGradient:
+            let shard = try reader.count(), micros = try reader.uint32()
+            let gradientCount = try reader.count(), sumsCount = try reader.count()
+            let gradient = try reader.floats(count: gradientCount)
+            let sums = try reader.doubles(count: sumsCount)
+            try reader.expectEnd()
+            message = .shardGradient(ShardGradient(shard: shard, computeMicroseconds: micros, gradient: gradient, sums: sums))
+        case .validationSums:
+            let shard = try reader.count(), sumsCount = try reader.count()
+            let sums = try reader.doubles(count: sumsCount)
+            try reader.expectEnd()
+            message = .validationSums(ValidationSums(shard: shard, sums: sums))
+        case .reject:
+            preconditionFailure("handled above")
+        }
+        return Envelope(jobId: jobId, round: round, message: message)
+    }
+}
+
+/// Appends little-endian values to a byte array.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func append<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func append(_ values: [Float]) {
+        bytes.reserveCapacity(bytes.count + values.count * 4)
+        for value in values { append(value.bitPattern) }
+    }
+
+    mutating func append(_ values: [Double]) {
+        for value in values { append(value.bitPattern) }
+    }
+
+    mutating func appendJSON<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // These plain value types always encode.
+        bytes.append(contentsOf: try! encoder.encode(value))
+    }
+}
+
+/// Reads little-endian values from a message, refusing to read past its end.
+struct ByteReader {
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+    private let typeName: String
+
+    init(_ bytes: UnsafeRawBufferPointer, type: MessageType? = nil) {
+        self.bytes = bytes
+        typeName = type.map { "\($0)" } ?? "header"
+    }
+
+    var remaining: UnsafeRawBufferPointer.SubSequence { bytes[offset...] }
+
+    private func tooShort(_ needed: Int) -> ProtocolError {
+        .badSize(type: typeName, size: bytes.count, expected: "at least \(offset + needed) bytes")
+    }
+
+    mutating func skip(_ count: Int) throws(ProtocolError) {
+        guard bytes.count - offset >= count else { throw tooShort(count) }
+        offset += count
+    }
+
+    private mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(ProtocolError) -> T {
+        let size = MemoryLayout<T>.size
+        guard bytes.count - offset >= size else { throw tooShort(size) }
+        var value: T = 0
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)])) }
+        offset += size
+        return T(littleEndian: value)
+    }
+
+    mutating func uint16() throws(ProtocolError) -> UInt16 { try integer(UInt16.self) }
+    mutating func uint32() throws(ProtocolError) -> UInt32 { try integer(UInt32.self) }
+    mutating func uint64() throws(ProtocolError) -> UInt64 { try integer(UInt64.self) }
+
+    /// A UInt32 count, as an Int.
+    mutating func count() throws(ProtocolError) -> Int { Int(try uint32()) }
+
+    /// a * b, refusing products that could not fit in the message anyway.
+    func product(_ a: Int, _ b: Int) throws(ProtocolError) -> Int {
+        let (result, overflow) = a.multipliedReportingOverflow(by: b)
+        guard !overflow, result <= bytes.count else { throw tooShort(Int.max / 2) }
+        return result
+    }
+
+    mutating func floats(count: Int) throws(ProtocolError) -> [Float] {
+        guard count >= 0, count <= (bytes.count - offset) / 4 else { throw tooShort(count * 4) }
+        var values = [Float](repeating: 0, count: count)
+        values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 4)])) }
+        offset += count * 4
+        // Messages are little-endian, as are the hosts dltrain runs on; this is a no-op there.
+        return values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+    }
+
+    mutating func doubles(count: Int) throws(ProtocolError) -> [Double] {
+        guard count >= 0, count <= (bytes.count - offset) / 8 else { throw tooShort(count * 8) }
+        var values = [Double](repeating: 0, count: count)
+        values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 8)])) }
+        offset += count * 8
+        return values.map { Double(bitPattern: UInt64(littleEndian: $0.bitPattern)) }
+    }
+
+    mutating func json<T: Decodable>(_ type: T.Type) throws(ProtocolError) -> T {
+        guard remaining.count <= MessageCodec.maximumControlPayload else {
+            throw .badSize(type: typeName, size: bytes.count, expected: "at most \(MessageCodec.maximumControlPayload) bytes of JSON")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(remaining))
+        } catch {
+            throw .badContent(type: typeName, reason: "\(error)")
+        }
+    }
+
+    func expectEnd() throws(ProtocolError) {
+        guard offset == bytes.count else {
+            throw .badSize(type: typeName, size: bytes.count, expected: "\(offset) bytes")
+        }
+    }
+}

@@ -1,0 +1,71 @@
+// The worker process: a ZeroMQ DEALER socket connected to the coordinator, and the loop that feeds
+// WorkerSession with what arrives and with the time. The socket queues nothing for a coordinator
+// that is not there yet (ZMQ_IMMEDIATE), so the session's periodic hello is what reaches it once it
+// appears, whether it started before or after this worker.
+
+import DLProtocol
+import DLTransport
+import Foundation
+import Logging
+
+public struct WorkerOptions: Sendable {
+    public var endpoint: String
+    public var name: String
+    public var timeouts: WorkerSession.Timeouts
+    public var keepRunning: Bool
+
+    public init(endpoint: String, name: String, timeouts: WorkerSession.Timeouts, keepRunning: Bool) {
+        self.endpoint = endpoint
+        self.name = name
+        self.timeouts = timeouts
+        self.keepRunning = keepRunning
+    }
+}
+
+public enum WorkerProcess {
+    /// dltrain's version, reported to the coordinator.
+    public static let version = "0.1.0"
+
+    /// Works for the coordinator at `options.endpoint` until the job ends or the worker gives up.
+    public static func run(_ options: WorkerOptions, logger: Logger) throws -> WorkerSession.Outcome {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(.dealer, context: context)
+        try socket.set([
+            .immediate(true), .linger(.seconds(1)),
+            .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1)),
+        ])
+        try socket.connect(options.endpoint)
+        var hostname = [CChar](repeating: 0, count: 256)
+        gethostname(&hostname, hostname.count)
+        let info = WorkerInfo(
+            name: options.name, host: String(cString: hostname), pid: getpid(), threads: 1, version: version)
+        logger.info("connecting to \(options.endpoint) as \(options.name) (pid \(info.pid))")
+
+        let clock = ContinuousClock()
+        var unsent = 0
+        let session = WorkerSession(
+            info: info, timeouts: options.timeouts, keepRunning: options.keepRunning, now: clock.now,
+            send: { envelope in
+                let sent = (try? socket.send([ZMQFrame(MessageCodec.encode(envelope))], timeout: .milliseconds(200))) ?? false
+                if !sent { unsent += 1 }
+            },
+            log: { [logger] in logger.notice("\($0)") })
+        var wasRegistering = true
+        while session.outcome == nil {
+            if let frames = try socket.receive(timeout: .milliseconds(100)) {
+                if frames.count == 1 {
+                    session.receive(frames[0].bytes, now: clock.now)
+                } else {
+                    logger.notice("dropped a message of \(frames.count) frames from the coordinator")
+                }
+            }
+            session.tick(now: clock.now)
+            if session.isRegistering != wasRegistering {
+                wasRegistering = session.isRegistering
+                if !wasRegistering { logger.info("registered with the coordinator") }
+            }
+        }
+        if unsent > 0 { logger.notice("\(unsent) message(s) could not be sent (no coordinator connected)") }
+        return session.outcome!
+    }
+}
