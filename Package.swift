@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "DLTrainingTests", dependencies: ["DLTraining"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
         .testTarget(name: "DLProtocolTests", dependencies: ["DLProtocol"]),
-        .testTarget(name: "DLClusterTests", dependencies: ["DLCoordinator", "DLWorker"]),
+        .testTarget(name: "DLClusterTests", dependencies: ["DLCore", "DLTraining", "DLProtocol", "DLCoordinator", "DLWorker"]),
         .testTarget(name: "EndToEndTests", dependencies: ["DLTraining", "dlcoord", "dlworker"]),
     ]
 )

@@ -124,11 +124,26 @@ public final class WorkerSession {
             finish(.failed("the coordinator refused this worker: \(reason)"))
             return
         }
-        if case .registering = state, case let .welcome(job) = envelope.message {
-            jobId = envelope.jobId
-            lastHeard = now
-            begin(job)
-            return
+        if case .registering = state {
+            switch envelope.message {
+            case let .welcome(job):
+                jobId = envelope.jobId
+                lastHeard = now
+                begin(job)
+                return
+            case let .stop(notice):
+                // The job this worker registered for ended before it began (too few workers came):
+                // there is no job id to check yet, and only the coordinator it connects to writes here.
+                finish(.stopped(finished: notice.finished, reason: notice.reason))
+                return
+            case .heartbeat:
+                // The coordinator heartbeats only workers it registered: this one waits for the
+                // others, which is no reason to give up on it.
+                state = .registering(since: now)
+                return
+            default:
+                break
+            }
         }
         guard envelope.jobId == jobId, jobId != 0 else {
             log("dropped a \(envelope.message.type) message: \(ProtocolError.wrongJob(theirs: envelope.jobId, ours: jobId))")

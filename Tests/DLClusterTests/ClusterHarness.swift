@@ -1,0 +1,105 @@
+// An in-memory cluster: one CoordinatorSession and several WorkerSessions whose messages travel
+// through queues the test controls, on a clock the test advances. No sockets, no threads, no
+// timing: every protocol test is deterministic, and a bug fails a test instead of hanging it.
+
+import DLCore
+import DLCoordinator
+import DLProtocol
+import DLTraining
+import DLWorker
+import Foundation
+
+final class ClusterHarness {
+    let clock = ContinuousClock()
+    private(set) var now: ContinuousClock.Instant
+    private(set) var coordinator: CoordinatorSession!
+    private(set) var workers: [WorkerSession] = []
+    /// Messages on their way to the coordinator: sender and bytes.
+    var toCoordinator: [(peer: [UInt8], bytes: [UInt8])] = []
+    /// Messages on their way to each worker, by the worker's peer id.
+    var toWorkers: [[UInt8]: [[UInt8]]] = [:]
+    /// Workers whose messages are lost (as if the process stopped).
+    var silenced: Set<Int> = []
+    private(set) var coordinatorLog: [String] = []
+    private(set) var workerLogs: [[String]] = []
+    /// Delivers the coordinator's queue in a scrambled order when set.
+    var scramble: SeededGenerator?
+
+    init(job: TrainingJob, workerCount: Int, timeouts: CoordinatorSession.Timeouts = .init()) {
+        now = clock.now
+        coordinator = CoordinatorSession(
+            job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, now: now,
+            send: { [unowned self] peer, envelope in self.toWorkers[peer, default: []].append(MessageCodec.encode(envelope)) },
+            log: { [unowned self] in self.coordinatorLog.append($0) })
+    }
+
+    static func peer(_ index: Int) -> [UInt8] { [0, UInt8(index)] }
+
+    /// Adds a worker session (it says hello on its first tick).
+    @discardableResult
+    func addWorker(timeouts: WorkerSession.Timeouts = .init()) -> Int {
+        let index = workers.count
+        workerLogs.append([])
+        let info = WorkerInfo(name: "w\(index + 1)", host: "test", pid: Int32(100 + index), threads: 1, version: "test")
+        workers.append(WorkerSession(
+            info: info, timeouts: timeouts, now: now,
+            send: { [unowned self] envelope in
+                self.toCoordinator.append((Self.peer(index), MessageCodec.encode(envelope)))
+            },
+            log: { [unowned self] in self.workerLogs[index].append($0) }))
+        return index
+    }
+
+    /// Moves the clock and lets every session notice.
+    func advance(_ duration: Duration) {
+        now = now + duration
+        coordinator.tick(now: now)
+        for worker in workers { worker.tick(now: now) }
+    }
+
+    /// Whether a message waits for the coordinator or a harness worker (messages to other peers
+    /// stay in `toWorkers` for the test to read).
+    private var pending: Bool {
+        !toCoordinator.isEmpty || workers.indices.contains { !(toWorkers[Self.peer($0)]?.isEmpty ?? true) }
+    }
+
+    /// Delivers messages until none are left or `limit` deliveries happened; returns how many.
+    @discardableResult
+    func deliver(limit: Int = 1_000_000) -> Int {
+        var delivered = 0
+        while delivered < limit, pending {
+            if !toCoordinator.isEmpty {
+                let index = scramble.map { generator -> Int in
+                    var generator = generator
+                    let index = generator.nextIndex(below: toCoordinator.count)
+                    scramble = generator
+                    return index
+                } ?? 0
+                let (peer, bytes) = toCoordinator.remove(at: index)
+                if !silenced.contains(Int(peer[1])) { coordinator.receive(bytes, from: peer, now: now) }
+                delivered += 1
+            }
+            for (index, worker) in workers.enumerated() {
+                let peer = Self.peer(index)
+                while let bytes = toWorkers[peer]?.first {
+                    toWorkers[peer]!.removeFirst()
+                    if !silenced.contains(index) { worker.receive(bytes, now: now) }
+                    delivered += 1
+                }
+            }
+        }
+        return delivered
+    }
+
+    /// Ticks and delivers (at most `perTick` messages a tick, so that a run spans many ticks) until
+    /// the coordinator is done or `maximumTicks` ticks have passed.
+    func runToCompletion(tick: Duration = .milliseconds(10), perTick: Int = 1_000_000, maximumTicks: Int = 100_000) {
+        var ticks = 0
+        while coordinator.outcome == nil && ticks < maximumTicks {
+            advance(tick)
+            deliver(limit: perTick)
+            ticks += 1
+        }
+        deliver()
+    }
+}

@@ -1,0 +1,177 @@
+// The coordinator and worker state machines, driven in memory: a distributed run gives the
+// single-process weights bit for bit whatever the number of workers and the arrival order, bad
+// messages are refused without disturbing the run, and every wait ends in a clear failure.
+
+import DLCore
+import DLCoordinator
+import DLProtocol
+import DLTraining
+import DLWorker
+import XCTest
+
+final class ProtocolStateTests: XCTestCase {
+    private func job(shards: Int = 4, epochs: Int = 3, validation: Double = 0.2) throws -> TrainingJob {
+        var settings = JobSettings()
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        settings.data = url.path + "/dataset/ThoraricSurgery.csv"
+        settings.epochs = epochs
+        settings.shards = shards
+        settings.validationSplit = validation
+        return try TrainingJob(settings)
+    }
+
+    private func localResult(_ job: TrainingJob) throws -> (parameters: [Float], reports: [EpochReport]) {
+        let trainer = LocalTrainer(job: job)
+        let reports = try trainer.train(epochs: 0..<job.settings.epochs)
+        return (trainer.parameters, reports)
+    }
+
+    private func run(_ harness: ClusterHarness, workers: Int) {
+        for _ in 0..<workers { harness.addWorker() }
+        harness.runToCompletion()
+    }
+
+    func testAnyNumberOfWorkersGivesTheSingleProcessWeights() throws {
+        let job = try job()
+        let expected = try localResult(job)
+        for workerCount in [1, 2, 4] {
+            let harness = ClusterHarness(job: job, workerCount: workerCount)
+            run(harness, workers: workerCount)
+            XCTAssertEqual(harness.coordinator.outcome, .finished, "\(workerCount) workers: \(harness.coordinatorLog)")
+            XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected.parameters.map(\.bitPattern))
+            XCTAssertEqual(harness.coordinator.reports.map(\.values), expected.reports.map(\.values))
+            for worker in harness.workers {
+                XCTAssertEqual(worker.outcome, .stopped(finished: true, reason: "the job finished"))
+            }
+        }
+    }
+
+    func testArrivalOrderDoesNotMatter() throws {
+        let job = try job()
+        let expected = try localResult(job)
+        let harness = ClusterHarness(job: job, workerCount: 4)
+        harness.scramble = SeededGenerator(seed: 5)
+        run(harness, workers: 4)
+        XCTAssertEqual(harness.coordinator.outcome, .finished)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected.parameters.map(\.bitPattern))
+    }
+
+    func testGarbageOtherJobsAndStaleMessagesAreDroppedWithoutEffect() throws {
+        let job = try job()
+        let expected = try localResult(job)
+        let harness = ClusterHarness(job: job, workerCount: 2)
+        harness.addWorker()
+        harness.addWorker()
+        var injected = 0
+        var ticks = 0
+        while harness.coordinator.outcome == nil && ticks < 100_000 {
+            harness.advance(.milliseconds(10))
+            ticks += 1
+            if ticks % 3 == 0 && injected < 40 {
+                injected += 1
+                let peer = ClusterHarness.peer(injected % 2)
+                let fake = ShardGradient(shard: injected % 4, computeMicroseconds: 1, gradient: [Float](repeating: 1e6, count: job.model.layout.count), sums: job.metrics.makeSums())
+                switch injected % 4 {
+                case 0: harness.toCoordinator.append((peer, [UInt8]("garbage".utf8)))
+                case 1: harness.toCoordinator.append((peer, MessageCodec.encode(Envelope(jobId: 0x9999, round: 0, message: .shardGradient(fake)))))
+                case 2: harness.toCoordinator.append((peer, MessageCodec.encode(Envelope(jobId: 0x1234, round: 999_999, message: .shardGradient(fake)))))
+                default: harness.toCoordinator.append(([9, 9], MessageCodec.encode(Envelope(jobId: 0x1234, round: 0, message: .ready))))
+                }
+            }
+            harness.deliver(limit: 10)
+        }
+        XCTAssertEqual(harness.coordinator.outcome, .finished)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected.parameters.map(\.bitPattern))
+        let log = harness.coordinatorLog.joined(separator: "\n")
+        XCTAssertTrue(log.contains("dropped a message from worker 1 (w1, test pid 100): not a dltrain message"), log)
+        XCTAssertTrue(log.contains("message for job 9999, this is job 1234"))
+        XCTAssertTrue(log.contains("round 999999, expected"))
+        XCTAssertTrue(log.contains("dropped a ready message from an unregistered peer"))
+    }
+
+    func testAWorkerOfAnotherVersionIsRefusedAndTheRunGoesOn() throws {
+        let job = try job(epochs: 1)
+        let harness = ClusterHarness(job: job, workerCount: 2)
+        var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
+            WorkerInfo(name: "old", host: "h", pid: 1, threads: 1, version: "9"))))
+        hello[4] = 2  // protocol version 2
+        harness.toCoordinator.append(([7, 7], hello))
+        harness.deliver()
+        let reply = try XCTUnwrap(harness.toWorkers[[7, 7]]?.first)
+        guard case let .reject(reason) = try MessageCodec.decode(reply).message else { return XCTFail("no reject") }
+        XCTAssertTrue(reason.contains("this coordinator speaks dltrain protocol version 1"), reason)
+        XCTAssertEqual(harness.coordinator.registeredWorkers.count, 0)
+        run(harness, workers: 2)
+        XCTAssertEqual(harness.coordinator.outcome, .finished)
+    }
+
+    func testARejectedWorkerSaysWhy() throws {
+        let harness = ClusterHarness(job: try job(epochs: 1), workerCount: 1)
+        harness.addWorker()
+        harness.advance(.milliseconds(10))
+        harness.deliver(limit: 20)
+        let extra = harness.addWorker()
+        harness.advance(.milliseconds(10))
+        harness.deliver(limit: 20)
+        XCTAssertEqual(harness.workers[extra].outcome, .failed("the coordinator refused this worker: the job already has its 1 workers"))
+    }
+
+    func testTooFewWorkersEndTheWaitWithANamedCount() throws {
+        let harness = ClusterHarness(job: try job(), workerCount: 3, timeouts: .init(registration: .seconds(5)))
+        harness.addWorker()
+        harness.runToCompletion()
+        XCTAssertEqual(
+            harness.coordinator.outcome,
+            .failed("only 1 of 3 workers registered within 5 s (w1); start more dlworker processes or lower --workers"))
+        XCTAssertEqual(harness.workers[0].outcome, .stopped(finished: false, reason:
+            "only 1 of 3 workers registered within 5 s (w1); start more dlworker processes or lower --workers"))
+    }
+
+    func testASilentWorkerIsNamedAndTheOthersAreTold() throws {
+        let harness = ClusterHarness(job: try job(epochs: 50), workerCount: 2, timeouts: .init(worker: .seconds(3)))
+        harness.addWorker()
+        harness.addWorker()
+        for _ in 0..<50 { harness.advance(.milliseconds(10)); harness.deliver(limit: 10) }
+        XCTAssertNil(harness.coordinator.outcome)
+        harness.silenced = [1]
+        harness.runToCompletion(perTick: 10)
+        XCTAssertEqual(harness.coordinator.outcome, .failed(
+            "worker 2 (w2, test pid 101) has sent nothing for 3 s (no heartbeat either): it stopped, hangs, or lost its connection"))
+        guard case .stopped(finished: false, _) = harness.workers[0].outcome else { return XCTFail("worker 1 was not told") }
+    }
+
+    func testHeartbeatsKeepIdleWorkersAlive() throws {
+        // A coordinator waiting for its third worker keeps the two that came, for longer than any timeout.
+        let harness = ClusterHarness(job: try job(), workerCount: 3, timeouts: .init(registration: .seconds(120), worker: .seconds(3)))
+        harness.addWorker()
+        harness.addWorker()
+        for _ in 0..<600 { harness.advance(.milliseconds(100)); harness.deliver() }
+        XCTAssertNil(harness.coordinator.outcome)
+        XCTAssertTrue(harness.workers.allSatisfy { $0.outcome == nil })
+        harness.addWorker()
+        harness.runToCompletion()
+        XCTAssertEqual(harness.coordinator.outcome, .finished)
+    }
+
+    func testAWorkerThatLosesItsCoordinatorRetriesForABoundedTime() throws {
+        let harness = ClusterHarness(job: try job(epochs: 50), workerCount: 1)
+        let index = harness.addWorker(timeouts: .init(reconnect: .seconds(4), coordinator: .seconds(2)))
+        for _ in 0..<20 { harness.advance(.milliseconds(10)); harness.deliver(limit: 10) }
+        XCTAssertNil(harness.workers[index].outcome)
+        // The coordinator vanishes: nothing reaches it, nothing comes from it.
+        let worker = harness.workers[index]
+        var now = harness.now
+        for _ in 0..<25 {
+            now = now + .milliseconds(100)
+            worker.tick(now: now)
+        }
+        XCTAssertTrue(worker.isRegistering)
+        XCTAssertTrue(harness.workerLogs[index].contains { $0.hasPrefix("lost the coordinator: no message for 2 s") })
+        for _ in 0..<50 {
+            now = now + .milliseconds(100)
+            worker.tick(now: now)
+        }
+        XCTAssertEqual(worker.outcome, .failed("no coordinator answered within 4 s"))
+    }
+}
