@@ -54,6 +54,6 @@ let package = Package(
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
         .testTarget(name: "DLProtocolTests", dependencies: ["DLProtocol"]),
         .testTarget(name: "DLClusterTests", dependencies: ["DLCore", "DLTraining", "DLProtocol", "DLCoordinator", "DLWorker"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DLTraining", "dlcoord", "dlworker"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DLTraining", "DLProtocol", "DLTransport", "dlcoord", "dlworker"]),
     ]
 )

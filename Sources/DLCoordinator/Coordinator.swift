@@ -50,7 +50,7 @@ public final class Coordinator {
         } catch {
             throw ClusterError.cannotBind(endpoint: options.bind, reason: "\(error)")
         }
-        logger.info("listening on \(endpoint) for \(options.workers) worker(s), job \(job.settings.data)")
+        logger.notice("listening on \(endpoint) for \(options.workers) worker(s), job \(job.settings.data)")
 
         var children = try options.spawn ? WorkerProcesses.spawn(
             count: options.workers, endpoint: Self.connectable(endpoint), logDirectory: options.runDirectory) : nil

@@ -106,7 +106,7 @@ struct ClusterArguments: ParsableArguments {
         }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "dlcoord")
-        logger.logLevel = verbose == 0 ? .warning : .info
+        logger.logLevel = verbose == 0 ? .notice : .info
         let endpoint = bind ?? (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555")
         let coordinator = Coordinator(
             options: ClusterOptions(

@@ -26,14 +26,28 @@ struct Executable {
 
     /// Runs the executable with `arguments` in `directory` and waits at most `timeout` seconds.
     func run(_ arguments: [String], in directory: String = Executable.repositoryRoot, timeout: Double = 120) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.productsDirectory.appendingPathComponent(name)
+        try start(arguments, in: directory).wait(timeout: timeout)
+    }
+
+    /// Starts the executable without waiting for it.
+    func start(_ arguments: [String], in directory: String = Executable.repositoryRoot) throws -> RunningProcess {
+        try RunningProcess(executable: Self.productsDirectory.appendingPathComponent(name), arguments: arguments, directory: directory)
+    }
+}
+
+/// A started process whose output goes to files; waiting for it is always bounded.
+final class RunningProcess {
+    let process = Process()
+    private let scratch: URL
+    private let finished = DispatchSemaphore(value: 0)
+    private var result: Executable.Result?
+
+    init(executable: URL, arguments: [String], directory: String) throws {
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-out-\(UUID().uuidString)")
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outputURL = scratch.appendingPathComponent("stdout"), errorURL = scratch.appendingPathComponent("stderr")
         for url in [outputURL, errorURL] {
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
@@ -42,21 +56,56 @@ struct Executable {
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorURL)
         process.standardInput = FileHandle.nullDevice
-
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
+        process.terminationHandler = { [finished] _ in finished.signal() }
         try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    private var outputURL: URL { scratch.appendingPathComponent("stdout") }
+    private var errorURL: URL { scratch.appendingPathComponent("stderr") }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// What the process wrote to standard error so far.
+    var errorsSoFar: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` to the process.
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits at most `timeout` seconds; a process still running then is killed and reported as timed out.
+    func wait(timeout: Double) -> Executable.Result {
+        if let result { return result }
         var timedOut = false
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true
             kill(process.processIdentifier, SIGKILL)
             finished.wait()
         }
-        return Result(
+        let result = Executable.Result(
             status: process.terminationStatus,
             output: (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "",
             errors: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "",
             timedOut: timedOut)
+        self.result = result
+        return result
+    }
+
+    /// Waits (bounded) until standard error contains `text`; returns whether it did.
+    func waitForError(containing text: String, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if errorsSoFar.contains(text) { return true }
+            if !process.isRunning { return errorsSoFar.contains(text) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
     }
 }
 

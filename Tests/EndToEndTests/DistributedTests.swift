@@ -1,0 +1,173 @@
+// Distributed training with real processes on one machine: dlworker and dlcoord started by the
+// test over ipc:// and tcp://, in either order. The result must equal `dlcoord --local` with the
+// same --shards byte for byte; intruders (garbage, another job, another protocol version) must
+// not disturb a run; and a run that cannot go on must end promptly with a message that says why.
+
+import DLProtocol
+import DLTransport
+import Foundation
+import XCTest
+
+final class DistributedTests: XCTestCase {
+    let dlcoord = Executable(name: "dlcoord")
+    let dlworker = Executable(name: "dlworker")
+
+    /// A private ipc endpoint for one test.
+    private func ipcEndpoint() throws -> String {
+        "ipc://" + (try temporaryDirectory(self)) + "/coordinator.ipc"
+    }
+
+    /// A TCP port nobody listens on right now.
+    private func freePort() throws -> Int {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(.router, context: context)
+        let endpoint = try socket.bind("tcp://127.0.0.1:*")
+        socket.close()
+        return Int(endpoint.split(separator: ":").last!)!
+    }
+
+    private func localModel(_ flags: [String]) throws -> Data {
+        let directory = try temporaryDirectory(self)
+        let result = try dlcoord.run(["--local", "--verbose", "0", "--run-dir", directory] + flags)
+        XCTAssertEqual(result.status, 0, result.errors)
+        return try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
+    }
+
+    func testSpawnedWorkersGiveTheLocalResultByteForByte() throws {
+        let directory = try temporaryDirectory(self)
+        let result = try dlcoord.run(["--workers", "4", "--spawn", "--verbose", "2", "--run-dir", directory])
+        XCTAssertFalse(result.timedOut)
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.output.contains("Epoch 100/100\n47/47 - "), result.output)
+        for worker in 1...4 {
+            XCTAssertTrue(result.errors.contains("worker \(worker)/4 joined: worker-"), result.errors)
+        }
+        XCTAssertTrue(result.errors.contains("per-worker compute in the last epoch: worker-"))
+        let distributed = try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
+        XCTAssertEqual(distributed, try localModel(["--shards", "4"]))
+        let metrics = try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8)
+        XCTAssertEqual(metrics.split(separator: "\n").count, 100)
+    }
+
+    func testWorkersStartedFirstOverIPC() throws {
+        let endpoint = try ipcEndpoint()
+        let workers = try (1...4).map { try dlworker.start(["--connect", endpoint, "--name", "hand-\($0)"]) }
+        let directory = try temporaryDirectory(self)
+        let flags = ["--epochs", "20", "--validation-split", "0.2"]
+        let coordinator = try dlcoord.start(["--workers", "4", "--bind", endpoint, "--verbose", "0", "--run-dir", directory] + flags)
+        let result = coordinator.wait(timeout: 120)
+        XCTAssertEqual(result.status, 0, result.errors)
+        for worker in workers {
+            let outcome = worker.wait(timeout: 30)
+            XCTAssertEqual(outcome.status, 0, outcome.errors)
+        }
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors")),
+            try localModel(["--shards", "4"] + flags))
+    }
+
+    func testCoordinatorStartedFirstOverTCPWithMoreShardsThanWorkers() throws {
+        let port = try freePort()
+        let directory = try temporaryDirectory(self)
+        let flags = ["--epochs", "20", "--shards", "6"]
+        let coordinator = try dlcoord.start(
+            ["--workers", "3", "--bind", "tcp://127.0.0.1:\(port)", "--verbose", "0", "--run-dir", directory] + flags)
+        XCTAssertTrue(coordinator.waitForError(containing: "listening on tcp://127.0.0.1:\(port)", timeout: 30), coordinator.errorsSoFar)
+        let workers = try (1...3).map { try dlworker.start(["--connect", "tcp://127.0.0.1:\(port)", "--name", "tcp-\($0)"]) }
+        let result = coordinator.wait(timeout: 120)
+        XCTAssertEqual(result.status, 0, result.errors)
+        for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors")), try localModel(flags))
+    }
+
+    /// During a run, an intruder sends garbage, a message of another job, and a hello of another
+    /// protocol version. Each is refused (the last with a reject it can read) and the result is
+    /// unchanged.
+    func testIntrudersAreRefusedWithoutDisturbingTheRun() throws {
+        let endpoint = try ipcEndpoint()
+        let directory = try temporaryDirectory(self)
+        let flags = ["--epochs", "60"]
+        let coordinator = try dlcoord.start(["--workers", "2", "--bind", endpoint, "--verbose", "1", "--run-dir", directory] + flags)
+        let workers = try (1...2).map { try dlworker.start(["--connect", endpoint, "--name", "w\($0)"]) }
+        XCTAssertTrue(coordinator.waitForError(containing: "worker 2/2 joined", timeout: 30), coordinator.errorsSoFar)
+
+        let context = try ZMQContext()
+        let intruder = try ZMQSocket(.dealer, context: context)
+        try intruder.connect(endpoint)
+        try intruder.send([ZMQFrame([UInt8]("GET / HTTP/1.1\r\n\r\n".utf8))])
+        try intruder.send([ZMQFrame(MessageCodec.encode(Envelope(jobId: 42, round: 3, message: .shardGradient(
+            ShardGradient(shard: 0, computeMicroseconds: 0, gradient: [Float](repeating: 1e9, count: 571), sums: [0, 0, 0])))))])
+        var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
+            WorkerInfo(name: "future", host: "h", pid: 1, threads: 1, version: "9"))))
+        hello[4] = 7
+        try intruder.send([ZMQFrame(hello)])
+        let reply = try XCTUnwrap(try intruder.receive(timeout: .seconds(30)), "no reject for the other version")
+        guard case let .reject(reason) = try MessageCodec.decode(reply[0].bytes).message else { return XCTFail("not a reject") }
+        XCTAssertTrue(reason.contains("protocol version 7, but this process speaks version 1"), reason)
+
+        let result = coordinator.wait(timeout: 120)
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.errors.contains("dropped a message from an unregistered peer: not a dltrain message"), result.errors)
+        XCTAssertTrue(result.errors.contains("dropped a shard-gradient message from an unregistered peer"), result.errors)
+        for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors")),
+            try localModel(["--shards", "2"] + flags))
+    }
+
+    func testTooFewWorkersEndTheWaitWithAMessage() throws {
+        let endpoint = try ipcEndpoint()
+        let worker = try dlworker.start(["--connect", endpoint, "--name", "lonely"])
+        let directory = try temporaryDirectory(self)
+        let result = try dlcoord.run(["--workers", "2", "--bind", endpoint, "--wait-timeout", "3", "--run-dir", directory])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains(
+            "dlcoord: error: the run stopped: only 1 of 2 workers registered within 3 s (lonely); start more dlworker processes or lower --workers"),
+            result.errors)
+        let told = worker.wait(timeout: 30)
+        XCTAssertEqual(told.status, 3, told.errors)
+        XCTAssertTrue(told.errors.contains("the coordinator stopped the job: only 1 of 2 workers registered"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/model.safetensors"))
+    }
+
+    func testAWorkerThatDiesIsNamed() throws {
+        let endpoint = try ipcEndpoint()
+        let directory = try temporaryDirectory(self)
+        let coordinator = try dlcoord.start(
+            ["--workers", "2", "--bind", endpoint, "--worker-timeout", "3", "--epochs", "100000", "--verbose", "0", "--run-dir", directory])
+        let survivor = try dlworker.start(["--connect", endpoint, "--name", "survivor"])
+        let victim = try dlworker.start(["--connect", endpoint, "--name", "victim"])
+        XCTAssertTrue(coordinator.waitForError(containing: "worker 2/2 joined", timeout: 30), coordinator.errorsSoFar)
+        victim.signal(SIGKILL)
+        let result = coordinator.wait(timeout: 60)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("(victim, "), result.errors)
+        XCTAssertTrue(result.errors.contains("has sent nothing for 3 s"), result.errors)
+        XCTAssertEqual(survivor.wait(timeout: 30).status, 3)
+    }
+
+    func testCtrlCStopsTheRunAndTellsTheWorkers() throws {
+        let directory = try temporaryDirectory(self)
+        let coordinator = try dlcoord.start(["--workers", "2", "--spawn", "--epochs", "100000", "--verbose", "0", "--run-dir", directory])
+        XCTAssertTrue(coordinator.waitForError(containing: "worker 2/2 joined", timeout: 30), coordinator.errorsSoFar)
+        coordinator.signal(SIGINT)
+        let result = coordinator.wait(timeout: 30)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("the run stopped: the coordinator was interrupted (Ctrl-C)"), result.errors)
+        for worker in 1...2 {
+            let log = try String(contentsOfFile: "\(directory)/worker-\(worker).log", encoding: .utf8)
+            XCTAssertTrue(log.contains("the coordinator ended the job: the coordinator was interrupted (Ctrl-C)"), log)
+        }
+    }
+
+    func testWorkerHelpAndAMissingCoordinator() throws {
+        let help = try dlworker.run(["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.output.contains("--connect"))
+        XCTAssertTrue(help.output.contains("--reconnect-timeout"))
+        let alone = try dlworker.run(["--connect", try ipcEndpoint(), "--reconnect-timeout", "1"], timeout: 30)
+        XCTAssertEqual(alone.status, 1)
+        XCTAssertTrue(alone.errors.contains("dlworker: error: no coordinator answered within 1 s"), alone.errors)
+    }
+}
