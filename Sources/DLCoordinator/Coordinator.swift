@@ -43,7 +43,9 @@ public final class Coordinator {
         let context = try ZMQContext()
         let socket = try ZMQSocket(.router, context: context)
         let largest = MessageCodec.headerSize + 16 + 4 * job.model.layout.count + 8 * job.metrics.slotCount
-        try socket.set([.maxMessageSize(max(largest, MessageCodec.maximumControlPayload) + 1024), .linger(.seconds(2))])
+        try socket.set([
+            .maxMessageSize(max(largest, MessageCodec.maximumControlPayload) + 1024), .linger(.seconds(2)), .routerHandover(true),
+        ])
         let endpoint: String
         do {
             endpoint = try socket.bind(options.bind)
@@ -89,6 +91,13 @@ public final class Coordinator {
                 if session.outcome != nil { break }
             }
             session.tick(now: clock.now)
+        }
+        // Closing the socket at once could lose the stop messages still on their way.
+        let settleDeadline = clock.now + .seconds(3)
+        while !session.isSettled && clock.now < settleDeadline {
+            if let frames = try socket.receive(timeout: .milliseconds(50)), frames.count == 2 {
+                session.receive(frames[1].bytes, from: frames[0].bytes, now: clock.now)
+            }
         }
         if case let .failed(reason) = session.outcome {
             throw ClusterError.runFailed(reason)

@@ -74,6 +74,8 @@ public final class CoordinatorSession {
     private var workerByPeer: [PeerID: Int] = [:]
     private var owner: [Int] = []
     private var refusedPeers: Set<PeerID> = []
+    /// Workers told to stop that have not yet confirmed it.
+    private var unconfirmedStops: Set<Int> = []
 
     // The step or validation round in progress: one slot per shard.
     private var received: [Bool]
@@ -114,13 +116,24 @@ public final class CoordinatorSession {
 
     public var parameters: [Float] { update.parameters }
 
+    /// Done, and every worker that was told to stop has confirmed it (with a heartbeat), so closing
+    /// the socket now loses no message. The process waits for this, for a bounded time.
+    public var isSettled: Bool { outcome != nil && unconfirmedStops.isEmpty }
+
     /// The registered workers, for the log and the tests.
     public var registeredWorkers: [WorkerInfo] { workers.map(\.info) }
 
     // MARK: Events
 
     public func receive(_ bytes: [UInt8], from peer: PeerID, now: ContinuousClock.Instant) {
-        guard outcome == nil else { return }
+        if outcome != nil {
+            if let index = workerByPeer[peer], let envelope = try? MessageCodec.decode(bytes),
+                envelope.jobId == jobId, envelope.message == .heartbeat
+            {
+                unconfirmedStops.remove(index)
+            }
+            return
+        }
         let envelope: Envelope
         do {
             envelope = try MessageCodec.decode(bytes)
@@ -305,9 +318,7 @@ public final class CoordinatorSession {
         if epoch + 1 < epochs {
             startEpoch(epoch + 1, now: now)
         } else {
-            for index in workers.indices {
-                emit(.stop(StopNotice(finished: true, reason: "the job finished")), round: 0, to: index, now: now)
-            }
+            tellEveryWorker(StopNotice(finished: true, reason: "the job finished"), now: now)
             phase = .done(.finished)
         }
     }
@@ -358,10 +369,15 @@ public final class CoordinatorSession {
     }
 
     private func fail(_ reason: String, now: ContinuousClock.Instant) {
-        for index in workers.indices {
-            emit(.stop(StopNotice(finished: false, reason: reason)), round: 0, to: index, now: now)
-        }
+        tellEveryWorker(StopNotice(finished: false, reason: reason), now: now)
         phase = .done(.failed(reason))
+    }
+
+    private func tellEveryWorker(_ notice: StopNotice, now: ContinuousClock.Instant) {
+        for index in workers.indices {
+            emit(.stop(notice), round: 0, to: index, now: now)
+            unconfirmedStops.insert(index)
+        }
     }
 
     private func emit(_ message: Message, round: UInt64, to index: Int, now: ContinuousClock.Instant) {

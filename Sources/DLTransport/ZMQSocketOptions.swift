@@ -24,6 +24,9 @@ public enum ZMQSocketOption: Sendable, Equatable {
     /// ROUTER only: sending to an unknown routing id fails with EHOSTUNREACH
     /// instead of silently dropping the message.
     case routerMandatory(Bool)
+    /// ROUTER only: a peer that connects with a routing id already in use takes
+    /// it over, so a worker that reconnects keeps its identity.
+    case routerHandover(Bool)
     /// Peers sending a larger message are disconnected: an untrusted peer cannot
     /// make us allocate arbitrary amounts of memory.
     case maxMessageSize(Int)
@@ -82,6 +85,8 @@ extension ZMQSocket {
             try setOption(ZMQ_ROUTING_ID, "ZMQ_ROUTING_ID", bytes: id)
         case let .routerMandatory(on):
             try setOption(ZMQ_ROUTER_MANDATORY, "ZMQ_ROUTER_MANDATORY", on ? 1 : 0)
+        case let .routerHandover(on):
+            try setOption(ZMQ_ROUTER_HANDOVER, "ZMQ_ROUTER_HANDOVER", on ? 1 : 0)
         case let .maxMessageSize(bytes):
             try setOption(ZMQ_MAXMSGSIZE, "ZMQ_MAXMSGSIZE", int64: Int64(bytes))
         case let .immediate(on):

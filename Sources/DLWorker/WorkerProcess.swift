@@ -30,8 +30,11 @@ public enum WorkerProcess {
     public static func run(_ options: WorkerOptions, logger: Logger) throws -> WorkerSession.Outcome {
         let context = try ZMQContext()
         let socket = try ZMQSocket(.dealer, context: context)
+        // A routing id of its own, so a reconnection (a dropped TCP connection, a coordinator
+        // restarting) does not make the worker a stranger to the coordinator.
+        let routingId = (0..<16).map { _ in UInt8.random(in: 0...255) }
         try socket.set([
-            .immediate(true), .linger(.seconds(1)),
+            .routingId(routingId), .immediate(true), .linger(.seconds(1)),
             .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1)),
         ])
         try socket.connect(options.endpoint)
@@ -50,7 +53,6 @@ public enum WorkerProcess {
                 if !sent { unsent += 1 }
             },
             log: { [logger] in logger.notice("\($0)") })
-        var wasRegistering = true
         while session.outcome == nil {
             if let frames = try socket.receive(timeout: .milliseconds(100)) {
                 if frames.count == 1 {
@@ -60,10 +62,6 @@ public enum WorkerProcess {
                 }
             }
             session.tick(now: clock.now)
-            if session.isRegistering != wasRegistering {
-                wasRegistering = session.isRegistering
-                if !wasRegistering { logger.info("registered with the coordinator") }
-            }
         }
         if unsent > 0 { logger.notice("\(unsent) message(s) could not be sent (no coordinator connected)") }
         return session.outcome!

@@ -134,6 +134,8 @@ public final class WorkerSession {
             case let .stop(notice):
                 // The job this worker registered for ended before it began (too few workers came):
                 // there is no job id to check yet, and only the coordinator it connects to writes here.
+                jobId = envelope.jobId
+                emit(.heartbeat, round: 0, now: now)
                 finish(.stopped(finished: notice.finished, reason: notice.reason))
                 return
             case .heartbeat:
@@ -155,6 +157,7 @@ public final class WorkerSession {
             break
         case let (_, .stop(notice)):
             log("the coordinator ended the job: \(notice.reason)")
+            emit(.heartbeat, round: 0, now: now)  // confirms the stop, so the coordinator can close
             if keepRunning {
                 state = .registering(since: now)
                 jobId = 0

@@ -44,6 +44,7 @@ final class ProtocolStateTests: XCTestCase {
             for worker in harness.workers {
                 XCTAssertEqual(worker.outcome, .stopped(finished: true, reason: "the job finished"))
             }
+            XCTAssertTrue(harness.coordinator.isSettled, "every worker confirmed the stop")
         }
     }
 
