@@ -90,7 +90,8 @@ final class LocalTrainingTests: XCTestCase {
                         }
                     }
                 }
-                for shardSums in sums { for i in epochSums.indices { epochSums[i] += shardSums[i] } }
+                let stepSums = job.metrics.total(of: sums)
+                for i in epochSums.indices { epochSums[i] += stepSums[i] }
                 update.apply(shardGradients: gradients, batchSize: job.schedule.batchSize(ofStep: step))
             }
             lastEpochSums = epochSums

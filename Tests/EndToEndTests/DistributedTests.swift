@@ -161,6 +161,20 @@ final class DistributedTests: XCTestCase {
         }
     }
 
+    func testAKeepRunningWorkerServesOneJobAfterAnother() throws {
+        let endpoint = try ipcEndpoint()
+        let worker = try dlworker.start(["--connect", endpoint, "--name", "stayer", "--keep-running", "--reconnect-timeout", "30"])
+        for (index, epochs) in ["3", "5"].enumerated() {
+            let directory = try temporaryDirectory(self)
+            let result = try dlcoord.run(["--workers", "1", "--bind", endpoint, "--epochs", epochs, "--verbose", "0", "--run-dir", directory])
+            XCTAssertEqual(result.status, 0, "job \(index + 1): \(result.errors)")
+            XCTAssertTrue(result.errors.contains("worker 1/1 joined: stayer"), result.errors)
+        }
+        XCTAssertTrue(worker.process.isRunning, "a --keep-running worker waits for the next job")
+        worker.signal(SIGTERM)
+        _ = worker.wait(timeout: 10)
+    }
+
     func testWorkerHelpAndAMissingCoordinator() throws {
         let help = try dlworker.run(["--help"])
         XCTAssertEqual(help.status, 0)
