@@ -67,12 +67,11 @@ struct DLCoord: ParsableCommand {
             dataOptions.apply(to: &settings)
             trainingOptions.apply(to: &settings)
             let runDirectory = self.runDirectory ?? RunDirectory.defaultPath()
-            let run = TrainingRun(settings: settings, runDirectory: runDirectory, verbose: verbose)
             if let workers = clusterOptions.workers {
-                if trainingOptions.shards == nil && config == nil { settings.shards = workers }
+                settings.shards = settings.shards ?? workers
                 try clusterOptions.train(settings: settings, runDirectory: runDirectory, verbose: verbose)
             } else {
-                try run.runLocally()
+                try TrainingRun(settings: settings, runDirectory: runDirectory, verbose: verbose).runLocally()
             }
         } catch let error as ExitCode {
             throw error
@@ -101,8 +100,8 @@ struct ClusterArguments: ParsableArguments {
 
     func train(settings: JobSettings, runDirectory: String, verbose: Int) throws {
         guard let workers else { return }
-        guard settings.shards >= workers else {
-            throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(settings.shards)")
+        guard let shards = settings.shards, shards >= workers else {
+            throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(settings.shards ?? 1)")
         }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "dlcoord")

@@ -46,7 +46,7 @@ public struct ModelFile: Sendable, Equatable {
         standardization = job.data.standardization
         training = Training(
             epochs: epochs, batchSize: job.settings.batchSize, seed: job.settings.seed,
-            shards: job.settings.shards, trainingRows: job.data.training.count,
+            shards: job.schedule.shardCount, trainingRows: job.data.training.count,
             validationRows: job.data.validation?.count ?? 0)
     }
 

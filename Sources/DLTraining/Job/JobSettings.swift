@@ -29,8 +29,9 @@ public struct JobSettings: Sendable, Equatable, Codable {
     /// The global batch size: rows per step over all shards.
     public var batchSize: Int = 10
     public var seed: UInt64 = 3
-    /// The number of logical shards S; the trained model depends on it.
-    public var shards: Int = 1
+    /// The number of logical shards S; the trained model depends on it. When not given: 1 in one
+    /// process, the number of workers in a distributed run.
+    public var shards: Int?
     public var validationSplit: Double = 0
     public var standardize: Bool = false
 
@@ -62,7 +63,7 @@ public struct JobSettings: Sendable, Equatable, Codable {
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        shards = try c.decodeIfPresent(Int.self, forKey: .shards) ?? d.shards
+        shards = try c.decodeIfPresent(Int.self, forKey: .shards)
         validationSplit = try c.decodeIfPresent(Double.self, forKey: .validationSplit) ?? d.validationSplit
         standardize = try c.decodeIfPresent(Bool.self, forKey: .standardize) ?? d.standardize
     }

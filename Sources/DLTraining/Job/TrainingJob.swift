@@ -21,7 +21,8 @@ public struct TrainingJob: Sendable {
         guard settings.batchSize > 0 else {
             throw JobError.badSetting("batch_size", "\(settings.batchSize)", "it must be at least 1")
         }
-        guard settings.shards > 0 else { throw JobError.badSetting("shards", "\(settings.shards)", "it must be at least 1") }
+        let shards = settings.shards ?? 1
+        guard shards > 0 else { throw JobError.badSetting("shards", "\(shards)", "it must be at least 1") }
         let layers = try DenseSpec.parseList(settings.layers)
         let loss = try Loss(name: settings.loss)
         let outputs = layers[layers.count - 1].units
@@ -31,9 +32,9 @@ public struct TrainingJob: Sendable {
         let model = try ModelSpec(inputDim: data.training.featureCount, layers: layers)
         var arguments = settings.optimizerArguments
         if let learningRate = settings.learningRate { arguments["learning_rate"] = learningRate }
-        guard settings.shards <= data.training.count else {
+        guard shards <= data.training.count else {
             throw JobError.badSetting(
-                "shards", "\(settings.shards)", "there are only \(data.training.count) training rows to deal")
+                "shards", "\(shards)", "there are only \(data.training.count) training rows to deal")
         }
 
         self.settings = settings
@@ -44,7 +45,7 @@ public struct TrainingJob: Sendable {
         optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
         self.data = data
         schedule = ShardSchedule(
-            rowCount: data.training.count, shardCount: settings.shards, batchSize: settings.batchSize,
+            rowCount: data.training.count, shardCount: shards, batchSize: settings.batchSize,
             seed: settings.seed)
     }
 

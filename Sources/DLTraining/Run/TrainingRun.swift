@@ -56,7 +56,7 @@ public struct TrainingRun {
             Model: \(job.model.inputDim) inputs -> \(layers) (\(job.model.layout.count) parameters), \
             loss \(job.loss.rawValue), optimizer \(job.optimizer.name)
             Data: \(job.settings.data): \(job.data.training.count) training rows\(validation), \
-            \(job.settings.shards) shard(s), global batch \(job.settings.batchSize), seed \(job.settings.seed)
+            \(job.schedule.shardCount) shard(s), global batch \(job.settings.batchSize), seed \(job.settings.seed)
             """
     }
 }
