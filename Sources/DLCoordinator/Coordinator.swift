@@ -16,14 +16,19 @@ public struct ClusterOptions: Sendable {
     /// Start the workers as child processes of this one.
     public var spawn: Bool
     public var timeouts: CoordinatorSession.Timeouts
+    public var policy: CoordinatorSession.Policy
     /// Where spawned workers' logs go.
     public var runDirectory: String
 
-    public init(bind: String, workers: Int, spawn: Bool, timeouts: CoordinatorSession.Timeouts, runDirectory: String) {
+    public init(
+        bind: String, workers: Int, spawn: Bool, timeouts: CoordinatorSession.Timeouts, policy: CoordinatorSession.Policy,
+        runDirectory: String
+    ) {
         self.bind = bind
         self.workers = workers
         self.spawn = spawn
         self.timeouts = timeouts
+        self.policy = policy
         self.runDirectory = runDirectory
     }
 }
@@ -37,9 +42,12 @@ public final class Coordinator {
         self.logger = logger
     }
 
-    /// Trains `job` on the workers; returns the reports and the trained parameters, or throws the
-    /// reason the run could not finish.
-    public func train(_ job: TrainingJob, observers: [TrainingObserver]) throws -> (reports: [EpochReport], parameters: [Float]) {
+    /// Trains `job` on the workers from where `progress` stands; returns where it ends, or throws
+    /// the reason the run could not finish.
+    public func train(
+        _ job: TrainingJob, progress: TrainingProgress, observers: [TrainingObserver], checkpointer: Checkpointer
+    ) throws -> TrainingProgress {
+        guard progress.position.epoch < job.settings.epochs else { return progress }
         let context = try ZMQContext()
         let socket = try ZMQSocket(.router, context: context)
         let largest = MessageCodec.headerSize + 16 + 4 * job.model.layout.count + 8 * job.metrics.slotCount
@@ -61,8 +69,8 @@ public final class Coordinator {
         let jobId = UInt64.random(in: 1...UInt64.max)
         let clock = ContinuousClock()
         let session = CoordinatorSession(
-            job: job, workerCount: options.workers, jobId: jobId, timeouts: options.timeouts, observers: observers,
-            now: clock.now,
+            job: job, workerCount: options.workers, jobId: jobId, timeouts: options.timeouts, policy: options.policy,
+            progress: progress, observers: observers, checkpointer: checkpointer, now: clock.now,
             send: { peer, envelope in
                 // A ROUTER never blocks: a message to a peer that is gone is dropped, and the
                 // peer's silence is noticed by the worker timeout.
@@ -76,9 +84,8 @@ public final class Coordinator {
                 session.stop(reason: "the coordinator was interrupted (Ctrl-C)", now: clock.now)
                 break
             }
-            if let exit = children?.firstExit() {
-                session.stop(reason: exit, now: clock.now)
-                break
+            while let exit = children?.takeExited() {
+                session.workerProcessExited(pid: exit.pid, description: exit.description, now: clock.now)
             }
             var timeout = Duration.milliseconds(100)
             while let frames = try socket.receive(timeout: timeout) {
@@ -104,7 +111,7 @@ public final class Coordinator {
         }
         let times = session.workerStepTimes.map { "\($0.name) \(String(format: "%.3f", $0.millisecondsPerStep)) ms/step" }
         logger.info("per-worker compute in the last epoch: \(times.joined(separator: ", "))")
-        return (session.reports, session.parameters)
+        return session.progress
     }
 
     /// An endpoint a local worker can connect to for a bound one (`tcp://0.0.0.0:5555` -> 127.0.0.1).

@@ -5,7 +5,7 @@
 import Foundation
 
 struct WorkerProcesses {
-    private var processes: [(process: Process, log: String)] = []
+    private var processes: [(process: Process, log: String, reported: Bool)] = []
 
     static func spawn(count: Int, endpoint: String, logDirectory: String) throws -> WorkerProcesses {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -33,18 +33,21 @@ struct WorkerProcesses {
                 workers.stop(within: .seconds(1))
                 throw ClusterError.cannotSpawn(reason: "\(executable.path): \(error.localizedDescription)")
             }
-            workers.processes.append((process, log))
+            workers.processes.append((process, log, false))
         }
         return workers
     }
 
-    /// A description of the first child that has exited, if any has.
-    func firstExit() -> String? {
-        guard let (index, child) = processes.enumerated().first(where: { !$0.element.process.isRunning }) else { return nil }
+    /// A child that has exited since the last call, with a description of how, if any has.
+    mutating func takeExited() -> (pid: Int32, description: String)? {
+        guard let index = processes.firstIndex(where: { !$0.process.isRunning && !$0.reported }) else { return nil }
+        processes[index].reported = true
+        let child = processes[index]
         let last = (try? String(contentsOfFile: child.log, encoding: .utf8))?
-            .split(separator: "\n").last.map { ": \($0)" } ?? ""
-        return "worker process \(index + 1) (pid \(child.process.processIdentifier)) exited with status "
-            + "\(child.process.terminationStatus)\(last) (log: \(child.log))"
+            .split(separator: "\n").last.map { "; its last words: \($0)" } ?? ""
+        let how = child.process.terminationReason == .uncaughtSignal
+            ? "was killed by signal \(child.process.terminationStatus)" : "exited with status \(child.process.terminationStatus)"
+        return (child.process.processIdentifier, "its process (pid \(child.process.processIdentifier)) \(how)\(last) (log: \(child.log))")
     }
 
     /// Waits for the children to exit, then terminates those still running, then kills.

@@ -16,6 +16,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case heartbeat = 9
     case stop = 10
     case failure = 11
+    case assign = 12
     /// Refusal of a peer, readable by every protocol version: the header's first eight bytes and this
     /// code never change, and its payload is plain UTF-8 text.
     case reject = 0xFFFF
@@ -33,6 +34,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .heartbeat: "heartbeat"
         case .stop: "stop"
         case .failure: "failure"
+        case .assign: "assign"
         case .reject: "reject"
         }
     }
@@ -146,10 +148,32 @@ public struct StopNotice: Codable, Sendable, Equatable {
     /// Whether the job finished (true) or was stopped by a failure or the user (false).
     public var finished: Bool
     public var reason: String
+    /// The coordinator does not know this worker (it was declared lost, or the coordinator was
+    /// restarted): the worker should register again rather than exit.
+    public var rejoin: Bool
 
-    public init(finished: Bool, reason: String) {
+    public init(finished: Bool, reason: String, rejoin: Bool = false) {
         self.finished = finished
         self.reason = reason
+        self.rejoin = rejoin
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        finished = try container.decode(Bool.self, forKey: .finished)
+        reason = try container.decode(String.self, forKey: .reason)
+        rejoin = try container.decodeIfPresent(Bool.self, forKey: .rejoin) ?? false
+    }
+}
+
+/// Which shards to compute (or evaluate), in shard order, with which parameters.
+public struct ShardRequest: Sendable, Equatable {
+    public var shards: [Int]
+    public var parameters: [Float]
+
+    public init(shards: [Int], parameters: [Float]) {
+        self.shards = shards
+        self.parameters = parameters
     }
 }
 
@@ -160,13 +184,15 @@ public enum Message: Sendable, Equatable {
     case welcome(WorkerJob)
     case shardRows(ShardRows)
     case ready
-    case computeStep(parameters: [Float])
+    case computeStep(ShardRequest)
     case shardGradient(ShardGradient)
-    case evaluate(parameters: [Float])
+    case evaluate(ShardRequest)
     case validationSums(ValidationSums)
     case heartbeat
     case stop(StopNotice)
     case failure(reason: String)
+    /// More shards for this worker: their rows follow in shard-rows messages, then it says ready.
+    case assign(shards: [Int])
     case reject(reason: String)
 
     public var type: MessageType {
@@ -182,6 +208,7 @@ public enum Message: Sendable, Equatable {
         case .heartbeat: .heartbeat
         case .stop: .stop
         case .failure: .failure
+        case .assign: .assign
         case .reject: .reject
         }
     }

@@ -32,8 +32,12 @@ public enum MessageCodec {
             writer.bytes.append(contentsOf: Array(reason.utf8.prefix(maximumReasonLength)))
         case .ready, .heartbeat:
             break
-        case let .computeStep(parameters), let .evaluate(parameters):
-            writer.append(parameters)
+        case let .computeStep(request), let .evaluate(request):
+            writer.append(UInt32(request.shards.count))
+            for shard in request.shards { writer.append(UInt32(shard)) }
+            writer.append(request.parameters)
+        case let .assign(shards):
+            writer.appendJSON(shards)
         case let .shardRows(rows):
             for count in [rows.shard, rows.trainingTargets.count / max(rows.targetWidth, 1),
                           rows.validationTargets.count / max(rows.targetWidth, 1), rows.featureCount, rows.targetWidth] {
@@ -102,9 +106,18 @@ public enum MessageCodec {
             try reader.expectEnd()
             message = type == .ready ? .ready : .heartbeat
         case .computeStep, .evaluate:
+            let shardCount = try reader.count()
+            guard shardCount <= reader.remaining.count / 4 else {
+                throw .badSize(type: "\(type)", size: bytes.count, expected: "room for \(shardCount) shard numbers")
+            }
+            var shards: [Int] = []
+            for _ in 0..<shardCount { shards.append(try reader.count()) }
             let parameters = try reader.floats(count: reader.remaining.count / 4)
             try reader.expectEnd()
-            message = type == .computeStep ? .computeStep(parameters: parameters) : .evaluate(parameters: parameters)
+            let request = ShardRequest(shards: shards, parameters: parameters)
+            message = type == .computeStep ? .computeStep(request) : .evaluate(request)
+        case .assign:
+            message = .assign(shards: try reader.json([Int].self))
         case .shardRows:
             let shard = try reader.count(), trainingRows = try reader.count(), validationRows = try reader.count()
             let featureCount = try reader.count(), targetWidth = try reader.count()

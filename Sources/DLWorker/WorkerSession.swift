@@ -2,13 +2,14 @@
 // arrive and the time, and hands the messages it sends to `send`. WorkerProcess drives it over a
 // ZeroMQ socket; tests drive it directly, step by step.
 //
-//   registering --welcome--> loading --all shard-rows--> training --stop--> stopped
-//        ^                                                  |
-//        +------------- coordinator silent too long --------+
+//   registering --welcome--> joined --stop--> done (or registering again, with --keep-running)
+//        ^                     |
+//        +---------------------+  coordinator silent too long, or "register again" (stop with rejoin)
 //
-// While registering it says hello every second; a worker that cannot reach a coordinator within
-// its reconnect timeout gives up. In training it answers compute-step with one shard-gradient per
-// shard it owns (in shard order) and evaluate with one validation-sums per shard.
+// Registering, it says hello every second; a heartbeat from the coordinator means it is registered
+// and waits for the other workers. Joined, it holds the rows of the shards it was given (welcome,
+// then assign for more), says ready whenever all their rows have arrived, and answers each
+// compute-step or evaluate with one result per requested shard, in the order requested.
 
 import DLCore
 import DLData
@@ -38,18 +39,32 @@ public final class WorkerSession {
         case failed(String)
     }
 
-    private enum State {
-        case registering(since: ContinuousClock.Instant)
-        case loading(WorkerJob, schedule: ShardSchedule, rows: [Int: ShardRows])
-        case training(TrainingState)
-        case done(Outcome)
-    }
-
-    private struct TrainingState {
+    /// A job this worker takes part in. A class, so that the gradient buffer is reused in place
+    /// from step to step rather than copied out of the state.
+    private final class Joined {
         let job: WorkerJob
         let schedule: ShardSchedule
-        let runners: [ShardRunner]
-        var gradients: [[Float]]
+        let loss: Loss
+        let metrics: MetricSet
+        var runners: [Int: ShardRunner] = [:]
+        /// Shards given to this worker whose rows have not all arrived.
+        var pending: Set<Int>
+        var gradient: [Float]
+
+        init(job: WorkerJob, schedule: ShardSchedule, loss: Loss, metrics: MetricSet) {
+            self.job = job
+            self.schedule = schedule
+            self.loss = loss
+            self.metrics = metrics
+            pending = Set(job.shards)
+            gradient = [Float](repeating: 0, count: job.model.layout.count)
+        }
+    }
+
+    private enum State {
+        case registering(since: ContinuousClock.Instant)
+        case joined(Joined)
+        case done(Outcome)
     }
 
     public let info: WorkerInfo
@@ -88,21 +103,26 @@ public final class WorkerSession {
         return false
     }
 
+    /// The shards whose rows this worker holds.
+    public var shards: [Int] {
+        if case let .joined(joined) = state { return joined.runners.keys.sorted() }
+        return []
+    }
+
     /// Time passing: hellos while registering, heartbeats when idle, and the bounded waits.
     public func tick(now: ContinuousClock.Instant) {
         switch state {
         case let .registering(since):
             if now - since > timeouts.reconnect {
-                finish(.failed("no coordinator answered within \(Self.seconds(timeouts.reconnect)) s"))
+                state = .done(.failed("no coordinator answered within \(Self.seconds(timeouts.reconnect)) s"))
             } else if now - lastSent >= timeouts.interval {
                 emit(.hello(info), round: 0, now: now, jobId: 0)
             }
-        case .loading, .training:
+        case .joined:
             if now - lastHeard > timeouts.coordinator {
                 log("lost the coordinator: no message for \(Self.seconds(timeouts.coordinator)) s; "
                     + "registering again for up to \(Self.seconds(timeouts.reconnect)) s")
-                state = .registering(since: now)
-                jobId = 0
+                register(now: now)
             } else if now - lastSent >= timeouts.interval {
                 emit(.heartbeat, round: 0, now: now)
             }
@@ -120,159 +140,174 @@ public final class WorkerSession {
             log("dropped a message from the coordinator: \(error)")
             return
         }
-        if case let .reject(reason) = envelope.message {
-            finish(.failed("the coordinator refused this worker: \(reason)"))
-            return
-        }
-        if case .registering = state {
-            switch envelope.message {
-            case let .welcome(job):
-                jobId = envelope.jobId
-                lastHeard = now
-                begin(job)
-                return
-            case let .stop(notice):
-                // The job this worker registered for ended before it began (too few workers came):
-                // there is no job id to check yet, and only the coordinator it connects to writes here.
-                jobId = envelope.jobId
-                emit(.heartbeat, round: 0, now: now)
-                finish(.stopped(finished: notice.finished, reason: notice.reason))
-                return
-            case .heartbeat:
-                // The coordinator heartbeats only workers it registered: this one waits for the
-                // others, which is no reason to give up on it.
-                state = .registering(since: now)
-                return
-            default:
-                break
-            }
-        }
-        guard envelope.jobId == jobId, jobId != 0 else {
-            log("dropped a \(envelope.message.type) message: \(ProtocolError.wrongJob(theirs: envelope.jobId, ours: jobId))")
-            return
-        }
-        lastHeard = now
         switch (state, envelope.message) {
-        case (_, .heartbeat):
-            break
-        case let (_, .stop(notice)):
-            log("the coordinator ended the job: \(notice.reason)")
-            emit(.heartbeat, round: 0, now: now)  // confirms the stop, so the coordinator can close
-            if keepRunning {
-                state = .registering(since: now)
-                jobId = 0
-            } else {
-                finish(.stopped(finished: notice.finished, reason: notice.reason))
+        case (.done, _):
+            return
+        case let (_, .reject(reason)):
+            state = .done(.failed("the coordinator refused this worker: \(reason)"))
+        case let (_, .stop(notice)) where notice.rejoin:
+            // A coordinator that does not know this worker (restarted, or it was declared lost):
+            // whatever job it had is over, so no job id to check.
+            log("the coordinator asks this worker to register again: \(notice.reason)")
+            register(now: now)
+        case let (.registering, .welcome(job)):
+            jobId = envelope.jobId
+            lastHeard = now
+            begin(job, now: now)
+        case (.registering, .heartbeat):
+            // The coordinator heartbeats only workers it registered: this one waits for the
+            // others, which is no reason to give up on it.
+            state = .registering(since: now)
+        case let (.registering, .stop(notice)):
+            // The job this worker registered for ended before it began (too few workers came):
+            // there is no job id to check yet, and only the coordinator it connects to writes here.
+            jobId = envelope.jobId
+            end(notice, now: now)
+        case (.registering, _):
+            log("dropped a \(envelope.message.type) message: not registered yet")
+        case let (.joined(joined), message):
+            guard envelope.jobId == jobId else {
+                log("dropped a \(message.type) message: \(ProtocolError.wrongJob(theirs: envelope.jobId, ours: jobId))")
+                return
             }
-        case let (.loading(job, schedule, rows), .shardRows(shardRows)):
-            load(shardRows, job: job, schedule: schedule, rows: rows, now: now)
-        case let (.training(training), .computeStep(parameters)):
-            computeStep(training, round: envelope.round, parameters: parameters, now: now)
-        case let (.training(training), .evaluate(parameters)):
-            evaluate(training, epoch: envelope.round, parameters: parameters, now: now)
+            lastHeard = now
+            handle(message, round: envelope.round, joined: joined, now: now)
+        }
+    }
+
+    private func handle(_ message: Message, round: UInt64, joined: Joined, now: ContinuousClock.Instant) {
+        switch message {
+        case .heartbeat:
+            break
+        case let .stop(notice):
+            end(notice, now: now)
+            return
+        case let .assign(shards):
+            guard shards.allSatisfy({ (0..<joined.job.shardCount).contains($0) }) else {
+                log("dropped an assign message naming shards outside 0..<\(joined.job.shardCount)")
+                return
+            }
+            joined.pending.formUnion(shards.filter { joined.runners[$0] == nil })
+            log("assigned shard(s) \(shards.map(String.init).joined(separator: ","))")
+            reportReadyIfLoaded(joined, now: now)
+        case let .shardRows(rows):
+            load(rows, into: joined)
+            reportReadyIfLoaded(joined, now: now)
+        case let .computeStep(request):
+            compute(request, round: round, joined: joined, now: now)
+        case let .evaluate(request):
+            evaluate(request, epoch: round, joined: joined, now: now)
         default:
-            log("dropped a \(envelope.message.type) message: not expected now")
+            log("dropped a \(message.type) message: not expected now")
         }
     }
 
-    private func begin(_ job: WorkerJob) {
-        guard job.trainingRows > 0, job.shardCount > 0, job.batchSize > 0, !job.shards.isEmpty,
-            job.shards.allSatisfy({ (0..<job.shardCount).contains($0) }), job.featureCount == job.model.inputDim
+    private func begin(_ job: WorkerJob, now: ContinuousClock.Instant) {
+        guard job.trainingRows > 0, job.shardCount > 0, job.shardCount <= job.trainingRows, job.batchSize > 0,
+            job.shards.allSatisfy({ (0..<job.shardCount).contains($0) }), job.featureCount == job.model.inputDim,
+            job.targetWidth > 0
         else {
-            fail("the coordinator sent an inconsistent job description")
-            return
-        }
-        let schedule = ShardSchedule(
-            rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
-        log("joined job \(String(jobId, radix: 16)) as worker \(job.workerIndex + 1): shards \(job.shards.map(String.init).joined(separator: ","))")
-        state = .loading(job, schedule: schedule, rows: [:])
-    }
-
-    private func load(_ shardRows: ShardRows, job: WorkerJob, schedule: ShardSchedule, rows: [Int: ShardRows], now: ContinuousClock.Instant) {
-        guard job.shards.contains(shardRows.shard), rows[shardRows.shard] == nil,
-            shardRows.featureCount == job.featureCount, shardRows.targetWidth == job.targetWidth,
-            shardRows.trainingTargets.count / job.targetWidth == schedule.shardRows[shardRows.shard].count
-        else {
-            log("dropped rows for shard \(shardRows.shard): they do not fit this worker's job")
-            return
-        }
-        var rows = rows
-        rows[shardRows.shard] = shardRows
-        guard rows.count == job.shards.count else {
-            state = .loading(job, schedule: schedule, rows: rows)
+            fail("the coordinator sent an inconsistent job description", now: now)
             return
         }
         do {
             let loss = try Loss(name: job.loss)
             let metrics = MetricSet(try job.metrics.map { try Metric(name: $0, loss: loss, outputs: job.model.outputWidth) })
-            let runners = job.shards.map { shard in
-                let received = rows[shard]!
-                return ShardRunner(
-                    shard: shard, schedule: schedule,
-                    rows: TabularRows(
-                        featureCount: job.featureCount, targetWidth: job.targetWidth,
-                        features: received.trainingFeatures, targets: received.trainingTargets),
-                    validationRows: received.validationTargets.isEmpty ? nil : TabularRows(
-                        featureCount: job.featureCount, targetWidth: job.targetWidth,
-                        features: received.validationFeatures, targets: received.validationTargets),
-                    model: job.model, loss: loss, metrics: metrics)
-            }
-            let gradients = Array(repeating: [Float](repeating: 0, count: job.model.layout.count), count: runners.count)
-            state = .training(TrainingState(job: job, schedule: schedule, runners: runners, gradients: gradients))
-            emit(.ready, round: 0, now: now)
+            let schedule = ShardSchedule(
+                rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
+            log("joined job \(String(jobId, radix: 16)) as worker \(job.workerIndex + 1)"
+                + (job.shards.isEmpty ? " (no shards yet)" : ": shard(s) \(job.shards.map(String.init).joined(separator: ","))"))
+            let joined = Joined(job: job, schedule: schedule, loss: loss, metrics: metrics)
+            state = .joined(joined)
+            reportReadyIfLoaded(joined, now: now)
         } catch {
-            fail("cannot build the model the coordinator described: \(error)")
+            fail("cannot build the model the coordinator described: \(error)", now: now)
         }
     }
 
-    private func computeStep(_ training: TrainingState, round: UInt64, parameters: [Float], now: ContinuousClock.Instant) {
-        guard parameters.count == training.job.model.layout.count else {
-            log("dropped a compute-step message with \(parameters.count) parameters (the model has \(training.job.model.layout.count))")
+    private func load(_ rows: ShardRows, into joined: Joined) {
+        let job = joined.job
+        guard joined.pending.contains(rows.shard), rows.featureCount == job.featureCount, rows.targetWidth == job.targetWidth,
+            rows.trainingTargets.count / job.targetWidth == joined.schedule.shardRows[rows.shard].count
+        else {
+            log("dropped rows for shard \(rows.shard): they do not fit what this worker was assigned")
             return
         }
-        var training = training
-        let steps = UInt64(training.schedule.stepsPerEpoch)
+        joined.runners[rows.shard] = ShardRunner(
+            shard: rows.shard, schedule: joined.schedule,
+            rows: TabularRows(
+                featureCount: job.featureCount, targetWidth: job.targetWidth,
+                features: rows.trainingFeatures, targets: rows.trainingTargets),
+            validationRows: rows.validationTargets.isEmpty ? nil : TabularRows(
+                featureCount: job.featureCount, targetWidth: job.targetWidth,
+                features: rows.validationFeatures, targets: rows.validationTargets),
+            model: job.model, loss: joined.loss, metrics: joined.metrics)
+        joined.pending.remove(rows.shard)
+    }
+
+    private func reportReadyIfLoaded(_ joined: Joined, now: ContinuousClock.Instant) {
+        if joined.pending.isEmpty { emit(.ready, round: 0, now: now) }
+    }
+
+    private func compute(_ request: ShardRequest, round: UInt64, joined: Joined, now: ContinuousClock.Instant) {
+        guard request.parameters.count == joined.gradient.count, request.shards.allSatisfy({ joined.runners[$0] != nil }) else {
+            log("dropped a compute-step message for shards \(request.shards) with \(request.parameters.count) parameters: "
+                + "this worker holds shards \(joined.runners.keys.sorted()) of a model with \(joined.gradient.count)")
+            return
+        }
+        let steps = UInt64(joined.schedule.stepsPerEpoch)
         let epoch = Int(round / steps), step = Int(round % steps)
         let clock = ContinuousClock()
-        parameters.withUnsafeBufferPointer { parameters in
-            for (index, runner) in training.runners.enumerated() {
-                let started = clock.now
-                var sums = runner.metrics.makeSums()
-                training.gradients[index].withUnsafeMutableBufferPointer { gradient in
+        for shard in request.shards {
+            let runner = joined.runners[shard]!
+            let started = clock.now
+            var sums = joined.metrics.makeSums()
+            request.parameters.withUnsafeBufferPointer { parameters in
+                joined.gradient.withUnsafeMutableBufferPointer { gradient in
                     runner.computeStep(epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: &sums)
                 }
-                let micros = UInt32(clamping: (clock.now - started).components.attoseconds / 1_000_000_000_000
-                    + (clock.now - started).components.seconds * 1_000_000)
-                // Sent as soon as it is ready, so the coordinator can add it while the next shard computes.
-                emit(.shardGradient(ShardGradient(
-                    shard: runner.shard, computeMicroseconds: micros, gradient: training.gradients[index], sums: sums)),
-                    round: round, now: now)
             }
+            let elapsed = clock.now - started
+            let micros = UInt32(clamping: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+            // Sent as soon as it is ready, so the coordinator can add it while the next shard computes.
+            emit(.shardGradient(ShardGradient(shard: shard, computeMicroseconds: micros, gradient: joined.gradient, sums: sums)),
+                round: round, now: now)
         }
-        state = .training(training)
     }
 
-    private func evaluate(_ training: TrainingState, epoch: UInt64, parameters: [Float], now: ContinuousClock.Instant) {
-        guard parameters.count == training.job.model.layout.count else {
-            log("dropped an evaluate message with \(parameters.count) parameters")
+    private func evaluate(_ request: ShardRequest, epoch: UInt64, joined: Joined, now: ContinuousClock.Instant) {
+        guard request.parameters.count == joined.gradient.count, request.shards.allSatisfy({ joined.runners[$0] != nil }) else {
+            log("dropped an evaluate message for shards \(request.shards) this worker does not hold")
             return
         }
-        parameters.withUnsafeBufferPointer { parameters in
-            for runner in training.runners {
-                var sums = runner.metrics.makeSums()
-                runner.evaluateValidation(parameters: parameters, sums: &sums)
-                emit(.validationSums(ValidationSums(shard: runner.shard, sums: sums)), round: epoch, now: now)
+        request.parameters.withUnsafeBufferPointer { parameters in
+            for shard in request.shards {
+                var sums = joined.metrics.makeSums()
+                joined.runners[shard]!.evaluateValidation(parameters: parameters, sums: &sums)
+                emit(.validationSums(ValidationSums(shard: shard, sums: sums)), round: epoch, now: now)
             }
         }
     }
 
-    private func fail(_ reason: String) {
-        emit(.failure(reason: reason), round: 0, now: lastSent)
-        finish(.failed(reason))
+    private func register(now: ContinuousClock.Instant) {
+        state = .registering(since: now)
+        jobId = 0
+        lastSent = now - timeouts.interval
     }
 
-    private func finish(_ outcome: Outcome) {
-        state = .done(outcome)
+    private func end(_ notice: StopNotice, now: ContinuousClock.Instant) {
+        log("the coordinator ended the job: \(notice.reason)")
+        emit(.heartbeat, round: 0, now: now)  // confirms the stop, so the coordinator can close
+        if keepRunning {
+            register(now: now)
+        } else {
+            state = .done(.stopped(finished: notice.finished, reason: notice.reason))
+        }
+    }
+
+    private func fail(_ reason: String, now: ContinuousClock.Instant) {
+        emit(.failure(reason: reason), round: 0, now: now)
+        state = .done(.failed(reason))
     }
 
     private func emit(_ message: Message, round: UInt64, now: ContinuousClock.Instant, jobId: UInt64? = nil) {
@@ -281,7 +316,7 @@ public final class WorkerSession {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        let seconds = duration.seconds
         return seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
     }
 }

@@ -39,6 +39,9 @@ struct DLCoord: ParsableCommand {
     @OptionGroup(title: "Distributed training")
     var clusterOptions: ClusterArguments
 
+    @OptionGroup(title: "Checkpoints and resuming")
+    var checkpointOptions: CheckpointArguments
+
     @OptionGroup(title: "Data")
     var dataOptions: DataOptions
 
@@ -63,15 +66,34 @@ struct DLCoord: ParsableCommand {
 
     func run() throws {
         do {
-            var settings = try config.map(JobFile.read) ?? JobSettings()
-            dataOptions.apply(to: &settings)
-            trainingOptions.apply(to: &settings)
-            let runDirectory = self.runDirectory ?? RunDirectory.defaultPath()
-            if let workers = clusterOptions.workers {
-                settings.shards = settings.shards ?? workers
-                try clusterOptions.train(settings: settings, runDirectory: runDirectory, verbose: verbose)
+            var settings: JobSettings
+            var resume: (checkpoint: Checkpoint, path: String)?
+            if let resumeDirectory = checkpointOptions.resume {
+                guard config == nil else {
+                    throw ValidationError("--resume takes the job from the checkpoint; it cannot be combined with --config")
+                }
+                let found = try Checkpointer.newest(in: resumeDirectory) { note in
+                    FileHandle.standardError.write(Data("dlcoord: \(note)\n".utf8))
+                }
+                var requested = found.checkpoint.settings
+                dataOptions.apply(to: &requested)
+                trainingOptions.apply(to: &requested)
+                settings = try Resumption.settings(checkpoint: found.checkpoint.settings, requested: requested)
+                resume = found
             } else {
-                try TrainingRun(settings: settings, runDirectory: runDirectory, verbose: verbose).runLocally()
+                settings = try config.map(JobFile.read) ?? JobSettings()
+                dataOptions.apply(to: &settings)
+                trainingOptions.apply(to: &settings)
+            }
+            let runDirectory = self.runDirectory ?? checkpointOptions.resume ?? RunDirectory.defaultPath()
+            if let workers = clusterOptions.workers { settings.shards = settings.shards ?? workers }
+            let run = TrainingRun(
+                settings: settings, runDirectory: runDirectory, verbose: verbose, checkpoints: checkpointOptions.policy,
+                resume: resume)
+            if clusterOptions.workers != nil {
+                try clusterOptions.train(run)
+            } else {
+                try run.runLocally()
             }
         } catch let error as ExitCode {
             throw error
@@ -95,28 +117,63 @@ struct ClusterArguments: ParsableArguments {
     @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long to wait for the workers to register, in seconds.", valueName: "s"))
     var waitTimeout: Double = 60
 
-    @Option(name: .customLong("worker-timeout"), help: ArgumentHelp("Silence after which a worker counts as lost, in seconds.", valueName: "s"))
+    @Option(name: .customLong("worker-timeout"), help: ArgumentHelp("Silence after which a worker counts as lost and its shards move to the others, in seconds.", valueName: "s"))
     var workerTimeout: Double = 15
 
-    func train(settings: JobSettings, runDirectory: String, verbose: Int) throws {
+    @Option(name: .customLong("min-workers"), help: ArgumentHelp("Below this many workers the run pauses and waits for more.", valueName: "n"))
+    var minWorkers: Int = 1
+
+    @Option(name: .customLong("rejoin-timeout"), help: ArgumentHelp("How long a paused run waits for workers before it stops with a checkpoint, in seconds.", valueName: "s"))
+    var rejoinTimeout: Double = 60
+
+    @Flag(inversion: .prefixedNo, help: "Give shards to workers that join during the run.")
+    var rebalance = true
+
+    func train(_ run: TrainingRun) throws {
         guard let workers else { return }
-        guard let shards = settings.shards, shards >= workers else {
-            throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(settings.shards ?? 1)")
+        guard let shards = run.settings.shards, shards >= workers else {
+            throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(run.settings.shards ?? 1)")
         }
+        guard minWorkers >= 1 else { throw ValidationError("--min-workers must be at least 1") }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "dlcoord")
-        logger.logLevel = verbose == 0 ? .notice : .info
+        logger.logLevel = run.verbose == 0 ? .notice : .info
         let endpoint = bind ?? (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555")
         let coordinator = Coordinator(
             options: ClusterOptions(
                 bind: endpoint, workers: workers, spawn: spawn,
                 timeouts: .init(
-                    registration: .milliseconds(Int(waitTimeout * 1000)), worker: .milliseconds(Int(workerTimeout * 1000))),
-                runDirectory: runDirectory),
+                    registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
+                policy: .init(minWorkers: minWorkers, rebalance: rebalance),
+                runDirectory: run.runDirectory),
             logger: logger)
-        try TrainingRun(settings: settings, runDirectory: runDirectory, verbose: verbose).run { job, observers in
-            try coordinator.train(job, observers: observers)
+        try run.run { job, progress, observers, checkpointer in
+            try coordinator.train(job, progress: progress, observers: observers, checkpointer: checkpointer)
         }
+    }
+}
+
+struct CheckpointArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Continue the run in this directory from its newest intact checkpoint (with --local or --workers N; only --epochs may change).", valueName: "run-dir"))
+    var resume: String?
+
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("Write a checkpoint every N epochs (and after the last).", valueName: "n"))
+    var checkpointEvery: Int = 1
+
+    @Option(name: .customLong("checkpoint-every-steps"), help: ArgumentHelp("Also write one every N steps within an epoch.", valueName: "n"))
+    var checkpointEverySteps: Int?
+
+    @Option(help: ArgumentHelp("How many checkpoints to keep, newest first.", valueName: "n"))
+    var keep: Int = 3
+
+    func validate() throws {
+        guard checkpointEvery >= 1, (checkpointEverySteps ?? 1) >= 1, keep >= 1 else {
+            throw ValidationError("--checkpoint-every, --checkpoint-every-steps and --keep must be at least 1")
+        }
+    }
+
+    var policy: CheckpointPolicy {
+        CheckpointPolicy(everyEpochs: checkpointEvery, everySteps: checkpointEverySteps, keep: keep)
     }
 }
 

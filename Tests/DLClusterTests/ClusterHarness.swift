@@ -25,10 +25,14 @@ final class ClusterHarness {
     /// Delivers the coordinator's queue in a scrambled order when set.
     var scramble: SeededGenerator?
 
-    init(job: TrainingJob, workerCount: Int, timeouts: CoordinatorSession.Timeouts = .init()) {
+    init(
+        job: TrainingJob, workerCount: Int, timeouts: CoordinatorSession.Timeouts = .init(),
+        policy: CoordinatorSession.Policy = .init(), progress: TrainingProgress? = nil, checkpointer: Checkpointer? = nil
+    ) {
         now = clock.now
         coordinator = CoordinatorSession(
-            job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, now: now,
+            job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, policy: policy, progress: progress,
+            checkpointer: checkpointer, now: now,
             send: { [unowned self] peer, envelope in self.toWorkers[peer, default: []].append(MessageCodec.encode(envelope)) },
             log: { [unowned self] in self.coordinatorLog.append($0) })
     }

@@ -18,12 +18,14 @@ final class MessageCodecTests: XCTestCase {
             shard: 1, featureCount: 2, targetWidth: 1, trainingFeatures: [1, 2, 3, 4], trainingTargets: [0, 1],
             validationFeatures: [5, 6], validationTargets: [1])),
         .ready,
-        .computeStep(parameters: [0.5, -0.25, .leastNonzeroMagnitude, -0.0]),
+        .computeStep(ShardRequest(shards: [1, 5], parameters: [0.5, -0.25, .leastNonzeroMagnitude, -0.0])),
         .shardGradient(ShardGradient(shard: 3, computeMicroseconds: 77, gradient: [1, 2, 3], sums: [0.5, 10, 7])),
-        .evaluate(parameters: [1, 2]),
+        .evaluate(ShardRequest(shards: [], parameters: [1, 2])),
+        .assign(shards: [3, 7]),
         .validationSums(ValidationSums(shard: 0, sums: [1.5, 2])),
         .heartbeat,
         .stop(StopNotice(finished: false, reason: "interrupted")),
+        .stop(StopNotice(finished: false, reason: "unknown worker", rejoin: true)),
         .failure(reason: "out of memory"),
         .reject(reason: "the job already has its 4 workers"),
     ]
@@ -38,9 +40,9 @@ final class MessageCodecTests: XCTestCase {
     }
 
     func testFloatsAreRawLittleEndian() {
-        let bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .computeStep(parameters: [1.0])))
-        XCTAssertEqual(bytes.count, MessageCodec.headerSize + 4)
-        XCTAssertEqual(Array(bytes[24...]), [0x00, 0x00, 0x80, 0x3F])
+        let bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .computeStep(ShardRequest(shards: [2], parameters: [1.0]))))
+        XCTAssertEqual(bytes.count, MessageCodec.headerSize + 12)
+        XCTAssertEqual(Array(bytes[24...]), [1, 0, 0, 0, 2, 0, 0, 0, 0x00, 0x00, 0x80, 0x3F])
     }
 
     func testForeignAndShortMessagesAreRefused() {

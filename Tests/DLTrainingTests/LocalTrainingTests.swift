@@ -12,7 +12,7 @@ final class LocalTrainingTests: XCTestCase {
         XCTAssertEqual(job.model.inputDim, 17)
         XCTAssertEqual(job.data.training.count, 470)
         XCTAssertEqual(job.schedule.stepsPerEpoch, 47)
-        let reports = try LocalTrainer(job: job).train(epochs: 0..<100)
+        let reports = try LocalTrainer(job: job).train()
         let accuracy = try XCTUnwrap(reports.last?.value("accuracy"))
         // 400 of the 470 patients survived: Keras ends at or near that rate (0.851).
         XCTAssertEqual(accuracy, 0.851, accuracy: 0.03)
@@ -30,7 +30,7 @@ final class LocalTrainingTests: XCTestCase {
             XCTAssertEqual(job.data.training.count, 455)
             XCTAssertEqual(job.data.validation?.count, 114)
             XCTAssertEqual(job.data.labels.classes, ["B", "M"])
-            let report = try XCTUnwrap(try LocalTrainer(job: job).train(epochs: 0..<50).last)
+            let report = try XCTUnwrap(try LocalTrainer(job: job).train().last)
             XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.value("val_accuracy")), 0.9649 - 1.0 / 114, "seed \(seed)")
             XCTAssertLessThanOrEqual(try XCTUnwrap(report.value("val_loss")), 0.12, "seed \(seed)")
             XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.value("accuracy")), 0.98, "seed \(seed)")
@@ -43,9 +43,9 @@ final class LocalTrainingTests: XCTestCase {
         for shards in [1, 4] {
             settings.shards = shards
             let first = LocalTrainer(job: try TrainingJob(settings))
-            try first.train(epochs: 0..<5)
+            try first.train()
             let second = LocalTrainer(job: try TrainingJob(settings))
-            try second.train(epochs: 0..<5)
+            try second.train()
             XCTAssertEqual(first.parameters.map(\.bitPattern), second.parameters.map(\.bitPattern), "S = \(shards)")
         }
     }
@@ -54,10 +54,10 @@ final class LocalTrainingTests: XCTestCase {
         var settings = JobSettings.seedJob
         settings.epochs = 2
         let one = LocalTrainer(job: try TrainingJob(settings))
-        try one.train(epochs: 0..<2)
+        try one.train()
         settings.shards = 4
         let four = LocalTrainer(job: try TrainingJob(settings))
-        try four.train(epochs: 0..<2)
+        try four.train()
         // S decides how the rows are dealt and so which rows share a batch.
         XCTAssertNotEqual(one.parameters, four.parameters)
     }
@@ -71,35 +71,32 @@ final class LocalTrainingTests: XCTestCase {
         settings.validationSplit = 0.1
         let job = try TrainingJob(settings)
         let local = LocalTrainer(job: job)
-        let localReports = try local.train(epochs: 0..<3)
+        let localReports = try local.train()
 
         let runners = ShardRunner.allShards(of: job).reversed()
-        var update = ParameterUpdate(
-            parameters: job.model.initialParameters(seed: job.settings.seed),
-            optimizer: Optimizer(job.optimizer, parameterCount: job.model.layout.count))
+        var progress = TrainingProgress(job: job)
         var gradients = [[Float]](repeating: [Float](repeating: 0, count: job.model.layout.count), count: 3)
-        var lastEpochSums = job.metrics.makeSums()
         for epoch in 0..<3 {
-            var epochSums = job.metrics.makeSums()
             for step in 0..<job.schedule.stepsPerEpoch {
                 var sums = [[Double]](repeating: job.metrics.makeSums(), count: 3)
                 for runner in runners {  // reverse order of computation
-                    update.parameters.withUnsafeBufferPointer { p in
+                    progress.parameters.withUnsafeBufferPointer { p in
                         gradients[runner.shard].withUnsafeMutableBufferPointer { g in
                             runner.computeStep(epoch: epoch, step: step, parameters: p, gradient: g, sums: &sums[runner.shard])
                         }
                     }
                 }
-                let stepSums = job.metrics.total(of: sums)
-                for i in epochSums.indices { epochSums[i] += stepSums[i] }
-                update.apply(shardGradients: gradients, batchSize: job.schedule.batchSize(ofStep: step))
+                try progress.applyStep(shardGradients: gradients, shardSums: sums, batchSize: job.schedule.batchSize(ofStep: step))
             }
-            lastEpochSums = epochSums
+            let validation = job.metrics.total(of: runners.reversed().map { runner in
+                var sums = job.metrics.makeSums()
+                progress.parameters.withUnsafeBufferPointer { runner.evaluateValidation(parameters: $0, sums: &sums) }
+                return sums
+            })
+            _ = progress.finishEpoch(validationSums: validation, seconds: 0)
         }
-        XCTAssertEqual(local.parameters.map(\.bitPattern), update.parameters.map(\.bitPattern))
-        let report = EpochReport(epoch: 3, seconds: 0, steps: 0, metrics: job.metrics, training: lastEpochSums, validation: nil)
-        XCTAssertEqual(report.value("loss"), localReports.last?.value("loss"))
-        XCTAssertEqual(report.value("accuracy"), localReports.last?.value("accuracy"))
+        XCTAssertEqual(local.parameters.map(\.bitPattern), progress.parameters.map(\.bitPattern))
+        XCTAssertEqual(progress.history.map(\.values), localReports.map(\.values))
     }
 
     func testDivergenceIsReportedNotTrainedThrough() throws {
@@ -109,7 +106,7 @@ final class LocalTrainingTests: XCTestCase {
         settings.loss = "mse"
         settings.layers = "30:relu,1:linear"
         let job = try TrainingJob(settings)
-        XCTAssertThrowsError(try LocalTrainer(job: job).train(epochs: 0..<1)) { error in
+        XCTAssertThrowsError(try LocalTrainer(job: job).train()) { error in
             guard case JobError.diverged(epoch: 1, step: _) = error else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("try a lower learning rate"))
         }

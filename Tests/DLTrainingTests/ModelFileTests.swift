@@ -13,7 +13,7 @@ final class ModelFileTests: XCTestCase {
         settings.epochs = 2
         let job = try TrainingJob(settings)
         let trainer = LocalTrainer(job: job)
-        try trainer.train(epochs: 0..<2)
+        try trainer.train()
         return ModelFile(job: job, parameters: trainer.parameters, epochs: 2)
     }
 

@@ -102,9 +102,15 @@ final class DistributedTests: XCTestCase {
             WorkerInfo(name: "future", host: "h", pid: 1, threads: 1, version: "9"))))
         hello[4] = 7
         try intruder.send([ZMQFrame(hello)])
-        let reply = try XCTUnwrap(try intruder.receive(timeout: .seconds(30)), "no reject for the other version")
-        guard case let .reject(reason) = try MessageCodec.decode(reply[0].bytes).message else { return XCTFail("not a reject") }
+        // The message of another job is answered with "register again"; the hello of another version with a reject.
+        var replies: [Message] = []
+        while let reply = try intruder.receive(timeout: .seconds(30)) {
+            replies.append(try MessageCodec.decode(reply[0].bytes).message)
+            if case .reject = replies.last { break }
+        }
+        guard case let .reject(reason) = replies.last else { return XCTFail("no reject for the other version: \(replies)") }
         XCTAssertTrue(reason.contains("protocol version 7, but this process speaks version 1"), reason)
+        XCTAssertTrue(replies.contains { if case let .stop(notice) = $0 { notice.rejoin } else { false } })
 
         let result = coordinator.wait(timeout: 120)
         XCTAssertEqual(result.status, 0, result.errors)
@@ -129,22 +135,6 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(told.status, 3, told.errors)
         XCTAssertTrue(told.errors.contains("the coordinator stopped the job: only 1 of 2 workers registered"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/model.safetensors"))
-    }
-
-    func testAWorkerThatDiesIsNamed() throws {
-        let endpoint = try ipcEndpoint()
-        let directory = try temporaryDirectory(self)
-        let coordinator = try dlcoord.start(
-            ["--workers", "2", "--bind", endpoint, "--worker-timeout", "3", "--epochs", "100000", "--verbose", "0", "--run-dir", directory])
-        let survivor = try dlworker.start(["--connect", endpoint, "--name", "survivor"])
-        let victim = try dlworker.start(["--connect", endpoint, "--name", "victim"])
-        XCTAssertTrue(coordinator.waitForError(containing: "worker 2/2 joined", timeout: 30), coordinator.errorsSoFar)
-        victim.signal(SIGKILL)
-        let result = coordinator.wait(timeout: 60)
-        XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.errors.contains("(victim, "), result.errors)
-        XCTAssertTrue(result.errors.contains("has sent nothing for 3 s"), result.errors)
-        XCTAssertEqual(survivor.wait(timeout: 30).status, 3)
     }
 
     func testCtrlCStopsTheRunAndTellsTheWorkers() throws {

@@ -88,6 +88,16 @@ public enum OptimizerConfig: Sendable, Equatable, Codable {
         }
     }
 
+    /// The names of the state buffers, as Keras names its optimizer variables.
+    public var slotNames: [String] {
+        switch self {
+        case let .sgd(_, momentum, _): momentum != 0 ? ["momentum"] : []
+        case .adam: ["momentum", "velocity"]
+        case let .rmsprop(_, _, momentum, _): momentum > 0 ? ["velocity", "momentum"] : ["velocity"]
+        case .adagrad: ["accumulator"]
+        }
+    }
+
     /// How many state buffers of the parameters' size the optimizer keeps.
     var slotCount: Int {
         switch self {
@@ -100,7 +110,7 @@ public enum OptimizerConfig: Sendable, Equatable, Codable {
 }
 
 /// An optimizer with its state for one parameter buffer.
-public struct Optimizer: Sendable {
+public struct Optimizer: Sendable, Equatable {
     public let config: OptimizerConfig
     public let parameterCount: Int
     /// The number of updates applied so far (Keras's `optimizer.iterations`).

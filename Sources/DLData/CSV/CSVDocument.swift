@@ -8,6 +8,11 @@ public struct CSVDocument: Sendable {
     public let columnNames: [String]?
     public let columnCount: Int
 
+    /// The size and SHA-256 of the file's bytes, which a checkpoint records to recognize the data.
+    public var fingerprint: DataFingerprint {
+        bytes.withUnsafeBytes { DataFingerprint(bytes: $0) }
+    }
+
     private let bytes: [UInt8]
     private let options: CSVOptions
     /// Where the first data record starts, and its 1-based line.

@@ -38,6 +38,8 @@ public struct PreparedData: Sendable {
     public let featureNames: [String]
     public let labels: LabelEncoding
     public let standardization: Standardization?
+    /// What identifies the file's content.
+    public let fingerprint: DataFingerprint
 }
 
 public enum DataPreparation {
@@ -88,7 +90,7 @@ public enum DataPreparation {
         return PreparedData(
             training: training, validation: validation, featureNames: featureIndices.map(name),
             labels: LabelEncoding(kind: kind, columns: labelIndices.map(name), classes: classes),
-            standardization: standardization)
+            standardization: standardization, fingerprint: document.fingerprint)
     }
 }
 

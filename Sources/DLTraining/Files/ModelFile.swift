@@ -53,18 +53,51 @@ public struct ModelFile: Sendable, Equatable {
     /// Keras's default layer names: dense, dense_1, dense_2, ...
     public static func layerName(_ index: Int) -> String { index == 0 ? "dense" : "dense_\(index)" }
 
-    public func safeTensors() -> SafeTensors {
+    /// A flat buffer in the parameters' layout as named tensors: `PREFIXdense/kernel`, ...
+    static func layerTensors(_ values: ArraySlice<Float>, model: ModelSpec, prefix: String = "") -> [SafeTensors.Tensor] {
         let layout = model.layout
+        precondition(values.count == layout.count)
+        let base = values.startIndex
         var tensors: [SafeTensors.Tensor] = []
         for index in model.layers.indices {
             let shape = layout.shapes[index]
+            let kernel = layout.kernelRange(index), bias = layout.biasRange(index)
             tensors.append(.init(
-                name: "\(Self.layerName(index))/kernel", shape: [shape.inputs, shape.units],
-                values: Array(parameters[layout.kernelRange(index)])))
+                name: "\(prefix)\(layerName(index))/kernel", shape: [shape.inputs, shape.units],
+                values: Array(values[(base + kernel.lowerBound)..<(base + kernel.upperBound)])))
             tensors.append(.init(
-                name: "\(Self.layerName(index))/bias", shape: [shape.units],
-                values: Array(parameters[layout.biasRange(index)])))
+                name: "\(prefix)\(layerName(index))/bias", shape: [shape.units],
+                values: Array(values[(base + bias.lowerBound)..<(base + bias.upperBound)])))
         }
+        return tensors
+    }
+
+    /// The inverse of `layerTensors`: the named tensors back into one flat buffer, checking shapes.
+    static func flatten(_ file: SafeTensors, model: ModelSpec, prefix: String = "", path: String) throws -> [Float] {
+        let layout = model.layout
+        var values = [Float](repeating: 0, count: layout.count)
+        for index in model.layers.indices {
+            let shape = layout.shapes[index]
+            for (suffix, range, expectedShape) in [
+                ("kernel", layout.kernelRange(index), [shape.inputs, shape.units]),
+                ("bias", layout.biasRange(index), [shape.units]),
+            ] {
+                let name = "\(prefix)\(layerName(index))/\(suffix)"
+                guard let tensor = file.tensor(named: name) else {
+                    throw JobError.badModelFile(path: path, reason: "tensor \(name) is missing")
+                }
+                guard tensor.shape == expectedShape else {
+                    throw JobError.badModelFile(
+                        path: path, reason: "tensor \(name) has shape \(tensor.shape), the architecture says \(expectedShape)")
+                }
+                values.replaceSubrange(range, with: tensor.values)
+            }
+        }
+        return values
+    }
+
+    public func safeTensors() -> SafeTensors {
+        let tensors = Self.layerTensors(parameters[...], model: model)
         var metadata = [
             "format": Self.format,
             "model": Self.json(model),
@@ -120,23 +153,7 @@ public struct ModelFile: Sendable, Equatable {
             throw bad("\(features.count) features for a model of \(model.inputDim) inputs")
         }
 
-        let layout = model.layout
-        var parameters = [Float](repeating: 0, count: layout.count)
-        for index in model.layers.indices {
-            let shape = layout.shapes[index]
-            for (suffix, range, expectedShape) in [
-                ("kernel", layout.kernelRange(index), [shape.inputs, shape.units]),
-                ("bias", layout.biasRange(index), [shape.units]),
-            ] {
-                let name = "\(Self.layerName(index))/\(suffix)"
-                guard let tensor = file.tensor(named: name) else { throw bad("tensor \(name) is missing") }
-                guard tensor.shape == expectedShape else {
-                    throw bad("tensor \(name) has shape \(tensor.shape), the architecture says \(expectedShape)")
-                }
-                parameters.replaceSubrange(range, with: tensor.values)
-            }
-        }
-        self.parameters = parameters
+        parameters = try Self.flatten(file, model: model, path: path)
     }
 
     private struct OptimizerEntry: Codable {
@@ -144,17 +161,19 @@ public struct ModelFile: Sendable, Equatable {
         let arguments: [String: Double]
     }
 
-    private static func json<T: Encodable>(_ value: T) -> String {
+    static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         // Encoding these plain value types cannot fail.
         return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 
-    private static var decoder: JSONDecoder {
+    static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }
 }

@@ -4,7 +4,7 @@
 import DLCore
 
 /// The result of one epoch: Keras's History entry for it, plus the time it took.
-public struct EpochReport: Sendable, Equatable {
+public struct EpochReport: Sendable, Equatable, Codable {
     /// 1-based, as Keras prints it.
     public let epoch: Int
     public let seconds: Double
@@ -12,7 +12,7 @@ public struct EpochReport: Sendable, Equatable {
     /// `loss`, the metrics, then `val_loss` and the validation metrics, in that order.
     public let values: [NamedValue]
 
-    public struct NamedValue: Sendable, Equatable {
+    public struct NamedValue: Sendable, Equatable, Codable {
         public let name: String
         public let value: Double
     }

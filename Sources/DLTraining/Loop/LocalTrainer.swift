@@ -1,83 +1,87 @@
 // Training in one process: every logical shard computed here, one after the other, and combined
-// exactly as a distributed run combines them, so both give the same weights for the same S.
+// exactly as a distributed run combines them (TrainingProgress), so both give the same weights for
+// the same S.
 
 import DLCore
 import DLData
 
 public final class LocalTrainer {
     public let job: TrainingJob
-    public private(set) var update: ParameterUpdate
+    public private(set) var progress: TrainingProgress
     private let runners: [ShardRunner]
     private var shardGradients: [[Float]]
     private var shardSums: [[Double]]
 
-    /// A trainer starting from `parameters`, or from the job's seeded initial weights.
-    public init(job: TrainingJob, parameters: [Float]? = nil) {
+    /// A trainer that continues `progress` (from a checkpoint), or starts the job afresh.
+    public init(job: TrainingJob, progress: TrainingProgress? = nil) {
         self.job = job
-        let initial = parameters ?? job.model.initialParameters(seed: job.settings.seed)
-        update = ParameterUpdate(
-            parameters: initial, optimizer: Optimizer(job.optimizer, parameterCount: initial.count))
+        self.progress = progress ?? TrainingProgress(job: job)
         runners = ShardRunner.allShards(of: job)
-        shardGradients = Array(repeating: [Float](repeating: 0, count: initial.count), count: runners.count)
+        shardGradients = Array(repeating: [Float](repeating: 0, count: job.model.layout.count), count: runners.count)
         shardSums = Array(repeating: job.metrics.makeSums(), count: runners.count)
     }
 
-    public var parameters: [Float] { update.parameters }
+    public var parameters: [Float] { progress.parameters }
 
-    /// Trains epochs `epochs` (0-based) and returns their reports.
+    /// Trains from where the progress stands to the end of the job's last epoch; returns the
+    /// reports of the epochs finished here.
     @discardableResult
-    public func train(epochs: Range<Int>, observers: [TrainingObserver] = []) throws -> [EpochReport] {
+    public func train(observers: [TrainingObserver] = [], checkpointer: Checkpointer? = nil) throws -> [EpochReport] {
         var reports: [EpochReport] = []
-        let steps = job.schedule.stepsPerEpoch
-        for epoch in epochs {
-            let clock = ContinuousClock(), started = clock.now
-            for observer in observers { observer.epochStarted(epoch: epoch + 1, of: epochs.upperBound, steps: steps) }
-            var epochSums = job.metrics.makeSums()
-            for step in 0..<steps {
-                runStep(epoch: epoch, step: step, into: &epochSums)
-                guard update.isFinite else { throw JobError.diverged(epoch: epoch + 1, step: step + 1) }
+        let steps = job.schedule.stepsPerEpoch, epochs = job.settings.epochs
+        let clock = ContinuousClock()
+        while progress.position.epoch < epochs {
+            let epoch = progress.position.epoch, started = clock.now
+            for observer in observers { observer.epochStarted(epoch: epoch + 1, of: epochs, steps: steps) }
+            while !progress.epochStepsDone {
+                try runStep(epoch: epoch, step: progress.position.step)
                 for observer in observers {
-                    observer.stepFinished(step: step + 1, of: steps, runningSums: epochSums, metrics: job.metrics)
+                    observer.stepFinished(
+                        step: progress.position.step, of: steps, runningSums: progress.epochSums, metrics: job.metrics)
                 }
+                try checkpointer?.stepApplied(progress)
             }
             let validationSums = job.data.validation == nil ? nil : evaluateValidation()
-            let elapsed = clock.now - started
-            let report = EpochReport(
-                epoch: epoch + 1, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                steps: steps, metrics: job.metrics, training: epochSums, validation: validationSums)
-            for observer in observers { try observer.epochFinished(report, of: epochs.upperBound) }
+            let report = progress.finishEpoch(validationSums: validationSums, seconds: (clock.now - started).seconds)
+            for observer in observers { try observer.epochFinished(report, of: epochs) }
+            try checkpointer?.epochFinished(progress)
             reports.append(report)
         }
         return reports
     }
 
-    private func runStep(epoch: Int, step: Int, into epochSums: inout [Double]) {
-        update.parameters.withUnsafeBufferPointer { parameters in
+    private func runStep(epoch: Int, step: Int) throws {
+        progress.parameters.withUnsafeBufferPointer { parameters in
             for (shard, runner) in runners.enumerated() {
                 shardGradients[shard].withUnsafeMutableBufferPointer { gradient in
                     shardSums[shard].withUnsafeMutableBufferPointer { sums in
                         sums.update(repeating: 0)
                         runner.computeStep(
-                            epoch: epoch, step: step, parameters: parameters, gradient: gradient,
-                            sums: sums.baseAddress!)
+                            epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: sums.baseAddress!)
                     }
                 }
             }
         }
-        let stepSums = job.metrics.total(of: shardSums)
-        for i in epochSums.indices { epochSums[i] += stepSums[i] }
-        update.apply(shardGradients: shardGradients, batchSize: job.schedule.batchSize(ofStep: step))
+        try progress.applyStep(
+            shardGradients: shardGradients, shardSums: shardSums, batchSize: job.schedule.batchSize(ofStep: step))
     }
 
     /// The validation sums of all shards, added in shard order.
     private func evaluateValidation() -> [Double] {
         let shardSums = runners.map { runner in
             var sums = job.metrics.makeSums()
-            update.parameters.withUnsafeBufferPointer { parameters in
+            progress.parameters.withUnsafeBufferPointer { parameters in
                 runner.evaluateValidation(parameters: parameters, sums: &sums)
             }
             return sums
         }
         return job.metrics.total(of: shardSums)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 }

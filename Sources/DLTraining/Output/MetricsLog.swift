@@ -8,14 +8,17 @@ public final class MetricsLog: TrainingObserver {
     public let path: String
     private let handle: FileHandle
 
-    /// Creates (or empties) the file at `path`.
-    public init(path: String) throws {
+    /// Creates the file at `path` holding the epochs of `history` (those before a resumed run's
+    /// checkpoint), replacing what was there.
+    public init(path: String, history: [EpochReport] = []) throws {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+        let lines = history.map { Self.line($0) + "\n" }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data(lines.utf8)) else {
             throw JobError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
         }
         do {
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.seekToEnd()
         } catch {
             throw JobError.cannotWrite(path: path, reason: error.localizedDescription)
         }

@@ -9,43 +9,62 @@ public struct TrainingRun {
     public let settings: JobSettings
     public let runDirectory: String
     public let verbose: Int
+    public let checkpoints: CheckpointPolicy
+    /// The checkpoint to continue from, and its path.
+    public let resume: (checkpoint: Checkpoint, path: String)?
     /// Where the console output goes (standard output unless a test captures it).
     public let output: ((String) -> Void)?
 
-    public init(settings: JobSettings, runDirectory: String, verbose: Int, output: ((String) -> Void)? = nil) {
+    /// How a run's epochs are computed: from the job and where it stands, with the run's observers
+    /// and checkpointer, to where it ends.
+    public typealias Trainer = (TrainingJob, TrainingProgress, [TrainingObserver], Checkpointer) throws -> TrainingProgress
+
+    public init(
+        settings: JobSettings, runDirectory: String, verbose: Int, checkpoints: CheckpointPolicy = CheckpointPolicy(),
+        resume: (checkpoint: Checkpoint, path: String)? = nil, output: ((String) -> Void)? = nil
+    ) {
         self.settings = settings
         self.runDirectory = runDirectory
         self.verbose = verbose
+        self.checkpoints = checkpoints
+        self.resume = resume
         self.output = output
     }
 
     /// Trains in this process.
     @discardableResult
-    public func runLocally() throws -> (reports: [EpochReport], model: ModelFile) {
-        try run { job, observers in
-            let trainer = LocalTrainer(job: job)
-            let reports = try trainer.train(epochs: 0..<job.settings.epochs, observers: observers)
-            return (reports, trainer.parameters)
+    public func runLocally() throws -> (history: [EpochReport], model: ModelFile) {
+        try run { job, progress, observers, checkpointer in
+            let trainer = LocalTrainer(job: job, progress: progress)
+            try trainer.train(observers: observers, checkpointer: checkpointer)
+            return trainer.progress
         }
     }
 
-    /// Builds the job, then lets `train` run all its epochs with the run's observers, and writes the
-    /// model file. `train` returns the epoch reports and the trained parameters.
+    /// Builds the job (checking it against the checkpoint when resuming), lets `train` run its
+    /// epochs with the run's observers and checkpointer, and writes the model file.
     @discardableResult
-    public func run(
-        _ train: (TrainingJob, [TrainingObserver]) throws -> (reports: [EpochReport], parameters: [Float])
-    ) throws -> (reports: [EpochReport], model: ModelFile) {
+    public func run(_ train: Trainer) throws -> (history: [EpochReport], model: ModelFile) {
         let job = try TrainingJob(settings)
+        var progress = TrainingProgress(job: job)
+        if let resume {
+            try Resumption.check(job, against: resume.checkpoint)
+            progress = resume.checkpoint.progress(for: job)
+        }
         try RunDirectory.create(runDirectory)
         let console = ConsoleProgress(verbose: verbose, write: output)
-        if verbose > 0 { console.note(Self.summary(job)) }
-        let log = try MetricsLog(path: runDirectory + "/metrics.jsonl")
-        let (reports, parameters) = try train(job, [console, log])
-        let model = ModelFile(job: job, parameters: parameters, epochs: settings.epochs)
+        if verbose > 0 {
+            console.note(Self.summary(job))
+            if let resume { console.note("Resuming from \(resume.path) at \(progress.position)") }
+        }
+        let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", history: progress.history)
+        let checkpointer = Checkpointer(job: job, directory: runDirectory, policy: checkpoints)
+        let final = try train(job, progress, [console, log], checkpointer)
+        let model = ModelFile(job: job, parameters: final.parameters, epochs: settings.epochs)
         let modelPath = runDirectory + "/model.safetensors"
         try model.write(to: modelPath)
         if verbose > 0 { console.note("Saved \(modelPath) and \(log.path)") }
-        return (reports, model)
+        return (final.history, model)
     }
 
     /// One paragraph on what is about to be trained.

@@ -1,0 +1,170 @@
+// A checkpoint: everything needed to continue a run exactly where it stood, in one safetensors file.
+//
+// Tensors: the parameters (`dense/kernel`, ...) and the optimizer's state (`optimizer/momentum/dense/kernel`,
+// ...), float32, so the Python `safetensors` package and PyTorch open it. `__metadata__` holds, as
+// JSON strings, the job settings, the model, the data's fingerprint, the position, the optimizer's
+// configuration and step count, the finished epochs' reports and the running sums of the epoch in
+// progress, and `checksum`: the SHA-256 of the whole file computed with the checksum's own 64 hex
+// digits set to zeros. A file whose checksum does not match (truncated, corrupted) is refused.
+
+import DLCore
+import DLData
+import Foundation
+
+public struct Checkpoint: Sendable, Equatable {
+    public static let format = "dltrain.checkpoint.v1"
+
+    public var settings: JobSettings
+    public var model: ModelSpec
+    public var data: DataFingerprint
+    public var position: TrainingPosition
+    public var parameters: [Float]
+    public var optimizer: Optimizer
+    public var history: [EpochReport]
+    public var epochSums: [Double]
+
+    public init(job: TrainingJob, progress: TrainingProgress) {
+        var settings = job.settings
+        settings.shards = job.schedule.shardCount
+        self.settings = settings
+        model = job.model
+        data = job.data.fingerprint
+        position = progress.position
+        parameters = progress.parameters
+        optimizer = progress.optimizer
+        history = progress.history
+        epochSums = progress.epochSums
+    }
+
+    /// The run's state for `job`, which must be the checkpoint's job (see `JobResumption`).
+    public func progress(for job: TrainingJob) -> TrainingProgress {
+        TrainingProgress(
+            metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
+            optimizer: optimizer, position: position, epochSums: epochSums, history: history)
+    }
+
+    private struct OptimizerEntry: Codable {
+        let name: String
+        let arguments: [String: Double]
+        let iterations: Int
+    }
+
+    private static let checksumPlaceholder = "sha256:" + String(repeating: "0", count: 64)
+
+    public func encoded() -> [UInt8] {
+        var tensors = ModelFile.layerTensors(parameters[...], model: model)
+        for (slot, name) in optimizer.config.slotNames.enumerated() {
+            let start = slot * optimizer.parameterCount
+            tensors += ModelFile.layerTensors(
+                optimizer.state[start..<(start + optimizer.parameterCount)], model: model, prefix: "optimizer/\(name)/")
+        }
+        let settingsEncoder = JSONEncoder()
+        settingsEncoder.outputFormatting = .sortedKeys
+        let metadata = [
+            "format": Self.format,
+            "settings": String(decoding: try! settingsEncoder.encode(settings), as: UTF8.self),
+            "model": ModelFile.json(model),
+            "data": ModelFile.json(data),
+            "position": ModelFile.json(position),
+            "optimizer": ModelFile.json(OptimizerEntry(
+                name: optimizer.config.name, arguments: optimizer.config.arguments, iterations: optimizer.iterations)),
+            "history": ModelFile.json(history),
+            "epoch_sums": ModelFile.json(epochSums),
+            "checksum": Self.checksumPlaceholder,
+        ]
+        var bytes = SafeTensors(tensors: tensors, metadata: metadata).encoded()
+        let digest = "sha256:" + SHA256.hex(SHA256.hash(bytes))
+        // The digest has the placeholder's length, so the header and every offset stay as they are.
+        let range = Self.placeholderRange(in: bytes, text: Self.checksumPlaceholder)!
+        bytes.replaceSubrange(range, with: Array(digest.utf8))
+        return bytes
+    }
+
+    public func write(to path: String) throws {
+        try AtomicFile.write(encoded(), to: path)
+    }
+
+    public static func read(path: String) throws -> Checkpoint {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError.unreadable(path: path)
+        }
+        return try Checkpoint(decoding: Array(data), path: path)
+    }
+
+    /// Verifies the checksum, then rebuilds the checkpoint from its tensors and metadata.
+    public init(decoding bytes: [UInt8], path: String) throws {
+        func bad(_ reason: String) -> CheckpointError { .invalid(path: path, reason: reason) }
+        let file: SafeTensors
+        do { file = try SafeTensors(decoding: bytes, path: path) } catch { throw bad("\(error)") }
+        guard file.metadata["format"] == Self.format else {
+            throw bad("metadata format is \(file.metadata["format"] ?? "missing"), expected \(Self.format)")
+        }
+        guard let stored = file.metadata["checksum"], stored.hasPrefix("sha256:"), stored.utf8.count == Self.checksumPlaceholder.utf8.count,
+            let range = Self.placeholderRange(in: bytes, text: stored)
+        else { throw bad("it has no checksum") }
+        var zeroed = bytes
+        zeroed.replaceSubrange(range, with: Array(Self.checksumPlaceholder.utf8))
+        guard "sha256:" + SHA256.hex(SHA256.hash(zeroed)) == stored else {
+            throw bad("its checksum does not match its content (the file is damaged or was cut short)")
+        }
+        func field<T: Decodable>(_ key: String, _ type: T.Type, decoder: JSONDecoder = ModelFile.decoder) throws -> T {
+            guard let text = file.metadata[key] else { throw bad("metadata lacks \(key)") }
+            do { return try decoder.decode(T.self, from: Data(text.utf8)) } catch {
+                throw bad("metadata \(key) is not valid: \(error)")
+            }
+        }
+        settings = try field("settings", JobSettings.self, decoder: JSONDecoder())
+        model = try field("model", ModelSpec.self)
+        data = try field("data", DataFingerprint.self)
+        position = try field("position", TrainingPosition.self)
+        let entry = try field("optimizer", OptimizerEntry.self)
+        history = try field("history", [EpochReport].self)
+        epochSums = try field("epoch_sums", [Double].self)
+        let config: OptimizerConfig
+        do { config = try OptimizerConfig(name: entry.name, arguments: entry.arguments) } catch { throw bad("\(error)") }
+        parameters = try ModelFile.flatten(file, model: model, path: path)
+        var state: [Float] = []
+        for name in config.slotNames {
+            state += try ModelFile.flatten(file, model: model, prefix: "optimizer/\(name)/", path: path)
+        }
+        optimizer = Optimizer(config, parameterCount: parameters.count, iterations: entry.iterations, state: state)
+    }
+
+    /// Where `text` stands in the JSON header of a safetensors file.
+    private static func placeholderRange(in bytes: [UInt8], text: String) -> Range<Int>? {
+        guard bytes.count >= 8 else { return nil }
+        let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let needle = Array(text.utf8)
+        let end = min(8 + headerLength, bytes.count)
+        guard end - needle.count >= 8 else { return nil }
+        for start in 8...(end - needle.count) where bytes[start] == needle[0] {
+            if Array(bytes[start..<(start + needle.count)]) == needle { return start..<(start + needle.count) }
+        }
+        return nil
+    }
+}
+
+/// Why a checkpoint could not be used.
+public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be read.
+    case unreadable(path: String)
+    /// The file is not a valid checkpoint: the reason says what is wrong.
+    case invalid(path: String, reason: String)
+    /// The run directory holds no checkpoint that can be used.
+    case noCheckpoint(directory: String, skipped: [String])
+    /// The resumed job differs from the checkpoint's in a way that would change the model.
+    case mismatch(String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path):
+            return "\(path): cannot read the checkpoint"
+        case let .invalid(path, reason):
+            return "\(path): not a usable checkpoint: \(reason)"
+        case let .noCheckpoint(directory, skipped):
+            return "\(directory): no usable checkpoint" + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))")
+        case let .mismatch(reason):
+            return "cannot resume: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// Where a run stands and the arithmetic that moves it on: parameters and optimizer state, the
+// position (epoch and step), the running sums of the epoch in progress, and the reports of the
+// finished epochs. Every trainer (one process, or a coordinator of workers) advances its run with
+// these same operations, which is why they all produce the same bits; a checkpoint saves exactly
+// this state, which is why a resumed run does too.
+
+import DLCore
+
+/// The next step to run: `step` of `epoch`, both 0-based. `step == stepsPerEpoch` means every step
+/// of the epoch is applied and the epoch is not yet reported (its validation is pending).
+public struct TrainingPosition: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var epoch: Int
+    public var step: Int
+
+    public init(epoch: Int, step: Int) {
+        self.epoch = epoch
+        self.step = step
+    }
+
+    public var description: String { "epoch \(epoch + 1), step \(step + 1)" }
+}
+
+public struct TrainingProgress: Sendable, Equatable {
+    public let metrics: MetricSet
+    public let stepsPerEpoch: Int
+    public private(set) var parameters: [Float]
+    public private(set) var optimizer: Optimizer
+    public private(set) var position: TrainingPosition
+    /// The loss and metric sums of the epoch in progress, over its applied steps.
+    public private(set) var epochSums: [Double]
+    /// The reports of the finished epochs.
+    public private(set) var history: [EpochReport]
+    private var meanGradient: [Float]
+
+    /// The start of a fresh run: the job's seeded initial weights, a new optimizer.
+    public init(job: TrainingJob) {
+        let parameters = job.model.initialParameters(seed: job.settings.seed)
+        self.init(
+            metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
+            optimizer: Optimizer(job.optimizer, parameterCount: parameters.count),
+            position: TrainingPosition(epoch: 0, step: 0), epochSums: job.metrics.makeSums(), history: [])
+    }
+
+    public init(
+        metrics: MetricSet, stepsPerEpoch: Int, parameters: [Float], optimizer: Optimizer, position: TrainingPosition,
+        epochSums: [Double], history: [EpochReport]
+    ) {
+        precondition(epochSums.count == metrics.slotCount && optimizer.parameterCount == parameters.count)
+        self.metrics = metrics
+        self.stepsPerEpoch = stepsPerEpoch
+        self.parameters = parameters
+        self.optimizer = optimizer
+        self.position = position
+        self.epochSums = epochSums
+        self.history = history
+        meanGradient = [Float](repeating: 0, count: parameters.count)
+    }
+
+    /// Whether every step of the current epoch has been applied.
+    public var epochStepsDone: Bool { position.step == stepsPerEpoch }
+
+    /// Applies the current step: adds the shards' gradient sums in shard order, divides by the
+    /// step's global batch, lets the optimizer update the parameters, and adds the shards' loss and
+    /// metric sums (in shard order) to the epoch's.
+    public mutating func applyStep(shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int) throws {
+        precondition(!shardGradients.isEmpty && batchSize > 0 && !epochStepsDone)
+        let count = parameters.count
+        meanGradient.withUnsafeMutableBufferPointer { mean in
+            mean.baseAddress!.update(from: shardGradients[0], count: count)
+            for shard in shardGradients.dropFirst() {
+                precondition(shard.count == count)
+                for i in 0..<count { mean[i] += shard[i] }
+            }
+            let divisor = Float(batchSize)
+            for i in 0..<count { mean[i] /= divisor }
+        }
+        meanGradient.withUnsafeBufferPointer { mean in
+            parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p) }
+        }
+        let stepSums = metrics.total(of: shardSums)
+        for i in epochSums.indices { epochSums[i] += stepSums[i] }
+        guard parameters.allSatisfy(\.isFinite) else {
+            throw JobError.diverged(epoch: position.epoch + 1, step: position.step + 1)
+        }
+        position.step += 1
+    }
+
+    /// Closes the epoch whose steps are all applied: its report (with the validation sums, if
+    /// any), and the start of the next epoch.
+    public mutating func finishEpoch(validationSums: [Double]?, seconds: Double) -> EpochReport {
+        precondition(epochStepsDone)
+        let report = EpochReport(
+            epoch: position.epoch + 1, seconds: seconds, steps: stepsPerEpoch, metrics: metrics,
+            training: epochSums, validation: validationSums)
+        history.append(report)
+        epochSums = metrics.makeSums()
+        position = TrainingPosition(epoch: position.epoch + 1, step: 0)
+        return report
+    }
+}
+
+extension MetricSet {
+    /// The shards' loss and metric sums of one step (or validation round), added in shard order,
+    /// starting from zero: the one order every trainer uses, so their reports agree to the bit.
+    public func total(of shardSums: [[Double]]) -> [Double] {
+        var total = makeSums()
+        for sums in shardSums {
+            for i in total.indices { total[i] += sums[i] }
+        }
+        return total
+    }
+}

@@ -1,0 +1,127 @@
+// Failures recovered in memory, deterministically: a worker lost mid-step, a worker that joins
+// mid-run, a worker that comes back after being declared lost, a run that loses every worker and
+// gets one back, and a resumed checkpoint. Each ends with the undisturbed run's weights, bit for bit.
+
+import DLCore
+import DLCoordinator
+import DLProtocol
+import DLTraining
+import DLWorker
+import Foundation
+import XCTest
+
+final class RecoveryTests: XCTestCase {
+    private func job(shards: Int = 4, epochs: Int = 4) throws -> TrainingJob {
+        var settings = JobSettings()
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        settings.data = url.path + "/dataset/ThoraricSurgery.csv"
+        settings.epochs = epochs
+        settings.shards = shards
+        settings.validationSplit = 0.2
+        return try TrainingJob(settings)
+    }
+
+    private func undisturbed(_ job: TrainingJob) throws -> [UInt32] {
+        let trainer = LocalTrainer(job: job)
+        try trainer.train()
+        return trainer.parameters.map(\.bitPattern)
+    }
+
+    /// Runs `ticks` ticks delivering at most `perTick` messages each, so the run is mid-way.
+    private func advance(_ harness: ClusterHarness, ticks: Int, perTick: Int = 6) {
+        for _ in 0..<ticks {
+            harness.advance(.milliseconds(10))
+            harness.deliver(limit: perTick)
+        }
+    }
+
+    func testALostWorkersShardsAreRecomputedElsewhere() throws {
+        let job = try job()
+        let harness = ClusterHarness(job: job, workerCount: 4, timeouts: .init(worker: .seconds(2)))
+        for _ in 0..<4 { harness.addWorker() }
+        advance(harness, ticks: 100)
+        XCTAssertNil(harness.coordinator.outcome)
+        harness.silenced = [2]  // as if killed mid-step: what it was computing never arrives
+        harness.runToCompletion(perTick: 6)
+        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.coordinatorLog.suffix(5).joined(separator: "\n"))
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
+        XCTAssertTrue(harness.coordinatorLog.contains { $0.hasPrefix("worker 3 (w3, test pid 102) is lost: has sent nothing for 2 s") })
+        XCTAssertFalse(harness.coordinator.shardOwners.contains(2), "no shard is left with the lost worker")
+    }
+
+    func testAWorkerJoiningMidRunTakesOverShards() throws {
+        let job = try job(shards: 6)
+        let harness = ClusterHarness(job: job, workerCount: 2)
+        harness.addWorker()
+        harness.addWorker()
+        advance(harness, ticks: 60)
+        XCTAssertNil(harness.coordinator.outcome)
+        harness.addWorker()
+        harness.runToCompletion(perTick: 6)
+        XCTAssertEqual(harness.coordinator.outcome, .finished)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
+        XCTAssertEqual(harness.coordinator.shardOwners.filter { $0 == 2 }.count, 2, "the newcomer holds a third of the shards")
+        XCTAssertTrue(harness.coordinatorLog.contains("worker 3 joined during the run: w3 (test pid 102, 1 thread(s), dltrain test)"))
+    }
+
+    func testAWorkerDeclaredLostComesBackAndIsReadmitted() throws {
+        let job = try job(epochs: 6)
+        let harness = ClusterHarness(job: job, workerCount: 2, timeouts: .init(worker: .seconds(2)))
+        harness.addWorker()
+        harness.addWorker()
+        advance(harness, ticks: 60)
+        harness.silenced = [1]  // stopped (SIGSTOP) for longer than the timeout
+        advance(harness, ticks: 300)
+        XCTAssertTrue(harness.coordinatorLog.contains { $0.hasPrefix("worker 2 (w2, test pid 101) is lost") })
+        harness.silenced = []  // continued (SIGCONT): it is told to register again, and is
+        harness.runToCompletion(perTick: 2)
+        XCTAssertEqual(harness.coordinator.outcome, .finished)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
+        XCTAssertTrue(harness.workerLogs[1].contains { $0.hasPrefix("the coordinator asks this worker to register again") })
+        XCTAssertEqual(harness.coordinator.registeredWorkers.count, 3, "it came back as a new registration")
+    }
+
+    func testARunWithoutWorkersWaitsForOneThenGoesOn() throws {
+        let job = try job()
+        let harness = ClusterHarness(job: job, workerCount: 1, timeouts: .init(worker: .seconds(2), rejoin: .seconds(30)))
+        harness.addWorker()
+        advance(harness, ticks: 60)
+        harness.silenced = [0]
+        advance(harness, ticks: 500)
+        XCTAssertNil(harness.coordinator.outcome, "still waiting")
+        XCTAssertTrue(harness.coordinatorLog.contains { $0.contains("waiting up to 30 s for workers to join") })
+        harness.addWorker()
+        harness.runToCompletion(perTick: 6)
+        XCTAssertEqual(harness.coordinator.outcome, .finished)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
+    }
+
+    func testARunThatCannotGoOnStopsWithACheckpoint() throws {
+        let job = try job()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let checkpointer = Checkpointer(job: job, directory: directory, policy: CheckpointPolicy(everyEpochs: 100))
+        let harness = ClusterHarness(
+            job: job, workerCount: 1, timeouts: .init(worker: .seconds(2), rejoin: .seconds(5)), checkpointer: checkpointer)
+        harness.addWorker()
+        advance(harness, ticks: 60)
+        harness.silenced = [0]
+        harness.runToCompletion(perTick: 6)
+        guard case let .failed(reason) = harness.coordinator.outcome else { return XCTFail("\(String(describing: harness.coordinator.outcome))") }
+        XCTAssertTrue(reason.hasPrefix("0 worker(s) remain, the run needs 1, and none joined within 5 s"), reason)
+        XCTAssertTrue(reason.contains("; checkpoint \(directory)/checkpoint-"), reason)
+
+        // Resuming that checkpoint, with another worker, ends with the undisturbed weights.
+        let (checkpoint, _) = try Checkpointer.newest(in: directory) { _ in }
+        try Resumption.check(job, against: checkpoint)
+        XCTAssertGreaterThan(checkpoint.position.epoch * job.schedule.stepsPerEpoch + checkpoint.position.step, 0)
+        let resumed = ClusterHarness(job: job, workerCount: 1, progress: checkpoint.progress(for: job))
+        resumed.addWorker()
+        resumed.runToCompletion(perTick: 6)
+        XCTAssertEqual(resumed.coordinator.outcome, .finished)
+        XCTAssertEqual(resumed.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
+        XCTAssertEqual(resumed.coordinator.reports.map(\.epoch), [1, 2, 3, 4])
+    }
+}
