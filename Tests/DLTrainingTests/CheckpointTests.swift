@@ -1,0 +1,149 @@
+// Checkpoints: the file keeps every bit of the run's state, the Python `safetensors` package opens
+// it, a damaged one is recognized by its checksum, only the newest are kept, and a run resumed from
+// any of them (at an epoch boundary or mid-epoch) ends exactly as the run that was never stopped.
+
+import DLCore
+import DLData
+@testable import DLTraining
+import Foundation
+import XCTest
+
+final class CheckpointTests: XCTestCase {
+    private func job(epochs: Int = 4, shards: Int = 3) throws -> TrainingJob {
+        var settings = JobSettings.breastCancerJob
+        settings.epochs = epochs
+        settings.shards = shards
+        settings.metrics = ["accuracy", "auc"]
+        return try TrainingJob(settings)
+    }
+
+    func testRoundTripKeepsTheWholeState() throws {
+        let job = try job()
+        let trainer = LocalTrainer(job: job)
+        try trainer.train()
+        let checkpoint = Checkpoint(job: job, progress: trainer.progress)
+        let path = try temporaryDirectory(self) + "/c.safetensors"
+        try checkpoint.write(to: path)
+        let read = try Checkpoint.read(path: path)
+        XCTAssertEqual(read, checkpoint)
+        XCTAssertEqual(read.parameters.map(\.bitPattern), trainer.parameters.map(\.bitPattern))
+        XCTAssertEqual(read.optimizer.state.map(\.bitPattern), trainer.progress.optimizer.state.map(\.bitPattern))
+        XCTAssertEqual(read.optimizer.iterations, 4 * job.schedule.stepsPerEpoch)
+        XCTAssertEqual(read.history, trainer.progress.history)
+        XCTAssertEqual(read.data, job.data.fingerprint)
+        XCTAssertEqual(read.settings.shards, 3)
+    }
+
+    func testDamageIsDetected() throws {
+        let job = try job(epochs: 1)
+        let trainer = LocalTrainer(job: job)
+        try trainer.train()
+        let bytes = Checkpoint(job: job, progress: trainer.progress).encoded()
+        func reason(_ bytes: [UInt8]) -> String {
+            do { _ = try Checkpoint(decoding: bytes, path: "c"); return "accepted" } catch { return "\(error)" }
+        }
+        var flipped = bytes
+        flipped[bytes.count - 10] ^= 1
+        XCTAssertTrue(reason(flipped).contains("its checksum does not match its content"), reason(flipped))
+        XCTAssertTrue(reason(Array(bytes.prefix(bytes.count / 2))).hasPrefix("c: not a usable checkpoint"))
+        XCTAssertTrue(reason(Array(bytes.prefix(4))).hasPrefix("c: not a usable checkpoint"))
+        XCTAssertEqual(reason(bytes), "accepted")
+    }
+
+    func testPythonSafetensorsOpensIt() throws {
+        let job = try job(epochs: 1)
+        let trainer = LocalTrainer(job: job)
+        try trainer.train()
+        let path = try temporaryDirectory(self) + "/c.safetensors"
+        try Checkpoint(job: job, progress: trainer.progress).write(to: path)
+        let script = """
+            import json, sys
+            from safetensors.numpy import load_file
+            from safetensors import safe_open
+            tensors = load_file(sys.argv[1])
+            with safe_open(sys.argv[1], framework="numpy") as f:
+                meta = f.metadata()
+            print(json.dumps({"names": sorted(tensors), "iterations": json.loads(meta["optimizer"])["iterations"],
+                              "kernel": list(tensors["dense/kernel"].shape), "checksum": meta["checksum"][:7]}))
+            """
+        let output = try Python.run(script, arguments: [path])
+        let decoded = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        XCTAssertEqual(decoded["names"] as? [String], [
+            "dense/bias", "dense/kernel", "dense_1/bias", "dense_1/kernel",
+            "optimizer/momentum/dense/bias", "optimizer/momentum/dense/kernel",
+            "optimizer/momentum/dense_1/bias", "optimizer/momentum/dense_1/kernel",
+            "optimizer/velocity/dense/bias", "optimizer/velocity/dense/kernel",
+            "optimizer/velocity/dense_1/bias", "optimizer/velocity/dense_1/kernel",
+        ])
+        XCTAssertEqual(decoded["iterations"] as? Int, job.schedule.stepsPerEpoch)
+        XCTAssertEqual(decoded["kernel"] as? [Int], [30, 16])
+        XCTAssertEqual(decoded["checksum"] as? String, "sha256:")
+    }
+
+    func testOnlyTheNewestAreKept() throws {
+        let job = try job(epochs: 5)
+        let directory = try temporaryDirectory(self)
+        let trainer = LocalTrainer(job: job)
+        try trainer.train(checkpointer: Checkpointer(job: job, directory: directory, policy: CheckpointPolicy(keep: 2)))
+        let steps = job.schedule.stepsPerEpoch
+        XCTAssertEqual(Checkpointer.paths(in: directory), [
+            directory + "/" + Checkpointer.fileName(appliedSteps: 5 * steps),
+            directory + "/" + Checkpointer.fileName(appliedSteps: 4 * steps),
+        ])
+    }
+
+    /// Stopping after any checkpoint and resuming from it gives the uninterrupted weights and reports.
+    func testResumingFromAnyCheckpointEndsAsTheUninterruptedRun() throws {
+        let job = try job(epochs: 3)
+        let uninterrupted = LocalTrainer(job: job)
+        try uninterrupted.train()
+
+        let directory = try temporaryDirectory(self)
+        let checkpointed = LocalTrainer(job: job)
+        try checkpointed.train(checkpointer: Checkpointer(
+            job: job, directory: directory, policy: CheckpointPolicy(everySteps: 20, keep: 100)))
+        let paths = Checkpointer.paths(in: directory)
+        XCTAssertEqual(paths.count, 3 + 3 * 2, "three epoch ends and two mid-epoch checkpoints per epoch")
+        for path in paths {
+            let checkpoint = try Checkpoint.read(path: path)
+            try Resumption.check(job, against: checkpoint)
+            let resumed = LocalTrainer(job: job, progress: checkpoint.progress(for: job))
+            try resumed.train()
+            XCTAssertEqual(resumed.parameters.map(\.bitPattern), uninterrupted.parameters.map(\.bitPattern), path)
+            XCTAssertEqual(resumed.progress.history.map(\.values), uninterrupted.progress.history.map(\.values), path)
+        }
+    }
+
+    func testResumingRefusesAnotherJobOrOtherData() throws {
+        let job = try job(epochs: 2)
+        let trainer = LocalTrainer(job: job)
+        try trainer.train()
+        let checkpoint = Checkpoint(job: job, progress: trainer.progress)
+
+        var requested = checkpoint.settings
+        requested.epochs = 10
+        XCTAssertEqual(try Resumption.settings(checkpoint: checkpoint.settings, requested: requested).epochs, 10)
+        requested.layers = "8:relu,1:sigmoid"
+        requested.seed = 9
+        XCTAssertThrowsError(try Resumption.settings(checkpoint: checkpoint.settings, requested: requested)) { error in
+            XCTAssertEqual("\(error)", "cannot resume: these settings differ from the checkpoint's: "
+                + "layers (checkpoint \"16:relu,1:sigmoid\", now \"8:relu,1:sigmoid\"), seed (checkpoint 3, now 9); "
+                + "only --epochs (and --data, for a moved file) may change")
+        }
+
+        let directory = try temporaryDirectory(self)
+        var changed = try String(contentsOfFile: job.settings.data, encoding: .utf8)
+        changed = changed.replacingOccurrences(of: "17.99", with: "17.98")
+        try changed.write(toFile: directory + "/moved.csv", atomically: true, encoding: .utf8)
+        var settings = checkpoint.settings
+        settings.data = directory + "/moved.csv"
+        XCTAssertThrowsError(try Resumption.check(TrainingJob(settings), against: checkpoint)) { error in
+            XCTAssertTrue("\(error)".contains("is not the one the checkpoint was trained on (checkpoint: 120384 bytes, sha256 d1c759cb"), "\(error)")
+        }
+        var fewer = checkpoint.settings
+        fewer.epochs = 1
+        XCTAssertThrowsError(try Resumption.check(TrainingJob(fewer), against: checkpoint)) { error in
+            XCTAssertTrue("\(error)".contains("the checkpoint has 2 epochs done; --epochs 1 is fewer"))
+        }
+    }
+}
