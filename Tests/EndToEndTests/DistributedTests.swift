@@ -12,10 +12,6 @@ final class DistributedTests: XCTestCase {
     let dlcoord = Executable(name: "dlcoord")
     let dlworker = Executable(name: "dlworker")
 
-    /// A private ipc endpoint for one test.
-    private func ipcEndpoint() throws -> String {
-        "ipc://" + (try temporaryDirectory(self)) + "/coordinator.ipc"
-    }
 
     /// A TCP port nobody listens on right now.
     private func freePort() throws -> Int {
@@ -26,12 +22,6 @@ final class DistributedTests: XCTestCase {
         return Int(endpoint.split(separator: ":").last!)!
     }
 
-    private func localModel(_ flags: [String]) throws -> Data {
-        let directory = try temporaryDirectory(self)
-        let result = try dlcoord.run(["--local", "--verbose", "0", "--run-dir", directory] + flags)
-        XCTAssertEqual(result.status, 0, result.errors)
-        return try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
-    }
 
     func testSpawnedWorkersGiveTheLocalResultByteForByte() throws {
         let directory = try temporaryDirectory(self)

@@ -116,3 +116,33 @@ func temporaryDirectory(_ test: XCTestCase) throws -> String {
     test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
     return path
 }
+
+extension XCTestCase {
+    /// A private ipc endpoint for one test.
+    func ipcEndpoint() throws -> String {
+        "ipc://" + (try temporaryDirectory(self)) + "/coordinator.ipc"
+    }
+
+    /// The model file of `dlcoord --local` with `flags`: what every distributed variant must equal.
+    func localModel(_ flags: [String]) throws -> Data {
+        let directory = try temporaryDirectory(self)
+        let result = try Executable(name: "dlcoord").run(["--local", "--verbose", "0", "--run-dir", directory] + flags)
+        XCTAssertEqual(result.status, 0, result.errors)
+        return try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
+    }
+
+    func model(in directory: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
+    }
+
+    /// Waits (bounded; polling the file) until `directory/metrics.jsonl` has `count` lines.
+    func waitForEpochs(_ count: Int, in directory: String, timeout: Double = 120) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8)) ?? ""
+            if text.split(separator: "\n").count >= count { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+}

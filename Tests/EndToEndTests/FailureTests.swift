@@ -1,0 +1,115 @@
+// Failures with real processes, each of which must leave the trained model byte-identical to an
+// undisturbed `dlcoord --local` run with the same shards: a worker killed mid-epoch, a worker stopped
+// past the timeout and continued, a worker added mid-run, the coordinator killed and resumed with
+// the workers still running, and a damaged newest checkpoint.
+
+import Foundation
+import XCTest
+
+final class FailureTests: XCTestCase {
+    let dlcoord = Executable(name: "dlcoord")
+    let dlworker = Executable(name: "dlworker")
+
+    private func workers(_ count: Int, endpoint: String, extra: [String] = []) throws -> [RunningProcess] {
+        try (1...count).map { try dlworker.start(["--connect", endpoint, "--name", "w\($0)"] + extra) }
+    }
+
+    func testAWorkerKilledMidEpochChangesNothing() throws {
+        let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
+        let flags = ["--epochs", "150"]
+        let workers = try workers(4, endpoint: endpoint)
+        let coordinator = try dlcoord.start(
+            ["--workers", "4", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "0", "--run-dir", directory] + flags)
+        XCTAssertTrue(waitForEpochs(10, in: directory))
+        workers[1].signal(SIGKILL)
+        let result = coordinator.wait(timeout: 300)
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.errors.contains("(w2, "), result.errors)
+        XCTAssertTrue(result.errors.contains("is lost: has sent nothing for 2 s"), result.errors)
+        XCTAssertEqual(try model(in: directory), try localModel(["--shards", "4"] + flags))
+        for (index, worker) in workers.enumerated() where index != 1 { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
+    }
+
+    func testAWorkerStoppedPastTheTimeoutIsReplacedAndComesBack() throws {
+        let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
+        let flags = ["--epochs", "150", "--validation-split", "0.2"]
+        let workers = try workers(2, endpoint: endpoint)
+        let coordinator = try dlcoord.start(
+            ["--workers", "2", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "0", "--run-dir", directory] + flags)
+        XCTAssertTrue(waitForEpochs(10, in: directory))
+        workers[0].signal(SIGSTOP)
+        XCTAssertTrue(coordinator.waitForError(containing: "is lost", timeout: 60), coordinator.errorsSoFar)
+        workers[0].signal(SIGCONT)
+        XCTAssertTrue(coordinator.waitForError(containing: "joined during the run: w1", timeout: 60), coordinator.errorsSoFar)
+        let result = coordinator.wait(timeout: 300)
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertEqual(try model(in: directory), try localModel(["--shards", "2"] + flags))
+        for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
+    }
+
+    func testAFifthWorkerJoiningMidRunTakesShards() throws {
+        let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
+        let flags = ["--epochs", "150", "--shards", "8"]
+        var workers = try workers(4, endpoint: endpoint)
+        let coordinator = try dlcoord.start(["--workers", "4", "--bind", endpoint, "--verbose", "0", "--run-dir", directory] + flags)
+        XCTAssertTrue(waitForEpochs(10, in: directory))
+        workers.append(try dlworker.start(["--connect", endpoint, "--name", "fifth"]))
+        let result = coordinator.wait(timeout: 300)
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.errors.contains("worker 5 joined during the run: fifth"), result.errors)
+        XCTAssertTrue(result.errors.contains("rebalancing: shard(s)"), result.errors)
+        XCTAssertTrue(result.errors.contains("move to worker 5 (fifth"), result.errors)
+        XCTAssertEqual(try model(in: directory), try localModel(flags))
+        for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
+    }
+
+    func testTheCoordinatorKilledAndResumedWithItsWorkersStillRunning() throws {
+        let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
+        let flags = ["--epochs", "150"]
+        let workers = try workers(4, endpoint: endpoint, extra: ["--coordinator-timeout", "3"])
+        let first = try dlcoord.start(
+            ["--workers", "4", "--bind", endpoint, "--checkpoint-every-steps", "20", "--verbose", "0", "--run-dir", directory] + flags)
+        XCTAssertTrue(waitForEpochs(10, in: directory))
+        first.signal(SIGKILL)
+        XCTAssertEqual(first.wait(timeout: 30).status, SIGKILL)
+        let resumed = try dlcoord.run(["--resume", directory, "--workers", "4", "--bind", endpoint, "--verbose", "1"], timeout: 300)
+        XCTAssertEqual(resumed.status, 0, resumed.errors)
+        XCTAssertTrue(resumed.output.contains("Resuming from \(directory)/checkpoint-"), resumed.output)
+        XCTAssertTrue(resumed.output.contains("Epoch 150/150"))
+        XCTAssertEqual(try model(in: directory), try localModel(["--shards", "4"] + flags))
+        let metrics = try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(metrics.count, 150)
+        for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
+    }
+
+    func testADamagedNewestCheckpointIsSkipped() throws {
+        let directory = try temporaryDirectory(self)
+        let flags = ["--epochs", "6", "--shards", "3", "--validation-split", "0.2"]
+        let full = try dlcoord.run(["--local", "--verbose", "0", "--keep", "10", "--run-dir", directory] + flags)
+        XCTAssertEqual(full.status, 0, full.errors)
+        let undisturbed = try model(in: directory)
+        let newest = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("checkpoint-") }.max())
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: directory + "/" + newest))
+        try handle.truncate(atOffset: 1000)
+        try handle.close()
+        try FileManager.default.removeItem(atPath: directory + "/model.safetensors")
+
+        let resumed = try dlcoord.run(["--resume", directory, "--local", "--verbose", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.errors)
+        XCTAssertTrue(resumed.errors.contains("dlcoord: skipping \(directory)/\(newest): not a usable checkpoint"), resumed.errors)
+        XCTAssertTrue(resumed.output.contains("at epoch 6, step 1"), resumed.output)
+        XCTAssertEqual(try model(in: directory), undisturbed)
+        XCTAssertEqual(try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 6)
+    }
+
+    func testResumingWithAnotherModelIsRefused() throws {
+        let directory = try temporaryDirectory(self)
+        XCTAssertEqual(try dlcoord.run(["--local", "--epochs", "2", "--verbose", "0", "--run-dir", directory]).status, 0)
+        let refused = try dlcoord.run(["--resume", directory, "--local", "--layers", "8:relu,1:sigmoid"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.errors.hasPrefix("dlcoord: error: cannot resume: these settings differ from the checkpoint's: layers"), refused.errors)
+        let more = try dlcoord.run(["--resume", directory, "--local", "--epochs", "3", "--verbose", "0"])
+        XCTAssertEqual(more.status, 0, more.errors)
+        XCTAssertEqual(try model(in: directory), try localModel(["--epochs", "3"]))
+    }
+}
