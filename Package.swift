@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // dltrain: a distributed data-parallel trainer for dense networks on tabular data.
 // Modules from the bottom up; none imports one above it:
-//   DLCore       dense-network math (layers, losses, optimizers, metrics, RNG); no dependencies
+//   CKernels     the matrix products, in C with AVX2 variants (same bits as the plain ones)
+//   DLCore       dense-network math (layers, losses, optimizers, metrics, RNG); nothing outside this package
 //   DLData       CSV reading, feature/label encoding, standardization, the shard schedule
 //   DLTraining   the step loop, epoch metrics, progress output, model files
 //   CZeroMQ, DLTransport   libzmq and the project's Swift wrapper over it
@@ -25,7 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        .target(name: "DLCore"),
+        .target(name: "CKernels"),
+        .target(name: "DLCore", dependencies: ["CKernels"]),
         .target(name: "DLData", dependencies: ["DLCore"]),
         .target(
             name: "DLTraining",
@@ -48,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "dlworker",
             dependencies: ["DLWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "DLCoreTests", dependencies: ["DLCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLDataTests", dependencies: ["DLData"]),
         .testTarget(name: "DLTrainingTests", dependencies: ["DLTraining"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),

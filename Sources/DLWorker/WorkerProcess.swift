@@ -38,10 +38,8 @@ public enum WorkerProcess {
             .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1)),
         ])
         try socket.connect(options.endpoint)
-        var hostname = [CChar](repeating: 0, count: 256)
-        gethostname(&hostname, hostname.count)
         let info = WorkerInfo(
-            name: options.name, host: String(cString: hostname), pid: getpid(), threads: 1, version: version)
+            name: options.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), threads: 1, version: version)
         logger.info("connecting to \(options.endpoint) as \(options.name) (pid \(info.pid))")
 
         let clock = ContinuousClock()

@@ -39,9 +39,7 @@ struct DLWorkerCommand: ParsableCommand {
 
     func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var hostname = [CChar](repeating: 0, count: 256)
-        gethostname(&hostname, hostname.count)
-        let name = self.name ?? "\(String(cString: hostname))-\(getpid())"
+        let name = self.name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let logger = Logger(label: "dlworker \(name)")
         let options = WorkerOptions(
             endpoint: connect, name: name,

@@ -1,8 +1,10 @@
 // The matrix products of a Dense layer's forward and backward passes, on row-major float32 buffers.
 //
-// Each loop runs along contiguous rows (a scaled row added to another), which the compiler turns into
-// vector instructions without reassociating any sum: every output element is accumulated in one
-// fixed order, so results are reproducible bit for bit.
+// The products themselves are in CKernels (C, with AVX2 variants chosen at run time): every output
+// element is accumulated in one fixed order and never with a fused multiply-add, so the result is
+// the same bit for bit on every processor, with or without vector instructions.
+
+import CKernels
 
 enum MatrixKernels {
     /// out[rows x n] = a[rows x k] * b[k x n] + bias[n] on every row.
@@ -10,16 +12,7 @@ enum MatrixKernels {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         into out: UnsafeMutablePointer<Float>, rows: Int, inner k: Int, columns n: Int
     ) {
-        for row in 0..<rows {
-            let outRow = out + row * n
-            outRow.update(from: bias, count: n)
-            let aRow = a + row * k
-            for i in 0..<k {
-                let scale = aRow[i]
-                let bRow = b + i * n
-                for j in 0..<n { outRow[j] += scale * bRow[j] }
-            }
-        }
+        dl_multiply_adding_bias(a, b, bias, out, rows, k, n)
     }
 
     /// out[k x n] += a[rows x k]^T * b[rows x n]: the kernel gradient summed over the rows in order.
@@ -27,15 +20,7 @@ enum MatrixKernels {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         into out: UnsafeMutablePointer<Float>, rows: Int, inner k: Int, columns n: Int
     ) {
-        for row in 0..<rows {
-            let aRow = a + row * k
-            let bRow = b + row * n
-            for i in 0..<k {
-                let scale = aRow[i]
-                let outRow = out + i * n
-                for j in 0..<n { outRow[j] += scale * bRow[j] }
-            }
-        }
+        dl_accumulate_transposed_product(a, b, out, rows, k, n)
     }
 
     /// out[n] += the column sums of a[rows x n], row by row: the bias gradient.
@@ -62,15 +47,6 @@ enum MatrixKernels {
         _ a: UnsafePointer<Float>, _ bT: UnsafePointer<Float>,
         into out: UnsafeMutablePointer<Float>, rows: Int, inner n: Int, columns k: Int
     ) {
-        for row in 0..<rows {
-            let outRow = out + row * k
-            outRow.update(repeating: 0, count: k)
-            let aRow = a + row * n
-            for j in 0..<n {
-                let scale = aRow[j]
-                let bRow = bT + j * k
-                for i in 0..<k { outRow[i] += scale * bRow[i] }
-            }
-        }
+        dl_multiply(a, bT, out, rows, n, k)
     }
 }

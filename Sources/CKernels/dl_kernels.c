@@ -1,0 +1,217 @@
+// The Dense layer's matrix products, written for speed and for reproducible bits.
+//
+// Every output element is accumulated in one fixed order: its starting value (bias, zero, or the
+// value already there), then one product at a time along the reduction index, each multiplied and
+// then added in float32 (never fused into an FMA, never reassociated). The AVX2 variants hold a
+// block of outputs in registers and vectorize across independent outputs only, so they produce the
+// same bits as the plain variants: the processor a shard runs on never changes its result.
+
+#pragma STDC FP_CONTRACT OFF
+
+#include "dl_kernels.h"
+#include <immintrin.h>
+
+// MARK: Plain variants (any x86-64 or other processor)
+
+static void plain_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out,
+                                       long rows, long k, long n) {
+    for (long r = 0; r < rows; r++) {
+        float *o = out + r * n;
+        for (long j = 0; j < n; j++) o[j] = bias[j];
+        for (long i = 0; i < k; i++) {
+            const float s = a[r * k + i];
+            const float *bi = b + i * n;
+            for (long j = 0; j < n; j++) { float p = s * bi[j]; o[j] = o[j] + p; }
+        }
+    }
+}
+
+static void plain_accumulate_transposed_product(const float *a, const float *b, float *out,
+                                                long rows, long k, long n) {
+    for (long r = 0; r < rows; r++) {
+        const float *br = b + r * n;
+        for (long i = 0; i < k; i++) {
+            const float s = a[r * k + i];
+            float *o = out + i * n;
+            for (long j = 0; j < n; j++) { float p = s * br[j]; o[j] = o[j] + p; }
+        }
+    }
+}
+
+static void plain_multiply(const float *a, const float *bt, float *out, long rows, long n, long k) {
+    for (long r = 0; r < rows; r++) {
+        float *o = out + r * k;
+        for (long i = 0; i < k; i++) o[i] = 0;
+        for (long j = 0; j < n; j++) {
+            const float s = a[r * n + j];
+            const float *bj = bt + j * k;
+            for (long i = 0; i < k; i++) { float p = s * bj[i]; o[i] = o[i] + p; }
+        }
+    }
+}
+
+// MARK: AVX2 variants
+
+#if defined(__x86_64__)
+
+#define AVX2 __attribute__((target("avx2")))
+
+// out[r0..r0+4) x [j0..j0+16) = start + sum over i of a[r][i] * b[i][j], i in order; `start`
+// is either the given row (bias) or the output's current value.
+AVX2 static inline void block4x16(const float *a, long lda, const float *b, long ldb, long depth,
+                                  float *out, long ldo, const float *start, long ldstart) {
+    __m256 c[4][2];
+    for (int r = 0; r < 4; r++) {
+        c[r][0] = _mm256_loadu_ps(start + r * ldstart);
+        c[r][1] = _mm256_loadu_ps(start + r * ldstart + 8);
+    }
+    for (long i = 0; i < depth; i++) {
+        const __m256 b0 = _mm256_loadu_ps(b + i * ldb), b1 = _mm256_loadu_ps(b + i * ldb + 8);
+        for (int r = 0; r < 4; r++) {
+            const __m256 s = _mm256_broadcast_ss(a + r * lda + i);
+            c[r][0] = _mm256_add_ps(c[r][0], _mm256_mul_ps(s, b0));
+            c[r][1] = _mm256_add_ps(c[r][1], _mm256_mul_ps(s, b1));
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        _mm256_storeu_ps(out + r * ldo, c[r][0]);
+        _mm256_storeu_ps(out + r * ldo + 8, c[r][1]);
+    }
+}
+
+// One row, 8 columns: the same order as block4x16 for the rows and columns it leaves.
+AVX2 static inline void block1x8(const float *a, const float *b, long ldb, long depth, float *out, __m256 c) {
+    for (long i = 0; i < depth; i++) {
+        c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_broadcast_ss(a + i), _mm256_loadu_ps(b + i * ldb)));
+    }
+    _mm256_storeu_ps(out, c);
+}
+
+// The scalar remainder: one output element.
+static inline float element(const float *a, const float *b, long ldb, long depth, float start) {
+    float c = start;
+    for (long i = 0; i < depth; i++) { float p = a[i] * b[i * ldb]; c = c + p; }
+    return c;
+}
+
+// out = start + a * b for a [rows x depth], b [depth x n]; start rows are `start` (stride ldstart,
+// 0 for a broadcast bias row). Blocks of 4 rows x 16 columns, then 1 x 8, then single elements.
+AVX2 static void product(const float *a, const float *b, float *out, long rows, long depth, long n,
+                         const float *start, long ldstart) {
+    long r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        long j = 0;
+        for (; j + 16 <= n; j += 16) {
+            block4x16(a + r * depth, depth, b + j, n, depth, out + r * n + j, n, start + r * ldstart + j, ldstart);
+        }
+        for (long rr = r; rr < r + 4; rr++) {
+            long jj = j;
+            for (; jj + 8 <= n; jj += 8) {
+                block1x8(a + rr * depth, b + jj, n, depth, out + rr * n + jj, _mm256_loadu_ps(start + rr * ldstart + jj));
+            }
+            for (; jj < n; jj++) out[rr * n + jj] = element(a + rr * depth, b + jj, n, depth, start[rr * ldstart + jj]);
+        }
+    }
+    for (; r < rows; r++) {
+        long j = 0;
+        for (; j + 8 <= n; j += 8) {
+            block1x8(a + r * depth, b + j, n, depth, out + r * n + j, _mm256_loadu_ps(start + r * ldstart + j));
+        }
+        for (; j < n; j++) out[r * n + j] = element(a + r * depth, b + j, n, depth, start[r * ldstart + j]);
+    }
+}
+
+AVX2 static void avx2_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out,
+                                           long rows, long k, long n) {
+    product(a, b, out, rows, k, n, bias, 0);
+}
+
+AVX2 static void avx2_multiply(const float *a, const float *bt, float *out, long rows, long n, long k) {
+    for (long i = 0; i < rows * k; i++) out[i] = 0;
+    product(a, bt, out, rows, n, k, out, k);
+}
+
+// out[k x n] += a^T b: output block (4 of k) x (16 of n), accumulated over the rows in order.
+AVX2 static void avx2_accumulate_transposed_product(const float *a, const float *b, float *out,
+                                                    long rows, long k, long n) {
+    long i = 0;
+    for (; i + 4 <= k; i += 4) {
+        long j = 0;
+        for (; j + 16 <= n; j += 16) {
+            __m256 c[4][2];
+            for (int ii = 0; ii < 4; ii++) {
+                c[ii][0] = _mm256_loadu_ps(out + (i + ii) * n + j);
+                c[ii][1] = _mm256_loadu_ps(out + (i + ii) * n + j + 8);
+            }
+            for (long r = 0; r < rows; r++) {
+                const __m256 b0 = _mm256_loadu_ps(b + r * n + j), b1 = _mm256_loadu_ps(b + r * n + j + 8);
+                for (int ii = 0; ii < 4; ii++) {
+                    const __m256 s = _mm256_broadcast_ss(a + r * k + i + ii);
+                    c[ii][0] = _mm256_add_ps(c[ii][0], _mm256_mul_ps(s, b0));
+                    c[ii][1] = _mm256_add_ps(c[ii][1], _mm256_mul_ps(s, b1));
+                }
+            }
+            for (int ii = 0; ii < 4; ii++) {
+                _mm256_storeu_ps(out + (i + ii) * n + j, c[ii][0]);
+                _mm256_storeu_ps(out + (i + ii) * n + j + 8, c[ii][1]);
+            }
+        }
+        for (; j < n; j++) {
+            for (int ii = 0; ii < 4; ii++) {
+                float c = out[(i + ii) * n + j];
+                for (long r = 0; r < rows; r++) { float p = a[r * k + i + ii] * b[r * n + j]; c = c + p; }
+                out[(i + ii) * n + j] = c;
+            }
+        }
+    }
+    for (; i < k; i++) {
+        for (long j = 0; j < n; j++) {
+            float c = out[i * n + j];
+            for (long r = 0; r < rows; r++) { float p = a[r * k + i] * b[r * n + j]; c = c + p; }
+            out[i * n + j] = c;
+        }
+    }
+}
+
+static int vector_allowed = 1;
+
+static int avx2_supported(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return cached && vector_allowed;
+}
+
+void dl_kernels_allow_vector(int allowed) { vector_allowed = allowed; }
+
+#else
+static int avx2_supported(void) { return 0; }
+void dl_kernels_allow_vector(int allowed) { (void)allowed; }
+#endif
+
+// MARK: Entry points
+
+int dl_kernels_use_avx2(void) { return avx2_supported(); }
+
+void dl_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out, long rows, long k, long n) {
+#if defined(__x86_64__)
+    if (avx2_supported()) { avx2_multiply_adding_bias(a, b, bias, out, rows, k, n); return; }
+#endif
+    plain_multiply_adding_bias(a, b, bias, out, rows, k, n);
+}
+
+void dl_accumulate_transposed_product(const float *a, const float *b, float *out, long rows, long k, long n) {
+#if defined(__x86_64__)
+    if (avx2_supported()) { avx2_accumulate_transposed_product(a, b, out, rows, k, n); return; }
+#endif
+    plain_accumulate_transposed_product(a, b, out, rows, k, n);
+}
+
+void dl_multiply(const float *a, const float *bt, float *out, long rows, long n, long k) {
+#if defined(__x86_64__)
+    if (avx2_supported()) { avx2_multiply(a, bt, out, rows, n, k); return; }
+#endif
+    plain_multiply(a, bt, out, rows, n, k);
+}

@@ -1,0 +1,21 @@
+// The matrix products of a Dense layer's forward and backward passes, on row-major float32 buffers.
+// See dl_kernels.c for the guarantees on the order of operations.
+#ifndef DL_KERNELS_H
+#define DL_KERNELS_H
+
+/// out[rows x n] = a[rows x k] * b[k x n] + bias[n] on every row.
+void dl_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out, long rows, long k, long n);
+
+/// out[k x n] += a[rows x k]^T * b[rows x n]: a kernel gradient, summed over the rows in order.
+void dl_accumulate_transposed_product(const float *a, const float *b, float *out, long rows, long k, long n);
+
+/// out[rows x k] = a[rows x n] * bt[n x k], where bt is a kernel transposed: an input gradient.
+void dl_multiply(const float *a, const float *bt, float *out, long rows, long n, long k);
+
+/// Whether the vector (AVX2) variants run on this processor; for benchmark reports.
+int dl_kernels_use_avx2(void);
+
+/// Turns the vector variants off (0) or back on where supported (1): lets tests compare both.
+void dl_kernels_allow_vector(int allowed);
+
+#endif
