@@ -10,6 +10,7 @@
 
 #include "dl_kernels.h"
 #include <immintrin.h>
+#include <stdlib.h>
 
 // MARK: Plain variants (any x86-64 or other processor)
 
@@ -56,24 +57,27 @@ static void plain_multiply(const float *a, const float *bt, float *out, long row
 
 #define AVX2 __attribute__((target("avx2")))
 
-// out[r0..r0+4) x [j0..j0+16) = start + sum over i of a[r][i] * b[i][j], i in order; `start`
+// The register block: 6 rows x 16 columns held in 12 of the 16 vector registers.
+#define BLOCK_ROWS 6
+
+// out[r0..r0+6) x [j0..j0+16) = start + sum over i of a[r][i] * b[i][j], i in order; `start`
 // is either the given row (bias) or the output's current value.
-AVX2 static inline void block4x16(const float *a, long lda, const float *b, long ldb, long depth,
+AVX2 static inline void block6x16(const float *a, long lda, const float *b, long ldb, long depth,
                                   float *out, long ldo, const float *start, long ldstart) {
-    __m256 c[4][2];
-    for (int r = 0; r < 4; r++) {
+    __m256 c[BLOCK_ROWS][2];
+    for (int r = 0; r < BLOCK_ROWS; r++) {
         c[r][0] = _mm256_loadu_ps(start + r * ldstart);
         c[r][1] = _mm256_loadu_ps(start + r * ldstart + 8);
     }
     for (long i = 0; i < depth; i++) {
         const __m256 b0 = _mm256_loadu_ps(b + i * ldb), b1 = _mm256_loadu_ps(b + i * ldb + 8);
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < BLOCK_ROWS; r++) {
             const __m256 s = _mm256_broadcast_ss(a + r * lda + i);
             c[r][0] = _mm256_add_ps(c[r][0], _mm256_mul_ps(s, b0));
             c[r][1] = _mm256_add_ps(c[r][1], _mm256_mul_ps(s, b1));
         }
     }
-    for (int r = 0; r < 4; r++) {
+    for (int r = 0; r < BLOCK_ROWS; r++) {
         _mm256_storeu_ps(out + r * ldo, c[r][0]);
         _mm256_storeu_ps(out + r * ldo + 8, c[r][1]);
     }
@@ -94,30 +98,46 @@ static inline float element(const float *a, const float *b, long ldb, long depth
     return c;
 }
 
+// A per-thread scratch buffer that only grows: after the first steps, no call allocates.
+static float *scratch(long count, int which) {
+    static __thread float *buffers[2];
+    static __thread long capacities[2];
+    if (capacities[which] < count) {
+        free(buffers[which]);
+        buffers[which] = malloc((size_t)count * sizeof(float));
+        capacities[which] = buffers[which] ? count : 0;
+    }
+    return buffers[which];
+}
+
 // out = start + a * b for a [rows x depth], b [depth x n]; start rows are `start` (stride ldstart,
-// 0 for a broadcast bias row). Blocks of 4 rows x 16 columns, then 1 x 8, then single elements.
+// 0 for a broadcast bias row). Each 16-column panel of b is first copied into a contiguous buffer,
+// so the register blocks (6 rows x 16 columns) stream it sequentially; then 1 x 8 blocks and
+// single elements take the remainders.
 AVX2 static void product(const float *a, const float *b, float *out, long rows, long depth, long n,
                          const float *start, long ldstart) {
-    long r = 0;
-    for (; r + 4 <= rows; r += 4) {
-        long j = 0;
-        for (; j + 16 <= n; j += 16) {
-            block4x16(a + r * depth, depth, b + j, n, depth, out + r * n + j, n, start + r * ldstart + j, ldstart);
+    float *panel = scratch(depth * 16, 0);
+    long j = 0;
+    for (; panel && j + 16 <= n; j += 16) {
+        for (long i = 0; i < depth; i++) {
+            _mm256_storeu_ps(panel + i * 16, _mm256_loadu_ps(b + i * n + j));
+            _mm256_storeu_ps(panel + i * 16 + 8, _mm256_loadu_ps(b + i * n + j + 8));
         }
-        for (long rr = r; rr < r + 4; rr++) {
-            long jj = j;
-            for (; jj + 8 <= n; jj += 8) {
-                block1x8(a + rr * depth, b + jj, n, depth, out + rr * n + jj, _mm256_loadu_ps(start + rr * ldstart + jj));
-            }
-            for (; jj < n; jj++) out[rr * n + jj] = element(a + rr * depth, b + jj, n, depth, start[rr * ldstart + jj]);
+        long r = 0;
+        for (; r + BLOCK_ROWS <= rows; r += BLOCK_ROWS) {
+            block6x16(a + r * depth, depth, panel, 16, depth, out + r * n + j, n, start + r * ldstart + j, ldstart);
+        }
+        for (; r < rows; r++) {
+            block1x8(a + r * depth, panel, 16, depth, out + r * n + j, _mm256_loadu_ps(start + r * ldstart + j));
+            block1x8(a + r * depth, panel + 8, 16, depth, out + r * n + j + 8, _mm256_loadu_ps(start + r * ldstart + j + 8));
         }
     }
-    for (; r < rows; r++) {
-        long j = 0;
-        for (; j + 8 <= n; j += 8) {
-            block1x8(a + r * depth, b + j, n, depth, out + r * n + j, _mm256_loadu_ps(start + r * ldstart + j));
+    for (long r = 0; r < rows; r++) {
+        long jj = j;
+        for (; jj + 8 <= n; jj += 8) {
+            block1x8(a + r * depth, b + jj, n, depth, out + r * n + jj, _mm256_loadu_ps(start + r * ldstart + jj));
         }
-        for (; j < n; j++) out[r * n + j] = element(a + r * depth, b + j, n, depth, start[r * ldstart + j]);
+        for (; jj < n; jj++) out[r * n + jj] = element(a + r * depth, b + jj, n, depth, start[r * ldstart + jj]);
     }
 }
 
@@ -131,46 +151,17 @@ AVX2 static void avx2_multiply(const float *a, const float *bt, float *out, long
     product(a, bt, out, rows, n, k, out, k);
 }
 
-// out[k x n] += a^T b: output block (4 of k) x (16 of n), accumulated over the rows in order.
+// out[k x n] += a^T b. With a transposed first (at [k x rows]), this is out = out + at * b: the
+// same products added in the same order (over the rows), computed by the blocked product.
 AVX2 static void avx2_accumulate_transposed_product(const float *a, const float *b, float *out,
                                                     long rows, long k, long n) {
-    long i = 0;
-    for (; i + 4 <= k; i += 4) {
-        long j = 0;
-        for (; j + 16 <= n; j += 16) {
-            __m256 c[4][2];
-            for (int ii = 0; ii < 4; ii++) {
-                c[ii][0] = _mm256_loadu_ps(out + (i + ii) * n + j);
-                c[ii][1] = _mm256_loadu_ps(out + (i + ii) * n + j + 8);
-            }
-            for (long r = 0; r < rows; r++) {
-                const __m256 b0 = _mm256_loadu_ps(b + r * n + j), b1 = _mm256_loadu_ps(b + r * n + j + 8);
-                for (int ii = 0; ii < 4; ii++) {
-                    const __m256 s = _mm256_broadcast_ss(a + r * k + i + ii);
-                    c[ii][0] = _mm256_add_ps(c[ii][0], _mm256_mul_ps(s, b0));
-                    c[ii][1] = _mm256_add_ps(c[ii][1], _mm256_mul_ps(s, b1));
-                }
-            }
-            for (int ii = 0; ii < 4; ii++) {
-                _mm256_storeu_ps(out + (i + ii) * n + j, c[ii][0]);
-                _mm256_storeu_ps(out + (i + ii) * n + j + 8, c[ii][1]);
-            }
-        }
-        for (; j < n; j++) {
-            for (int ii = 0; ii < 4; ii++) {
-                float c = out[(i + ii) * n + j];
-                for (long r = 0; r < rows; r++) { float p = a[r * k + i + ii] * b[r * n + j]; c = c + p; }
-                out[(i + ii) * n + j] = c;
-            }
-        }
+    float *at = scratch(rows * k, 1);
+    if (!at) {
+        plain_accumulate_transposed_product(a, b, out, rows, k, n);
+        return;
     }
-    for (; i < k; i++) {
-        for (long j = 0; j < n; j++) {
-            float c = out[i * n + j];
-            for (long r = 0; r < rows; r++) { float p = a[r * k + i] * b[r * n + j]; c = c + p; }
-            out[i * n + j] = c;
-        }
-    }
+    dl_transpose(a, at, rows, k);
+    product(at, b, out, k, rows, n, out, n);
 }
 
 static int vector_allowed = 1;
@@ -190,6 +181,20 @@ void dl_kernels_allow_vector(int allowed) { vector_allowed = allowed; }
 static int avx2_supported(void) { return 0; }
 void dl_kernels_allow_vector(int allowed) { (void)allowed; }
 #endif
+
+// MARK: Transpose (moves values only, so one variant serves)
+
+void dl_transpose(const float *a, float *out, long k, long n) {
+    // 8 x 8 tiles, so that both the reads and the writes stay within a few cache lines.
+    for (long i0 = 0; i0 < k; i0 += 8) {
+        for (long j0 = 0; j0 < n; j0 += 8) {
+            const long i1 = i0 + 8 < k ? i0 + 8 : k, j1 = j0 + 8 < n ? j0 + 8 : n;
+            for (long i = i0; i < i1; i++) {
+                for (long j = j0; j < j1; j++) out[j * k + i] = a[i * n + j];
+            }
+        }
+    }
+}
 
 // MARK: Entry points
 

@@ -12,6 +12,9 @@ void dl_accumulate_transposed_product(const float *a, const float *b, float *out
 /// out[rows x k] = a[rows x n] * bt[n x k], where bt is a kernel transposed: an input gradient.
 void dl_multiply(const float *a, const float *bt, float *out, long rows, long n, long k);
 
+/// out[n x k] = a[k x n]^T.
+void dl_transpose(const float *a, float *out, long k, long n);
+
 /// Whether the vector (AVX2) variants run on this processor; for benchmark reports.
 int dl_kernels_use_avx2(void);
 

@@ -37,9 +37,7 @@ enum MatrixKernels {
     static func transpose(
         _ a: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows k: Int, columns n: Int
     ) {
-        for i in 0..<k {
-            for j in 0..<n { out[j * k + i] = a[i * n + j] }
-        }
+        dl_transpose(a, out, k, n)
     }
 
     /// out[rows x k] = a[rows x n] * bT[n x k], where bT is a kernel transposed: the input gradient.
