@@ -27,6 +27,19 @@ final class MatrixKernelTests: XCTestCase {
         return (vector, plain)
     }
 
+    func testReLUBackwardKeepsTheGradientWhereTheInputIsPositive() {
+        let z: [Float] = [1, -1, 0, -0.0, .nan, 3, 1e-30, -5, 2, 2, 2]
+        let dA: [Float] = [-2, 4, 5, 6, 7, -0.0, 9, 10, 11, 12, 13]
+        let expected: [Float] = [-2, 0, 0, 0, 0, -0.0, 9, 0, 11, 12, 13]
+        let result = bothWays {
+            var dZ = dA
+            dZ.withUnsafeMutableBufferPointer { dl_relu_backward(z, $0.baseAddress!, $0.baseAddress!, z.count) }
+            return dZ
+        }
+        XCTAssertEqual(result.vector, expected.map(\.bitPattern))
+        XCTAssertEqual(result.plain, expected.map(\.bitPattern))
+    }
+
     func testVectorAndPlainVariantsAgreeBitForBit() {
         var generator = SeededGenerator(seed: 42)
         for _ in 0..<300 {

@@ -12,6 +12,9 @@ void dl_accumulate_transposed_product(const float *a, const float *b, float *out
 /// out[rows x k] = a[rows x n] * bt[n x k], where bt is a kernel transposed: an input gradient.
 void dl_multiply(const float *a, const float *bt, float *out, long rows, long n, long k);
 
+/// dz[i] = z[i] > 0 ? da[i] : +0, for the ReLU's backward pass; dz may be da.
+void dl_relu_backward(const float *z, const float *da, float *dz, long count);
+
 /// out[n x k] = a[k x n]^T.
 void dl_transpose(const float *a, float *out, long k, long n);
 

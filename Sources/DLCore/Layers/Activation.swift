@@ -4,6 +4,8 @@
 // gradient with respect to the activation's output (dA) into the gradient with respect to its input
 // (dZ), reading the saved pre-activations Z and activations A of the forward pass.
 
+import CKernels
+
 public enum Activation: String, Sendable, Codable, CaseIterable {
     case linear
     case relu
@@ -66,7 +68,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
         case .linear:
             if UnsafePointer(dZ) != dA { dZ.update(from: dA, count: count) }
         case .relu:
-            for i in 0..<count { dZ[i] = z[i] > 0 ? dA[i] : 0 }
+            dl_relu_backward(z, dA, dZ, count)
         case .sigmoid:
             for i in 0..<count { dZ[i] = dA[i] * a[i] * (1 - a[i]) }
         case .tanh:
