@@ -10,6 +10,7 @@
 
 #include "dl_kernels.h"
 #include <immintrin.h>
+#include <math.h>
 #include <stdlib.h>
 
 // MARK: Plain variants (any x86-64 or other processor)
@@ -199,6 +200,45 @@ AVX2 static void avx2_relu_backward(const float *z, const float *da, float *dz, 
     plain_relu_backward(z + i, da + i, dz + i, count - i);
 }
 #endif
+
+// MARK: Adam (square root and division are correctly rounded in every variant)
+
+static void plain_adam_update(float *p, const float *g, float *m, float *v, long count,
+                              float alpha, float c1, float c2, float epsilon) {
+    for (long i = 0; i < count; i++) {
+        float gm = g[i] - m[i]; gm = gm * c1; m[i] = m[i] + gm;
+        float gg = g[i] * g[i]; gg = gg - v[i]; gg = gg * c2; v[i] = v[i] + gg;
+        float step = m[i] * alpha; float root = sqrtf(v[i]); root = root + epsilon;
+        p[i] = p[i] - step / root;
+    }
+}
+
+#if defined(__x86_64__)
+AVX2 static void avx2_adam_update(float *p, const float *g, float *m, float *v, long count,
+                                  float alpha, float c1, float c2, float epsilon) {
+    const __m256 va = _mm256_set1_ps(alpha), v1 = _mm256_set1_ps(c1), v2 = _mm256_set1_ps(c2), ve = _mm256_set1_ps(epsilon);
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const __m256 gi = _mm256_loadu_ps(g + i);
+        __m256 mi = _mm256_loadu_ps(m + i), vi = _mm256_loadu_ps(v + i);
+        mi = _mm256_add_ps(mi, _mm256_mul_ps(_mm256_sub_ps(gi, mi), v1));
+        vi = _mm256_add_ps(vi, _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(gi, gi), vi), v2));
+        const __m256 step = _mm256_div_ps(_mm256_mul_ps(mi, va), _mm256_add_ps(_mm256_sqrt_ps(vi), ve));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(p + i, _mm256_sub_ps(_mm256_loadu_ps(p + i), step));
+    }
+    plain_adam_update(p + i, g + i, m + i, v + i, count - i, alpha, c1, c2, epsilon);
+}
+#endif
+
+void dl_adam_update(float *p, const float *g, float *m, float *v, long count,
+                    float alpha, float c1, float c2, float epsilon) {
+#if defined(__x86_64__)
+    if (avx2_supported()) { avx2_adam_update(p, g, m, v, count, alpha, c1, c2, epsilon); return; }
+#endif
+    plain_adam_update(p, g, m, v, count, alpha, c1, c2, epsilon);
+}
 
 // MARK: Transpose (moves values only, so one variant serves)
 

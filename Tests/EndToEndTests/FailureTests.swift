@@ -97,7 +97,8 @@ final class FailureTests: XCTestCase {
         let resumed = try dlcoord.run(["--resume", directory, "--local", "--verbose", "2"])
         XCTAssertEqual(resumed.status, 0, resumed.errors)
         XCTAssertTrue(resumed.errors.contains("dlcoord: skipping \(directory)/\(newest): not a usable checkpoint"), resumed.errors)
-        XCTAssertTrue(resumed.output.contains("at epoch 6, step 1"), resumed.output)
+        XCTAssertTrue(resumed.output.contains("Resuming from \(directory)/checkpoint-"), resumed.output)
+        XCTAssertFalse(resumed.output.contains(newest), "the damaged checkpoint is not the one resumed")
         XCTAssertEqual(try model(in: directory), undisturbed)
         XCTAssertEqual(try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 6)
     }

@@ -15,6 +15,11 @@ void dl_multiply(const float *a, const float *bt, float *out, long rows, long n,
 /// dz[i] = z[i] > 0 ? da[i] : +0, for the ReLU's backward pass; dz may be da.
 void dl_relu_backward(const float *z, const float *da, float *dz, long count);
 
+/// Keras's Adam update of `count` parameters: m += (g - m) * c1; v += (g*g - v) * c2;
+/// p -= (m * alpha) / (sqrt(v) + epsilon), each operation rounded to float32 in that order.
+void dl_adam_update(float *p, const float *g, float *m, float *v, long count,
+                    float alpha, float c1, float c2, float epsilon);
+
 /// out[n x k] = a[k x n]^T.
 void dl_transpose(const float *a, float *out, long k, long n);
 

@@ -4,6 +4,8 @@
 // it tensor by tensor. The state (moments, accumulators, step count) lives in flat buffers of the
 // same layout, which is what a checkpoint saves.
 
+import CKernels
+
 /// An optimizer and its hyper-parameters, as `compile(optimizer=...)` names them.
 public enum OptimizerConfig: Sendable, Equatable, Codable {
     case sgd(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false)
@@ -163,12 +165,7 @@ public struct Optimizer: Sendable, Equatable {
                 // uncorrected sqrt(v), unlike the paper's Algorithm 1.
                 let alpha = lr * (1 - beta2Power).squareRoot() / (1 - beta1Power)
                 let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
-                let m = first!, v = second!
-                for i in 0..<count {
-                    m[i] += (g[i] - m[i]) * oneMinusBeta1
-                    v[i] += (g[i] * g[i] - v[i]) * oneMinusBeta2
-                    p[i] -= (m[i] * alpha) / (v[i].squareRoot() + epsilon)
-                }
+                dl_adam_update(p, g, first!, second!, count, alpha, oneMinusBeta1, oneMinusBeta2, epsilon)
             case let .rmsprop(lr, rho, momentum, epsilon):
                 let velocity = first!, m = second!
                 for i in 0..<count {

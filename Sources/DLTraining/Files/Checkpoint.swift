@@ -36,6 +36,18 @@ public struct Checkpoint: Sendable, Equatable {
         epochSums = progress.epochSums
     }
 
+    /// A copy that shares no storage with the training state, so handing it to another thread
+    /// neither races with training nor makes training copy its buffers later.
+    func copied() -> Checkpoint {
+        var copy = self
+        copy.parameters = parameters.withUnsafeBufferPointer { Array($0) }
+        copy.optimizer = Optimizer(
+            optimizer.config, parameterCount: optimizer.parameterCount, iterations: optimizer.iterations,
+            state: optimizer.state.withUnsafeBufferPointer { Array($0) })
+        copy.epochSums = epochSums.withUnsafeBufferPointer { Array($0) }
+        return copy
+    }
+
     /// The run's state for `job`, which must be the checkpoint's job (see `JobResumption`).
     public func progress(for job: TrainingJob) -> TrainingProgress {
         TrainingProgress(

@@ -1,9 +1,14 @@
 // When checkpoints are written, what they are called, and which are kept.
 //
 // A checkpoint is named by the number of steps applied before it (checkpoint-0000000141.safetensors),
-// so names sort in run order. It is written every `everyEpochs` epochs and after the last, every
+// so names sort in run order. It is taken every `everyEpochs` epochs and after the last, every
 // `everySteps` steps within an epoch if asked, and when a run stops on a failure; only the newest
 // `keep` stay. Each is written atomically, so a crash at any instant leaves the previous one intact.
+//
+// Writing (encoding, checksum, fsync, rename) happens on a thread of its own, so training does not
+// wait for the disk: the state is copied and handed over. When a new checkpoint is taken while the
+// previous one is still being written, the newer replaces the one waiting, so under a slow disk
+// some intermediate checkpoints are never written; the newest always is (`finish` waits for it).
 
 import Foundation
 
@@ -19,10 +24,15 @@ public struct CheckpointPolicy: Sendable, Equatable {
     }
 }
 
-public final class Checkpointer {
+public final class Checkpointer: @unchecked Sendable {
     public let job: TrainingJob
     public let directory: String
     public let policy: CheckpointPolicy
+    // Shared with the writing thread, under `condition`.
+    private let condition = NSCondition()
+    private var waiting: (checkpoint: Checkpoint, path: String)?
+    private var writing = false
+    private var failure: Error?
 
     public init(job: TrainingJob, directory: String, policy: CheckpointPolicy) {
         self.job = job
@@ -33,25 +43,76 @@ public final class Checkpointer {
     /// After a step: a checkpoint when the steps applied in this epoch are a multiple of `everySteps`.
     public func stepApplied(_ progress: TrainingProgress) throws {
         guard let every = policy.everySteps, !progress.epochStepsDone, progress.position.step % every == 0 else { return }
-        try save(progress)
+        try take(progress)
     }
 
     /// After an epoch's report: a checkpoint every `everyEpochs` epochs and after the last.
     public func epochFinished(_ progress: TrainingProgress) throws {
         let finished = progress.position.epoch
-        if finished % policy.everyEpochs == 0 || finished == job.settings.epochs { try save(progress) }
+        if finished % policy.everyEpochs == 0 || finished == job.settings.epochs { try take(progress) }
     }
 
-    /// Writes a checkpoint of `progress` and removes the oldest beyond `keep`; returns its path.
+    /// Hands a copy of `progress` to the writing thread; reports an earlier write's failure.
+    private func take(_ progress: TrainingProgress) throws {
+        let item = (Checkpoint(job: job, progress: progress).copied(), path(for: progress))
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+        waiting = item
+        if !writing {
+            writing = true
+            Thread.detachNewThread { [self] in writeWhileWaiting() }
+        }
+    }
+
+    private func writeWhileWaiting() {
+        while true {
+            condition.lock()
+            guard let item = waiting else {
+                writing = false
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            waiting = nil
+            condition.unlock()
+            do {
+                try write(item.checkpoint, to: item.path)
+            } catch {
+                condition.lock()
+                failure = error
+                condition.unlock()
+            }
+        }
+    }
+
+    /// Waits until every checkpoint taken has been written; throws if one could not be.
+    public func finish() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while writing { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    /// Writes a checkpoint of `progress` now (after those being written) and removes the oldest
+    /// beyond `keep`; returns its path.
     @discardableResult
     public func save(_ progress: TrainingProgress) throws -> String {
-        let applied = progress.position.epoch * progress.stepsPerEpoch + progress.position.step
-        let path = directory + "/" + Self.fileName(appliedSteps: applied)
-        try Checkpoint(job: job, progress: progress).write(to: path)
+        try finish()
+        let path = path(for: progress)
+        try write(Checkpoint(job: job, progress: progress), to: path)
+        return path
+    }
+
+    private func path(for progress: TrainingProgress) -> String {
+        directory + "/" + Self.fileName(appliedSteps: progress.position.epoch * progress.stepsPerEpoch + progress.position.step)
+    }
+
+    private func write(_ checkpoint: Checkpoint, to path: String) throws {
+        try checkpoint.write(to: path)
         for old in Self.paths(in: directory).dropFirst(policy.keep) {
             try? FileManager.default.removeItem(atPath: old)
         }
-        return path
     }
 
     static func fileName(appliedSteps: Int) -> String {

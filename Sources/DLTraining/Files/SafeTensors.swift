@@ -112,6 +112,10 @@ public struct SafeTensors: Equatable, Sendable {
 
     /// A JSON string literal.
     static func quoted(_ text: String) -> String {
+        // Most metadata needs no escaping: one pass over the bytes decides.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -31,6 +31,7 @@ public struct TrainingProgress: Sendable, Equatable {
     /// The reports of the finished epochs.
     public private(set) var history: [EpochReport]
     private var meanGradient: [Float]
+    private var stepSums: [Double]
 
     /// The start of a fresh run: the job's seeded initial weights, a new optimizer.
     public init(job: TrainingJob) {
@@ -54,6 +55,7 @@ public struct TrainingProgress: Sendable, Equatable {
         self.epochSums = epochSums
         self.history = history
         meanGradient = [Float](repeating: 0, count: parameters.count)
+        stepSums = metrics.makeSums()
     }
 
     /// Whether every step of the current epoch has been applied.
@@ -77,7 +79,7 @@ public struct TrainingProgress: Sendable, Equatable {
         meanGradient.withUnsafeBufferPointer { mean in
             parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p) }
         }
-        let stepSums = metrics.total(of: shardSums)
+        metrics.total(of: shardSums, into: &stepSums)
         for i in epochSums.indices { epochSums[i] += stepSums[i] }
         guard parameters.allSatisfy(\.isFinite) else {
             throw JobError.diverged(epoch: position.epoch + 1, step: position.step + 1)
@@ -104,9 +106,15 @@ extension MetricSet {
     /// starting from zero: the one order every trainer uses, so their reports agree to the bit.
     public func total(of shardSums: [[Double]]) -> [Double] {
         var total = makeSums()
+        self.total(of: shardSums, into: &total)
+        return total
+    }
+
+    /// The same, into a buffer of `slotCount` values, without allocating.
+    public func total(of shardSums: [[Double]], into total: inout [Double]) {
+        for i in total.indices { total[i] = 0 }
         for sums in shardSums {
             for i in total.indices { total[i] += sums[i] }
         }
-        return total
     }
 }

@@ -59,7 +59,14 @@ public struct TrainingRun {
         }
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", history: progress.history)
         let checkpointer = Checkpointer(job: job, directory: runDirectory, policy: checkpoints)
-        let final = try train(job, progress, [console, log], checkpointer)
+        let final: TrainingProgress
+        do {
+            final = try train(job, progress, [console, log], checkpointer)
+        } catch {
+            try? checkpointer.finish()  // what was taken before the failure still reaches the disk
+            throw error
+        }
+        try checkpointer.finish()
         let model = ModelFile(job: job, parameters: final.parameters, epochs: settings.epochs)
         let modelPath = runDirectory + "/model.safetensors"
         try model.write(to: modelPath)
