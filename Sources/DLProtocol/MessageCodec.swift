@@ -160,14 +160,19 @@ struct ByteWriter {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    // Float buffers go in with one copy: their in-memory form is the wire form on the
+    // little-endian hosts dltrain runs on (checked once, below).
     mutating func append(_ values: [Float]) {
-        bytes.reserveCapacity(bytes.count + values.count * 4)
-        for value in values { append(value.bitPattern) }
+        precondition(hostIsLittleEndian, "dltrain's wire format is little-endian")
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 
     mutating func append(_ values: [Double]) {
-        for value in values { append(value.bitPattern) }
+        precondition(hostIsLittleEndian, "dltrain's wire format is little-endian")
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
+
+    private var hostIsLittleEndian: Bool { 1.littleEndian == 1 }
 
     mutating func appendJSON<T: Encodable>(_ value: T) {
         let encoder = JSONEncoder()
@@ -224,19 +229,25 @@ struct ByteReader {
 
     mutating func floats(count: Int) throws(ProtocolError) -> [Float] {
         guard count >= 0, count <= (bytes.count - offset) / 4 else { throw tooShort(count * 4) }
-        var values = [Float](repeating: 0, count: count)
-        values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 4)])) }
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 4)]))
+            initialized = count
+        }
         offset += count * 4
-        // Messages are little-endian, as are the hosts dltrain runs on; this is a no-op there.
-        return values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+        // Messages are little-endian, as are the hosts dltrain runs on (ByteWriter checks).
+        return values
     }
 
     mutating func doubles(count: Int) throws(ProtocolError) -> [Double] {
         guard count >= 0, count <= (bytes.count - offset) / 8 else { throw tooShort(count * 8) }
-        var values = [Double](repeating: 0, count: count)
-        values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 8)])) }
+        let values = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 8)]))
+            initialized = count
+        }
         offset += count * 8
-        return values.map { Double(bitPattern: UInt64(littleEndian: $0.bitPattern)) }
+        return values
     }
 
     mutating func json<T: Decodable>(_ type: T.Type) throws(ProtocolError) -> T {

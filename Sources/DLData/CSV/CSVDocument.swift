@@ -1,6 +1,11 @@
 // An opened CSV file: its bytes, whether it has a header, its column count, and the
 // entry points that turn column references into indices and records into columns.
 
+import Dispatch
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// An opened CSV file: its bytes, the header decision, the column count (from the first record).
 public struct CSVDocument: Sendable {
     public let path: String
@@ -117,7 +122,7 @@ public struct CSVDocument: Sendable {
             let parser = RecordParser(
                 tokenizer: tokenizer, plan: plan, allowNonFinite: options.allowNonFinite, path: path,
                 columnNames: columnNames, firstDataLine: dataStartLine)
-            let parsed = try parser.parse(dataStart..<buffer.count, firstLine: dataStartLine)
+            let parsed = try Self.parseInParallel(parser, buffer: buffer, range: dataStart..<buffer.count, firstLine: dataStartLine)
             return CSVColumns(
                 rowCount: parsed.rowCount, features: parsed.features,
                 labels: plan.labelSources.map { source in
@@ -129,4 +134,65 @@ public struct CSVDocument: Sendable {
                 lineNumbers: parsed.lineNumbers)
         }
     }
+
+    /// Large files are cut at line breaks into one part per processor, parsed at the same time,
+    /// and joined in order. A line break always ends a record (quoted fields cannot hold one).
+    /// Each part is parsed as if its first line were line 1; the joined line numbers are then
+    /// shifted, and a part that fails is parsed again with its true first line, so errors name
+    /// the same line as a sequential parse would (the first error in file order).
+    private static func parseInParallel(
+        _ parser: RecordParser, buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>, firstLine: Int
+    ) throws -> ParsedRecords {
+        let minimumPart = 1 << 20
+        let parts = min(max(1, range.count / minimumPart), processorCount())
+        guard parts > 1 else { return try parser.parse(range, firstLine: firstLine) }
+        var bounds = [range.lowerBound]
+        for part in 1..<parts {
+            var cut = range.lowerBound + range.count * part / parts
+            while cut < range.upperBound && buffer[cut - 1] != UInt8(ascii: "\n") { cut += 1 }
+            bounds.append(max(cut, bounds[bounds.count - 1]))
+        }
+        bounds.append(range.upperBound)
+        let results = UnsafeMutableBufferPointer<Result<ParsedRecords, Error>?>.allocate(capacity: parts)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let lineBreaks = UnsafeMutableBufferPointer<Int>.allocate(capacity: parts)
+        lineBreaks.initialize(repeating: 0)
+        defer { lineBreaks.deallocate() }
+        let shared = PartsInFlight(parser: parser, buffer: buffer, bounds: bounds, results: results, lineBreaks: lineBreaks)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let partRange = shared.bounds[part]..<shared.bounds[part + 1]
+            shared.results[part] = Result { try shared.parser.parse(partRange, firstLine: 1) }
+            var count = 0
+            for index in partRange where shared.buffer[index] == UInt8(ascii: "\n") { count += 1 }
+            shared.lineBreaks[part] = count
+        }
+        var joined: ParsedRecords?
+        var line = firstLine
+        for part in 0..<parts {
+            guard case var .success(records) = results[part]! else {
+                _ = try parser.parse(bounds[part]..<bounds[part + 1], firstLine: line)
+                preconditionFailure("a part that failed in parallel parsed without error")
+            }
+            let shift = Int32(line - 1)
+            for row in records.lineNumbers.indices { records.lineNumbers[row] += shift }
+            if joined == nil { joined = records } else { joined!.append(contentsOf: records) }
+            line += lineBreaks[part]
+        }
+        return joined!
+    }
+
+    private static func processorCount() -> Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}
+
+/// What the parts of a parallel parse share. Unchecked: the file's bytes and the parser are only
+/// read, and each part writes only its own slot of `results` and `lineBreaks`.
+private struct PartsInFlight: @unchecked Sendable {
+    let parser: RecordParser
+    let buffer: UnsafeBufferPointer<UInt8>
+    let bounds: [Int]
+    let results: UnsafeMutableBufferPointer<Result<ParsedRecords, Error>?>
+    let lineBreaks: UnsafeMutableBufferPointer<Int>
 }

@@ -26,6 +26,23 @@ struct ClassNameTable {
         codes.reserveCapacity(rows)
     }
 
+    /// Appends the rows of a table parsed from the next part of the file.
+    mutating func append(contentsOf other: ClassNameTable) {
+        var remap = [Int32](repeating: 0, count: other.namesInFirstSeenOrder.count)
+        for (code, name) in other.namesInFirstSeenOrder.enumerated() {
+            if let existing = codeOfName[name] {
+                remap[code] = existing
+            } else {
+                let new = Int32(namesInFirstSeenOrder.count)
+                namesInFirstSeenOrder.append(name)
+                codeOfName[name] = new
+                remap[code] = new
+            }
+        }
+        codes.reserveCapacity(codes.count + other.codes.count)
+        for code in other.codes { codes.append(remap[Int(code)]) }
+    }
+
     /// The column with names sorted by their bytes and codes renumbered to match.
     func sortedColumn() -> LabelColumn {
         let order = namesInFirstSeenOrder.indices.sorted {

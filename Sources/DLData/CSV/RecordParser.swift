@@ -15,6 +15,15 @@ struct ParsedRecords {
         classLabels = Array(repeating: ClassNameTable(), count: plan.classLabelCount)
     }
 
+    /// Appends the records parsed from the next part of the file.
+    mutating func append(contentsOf other: ParsedRecords) {
+        rowCount += other.rowCount
+        features.append(contentsOf: other.features)
+        lineNumbers.append(contentsOf: other.lineNumbers)
+        for list in numberLabels.indices { numberLabels[list].append(contentsOf: other.numberLabels[list]) }
+        for table in classLabels.indices { classLabels[table].append(contentsOf: other.classLabels[table]) }
+    }
+
     mutating func reserveRows(_ rows: Int, featureCount: Int) {
         features.reserveCapacity(rows * featureCount)
         lineNumbers.reserveCapacity(rows)
