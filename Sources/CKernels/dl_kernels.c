@@ -92,11 +92,26 @@ AVX2 static inline void block1x8(const float *a, const float *b, long ldb, long 
     _mm256_storeu_ps(out, c);
 }
 
-// The scalar remainder: one output element.
-static inline float element(const float *a, const float *b, long ldb, long depth, float start) {
-    float c = start;
-    for (long i = 0; i < depth; i++) { float p = a[i] * b[i * ldb]; c = c + p; }
-    return c;
+// A column of outputs (one output layer unit, say): eight rows at a time, so that eight
+// independent sums are in flight instead of one chain of dependent additions; each sum still
+// runs in order.
+static void single_column(const float *a, const float *b, long ldb, long depth, float *out, long ldo,
+                          const float *start, long ldstart, long rows) {
+    long r = 0;
+    for (; r + 8 <= rows; r += 8) {
+        float c[8];
+        for (int q = 0; q < 8; q++) c[q] = start[(r + q) * ldstart];
+        for (long i = 0; i < depth; i++) {
+            const float w = b[i * ldb];
+            for (int q = 0; q < 8; q++) { float p = a[(r + q) * depth + i] * w; c[q] = c[q] + p; }
+        }
+        for (int q = 0; q < 8; q++) out[(r + q) * ldo] = c[q];
+    }
+    for (; r < rows; r++) {
+        float c = start[r * ldstart];
+        for (long i = 0; i < depth; i++) { float p = a[r * depth + i] * b[i * ldb]; c = c + p; }
+        out[r * ldo] = c;
+    }
 }
 
 // A per-thread scratch buffer that only grows: after the first steps, no call allocates.
@@ -134,11 +149,12 @@ AVX2 static void product(const float *a, const float *b, float *out, long rows, 
         }
     }
     for (long r = 0; r < rows; r++) {
-        long jj = j;
-        for (; jj + 8 <= n; jj += 8) {
+        for (long jj = j; jj + 8 <= n; jj += 8) {
             block1x8(a + r * depth, b + jj, n, depth, out + r * n + jj, _mm256_loadu_ps(start + r * ldstart + jj));
         }
-        for (; jj < n; jj++) out[r * n + jj] = element(a + r * depth, b + jj, n, depth, start[r * ldstart + jj]);
+    }
+    for (long jj = j + (n - j) / 8 * 8; jj < n; jj++) {
+        single_column(a, b + jj, n, depth, out + jj, n, start + jj, ldstart, rows);
     }
 }
 
