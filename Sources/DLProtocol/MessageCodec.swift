@@ -227,26 +227,21 @@ struct ByteReader {
         return result
     }
 
-    mutating func floats(count: Int) throws(ProtocolError) -> [Float] {
-        guard count >= 0, count <= (bytes.count - offset) / 4 else { throw tooShort(count * 4) }
-        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(
-                from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 4)]))
-            initialized = count
-        }
-        offset += count * 4
-        // Messages are little-endian, as are the hosts dltrain runs on (ByteWriter checks).
-        return values
-    }
+    mutating func floats(count: Int) throws(ProtocolError) -> [Float] { try values(count: count) }
 
-    mutating func doubles(count: Int) throws(ProtocolError) -> [Double] {
-        guard count >= 0, count <= (bytes.count - offset) / 8 else { throw tooShort(count * 8) }
-        let values = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+    mutating func doubles(count: Int) throws(ProtocolError) -> [Double] { try values(count: count) }
+
+    /// `count` raw values copied out in one piece: messages are little-endian, as are the hosts
+    /// dltrain runs on (ByteWriter checks).
+    private mutating func values<Value: BinaryFloatingPoint>(count: Int) throws(ProtocolError) -> [Value] {
+        let size = MemoryLayout<Value>.size
+        guard count >= 0, count <= (bytes.count - offset) / size else { throw tooShort(count * size) }
+        let values = [Value](unsafeUninitializedCapacity: count) { buffer, initialized in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(
-                from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 8)]))
+                from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * size)]))
             initialized = count
         }
-        offset += count * 8
+        offset += count * size
         return values
     }
 

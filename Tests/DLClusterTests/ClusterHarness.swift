@@ -107,3 +107,17 @@ final class ClusterHarness {
         deliver()
     }
 }
+
+extension TrainingJob {
+    /// The seed job on the repository's data set, with S shards and a validation split.
+    static func seedJob(shards: Int = 4, epochs: Int, validation: Double = 0.2) throws -> TrainingJob {
+        var settings = JobSettings()
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        settings.data = url.path + "/dataset/ThoraricSurgery.csv"
+        settings.epochs = epochs
+        settings.shards = shards
+        settings.validationSplit = validation
+        return try TrainingJob(settings)
+    }
+}

@@ -11,14 +11,7 @@ import XCTest
 
 final class ProtocolStateTests: XCTestCase {
     private func job(shards: Int = 4, epochs: Int = 3, validation: Double = 0.2) throws -> TrainingJob {
-        var settings = JobSettings()
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        settings.data = url.path + "/dataset/ThoraricSurgery.csv"
-        settings.epochs = epochs
-        settings.shards = shards
-        settings.validationSplit = validation
-        return try TrainingJob(settings)
+        try .seedJob(shards: shards, epochs: epochs, validation: validation)
     }
 
     private func localResult(_ job: TrainingJob) throws -> (parameters: [Float], reports: [EpochReport]) {

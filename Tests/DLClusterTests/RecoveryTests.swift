@@ -12,14 +12,7 @@ import XCTest
 
 final class RecoveryTests: XCTestCase {
     private func job(shards: Int = 4, epochs: Int = 4) throws -> TrainingJob {
-        var settings = JobSettings()
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        settings.data = url.path + "/dataset/ThoraricSurgery.csv"
-        settings.epochs = epochs
-        settings.shards = shards
-        settings.validationSplit = 0.2
-        return try TrainingJob(settings)
+        try .seedJob(shards: shards, epochs: epochs)
     }
 
     private func undisturbed(_ job: TrainingJob) throws -> [UInt32] {
