@@ -48,11 +48,13 @@ public enum WorkerProcess {
             info: info, timeouts: options.timeouts, keepRunning: options.keepRunning, now: clock.now,
             send: { envelope in
                 let sent = (try? socket.send([ZMQFrame(MessageCodec.encode(envelope))], timeout: .milliseconds(200))) ?? false
-                if !sent { unsent += 1 }
+                if !sent && envelope.message.type != .hello { unsent += 1 }
+                return sent
             },
             log: { [logger] in logger.notice("\($0)") })
         while session.outcome == nil {
-            if let frames = try socket.receive(timeout: .milliseconds(100)) {
+            // While registering, look again soon: the hello goes out as soon as the connection is up.
+            if let frames = try socket.receive(timeout: .milliseconds(session.isRegistering ? 10 : 100)) {
                 if frames.count == 1 {
                     session.receive(frames[0].bytes, now: clock.now)
                 } else {
@@ -61,7 +63,7 @@ public enum WorkerProcess {
             }
             session.tick(now: clock.now)
         }
-        if unsent > 0 { logger.notice("\(unsent) message(s) could not be sent (no coordinator connected)") }
+        if unsent > 0 { logger.notice("\(unsent) message(s) to the coordinator could not be sent (it was gone)") }
         return session.outcome!
     }
 }

@@ -71,7 +71,8 @@ public final class WorkerSession {
     public let timeouts: Timeouts
     /// Whether to register again for the next job after a stop, instead of finishing.
     public let keepRunning: Bool
-    private let send: (Envelope) -> Void
+    /// Sends a message; false when it could not be queued (no coordinator connected yet).
+    private let send: (Envelope) -> Bool
     private let log: (String) -> Void
     private var state: State
     private var jobId: UInt64 = 0
@@ -80,7 +81,7 @@ public final class WorkerSession {
 
     public init(
         info: WorkerInfo, timeouts: Timeouts = Timeouts(), keepRunning: Bool = false, now: ContinuousClock.Instant,
-        send: @escaping (Envelope) -> Void, log: @escaping (String) -> Void
+        send: @escaping (Envelope) -> Bool, log: @escaping (String) -> Void
     ) {
         self.info = info
         self.timeouts = timeouts
@@ -311,8 +312,11 @@ public final class WorkerSession {
     }
 
     private func emit(_ message: Message, round: UInt64, now: ContinuousClock.Instant, jobId: UInt64? = nil) {
-        send(Envelope(jobId: jobId ?? self.jobId, round: round, message: message))
-        lastSent = now
+        // A hello that found no coordinator connected is tried again at the next tick, not a
+        // second later, so a worker joins as soon as its connection is up.
+        if send(Envelope(jobId: jobId ?? self.jobId, round: round, message: message)) || message.type != .hello {
+            lastSent = now
+        }
     }
 
     static func seconds(_ duration: Duration) -> String {

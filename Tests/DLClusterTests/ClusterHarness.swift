@@ -49,6 +49,7 @@ final class ClusterHarness {
             info: info, timeouts: timeouts, now: now,
             send: { [unowned self] envelope in
                 self.toCoordinator.append((Self.peer(index), MessageCodec.encode(envelope)))
+                return true
             },
             log: { [unowned self] in self.workerLogs[index].append($0) }))
         return index
