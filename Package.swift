@@ -9,6 +9,7 @@
 //   DLProtocol   the messages between coordinator and workers, and their byte layout
 //   DLCoordinator, DLWorker   the two sides of a distributed run
 //   dlcoord, dlworker         their command lines
+//   dlbench      the benchmarks' own measurements (bench/run.py drives them beside Keras and PyTorch)
 import PackageDescription
 
 let package = Package(
@@ -50,6 +51,12 @@ let package = Package(
         .executableTarget(
             name: "dlworker",
             dependencies: ["DLWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "dlbench",
+            dependencies: [
+                "DLTraining", "DLTransport", "DLProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLDataTests", dependencies: ["DLData"]),
         .testTarget(name: "DLTrainingTests", dependencies: ["DLTraining"]),

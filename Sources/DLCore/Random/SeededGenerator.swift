@@ -70,7 +70,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         }
     }
 
-    /// Fisher-Yates shuffle of a buffer in place.
+    /// Fisher-Yates shuffle of a buffer in place. Inlinable, so that callers in other modules get
+    /// a version specialized to their element type, which swaps without allocating.
+    @inlinable
     public mutating func shuffle<T>(_ buffer: inout [T]) {
         var i = buffer.count - 1
         while i > 0 {

@@ -1,0 +1,174 @@
+// allocations: heap allocations per training step of the seed job, after a warm-up epoch, with 1
+// and with 4 logical shards. The design promises none: a BatchEngine allocates its buffers once and
+// a step only gathers rows into them. The count comes from bench/malloc_count.c preloaded into
+// this process (LD_PRELOAD), which counts every malloc, calloc, realloc, posix_memalign and
+// aligned_alloc; without it the result says "not measured".
+//
+// Two loops are measured: the step itself as every trainer runs it (ShardRunner.computeStep for each
+// shard, then TrainingProgress.applyStep), split into those two parts, with epoch ends
+// (TrainingProgress.finishEpoch) counted apart; and LocalTrainer.train as dlcoord --local runs it,
+// epoch ends included.
+
+import ArgumentParser
+import DLCore
+import DLTraining
+import Foundation
+
+struct Allocations: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allocations", abstract: "Heap allocations per training step of the seed job (needs bench/malloc_count.so preloaded).")
+
+    @Option(help: "Steps to count over, after one warm-up epoch.") var steps: Int = 2000
+    @Option(help: "The shard counts to measure, comma-separated.") var shards: String = "1,4"
+    @Option(help: "The seed job's CSV file.") var data: String = "dataset/ThoraricSurgery.csv"
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard !shardCounts.isEmpty, shardCounts.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--shards must list positive shard counts, e.g. 1,4")
+        }
+    }
+
+    private var shardCounts: [Int] { shards.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func run() throws {
+        guard let counter = MallocCounter.find() else {
+            print("allocations: not measured (bench/malloc_count.so is not preloaded: run with LD_PRELOAD=.build/malloc_count.so)")
+            Report.result(["case": "allocations", "measured": false, "reason": "malloc counter not preloaded"])
+            return
+        }
+        var results: [[String: Any]] = []
+        for shardCount in shardCounts {
+            var settings = JobSettings()
+            settings.data = data
+            settings.shards = shardCount
+            let stepLoop = try countStepLoop(settings: settings, counter: counter)
+            let trainer = try countLocalTrainer(settings: settings, counter: counter)
+            var result = stepLoop
+            for (key, value) in trainer { result[key] = value }
+            result["shards"] = shardCount
+            results.append(result)
+            print("seed job, \(shardCount) shard(s), \(steps) steps after a warm-up epoch: "
+                + "\(format(stepLoop["per_step"])) allocations per step "
+                + "(computeStep \(format(stepLoop["compute_per_step"])), applyStep \(format(stepLoop["apply_per_step"]))); "
+                + "an epoch's first step \(format(stepLoop["first_step_of_epoch_mean"])), the others \(format(stepLoop["other_steps_mean"])); "
+                + "\(format(stepLoop["per_epoch_end"])) per epoch end; "
+                + "LocalTrainer.train \(format(trainer["trainer_per_step"])) per step")
+        }
+        Report.result(["case": "allocations", "measured": true, "steps": steps, "runs": results])
+    }
+
+    private func format(_ value: Any?) -> String {
+        guard let value = value as? Double else { return "?" }
+        return String(format: "%.2f", value)
+    }
+
+    /// computeStep for every shard, then applyStep, as LocalTrainer and the coordinator run them.
+    private func countStepLoop(settings: JobSettings, counter: MallocCounter) throws -> [String: Any] {
+        let job = try TrainingJob(settings)
+        var progress = TrainingProgress(job: job)
+        let runners = ShardRunner.allShards(of: job)
+        var gradients = Array(repeating: [Float](repeating: 0, count: job.model.layout.count), count: runners.count)
+        var sums = Array(repeating: job.metrics.makeSums(), count: runners.count)
+        let stepsPerEpoch = job.schedule.stepsPerEpoch
+
+        var compute: UInt64 = 0, apply: UInt64 = 0, epochEnds: UInt64 = 0, epochEndCount = 0
+        // Per counted step: its allocations, and whether it was an epoch's first (which reshuffles).
+        var perStep = [UInt64](repeating: 0, count: steps)
+        var firstOfEpoch = [Bool](repeating: false, count: steps)
+        func step(_ counted: Int?) throws {
+            if progress.epochStepsDone {
+                let before = counter.count()
+                _ = progress.finishEpoch(validationSums: nil, seconds: 0)
+                if counted != nil {
+                    epochEnds += counter.count() - before
+                    epochEndCount += 1
+                }
+            }
+            let stepIndex = progress.position.step, epoch = progress.position.epoch
+            let start = counter.count()
+            progress.parameters.withUnsafeBufferPointer { parameters in
+                for (shard, runner) in runners.enumerated() {
+                    gradients[shard].withUnsafeMutableBufferPointer { gradient in
+                        sums[shard].withUnsafeMutableBufferPointer { shardSums in
+                            shardSums.update(repeating: 0)
+                            runner.computeStep(
+                                epoch: epoch, step: stepIndex, parameters: parameters, gradient: gradient,
+                                sums: shardSums.baseAddress!)
+                        }
+                    }
+                }
+            }
+            let computed = counter.count()
+            try progress.applyStep(
+                shardGradients: gradients, shardSums: sums, batchSize: job.schedule.batchSize(ofStep: stepIndex))
+            let applied = counter.count()
+            if let counted {
+                compute += computed - start
+                apply += applied - computed
+                perStep[counted] = applied - start
+                firstOfEpoch[counted] = stepIndex == 0
+            }
+        }
+        for _ in 0..<stepsPerEpoch { try step(nil) }
+        for counted in 0..<steps { try step(counted) }
+
+        let first = perStep.indices.filter { firstOfEpoch[$0] }.map { Double(perStep[$0]) }
+        let others = perStep.indices.filter { !firstOfEpoch[$0] }.map { Double(perStep[$0]) }
+        func mean(_ values: [Double]) -> Any { values.isEmpty ? NSNull() : values.reduce(0, +) / Double(values.count) }
+        return [
+            "per_step": Double(compute + apply) / Double(steps), "compute_per_step": Double(compute) / Double(steps),
+            "apply_per_step": Double(apply) / Double(steps),
+            "median_per_step": Report.median(perStep.map { Double($0) }),
+            "steps_without_allocation": perStep.filter { $0 == 0 }.count,
+            "first_step_of_epoch_mean": mean(first), "other_steps_mean": mean(others),
+            "epoch_ends": epochEndCount,
+            "per_epoch_end": epochEndCount == 0 ? 0.0 : Double(epochEnds) / Double(epochEndCount),
+            "steps_per_epoch": stepsPerEpoch, "total": Int(compute + apply),
+        ]
+    }
+
+    /// LocalTrainer.train over whole epochs: counted from the end of its first epoch to its end.
+    private func countLocalTrainer(settings: JobSettings, counter: MallocCounter) throws -> [String: Any] {
+        var settings = settings
+        let probe = try TrainingJob(settings)
+        let stepsPerEpoch = probe.schedule.stepsPerEpoch
+        let countedEpochs = max(1, (steps + stepsPerEpoch - 1) / stepsPerEpoch)
+        settings.epochs = 1 + countedEpochs
+        let job = try TrainingJob(settings)
+        let trainer = LocalTrainer(job: job)
+        let marks = EpochMarks(counter: counter)
+        try trainer.train(observers: [marks])
+        let counted = marks.counts.last! - marks.counts.first!
+        let countedSteps = countedEpochs * stepsPerEpoch
+        return ["trainer_per_step": Double(counted) / Double(countedSteps), "trainer_steps": countedSteps]
+    }
+}
+
+/// Reads the allocation counter at the end of every epoch.
+private final class EpochMarks: TrainingObserver {
+    let counter: MallocCounter
+    var counts: [UInt64] = []
+
+    init(counter: MallocCounter) {
+        self.counter = counter
+        counts.reserveCapacity(1000)
+    }
+
+    func epochFinished(_ report: EpochReport, of epochs: Int) throws {
+        counts.append(counter.count())
+    }
+}
+
+/// `dl_malloc_count()` from bench/malloc_count.c, when it is preloaded.
+struct MallocCounter {
+    private let function: @convention(c) () -> UInt64
+
+    static func find() -> MallocCounter? {
+        // A null handle is RTLD_DEFAULT: the global scope, where LD_PRELOAD puts the library.
+        guard let symbol = dlsym(nil, "dl_malloc_count") else { return nil }
+        return MallocCounter(function: unsafeBitCast(symbol, to: (@convention(c) () -> UInt64).self))
+    }
+
+    func count() -> UInt64 { function() }
+}

@@ -1,0 +1,17 @@
+// dlbench: the measurements behind docs/benchmarks.md that no other command makes. bench/run.py
+// drives it beside dlcoord, dlworker and the Keras and PyTorch anchors; each subcommand prints a
+// human-readable summary and one line `RESULT {json}` for the driver, like the anchors do.
+
+import ArgumentParser
+
+@main
+struct DLBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlbench",
+        abstract: "Benchmarks for dltrain: synthetic data, CSV reading, the raw ZeroMQ exchange, allocations per step.",
+        discussion: """
+            Run them all, with the Keras and PyTorch anchors beside them, with `python3 bench/run.py`; \
+            see docs/benchmarks.md.
+            """,
+        subcommands: [GenSynth.self, CSVBench.self, Exchange.self, Allocations.self])
+}

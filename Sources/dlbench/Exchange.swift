@@ -1,0 +1,110 @@
+// exchange: the ZeroMQ traffic of one synchronous step without the trainer. A coordinator (ROUTER)
+// sends F float32 to each of N workers (DEALER, each its own process), each worker answers with F
+// float32, and the round ends when all N answers are in: the floor under dltrain's time per step in
+// a distributed run. Messages are built as DLTransport builds the protocol's (one frame copied from
+// a buffer per send). The coordinator prints the median and 90th percentile round time.
+
+import ArgumentParser
+import DLTransport
+import Foundation
+
+struct Exchange: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exchange", abstract: "Round-trip time of the per-step ROUTER/DEALER exchange, without the trainer.")
+
+    enum Role: String, ExpressibleByArgument { case coordinator, worker }
+
+    @Option(help: "coordinator (binds a ROUTER) or worker (connects a DEALER).") var role: Role
+    @Option(help: "Where the coordinator binds and the workers connect, e.g. ipc:///tmp/x.ipc or tcp://127.0.0.1:5599.")
+    var endpoint: String
+    @Option(help: "How many workers the coordinator waits for.") var workers: Int = 1
+    @Option(help: "float32 values in each message, both ways.") var floats: Int = 571
+    @Option(help: "Timed rounds.") var rounds: Int = 2000
+    @Option(help: "Untimed rounds first.") var warmup: Int = 200
+    @Option(help: "How long to wait for peers, in seconds.") var timeout: Double = 30
+
+    func validate() throws {
+        guard workers >= 1, floats >= 1, rounds >= 1, warmup >= 0, timeout > 0 else {
+            throw ValidationError("--workers, --floats and --rounds must be at least 1, --warmup at least 0")
+        }
+    }
+
+    func run() throws {
+        let context = try ZMQContext()
+        switch role {
+        case .coordinator: try coordinate(context)
+        case .worker: try work(context)
+        }
+    }
+
+    private var wait: Duration { .milliseconds(Int(timeout * 1000)) }
+
+    private func coordinate(_ context: ZMQContext) throws {
+        let socket = try ZMQSocket(.router, context: context)
+        try socket.set([.linger(.seconds(2)), .routerMandatory(true)])
+        try socket.bind(endpoint)
+
+        var peers: [ZMQFrame] = []
+        while peers.count < workers {
+            guard let frames = try socket.receive(timeout: wait), frames.count == 2 else {
+                throw BenchError("only \(peers.count) of \(workers) workers said hello within \(timeout) s")
+            }
+            if !peers.contains(frames[0]) { peers.append(frames[0]) }
+        }
+
+        var payload = [Float](repeating: 0, count: floats)
+        var times: [Double] = []
+        times.reserveCapacity(rounds)
+        for round in 0..<(warmup + rounds) {
+            payload[0] = Float(round)
+            let started = Clock.now()
+            for peer in peers {
+                try payload.withUnsafeBytes { try socket.send([peer, ZMQFrame(copying: $0)]) }
+            }
+            for _ in 0..<peers.count {
+                guard let frames = try socket.receive(timeout: wait), frames.count == 2, frames[1].count == 4 * floats else {
+                    throw BenchError("a worker did not answer round \(round) within \(timeout) s")
+                }
+                frames[1].withUnsafeBytes { bytes in
+                    precondition(bytes.load(as: Float.self) == Float(round), "an answer from another round")
+                }
+            }
+            if round >= warmup { times.append((Clock.now() - started) * 1e6) }
+        }
+        for peer in peers { try socket.send([peer, ZMQFrame([])]) }
+
+        let median = Report.median(times), p90 = Report.percentile(times, 90), p10 = Report.percentile(times, 10)
+        let mean = times.reduce(0, +) / Double(times.count)
+        print("exchange over \(endpoint): \(workers) worker(s), \(floats) floats each way, \(rounds) rounds: "
+            + "median \(String(format: "%.1f", median)) us, p90 \(String(format: "%.1f", p90)) us per round")
+        Report.result([
+            "case": "exchange", "endpoint": endpoint, "workers": workers, "floats": floats, "bytes": 4 * floats,
+            "rounds": rounds, "warmup": warmup, "us_median": Report.rounded(median, 1), "us_p90": Report.rounded(p90, 1),
+            "us_p10": Report.rounded(p10, 1), "us_mean": Report.rounded(mean, 1),
+        ])
+    }
+
+    private func work(_ context: ZMQContext) throws {
+        let socket = try ZMQSocket(.dealer, context: context)
+        try socket.set([.linger(.seconds(1)), .reconnectInterval(.milliseconds(20))])
+        try socket.connect(endpoint)
+        try socket.send([ZMQFrame([1])])
+
+        var answer = [Float](repeating: 0, count: floats)
+        while true {
+            guard let frames = try socket.receive(timeout: wait) else {
+                throw BenchError("the coordinator sent nothing for \(timeout) s")
+            }
+            guard frames.count == 1 else { throw BenchError("unexpected message of \(frames.count) frames") }
+            if frames[0].count == 0 { return }  // the end
+            guard frames[0].count == 4 * floats else {
+                throw BenchError("expected \(4 * floats) bytes, got \(frames[0].count)")
+            }
+            // Read the parameters in place, as a worker does, and answer with a buffer of our own.
+            frames[0].withUnsafeBytes { bytes in
+                answer.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+            }
+            try answer.withUnsafeBytes { try socket.send([ZMQFrame(copying: $0)]) }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+// gen-synth: the large job's CSV, made by the recipe of the anchors' gen_synth.py with dltrain's own
+// seeded generator: standard-normal features, and a label that is 1 where a fixed random
+// 64 -> 32 tanh -> 1 network scores above its median (so the classes are balanced). Features are
+// printed with 6 decimals, the label as 0 or 1, no header. The numbers differ from numpy's (another
+// generator), the distribution and the file's shape and size do not.
+
+import ArgumentParser
+import DLCore
+import Foundation
+
+struct GenSynth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gen-synth", abstract: "Write the large job's synthetic CSV (features, then a 0/1 label).")
+
+    @Option(help: "Rows to write.") var rows: Int = 200_000
+    @Option(help: "Feature columns.") var features: Int = 64
+    @Option(help: "The generator's seed.") var seed: UInt64 = 12345
+    @Option(help: "The CSV file to write.") var out: String
+
+    func validate() throws {
+        guard rows >= 2, features >= 1 else { throw ValidationError("--rows must be at least 2 and --features at least 1") }
+    }
+
+    func run() throws {
+        let started = Clock.now()
+        let hidden = 32
+        var normals = NormalSource(generator: SeededGenerator(seed: seed))
+        var x = [Double](repeating: 0, count: rows * features)
+        for i in x.indices { x[i] = normals.next() }
+        let w1 = (0..<features * hidden).map { _ in normals.next() / Double(features).squareRoot() }
+        let b1 = (0..<hidden).map { _ in 0.1 * normals.next() }
+        let w2 = (0..<hidden).map { _ in normals.next() / Double(hidden).squareRoot() }
+
+        var scores = [Double](repeating: 0, count: rows)
+        var activations = [Double](repeating: 0, count: hidden)
+        for row in 0..<rows {
+            for j in 0..<hidden { activations[j] = b1[j] }
+            for k in 0..<features {
+                let value = x[row * features + k]
+                for j in 0..<hidden { activations[j] += value * w1[k * hidden + j] }
+            }
+            var score = 0.0
+            for j in 0..<hidden { score += Foundation.tanh(activations[j]) * w2[j] }
+            scores[row] = score
+        }
+        let median = Report.median(scores)
+        let generated = Clock.now()
+
+        let writer = try CSVWriter(path: out)
+        var positives = 0
+        for row in 0..<rows {
+            try writer.reserve(22 * features + 2)
+            for k in 0..<features {
+                writer.fixed6(x[row * features + k])
+                writer.byte(UInt8(ascii: ","))
+            }
+            let label = scores[row] > median
+            if label { positives += 1 }
+            writer.byte(label ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            writer.byte(UInt8(ascii: "\n"))
+        }
+        try writer.close()
+        let finished = Clock.now()
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        print("wrote \(out): \(rows) rows x \(features) features + label, \(size) bytes, positives "
+            + "\(String(format: "%.4f", Double(positives) / Double(rows))), "
+            + "\(String(format: "%.2f", finished - started)) s (\(String(format: "%.2f", finished - generated)) s writing)")
+        Report.result([
+            "case": "gen-synth", "rows": rows, "features": features, "seed": seed, "path": out, "file_bytes": size,
+            "positive_fraction": Report.rounded(Double(positives) / Double(rows), 4),
+            "generate_s": Report.rounded(generated - started, 3), "write_s": Report.rounded(finished - generated, 3),
+        ])
+    }
+}
+
+/// Standard-normal samples by the Box-Muller transform, two per pair of uniforms.
+struct NormalSource {
+    var generator: SeededGenerator
+    private var spare: Double?
+
+    init(generator: SeededGenerator) {
+        self.generator = generator
+    }
+
+    mutating func next() -> Double {
+        if let value = spare {
+            spare = nil
+            return value
+        }
+        // 1 - u lies in (0, 1], so the logarithm is finite.
+        let radius = (-2 * Foundation.log(1 - generator.nextUnitDouble())).squareRoot()
+        let angle = 2 * Double.pi * generator.nextUnitDouble()
+        spare = radius * Foundation.sin(angle)
+        return radius * Foundation.cos(angle)
+    }
+}
+
+/// Buffered output of CSV text into a fixed buffer, with the fixed-point formatting `%.6f` gives.
+final class CSVWriter {
+    private let descriptor: Int32
+    private let path: String
+    private let capacity = 1 << 23
+    private let buffer: UnsafeMutablePointer<UInt8>
+    private(set) var pending = 0
+
+    init(path: String) throws {
+        self.path = path
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw BenchError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        buffer = .allocate(capacity: capacity)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Flushes when fewer than `bytes` are free, so a caller writing at most that much needs no check.
+    func reserve(_ bytes: Int) throws {
+        if capacity - pending < bytes { try flush() }
+    }
+
+    @inline(__always) func byte(_ value: UInt8) {
+        buffer[pending] = value
+        pending += 1
+    }
+
+    /// `value` with six decimals, rounded to nearest (ties away from zero): what printf's `%.6f`
+    /// prints for all but exact ties. At most 21 bytes.
+    @inline(__always) func fixed6(_ value: Double) {
+        precondition(value.isFinite && abs(value) < 9e12)
+        var p = buffer + pending
+        if value.sign == .minus {
+            p.pointee = UInt8(ascii: "-")
+            p += 1
+        }
+        let micro = UInt64((abs(value) * 1e6).rounded())
+        var whole = micro / 1_000_000
+        var fraction = micro % 1_000_000
+        var digits = 1, probe = whole
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
+        }
+        var q = p + digits - 1
+        repeat {
+            q.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: whole % 10)
+            whole /= 10
+            q -= 1
+        } while whole > 0
+        p += digits
+        p.pointee = UInt8(ascii: ".")
+        q = p + 6
+        for _ in 0..<6 {
+            q.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction % 10)
+            fraction /= 10
+            q -= 1
+        }
+        pending = p + 7 - buffer
+    }
+
+    func flush() throws {
+        var offset = 0
+        while offset < pending {
+            let written = write(descriptor, buffer + offset, pending - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw BenchError("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        pending = 0
+    }
+
+    func close() throws {
+        try flush()
+        guard Glibc.close(descriptor) == 0 else { throw BenchError("cannot close \(path): \(String(cString: strerror(errno)))") }
+    }
+}
