@@ -35,28 +35,32 @@ struct Executable {
     }
 }
 
-/// A started process whose output goes to files; waiting for it is always bounded.
-final class RunningProcess {
+/// A started process whose output the test collects as it comes (through pipes, read by handlers,
+/// so no pipe fills and blocks the process). Every wait is for an event (output, exit) with a bound.
+final class RunningProcess: @unchecked Sendable {
     let process = Process()
-    private let scratch: URL
-    private let finished = DispatchSemaphore(value: 0)
+    // Shared with the pipes' handlers and the termination handler, under `condition`.
+    private let condition = NSCondition()
+    private var output = Data(), errors = Data()
+    private var openStreams = 2
+    private var exited = false
     private var result: Executable.Result?
 
     init(executable: URL, arguments: [String], directory: String) throws {
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-out-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        for url in [outputURL, errorURL] {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-            }
-        }
-        process.standardOutput = try FileHandle(forWritingTo: outputURL)
-        process.standardError = try FileHandle(forWritingTo: errorURL)
         process.standardInput = FileHandle.nullDevice
-        process.terminationHandler = { [finished] _ in finished.signal() }
+        for isError in [false, true] {
+            let pipe = Pipe()
+            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                if data.isEmpty { handle.readabilityHandler = nil }
+                self?.received(data, isError: isError)
+            }
+            if isError { process.standardError = pipe } else { process.standardOutput = pipe }
+        }
+        process.terminationHandler = { [weak self] _ in self?.changed { $0.exited = true } }
         try process.run()
     }
 
@@ -65,47 +69,80 @@ final class RunningProcess {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(at: scratch)
     }
 
-    private var outputURL: URL { scratch.appendingPathComponent("stdout") }
-    private var errorURL: URL { scratch.appendingPathComponent("stderr") }
+    private func received(_ data: Data, isError: Bool) {
+        changed { this in
+            if data.isEmpty {
+                this.openStreams -= 1
+            } else if isError {
+                this.errors.append(data)
+            } else {
+                this.output.append(data)
+            }
+        }
+    }
+
+    private func changed(_ update: (RunningProcess) -> Void) {
+        condition.lock()
+        update(self)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until `ready` holds or `timeout` seconds pass; returns whether it held.
+    private func wait(timeout: Double, until ready: (RunningProcess) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !ready(self) {
+            if !condition.wait(until: deadline) { return ready(self) }
+        }
+        return true
+    }
 
     var pid: Int32 { process.processIdentifier }
 
     /// What the process wrote to standard error so far.
-    var errorsSoFar: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
+    var errorsSoFar: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return String(decoding: errors, as: UTF8.self)
+    }
 
     /// Sends `signal` to the process.
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
-    /// Waits at most `timeout` seconds; a process still running then is killed and reported as timed out.
+    /// Waits at most `timeout` seconds for the process to exit; one still running then is killed
+    /// and reported as timed out. Its output is complete once both pipes are closed.
     func wait(timeout: Double) -> Executable.Result {
         if let result { return result }
         var timedOut = false
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
+        if !wait(timeout: timeout, until: { $0.exited }) {
             timedOut = true
             kill(process.processIdentifier, SIGKILL)
-            finished.wait()
+            _ = wait(timeout: 30, until: { $0.exited })
         }
+        // Children that inherited the pipes could hold them open: a bound keeps that from hanging.
+        _ = wait(timeout: 10, until: { $0.openStreams == 0 })
+        condition.lock()
         let result = Executable.Result(
-            status: process.terminationStatus,
-            output: (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "",
-            errors: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "",
-            timedOut: timedOut)
+            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            errors: String(decoding: errors, as: UTF8.self), timedOut: timedOut)
+        condition.unlock()
         self.result = result
         return result
     }
 
     /// Waits (bounded) until standard error contains `text`; returns whether it did.
     func waitForError(containing text: String, timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if errorsSoFar.contains(text) { return true }
-            if !process.isRunning { return errorsSoFar.contains(text) }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return false
+        wait(timeout: timeout) { String(decoding: $0.errors, as: UTF8.self).contains(text) || $0.exited }
+            && errorsSoFar.contains(text)
+    }
+
+    /// Waits (bounded) until standard output contains `text`; returns whether it did.
+    func waitForOutput(containing text: String, timeout: Double) -> Bool {
+        wait(timeout: timeout) { String(decoding: $0.output, as: UTF8.self).contains(text) || $0.exited }
     }
 }
 
@@ -133,16 +170,5 @@ extension XCTestCase {
 
     func model(in directory: String) throws -> Data {
         try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
-    }
-
-    /// Waits (bounded; polling the file) until `directory/metrics.jsonl` has `count` lines.
-    func waitForEpochs(_ count: Int, in directory: String, timeout: Double = 120) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let text = (try? String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8)) ?? ""
-            if text.split(separator: "\n").count >= count { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return false
     }
 }

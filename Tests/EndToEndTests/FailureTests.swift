@@ -19,8 +19,8 @@ final class FailureTests: XCTestCase {
         let flags = ["--epochs", "150"]
         let workers = try workers(4, endpoint: endpoint)
         let coordinator = try dlcoord.start(
-            ["--workers", "4", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "0", "--run-dir", directory] + flags)
-        XCTAssertTrue(waitForEpochs(10, in: directory))
+            ["--workers", "4", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "2", "--run-dir", directory] + flags)
+        XCTAssertTrue(coordinator.waitForOutput(containing: "Epoch 11/", timeout: 120), coordinator.errorsSoFar)
         workers[1].signal(SIGKILL)
         let result = coordinator.wait(timeout: 300)
         XCTAssertEqual(result.status, 0, result.errors)
@@ -35,8 +35,8 @@ final class FailureTests: XCTestCase {
         let flags = ["--epochs", "150", "--validation-split", "0.2"]
         let workers = try workers(2, endpoint: endpoint)
         let coordinator = try dlcoord.start(
-            ["--workers", "2", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "0", "--run-dir", directory] + flags)
-        XCTAssertTrue(waitForEpochs(10, in: directory))
+            ["--workers", "2", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "2", "--run-dir", directory] + flags)
+        XCTAssertTrue(coordinator.waitForOutput(containing: "Epoch 11/", timeout: 120), coordinator.errorsSoFar)
         workers[0].signal(SIGSTOP)
         XCTAssertTrue(coordinator.waitForError(containing: "is lost", timeout: 60), coordinator.errorsSoFar)
         workers[0].signal(SIGCONT)
@@ -51,8 +51,8 @@ final class FailureTests: XCTestCase {
         let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
         let flags = ["--epochs", "150", "--shards", "8"]
         var workers = try workers(4, endpoint: endpoint)
-        let coordinator = try dlcoord.start(["--workers", "4", "--bind", endpoint, "--verbose", "0", "--run-dir", directory] + flags)
-        XCTAssertTrue(waitForEpochs(10, in: directory))
+        let coordinator = try dlcoord.start(["--workers", "4", "--bind", endpoint, "--verbose", "2", "--run-dir", directory] + flags)
+        XCTAssertTrue(coordinator.waitForOutput(containing: "Epoch 11/", timeout: 120), coordinator.errorsSoFar)
         workers.append(try dlworker.start(["--connect", endpoint, "--name", "fifth"]))
         let result = coordinator.wait(timeout: 300)
         XCTAssertEqual(result.status, 0, result.errors)
@@ -68,8 +68,8 @@ final class FailureTests: XCTestCase {
         let flags = ["--epochs", "150"]
         let workers = try workers(4, endpoint: endpoint, extra: ["--coordinator-timeout", "3"])
         let first = try dlcoord.start(
-            ["--workers", "4", "--bind", endpoint, "--checkpoint-every-steps", "20", "--verbose", "0", "--run-dir", directory] + flags)
-        XCTAssertTrue(waitForEpochs(10, in: directory))
+            ["--workers", "4", "--bind", endpoint, "--checkpoint-every-steps", "20", "--verbose", "2", "--run-dir", directory] + flags)
+        XCTAssertTrue(first.waitForOutput(containing: "Epoch 11/", timeout: 120), first.errorsSoFar)
         first.signal(SIGKILL)
         XCTAssertEqual(first.wait(timeout: 30).status, SIGKILL)
         let resumed = try dlcoord.run(["--resume", directory, "--workers", "4", "--bind", endpoint, "--verbose", "1"], timeout: 300)
