@@ -78,10 +78,3 @@ public final class LocalTrainer {
         return job.metrics.total(of: shardSums)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
-    }
-}

@@ -47,7 +47,7 @@ public final class ConsoleProgress: TrainingObserver {
         guard now - lastDraw > .milliseconds(50) else { return }
         lastDraw = now
         let values = metrics.results(runningSums).map { EpochReport.NamedValue(name: $0.name, value: $0.value) }
-        let elapsed = Self.seconds(now - epochStart)
+        let elapsed = (now - epochStart).seconds
         write("\r\(step)/\(steps) \(Self.bar(step, steps)) \(Self.whole(elapsed)) \(Self.perStep(elapsed / Double(step)))\(Self.format(values))\u{1B}[K")
     }
 
@@ -85,9 +85,5 @@ public final class ConsoleProgress: TrainingObserver {
         let width = 20
         let filled = total == 0 ? width : done * width / total
         return String(repeating: "━", count: filled) + String(repeating: "─", count: width - filled)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 }
