@@ -156,16 +156,10 @@ public struct CSVDocument: Sendable {
         let results = UnsafeMutableBufferPointer<Result<ParsedRecords, Error>?>.allocate(capacity: parts)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
-        let lineBreaks = UnsafeMutableBufferPointer<Int>.allocate(capacity: parts)
-        lineBreaks.initialize(repeating: 0)
-        defer { lineBreaks.deallocate() }
-        let shared = PartsInFlight(parser: parser, buffer: buffer, bounds: bounds, results: results, lineBreaks: lineBreaks)
+        let shared = PartsInFlight(parser: parser, bounds: bounds, results: results)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let partRange = shared.bounds[part]..<shared.bounds[part + 1]
             shared.results[part] = Result { try shared.parser.parse(partRange, firstLine: 1) }
-            var count = 0
-            for index in partRange where shared.buffer[index] == UInt8(ascii: "\n") { count += 1 }
-            shared.lineBreaks[part] = count
         }
         var joined: ParsedRecords?
         var line = firstLine
@@ -176,8 +170,8 @@ public struct CSVDocument: Sendable {
             }
             let shift = Int32(line - 1)
             for row in records.lineNumbers.indices { records.lineNumbers[row] += shift }
+            line += records.endLine - 1  // every part but the last ends with a line break
             if joined == nil { joined = records } else { joined!.append(contentsOf: records) }
-            line += lineBreaks[part]
         }
         return joined!
     }
@@ -187,12 +181,10 @@ public struct CSVDocument: Sendable {
     }
 }
 
-/// What the parts of a parallel parse share. Unchecked: the file's bytes and the parser are only
-/// read, and each part writes only its own slot of `results` and `lineBreaks`.
+/// What the parts of a parallel parse share. Unchecked: the parser (and the file's bytes it reads)
+/// is only read, and each part writes only its own slot of `results`.
 private struct PartsInFlight: @unchecked Sendable {
     let parser: RecordParser
-    let buffer: UnsafeBufferPointer<UInt8>
     let bounds: [Int]
     let results: UnsafeMutableBufferPointer<Result<ParsedRecords, Error>?>
-    let lineBreaks: UnsafeMutableBufferPointer<Int>
 }

@@ -9,6 +9,9 @@ struct ParsedRecords {
     var numberLabels: [[Float]]
     var classLabels: [ClassNameTable]
     var lineNumbers: [Int32] = []
+    /// The line after the last one parsed: for a range that ends with a line break, its first
+    /// line plus the number of line breaks in it.
+    var endLine = 0
 
     init(plan: ColumnPlan) {
         numberLabels = Array(repeating: [], count: plan.numberLabelCount)
@@ -129,6 +132,7 @@ struct RecordParser {
             }
             line += 1
         }
+        parsed.endLine = line
         return parsed
     }
 
