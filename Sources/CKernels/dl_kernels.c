@@ -272,8 +272,6 @@ void dl_transpose(const float *a, float *out, long k, long n) {
 
 // MARK: Entry points
 
-int dl_kernels_use_avx2(void) { return avx2_supported(); }
-
 void dl_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out, long rows, long k, long n) {
 #if defined(__x86_64__)
     if (avx2_supported()) { avx2_multiply_adding_bias(a, b, bias, out, rows, k, n); return; }

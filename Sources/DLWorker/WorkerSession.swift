@@ -104,12 +104,6 @@ public final class WorkerSession {
         return false
     }
 
-    /// The shards whose rows this worker holds.
-    public var shards: [Int] {
-        if case let .joined(joined) = state { return joined.runners.keys.sorted() }
-        return []
-    }
-
     /// Time passing: hellos while registering, heartbeats when idle, and the bounded waits.
     public func tick(now: ContinuousClock.Instant) {
         switch state {

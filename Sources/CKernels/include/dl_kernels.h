@@ -23,9 +23,6 @@ void dl_adam_update(float *p, const float *g, float *m, float *v, long count,
 /// out[n x k] = a[k x n]^T.
 void dl_transpose(const float *a, float *out, long k, long n);
 
-/// Whether the vector (AVX2) variants run on this processor; for benchmark reports.
-int dl_kernels_use_avx2(void);
-
 /// Turns the vector variants off (0) or back on where supported (1): lets tests compare both.
 void dl_kernels_allow_vector(int allowed);
 

@@ -48,12 +48,6 @@ public struct TrainingJob: Sendable {
             rowCount: data.training.count, shardCount: shards, batchSize: settings.batchSize,
             seed: settings.seed)
     }
-
-    /// The `val_`-prefixed and plain names of what each epoch reports, in output order.
-    public var reportNames: [String] {
-        let names = ["loss"] + metrics.metrics.map(\.historyName)
-        return data.validation == nil ? names : names + names.map { "val_" + $0 }
-    }
 }
 
 extension JobSettings {
