@@ -474,7 +474,7 @@ public final class CoordinatorSession {
         }
         stepPaused = false
         if owner.allSatisfy({ $0 != nil }) { waitingSince = nil }
-        received = received.map { _ in false }
+        for shard in received.indices { received[shard] = false }
         for index in liveWorkers { request(.computeStep, shards: ownedShards(of: index), from: index, now: now) }
     }
 
@@ -512,7 +512,7 @@ public final class CoordinatorSession {
             startStep(now: now)
         } else if job.data.validation != nil {
             phase = .validating
-            received = received.map { _ in false }
+            for shard in received.indices { received[shard] = false }
             for index in liveWorkers { request(.evaluate, shards: ownedShards(of: index), from: index, now: now) }
         } else {
             finishEpoch(validation: nil, now: now)

@@ -4,8 +4,8 @@
 // this process (LD_PRELOAD), which counts every malloc, calloc, realloc, posix_memalign and
 // aligned_alloc; without it the result says "not measured".
 //
-// Two loops are measured: the step itself as every trainer runs it (ShardRunner.computeStep for each
-// shard, then TrainingProgress.applyStep), split into those two parts, with epoch ends
+// Two loops are measured: the step itself as every trainer runs it (ShardRunner.computeStep over the
+// shards, then TrainingProgress.applyStep), split into those two parts, with epoch ends
 // (TrainingProgress.finishEpoch) counted apart; and LocalTrainer.train as dlcoord --local runs it,
 // epoch ends included.
 
@@ -87,18 +87,9 @@ struct Allocations: ParsableCommand {
             }
             let stepIndex = progress.position.step, epoch = progress.position.epoch
             let start = counter.count()
-            progress.parameters.withUnsafeBufferPointer { parameters in
-                for (shard, runner) in runners.enumerated() {
-                    gradients[shard].withUnsafeMutableBufferPointer { gradient in
-                        sums[shard].withUnsafeMutableBufferPointer { shardSums in
-                            shardSums.update(repeating: 0)
-                            runner.computeStep(
-                                epoch: epoch, step: stepIndex, parameters: parameters, gradient: gradient,
-                                sums: shardSums.baseAddress!)
-                        }
-                    }
-                }
-            }
+            ShardRunner.computeStep(
+                runners, epoch: epoch, step: stepIndex, parameters: progress.parameters, gradients: &gradients,
+                sums: &sums)
             let computed = counter.count()
             try progress.applyStep(
                 shardGradients: gradients, shardSums: sums, batchSize: job.schedule.batchSize(ofStep: stepIndex))

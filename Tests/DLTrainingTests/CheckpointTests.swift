@@ -109,24 +109,15 @@ final class CheckpointTests: XCTestCase {
             let runners = ShardRunner.allShards(of: job)
             var progress = TrainingProgress(job: job)
             var gradients = [[Float]](repeating: [Float](repeating: 0, count: job.model.layout.count), count: runners.count)
+            var sums = [[Double]](repeating: job.metrics.makeSums(), count: runners.count)
             for _ in 0..<stop {
                 if progress.epochStepsDone {
-                    let validation = job.metrics.total(of: runners.map { runner in
-                        var sums = job.metrics.makeSums()
-                        progress.parameters.withUnsafeBufferPointer { runner.evaluateValidation(parameters: $0, sums: &sums) }
-                        return sums
-                    })
+                    let validation = ShardRunner.validationSums(runners, parameters: progress.parameters, metrics: job.metrics)
                     _ = progress.finishEpoch(validationSums: validation, seconds: 0)
                 }
                 let (epoch, step) = (progress.position.epoch, progress.position.step)
-                var sums = [[Double]](repeating: job.metrics.makeSums(), count: runners.count)
-                for runner in runners {
-                    progress.parameters.withUnsafeBufferPointer { p in
-                        gradients[runner.shard].withUnsafeMutableBufferPointer { g in
-                            runner.computeStep(epoch: epoch, step: step, parameters: p, gradient: g, sums: &sums[runner.shard])
-                        }
-                    }
-                }
+                ShardRunner.computeStep(
+                    runners, epoch: epoch, step: step, parameters: progress.parameters, gradients: &gradients, sums: &sums)
                 try progress.applyStep(shardGradients: gradients, shardSums: sums, batchSize: job.schedule.batchSize(ofStep: step))
             }
             guard !progress.epochStepsDone else { continue }  // a checkpoint is never taken between steps and report

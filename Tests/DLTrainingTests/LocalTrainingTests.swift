@@ -73,26 +73,17 @@ final class LocalTrainingTests: XCTestCase {
         let local = LocalTrainer(job: job)
         let localReports = try local.train()
 
-        let runners = ShardRunner.allShards(of: job).reversed()
+        let runners = Array(ShardRunner.allShards(of: job).reversed())
         var progress = TrainingProgress(job: job)
         var gradients = [[Float]](repeating: [Float](repeating: 0, count: job.model.layout.count), count: 3)
+        var sums = [[Double]](repeating: job.metrics.makeSums(), count: 3)
         for epoch in 0..<3 {
             for step in 0..<job.schedule.stepsPerEpoch {
-                var sums = [[Double]](repeating: job.metrics.makeSums(), count: 3)
-                for runner in runners {  // reverse order of computation
-                    progress.parameters.withUnsafeBufferPointer { p in
-                        gradients[runner.shard].withUnsafeMutableBufferPointer { g in
-                            runner.computeStep(epoch: epoch, step: step, parameters: p, gradient: g, sums: &sums[runner.shard])
-                        }
-                    }
-                }
+                ShardRunner.computeStep(  // in reverse order of the shards
+                    runners, epoch: epoch, step: step, parameters: progress.parameters, gradients: &gradients, sums: &sums)
                 try progress.applyStep(shardGradients: gradients, shardSums: sums, batchSize: job.schedule.batchSize(ofStep: step))
             }
-            let validation = job.metrics.total(of: runners.reversed().map { runner in
-                var sums = job.metrics.makeSums()
-                progress.parameters.withUnsafeBufferPointer { runner.evaluateValidation(parameters: $0, sums: &sums) }
-                return sums
-            })
+            let validation = ShardRunner.validationSums(runners, parameters: progress.parameters, metrics: job.metrics)
             _ = progress.finishEpoch(validationSums: validation, seconds: 0)
         }
         XCTAssertEqual(local.parameters.map(\.bitPattern), progress.parameters.map(\.bitPattern))

@@ -41,7 +41,8 @@ public final class LocalTrainer {
                 }
                 try checkpointer?.stepApplied(progress)
             }
-            let validationSums = job.data.validation == nil ? nil : evaluateValidation()
+            let validationSums = job.data.validation == nil
+                ? nil : ShardRunner.validationSums(runners, parameters: progress.parameters, metrics: job.metrics)
             let report = progress.finishEpoch(validationSums: validationSums, seconds: (clock.now - started).seconds)
             for observer in observers { try observer.epochFinished(report, of: epochs) }
             try checkpointer?.epochFinished(progress)
@@ -51,30 +52,10 @@ public final class LocalTrainer {
     }
 
     private func runStep(epoch: Int, step: Int) throws {
-        progress.parameters.withUnsafeBufferPointer { parameters in
-            for (shard, runner) in runners.enumerated() {
-                shardGradients[shard].withUnsafeMutableBufferPointer { gradient in
-                    shardSums[shard].withUnsafeMutableBufferPointer { sums in
-                        sums.update(repeating: 0)
-                        runner.computeStep(
-                            epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: sums.baseAddress!)
-                    }
-                }
-            }
-        }
+        ShardRunner.computeStep(
+            runners, epoch: epoch, step: step, parameters: progress.parameters, gradients: &shardGradients,
+            sums: &shardSums)
         try progress.applyStep(
             shardGradients: shardGradients, shardSums: shardSums, batchSize: job.schedule.batchSize(ofStep: step))
-    }
-
-    /// The validation sums of all shards, added in shard order.
-    private func evaluateValidation() -> [Double] {
-        let shardSums = runners.map { runner in
-            var sums = job.metrics.makeSums()
-            progress.parameters.withUnsafeBufferPointer { parameters in
-                runner.evaluateValidation(parameters: parameters, sums: &sums)
-            }
-            return sums
-        }
-        return job.metrics.total(of: shardSums)
     }
 }

@@ -85,3 +85,36 @@ public final class ShardRunner {
         }
     }
 }
+
+extension ShardRunner {
+    /// Each runner's part of one step, computed in the order given: its gradient sum into
+    /// `gradients[shard]` and its loss and metric sums into `sums[shard]` (zeroed first).
+    /// Allocates nothing.
+    public static func computeStep(
+        _ runners: [ShardRunner], epoch: Int, step: Int, parameters: [Float],
+        gradients: inout [[Float]], sums: inout [[Double]]
+    ) {
+        parameters.withUnsafeBufferPointer { parameters in
+            for runner in runners {
+                gradients[runner.shard].withUnsafeMutableBufferPointer { gradient in
+                    sums[runner.shard].withUnsafeMutableBufferPointer { shardSums in
+                        shardSums.update(repeating: 0)
+                        runner.computeStep(
+                            epoch: epoch, step: step, parameters: parameters, gradient: gradient,
+                            sums: shardSums.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The validation sums of all the runners' rows with `parameters`, added in shard order.
+    public static func validationSums(_ runners: [ShardRunner], parameters: [Float], metrics: MetricSet) -> [Double] {
+        let shardSums = runners.sorted { $0.shard < $1.shard }.map { runner in
+            var sums = metrics.makeSums()
+            parameters.withUnsafeBufferPointer { runner.evaluateValidation(parameters: $0, sums: &sums) }
+            return sums
+        }
+        return metrics.total(of: shardSums)
+    }
+}
