@@ -34,6 +34,22 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(read.settings.shards, 3)
     }
 
+    /// A checkpointer encodes each epoch report once and reuses it; the file is the same bytes as
+    /// one encoded from scratch, also when the history it was given before is not a prefix.
+    func testReusedHistoryEncodingGivesTheSameBytes() throws {
+        let job = try job(epochs: 3)
+        let trainer = LocalTrainer(job: job)
+        try trainer.train()
+        let history = HistoryJSON()
+        var checkpoint = Checkpoint(job: job, progress: trainer.progress)
+        XCTAssertEqual(history.json(checkpoint.history), ModelFile.json(checkpoint.history))
+        XCTAssertEqual(checkpoint.encoded(history: history), checkpoint.encoded())
+        checkpoint.history.removeLast()
+        XCTAssertEqual(checkpoint.encoded(history: history), checkpoint.encoded())
+        checkpoint.history[0] = checkpoint.history[1]
+        XCTAssertEqual(history.json(checkpoint.history), ModelFile.json(checkpoint.history))
+    }
+
     func testDamageIsDetected() throws {
         let job = try job(epochs: 1)
         let trainer = LocalTrainer(job: job)

@@ -44,6 +44,16 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(bytes.count, 8 + headerLength + 4 * model.parameters.count)
     }
 
+    func testMetadataWithEveryKindOfCharacterReadsBackUnchanged() throws {
+        let texts = ["plain", "{\"a\":[1,\"b\\\\c\"]}", "line\nbreak\rreturn\ttab", "\u{01}\u{1F}\u{7F}", "façade → 模型 🙂", ""]
+        let file = SafeTensors(
+            tensors: [.init(name: "t", shape: [2], values: [1.5, -0.0])],
+            metadata: Dictionary(uniqueKeysWithValues: texts.enumerated().map { ("key\($0.offset)", $0.element) }))
+        let read = try SafeTensors(decoding: file.encoded(), path: "t.safetensors")
+        XCTAssertEqual(read, file)
+        XCTAssertEqual(SafeTensors.quoted("a\"b\\c\n\u{01}é"), #""a\"b\\c\n\u0001é""#)
+    }
+
     func testDamagedFilesAreRefusedWithAReason() throws {
         let bytes = try trainedBreastCancerModel().safeTensors().encoded()
         func reason(_ bytes: [UInt8]) -> String {

@@ -63,7 +63,9 @@ public struct Checkpoint: Sendable, Equatable {
 
     private static let checksumPlaceholder = "sha256:" + String(repeating: "0", count: 64)
 
-    public func encoded() -> [UInt8] {
+    /// The file's bytes; `history` encodes the epoch reports (a checkpointer passes the one it keeps
+    /// for the whole run, so each report is encoded once).
+    func encoded(history historyJSON: HistoryJSON = HistoryJSON()) -> [UInt8] {
         var tensors = ModelFile.layerTensors(parameters[...], model: model)
         for (slot, name) in optimizer.config.slotNames.enumerated() {
             let start = slot * optimizer.parameterCount
@@ -80,7 +82,7 @@ public struct Checkpoint: Sendable, Equatable {
             "position": ModelFile.json(position),
             "optimizer": ModelFile.json(OptimizerEntry(
                 name: optimizer.config.name, arguments: optimizer.config.arguments, iterations: optimizer.iterations)),
-            "history": ModelFile.json(history),
+            "history": historyJSON.json(history),
             "epoch_sums": ModelFile.json(epochSums),
             "checksum": Self.checksumPlaceholder,
         ]
@@ -93,7 +95,11 @@ public struct Checkpoint: Sendable, Equatable {
     }
 
     public func write(to path: String) throws {
-        try AtomicFile.write(encoded(), to: path)
+        try write(to: path, history: HistoryJSON())
+    }
+
+    func write(to path: String, history historyJSON: HistoryJSON) throws {
+        try AtomicFile.write(encoded(history: historyJSON), to: path)
     }
 
     public static func read(path: String) throws -> Checkpoint {
@@ -178,5 +184,22 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .mismatch(reason):
             return "cannot resume: \(reason)"
         }
+    }
+}
+
+/// The JSON array of a run's epoch reports, each report encoded once. Every checkpoint repeats the
+/// whole history, so encoding it afresh would make the n-th checkpoint cost n report encodings.
+/// Not thread-safe: its checkpointer uses it from one thread at a time.
+final class HistoryJSON {
+    private var reports: [EpochReport] = []
+    private var encoded: [String] = []
+
+    func json(_ history: [EpochReport]) -> String {
+        var kept = 0
+        while kept < min(reports.count, history.count) && reports[kept] == history[kept] { kept += 1 }
+        encoded.removeLast(encoded.count - kept)
+        encoded += history[kept...].map { ModelFile.json($0) }
+        reports = history
+        return "[" + encoded.joined(separator: ",") + "]"
     }
 }

@@ -33,6 +33,8 @@ public final class Checkpointer: @unchecked Sendable {
     private var waiting: (checkpoint: Checkpoint, path: String)?
     private var writing = false
     private var failure: Error?
+    /// Used by whichever thread writes, one at a time (the writing thread, or `save` after `finish`).
+    private let historyJSON = HistoryJSON()
 
     public init(job: TrainingJob, directory: String, policy: CheckpointPolicy) {
         self.job = job
@@ -109,7 +111,7 @@ public final class Checkpointer: @unchecked Sendable {
     }
 
     private func write(_ checkpoint: Checkpoint, to path: String) throws {
-        try checkpoint.write(to: path)
+        try checkpoint.write(to: path, history: historyJSON)
         for old in Self.paths(in: directory).dropFirst(policy.keep) {
             try? FileManager.default.removeItem(atPath: old)
         }

@@ -53,11 +53,10 @@ public struct SafeTensors: Equatable, Sendable {
         var length = UInt64(header.count).littleEndian
         withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: header)
+        // float32 in memory is the file's little-endian form on the hosts dltrain runs on.
+        precondition(1.littleEndian == 1, "safetensors files are little-endian")
         for tensor in tensors {
-            for value in tensor.values {
-                var bits = value.bitPattern.littleEndian
-                withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
-            }
+            tensor.values.withUnsafeBytes { bytes.append(contentsOf: $0) }
         }
         return bytes
     }
@@ -110,26 +109,33 @@ public struct SafeTensors: Equatable, Sendable {
 
     public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
 
-    /// A JSON string literal.
+    /// A JSON string literal. Metadata values are themselves JSON, full of quotes, so the escaping
+    /// works on UTF-8 bytes rather than on Unicode scalars.
     static func quoted(_ text: String) -> String {
-        // Most metadata needs no escaping: one pass over the bytes decides.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + text + "\""
-        }
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
+        let backslash = UInt8(ascii: "\\"), hexDigits = Array("0123456789abcdef".utf8)
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(text.utf8.count + text.utf8.count / 4 + 2)
+        escaped.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            let shortEscape: UInt8? = switch byte {
+            case UInt8(ascii: "\""), backslash: byte
+            case UInt8(ascii: "\n"): UInt8(ascii: "n")
+            case UInt8(ascii: "\r"): UInt8(ascii: "r")
+            case UInt8(ascii: "\t"): UInt8(ascii: "t")
+            default: nil
+            }
+            if let shortEscape {
+                escaped.append(backslash)
+                escaped.append(shortEscape)
+            } else if byte < 0x20 {
+                escaped.append(contentsOf: "\\u00".utf8)
+                escaped.append(hexDigits[Int(byte >> 4)])
+                escaped.append(hexDigits[Int(byte & 15)])
+            } else {
+                escaped.append(byte)
             }
         }
-        return result + "\""
+        escaped.append(UInt8(ascii: "\""))
+        return String(decoding: escaped, as: UTF8.self)
     }
 }
