@@ -67,11 +67,15 @@ public struct TrainingProgress: Sendable, Equatable {
     public mutating func applyStep(shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int) throws {
         precondition(!shardGradients.isEmpty && batchSize > 0 && !epochStepsDone)
         let count = parameters.count
+        // Plain element-wise loops over raw buffers, which the compiler vectorizes: adding and
+        // dividing element by element give the same bits in any vector width.
         meanGradient.withUnsafeMutableBufferPointer { mean in
             mean.baseAddress!.update(from: shardGradients[0], count: count)
             for shard in shardGradients.dropFirst() {
                 precondition(shard.count == count)
-                for i in 0..<count { mean[i] += shard[i] }
+                shard.withUnsafeBufferPointer { shard in
+                    for i in 0..<count { mean[i] += shard[i] }
+                }
             }
             let divisor = Float(batchSize)
             for i in 0..<count { mean[i] /= divisor }
@@ -81,10 +85,18 @@ public struct TrainingProgress: Sendable, Equatable {
         }
         metrics.total(of: shardSums, into: &stepSums)
         for i in epochSums.indices { epochSums[i] += stepSums[i] }
-        guard parameters.allSatisfy(\.isFinite) else {
+        guard parameters.withUnsafeBufferPointer(Self.allFinite) else {
             throw JobError.diverged(epoch: position.epoch + 1, step: position.step + 1)
         }
         position.step += 1
+    }
+
+    /// Whether no value is infinite or NaN (exponent bits all ones), without an early exit, so the
+    /// loop vectorizes: it runs over every parameter after every step.
+    private static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        var nonFinite: UInt32 = 0
+        for value in values { nonFinite |= (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+        return nonFinite == 0
     }
 
     /// Closes the epoch whose steps are all applied: its report (with the validation sums, if
