@@ -74,7 +74,8 @@ public final class Coordinator {
             send: { peer, envelope in
                 // A ROUTER never blocks: a message to a peer that is gone is dropped, and the
                 // peer's silence is noticed by the worker timeout.
-                _ = try? socket.trySend([ZMQFrame(peer), ZMQFrame(MessageCodec.encode(envelope))])
+                let message = OutgoingMessage(envelope)
+                _ = try? socket.trySend([ZMQFrame(peer), ZMQFrame(count: message.count, initializingWith: message.write)])
             },
             log: { [logger] in logger.notice("\($0)") })
         Interrupt.install()
@@ -94,7 +95,7 @@ public final class Coordinator {
                     logger.notice("dropped a message of \(frames.count) frames (dltrain messages have one)")
                     continue
                 }
-                session.receive(frames[1].bytes, from: frames[0].bytes, now: clock.now)
+                frames[1].withUnsafeBytes { session.receive($0, from: frames[0].bytes, now: clock.now) }
                 if session.outcome != nil { break }
             }
             session.tick(now: clock.now)
@@ -103,7 +104,7 @@ public final class Coordinator {
         let settleDeadline = clock.now + .seconds(3)
         while !session.isSettled && clock.now < settleDeadline {
             if let frames = try socket.receive(timeout: .milliseconds(50)), frames.count == 2 {
-                session.receive(frames[1].bytes, from: frames[0].bytes, now: clock.now)
+                frames[1].withUnsafeBytes { session.receive($0, from: frames[0].bytes, now: clock.now) }
             }
         }
         if case let .failed(reason) = session.outcome {

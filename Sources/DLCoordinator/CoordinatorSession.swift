@@ -172,7 +172,7 @@ public final class CoordinatorSession {
 
     // MARK: Events
 
-    public func receive(_ bytes: [UInt8], from peer: PeerID, now: ContinuousClock.Instant) {
+    public func receive(_ bytes: UnsafeRawBufferPointer, from peer: PeerID, now: ContinuousClock.Instant) {
         if outcome != nil {
             if let index = workerByPeer[peer], let envelope = try? MessageCodec.decode(bytes),
                 envelope.jobId == jobId, envelope.message == .heartbeat

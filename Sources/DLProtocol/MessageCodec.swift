@@ -18,34 +18,39 @@ public enum MessageCodec {
     public static let maximumReasonLength = 4096
 
     public static func encode(_ envelope: Envelope) -> [UInt8] {
-        var writer = ByteWriter()
+        let message = OutgoingMessage(envelope)
+        return [UInt8](unsafeUninitializedCapacity: message.count) { buffer, initialized in
+            message.write(into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = message.count
+        }
+    }
+
+    /// Writes (or, with a counting writer, measures) a message; `text` is its JSON or reason payload.
+    fileprivate static func write(_ envelope: Envelope, text: [UInt8], to writer: inout ByteWriter) {
         writer.append(magic)
         writer.append(version)
         writer.append(envelope.message.type.rawValue)
         writer.append(envelope.jobId)
         writer.append(envelope.round)
         switch envelope.message {
-        case let .hello(info): writer.appendJSON(info)
-        case let .welcome(job): writer.appendJSON(job)
-        case let .stop(notice): writer.appendJSON(notice)
-        case let .failure(reason), let .reject(reason):
-            writer.bytes.append(contentsOf: Array(reason.utf8.prefix(maximumReasonLength)))
+        case .hello, .welcome, .stop, .assign, .failure, .reject:
+            text.withUnsafeBytes { writer.append(raw: $0) }
         case .ready, .heartbeat:
             break
         case let .computeStep(request), let .evaluate(request):
             writer.append(UInt32(request.shards.count))
             for shard in request.shards { writer.append(UInt32(shard)) }
             writer.append(request.parameters)
-        case let .assign(shards):
-            writer.appendJSON(shards)
         case let .shardRows(rows):
-            for count in [rows.shard, rows.trainingTargets.count / max(rows.targetWidth, 1),
-                          rows.validationTargets.count / max(rows.targetWidth, 1), rows.featureCount, rows.targetWidth] {
-                writer.append(UInt32(count))
-            }
-            for values in [rows.trainingFeatures, rows.trainingTargets, rows.validationFeatures, rows.validationTargets] {
-                writer.append(values)
-            }
+            writer.append(UInt32(rows.shard))
+            writer.append(UInt32(rows.trainingTargets.count / max(rows.targetWidth, 1)))
+            writer.append(UInt32(rows.validationTargets.count / max(rows.targetWidth, 1)))
+            writer.append(UInt32(rows.featureCount))
+            writer.append(UInt32(rows.targetWidth))
+            writer.append(rows.trainingFeatures)
+            writer.append(rows.trainingTargets)
+            writer.append(rows.validationFeatures)
+            writer.append(rows.validationTargets)
         case let .shardGradient(result):
             writer.append(UInt32(result.shard))
             writer.append(result.computeMicroseconds)
@@ -58,7 +63,25 @@ public enum MessageCodec {
             writer.append(UInt32(result.sums.count))
             writer.append(result.sums)
         }
-        return writer.bytes
+    }
+
+    /// The payload of the messages that carry JSON or text.
+    fileprivate static func text(of message: Message) -> [UInt8] {
+        switch message {
+        case let .hello(info): json(info)
+        case let .welcome(job): json(job)
+        case let .stop(notice): json(notice)
+        case let .assign(shards): json(shards)
+        case let .failure(reason), let .reject(reason): Array(reason.utf8.prefix(maximumReasonLength))
+        case .ready, .heartbeat, .computeStep, .evaluate, .shardRows, .shardGradient, .validationSums: []
+        }
+    }
+
+    private static func json<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // These plain value types always encode.
+        return Array(try! encoder.encode(value))
     }
 
     /// The header fields that every version shares: whether this is a dltrain message at all, and
@@ -152,33 +175,62 @@ public enum MessageCodec {
     }
 }
 
-/// Appends little-endian values to a byte array.
+/// A message measured for sending: its size is known before a byte is written, so the transport
+/// allocates the frame once and the numbers are copied once, straight into it.
+public struct OutgoingMessage {
+    public let envelope: Envelope
+    private let text: [UInt8]
+    /// The encoded size in bytes.
+    public let count: Int
+
+    public init(_ envelope: Envelope) {
+        self.envelope = envelope
+        text = MessageCodec.text(of: envelope.message)
+        var counter = ByteWriter(into: nil)
+        MessageCodec.write(envelope, text: text, to: &counter)
+        count = counter.count
+    }
+
+    /// Writes the message into `buffer`, which must be `count` bytes.
+    public func write(into buffer: UnsafeMutableRawBufferPointer) {
+        precondition(buffer.count == count, "a message of \(count) bytes written into \(buffer.count)")
+        var writer = ByteWriter(into: buffer)
+        MessageCodec.write(envelope, text: text, to: &writer)
+    }
+}
+
+/// Writes little-endian values into a buffer, or only counts them (no buffer): a message is measured
+/// and written by the same code.
 struct ByteWriter {
-    var bytes: [UInt8] = []
+    private let buffer: UnsafeMutableRawBufferPointer?
+    private(set) var count = 0
+
+    init(into buffer: UnsafeMutableRawBufferPointer?) {
+        self.buffer = buffer
+    }
 
     mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        buffer?.storeBytes(of: value.littleEndian, toByteOffset: count, as: T.self)
+        count += MemoryLayout<T>.size
+    }
+
+    mutating func append(raw bytes: UnsafeRawBufferPointer) {
+        if let buffer, let source = bytes.baseAddress {
+            (buffer.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+        }
+        count += bytes.count
     }
 
     // Float buffers go in with one copy: their in-memory form is the wire form on the
-    // little-endian hosts dltrain runs on (checked once, below).
+    // little-endian hosts dltrain runs on (checked here).
     mutating func append(_ values: [Float]) {
-        precondition(hostIsLittleEndian, "dltrain's wire format is little-endian")
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        precondition(1.littleEndian == 1, "dltrain's wire format is little-endian")
+        values.withUnsafeBytes { append(raw: $0) }
     }
 
     mutating func append(_ values: [Double]) {
-        precondition(hostIsLittleEndian, "dltrain's wire format is little-endian")
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
-    }
-
-    private var hostIsLittleEndian: Bool { 1.littleEndian == 1 }
-
-    mutating func appendJSON<T: Encodable>(_ value: T) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        // These plain value types always encode.
-        bytes.append(contentsOf: try! encoder.encode(value))
+        precondition(1.littleEndian == 1, "dltrain's wire format is little-endian")
+        values.withUnsafeBytes { append(raw: $0) }
     }
 }
 
@@ -186,12 +238,15 @@ struct ByteWriter {
 struct ByteReader {
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
-    private let typeName: String
+    private let type: MessageType?
 
     init(_ bytes: UnsafeRawBufferPointer, type: MessageType? = nil) {
         self.bytes = bytes
-        typeName = type.map { "\($0)" } ?? "header"
+        self.type = type
     }
+
+    /// For errors only: making it for every message would cost more than decoding a small one.
+    private var typeName: String { type?.description ?? "header" }
 
     var remaining: UnsafeRawBufferPointer.SubSequence { bytes[offset...] }
 

@@ -47,7 +47,9 @@ public enum WorkerProcess {
         let session = WorkerSession(
             info: info, timeouts: options.timeouts, keepRunning: options.keepRunning, now: clock.now,
             send: { envelope in
-                let sent = (try? socket.send([ZMQFrame(MessageCodec.encode(envelope))], timeout: .milliseconds(200))) ?? false
+                let message = OutgoingMessage(envelope)
+                let frame = ZMQFrame(count: message.count, initializingWith: message.write)
+                let sent = (try? socket.send([frame], timeout: .milliseconds(200))) ?? false
                 if !sent && envelope.message.type != .hello { unsent += 1 }
                 return sent
             },
@@ -56,7 +58,7 @@ public enum WorkerProcess {
             // While registering, look again soon: the hello goes out as soon as the connection is up.
             if let frames = try socket.receive(timeout: .milliseconds(session.isRegistering ? 10 : 100)) {
                 if frames.count == 1 {
-                    session.receive(frames[0].bytes, now: clock.now)
+                    frames[0].withUnsafeBytes { session.receive($0, now: clock.now) }
                 } else {
                     logger.notice("dropped a message of \(frames.count) frames from the coordinator")
                 }

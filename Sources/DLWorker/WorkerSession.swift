@@ -127,7 +127,7 @@ public final class WorkerSession {
     }
 
     /// A message from the coordinator.
-    public func receive(_ bytes: [UInt8], now: ContinuousClock.Instant) {
+    public func receive(_ bytes: UnsafeRawBufferPointer, now: ContinuousClock.Instant) {
         let envelope: Envelope
         do {
             envelope = try MessageCodec.decode(bytes)

@@ -81,14 +81,14 @@ final class ClusterHarness {
                     return index
                 } ?? 0
                 let (peer, bytes) = toCoordinator.remove(at: index)
-                if !silenced.contains(Int(peer[1])) { coordinator.receive(bytes, from: peer, now: now) }
+                if !silenced.contains(Int(peer[1])) { bytes.withUnsafeBytes { coordinator.receive($0, from: peer, now: now) } }
                 delivered += 1
             }
             for (index, worker) in workers.enumerated() {
                 let peer = Self.peer(index)
                 while let bytes = toWorkers[peer]?.first {
                     toWorkers[peer]!.removeFirst()
-                    if !silenced.contains(index) { worker.receive(bytes, now: now) }
+                    if !silenced.contains(index) { bytes.withUnsafeBytes { worker.receive($0, now: now) } }
                     delivered += 1
                 }
             }

@@ -41,6 +41,28 @@ final class ZeroCopyTests: XCTestCase {
         XCTAssertNil(lent, "libzmq's free callback must release the lent frame")
     }
 
+    /// A frame written in place is sent from that very memory, as a copied one is.
+    func testFramesWrittenInPlaceAreSentFromWhereTheyWereWritten() throws {
+        let context = try ZMQContext()
+        let sender = try ZMQSocket(.pair, context: context)
+        defer { sender.close() }
+        let receiver = try ZMQSocket(.pair, context: context)
+        defer { receiver.close() }
+        let endpoint = "inproc://in-place-\(UUID().uuidString)"
+        try sender.bind(endpoint)
+        try receiver.connect(endpoint)
+
+        var writtenAt: UnsafeMutableRawPointer?
+        let frame = ZMQFrame(count: 4096) { buffer in
+            writtenAt = buffer.baseAddress
+            for index in buffer.indices { buffer[index] = UInt8(truncatingIfNeeded: index * 7) }
+        }
+        try sender.send([frame])
+        let received = try XCTUnwrap(receiver.receive(timeout: arrivalTimeout))
+        XCTAssertEqual(received[0].withUnsafeBytes { UnsafeMutableRawPointer(mutating: $0.baseAddress) }, writtenAt)
+        XCTAssertEqual(received[0].bytes, (0..<4096).map { UInt8(truncatingIfNeeded: $0 * 7) })
+    }
+
     func testFailedSendReleasesTheLentFrame() throws {
         let context = try ZMQContext()
         let dealer = try ZMQSocket(.dealer, context: context)
