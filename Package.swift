@@ -2,6 +2,7 @@
 // dltrain: a distributed data-parallel trainer for dense networks on tabular data.
 // Modules from the bottom up; none imports one above it:
 //   CKernels     the matrix products, in C with AVX2 variants (same bits as the plain ones)
+//   CDigest      SHA-256 rounds on the CPU's SHA extensions, for fingerprinting data files
 //   DLCore       dense-network math (layers, losses, optimizers, metrics, RNG); nothing outside this package
 //   DLData       CSV reading, feature/label encoding, standardization, the shard schedule
 //   DLTraining   the step loop, epoch metrics, progress output, model files
@@ -28,8 +29,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "CKernels"),
+        .target(name: "CDigest"),
         .target(name: "DLCore", dependencies: ["CKernels"]),
-        .target(name: "DLData", dependencies: ["DLCore"]),
+        .target(name: "DLData", dependencies: ["DLCore", "CDigest"]),
         .target(
             name: "DLTraining",
             dependencies: ["DLCore", "DLData"]),
