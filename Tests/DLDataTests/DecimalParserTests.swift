@@ -132,4 +132,65 @@ final class DecimalParserTests: XCTestCase {
         XCTAssertEqual(special.value, .infinity)
         XCTAssertEqual(special.end, 5)
     }
+
+    /// The inlined path (up to 19 digits, no exponent) against Swift's parse, with the text
+    /// followed by a delimiter and more bytes as it is inside a CSV line.
+    func testShortDecimalsInsideALineAreExactAndEndAtTheDelimiter() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<50_000 {
+            let integerDigits = Int.random(in: 0...10, using: &random)
+            let fractionDigits = Int.random(in: 0...10, using: &random)
+            guard integerDigits + fractionDigits > 0 else { continue }
+            let digit = { String(Int.random(in: 0...9, using: &random)) }
+            var text = ["", "-", "+"].randomElement(using: &random)!
+            text += (0..<integerDigits).map { _ in digit() }.joined()
+            if fractionDigits > 0 || Bool.random(using: &random) { text += "." }
+            text += (0..<fractionDigits).map { _ in digit() }.joined()
+            assertPrefix(text, followedBy: ",0.5,1\n")
+        }
+        for text in [
+            "0", "-0", "+0", "-0.0", "00000", "007.5", "-000.000", ".5", "-.5", "5.", "+5.", "0.000001",
+            "9007199254740992", "900719925474099.2", "9007199254740993", "9999999999999999999",
+            "0.9999999999999999999", "1234567890123456789", "12345678901234567890", "0.1", "3.4028235",
+            "3.4028236", "1.17549435", "1.1754942", "0.000000000000000000001", "16777217", "16777217.0",
+        ] {
+            assertPrefix(text, followedBy: ",")
+            assertPrefix(text, followedBy: "\n")
+            assertPrefix(text, followedBy: "")
+        }
+    }
+
+    /// Float32 rounding of the parsed Double for decimals within a few units of Float midpoints.
+    func testDecimalsBesideFloatMidpointsRoundAsSwiftDoes() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let float = Float(bitPattern: UInt32.random(in: 0x3000_0000...0x4F00_0000, using: &random))
+            let midpoint = (Double(float) + Double(float.nextUp)) / 2
+            for nudge in [-1e-12, 0, 1e-12] {
+                let text = String(format: "%.12g", midpoint * (1 + nudge))
+                guard !text.contains("e"), let expected = Double(text), let parsed = parse(text) else { continue }
+                XCTAssertEqual(parsed.bitPattern, expected.bitPattern, text)
+                XCTAssertEqual(Float(parsed).bitPattern, Float(expected).bitPattern, text)
+            }
+        }
+    }
+
+    func testPrefixesOutsideTheShortDecimalsEndWhereTheGeneralParserEnds() {
+        for (text, end, value) in [
+            ("-,", 1, "nil"), ("+.,", 2, "nil"), (".,", 1, "nil"), ("-.e5,", 2, "nil"), ("1e,", 2, "nil"),
+            ("1e+,", 3, "nil"), ("nan,", 3, "nan"), ("-inf,", 4, "-inf"), ("1.5x,", 3, "1.5"), ("12-3,", 2, "12.0"),
+            ("2.5e-3,", 6, "0.0025"), ("12345678901234567890.5,", 22, "1.2345678901234567e+19"),
+        ] {
+            let prefix = Array(text.utf8).withUnsafeBufferPointer { DecimalParser.parsePrefix($0, from: 0, limit: $0.count) }
+            XCTAssertEqual(prefix.end, end, text)
+            XCTAssertEqual(prefix.value.map { "\($0)" } ?? "nil", value, text)
+        }
+    }
+
+    private func assertPrefix(_ text: String, followedBy rest: String, file: StaticString = #filePath, line: UInt = #line) {
+        let bytes = Array((text + rest).utf8)
+        let prefix = bytes.withUnsafeBufferPointer { DecimalParser.parsePrefix($0, from: 0, limit: $0.count) }
+        XCTAssertEqual(prefix.end, text.utf8.count, text, file: file, line: line)
+        XCTAssertEqual(prefix.value?.bitPattern, Double(text)?.bitPattern, text, file: file, line: line)
+    }
 }

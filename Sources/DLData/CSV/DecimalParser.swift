@@ -17,7 +17,31 @@ enum DecimalParser {
     /// Reads the longest number at `start`, stopping at the first byte that cannot continue one or
     /// at `limit`; value is nil when the bytes read do not form a number. Lets a caller parse a field
     /// and find its end in one pass.
+    ///
+    /// Inlined into the field scanner: most fields of a numeric table are a few digits with an
+    /// optional sign and point, which one exact division turns into the correctly rounded value.
+    /// Everything else (no digits, an exponent, long or large mantissas, nan/inf, bad text) is
+    /// read again from `start` by the general parser.
+    @inline(__always)
     static func parsePrefix(
+        _ text: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int
+    ) -> (value: Double?, end: Int) {
+        var index = start
+        if index < limit, text[index] == plus || text[index] == minus { index &+= 1 }
+        let negative = index != start && text[start] == minus
+        let (mantissa, digitCount, fractionDigits) = readSignificand(text, at: &index, limit: limit)
+        let exponentFollows = index < limit && text[index] | caseBit == UInt8(ascii: "e")
+        // Up to 19 digits the wrapping mantissa is exact; Clinger's condition then makes the division exact-then-rounded.
+        guard digitCount > 0, digitCount <= maxSignificantDigits, mantissa <= exactIntegerLimit, !exponentFollows else {
+            return parseGeneralPrefix(text, from: start, limit: limit)
+        }
+        let magnitude = Double(mantissa) / exactPowersOfTen[fractionDigits]
+        return (negative ? -magnitude : magnitude, index)
+    }
+
+    /// `parsePrefix` for any text: the whole grammar, strtod for what the fast path cannot round.
+    @inline(never)
+    private static func parseGeneralPrefix(
         _ text: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int
     ) -> (value: Double?, end: Int) {
         var index = start
@@ -34,28 +58,8 @@ enum DecimalParser {
 
         // The wrapping arithmetic is exact while there are at most 19 significant digits, which is
         // checked below, and leading zeros add nothing to the mantissa.
-        var mantissa: UInt64 = 0
         let digitsStart = index
-        while index < limit {
-            let digit = text[index] &- zero
-            guard digit < 10 else { break }
-            mantissa = mantissa &* 10 &+ UInt64(digit)
-            index += 1
-        }
-        var digitCount = index - digitsStart
-        var fractionDigits = 0
-        if index < limit, text[index] == dot {
-            index += 1
-            let fractionStart = index
-            while index < limit {
-                let digit = text[index] &- zero
-                guard digit < 10 else { break }
-                mantissa = mantissa &* 10 &+ UInt64(digit)
-                index += 1
-            }
-            fractionDigits = index - fractionStart
-            digitCount += fractionDigits
-        }
+        let (mantissa, digitCount, fractionDigits) = readSignificand(text, at: &index, limit: limit)
         guard digitCount > 0 else { return (nil, index) }
         let digitsEnd = index
         var decimalExponent = -fractionDigits
@@ -96,6 +100,41 @@ enum DecimalParser {
             return (negative ? -magnitude : magnitude, index)
         }
         return (correctlyRounded(UnsafeBufferPointer(rebasing: text[start..<index])), index)
+    }
+
+    /// Reads `digits[.digits]` at `index` (either part may be empty) into a wrapping mantissa,
+    /// moving `index` past it; `digitCount` counts both parts.
+    @inline(__always)
+    private static func readSignificand(
+        _ text: UnsafeBufferPointer<UInt8>, at index: inout Int, limit: Int
+    ) -> (mantissa: UInt64, digitCount: Int, fractionDigits: Int) {
+        var mantissa: UInt64 = 0
+        let digitsStart = index
+        readDigits(text, at: &index, limit: limit, into: &mantissa)
+        var digitCount = index &- digitsStart
+        var fractionDigits = 0
+        if index < limit, text[index] == dot {
+            index &+= 1
+            let fractionStart = index
+            readDigits(text, at: &index, limit: limit, into: &mantissa)
+            fractionDigits = index &- fractionStart
+            digitCount &+= fractionDigits
+        }
+        return (mantissa, digitCount, fractionDigits)
+    }
+
+    /// Appends the digits at `index` to `mantissa` (mantissa * 10 + digit, wrapping) and moves
+    /// `index` past them.
+    @inline(__always)
+    private static func readDigits(
+        _ text: UnsafeBufferPointer<UInt8>, at index: inout Int, limit: Int, into mantissa: inout UInt64
+    ) {
+        while index < limit {
+            let digit = text[index] &- zero
+            guard digit < 10 else { return }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            index &+= 1
+        }
     }
 
     /// Digits in `start ..< end` (digits and at most one point) after the leading zeros.
