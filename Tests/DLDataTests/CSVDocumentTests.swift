@@ -167,6 +167,31 @@ final class CSVDocumentTests: XCTestCase {
         XCTAssertEqual(columns.features.map(\.bitPattern), texts.map { Float(Double($0)!).bitPattern })
     }
 
+    /// Cells the record loop reads on its fast path (plain numbers) and cells it leaves to the
+    /// general one (blanks, quotes, exponents, CR, long digit runs) give the same Floats.
+    func testEveryWayOfWritingANumberGivesTheSameFloats() throws {
+        var random = SystemRandomNumberGenerator()
+        var rows: [String] = [], expected: [Float] = []
+        for _ in 0..<2000 {
+            var cells: [String] = []
+            for _ in 0..<4 {
+                let digits = String(UInt64.random(in: 0...UInt64.max, using: &random)).prefix(Int.random(in: 1...19, using: &random))
+                let point = Int.random(in: 0...digits.count, using: &random)
+                let plain = ["", "-", "+"].randomElement(using: &random)! + digits.prefix(point) + "." + digits.dropFirst(point)
+                expected.append(Float(Double(plain)!))
+                switch Int.random(in: 0..<6, using: &random) {
+                case 0: cells.append(" \(plain)\t")
+                case 1: cells.append("\"\(plain)\"")
+                case 2: cells.append(plain + "e0")
+                default: cells.append(plain)
+                }
+            }
+            rows.append(cells.joined(separator: ",") + (Bool.random(using: &random) ? "\r" : ""))
+        }
+        let columns = try openCSV(rows.joined(separator: "\n")).read(features: [0, 1, 2, 3], labels: [])
+        XCTAssertEqual(columns.features.map(\.bitPattern), expected.map(\.bitPattern))
+    }
+
     // MARK: label columns
 
     func testNumericLabelColumn() throws {

@@ -28,6 +28,9 @@ struct ColumnPlan {
     let targets: [Target]
     /// Whether column c feeds a feature or a numeric label, so its value must be parsed.
     let parsesNumber: [Bool]
+    /// The feature slot of column c when the column feeds that one feature and nothing else,
+    /// the common cell that the record loop handles without going through `targets`.
+    let soleFeatureSlot: [Int?]
     /// One per requested label column, in request order.
     let labelSources: [LabelSource]
 
@@ -69,6 +72,10 @@ struct ColumnPlan {
                 case .classLabel: return false
                 }
             }
+        }
+        self.soleFeatureSlot = targetsOfColumn.map { columnTargets in
+            guard columnTargets.count == 1, case .feature(let slot) = columnTargets[0] else { return nil }
+            return slot
         }
         self.labelSources = labelSources
     }

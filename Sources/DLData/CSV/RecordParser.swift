@@ -51,71 +51,29 @@ struct RecordParser {
         case textInNumberLabel
     }
 
+    private typealias CellError = (problem: CellProblem, column: Int, field: ScannedField)
+
     /// Parses every record in `range`, which begins at a line start and has line number `firstLine`.
     func parse(_ range: Range<Int>, firstLine: Int) throws -> ParsedRecords {
         var parsed = ParsedRecords(plan: plan)
         let columnCount = plan.columnCount
-        let targetStart = plan.targetStart
-        let targets = plan.targets
-        let columnParsesNumber = plan.parsesNumber
         let end = range.upperBound
-        var row = [Float](repeating: 0, count: plan.featureCount)
+        // Not an array: an array passed inout to parseCell would be checked for uniqueness at every cell.
+        let row = UnsafeMutableBufferPointer<Float>.allocate(capacity: plan.featureCount)
+        row.initialize(repeating: 0)
+        defer { row.deallocate() }
         var position = range.lowerBound
         var line = firstLine
         while true {
             position = tokenizer.skipBlankLines(from: position, end: end, line: &line)
             guard position < end else { break }
             let recordStart = position
-            var column = 0
             // A bad cell is reported only once the record's field count is known to be right,
             // since a missing or extra field makes every later cell look wrong.
-            var firstProblem: (problem: CellProblem, column: Int, field: ScannedField)?
-            while true {
-                let parsesNumber = column < columnCount && columnParsesNumber[column]
-                let (field, number) =
-                    parsesNumber
-                    ? tokenizer.scanNumberField(at: position, end: end)
-                    : (tokenizer.scanField(at: position, end: end), nil)
-                if let problem = field.problem {
-                    throw tokenizer.error(for: problem, in: field, path: path, line: line, column: column)
-                }
-                if column < columnCount && firstProblem == nil {
-                    // Indexing, not slicing: a slice per field would retain the array.
-                    var targetIndex = targetStart[column]
-                    cells: while targetIndex < targetStart[column + 1] {
-                        defer { targetIndex += 1 }
-                        switch targets[targetIndex] {
-                        case .feature(let slot):
-                            guard let number else {
-                                firstProblem = (.notANumber, column, field)
-                                break cells
-                            }
-                            let single = Float(number)
-                            guard allowNonFinite || single.isFinite else {
-                                firstProblem = (.nonFinite, column, field)
-                                break cells
-                            }
-                            row[slot] = single
-                        case .numberLabel(let list):
-                            guard let number else {
-                                firstProblem = (.textInNumberLabel, column, field)
-                                break cells
-                            }
-                            let single = Float(number)
-                            guard allowNonFinite || single.isFinite else {
-                                firstProblem = (.nonFinite, column, field)
-                                break cells
-                            }
-                            parsed.numberLabels[list].append(single)
-                        case .classLabel(let table):
-                            parsed.classLabels[table].append(field, from: tokenizer)
-                        }
-                    }
-                }
-                column += 1
-                position = field.next
-                if field.endsRecord { break }
-            }
+            var firstProblem: CellError?
+            let column: Int
+            (column, position) = try parseFields(
+                at: position, end: end, line: line, row: row, parsed: &parsed, firstProblem: &firstProblem)
             guard column == columnCount else {
                 throw DataError.wrongFieldCount(path: path, line: line, expected: columnCount, found: column)
             }
@@ -134,6 +92,92 @@ struct RecordParser {
         }
         parsed.endLine = line
         return parsed
+    }
+
+    /// Parses the fields of the record at `start` (on `line`) into `row` and `parsed`; returns how
+    /// many fields it has and where the next line starts. A small function of its own so that the
+    /// number scanner is inlined into its loop.
+    private func parseFields(
+        at start: Int, end: Int, line: Int, row: UnsafeMutableBufferPointer<Float>, parsed: inout ParsedRecords,
+        firstProblem: inout CellError?
+    ) throws -> (fieldCount: Int, next: Int) {
+        let columnCount = plan.columnCount
+        var position = start
+        var column = 0
+        while true {
+            // The usual cell, a plain number for one feature, skips the general path below,
+            // which would store the same value; a non-finite one goes there to be reported.
+            // A cell after a bad one may be stored too, since the record is then rejected.
+            if column < columnCount, let slot = plan.soleFeatureSlot[column],
+                let number = tokenizer.scanPlainNumber(at: position, end: end)
+            {
+                let single = Float(number.value)
+                if allowNonFinite || single.isFinite {
+                    row[slot] = single
+                    column += 1
+                    position = number.next
+                    if number.endsRecord { break } else { continue }
+                }
+            }
+            let field = try parseCell(
+                at: position, end: end, column: column, line: line, row: row, parsed: &parsed, firstProblem: &firstProblem)
+            column += 1
+            position = field.next
+            if field.endsRecord { break }
+        }
+        return (column, position)
+    }
+
+    /// Scans the field at `position` (cell `column` of the record on `line`) and stores what it
+    /// feeds into `row` and `parsed`, or notes the record's first bad cell; throws for a field
+    /// that cannot be scanned. Any cell the record loop's fast path leaves comes here.
+    @inline(never)
+    private func parseCell(
+        at position: Int, end: Int, column: Int, line: Int, row: UnsafeMutableBufferPointer<Float>, parsed: inout ParsedRecords,
+        firstProblem: inout CellError?
+    ) throws -> ScannedField {
+        let parsesNumber = column < plan.columnCount && plan.parsesNumber[column]
+        let (field, number) =
+            parsesNumber
+            ? tokenizer.scanNumberField(at: position, end: end)
+            : (tokenizer.scanField(at: position, end: end), nil)
+        if let problem = field.problem {
+            throw tokenizer.error(for: problem, in: field, path: path, line: line, column: column)
+        }
+        if column < plan.columnCount && firstProblem == nil {
+            // Indexing, not slicing: a slice per field would retain the array.
+            var targetIndex = plan.targetStart[column]
+            cells: while targetIndex < plan.targetStart[column + 1] {
+                defer { targetIndex += 1 }
+                switch plan.targets[targetIndex] {
+                case .feature(let slot):
+                    guard let number else {
+                        firstProblem = (.notANumber, column, field)
+                        break cells
+                    }
+                    let single = Float(number)
+                    guard allowNonFinite || single.isFinite else {
+                        firstProblem = (.nonFinite, column, field)
+                        break cells
+                    }
+                    row[slot] = single
+                case .numberLabel(let list):
+                    guard let number else {
+                        firstProblem = (.textInNumberLabel, column, field)
+                        break cells
+                    }
+                    let single = Float(number)
+                    guard allowNonFinite || single.isFinite else {
+                        firstProblem = (.nonFinite, column, field)
+                        break cells
+                    }
+                    parsed.numberLabels[list].append(single)
+                case .classLabel(let table):
+                    parsed.classLabels[table].append(field, from: tokenizer)
+                }
+            }
+        }
+        return field
     }
 
     private func error(for problem: CellProblem, in field: ScannedField, line: Int, column: Int) -> DataError {
