@@ -187,6 +187,22 @@ final class DecimalParserTests: XCTestCase {
         }
     }
 
+    /// Digits are told from every other byte, wherever in an eight-byte group the run ends.
+    func testADigitRunEndsAtAnyByteThatIsNotADigit() {
+        for byte in UInt8.min...UInt8.max where !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+            for fractionDigits in 1...12 {
+                let digits = String("987654321098".prefix(fractionDigits))
+                var bytes = Array("-1.\(digits)".utf8) + [byte]
+                bytes += Array("99999999".utf8)
+                let prefix = bytes.withUnsafeBufferPointer { DecimalParser.parsePrefix($0, from: 0, limit: $0.count) }
+                let exponent = byte | 0x20 == UInt8(ascii: "e")
+                XCTAssertEqual(prefix.end, exponent ? bytes.count : 3 + fractionDigits, "\(digits) then \(byte)")
+                let expected = exponent ? Double("-1.\(digits)e99999999") : Double("-1.\(digits)")
+                XCTAssertEqual(prefix.value?.bitPattern, expected?.bitPattern, "\(digits) then \(byte)")
+            }
+        }
+    }
+
     private func assertPrefix(_ text: String, followedBy rest: String, file: StaticString = #filePath, line: UInt = #line) {
         let bytes = Array((text + rest).utf8)
         let prefix = bytes.withUnsafeBufferPointer { DecimalParser.parsePrefix($0, from: 0, limit: $0.count) }

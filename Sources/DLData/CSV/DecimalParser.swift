@@ -116,7 +116,7 @@ enum DecimalParser {
         if index < limit, text[index] == dot {
             index &+= 1
             let fractionStart = index
-            readDigits(text, at: &index, limit: limit, into: &mantissa)
+            readDigitsEightAtATime(text, at: &index, limit: limit, into: &mantissa)
             fractionDigits = index &- fractionStart
             digitCount &+= fractionDigits
         }
@@ -135,6 +135,42 @@ enum DecimalParser {
             mantissa = mantissa &* 10 &+ UInt64(digit)
             index &+= 1
         }
+    }
+
+    /// `readDigits` for the long digit runs of fractions: the first eight bytes are classified
+    /// and converted together when eight remain before `limit`, which costs less than a compare
+    /// and branch per digit once a run has more than a few digits (integer parts rarely do).
+    @inline(__always)
+    private static func readDigitsEightAtATime(
+        _ text: UnsafeBufferPointer<UInt8>, at index: inout Int, limit: Int, into mantissa: inout UInt64
+    ) {
+        if limit &- index >= 8, let base = text.baseAddress {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            // The first byte is the lowest. Only the bytes up to the first non-digit matter, and
+            // carries and borrows run only upward, so whole-word arithmetic is exact for them:
+            // a digit byte becomes 0...9; the first other byte becomes 10...255 (a smaller one
+            // borrows and so sets its high bit), and adding 0x76 sets the high bit of 10...0x89.
+            let values = word &- asciiZeros
+            let nonDigits = (values | (values &+ belowTenToHighBit)) & highBits
+            let count = nonDigits.trailingZeroBitCount / 8
+            guard count > 0 else { return }
+            // Shifting the digits to the top drops the bytes after them and puts zeros before them.
+            let digits = values &<< (64 &- 8 &* count)
+            mantissa = mantissa &* digitShift[count] &+ valueOfEightDigits(digits)
+            index &+= count
+            guard count == 8 else { return }
+        }
+        readDigits(text, at: &index, limit: limit, into: &mantissa)
+    }
+
+    /// The value of eight digits 0...9, one per byte, the most significant in the lowest byte:
+    /// pairs, then quads, then all eight, in three multiplications (as fast_float does).
+    @inline(__always)
+    private static func valueOfEightDigits(_ digits: UInt64) -> UInt64 {
+        let pairs = digits &* 10 &+ (digits >> 8)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        let whole = (pairs & mask) &* (100 + 1_000_000 << 32) &+ ((pairs >> 16) & mask) &* (1 + 10_000 << 32)
+        return whole >> 32 & 0xFFFF_FFFF
     }
 
     /// Digits in `start ..< end` (digits and at most one point) after the leading zeros.
@@ -188,6 +224,13 @@ enum DecimalParser {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ]
+    /// 10^n for n = 0 ... 8: what the mantissa is multiplied by to make room for n more digits.
+    private static let digitShift: [UInt64] = [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
+    ]
+    private static let asciiZeros: UInt64 = 0x3030_3030_3030_3030
+    private static let belowTenToHighBit: UInt64 = 0x7676_7676_7676_7676
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
     private static let plus = UInt8(ascii: "+")
     private static let minus = UInt8(ascii: "-")
     private static let dot = UInt8(ascii: ".")
