@@ -100,6 +100,16 @@ final class CSVDocumentTests: XCTestCase {
         XCTAssertEqual(crlf.features, [1, 2, 3, 4])
     }
 
+    func testFilesAreReadWholeWhateverSizeStatGives() throws {
+        let text = (0..<50_000).map { "\($0),0.\($0)" }.joined(separator: "\n")
+        let path = try temporaryCSV(text)
+        XCTAssertEqual(try readWholeFile(atPath: path), Array(text.utf8))
+        #if os(Linux)
+            // /proc files report size 0 but have content.
+            XCTAssertTrue(String(decoding: try readWholeFile(atPath: "/proc/version"), as: UTF8.self).hasPrefix("Linux"))
+        #endif
+    }
+
     func testBlankLinesAreSkippedAndLineNumbersKept() throws {
         let csv = try openCSV("\n  \nx,y\n\n1,2\n \t \n3,4\r\n\r\n\n   ")
         XCTAssertEqual(csv.columnNames, ["x", "y"])

@@ -22,22 +22,33 @@ func readWholeFile(atPath path: String) throws -> [UInt8] {
         throw DataError.unreadable(path: path, reason: systemMessage(EISDIR))
     }
 
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(max(Int(status.st_size), 0))
-    // Reading in chunks until end of file also copes with files whose size stat cannot tell (pipes).
+    // The size stat gives is read straight into the array, saving a copy of a large file; the
+    // chunks after it read what stat could not tell of (pipes, a file still growing).
+    var bytes = try [UInt8](unsafeUninitializedCapacity: max(Int(status.st_size), 0)) { buffer, count in
+        while count < buffer.count {
+            let read = try readSome(descriptor, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count...])), path: path)
+            if read == 0 { return }
+            count += read
+        }
+    }
     try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 20) { chunk in
         while true {
-            let count = read(descriptor, chunk.baseAddress, chunk.count)
+            let count = try readSome(descriptor, into: UnsafeMutableRawBufferPointer(chunk), path: path)
             if count == 0 { return }
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw DataError.unreadable(path: path, reason: systemMessage(code))
-            }
             bytes.append(contentsOf: chunk[..<count])
         }
     }
     return bytes
+}
+
+/// One read() into `buffer`, retried when a signal interrupts it; 0 at the end of the file.
+private func readSome(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+    while true {
+        let count = read(descriptor, buffer.baseAddress, buffer.count)
+        if count >= 0 { return count }
+        let code = errno
+        if code != EINTR { throw DataError.unreadable(path: path, reason: systemMessage(code)) }
+    }
 }
 
 private func systemMessage(_ code: Int32) -> String {
