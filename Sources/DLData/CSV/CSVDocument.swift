@@ -155,7 +155,10 @@ public struct CSVDocument: Sendable {
         bounds.append(range.upperBound)
         let results = UnsafeMutableBufferPointer<Result<ParsedRecords, Error>?>.allocate(capacity: parts)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
         let shared = PartsInFlight(parser: parser, bounds: bounds, results: results)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let partRange = shared.bounds[part]..<shared.bounds[part + 1]
@@ -164,7 +167,8 @@ public struct CSVDocument: Sendable {
         var joined: ParsedRecords?
         var line = firstLine
         for part in 0..<parts {
-            guard case var .success(records) = results[part]! else {
+            // Taken out of its slot: the joined arrays then share no storage with it and grow in place.
+            guard case var .success(records) = results[part].take()! else {
                 _ = try parser.parse(bounds[part]..<bounds[part + 1], firstLine: line)
                 preconditionFailure("a part that failed in parallel parsed without error")
             }
