@@ -101,9 +101,11 @@ final class CSVDocumentTests: XCTestCase {
     }
 
     func testFilesAreReadWholeWhateverSizeStatGives() throws {
-        let text = (0..<50_000).map { "\($0),0.\($0)" }.joined(separator: "\n")
+        let text = (0..<300_001).map { "\($0),0.\($0)" }.joined(separator: "\n")  // 4.5 MB
         let path = try temporaryCSV(text)
-        XCTAssertEqual(try readWholeFile(atPath: path), Array(text.utf8))
+        for threads in [1, 2, 3, 7] {
+            XCTAssertEqual(try readWholeFile(atPath: path, threads: threads), Array(text.utf8), "\(threads) threads")
+        }
         #if os(Linux)
             // /proc files report size 0 but have content.
             XCTAssertTrue(String(decoding: try readWholeFile(atPath: "/proc/version"), as: UTF8.self).hasPrefix("Linux"))

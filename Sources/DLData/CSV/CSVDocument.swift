@@ -26,7 +26,7 @@ public struct CSVDocument: Sendable {
 
     /// Reads the file and decides whether its first record is a header.
     public static func open(path: String, options: CSVOptions = CSVOptions()) throws -> CSVDocument {
-        try CSVDocument(path: path, bytes: readWholeFile(atPath: path), options: options)
+        try CSVDocument(path: path, bytes: readWholeFile(atPath: path, threads: processorCount()), options: options)
     }
 
     private init(path: String, bytes: [UInt8], options: CSVOptions) throws {
