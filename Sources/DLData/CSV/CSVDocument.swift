@@ -162,7 +162,9 @@ public struct CSVDocument: Sendable {
         let shared = PartsInFlight(parser: parser, bounds: bounds, results: results)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let partRange = shared.bounds[part]..<shared.bounds[part + 1]
-            shared.results[part] = Result { try shared.parser.parse(partRange, firstLine: 1) }
+            // The first part is the one the others are appended to.
+            let roomUntil = part == 0 ? shared.bounds[parts] : nil
+            shared.results[part] = Result { try shared.parser.parse(partRange, firstLine: 1, roomUntil: roomUntil) }
         }
         var joined: ParsedRecords?
         var line = firstLine

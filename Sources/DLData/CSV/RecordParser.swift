@@ -54,7 +54,9 @@ struct RecordParser {
     private typealias CellError = (problem: CellProblem, column: Int, field: ScannedField)
 
     /// Parses every record in `range`, which begins at a line start and has line number `firstLine`.
-    func parse(_ range: Range<Int>, firstLine: Int) throws -> ParsedRecords {
+    /// The outputs are sized for records up to `roomUntil` (by default the range's end), so that
+    /// the parts parsed after this one can be appended without moving it.
+    func parse(_ range: Range<Int>, firstLine: Int, roomUntil: Int? = nil) throws -> ParsedRecords {
         var parsed = ParsedRecords(plan: plan)
         let columnCount = plan.columnCount
         let end = range.upperBound
@@ -85,7 +87,7 @@ struct RecordParser {
             parsed.rowCount += 1
             if parsed.rowCount == 1 {
                 // Records of a numeric table are about equally long, so the first one sizes the outputs.
-                let estimatedRows = (end - recordStart) / max(position - recordStart, 1) + 1
+                let estimatedRows = ((roomUntil ?? end) - recordStart) / max(position - recordStart, 1) + 1
                 parsed.reserveRows(estimatedRows + estimatedRows / 16, featureCount: plan.featureCount)
             }
             line += 1
