@@ -45,6 +45,22 @@ final class DataErrorTests: XCTestCase {
         }
     }
 
+    /// Cells that begin like a number, in the middle of a line and at its end, where a number
+    /// followed by a delimiter would be read without the general path.
+    func testTextThatBeginsLikeANumberIsNotANumber() throws {
+        for cell in ["1.5x", "-", "+.", "1e", "1.2.3", "--1", "12345678.5.5", "0.123456789x", "1_000"] {
+            for (text, column) in [("0.25,\(cell),0.5\n", 1), ("0.25,0.5,\(cell)\n", 2), ("0.25,0.5,\(cell)", 2)] {
+                let path = try temporaryCSV(text)
+                assertDataError(
+                    .notANumber(path: path, line: 1, column: column, columnName: nil, found: cell),
+                    message: "\(path):1: column \(column): expected a number, found \"\(cell)\""
+                ) {
+                    try CSVDocument.open(path: path, options: CSVOptions(header: .absent)).read(features: [0, 1, 2], labels: [])
+                }
+            }
+        }
+    }
+
     func testNotANumberWithoutHeaderAndEmptyCell() throws {
         let path = try temporaryCSV("1,2\n3, \n")
         assertDataError(
