@@ -97,8 +97,10 @@ struct RecordParser {
     }
 
     /// Parses the fields of the record at `start` (on `line`) into `row` and `parsed`; returns how
-    /// many fields it has and where the next line starts. A small function of its own so that the
-    /// number scanner is inlined into its loop.
+    /// many fields it has and where the next line starts. A small function of its own, kept out of
+    /// `parse`, so that the number scanner is inlined into its loop and the loop's registers are
+    /// not shared with the per-record bookkeeping.
+    @inline(never)
     private func parseFields(
         at start: Int, end: Int, line: Int, row: UnsafeMutableBufferPointer<Float>, parsed: inout ParsedRecords,
         firstProblem: inout CellError?
