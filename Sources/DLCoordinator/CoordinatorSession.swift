@@ -62,7 +62,9 @@ public final class CoordinatorSession {
         case failed(String)
     }
 
-    struct Worker {
+    /// A class, not a struct: its fields are read for every message and every tick, and reading
+    /// one field of a struct in an array held by a class copies the whole struct.
+    final class Worker {
         enum Status { case registered, joined, lost }
 
         let peer: PeerID
@@ -76,15 +78,24 @@ public final class CoordinatorSession {
         /// Compute time reported for this epoch's shard gradients.
         var epochMicroseconds: UInt64 = 0
 
+        init(peer: PeerID, info: WorkerInfo, index: Int, lastHeard: ContinuousClock.Instant, lastSent: ContinuousClock.Instant) {
+            self.peer = peer
+            self.info = info
+            self.index = index
+            self.lastHeard = lastHeard
+            self.lastSent = lastSent
+        }
+
         var label: String { "worker \(index + 1) (\(info.name), \(info.host) pid \(info.pid))" }
     }
 
+    /// Where the run is until it has an outcome. Plain values only: the phase is read for every
+    /// message, and a payload to retain would make each read cost more than the check.
     private enum Phase {
         case gathering(since: ContinuousClock.Instant)
         case loading
         case training
         case validating
-        case done(Outcome)
     }
 
     public let job: TrainingJob
@@ -99,7 +110,7 @@ public final class CoordinatorSession {
     private let send: (PeerID, Envelope) -> Void
     private let log: (String) -> Void
     private var phase: Phase
-    private var workers: [Worker] = []
+    private var workers: [Worker] = []  // in registration order; lost ones stay
     private var workerByPeer: [PeerID: Int] = [:]
     private var refusedPeers: Set<PeerID> = []
     /// Workers told to stop that have not yet confirmed it.
@@ -146,10 +157,8 @@ public final class CoordinatorSession {
         epochStarted = now
     }
 
-    public var outcome: Outcome? {
-        if case let .done(outcome) = phase { return outcome }
-        return nil
-    }
+    /// How the run ended; nil while it goes on.
+    public private(set) var outcome: Outcome?
 
     public var parameters: [Float] { progress.parameters }
     public var reports: [EpochReport] { progress.history }
@@ -238,9 +247,8 @@ public final class CoordinatorSession {
 
     /// Time passing: the bounded waits, and heartbeats to idle workers.
     public func tick(now: ContinuousClock.Instant) {
+        guard outcome == nil else { return }
         switch phase {
-        case .done:
-            return
         case let .gathering(since):
             if now - since > timeouts.registration {
                 let names = workers.filter { $0.status != .lost }.map(\.info.name)
@@ -534,7 +542,7 @@ public final class CoordinatorSession {
 
     private func finish(now: ContinuousClock.Instant) {
         tellEveryWorker(StopNotice(finished: true, reason: "the job finished"), now: now)
-        phase = .done(.finished)
+        outcome = .finished
     }
 
     /// Names a worker whose compute time per step is far above the others'.
@@ -591,7 +599,7 @@ public final class CoordinatorSession {
             }
         }
         tellEveryWorker(StopNotice(finished: false, reason: reason), now: now)
-        phase = .done(.failed(message))
+        outcome = .failed(message)
     }
 
     private var isGathering: Bool {
