@@ -117,7 +117,12 @@ public final class CoordinatorSession {
     private var unconfirmedStops: Set<Int> = []
 
     /// The worker that computes each shard now (nil while it has none).
-    private var owner: [Int?]
+    private var owner: [Int?] {
+        didSet { shardsByOwner = Dictionary(grouping: owner.indices.filter { owner[$0] != nil }) { owner[$0]! } }
+    }
+    /// Each worker's shards in increasing order, kept with `owner` because every step asks for them
+    /// and ownership changes only when workers come and go.
+    private var shardsByOwner: [Int: [Int]] = [:]
     /// Shards on their way to a worker (rows sent, not yet confirmed by its ready).
     private var incoming: [Int: Int] = [:]
     /// When the run started waiting for workers (too few, or shards nobody can take).
@@ -353,7 +358,7 @@ public final class CoordinatorSession {
     }
 
     private func ownedShards(of index: Int) -> [Int] {
-        owner.indices.filter { owner[$0] == index }
+        shardsByOwner[index] ?? []
     }
 
     /// A worker has all the rows it was sent: shards nobody computes become its own at once (and
