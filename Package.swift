@@ -2,7 +2,7 @@
 // dltrain: a distributed data-parallel trainer for dense networks on tabular data.
 // Modules from the bottom up; none imports one above it:
 //   CKernels     the matrix products, in C with AVX2 variants (same bits as the plain ones)
-//   CDigest      SHA-256 rounds on the CPU's SHA extensions, for fingerprinting data files
+//   CDigest      SHA-256's rounds (on the CPU's SHA extensions where present), for fingerprinting data files
 //   DLCore       dense-network math (layers, losses, optimizers, metrics, RNG); nothing outside this package
 //   DLData       CSV reading, feature/label encoding, standardization, the shard schedule
 //   DLTraining   the step loop, epoch metrics, progress output, model files

@@ -1,14 +1,12 @@
-// SHA-256 (FIPS 180-4) compression with the x86 SHA extensions. Each sha256rnds2 does two rounds
-// on the state held as two vectors, ABEF and CDGH; sha256msg1/msg2 extend the message schedule
-// four words at a time. The state is converted from and to the H0...H7 order once per call, so
-// hashing a file in large updates costs that shuffle only once per update.
+// SHA-256's compression function (FIPS 180-4): the portable rounds, and the rounds on the x86 SHA
+// extensions. There each sha256rnds2 does two rounds on the state held as two vectors, ABEF and
+// CDGH, and sha256msg1/msg2 extend the message schedule four words at a time; the state is
+// converted from and to the H0...H7 order once per call, so hashing a file in large updates costs
+// that shuffle only once per update.
 
 #include "dl_digest.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#include <immintrin.h>
-
+// The first 32 bits of the fractional parts of the cube roots of the first 64 primes.
 static const uint32_t round_constants[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -19,6 +17,39 @@ static const uint32_t round_constants[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
+
+static inline uint32_t rotate_right(uint32_t word, int count) { return (word >> count) | (word << (32 - count)); }
+
+void dl_sha256_blocks_portable(uint32_t state[8], const unsigned char *data, long blocks) {
+    uint32_t w[64];
+    for (; blocks > 0; blocks--, data += 64) {
+        for (int t = 0; t < 16; t++) {
+            w[t] = (uint32_t)data[4 * t] << 24 | (uint32_t)data[4 * t + 1] << 16 | (uint32_t)data[4 * t + 2] << 8
+                 | (uint32_t)data[4 * t + 3];
+        }
+        for (int t = 16; t < 64; t++) {
+            uint32_t s0 = rotate_right(w[t - 15], 7) ^ rotate_right(w[t - 15], 18) ^ (w[t - 15] >> 3);
+            uint32_t s1 = rotate_right(w[t - 2], 17) ^ rotate_right(w[t - 2], 19) ^ (w[t - 2] >> 10);
+            w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+        }
+        uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+        uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+        for (int t = 0; t < 64; t++) {
+            // Ch and Maj in their shorter equivalent forms.
+            uint32_t t1 = h + (rotate_right(e, 6) ^ rotate_right(e, 11) ^ rotate_right(e, 25)) + (g ^ (e & (f ^ g)))
+                        + round_constants[t] + w[t];
+            uint32_t t2 = (rotate_right(a, 2) ^ rotate_right(a, 13) ^ rotate_right(a, 22)) + ((a & b) | (c & (a | b)));
+            h = g; g = f; f = e; e = d + t1;
+            d = c; c = b; b = a; a = t1 + t2;
+        }
+        state[0] += a; state[1] += b; state[2] += c; state[3] += d;
+        state[4] += e; state[5] += f; state[6] += g; state[7] += h;
+    }
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
 
 int dl_sha256_hardware_available(void) {
     unsigned int eax, ebx, ecx, edx;
