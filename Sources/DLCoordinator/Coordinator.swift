@@ -1,7 +1,7 @@
 // The coordinator process: a ZeroMQ ROUTER socket bound where workers connect, and the loop that
-// feeds CoordinatorSession with what arrives and with the time. Every wait in it is bounded (the
-// socket is polled at least ten times a second), so Ctrl-C, a worker process that exits, or a
-// timeout always ends the run promptly, and the workers are told.
+// feeds CoordinatorSession with what arrives and with the time. Every wait in it is bounded (at
+// most a tenth of a second at a time), so Ctrl-C, a worker process that exits, or a timeout always
+// ends the run promptly, and the workers are told.
 
 import DLProtocol
 import DLTraining
@@ -80,6 +80,9 @@ public final class Coordinator {
             log: { [logger] in logger.notice("\($0)") })
         Interrupt.install()
 
+        // The session's timeouts and heartbeats count in seconds, so it is told the time every
+        // tenth of a second, not after every message: a step's messages then cost one wait each.
+        var nextTick = clock.now
         while session.outcome == nil {
             if Interrupt.requested {
                 session.stop(reason: "the coordinator was interrupted (Ctrl-C)", now: clock.now)
@@ -88,17 +91,17 @@ public final class Coordinator {
             while let exit = children?.takeExited() {
                 session.workerProcessExited(pid: exit.pid, description: exit.description, now: clock.now)
             }
-            var timeout = Duration.milliseconds(100)
-            while let frames = try socket.receive(timeout: timeout) {
-                timeout = .zero
-                guard frames.count == 2 else {
+            if let frames = try socket.receive(timeout: max(.zero, nextTick - clock.now)) {
+                if frames.count == 2 {
+                    frames[1].withUnsafeBytes { session.receive($0, from: frames[0].bytes, now: clock.now) }
+                } else {
                     logger.notice("dropped a message of \(frames.count) frames (dltrain messages have one)")
-                    continue
                 }
-                frames[1].withUnsafeBytes { session.receive($0, from: frames[0].bytes, now: clock.now) }
-                if session.outcome != nil { break }
             }
-            session.tick(now: clock.now)
+            if clock.now >= nextTick {
+                session.tick(now: clock.now)
+                nextTick = clock.now + .milliseconds(100)
+            }
         }
         // Closing the socket at once could lose the stop messages still on their way.
         let settleDeadline = clock.now + .seconds(3)
