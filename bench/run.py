@@ -1169,14 +1169,17 @@ def observations(s, cases):
         # bare exchange's mean, plus what the spawned run spends outside training.
         rounds = sp["fit_s"] * 1e6 / sp["step_us"]
         floor = rounds * ex["us_mean"] / 1e6 + (sp["wall_s"] - sp["fit_s"])
+        outside, exchange_s = sp["wall_s"] - sp["fit_s"], rounds * ex["us_mean"] / 1e6
+
+        def within(wall_limit):
+            ratio = (wall_limit - outside) / exchange_s
+            return f"{ratio:.3f} ×" + (", faster than the exchange itself" if ratio < 1 else "")
+
         notes.append(f"Seed job, four spawned workers, the floor: {rounds:,.0f} rounds at the bare exchange's mean "
-                     f"({fmt(ex['us_mean'], 1)} µs) plus the {fmt(sp['wall_s'] - sp['fit_s'], 3)} s spent outside "
-                     f"training make {fmt(floor, 3)} s, {one_over(k['wall_s'] / floor)} of Keras's wall time and "
+                     f"({fmt(ex['us_mean'], 1)} µs) plus the {fmt(outside, 3)} s spent outside training make "
+                     f"{fmt(floor, 3)} s, {one_over(k['wall_s'] / floor)} of Keras's wall time and "
                      f"{one_over(ddp['wall_s'] / floor)} of torch DDP's. 1/10 of Keras's needs every round within "
-                     f"{(k['wall_s'] / 10 - (sp['wall_s'] - sp['fit_s'])) / (rounds * ex['us_mean'] / 1e6):.2f} × the "
-                     f"bare exchange; 1/40 of DDP's needs "
-                     f"{(ddp['wall_s'] / 40 - (sp['wall_s'] - sp['fit_s'])) / (rounds * ex['us_mean'] / 1e6):.2f} ×, "
-                     "faster than the exchange itself.")
+                     f"{within(k['wall_s'] / 10)} the bare exchange's; 1/40 of DDP's within {within(ddp['wall_s'] / 40)}.")
     l1, l2, lg = s["dltrain-large-w1"], s["dltrain-large-w2"], s["dltrain-large"]
     e1, e2 = s["exchange-large-w1"], s["exchange-large-w2"]
     if (3 in cases and l1["worker_compute_us"] and l2["worker_compute_us"] and e1["us_mean"] and e2["us_mean"]
