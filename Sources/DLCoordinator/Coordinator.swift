@@ -75,7 +75,7 @@ public final class Coordinator {
                 // A ROUTER never blocks: a message to a peer that is gone is dropped, and the
                 // peer's silence is noticed by the worker timeout.
                 let message = OutgoingMessage(envelope)
-                _ = try? socket.trySend([ZMQFrame(peer), ZMQFrame(count: message.count, initializingWith: message.write)])
+                _ = try? socket.send(prefix: peer, count: message.count, timeout: .zero, write: message.write)
             },
             log: { [logger] in logger.notice("\($0)") })
         Interrupt.install()

@@ -23,17 +23,12 @@ final class FrameStorage: @unchecked Sendable {
         zmq_msg_init(message)
     }
 
-    /// A message of `count` bytes, not yet written: its owner fills it before anyone reads it.
-    init(count: Int) {
+    init(copying bytes: UnsafeRawBufferPointer) {
         message = .allocate(capacity: 1)
         // Only fails when malloc does; Swift treats running out of memory as fatal too.
-        guard zmq_msg_init_size(message, count) == 0 else {
-            fatalError("DLTransport: cannot allocate a \(count)-byte frame")
+        guard zmq_msg_init_size(message, bytes.count) == 0 else {
+            fatalError("DLTransport: cannot allocate a \(bytes.count)-byte frame")
         }
-    }
-
-    convenience init(copying bytes: UnsafeRawBufferPointer) {
-        self.init(count: bytes.count)
         if let source = bytes.baseAddress {
             zmq_msg_data(message).copyMemory(from: source, byteCount: bytes.count)
         }

@@ -1,6 +1,6 @@
 // ZMQFrame.swift
 // One part of a ZeroMQ multipart message, as an immutable value. Building a frame
-// copies the bytes once (or writes them in place); after that, reading never copies and sending or
+// copies the bytes once; after that, reading never copies and sending or
 // forwarding copies only tiny frames (see FrameStorage).
 
 import Glibc
@@ -21,13 +21,6 @@ public struct ZMQFrame: Sendable, Equatable {
     /// A frame holding a copy of `bytes`, e.g. `floats.withUnsafeBytes { ZMQFrame(copying: $0) }`.
     public init(copying bytes: UnsafeRawBufferPointer) {
         storage = FrameStorage(copying: bytes)
-    }
-
-    /// A frame of `count` bytes that `initialize` writes in place: a message built straight in the
-    /// memory libzmq sends, without an array in between. `initialize` must write every byte.
-    public init(count: Int, initializingWith initialize: (UnsafeMutableRawBufferPointer) -> Void) {
-        storage = FrameStorage(count: count)
-        initialize(UnsafeMutableRawBufferPointer(mutating: storage.bytes))
     }
 
     public var count: Int { storage.count }

@@ -116,14 +116,44 @@ public final class ZMQSocket: @unchecked Sendable {
         try send(frames, deadline: .deadline(after: timeout))
     }
 
+    /// Sends a message whose last part is `count` bytes that `write` fills in place, in the buffer
+    /// libzmq sends from, after an optional first part `prefix` (a ROUTER's peer id, copied): an
+    /// encoder writes its message once, and no frame objects or arrays are made per message.
+    /// Waits at most `timeout` (zero: not at all) for the message to be queued; returns false and
+    /// sends nothing if it could not be.
+    public func send(
+        prefix: [UInt8]?, count: Int, timeout: Duration, write: (UnsafeMutableRawBufferPointer) -> Void
+    ) throws(TransportError) -> Bool {
+        try send(parts: prefix == nil ? 1 : 2, deadline: .deadline(after: timeout)) { index, message in
+            let size = index == 0 ? prefix?.count ?? count : count
+            // Only fails when malloc does; Swift treats running out of memory as fatal too.
+            guard zmq_msg_init_size(message, size) == 0 else { fatalError("DLTransport: cannot allocate a \(size)-byte message") }
+            let bytes = UnsafeMutableRawBufferPointer(start: zmq_msg_data(message), count: size)
+            if let prefix, index == 0 {
+                bytes.copyBytes(from: prefix)
+            } else {
+                write(bytes)
+            }
+        }
+    }
+
     private func send(_ frames: [ZMQFrame], deadline: ContinuousClock.Instant?) throws(TransportError) -> Bool {
         precondition(!frames.isEmpty, "a ZeroMQ message has at least one frame")
+        return try send(parts: frames.count, deadline: deadline) { index, message in
+            frames[index].storage.initializeOutgoing(message)
+        }
+    }
+
+    /// Sends a message of `parts` parts, each set up by `initialize` just before it is sent.
+    private func send(
+        parts: Int, deadline: ContinuousClock.Instant?, initialize: (Int, UnsafeMutablePointer<zmq_msg_t>) -> Void
+    ) throws(TransportError) -> Bool {
         let socket = try liveHandle("send")
         var rolledBack = false
-        for (index, frame) in frames.enumerated() {
-            let flags = index < frames.count - 1 ? ZMQ_SNDMORE : 0
+        for index in 0..<parts {
+            let flags = index < parts - 1 ? ZMQ_SNDMORE : 0
             var message = zmq_msg_t()
-            frame.storage.initializeOutgoing(&message)
+            initialize(index, &message)
             // After a successful send libzmq has emptied the message; after a
             // failed one, closing it releases a lent frame.
             defer { zmq_msg_close(&message) }

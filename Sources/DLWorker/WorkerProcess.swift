@@ -48,8 +48,8 @@ public enum WorkerProcess {
             info: info, timeouts: options.timeouts, keepRunning: options.keepRunning, now: clock.now,
             send: { envelope in
                 let message = OutgoingMessage(envelope)
-                let frame = ZMQFrame(count: message.count, initializingWith: message.write)
-                let sent = (try? socket.send([frame], timeout: .milliseconds(200))) ?? false
+                let sent = (try? socket.send(prefix: nil, count: message.count, timeout: .milliseconds(200), write: message.write))
+                    ?? false
                 if !sent && envelope.message.type != .hello { unsent += 1 }
                 return sent
             },

@@ -41,26 +41,29 @@ final class ZeroCopyTests: XCTestCase {
         XCTAssertNil(lent, "libzmq's free callback must release the lent frame")
     }
 
-    /// A frame written in place is sent from that very memory, as a copied one is.
-    func testFramesWrittenInPlaceAreSentFromWhereTheyWereWritten() throws {
+    /// A message written in place by its sender arrives whole, routed by its prefix; one that
+    /// cannot be queued at once is refused and sends nothing.
+    func testMessagesWrittenInPlaceArriveWholeOrNotAtAll() throws {
         let context = try ZMQContext()
-        let sender = try ZMQSocket(.pair, context: context)
-        defer { sender.close() }
-        let receiver = try ZMQSocket(.pair, context: context)
-        defer { receiver.close() }
+        let router = try ZMQSocket(.router, context: context)
+        defer { router.close() }
+        let dealer = try ZMQSocket(.dealer, context: context)
+        defer { dealer.close() }
         let endpoint = "inproc://in-place-\(UUID().uuidString)"
-        try sender.bind(endpoint)
-        try receiver.connect(endpoint)
+        try router.bind(endpoint)
+        try dealer.connect(endpoint)
 
-        var writtenAt: UnsafeMutableRawPointer?
-        let frame = ZMQFrame(count: 4096) { buffer in
-            writtenAt = buffer.baseAddress
-            for index in buffer.indices { buffer[index] = UInt8(truncatingIfNeeded: index * 7) }
-        }
-        try sender.send([frame])
-        let received = try XCTUnwrap(receiver.receive(timeout: arrivalTimeout))
-        XCTAssertEqual(received[0].withUnsafeBytes { UnsafeMutableRawPointer(mutating: $0.baseAddress) }, writtenAt)
-        XCTAssertEqual(received[0].bytes, (0..<4096).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        let payload = (0..<4096).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        XCTAssertTrue(try dealer.send(prefix: nil, count: payload.count, timeout: arrivalTimeout) { $0.copyBytes(from: payload) })
+        let request = try XCTUnwrap(router.receive(timeout: arrivalTimeout))
+        XCTAssertEqual(request.count, 2)
+        XCTAssertEqual(request[1].bytes, payload)
+        XCTAssertTrue(try router.send(prefix: request[0].bytes, count: 3, timeout: .zero) { $0.copyBytes(from: [1, 2, 3]) })
+        XCTAssertEqual(try XCTUnwrap(dealer.receive(timeout: arrivalTimeout)).map(\.bytes), [[1, 2, 3]])
+
+        let unconnected = try ZMQSocket(.dealer, context: context)
+        defer { unconnected.close() }
+        XCTAssertFalse(try unconnected.send(prefix: nil, count: 64, timeout: .zero) { $0.initializeMemory(as: UInt8.self, repeating: 0) })
     }
 
     func testFailedSendReleasesTheLentFrame() throws {
