@@ -91,11 +91,11 @@ public final class Coordinator {
             while let exit = children?.takeExited() {
                 session.workerProcessExited(pid: exit.pid, description: exit.description, now: clock.now)
             }
-            if let frames = try socket.receive(timeout: max(.zero, nextTick - clock.now)) {
-                if frames.count == 2 {
-                    frames[1].withUnsafeBytes { session.receive($0, from: frames[0].bytes, now: clock.now) }
+            try socket.receive(timeout: max(.zero, nextTick - clock.now)) { message, peer, parts in
+                if let peer, parts == 2 {
+                    session.receive(message, from: Array(peer), now: clock.now)
                 } else {
-                    logger.notice("dropped a message of \(frames.count) frames (dltrain messages have one)")
+                    logger.notice("dropped a message of \(parts - 1) frames (dltrain messages have one)")
                 }
             }
             if clock.now >= nextTick {
@@ -106,8 +106,8 @@ public final class Coordinator {
         // Closing the socket at once could lose the stop messages still on their way.
         let settleDeadline = clock.now + .seconds(3)
         while !session.isSettled && clock.now < settleDeadline {
-            if let frames = try socket.receive(timeout: .milliseconds(50)), frames.count == 2 {
-                frames[1].withUnsafeBytes { session.receive($0, from: frames[0].bytes, now: clock.now) }
+            try socket.receive(timeout: .milliseconds(50)) { message, peer, parts in
+                if let peer, parts == 2 { session.receive(message, from: Array(peer), now: clock.now) }
             }
         }
         if case let .failed(reason) = session.outcome {

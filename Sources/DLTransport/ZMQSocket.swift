@@ -214,6 +214,45 @@ public final class ZMQSocket: @unchecked Sendable {
         return frames
     }
 
+    /// Receives one whole message and hands `body` its last part and the part before it (if any)
+    /// in place, in libzmq's buffers, valid only inside `body`, with the number of parts: what a
+    /// decoder needs, with no frame objects or arrays per message. Earlier parts of a longer
+    /// message are dropped. Returns false if no message arrived within `timeout`. (Not generic:
+    /// called from other modules, a generic would run unspecialized, at a cost per message.)
+    @discardableResult
+    public func receive(
+        timeout: Duration,
+        _ body: (_ last: UnsafeRawBufferPointer, _ beforeLast: UnsafeRawBufferPointer?, _ parts: Int) -> Void
+    ) throws(TransportError) -> Bool {
+        let socket = try liveHandle("receive")
+        // At fixed addresses: libzmq keeps small messages inside the zmq_msg_t itself.
+        let messages = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 2)
+        let beforeLast = messages, last = messages + 1
+        zmq_msg_init(beforeLast)
+        zmq_msg_init(last)
+        defer {
+            zmq_msg_close(beforeLast)
+            zmq_msg_close(last)
+            messages.deallocate()
+        }
+        let arrived = try waiting(socket, ZMQ_RCVTIMEO, until: .deadline(after: timeout), operation: "receive") {
+            zmq_msg_recv(last, socket, 0)
+        }
+        guard arrived else { return false }
+        var parts = 1
+        while zmq_msg_more(last) == 1 {
+            // The rest of a message is here once its first part is (see above).
+            zmq_msg_move(beforeLast, last)
+            try retryingInterrupts("receive") { zmq_msg_recv(last, socket, ZMQ_DONTWAIT) }
+            parts += 1
+        }
+        func bytes(_ message: UnsafeMutablePointer<zmq_msg_t>) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: zmq_msg_data(message), count: zmq_msg_size(message))
+        }
+        body(bytes(last), parts > 1 ? bytes(beforeLast) : nil, parts)
+        return true
+    }
+
     // MARK: Waiting
 
     /// Runs one libzmq send or receive call with the socket's timeout option set to

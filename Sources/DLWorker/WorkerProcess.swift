@@ -56,11 +56,11 @@ public enum WorkerProcess {
             log: { [logger] in logger.notice("\($0)") })
         while session.outcome == nil {
             // While registering, look again soon: the hello goes out as soon as the connection is up.
-            if let frames = try socket.receive(timeout: .milliseconds(session.isRegistering ? 10 : 100)) {
-                if frames.count == 1 {
-                    frames[0].withUnsafeBytes { session.receive($0, now: clock.now) }
+            try socket.receive(timeout: .milliseconds(session.isRegistering ? 10 : 100)) { message, _, parts in
+                if parts == 1 {
+                    session.receive(message, now: clock.now)
                 } else {
-                    logger.notice("dropped a message of \(frames.count) frames from the coordinator")
+                    logger.notice("dropped a message of \(parts) frames from the coordinator")
                 }
             }
             session.tick(now: clock.now)

@@ -66,6 +66,30 @@ final class ZeroCopyTests: XCTestCase {
         XCTAssertFalse(try unconnected.send(prefix: nil, count: 64, timeout: .zero) { $0.initializeMemory(as: UInt8.self, repeating: 0) })
     }
 
+    /// Receiving in place hands over the last part and the one before it, and counts the parts.
+    func testMessagesAreReadInPlace() throws {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(.router, context: context)
+        defer { router.close() }
+        let dealer = try ZMQSocket(.dealer, context: context)
+        defer { dealer.close() }
+        let endpoint = "inproc://read-in-place-\(UUID().uuidString)"
+        try router.bind(endpoint)
+        try dealer.connect(endpoint)
+
+        try dealer.send(textFrames("one", "two", "three"))
+        var read: (last: [UInt8], beforeLast: [UInt8]?, parts: Int)?
+        XCTAssertTrue(try router.receive(timeout: arrivalTimeout) { read = (Array($0), $1.map(Array.init), $2) })
+        XCTAssertEqual(read?.last, Array("three".utf8))
+        XCTAssertEqual(read?.beforeLast, Array("two".utf8))
+        XCTAssertEqual(read?.parts, 4)  // the peer's routing id first
+        try dealer.send(textFrames("alone"))
+        XCTAssertTrue(try router.receive(timeout: arrivalTimeout) { read = (Array($0), $1.map(Array.init), $2) })
+        XCTAssertEqual(read?.last, Array("alone".utf8))
+        XCTAssertEqual(read?.parts, 2)
+        XCTAssertFalse(try router.receive(timeout: .zero) { _, _, _ in XCTFail("nothing was sent") })
+    }
+
     func testFailedSendReleasesTheLentFrame() throws {
         let context = try ZMQContext()
         let dealer = try ZMQSocket(.dealer, context: context)
