@@ -1,8 +1,9 @@
 // exchange: the ZeroMQ traffic of one synchronous step without the trainer. A coordinator (ROUTER)
 // sends F float32 to each of N workers (DEALER, each its own process), each worker answers with F
 // float32, and the round ends when all N answers are in: the floor under dltrain's time per step in
-// a distributed run. Messages are built as DLTransport builds the protocol's (one frame copied from
-// a buffer per send). The coordinator prints the median and 90th percentile round time.
+// a distributed run. Messages go through the socket calls dltrain's coordinator and workers use:
+// written in place into libzmq's buffer, read in place where libzmq received them. The coordinator
+// prints the median and 90th percentile round time.
 
 import ArgumentParser
 import DLTransport
@@ -44,12 +45,15 @@ struct Exchange: ParsableCommand {
         try socket.set([.linger(.seconds(2)), .routerMandatory(true)])
         try socket.bind(endpoint)
 
-        var peers: [ZMQFrame] = []
+        var peers: [[UInt8]] = []
         while peers.count < workers {
-            guard let frames = try socket.receive(timeout: wait), frames.count == 2 else {
+            var peer: [UInt8]?
+            guard try socket.receive(timeout: wait, { _, id, parts in if parts == 2 { peer = id.map(Array.init) } }),
+                let peer
+            else {
                 throw BenchError("only \(peers.count) of \(workers) workers said hello within \(timeout) s")
             }
-            if !peers.contains(frames[0]) { peers.append(frames[0]) }
+            if !peers.contains(peer) { peers.append(peer) }
         }
 
         var payload = [Float](repeating: 0, count: floats)
@@ -59,19 +63,22 @@ struct Exchange: ParsableCommand {
             payload[0] = Float(round)
             let started = Clock.now()
             for peer in peers {
-                try payload.withUnsafeBytes { try socket.send([peer, ZMQFrame(copying: $0)]) }
+                _ = try payload.withUnsafeBytes { values in
+                    try socket.send(prefix: peer, count: values.count, timeout: wait) { $0.copyMemory(from: values) }
+                }
             }
             for _ in 0..<peers.count {
-                guard let frames = try socket.receive(timeout: wait), frames.count == 2, frames[1].count == 4 * floats else {
-                    throw BenchError("a worker did not answer round \(round) within \(timeout) s")
+                var answered = false
+                _ = try socket.receive(timeout: wait) { bytes, _, parts in
+                    guard parts == 2, bytes.count == 4 * floats else { return }
+                    precondition(bytes.loadUnaligned(as: Float.self) == Float(round), "an answer from another round")
+                    answered = true
                 }
-                frames[1].withUnsafeBytes { bytes in
-                    precondition(bytes.load(as: Float.self) == Float(round), "an answer from another round")
-                }
+                guard answered else { throw BenchError("a worker did not answer round \(round) within \(timeout) s") }
             }
             if round >= warmup { times.append((Clock.now() - started) * 1e6) }
         }
-        for peer in peers { try socket.send([peer, ZMQFrame([])]) }
+        for peer in peers { _ = try socket.send(prefix: peer, count: 0, timeout: wait) { _ in } }
 
         let median = Report.median(times), p90 = Report.percentile(times, 90), p10 = Report.percentile(times, 10)
         let mean = times.reduce(0, +) / Double(times.count)
@@ -92,19 +99,19 @@ struct Exchange: ParsableCommand {
 
         var answer = [Float](repeating: 0, count: floats)
         while true {
-            guard let frames = try socket.receive(timeout: wait) else {
-                throw BenchError("the coordinator sent nothing for \(timeout) s")
-            }
-            guard frames.count == 1 else { throw BenchError("unexpected message of \(frames.count) frames") }
-            if frames[0].count == 0 { return }  // the end
-            guard frames[0].count == 4 * floats else {
-                throw BenchError("expected \(4 * floats) bytes, got \(frames[0].count)")
-            }
+            var request: (count: Int, parts: Int)?
             // Read the parameters in place, as a worker does, and answer with a buffer of our own.
-            frames[0].withUnsafeBytes { bytes in
-                answer.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+            try socket.receive(timeout: wait) { bytes, _, parts in
+                request = (bytes.count, parts)
+                if parts == 1 && bytes.count == 4 * floats { answer.withUnsafeMutableBytes { $0.copyMemory(from: bytes) } }
             }
-            try answer.withUnsafeBytes { try socket.send([ZMQFrame(copying: $0)]) }
+            guard let request else { throw BenchError("the coordinator sent nothing for \(timeout) s") }
+            guard request.parts == 1 else { throw BenchError("unexpected message of \(request.parts) frames") }
+            if request.count == 0 { return }  // the end
+            guard request.count == 4 * floats else { throw BenchError("expected \(4 * floats) bytes, got \(request.count)") }
+            _ = try answer.withUnsafeBytes { values in
+                try socket.send(prefix: nil, count: values.count, timeout: wait) { $0.copyMemory(from: values) }
+            }
         }
     }
 }
