@@ -5,7 +5,10 @@
 //   CDigest      SHA-256's rounds (on the CPU's SHA extensions where present), for fingerprinting data files
 //   DLCore       dense-network math (layers, losses, optimizers, metrics, RNG); nothing outside this package
 //   DLData       CSV reading, feature/label encoding, standardization, the shard schedule
-//   DLTraining   the step loop, epoch metrics, progress output, model files
+//   DLTraining   the job, the shard runner and the step every trainer applies (TrainingProgress),
+//                the single-process trainer; what a worker needs and nothing else
+//   DLRun        a run as dlcoord performs it: job files, Keras-style output, metrics.jsonl,
+//                model and checkpoint files, resuming
 //   CZeroMQ, DLTransport   libzmq and the project's Swift wrapper over it
 //   DLProtocol   the messages between coordinator and workers, and their byte layout
 //   DLCoordinator, DLWorker   the two sides of a distributed run
@@ -20,6 +23,7 @@ let package = Package(
         .library(name: "DLCore", targets: ["DLCore"]),
         .library(name: "DLData", targets: ["DLData"]),
         .library(name: "DLTraining", targets: ["DLTraining"]),
+        .library(name: "DLRun", targets: ["DLRun"]),
         .executable(name: "dlcoord", targets: ["dlcoord"]),
         .executable(name: "dlworker", targets: ["dlworker"]),
     ],
@@ -32,39 +36,60 @@ let package = Package(
         .target(name: "CDigest"),
         .target(name: "DLCore", dependencies: ["CKernels"]),
         .target(name: "DLData", dependencies: ["DLCore", "CDigest"]),
-        .target(
-            name: "DLTraining",
-            dependencies: ["DLCore", "DLData"]),
+        .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
+        .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLTraining"]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "DLTransport", dependencies: ["CZeroMQ"]),
         .target(name: "DLProtocol", dependencies: ["DLCore"]),
         .target(
             name: "DLWorker",
-            dependencies: ["DLTraining", "DLProtocol", "DLTransport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "DLCore", "DLData", "DLTraining", "DLProtocol", "DLTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "DLCoordinator",
-            dependencies: ["DLTraining", "DLProtocol", "DLTransport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "DLCore", "DLData", "DLTraining", "DLProtocol", "DLTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLCoordinator",
+                "DLTraining", "DLRun", "DLCoordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "dlworker",
-            dependencies: ["DLWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "DLWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "dlbench",
             dependencies: [
-                "DLTraining", "DLTransport", "DLProtocol",
+                "DLCore", "DLData", "DLTraining", "DLTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Helpers every test tier shares: the repository's data sets, temporary folders, the jobs the tests train.
+        .target(name: "DLTestSupport", dependencies: ["DLTraining"], path: "Tests/DLTestSupport"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DLDataTests", dependencies: ["DLData"]),
-        .testTarget(name: "DLTrainingTests", dependencies: ["DLTraining"]),
+        .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLTestSupport"]),
+        .testTarget(name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"]),
+        .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
-        .testTarget(name: "DLProtocolTests", dependencies: ["DLProtocol"]),
-        .testTarget(name: "DLClusterTests", dependencies: ["DLCore", "DLTraining", "DLProtocol", "DLCoordinator", "DLWorker"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DLTraining", "DLProtocol", "DLTransport", "dlcoord", "dlworker"]),
+        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol"]),
+        // The coordinator and workers together, as state machines in memory.
+        .testTarget(
+            name: "DLClusterTests",
+            dependencies: [
+                "DLCore", "DLData", "DLTraining", "DLRun", "DLProtocol", "DLCoordinator", "DLWorker", "DLTestSupport",
+            ]),
+        // The real executables, started as processes.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker"]),
     ]
 )

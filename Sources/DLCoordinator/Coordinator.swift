@@ -45,7 +45,7 @@ public final class Coordinator {
     /// Trains `job` on the workers from where `progress` stands; returns where it ends, or throws
     /// the reason the run could not finish.
     public func train(
-        _ job: TrainingJob, progress: TrainingProgress, observers: [TrainingObserver], checkpointer: Checkpointer
+        _ job: TrainingJob, progress: TrainingProgress, observers: [TrainingObserver], checkpointer: CheckpointSink
     ) throws -> TrainingProgress {
         guard progress.position.epoch < job.settings.epochs else { return progress }
         let context = try ZMQContext()

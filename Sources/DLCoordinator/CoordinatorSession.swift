@@ -106,7 +106,7 @@ public final class CoordinatorSession {
     public private(set) var progress: TrainingProgress
     private let epochs: Int
     private let observers: [TrainingObserver]
-    private let checkpointer: Checkpointer?
+    private let checkpointer: CheckpointSink?
     private let send: (PeerID, Envelope) -> Void
     private let log: (String) -> Void
     private var phase: Phase
@@ -138,7 +138,7 @@ public final class CoordinatorSession {
 
     public init(
         job: TrainingJob, workerCount: Int, jobId: UInt64, timeouts: Timeouts = Timeouts(), policy: Policy = Policy(),
-        progress: TrainingProgress? = nil, observers: [TrainingObserver] = [], checkpointer: Checkpointer? = nil,
+        progress: TrainingProgress? = nil, observers: [TrainingObserver] = [], checkpointer: CheckpointSink? = nil,
         now: ContinuousClock.Instant, send: @escaping (PeerID, Envelope) -> Void, log: @escaping (String) -> Void
     ) {
         precondition(workerCount > 0 && workerCount <= job.schedule.shardCount)
@@ -258,7 +258,7 @@ public final class CoordinatorSession {
             if now - since > timeouts.registration {
                 let names = workers.filter { $0.status != .lost }.map(\.info.name)
                 fail("only \(names.count) of \(workerCount) workers registered within "
-                    + "\(Int(timeouts.registration.seconds)) s" + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))")
+                    + "\(Int(timeouts.registration / .seconds(1))) s" + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))")
                     + "; start more dlworker processes or lower --workers", now: now)
                 return
             }
@@ -266,13 +266,13 @@ public final class CoordinatorSession {
             break
         }
         for index in workers.indices where workers[index].status != .lost && now - workers[index].lastHeard > timeouts.worker {
-            lose(index, because: "has sent nothing for \(Int(timeouts.worker.seconds)) s (no heartbeat either): "
+            lose(index, because: "has sent nothing for \(Int(timeouts.worker / .seconds(1))) s (no heartbeat either): "
                 + "it stopped, hangs, or lost its connection", now: now)
         }
         if outcome != nil { return }
         if let since = waitingSince, now - since > timeouts.rejoin {
             fail("\(liveWorkers.count) worker(s) remain, the run needs \(max(policy.minWorkers, 1)), and none joined "
-                + "within \(Int(timeouts.rejoin.seconds)) s; resume with dlcoord --resume when workers are back", now: now)
+                + "within \(Int(timeouts.rejoin / .seconds(1))) s; resume with dlcoord --resume when workers are back", now: now)
             return
         }
         for index in workers.indices where workers[index].status != .lost && now - workers[index].lastSent >= timeouts.interval {
@@ -411,7 +411,7 @@ public final class CoordinatorSession {
             if waitingSince == nil {
                 waitingSince = now
                 log("no worker left for shard(s) \(orphans.map(String.init).joined(separator: ",")); "
-                    + "waiting up to \(Int(timeouts.rejoin.seconds)) s for workers to join")
+                    + "waiting up to \(Int(timeouts.rejoin / .seconds(1))) s for workers to join")
             }
             return false
         }
@@ -481,7 +481,7 @@ public final class CoordinatorSession {
             if waitingSince == nil {
                 waitingSince = now
                 log("\(liveWorkers.count) worker(s) remain and the run needs \(policy.minWorkers): pausing, waiting up to "
-                    + "\(Int(timeouts.rejoin.seconds)) s for workers to join")
+                    + "\(Int(timeouts.rejoin / .seconds(1))) s for workers to join")
             }
             return
         }
@@ -533,7 +533,7 @@ public final class CoordinatorSession {
     }
 
     private func finishEpoch(validation: [Double]?, now: ContinuousClock.Instant) {
-        let report = progress.finishEpoch(validationSums: validation, seconds: (now - epochStarted).seconds)
+        let report = progress.finishEpoch(validationSums: validation, seconds: (now - epochStarted) / .seconds(1))
         reportStragglers()
         do {
             for observer in observers { try observer.epochFinished(report, of: epochs) }

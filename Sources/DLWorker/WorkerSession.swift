@@ -314,7 +314,7 @@ public final class WorkerSession {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        let seconds = duration.seconds
+        let seconds = duration / .seconds(1)
         return seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
     }
 }

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import DLCoordinator
+import DLRun
 import DLTraining
 import Foundation
 import Logging

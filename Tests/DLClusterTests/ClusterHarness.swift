@@ -5,7 +5,9 @@
 import DLCore
 import DLCoordinator
 import DLProtocol
+import DLRun
 import DLTraining
+import DLTestSupport
 import DLWorker
 import Foundation
 
@@ -112,10 +114,7 @@ final class ClusterHarness {
 extension TrainingJob {
     /// The seed job on the repository's data set, with S shards and a validation split.
     static func seedJob(shards: Int = 4, epochs: Int, validation: Double = 0.2) throws -> TrainingJob {
-        var settings = JobSettings()
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        settings.data = url.path + "/dataset/ThoraricSurgery.csv"
+        var settings = JobSettings.seedJob
         settings.epochs = epochs
         settings.shards = shards
         settings.validationSplit = validation

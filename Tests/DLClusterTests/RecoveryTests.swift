@@ -5,6 +5,7 @@
 import DLCore
 import DLCoordinator
 import DLProtocol
+import DLRun
 import DLTraining
 import DLWorker
 import Foundation

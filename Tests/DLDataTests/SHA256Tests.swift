@@ -2,6 +2,7 @@
 // the system's sha256sum on random input, and against the recorded fingerprint of the
 // repository's data set, so a wrong padding or block boundary cannot hide behind one case.
 
+import DLTestSupport
 import Foundation
 import XCTest
 
@@ -132,7 +133,7 @@ final class SHA256Tests: XCTestCase {
     }
 
     func testFingerprintOfDataset() throws {
-        let path = Self.packageRoot + "/dataset/ThoraricSurgery.csv"
+        let path = Repository.root + "/dataset/ThoraricSurgery.csv"
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let fingerprint = data.withUnsafeBytes { DataFingerprint(bytes: $0) }
         let expected = DataFingerprint(
@@ -167,13 +168,6 @@ final class SHA256Tests: XCTestCase {
     }
 
     // MARK: - Helpers
-
-    /// The package root: this file is <root>/Tests/DLDataTests/SHA256Tests.swift.
-    private static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
 
     private func randomBytes(_ count: Int, using generator: inout TestGenerator) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }

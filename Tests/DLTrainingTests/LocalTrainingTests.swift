@@ -4,6 +4,7 @@
 import DLCore
 import DLData
 @testable import DLTraining
+import DLTestSupport
 import XCTest
 
 final class LocalTrainingTests: XCTestCase {

@@ -1,7 +1,8 @@
 // dlcoord as a user runs it: the seed job with no options, reproducible model files, job files,
 // --help, and a located error with a non-zero exit (and nothing written) for every kind of bad input.
 
-import DLTraining
+import DLTestSupport
+import DLRun
 import Foundation
 import XCTest
 
@@ -13,7 +14,7 @@ final class DLCoordLocalTests: XCTestCase {
         let directory = try temporaryDirectory(self)
         try FileManager.default.createDirectory(atPath: directory + "/dataset", withIntermediateDirectories: true)
         try FileManager.default.copyItem(
-            atPath: Executable.repositoryRoot + "/dataset/ThoraricSurgery.csv", toPath: directory + "/dataset/ThoraricSurgery.csv")
+            atPath: Repository.root + "/dataset/ThoraricSurgery.csv", toPath: directory + "/dataset/ThoraricSurgery.csv")
         let result = try dlcoord.run([], in: directory)
         XCTAssertFalse(result.timedOut)
         XCTAssertEqual(result.status, 0, result.errors)

@@ -3,6 +3,7 @@
 // same --shards byte for byte; intruders (garbage, another job, another protocol version) must
 // not disturb a run; and a run that cannot go on must end promptly with a message that says why.
 
+import DLTestSupport
 import DLProtocol
 import DLTransport
 import Foundation

@@ -2,6 +2,7 @@
 // test fails), output captured through files (no pipe can fill and block), and no process left
 // behind.
 
+import DLTestSupport
 import Foundation
 import XCTest
 
@@ -16,21 +17,15 @@ struct Executable {
     /// The folder `swift build` put the executables in, beside the test bundle.
     static let productsDirectory = Bundle.main.bundleURL
 
-    static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
     let name: String
 
     /// Runs the executable with `arguments` in `directory` and waits at most `timeout` seconds.
-    func run(_ arguments: [String], in directory: String = Executable.repositoryRoot, timeout: Double = 120) throws -> Result {
+    func run(_ arguments: [String], in directory: String = Repository.root, timeout: Double = 120) throws -> Result {
         try start(arguments, in: directory).wait(timeout: timeout)
     }
 
     /// Starts the executable without waiting for it.
-    func start(_ arguments: [String], in directory: String = Executable.repositoryRoot) throws -> RunningProcess {
+    func start(_ arguments: [String], in directory: String = Repository.root) throws -> RunningProcess {
         try RunningProcess(executable: Self.productsDirectory.appendingPathComponent(name), arguments: arguments, directory: directory)
     }
 }
@@ -144,14 +139,6 @@ final class RunningProcess: @unchecked Sendable {
     func waitForOutput(containing text: String, timeout: Double) -> Bool {
         wait(timeout: timeout) { String(decoding: $0.output, as: UTF8.self).contains(text) || $0.exited }
     }
-}
-
-/// A fresh temporary directory, removed when the test ends.
-func temporaryDirectory(_ test: XCTestCase) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-e2e-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
 }
 
 extension XCTestCase {

@@ -3,6 +3,7 @@
 // past the timeout and continued, a worker added mid-run, the coordinator killed and resumed with
 // the workers still running, and a damaged newest checkpoint.
 
+import DLTestSupport
 import Foundation
 import XCTest
 

@@ -119,13 +119,6 @@ public struct ParameterLayout: Sendable, Equatable {
     }
 }
 
-/// The purposes random draws are made for; each gets its own generator stream.
-public enum RandomStream {
-    public static let initialWeights: UInt64 = 1
-    public static let shardDeal: UInt64 = 2
-    public static let shardShuffle: UInt64 = 3
-}
-
 extension Substring {
     var trimmingSpaces: String {
         String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())

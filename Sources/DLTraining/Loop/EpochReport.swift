@@ -1,9 +1,7 @@
-// What an epoch reports, and how a trainer tells its observers (the console, the metrics log) about
-// progress.
+// What an epoch reports: Keras's History entry for it, plus the time it took.
 
 import DLCore
 
-/// The result of one epoch: Keras's History entry for it, plus the time it took.
 public struct EpochReport: Sendable, Equatable, Codable {
     /// 1-based, as Keras prints it.
     public let epoch: Int
@@ -15,6 +13,11 @@ public struct EpochReport: Sendable, Equatable, Codable {
     public struct NamedValue: Sendable, Equatable, Codable {
         public let name: String
         public let value: Double
+
+        public init(name: String, value: Double) {
+            self.name = name
+            self.value = value
+        }
     }
 
     /// Builds the values from the epoch's training sums and, when there are validation rows, theirs.
@@ -30,18 +33,4 @@ public struct EpochReport: Sendable, Equatable, Codable {
     }
 
     public func value(_ name: String) -> Double? { values.first { $0.name == name }?.value }
-}
-
-/// Receives a run's progress. Every method has an empty default.
-public protocol TrainingObserver: AnyObject {
-    func epochStarted(epoch: Int, of epochs: Int, steps: Int)
-    /// After each step: how many steps of the epoch are done and the running training sums.
-    func stepFinished(step: Int, of steps: Int, runningSums: [Double], metrics: MetricSet)
-    func epochFinished(_ report: EpochReport, of epochs: Int) throws
-}
-
-extension TrainingObserver {
-    public func epochStarted(epoch: Int, of epochs: Int, steps: Int) {}
-    public func stepFinished(step: Int, of steps: Int, runningSums: [Double], metrics: MetricSet) {}
-    public func epochFinished(_ report: EpochReport, of epochs: Int) throws {}
 }

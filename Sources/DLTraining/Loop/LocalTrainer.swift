@@ -26,7 +26,7 @@ public final class LocalTrainer {
     /// Trains from where the progress stands to the end of the job's last epoch; returns the
     /// reports of the epochs finished here.
     @discardableResult
-    public func train(observers: [TrainingObserver] = [], checkpointer: Checkpointer? = nil) throws -> [EpochReport] {
+    public func train(observers: [TrainingObserver] = [], checkpointer: CheckpointSink? = nil) throws -> [EpochReport] {
         var reports: [EpochReport] = []
         let steps = job.schedule.stepsPerEpoch, epochs = job.settings.epochs
         let clock = ContinuousClock()
@@ -43,7 +43,7 @@ public final class LocalTrainer {
             }
             let validationSums = job.data.validation == nil
                 ? nil : ShardRunner.validationSums(runners, parameters: progress.parameters, metrics: job.metrics)
-            let report = progress.finishEpoch(validationSums: validationSums, seconds: (clock.now - started).seconds)
+            let report = progress.finishEpoch(validationSums: validationSums, seconds: (clock.now - started) / .seconds(1))
             for observer in observers { try observer.epochFinished(report, of: epochs) }
             try checkpointer?.epochFinished(progress)
             reports.append(report)

@@ -2,6 +2,7 @@
 // Keras-style output, log every epoch to metrics.jsonl, and save model.safetensors. How the
 // epochs are computed is the one thing the caller supplies.
 
+import DLTraining
 import DLCore
 import Foundation
 
@@ -17,7 +18,7 @@ public struct TrainingRun {
 
     /// How a run's epochs are computed: from the job and where it stands, with the run's observers
     /// and checkpointer, to where it ends.
-    public typealias Trainer = (TrainingJob, TrainingProgress, [TrainingObserver], Checkpointer) throws -> TrainingProgress
+    public typealias Trainer = (TrainingJob, TrainingProgress, [TrainingObserver], CheckpointSink) throws -> TrainingProgress
 
     public init(
         settings: JobSettings, runDirectory: String, verbose: Int, checkpoints: CheckpointPolicy = CheckpointPolicy(),
@@ -100,7 +101,7 @@ public enum RunDirectory {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw JobError.cannotWrite(path: path, reason: "cannot create the run directory: \(error.localizedDescription)")
+            throw RunError.cannotWrite(path: path, reason: "cannot create the run directory: \(error.localizedDescription)")
         }
     }
 }

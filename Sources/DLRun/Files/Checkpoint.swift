@@ -7,6 +7,7 @@
 // progress, and `checksum`: the SHA-256 of the whole file computed with the checksum's own 64 hex
 // digits set to zeros. A file whose checksum does not match (truncated, corrupted) is refused.
 
+import DLTraining
 import DLCore
 import DLData
 import Foundation
@@ -104,14 +105,14 @@ public struct Checkpoint: Sendable, Equatable {
 
     public static func read(path: String) throws -> Checkpoint {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError.unreadable(path: path)
+            throw RunError.unreadableCheckpoint(path: path)
         }
         return try Checkpoint(decoding: Array(data), path: path)
     }
 
     /// Verifies the checksum, then rebuilds the checkpoint from its tensors and metadata.
     public init(decoding bytes: [UInt8], path: String) throws {
-        func bad(_ reason: String) -> CheckpointError { .invalid(path: path, reason: reason) }
+        func bad(_ reason: String) -> RunError { .badCheckpoint(path: path, reason: reason) }
         let file: SafeTensors
         do { file = try SafeTensors(decoding: bytes, path: path) } catch { throw bad("\(error)") }
         guard file.metadata["format"] == Self.format else {
@@ -163,30 +164,6 @@ public struct Checkpoint: Sendable, Equatable {
 }
 
 /// Why a checkpoint could not be used.
-public enum CheckpointError: Error, Equatable, CustomStringConvertible {
-    /// The file could not be read.
-    case unreadable(path: String)
-    /// The file is not a valid checkpoint: the reason says what is wrong.
-    case invalid(path: String, reason: String)
-    /// The run directory holds no checkpoint that can be used.
-    case noCheckpoint(directory: String, skipped: [String])
-    /// The resumed job differs from the checkpoint's in a way that would change the model.
-    case mismatch(String)
-
-    public var description: String {
-        switch self {
-        case let .unreadable(path):
-            return "\(path): cannot read the checkpoint"
-        case let .invalid(path, reason):
-            return "\(path): not a usable checkpoint: \(reason)"
-        case let .noCheckpoint(directory, skipped):
-            return "\(directory): no usable checkpoint" + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))")
-        case let .mismatch(reason):
-            return "cannot resume: \(reason)"
-        }
-    }
-}
-
 /// The JSON array of a run's epoch reports, each report encoded once. Every checkpoint repeats the
 /// whole history, so encoding it afresh would make the n-th checkpoint cost n report encodings.
 /// Not thread-safe: its checkpointer uses it from one thread at a time.

@@ -6,6 +6,7 @@
 // verbose 1 on a terminal redraws a progress bar after every step (throttled); verbose 1 into a pipe
 // or file, and verbose 2, print one line per epoch; verbose 0 prints nothing.
 
+import DLTraining
 import DLCore
 import Foundation
 #if canImport(Glibc)
@@ -47,7 +48,7 @@ public final class ConsoleProgress: TrainingObserver {
         guard now - lastDraw > .milliseconds(50) else { return }
         lastDraw = now
         let values = metrics.results(runningSums).map { EpochReport.NamedValue(name: $0.name, value: $0.value) }
-        let elapsed = (now - epochStart).seconds
+        let elapsed = (now - epochStart) / Duration.seconds(1)
         write("\r\(step)/\(steps) \(Self.bar(step, steps)) \(Self.whole(elapsed)) \(Self.perStep(elapsed / Double(step)))\(Self.format(values))\u{1B}[K")
     }
 

@@ -3,8 +3,10 @@
 
 import DLCore
 import DLData
-@testable import DLTraining
+@testable import DLRun
+import DLTraining
 import Foundation
+import DLTestSupport
 import XCTest
 
 final class ModelFileTests: XCTestCase {

@@ -1,18 +1,19 @@
 // Reading a JSON job file (`--config`): the same settings as the flags, under snake_case keys.
 
+import DLTraining
 import Foundation
 
 public enum JobFile {
     public static func read(_ path: String) throws -> JobSettings {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw JobError.badJobFile(path: path, reason: "cannot read the file (missing, or not readable)")
+            throw RunError.badJobFile(path: path, reason: "cannot read the file (missing, or not readable)")
         }
         do {
             return try JSONDecoder().decode(JobSettings.self, from: data)
         } catch let error as DecodingError {
-            throw JobError.badJobFile(path: path, reason: describe(error))
+            throw RunError.badJobFile(path: path, reason: describe(error))
         } catch {
-            throw JobError.badJobFile(path: path, reason: "\(error)")
+            throw RunError.badJobFile(path: path, reason: "\(error)")
         }
     }
 

@@ -1,22 +1,23 @@
-// Shared helpers of the training tests: where the repository's data sets are, and temporary folders.
+// Helpers every test tier shares: where the repository and its data sets are, temporary folders
+// that are removed after the test, and the jobs the tests train.
 
 import DLTraining
 import Foundation
 import XCTest
 
-enum Repository {
-    /// The package root, found from this file's path (Tests/DLTrainingTests/...).
-    static let root: String = {
+public enum Repository {
+    /// The package root, found from this file's path (Tests/DLTestSupport/...).
+    public static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }()
 
-    static func dataset(_ name: String) -> String { root + "/dataset/" + name }
+    public static func dataset(_ name: String) -> String { root + "/dataset/" + name }
 }
 
 /// A fresh temporary directory, removed when the test ends.
-func temporaryDirectory(_ test: XCTestCase) throws -> String {
+public func temporaryDirectory(_ test: XCTestCase) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
@@ -25,14 +26,14 @@ func temporaryDirectory(_ test: XCTestCase) throws -> String {
 
 extension JobSettings {
     /// The seed job with its data path made absolute.
-    static var seedJob: JobSettings {
+    public static var seedJob: JobSettings {
         var settings = JobSettings()
         settings.data = Repository.dataset("ThoraricSurgery.csv")
         return settings
     }
 
     /// The breast-cancer job Keras's reference numbers were recorded for (Tests/Reference).
-    static var breastCancerJob: JobSettings {
+    public static var breastCancerJob: JobSettings {
         var settings = JobSettings()
         settings.data = Repository.dataset("breast_cancer.csv")
         settings.layers = "16:relu,1:sigmoid"

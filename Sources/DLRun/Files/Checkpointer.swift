@@ -10,6 +10,7 @@
 // previous one is still being written, the newer replaces the one waiting, so under a slow disk
 // some intermediate checkpoints are never written; the newest always is (`finish` waits for it).
 
+import DLTraining
 import Foundation
 
 public struct CheckpointPolicy: Sendable, Equatable {
@@ -24,7 +25,7 @@ public struct CheckpointPolicy: Sendable, Equatable {
     }
 }
 
-public final class Checkpointer: @unchecked Sendable {
+public final class Checkpointer: CheckpointSink, @unchecked Sendable {
     public let job: TrainingJob
     public let directory: String
     public let policy: CheckpointPolicy
@@ -141,6 +142,6 @@ public final class Checkpointer: @unchecked Sendable {
                 skipped.append("\(error)")
             }
         }
-        throw CheckpointError.noCheckpoint(directory: directory, skipped: skipped)
+        throw RunError.noCheckpoint(directory: directory, skipped: skipped)
     }
 }

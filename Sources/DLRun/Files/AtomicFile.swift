@@ -3,13 +3,14 @@
 // it over the target, and flush the directory so the rename itself is durable.
 
 #if canImport(Glibc)
+import DLTraining
 import Glibc
 #endif
 
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let temporary = "\(path).tmp-\(getpid())"
-        func failure(_ what: String) -> JobError {
+        func failure(_ what: String) -> RunError {
             .cannotWrite(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
         }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

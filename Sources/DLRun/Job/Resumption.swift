@@ -2,6 +2,7 @@
 // run that was never interrupted: other settings than the epoch count, another data file content,
 // or a model that would come out differently.
 
+import DLTraining
 import DLData
 import Foundation
 
@@ -17,7 +18,7 @@ public enum Resumption {
             let listed = differences.sorted().map { key in
                 "\(key) (checkpoint \(before[key] ?? "unset"), now \(after[key] ?? "unset"))"
             }
-            throw CheckpointError.mismatch(
+            throw RunError.cannotResume(
                 "these settings differ from the checkpoint's: \(listed.joined(separator: ", ")); "
                     + "only --epochs (and --data, for a moved file) may change")
         }
@@ -27,22 +28,22 @@ public enum Resumption {
     /// Checks that the job built from the resumed settings is the checkpoint's job.
     public static func check(_ job: TrainingJob, against checkpoint: Checkpoint) throws {
         guard job.data.fingerprint == checkpoint.data else {
-            throw CheckpointError.mismatch(
+            throw RunError.cannotResume(
                 "the data file \(job.settings.data) is not the one the checkpoint was trained on "
                     + "(checkpoint: \(checkpoint.data); now: \(job.data.fingerprint))")
         }
         guard job.model == checkpoint.model else {
-            throw CheckpointError.mismatch("the model built from these settings is not the checkpoint's")
+            throw RunError.cannotResume("the model built from these settings is not the checkpoint's")
         }
         guard checkpoint.position.epoch <= job.settings.epochs else {
-            throw CheckpointError.mismatch(
+            throw RunError.cannotResume(
                 "the checkpoint has \(checkpoint.position.epoch) epochs done; --epochs \(job.settings.epochs) is fewer")
         }
         guard checkpoint.parameters.count == job.model.layout.count,
             checkpoint.epochSums.count == job.metrics.slotCount,
             checkpoint.position.step <= job.schedule.stepsPerEpoch
         else {
-            throw CheckpointError.mismatch("the checkpoint's state does not fit the job")
+            throw RunError.cannotResume("the checkpoint's state does not fit the job")
         }
     }
 

@@ -5,6 +5,7 @@
 // dltrain writes float32 tensors only, the header with keys in a fixed order and padded with spaces
 // to a multiple of 8 bytes, so the same tensors and metadata always give the same bytes.
 
+import DLTraining
 import Foundation
 
 public struct SafeTensors: Equatable, Sendable {
@@ -63,7 +64,7 @@ public struct SafeTensors: Equatable, Sendable {
 
     /// Parses and validates a file's bytes; `path` names the file in errors.
     public init(decoding bytes: [UInt8], path: String) throws {
-        func bad(_ reason: String) -> JobError { .badModelFile(path: path, reason: reason) }
+        func bad(_ reason: String) -> RunError { .badModelFile(path: path, reason: reason) }
         guard bytes.count >= 8 else { throw bad("the file is \(bytes.count) bytes, shorter than a safetensors header") }
         var headerLength = 0
         for i in (0..<8).reversed() { headerLength = headerLength << 8 | Int(bytes[i]) }

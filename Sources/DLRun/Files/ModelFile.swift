@@ -5,6 +5,7 @@
 // architecture, the loss and metrics, the optimizer, the feature columns, the standardization
 // statistics and the label mapping, and how the model was trained.
 
+import DLTraining
 import DLCore
 import DLData
 import Foundation
@@ -84,10 +85,10 @@ public struct ModelFile: Sendable, Equatable {
             ] {
                 let name = "\(prefix)\(layerName(index))/\(suffix)"
                 guard let tensor = file.tensor(named: name) else {
-                    throw JobError.badModelFile(path: path, reason: "tensor \(name) is missing")
+                    throw RunError.badModelFile(path: path, reason: "tensor \(name) is missing")
                 }
                 guard tensor.shape == expectedShape else {
-                    throw JobError.badModelFile(
+                    throw RunError.badModelFile(
                         path: path, reason: "tensor \(name) has shape \(tensor.shape), the architecture says \(expectedShape)")
                 }
                 values.replaceSubrange(range, with: tensor.values)
@@ -118,14 +119,14 @@ public struct ModelFile: Sendable, Equatable {
 
     public static func read(path: String) throws -> ModelFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw JobError.badModelFile(path: path, reason: "cannot read the file")
+            throw RunError.badModelFile(path: path, reason: "cannot read the file")
         }
         return try ModelFile(SafeTensors(decoding: Array(data), path: path), path: path)
     }
 
     /// Rebuilds a model file from its tensors and metadata, checking that they agree.
     public init(_ file: SafeTensors, path: String) throws {
-        func bad(_ reason: String) -> JobError { .badModelFile(path: path, reason: reason) }
+        func bad(_ reason: String) -> RunError { .badModelFile(path: path, reason: reason) }
         guard file.metadata["format"] == Self.format else {
             throw bad("metadata format is \(file.metadata["format"] ?? "missing"), expected \(Self.format)")
         }

@@ -4,8 +4,10 @@
 
 import DLCore
 import DLData
-@testable import DLTraining
+@testable import DLRun
+import DLTraining
 import Foundation
+import DLTestSupport
 import XCTest
 
 final class CheckpointTests: XCTestCase {

@@ -2,6 +2,7 @@
 // Keras's History uses (`loss`, `accuracy`, `val_loss`, ...). Each line is flushed as the epoch ends,
 // so a run that stops early keeps every finished epoch.
 
+import DLTraining
 import Foundation
 
 public final class MetricsLog: TrainingObserver {
@@ -14,13 +15,13 @@ public final class MetricsLog: TrainingObserver {
         self.path = path
         let lines = history.map { Self.line($0) + "\n" }.joined()
         guard FileManager.default.createFile(atPath: path, contents: Data(lines.utf8)) else {
-            throw JobError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+            throw RunError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
         }
         do {
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             try handle.seekToEnd()
         } catch {
-            throw JobError.cannotWrite(path: path, reason: error.localizedDescription)
+            throw RunError.cannotWrite(path: path, reason: error.localizedDescription)
         }
     }
 
@@ -30,7 +31,7 @@ public final class MetricsLog: TrainingObserver {
         do {
             try handle.write(contentsOf: Data((Self.line(report) + "\n").utf8))
         } catch {
-            throw JobError.cannotWrite(path: path, reason: error.localizedDescription)
+            throw RunError.cannotWrite(path: path, reason: error.localizedDescription)
         }
     }
 

@@ -1,8 +1,0 @@
-// Durations as the plain seconds that reports and logs print.
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
-    }
-}

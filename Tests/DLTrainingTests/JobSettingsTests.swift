@@ -1,0 +1,19 @@
+// Column references in job settings: indices, `A-B` ranges and header names, as a job file or
+// --features states them.
+
+import DLData
+@testable import DLTraining
+import XCTest
+
+final class JobSettingsTests: XCTestCase {
+    func testFeatureListsExpandRangesAndKeepNames() throws {
+        XCTAssertEqual(
+            try JobSettings.columnReferences(["0", "2-4", "area"]), [.index(0), .index(2), .index(3), .index(4), .name("area")])
+    }
+
+    func testADescendingRangeIsRefused() {
+        XCTAssertThrowsError(try JobSettings.columnReferences(["4-2"])) { error in
+            XCTAssertEqual("\(error)", "invalid features \"4-2\": a range must go from low to high")
+        }
+    }
+}
