@@ -77,7 +77,7 @@ public final class Coordinator {
                 let message = OutgoingMessage(envelope)
                 _ = try? socket.send(prefix: peer, count: message.count, timeout: .zero, write: message.write)
             },
-            log: { [logger] in logger.notice("\($0)") })
+            events: { [logger] event in logger.log(level: event.level, "\(event)") })
         Interrupt.install()
 
         // The session's timeouts and heartbeats count in seconds, so it is told the time every
@@ -95,7 +95,7 @@ public final class Coordinator {
                 if let peer, parts == 2 {
                     session.receive(message, from: Array(peer), now: clock.now)
                 } else {
-                    logger.notice("dropped a message of \(parts - 1) frames (dltrain messages have one)")
+                    logger.warning("dropped a message of \(parts - 1) frames (dltrain messages have one)")
                 }
             }
             if clock.now >= nextTick {

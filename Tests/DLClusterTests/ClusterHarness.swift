@@ -22,7 +22,7 @@ final class ClusterHarness {
     var toWorkers: [[UInt8]: [[UInt8]]] = [:]
     /// Workers whose messages are lost (as if the process stopped).
     var silenced: Set<Int> = []
-    private(set) var coordinatorLog: [String] = []
+    private(set) var coordinatorEvents: [CoordinatorEvent] = []
     private(set) var workerLogs: [[String]] = []
     /// Delivers the coordinator's queue in a scrambled order when set.
     var scramble: SeededGenerator?
@@ -36,7 +36,7 @@ final class ClusterHarness {
             job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, policy: policy, progress: progress,
             checkpointer: checkpointer, now: now,
             send: { [unowned self] peer, envelope in self.toWorkers[peer, default: []].append(MessageCodec.encode(envelope)) },
-            log: { [unowned self] in self.coordinatorLog.append($0) })
+            events: { [unowned self] in self.coordinatorEvents.append($0) })
     }
 
     static func peer(_ index: Int) -> [UInt8] { [0, UInt8(index)] }
@@ -108,6 +108,23 @@ final class ClusterHarness {
             ticks += 1
         }
         deliver()
+    }
+}
+
+extension ClusterHarness {
+    /// The coordinator's last events as its log would print them, for failure messages.
+    var recentLog: String { coordinatorEvents.suffix(5).map(\.description).joined(separator: "\n") }
+
+    /// The workers the coordinator declared lost, by index, in order.
+    var lostWorkers: [Int] {
+        coordinatorEvents.compactMap { if case let .workerLost(worker, _) = $0 { worker.index } else { nil } }
+    }
+
+    /// The reasons of the messages the coordinator dropped, with the sender's index (nil: a stranger).
+    var drops: [(sender: Int?, type: MessageType?, reason: DropReason)] {
+        coordinatorEvents.compactMap {
+            if case let .messageDropped(sender, type, reason) = $0 { (sender?.index, type, reason) } else { nil }
+        }
     }
 }
 

@@ -38,9 +38,16 @@ final class RecoveryTests: XCTestCase {
         XCTAssertNil(harness.coordinator.outcome)
         harness.silenced = [2]  // as if killed mid-step: what it was computing never arrives
         harness.runToCompletion(perTick: 6)
-        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.coordinatorLog.suffix(5).joined(separator: "\n"))
+        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
         XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
-        XCTAssertTrue(harness.coordinatorLog.contains { $0.hasPrefix("worker 3 (w3, test pid 102) is lost: has sent nothing for 2 s") })
+        XCTAssertEqual(harness.lostWorkers, [2])
+        XCTAssertTrue(harness.coordinatorEvents.contains {
+            if case let .workerLost(worker, reason) = $0 { worker.info.name == "w3" && reason.hasPrefix("has sent nothing for 2 s") }
+            else { false }
+        })
+        XCTAssertTrue(harness.coordinatorEvents.contains {
+            if case let .shardsMoved(shards, _, rebalancing) = $0 { shards == [2] && !rebalancing } else { false }
+        }, "the lost worker's shard went to another worker")
         XCTAssertFalse(harness.coordinator.shardOwners.contains(2), "no shard is left with the lost worker")
     }
 
@@ -56,7 +63,13 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(harness.coordinator.outcome, .finished)
         XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
         XCTAssertEqual(harness.coordinator.shardOwners.filter { $0 == 2 }.count, 2, "the newcomer holds a third of the shards")
-        XCTAssertTrue(harness.coordinatorLog.contains("worker 3 joined during the run: w3 (test pid 102, 1 thread(s), dltrain test)"))
+        XCTAssertTrue(harness.coordinatorEvents.contains {
+            if case let .workerJoined(worker, expected) = $0 { worker.index == 2 && expected == nil } else { false }
+        })
+        let moved = harness.coordinatorEvents.compactMap {
+            if case let .shardsMoved(shards, worker, true) = $0, worker.index == 2 { shards } else { nil }
+        }
+        XCTAssertEqual(moved.map(\.count), [2], "the newcomer was sent two shards once, by rebalancing")
     }
 
     func testAWorkerDeclaredLostComesBackAndIsReadmitted() throws {
@@ -67,7 +80,7 @@ final class RecoveryTests: XCTestCase {
         advance(harness, ticks: 60)
         harness.silenced = [1]  // stopped (SIGSTOP) for longer than the timeout
         advance(harness, ticks: 300)
-        XCTAssertTrue(harness.coordinatorLog.contains { $0.hasPrefix("worker 2 (w2, test pid 101) is lost") })
+        XCTAssertEqual(harness.lostWorkers, [1])
         harness.silenced = []  // continued (SIGCONT): it is told to register again, and is
         harness.runToCompletion(perTick: 2)
         XCTAssertEqual(harness.coordinator.outcome, .finished)
@@ -84,7 +97,7 @@ final class RecoveryTests: XCTestCase {
         harness.silenced = [0]
         advance(harness, ticks: 500)
         XCTAssertNil(harness.coordinator.outcome, "still waiting")
-        XCTAssertTrue(harness.coordinatorLog.contains { $0.contains("waiting up to 30 s for workers to join") })
+        XCTAssertTrue(harness.coordinatorEvents.contains(.shardsWithoutWorker([0, 1, 2, 3], waiting: .seconds(30))))
         harness.addWorker()
         harness.runToCompletion(perTick: 6)
         XCTAssertEqual(harness.coordinator.outcome, .finished)

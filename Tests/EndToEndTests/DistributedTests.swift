@@ -130,7 +130,7 @@ final class DistributedTests: XCTestCase {
 
     func testCtrlCStopsTheRunAndTellsTheWorkers() throws {
         let directory = try temporaryDirectory(self)
-        let coordinator = try dlcoord.start(["--workers", "2", "--spawn", "--epochs", "100000", "--verbose", "0", "--run-dir", directory])
+        let coordinator = try dlcoord.start(["--workers", "2", "--spawn", "--epochs", "100000", "--run-dir", directory])
         XCTAssertTrue(coordinator.waitForError(containing: "worker 2/2 joined", timeout: 30), coordinator.errorsSoFar)
         coordinator.signal(SIGINT)
         let result = coordinator.wait(timeout: 30)
@@ -147,7 +147,7 @@ final class DistributedTests: XCTestCase {
         let worker = try dlworker.start(["--connect", endpoint, "--name", "stayer", "--keep-running", "--reconnect-timeout", "30"])
         for (index, epochs) in ["3", "5"].enumerated() {
             let directory = try temporaryDirectory(self)
-            let result = try dlcoord.run(["--workers", "1", "--bind", endpoint, "--epochs", epochs, "--verbose", "0", "--run-dir", directory])
+            let result = try dlcoord.run(["--workers", "1", "--bind", endpoint, "--epochs", epochs, "--run-dir", directory])
             XCTAssertEqual(result.status, 0, "job \(index + 1): \(result.errors)")
             XCTAssertTrue(result.errors.contains("worker 1/1 joined: stayer"), result.errors)
         }

@@ -1,0 +1,120 @@
+// The coordinator session's rules for workers coming and going: registering, the initial deal,
+// sending a worker its job and its shards' rows, a worker's ready, a worker lost, orphaned shards
+// given to the least loaded workers, and shards moved to a newcomer at a step boundary. The phase
+// machine (CoordinatorSession.swift) calls these; ShardOwnership decides which shard goes where.
+
+import DLData
+import DLProtocol
+import DLTraining
+
+extension CoordinatorSession {
+    func hello(_ info: WorkerInfo, from peer: PeerID, now: ContinuousClock.Instant) {
+        if let known = workers.worker(for: peer) {
+            known.lastHeard = now  // a repeated hello from a worker still waiting for its welcome
+            return
+        }
+        let worker = workers.register(peer: peer, info: info, now: now)
+        if case .gathering = phase {
+            report(.workerJoined(worker.record, expected: workerCount))
+            if workers.live.count == workerCount { dealShards(now: now) }
+            return
+        }
+        report(.workerJoined(worker.record, expected: nil))
+        if assignOrphans(now: now) { return }
+        if stepPaused, workers.live.count >= policy.minWorkers { startStep(now: now) }
+    }
+
+    /// Deals shard s to the (s mod N)-th worker and sends each worker its job and its shards' rows.
+    private func dealShards(now: ContinuousClock.Instant) {
+        phase = .loading
+        let live = workers.live
+        for (worker, shards) in zip(live, ownership.deal(among: live.map(\.index))) { give(shards, to: worker, now: now) }
+    }
+
+    /// Sends shards to a worker: its welcome (first time) or an assign, then their rows.
+    private func give(_ shards: [Int], to worker: Worker, now: ContinuousClock.Instant) {
+        if worker.status == .registered {
+            worker.status = .joined
+            emit(.welcome(WorkerJob(
+                workerIndex: worker.index, model: job.model, loss: job.loss.rawValue, metrics: job.metricNames,
+                trainingRows: job.data.training.count, shardCount: job.schedule.shardCount, batchSize: job.settings.batchSize,
+                seed: job.settings.seed, featureCount: job.data.training.featureCount,
+                targetWidth: job.data.training.targetWidth, shards: shards)), round: 0, to: worker, now: now)
+        } else {
+            emit(.assign(shards: shards), round: 0, to: worker, now: now)
+        }
+        worker.loaded = false
+        for shard in shards { emit(.shardRows(rows(of: shard)), round: 0, to: worker, now: now) }
+    }
+
+    private func rows(of shard: Int) -> ShardRows {
+        let training = job.data.training.select(job.schedule.shardRows[shard])
+        let validation = job.data.validation.map {
+            $0.slice(ShardSchedule.validationRange(shard: shard, shardCount: job.schedule.shardCount, rowCount: $0.count))
+        }
+        return ShardRows(
+            shard: shard, featureCount: training.featureCount, targetWidth: training.targetWidth,
+            trainingFeatures: training.features, trainingTargets: training.targets,
+            validationFeatures: validation?.features ?? [], validationTargets: validation?.targets ?? [])
+    }
+
+    /// A worker has all the rows it was sent: shards nobody computes become its own at once, and
+    /// what the current round still lacks from them is asked for.
+    func loaded(_ worker: Worker, now: ContinuousClock.Instant) {
+        worker.loaded = true
+        let adopted = ownership.adoptUnowned(by: worker.index)
+        if ownership.isComplete { waitingSince = nil }
+        switch phase {
+        case .loading where ownership.isComplete:
+            startEpoch(now: now)
+        case .training where !stepPaused:
+            request(shards: collector.missing(adopted), from: worker, now: now)
+        case .validating:
+            request(shards: collector.missing(adopted), from: worker, now: now)
+        default:
+            break
+        }
+    }
+
+    /// Declares a worker lost and moves its shards to the others.
+    func lose(_ worker: Worker, because reason: String, now: ContinuousClock.Instant) {
+        guard worker.isLive else { return }
+        workers.markLost(worker)
+        ownership.release(worker.index)
+        report(.workerLost(worker.record, reason: reason))
+        if case .gathering = phase { return }
+        assignOrphans(now: now)
+    }
+
+    /// Gives shards that no worker computes or loads to the least loaded live workers. Returns
+    /// whether any shard was given. With none to give them to, the run waits for workers.
+    @discardableResult
+    func assignOrphans(now: ContinuousClock.Instant) -> Bool {
+        let orphans = ownership.orphans
+        guard !orphans.isEmpty else { return false }
+        let live = workers.live
+        guard !live.isEmpty else {
+            if waitingSince == nil {
+                waitingSince = now
+                report(.shardsWithoutWorker(orphans, waiting: timeouts.rejoin))
+            }
+            return false
+        }
+        for (index, shards) in ownership.assignOrphans(to: live.map(\.index)) {
+            report(.shardsMoved(shards, to: workers[index].record, rebalancing: false))
+            give(shards, to: workers[index], now: now)
+        }
+        return true
+    }
+
+    /// At a step boundary: shards whose new worker has loaded them change hands, and a worker that
+    /// joined during the run (with rebalancing) is given shards from the busiest workers.
+    func rebalance(now: ContinuousClock.Instant) {
+        ownership.completeHandovers { self.workers[$0].loaded && self.workers[$0].status == .joined }
+        guard policy.rebalance, workers.hasNewcomer else { return }
+        for (index, shards) in ownership.rebalance(among: workers.live.map(\.index)) {
+            report(.shardsMoved(shards, to: workers[index].record, rebalancing: true))
+            give(shards, to: workers[index], now: now)
+        }
+    }
+}
