@@ -16,7 +16,7 @@ The anchors run under the first Python that has their packages: --python PATH (r
 .build/anchors-venv (made by --install-anchors: tensorflow-cpu, pandas, numpy, torch from PyPI), then
 this Python. An anchor whose packages are missing is reported as "not installed".
 
-Cases (the names of the issue):
+Cases:
   1. seed job, one process       dlcoord --local vs keras_seed.py vs torch_seed.py
   2. seed job, four workers      dlcoord --workers 4 + 4 dlworker vs torch_ddp_seed.py --world 4 vs dlbench exchange
   3. large job                   samples/s: dlcoord --local, --workers 1, --workers 2 vs big_torch.py (1 thread, DDP x2)
@@ -25,528 +25,105 @@ Cases (the names of the issue):
   6. allocations per step        dlbench allocations under bench/malloc_count.so
 """
 
+# The entry point: the command line, the order of the work, and (for now) the report. The rest of bench/:
+# settings.py, harness.py (processes and their measurements), environment.py (build, anchors' Pythons,
+# machine facts), cases.py, summary.py.
+
 import argparse
-import datetime
 import json
 import math
-import os
-import platform
-import re
 import shlex
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / ".build"
-BENCH = BUILD / "bench"
-RELEASE = BUILD / "release"
-LOGS = BENCH / "logs"
-RUNS = BENCH / "runs"
-MALLOC_SO = BUILD / "malloc_count.so"
-ANCHORS_VENV = BUILD / "anchors-venv"
-SEED_CSV = ROOT / "dataset" / "ThoraricSurgery.csv"
+sys.dont_write_bytecode = True  # run from the source tree: leave no __pycache__ beside the modules
 
-SEED_EPOCHS, SEED_BATCH = 100, 10
-LARGE_EPOCHS, LARGE_BATCH = 3, 256
-LARGE_LAYERS = "256:relu,256:relu,1:sigmoid"
-SEED_PARAMETERS = 17 * 30 + 30 + 30 + 1  # 571 floats: what a seed-job step sends each way
-LARGE_PARAMETERS = 64 * 256 + 256 + 256 * 256 + 256 + 256 + 1  # 82,689 floats
+from cases import CaseRunner, Jobs, run_cases
+from environment import (anchor_status, build, install_anchors, interpreter_for, machine_facts, probe_interpreters,
+                         run_command)
+from settings import (ALL_CASES, ANCHOR_MODULES, BENCH, DEFAULT_ANCHORS, LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES,
+                      LARGE_PARAMETERS, LOGS, MALLOC_SO, RELEASE, RESULTS_JSON, ROOT, SEED_BATCH, SEED_CSV, SEED_EPOCHS,
+                      SEED_PARAMETERS, default_report_path)
+from summary import CLUSTER_VARIANTS, fit_range, summarize
+from summary import median as med
 
-# Each anchor script, the modules it imports, and the arguments that set its threads as the
-# anchors' README describes its figures: Keras and torch_seed with their defaults, DDP one thread
-# per process, the large job with one thread (and DDP 2 x 1 thread).
-ANCHOR_MODULES = {
-    "keras_seed.py": ["tensorflow", "numpy"],
-    "torch_seed.py": ["torch", "numpy"],
-    "torch_ddp_seed.py": ["torch", "numpy"],
-    "big_torch.py": ["torch", "numpy", "pandas"],
-    "load_bench.py": ["numpy", "pandas"],
-}
-DISTRIBUTIONS = {
-    "tensorflow": ["tensorflow-cpu", "tensorflow"], "keras": ["keras"], "torch": ["torch"],
-    "numpy": ["numpy"], "pandas": ["pandas"],
-}
-
-# ----------------------------------------------------------------------------------------------
-# Running processes and measuring them
+SYNTH_SEED = 12345
 
 
-class Spec:
-    """One process to start: a name (for logs and results), argv, environment, working directory."""
-
-    def __init__(self, name, argv, env=None, cwd=ROOT):
-        self.name, self.argv, self.env, self.cwd = name, [str(a) for a in argv], env, cwd
-
-
-def cpu_busy_seconds():
-    """CPU time the whole machine has spent busy (all processes, all cores), from /proc/stat."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    user, nice, system, idle, iowait, irq, softirq = fields[:7]
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
-def run_group(tag, specs, timeout, ready=None):
-    """Starts specs[0], waits until `ready()` (if given) says it is listening, starts the others, and
-    reaps them all with os.wait4. Returns one record per process: wall seconds (its own, start to
-    exit), peak RSS in MiB (ru_maxrss, its own; for a process that waited for children of its own,
-    the largest of them), exit status, and its output (stdout and stderr logs)."""
-    LOGS.mkdir(parents=True, exist_ok=True)
-    procs, starts, files = {}, {}, []
-
-    def start(spec):
-        out = open(LOGS / f"{tag}.{spec.name}.out", "w+")
-        err = open(LOGS / f"{tag}.{spec.name}.err", "w+")
-        files.extend([out, err])
-        t = time.perf_counter()
-        p = subprocess.Popen(spec.argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=spec.env,
-                             cwd=spec.cwd, start_new_session=True)
-        procs[p.pid] = (spec, p, out, err)
-        starts[p.pid] = t
-        return p
-
-    early = {}  # processes reaped while waiting for the first to be ready
-    busy_before = cpu_busy_seconds()
-
-    first = start(specs[0])
-    if ready is not None and len(specs) > 1:
-        deadline = time.perf_counter() + 20
-        while not ready() and time.perf_counter() < deadline:
-            pid, status, usage = os.wait4(first.pid, os.WNOHANG)
-            if pid:
-                early[pid] = (status, usage, time.perf_counter())
-                break
-            time.sleep(0.001)
-    for spec in specs[1:]:
-        start(spec)
-
-    timed_out = []
-
-    def kill_all():
-        timed_out.append(True)
-        for pid in list(procs):
-            try:
-                os.killpg(pid, 9)  # each process leads its own session: it and its own children
-            except (ProcessLookupError, PermissionError):
-                pass
-
-    timer = threading.Timer(timeout, kill_all)
-    timer.start()
-    records, pending = {}, set(procs)
-    try:
-        while pending:
-            if early:
-                pid, (status, usage, end) = early.popitem()
-            else:
-                try:
-                    pid, status, usage = os.wait4(-1, 0)
-                except ChildProcessError:
-                    break
-                end = time.perf_counter()
-            if pid not in pending:
-                continue
-            pending.discard(pid)
-            spec, p, out, err = procs[pid]
-            p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-            records[pid] = dict(name=spec.name, argv=spec.argv, wall_s=end - starts[pid],
-                                rss_mib=usage.ru_maxrss / 1024, exit=p.returncode,
-                                user_s=usage.ru_utime, sys_s=usage.ru_stime, end=end, start=starts[pid])
-    finally:
-        timer.cancel()
-    busy_after = cpu_busy_seconds()
-    group_start = min(starts.values())
-    group_end = max(r["end"] for r in records.values())
-    results = []
-    for pid, (spec, p, out, err) in procs.items():
-        out.seek(0)
-        err.seek(0)
-        r = records[pid]
-        r["stdout"], r["stderr_tail"] = out.read(), err.read()[-2000:]
-        r["timed_out"] = bool(timed_out)
-        del r["end"], r["start"]
-        results.append(r)
-    for f in files:
-        f.close()
-    ours = sum(r["user_s"] + r["sys_s"] for r in results)
-    # CPU time other processes took meanwhile (the machine is shared): large values mean noisy figures.
-    other = None if busy_before is None or busy_after is None else max(0.0, busy_after - busy_before - ours)
-    return dict(wall_s=group_end - group_start, processes=results, other_cpu_s=other,
-                ok=all(r["exit"] == 0 for r in results) and not timed_out)
-
-
-def wait_until_idle(limit, threshold=0.15, window=0.5):
-    """Waits (at most `limit` seconds) until other processes use less than `threshold` cores."""
-    deadline = time.perf_counter() + limit
-    while time.perf_counter() < deadline:
-        before = cpu_busy_seconds()
-        time.sleep(window)
-        after = cpu_busy_seconds()
-        if before is None or after is None or (after - before) / window < threshold:
-            return
-
-
-def result_line(text):
-    """The last `RESULT {json}` line of a process's output, parsed."""
-    found = None
-    for line in text.splitlines():
-        if line.startswith("RESULT "):
-            found = json.loads(line[len("RESULT "):])
-    return found
-
-
-def failure(tag, group):
-    bad = [p for p in group["processes"] if p["exit"] != 0] or group["processes"]
-    p = bad[0]
-    why = "timed out" if p["timed_out"] else f"exit {p['exit']}"
-    tail = " | ".join(p["stderr_tail"].strip().splitlines()[-3:])
-    return f"{tag}: {p['name']} {why}: {tail}"
-
-
-# ----------------------------------------------------------------------------------------------
-# Environment: build, anchors' interpreters, machine facts
-
-
-def sh(argv, **kw):
-    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, **kw)
-
-
-def build():
-    print("== swift build -c release", flush=True)
-    t = time.perf_counter()
-    r = subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, capture_output=True, text=True)
-    (LOGS / "swift-build.log").write_text(r.stdout + r.stderr)
-    if r.returncode != 0:
-        sys.exit("swift build -c release failed:\n" + (r.stdout + r.stderr)[-4000:])
-    print(f"   built in {time.perf_counter() - t:.0f} s", flush=True)
-    for tool in ("dlcoord", "dlworker", "dlbench"):
-        if not (RELEASE / tool).exists():
-            sys.exit(f"{RELEASE / tool} is missing after the build (is the dlbench target in Package.swift?)")
-    cc = shutil.which("cc")
-    if cc is None:
-        print("   no C compiler: allocations will be 'not measured'")
-        return False
-    r = sh([cc, "-shared", "-fPIC", "-O2", "-o", MALLOC_SO, ROOT / "bench" / "malloc_count.c", "-ldl"], cwd=ROOT)
-    if r.returncode != 0:
-        print("   cannot build bench/malloc_count.c: " + r.stderr.strip()[-500:])
-        return False
-    return True
-
-
-def install_anchors():
-    print(f"== installing the anchors' packages into {ANCHORS_VENV} (tensorflow-cpu, pandas, numpy, torch)", flush=True)
-    if not (ANCHORS_VENV / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(ANCHORS_VENV)], check=True)
-    pip = [str(ANCHORS_VENV / "bin" / "python"), "-m", "pip"]
-    subprocess.run(pip + ["install", "--upgrade", "pip"], check=True)
-    subprocess.run(pip + ["install", "tensorflow-cpu", "pandas", "numpy", "torch"], check=True)
-
-
-PROBE = r"""
-import importlib.util, importlib.metadata, json, platform, sys
-dists = json.loads(sys.argv[1])
-out = {"python": platform.python_version(), "modules": {}}
-for module, names in dists.items():
-    if importlib.util.find_spec(module) is None:
-        continue
-    version = "?"
-    for name in names:
-        try:
-            version = importlib.metadata.version(name); break
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    out["modules"][module] = version
-print(json.dumps(out))
-"""
-
-
-def probe_interpreters(extra):
-    candidates = list(extra) + [str(ANCHORS_VENV / "bin" / "python"), sys.executable]
-    found = []
-    for python in candidates:
-        if not Path(python).exists() or any(python == f["python_path"] for f in found):
-            continue
-        r = sh([python, "-c", PROBE, json.dumps(DISTRIBUTIONS)])
-        if r.returncode == 0:
-            info = json.loads(r.stdout)
-            info["python_path"] = python
-            found.append(info)
-    return found
-
-
-def interpreter_for(script, interpreters):
-    needs = ANCHOR_MODULES[script]
-    for info in interpreters:
-        if all(m in info["modules"] for m in needs):
-            return info
-    return None
-
-
-def anchor_env():
-    env = dict(os.environ)
-    # Set on some processors for old OpenBLAS builds; they slow a current numpy (see the machine notes).
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    return env
-
-
-def machine_facts(interpreters):
-    cpu, flags = "?", set()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name") and cpu == "?":
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    lscpu = sh(["lscpu"]).stdout if shutil.which("lscpu") else ""
-    family = re.search(r"CPU family:\s*(\S+)", lscpu)
-    model = re.search(r"^Model:\s*(\S+)", lscpu, re.M)
-    hypervisor = re.search(r"Hypervisor vendor:\s*(\S+)", lscpu)
-    detail = []
-    if family and model:
-        detail.append(f"family {family.group(1)} model {model.group(1)}")
-    if hypervisor:
-        detail.append(f"{hypervisor.group(1)} guest")
-    detail.append(" ".join(f for f in ("avx2", "fma", "avx512f") if f in flags))
-    os_name = platform.platform()
-    try:
-        for line in open("/etc/os-release"):
-            if line.startswith("PRETTY_NAME="):
-                os_name = line.split("=", 1)[1].strip().strip('"') + f", Linux {platform.release()}"
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal:"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    except OSError:
-        pass
-    swift = sh(["swift", "--version"])
-    swift_version = (swift.stdout + swift.stderr).strip().splitlines()[0] if swift.returncode == 0 else "?"
-    commit = sh(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"]).stdout.strip() or "?"
-
-    used = [i for i in (interpreter_for(script, interpreters) for script in ANCHOR_MODULES) if i is not None]
-
-    def version(module):
-        versions = sorted({i["modules"][module] for i in used if module in i["modules"]})
-        return ", ".join(versions) if versions else "not installed"
-
-    return dict(cpu=f"{cpu} ({'; '.join(d for d in detail if d)})", cores=os.cpu_count(), memory=mem, os=os_name,
-                swift=swift_version, python_driver=platform.python_version(),
-                python_anchors=", ".join(sorted({f"{i['python']} ({i['python_path']})" for i in used})) or "none",
-                tensorflow=version("tensorflow"), keras=version("keras"), torch=version("torch"),
-                numpy=version("numpy"), pandas=version("pandas"), commit=commit,
-                date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
-
-
-# ----------------------------------------------------------------------------------------------
-# The cases
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--install-anchors", action="store_true",
+                        help="create .build/anchors-venv and pip-install tensorflow-cpu, pandas, numpy, torch into it")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions of every measurement (default 5)")
+    parser.add_argument("--quick", action="store_true",
+                        help="1 repetition, a 20,000-row synthetic file, shorter loops: for trying the script")
+    parser.add_argument("--python", action="append", default=[], metavar="PATH",
+                        help="a Python with anchor packages, tried before .build/anchors-venv (repeatable)")
+    parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS,
+                        help="the anchors' scripts (default ../shared/anchors)")
+    parser.add_argument("--cases", default="1,2,3,4,5,6", help="the cases to run, e.g. 1,3 (default all)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the Markdown report (default docs/benchmarks.md; .build/bench/benchmarks.md for --quick "
+                             "or --cases)")
+    parser.add_argument("--no-build", action="store_true", help="use the release binaries as they are")
+    parser.add_argument("--from-results", type=Path, default=None, metavar="JSON",
+                        help="measure nothing: render the report again from a results.json of an earlier run")
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="S",
+                        help="before each run, wait up to S seconds for other processes to leave the CPUs idle "
+                             "(default 0)")
+    return parser.parse_args()
 
 
 def data_rows(path):
-    with open(path, "rb") as f:
-        return sum(1 for line in f if line.strip())
+    with open(path, "rb") as csv:
+        return sum(1 for line in csv if line.strip())
 
 
-def fresh_run_dir(tag):
-    d = RUNS / tag
-    shutil.rmtree(d, ignore_errors=True)
-    d.parent.mkdir(parents=True, exist_ok=True)
-    return d
+def synthetic_csv(rows):
+    """The large job's CSV, written by `dlbench gen-synth` the first time it is needed."""
+    synth = BENCH / f"synth_{rows}_{LARGE_FEATURES}.csv"
+    if synth.exists():
+        return synth
+    print(f"== dlbench gen-synth --rows {rows} --features {LARGE_FEATURES} --seed {SYNTH_SEED} "
+          f"--out {synth.relative_to(ROOT)}", flush=True)
+    completed = run_command([RELEASE / "dlbench", "gen-synth", "--rows", rows, "--features", LARGE_FEATURES,
+                             "--seed", SYNTH_SEED, "--out", synth])
+    if completed.returncode != 0:
+        sys.exit("gen-synth failed: " + completed.stderr)
+    print("   " + completed.stdout.splitlines()[0], flush=True)
+    return synth
 
 
-def epochs_seconds(run_dir):
-    """The summed epoch `seconds` of a run's metrics.jsonl, and how many epochs it has."""
-    lines = [json.loads(l) for l in open(run_dir / "metrics.jsonl") if l.strip()]
-    return sum(l["seconds"] for l in lines), len(lines), lines[-1]
-
-
-def ipc_dir():
-    # ipc paths are limited to 107 bytes: a short directory in /tmp.
-    return Path(tempfile.mkdtemp(prefix="dlb-", dir="/tmp"))
-
-
-class Bench:
-    def __init__(self, args):
-        self.args = args
-        self.records = []  # every run, for results.json
-        self.errors = []
-        self.load = []  # per measured group: its case, wall time, and other processes' CPU time
-        self.counter = 0
-
-    def run(self, case, tag, specs, timeout, ready=None):
-        """run_group, keeping how busy other processes kept the machine meanwhile."""
-        if self.args.wait_idle > 0:
-            wait_until_idle(self.args.wait_idle)
-        g = run_group(tag, specs, timeout, ready)
-        self.load.append(dict(case=case, tag=tag, wall_s=g["wall_s"], other_cpu_s=g["other_cpu_s"]))
-        return g
-
-    def tag(self, name):
-        self.counter += 1
-        return f"{self.counter:03d}-{name}"
-
-    def note(self, text):
-        print("   " + text, flush=True)
-
-    def keep(self, case, variant, rep, data):
-        data = dict(case=case, variant=variant, rep=rep, **data)
-        self.records.append(data)
-        return data
-
-    # dltrain in one process
-    def dlcoord_local(self, case, variant, rep, extra, timeout, steps_per_epoch):
-        tag = self.tag(variant)
-        run_dir = fresh_run_dir(tag)
-        g = self.run(case, tag, [Spec("dlcoord", [RELEASE / "dlcoord", "--local", "--verbose", "0", "--run-dir", run_dir, *extra])],
-                     timeout)
-        if not g["ok"]:
-            self.errors.append(failure(tag, g))
-            return None
-        fit, epochs, last = epochs_seconds(run_dir)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        p = g["processes"][0]
-        return self.keep(case, variant, rep, dict(wall_s=g["wall_s"], rss_mib=p["rss_mib"], fit_s=fit, epochs=epochs,
-                                                  step_us=fit / (epochs * steps_per_epoch) * 1e6, final=last,
-                                                  cpu_s=p["user_s"] + p["sys_s"]))
-
-    # dltrain with hand-started workers, or --spawn
-    def dlcoord_cluster(self, case, variant, rep, workers, extra, timeout, steps_per_epoch, spawn=False):
-        tag = self.tag(variant)
-        run_dir = fresh_run_dir(tag)
-        d = ipc_dir()
-        socket = d / "coordinator.ipc"
-        endpoint = f"ipc://{socket}"
-        # --verbose 2: one line per epoch, and the workers' compute time per step in the log at the end.
-        coord = [RELEASE / "dlcoord", "--workers", workers, "--verbose", "2", "--run-dir", run_dir, *extra]
-        specs = [Spec("coordinator", coord + (["--spawn"] if spawn else ["--bind", endpoint]))]
-        if not spawn:
-            specs += [Spec(f"worker{k + 1}", [RELEASE / "dlworker", "--connect", endpoint, "--name", f"bench-worker-{k + 1}"])
-                      for k in range(workers)]
-        try:
-            g = self.run(case, tag, specs, timeout, ready=lambda: socket.exists())
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
-        if not g["ok"]:
-            self.errors.append(failure(tag, g))
-            return None
-        fit, epochs, last = epochs_seconds(run_dir)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        coordinator = g["processes"][0]
-        worker_rss = [p["rss_mib"] for p in g["processes"][1:]]
-        found = re.search(r"per-worker compute in the last epoch: (.*)", coordinator["stderr_tail"])
-        compute = [float(x) for x in re.findall(r"([0-9.]+) ms/step", found.group(1))] if found else []
-        return self.keep(case, variant, rep, dict(
-            wall_s=g["wall_s"], rss_mib=coordinator["rss_mib"], worker_rss_mib=max(worker_rss) if worker_rss else None,
-            worker_rss_all=worker_rss, total_rss_mib=coordinator["rss_mib"] + sum(worker_rss), fit_s=fit, epochs=epochs,
-            step_us=fit / (epochs * steps_per_epoch) * 1e6, final=last,
-            worker_compute_us=1000 * statistics.mean(compute) if compute else None,
-            coordinator_cpu_s=coordinator["user_s"] + coordinator["sys_s"],
-            worker_cpu_s=[p["user_s"] + p["sys_s"] for p in g["processes"][1:]],
-            cpu_s=sum(p["user_s"] + p["sys_s"] for p in g["processes"])))
-
-    def anchor(self, case, variant, rep, script, argv, timeout, interpreters):
-        info = interpreter_for(script, interpreters)
-        if info is None or self.args.anchors is None:
-            return None
-        tag = self.tag(variant)
-        g = self.run(case, tag, [Spec(script, [info["python_path"], self.args.anchors / script, *argv], env=anchor_env())], timeout)
-        p = g["processes"][0]
-        result = result_line(p["stdout"])
-        if not g["ok"]:
-            if result is None or p["timed_out"]:
-                self.errors.append(failure(tag, g))
-                return None
-            # Finished its job and reported, then failed while shutting down (gloo's teardown does so
-            # now and then): the figures stand, the exit is noted.
-            self.errors.append(failure(tag, g) + " — after printing its RESULT, which is kept")
-        if result is None:
-            self.errors.append(f"{tag}: no RESULT line")
-            return None
-        return self.keep(case, variant, rep, dict(wall_s=g["wall_s"], rss_mib=p["rss_mib"], result=result,
-                                                  cpu_s=p["user_s"] + p["sys_s"]))
-
-    def exchange(self, case, variant, rep, workers, floats, rounds):
-        tag = self.tag(variant)
-        d = ipc_dir()
-        socket = d / "exchange.ipc"
-        endpoint = f"ipc://{socket}"
-        common = ["--endpoint", endpoint, "--floats", floats]
-        specs = [Spec("coordinator", [RELEASE / "dlbench", "exchange", "--role", "coordinator", "--workers", workers,
-                                      "--rounds", rounds, *common])]
-        specs += [Spec(f"worker{k + 1}", [RELEASE / "dlbench", "exchange", "--role", "worker", *common]) for k in range(workers)]
-        try:
-            g = self.run(case, tag, specs, 300, ready=lambda: socket.exists())
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
-        if not g["ok"]:
-            self.errors.append(failure(tag, g))
-            return None
-        return self.keep(case, variant, rep, dict(result=result_line(g["processes"][0]["stdout"])))
-
-    def single(self, case, variant, rep, argv, timeout, env=None):
-        tag = self.tag(variant)
-        g = self.run(case, tag, [Spec(variant, argv, env=env)], timeout)
-        if not g["ok"]:
-            self.errors.append(failure(tag, g))
-            return None
-        p = g["processes"][0]
-        return self.keep(case, variant, rep, dict(wall_s=g["wall_s"], rss_mib=p["rss_mib"], result=result_line(p["stdout"])))
-
-
-def med(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-def rounds(reps, rotation):
-    """Repetition order: every variant once per round, starting at a different one each round."""
-    for rep in range(reps):
-        k = rep % len(rotation)
-        yield rep, rotation[k:] + rotation[:k]
+def rerender(args):
+    """Renders the report again from an earlier results.json, measuring nothing."""
+    results = json.loads(args.from_results.read_text())
+    cases = set(results.get("cases", sorted(ALL_CASES)))
+    quick = results.get("quick", False)
+    summary = results["summary"]
+    # JSON turned the integer case keys into strings.
+    summary["other_load"] = {int(case): load for case, load in summary.get("other_load", {}).items()}
+    # Results written before the spread was summarized still hold the runs it comes from.
+    for variant in CLUSTER_VARIANTS:
+        summary[variant].setdefault("fit_range", fit_range(results.get("runs", []), variant))
+    report = render(summary, results["machine"], results["command"], results["errors"], cases, quick)
+    out = args.out or default_report_path(quick, cases)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(report)
+    print(f"wrote {out}")
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--install-anchors", action="store_true",
-                    help="create .build/anchors-venv and pip-install tensorflow-cpu, pandas, numpy, torch into it")
-    ap.add_argument("--reps", type=int, default=5, help="repetitions of every measurement (default 5)")
-    ap.add_argument("--quick", action="store_true",
-                    help="1 repetition, a 20,000-row synthetic file, shorter loops: for trying the script")
-    ap.add_argument("--python", action="append", default=[], metavar="PATH",
-                    help="a Python with anchor packages, tried before .build/anchors-venv (repeatable)")
-    ap.add_argument("--anchors", type=Path, default=ROOT.parent / "shared" / "anchors",
-                    help="the anchors' scripts (default ../shared/anchors)")
-    ap.add_argument("--cases", default="1,2,3,4,5,6", help="the cases to run, e.g. 1,3 (default all)")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="the Markdown report (default docs/benchmarks.md; .build/bench/benchmarks.md for --quick or --cases)")
-    ap.add_argument("--no-build", action="store_true", help="use the release binaries as they are")
-    ap.add_argument("--from-results", type=Path, default=None, metavar="JSON",
-                    help="measure nothing: render the report again from a results.json of an earlier run")
-    ap.add_argument("--wait-idle", type=float, default=0, metavar="S",
-                    help="before each run, wait up to S seconds for other processes to leave the CPUs idle (default 0)")
-    args = ap.parse_args()
+    args = parse_args()
     if args.from_results:
         rerender(args)
         return
-    cases = {int(c) for c in args.cases.split(",") if c.strip()}
-    full = not args.quick and cases == {1, 2, 3, 4, 5, 6}
+    cases = {int(case) for case in args.cases.split(",") if case.strip()}
     if args.quick:
         args.reps = 1
     if args.reps < 1:
         sys.exit("--reps must be at least 1")
-    out_md = args.out or (ROOT / "docs" / "benchmarks.md" if full else BENCH / "benchmarks.md")
+    out_md = args.out or default_report_path(args.quick, cases)
     if not (args.anchors / "README.md").exists():
         print(f"   no anchors at {args.anchors}: the anchors are reported as not installed")
         args.anchors = None
@@ -565,201 +142,26 @@ def main():
                                   else "anchors not found" if args.anchors is None else "not installed"), flush=True)
 
     rows = 20_000 if args.quick else 200_000
-    synth = BENCH / f"synth_{rows}_64.csv"
-    if not synth.exists():
-        print(f"== dlbench gen-synth --rows {rows} --features 64 --seed 12345 --out {synth.relative_to(ROOT)}", flush=True)
-        r = sh([RELEASE / "dlbench", "gen-synth", "--rows", rows, "--features", 64, "--seed", 12345, "--out", synth])
-        if r.returncode != 0:
-            sys.exit("gen-synth failed: " + r.stderr)
-        print("   " + r.stdout.splitlines()[0], flush=True)
-    synth_bytes = synth.stat().st_size
+    synth = synthetic_csv(rows)
     seed_rows = data_rows(SEED_CSV)
-    seed_steps = math.ceil(seed_rows / SEED_BATCH)
-    large_steps = math.ceil(rows / LARGE_BATCH)
-    large_args = ["--data", synth, "--no-header", "--layers", LARGE_LAYERS, "--loss", "binary_crossentropy",
-                  "--batch-size", LARGE_BATCH, "--epochs", LARGE_EPOCHS]
-    b = Bench(args)
-    reps = args.reps
-    seed_csv = ["--csv", SEED_CSV]
+    jobs = Jobs(synth=synth, seed_steps=math.ceil(seed_rows / SEED_BATCH), large_steps=math.ceil(rows / LARGE_BATCH))
+    runner = CaseRunner(args, interpreters)
+    run_cases(runner, cases, jobs, counter_built)
 
-    if 1 in cases:
-        print("== 1. seed job, one process", flush=True)
-        for rep, order in rounds(reps, ["dltrain", "dltrain-ckpt", "keras", "torch"]):
-            for v in order:
-                if v == "dltrain":
-                    r = b.dlcoord_local(1, "dltrain", rep, [], 120, seed_steps)
-                elif v == "dltrain-ckpt":
-                    r = b.dlcoord_local(1, "dltrain-ckpt-end", rep, ["--checkpoint-every", SEED_EPOCHS], 120, seed_steps)
-                elif v == "keras":
-                    r = b.anchor(1, "keras", rep, "keras_seed.py", ["--verbose", "0", *seed_csv], 300, interpreters)
-                else:
-                    r = b.anchor(1, "torch", rep, "torch_seed.py", seed_csv, 300, interpreters)
-                if r:
-                    b.note(f"rep {rep + 1} {r['variant']}: wall {r['wall_s']:.3f} s, RSS {r['rss_mib']:.0f} MiB")
-
-    if 2 in cases:
-        print("== 2. seed job, four workers", flush=True)
-        for rep, order in rounds(reps, ["dltrain", "spawn", "ddp", "exchange"]):
-            for v in order:
-                if v == "dltrain":
-                    r = b.dlcoord_cluster(2, "dltrain-w4", rep, 4, [], 300, seed_steps)
-                elif v == "spawn":
-                    r = b.dlcoord_cluster(2, "dltrain-w4-spawn", rep, 4, [], 300, seed_steps, spawn=True)
-                elif v == "ddp":
-                    r = b.anchor(2, "torch-ddp4", rep, "torch_ddp_seed.py", ["--world", "4", "--threads", "1", *seed_csv],
-                                 600, interpreters)
-                else:
-                    r = b.exchange(2, "exchange-w4", rep, 4, SEED_PARAMETERS, 300 if args.quick else 3000)
-                if r:
-                    extra = f"wall {r['wall_s']:.3f} s" if "wall_s" in r else f"median {r['result']['us_median']} us/round"
-                    b.note(f"rep {rep + 1} {r['variant']}: {extra}")
-
-    if 3 in cases or 5 in cases:
-        print("== 3. large job (and 5. its memory)", flush=True)
-        for rep, order in rounds(reps, ["local", "w1", "w2", "torch1", "ddp2", "ex1", "ex2"]):
-            for v in order:
-                if v == "local":
-                    r = b.dlcoord_local(3, "dltrain-large", rep, large_args, 900, large_steps)
-                elif v == "w1":
-                    r = b.dlcoord_cluster(3, "dltrain-large-w1", rep, 1, large_args, 900, large_steps)
-                elif v == "w2":
-                    r = b.dlcoord_cluster(3, "dltrain-large-w2", rep, 2, large_args, 900, large_steps)
-                elif v == "torch1":
-                    r = b.anchor(3, "torch-large-1t", rep, "big_torch.py", ["--csv", synth, "--threads", "1"], 900, interpreters)
-                elif v == "ddp2":
-                    r = b.anchor(3, "torch-large-ddp2", rep, "big_torch.py", ["--csv", synth, "--world", "2", "--threads", "1"],
-                                 900, interpreters)
-                else:
-                    n = 1 if v == "ex1" else 2
-                    r = b.exchange(3, f"exchange-large-w{n}", rep, n, LARGE_PARAMETERS, 100 if args.quick else 500)
-                if r and "wall_s" in r:
-                    b.note(f"rep {rep + 1} {r['variant']}: wall {r['wall_s']:.2f} s, RSS {r['rss_mib']:.0f} MiB")
-                elif r:
-                    b.note(f"rep {rep + 1} {r['variant']}: median {r['result']['us_median']} us/round")
-
-    if 4 in cases:
-        print("== 4. CSV loading", flush=True)
-        r = b.single(4, "dlbench-csv", 0, [RELEASE / "dlbench", "csv", "--path", synth, "--reps", reps], 600)
-        if r:
-            b.note(f"dlbench csv: median {r['result']['MB_per_s_median']} MB/s, best {r['result']['MB_per_s_best']} MB/s")
-        info = interpreter_for("load_bench.py", interpreters)
-        if info and args.anchors:
-            tag = b.tag("load_bench")
-            g = b.run(4, tag, [Spec("load_bench.py", [info["python_path"], args.anchors / "load_bench.py", "--csv", synth,
-                                                       "--reps", reps], env=anchor_env())], 1200)
-            if g["ok"]:
-                for line in g["processes"][0]["stdout"].splitlines():
-                    if line.startswith("RESULT "):
-                        res = json.loads(line[7:])
-                        b.keep(4, "load_bench", 0, dict(result=res))
-                        b.note(f"{res['case']}: median {res['MB_per_s_median']} MB/s")
-            else:
-                b.errors.append(failure(tag, g))
-
-    if 6 in cases:
-        print("== 6. allocations per step", flush=True)
-        env = dict(os.environ)
-        if counter_built and MALLOC_SO.exists():
-            env["LD_PRELOAD"] = str(MALLOC_SO)
-        steps = 500 if args.quick else 2000
-        r = b.single(6, "allocations", 0, [RELEASE / "dlbench", "allocations", "--steps", steps, "--data", SEED_CSV], 300,
-                     env=env)
-        if r:
-            for run in r["result"].get("runs", []):
-                b.note(f"{run['shards']} shard(s): {run['per_step']:.2f} allocations per step")
-
-    summary = summarize(b.records, b.load, dict(seed_rows=seed_rows, seed_steps=seed_steps, rows=rows, large_steps=large_steps,
-                                        synth_bytes=synth_bytes, synth=str(synth.relative_to(ROOT)), reps=reps),
-                        interpreters, args)
-    report = render(summary, machine, command, b.errors, cases, args.quick)
+    facts = dict(seed_rows=seed_rows, seed_steps=jobs.seed_steps, rows=rows, large_steps=jobs.large_steps,
+                 synth_bytes=synth.stat().st_size, synth=str(synth.relative_to(ROOT)), reps=args.reps)
+    anchor_statuses = {script: anchor_status(script, args.anchors, interpreters) for script in ANCHOR_MODULES}
+    summary = summarize(runner.records, runner.load, facts, anchor_statuses)
+    report = render(summary, machine, command, runner.errors, cases, args.quick)
     print()
     print(report)
     out_md.parent.mkdir(parents=True, exist_ok=True)
     out_md.write_text(report)
-    (BENCH / "results.json").write_text(json.dumps(dict(machine=machine, command=command, cases=sorted(cases),
-                                                        quick=args.quick, summary=summary, errors=b.errors,
-                                                        runs=b.records), indent=1, default=str))
+    RESULTS_JSON.write_text(json.dumps(dict(machine=machine, command=command, cases=sorted(cases), quick=args.quick,
+                                            summary=summary, errors=runner.errors, runs=runner.records),
+                                       indent=1, default=str))
     print(f"wrote {out_md.relative_to(ROOT) if out_md.is_relative_to(ROOT) else out_md} and "
-          f"{(BENCH / 'results.json').relative_to(ROOT)}")
-
-
-# ----------------------------------------------------------------------------------------------
-# Summaries: medians over repetitions
-
-
-CLUSTER_VARIANTS = ("dltrain-w4", "dltrain-w4-spawn", "dltrain-large-w1", "dltrain-large-w2")
-
-
-def fit_range(records, variant):
-    """The shortest and longest training time over a variant's repetitions."""
-    fits = [r["fit_s"] for r in records if r.get("variant") == variant and r.get("fit_s")]
-    return (min(fits), max(fits)) if fits else (None, None)
-
-
-def summarize(records, load, facts, interpreters, args):
-    def of(variant):
-        return [r for r in records if r["variant"] == variant]
-
-    def m(variant, key, sub=None):
-        rs = of(variant)
-        if not rs:
-            return None
-        return med([(r.get(key) if sub is None else (r.get(key) or {}).get(sub)) for r in rs])
-
-    def status(script):
-        if args.anchors is None:
-            return "anchors not found"
-        if interpreter_for(script, interpreters) is None:
-            return "not installed"
-        return "ok"
-
-    s = dict(facts=facts, anchors={k: status(k) for k in ANCHOR_MODULES})
-    s["other_load"] = {}
-    for case in sorted({l["case"] for l in load}):
-        ls = [l for l in load if l["case"] == case and l["other_cpu_s"] is not None]
-        wall = sum(l["wall_s"] for l in ls)
-        s["other_load"][case] = dict(other_cpu_s=sum(l["other_cpu_s"] for l in ls), wall_s=wall,
-                                     cores=sum(l["other_cpu_s"] for l in ls) / wall if wall else None,
-                                     worst=max((l["other_cpu_s"] / l["wall_s"] for l in ls if l["wall_s"]), default=None))
-    for v in ("dltrain", "dltrain-ckpt-end", "dltrain-large"):
-        s[v] = dict(n=len(of(v)), wall_s=m(v, "wall_s"), rss_mib=m(v, "rss_mib"), fit_s=m(v, "fit_s"),
-                    step_us=m(v, "step_us"), cpu_s=m(v, "cpu_s"))
-    for v in CLUSTER_VARIANTS:
-        s[v] = dict(n=len(of(v)), wall_s=m(v, "wall_s"), rss_mib=m(v, "rss_mib"), worker_rss_mib=m(v, "worker_rss_mib"),
-                    total_rss_mib=m(v, "total_rss_mib"), fit_s=m(v, "fit_s"), step_us=m(v, "step_us"), cpu_s=m(v, "cpu_s"),
-                    worker_compute_us=m(v, "worker_compute_us"), coordinator_cpu_s=m(v, "coordinator_cpu_s"),
-                    worker_cpu_s=med([max(r["worker_cpu_s"]) if r.get("worker_cpu_s") else None for r in of(v)]),
-                    fit_range=fit_range(records, v))
-    for v in ("keras", "torch", "torch-ddp4", "torch-large-1t", "torch-large-ddp2"):
-        s[v] = dict(n=len(of(v)), wall_s=m(v, "wall_s"), rss_mib=m(v, "rss_mib"), fit_s=m(v, "result", "fit_s"),
-                    cpu_s=m(v, "cpu_s"))
-    s["torch"]["step_us"] = m("torch", "result", "step_us")
-    s["torch-ddp4"]["step_us"] = m("torch-ddp4", "result", "step_us_fit")
-    s["torch-ddp4"]["steps"] = m("torch-ddp4", "result", "steps_rank0")
-    if s["keras"]["fit_s"] is not None:
-        s["keras"]["step_us"] = s["keras"]["fit_s"] / (SEED_EPOCHS * facts["seed_steps"]) * 1e6
-    for v in ("torch-large-1t", "torch-large-ddp2"):
-        s[v]["samples_per_s"] = m(v, "result", "samples_per_s_fit")
-        s[v]["load_s"] = m(v, "result", "load_s")
-    samples = facts["rows"] * LARGE_EPOCHS
-    for v in ("dltrain-large", "dltrain-large-w1", "dltrain-large-w2"):
-        s[v]["samples_per_s"] = samples / s[v]["fit_s"] if s[v]["fit_s"] else None
-    # dltrain's time per step is a mean (the epochs' seconds over their steps), so the exchange's
-    # mean round is what it is compared with; the median and 90th percentile show the spread.
-    s["exchange"] = dict(n=len(of("exchange-w4")), us_mean=m("exchange-w4", "result", "us_mean"),
-                         us_median=m("exchange-w4", "result", "us_median"), us_p90=m("exchange-w4", "result", "us_p90"))
-    for n in (1, 2):
-        v = f"exchange-large-w{n}"
-        s[v] = dict(n=len(of(v)), us_mean=m(v, "result", "us_mean"), us_median=m(v, "result", "us_median"),
-                    us_p90=m(v, "result", "us_p90"))
-    for v in ("torch-large-1t", "torch-large-ddp2"):
-        s[v]["step_us"] = 1000 * m(v, "result", "step_ms") if m(v, "result", "step_ms") is not None else None
-    csv = of("dlbench-csv")
-    s["csv"] = csv[0]["result"] if csv and csv[0].get("result") else None
-    s["load_bench"] = {r["result"]["case"]: r["result"] for r in of("load_bench")}
-    alloc = of("allocations")
-    s["allocations"] = alloc[0]["result"] if alloc and alloc[0].get("result") else None
-    return s
+          f"{RESULTS_JSON.relative_to(ROOT)}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -793,24 +195,6 @@ def one_over(n):
 
 def target(rows, name, measured_text, ok):
     rows.append((name, measured_text, "—" if ok is None else ("**met**" if ok else "**not met**")))
-
-
-def rerender(args):
-    data = json.loads(args.from_results.read_text())
-    cases = set(data.get("cases", [1, 2, 3, 4, 5, 6]))
-    quick = data.get("quick", False)
-    summary = data["summary"]
-    # JSON turned the integer case keys into strings.
-    summary["other_load"] = {int(k): v for k, v in summary.get("other_load", {}).items()}
-    # Results written before the spread was summarized still hold the runs it comes from.
-    for v in CLUSTER_VARIANTS:
-        summary[v].setdefault("fit_range", fit_range(data.get("runs", []), v))
-    report = render(summary, data["machine"], data["command"], data["errors"], cases, quick)
-    full = not quick and cases == {1, 2, 3, 4, 5, 6}
-    out = args.out or (ROOT / "docs" / "benchmarks.md" if full else BENCH / "benchmarks.md")
-    out.write_text(report)
-    print(report)
-    print(f"wrote {out}")
 
 
 def render(s, machine, command, errors, cases, quick):
