@@ -308,7 +308,7 @@ public final class CoordinatorSession {
         let index = workers.count
         workers.append(Worker(peer: peer, info: info, index: index, lastHeard: now, lastSent: now))
         workerByPeer[peer] = index
-        let description = "\(info.name) (\(info.host) pid \(info.pid), \(info.threads) thread(s), dltrain \(info.version))"
+        let description = "\(info.name) (\(info.host) pid \(info.pid), dltrain \(info.version))"
         if case .gathering = phase {
             log("worker \(index + 1)/\(workerCount) joined: \(description)")
             if workers.count == workerCount { assignInitialShards(now: now) }

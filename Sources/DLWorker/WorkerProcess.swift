@@ -37,7 +37,7 @@ public enum WorkerProcess {
         ])
         try socket.connect(options.endpoint)
         let info = WorkerInfo(
-            name: options.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), threads: 1, version: DLTrainVersion.current)
+            name: options.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), version: DLTrainVersion.current)
         logger.info("connecting to \(options.endpoint) as \(options.name) (pid \(info.pid))")
 
         let clock = ContinuousClock()
