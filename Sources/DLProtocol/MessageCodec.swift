@@ -19,6 +19,21 @@ public enum MessageCodec {
     /// The largest reject or failure text kept.
     public static let maximumReasonLength = 4096
 
+    /// The size of the largest message a worker may send the coordinator of a job whose model has
+    /// `parameterCount` parameters and whose sums have `metricSlots` values: a shard-gradient, or a
+    /// hello as large as the decoder accepts. The coordinator's socket refuses anything larger
+    /// before allocating it.
+    public static func largestMessageFromWorker(parameterCount: Int, metricSlots: Int) -> Int {
+        let gradient = ShardGradient(
+            shard: 0, computeMicroseconds: 0, gradient: [Float](repeating: 0, count: parameterCount),
+            sums: [Double](repeating: 0, count: metricSlots))
+        // Every other message a worker sends is smaller than one of these two: validation-sums than
+        // a shard-gradient, a failure's text (at most maximumReasonLength) than a hello's JSON.
+        return max(
+            OutgoingMessage(Envelope(jobId: 0, round: 0, message: .shardGradient(gradient))).count,
+            headerSize + maximumControlPayload)
+    }
+
     public static func encode(_ envelope: Envelope) -> [UInt8] {
         let message = OutgoingMessage(envelope)
         return [UInt8](unsafeUninitializedCapacity: message.count) { buffer, initialized in
