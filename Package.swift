@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
-        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol"]),
+        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
         // The coordinator and workers together, as state machines in memory.
         .testTarget(
             name: "DLClusterTests",

@@ -5,7 +5,10 @@
 // whitespace); the ones that carry numbers carry raw little-endian float32 (float64 for metric
 // sums) after a few UInt32 counts. Decoding checks the magic, the version and every size before
 // reading anything, so a truncated, oversized or foreign message is refused with a reason instead
-// of being misread. docs/protocol.md gives every field.
+// of being misread.
+//
+// docs/protocol.md gives every field; the golden fixtures in Tests/DLProtocolTests/Fixtures pin
+// every message type byte for byte, and a test checks the document against this code.
 
 import Foundation
 
