@@ -56,14 +56,14 @@ let package = Package(
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLTraining", "DLRun", "DLCoordinator",
+                "DLCore", "DLTraining", "DLRun", "DLCoordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "dlworker",
             dependencies: [
-                "DLWorker",
+                "DLCore", "DLWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
