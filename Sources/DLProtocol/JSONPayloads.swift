@@ -21,12 +21,7 @@ public struct WorkerInfo: Codable, Sendable, Equatable {
         self.version = version
     }
 
-    enum CodingKeys: String, CodingKey {
-        case name
-        case host
-        case pid
-        case version
-    }
+    enum CodingKeys: String, CodingKey { case name, host, pid, version }
 }
 
 /// Everything a worker needs to compute its shards: the model, the loss and metrics, the schedule's
@@ -179,9 +174,5 @@ public struct StopNotice: Codable, Sendable, Equatable {
         self.rejoin = rejoin
     }
 
-    enum CodingKeys: String, CodingKey {
-        case finished
-        case reason
-        case rejoin
-    }
+    enum CodingKeys: String, CodingKey { case finished, reason, rejoin }
 }
