@@ -56,14 +56,14 @@ let package = Package(
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLTraining", "DLRun", "DLCoordinator",
+                "DLCore", "DLTraining", "DLRun", "DLCoordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "dlworker",
             dependencies: [
-                "DLWorker",
+                "DLCore", "DLWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
-        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol"]),
+        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
         // The coordinator and workers together, as state machines in memory.
         .testTarget(
             name: "DLClusterTests",

@@ -50,9 +50,10 @@ public final class Coordinator {
         guard progress.position.epoch < job.settings.epochs else { return progress }
         let context = try ZMQContext()
         let socket = try ZMQSocket(.router, context: context)
-        let largest = MessageCodec.headerSize + 16 + 4 * job.model.layout.count + 8 * job.metrics.slotCount
+        let largest = MessageCodec.largestMessageFromWorker(
+            parameterCount: job.model.layout.count, metricSlots: job.metrics.slotCount)
         try socket.set([
-            .maxMessageSize(max(largest, MessageCodec.maximumControlPayload) + 1024), .linger(.seconds(2)), .routerHandover(true),
+            .maxMessageSize(largest), .linger(.seconds(2)), .routerHandover(true),
         ])
         let endpoint: String
         do {

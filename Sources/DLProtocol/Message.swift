@@ -1,7 +1,6 @@
-// The messages coordinator and workers exchange, and the content of each. docs/protocol.md
-// describes them, their byte layout, and the state machines of both sides.
-
-import DLCore
+// The messages coordinator and workers exchange, and the content of the binary ones (the JSON ones
+// are in JSONPayloads.swift). docs/protocol.md describes them, their byte layout, and the state
+// machines of both sides.
 
 /// A message's type code, the third field of every header.
 public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible {
@@ -37,58 +36,6 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .assign: "assign"
         case .reject: "reject"
         }
-    }
-}
-
-/// What a worker says about itself when it registers.
-public struct WorkerInfo: Codable, Sendable, Equatable {
-    public var name: String
-    public var host: String
-    public var pid: Int32
-    public var threads: Int
-    /// The dltrain version the worker runs, for the log.
-    public var version: String
-
-    public init(name: String, host: String, pid: Int32, threads: Int, version: String) {
-        self.name = name
-        self.host = host
-        self.pid = pid
-        self.threads = threads
-        self.version = version
-    }
-}
-
-/// Everything a worker needs to compute its shards: the model, the loss and metrics, the schedule's
-/// parameters, and which shards are its own. The rows follow in shard-rows messages.
-public struct WorkerJob: Codable, Sendable, Equatable {
-    public var workerIndex: Int
-    public var model: ModelSpec
-    public var loss: String
-    public var metrics: [String]
-    public var trainingRows: Int
-    public var shardCount: Int
-    public var batchSize: Int
-    public var seed: UInt64
-    public var featureCount: Int
-    public var targetWidth: Int
-    /// The shards this worker computes, in increasing order.
-    public var shards: [Int]
-
-    public init(
-        workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, shardCount: Int,
-        batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, shards: [Int]
-    ) {
-        self.workerIndex = workerIndex
-        self.model = model
-        self.loss = loss
-        self.metrics = metrics
-        self.trainingRows = trainingRows
-        self.shardCount = shardCount
-        self.batchSize = batchSize
-        self.seed = seed
-        self.featureCount = featureCount
-        self.targetWidth = targetWidth
-        self.shards = shards
     }
 }
 
@@ -140,29 +87,6 @@ public struct ValidationSums: Sendable, Equatable {
     public init(shard: Int, sums: [Double]) {
         self.shard = shard
         self.sums = sums
-    }
-}
-
-/// The end of a job, or of a worker's part in it.
-public struct StopNotice: Codable, Sendable, Equatable {
-    /// Whether the job finished (true) or was stopped by a failure or the user (false).
-    public var finished: Bool
-    public var reason: String
-    /// The coordinator does not know this worker (it was declared lost, or the coordinator was
-    /// restarted): the worker should register again rather than exit.
-    public var rejoin: Bool
-
-    public init(finished: Bool, reason: String, rejoin: Bool = false) {
-        self.finished = finished
-        self.reason = reason
-        self.rejoin = rejoin
-    }
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        finished = try container.decode(Bool.self, forKey: .finished)
-        reason = try container.decode(String.self, forKey: .reason)
-        rejoin = try container.decodeIfPresent(Bool.self, forKey: .rejoin) ?? false
     }
 }
 

@@ -1,21 +1,41 @@
 // The byte layout of messages, and its validation.
 //
 // Every message is one frame: a 24-byte little-endian header (magic "DLTR", protocol version, type,
-// job id, round), then the payload. Control messages carry small JSON objects; the ones that carry
-// numbers carry raw little-endian float32 (float64 for metric sums) after a few UInt32 counts.
-// Decoding checks the magic, the version and every size before reading anything, so a truncated,
-// oversized or foreign message is refused with a reason instead of being misread.
+// job id, round), then the payload. Control messages carry small JSON objects (keys sorted, no
+// whitespace); the ones that carry numbers carry raw little-endian float32 (float64 for metric
+// sums) after a few UInt32 counts. Decoding checks the magic, the version and every size before
+// reading anything, so a truncated, oversized or foreign message is refused with a reason instead
+// of being misread.
+//
+// docs/protocol.md gives every field; the golden fixtures in Tests/DLProtocolTests/Fixtures pin
+// every message type byte for byte, and a test checks the document against this code.
 
 import Foundation
 
 public enum MessageCodec {
     public static let magic: UInt32 = 0x5254_4C44  // "DLTR" as little-endian bytes
-    public static let version: UInt16 = 1
+    /// Version 2 put the JSON keys in snake_case and dropped the hello's `threads`.
+    public static let version: UInt16 = 2
     public static let headerSize = 24
-    /// The largest JSON payload accepted (hello, welcome, stop, failure).
+    /// The largest JSON payload accepted (hello, welcome, stop, assign).
     public static let maximumControlPayload = 64 * 1024
     /// The largest reject or failure text kept.
     public static let maximumReasonLength = 4096
+
+    /// The size of the largest message a worker may send the coordinator of a job whose model has
+    /// `parameterCount` parameters and whose sums have `metricSlots` values: a shard-gradient, or a
+    /// hello as large as the decoder accepts. The coordinator's socket refuses anything larger
+    /// before allocating it.
+    public static func largestMessageFromWorker(parameterCount: Int, metricSlots: Int) -> Int {
+        let gradient = ShardGradient(
+            shard: 0, computeMicroseconds: 0, gradient: [Float](repeating: 0, count: parameterCount),
+            sums: [Double](repeating: 0, count: metricSlots))
+        // Every other message a worker sends is smaller than one of these two: validation-sums than
+        // a shard-gradient, a failure's text (at most maximumReasonLength) than a hello's JSON.
+        return max(
+            OutgoingMessage(Envelope(jobId: 0, round: 0, message: .shardGradient(gradient))).count,
+            headerSize + maximumControlPayload)
+    }
 
     public static func encode(_ envelope: Envelope) -> [UInt8] {
         let message = OutgoingMessage(envelope)

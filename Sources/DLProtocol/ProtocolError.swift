@@ -14,8 +14,6 @@ public enum ProtocolError: Error, Equatable, CustomStringConvertible {
     case badContent(type: String, reason: String)
     /// A message for another job than this one.
     case wrongJob(theirs: UInt64, ours: UInt64)
-    /// A message that does not fit the current state: the type, and what was expected instead.
-    case outOfSequence(type: String, expected: String)
 
     public var description: String {
         switch self {
@@ -31,8 +29,6 @@ public enum ProtocolError: Error, Equatable, CustomStringConvertible {
             return "\(type) message with invalid content: \(reason)"
         case let .wrongJob(theirs, ours):
             return "message for job \(String(theirs, radix: 16)), this is job \(String(ours, radix: 16))"
-        case let .outOfSequence(type, expected):
-            return "\(type) message out of sequence (expected \(expected))"
         }
     }
 }

@@ -3,6 +3,7 @@
 // that is not there yet (ZMQ_IMMEDIATE), so the session's periodic hello is what reaches it once it
 // appears, whether it started before or after this worker.
 
+import DLCore
 import DLProtocol
 import DLTransport
 import Foundation
@@ -23,9 +24,6 @@ public struct WorkerOptions: Sendable {
 }
 
 public enum WorkerProcess {
-    /// dltrain's version, reported to the coordinator.
-    public static let version = "0.1.0"
-
     /// Works for the coordinator at `options.endpoint` until the job ends or the worker gives up.
     public static func run(_ options: WorkerOptions, logger: Logger) throws -> WorkerSession.Outcome {
         let context = try ZMQContext()
@@ -39,7 +37,7 @@ public enum WorkerProcess {
         ])
         try socket.connect(options.endpoint)
         let info = WorkerInfo(
-            name: options.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), threads: 1, version: version)
+            name: options.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), version: DLTrainVersion.current)
         logger.info("connecting to \(options.endpoint) as \(options.name) (pid \(info.pid))")
 
         let clock = ContinuousClock()

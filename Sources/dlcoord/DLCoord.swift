@@ -2,6 +2,7 @@
 // this project starts from, in this process.
 
 import ArgumentParser
+import DLCore
 import DLCoordinator
 import DLRun
 import DLTraining
@@ -32,7 +33,8 @@ struct DLCoord: ParsableCommand {
             The run directory receives metrics.jsonl (one JSON object per epoch) and \
             model.safetensors (the weights, with the architecture, feature columns, standardization \
             and label mapping in its metadata). See docs/cli.md.
-            """)
+            """,
+        version: DLTrainVersion.current)
 
     @Flag(help: "Train in this process, computing every shard here (the default without --workers).")
     var local = false

@@ -2,6 +2,7 @@
 // its shards' rows, and computes their gradients each step until the job ends.
 
 import ArgumentParser
+import DLCore
 import DLWorker
 import Foundation
 import Logging
@@ -16,7 +17,8 @@ struct DLWorkerCommand: ParsableCommand {
             owns. It may start before or after the coordinator and says hello every second until one \
             answers (for at most --reconnect-timeout seconds). Exit status: 0 when the job finished, \
             3 when the coordinator stopped it early, 1 when this worker failed or gave up.
-            """)
+            """,
+        version: DLTrainVersion.current)
 
     @Option(help: ArgumentHelp("The coordinator's address, e.g. tcp://HOST:5555 or ipc:///tmp/dltrain.ipc.", valueName: "endpoint"))
     var connect: String

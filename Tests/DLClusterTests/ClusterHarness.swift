@@ -46,7 +46,7 @@ final class ClusterHarness {
     func addWorker(timeouts: WorkerSession.Timeouts = .init()) -> Int {
         let index = workers.count
         workerLogs.append([])
-        let info = WorkerInfo(name: "w\(index + 1)", host: "test", pid: Int32(100 + index), threads: 1, version: "test")
+        let info = WorkerInfo(name: "w\(index + 1)", host: "test", pid: Int32(100 + index), version: "test")
         workers.append(WorkerSession(
             info: info, timeouts: timeouts, now: now,
             send: { [unowned self] envelope in

@@ -99,13 +99,13 @@ final class ProtocolStateTests: XCTestCase {
         let job = try job(epochs: 1)
         let harness = ClusterHarness(job: job, workerCount: 2)
         var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
-            WorkerInfo(name: "old", host: "h", pid: 1, threads: 1, version: "9"))))
-        hello[4] = 2  // protocol version 2
+            WorkerInfo(name: "old", host: "h", pid: 1, version: "9"))))
+        hello[4] = UInt8(MessageCodec.version + 1)  // the protocol's next version
         harness.toCoordinator.append(([7, 7], hello))
         harness.deliver()
         let reply = try XCTUnwrap(harness.toWorkers[[7, 7]]?.first)
         guard case let .reject(reason) = try MessageCodec.decode(reply).message else { return XCTFail("no reject") }
-        XCTAssertTrue(reason.contains("this coordinator speaks dltrain protocol version 1"), reason)
+        XCTAssertTrue(reason.contains("this coordinator speaks dltrain protocol version \(MessageCodec.version)"), reason)
         XCTAssertEqual(harness.coordinator.registeredWorkers.count, 0)
         run(harness, workers: 2)
         XCTAssertEqual(harness.coordinator.outcome, .finished)

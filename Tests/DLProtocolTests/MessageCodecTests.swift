@@ -1,6 +1,7 @@
-// The byte layout: every message survives encoding and decoding unchanged, and every kind of bad
-// input (truncated, padded, foreign, another version, lying counts, random bytes) is refused with
-// a reason rather than misread or crashing.
+// The codec's validation: every message survives encoding and decoding unchanged (GoldenBytesTests
+// pins the bytes themselves), JSON is read whatever its key order, and every kind of bad input
+// (truncated, padded, foreign, another version, lying counts, bad JSON, random bytes) is refused
+// with a reason rather than misread or crashing.
 
 import DLCore
 import DLProtocol
@@ -10,7 +11,7 @@ final class MessageCodecTests: XCTestCase {
     static let model = try! ModelSpec(inputDim: 3, layers: [DenseSpec(units: 4, activation: .relu), DenseSpec(units: 1, activation: .sigmoid)])
 
     static let examples: [Message] = [
-        .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, threads: 1, version: "0.1.0")),
+        .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3")),
         .welcome(WorkerJob(
             workerIndex: 2, model: model, loss: "binary_crossentropy", metrics: ["accuracy", "auc"], trainingRows: 470,
             shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, shards: [2])),
@@ -27,7 +28,7 @@ final class MessageCodecTests: XCTestCase {
         .stop(StopNotice(finished: false, reason: "interrupted")),
         .stop(StopNotice(finished: false, reason: "unknown worker", rejoin: true)),
         .failure(reason: "out of memory"),
-        .reject(reason: "the job already has its 4 workers"),
+        .reject(reason: "protocol version 3, but this process speaks version 2"),
     ]
 
     func testEveryMessageRoundTrips() throws {
@@ -55,10 +56,11 @@ final class MessageCodecTests: XCTestCase {
     }
 
     func testAnotherVersionIsRefusedButItsRejectIsRead() {
+        let next = MessageCodec.version + 1
         var bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .heartbeat))
-        bytes[4] = 2
+        bytes[4] = UInt8(next)
         XCTAssertThrowsError(try MessageCodec.decode(bytes)) {
-            XCTAssertEqual($0 as? ProtocolError, .versionMismatch(theirs: 2, ours: 1))
+            XCTAssertEqual($0 as? ProtocolError, .versionMismatch(theirs: next, ours: MessageCodec.version))
         }
         var reject = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .reject(reason: "go away")))
         reject[4] = 9
@@ -86,6 +88,39 @@ final class MessageCodecTests: XCTestCase {
         var hello = badJSON
         hello[6] = UInt8(MessageType.hello.rawValue)
         XCTAssertThrowsError(try MessageCodec.decode(hello)) { XCTAssertTrue("\($0)".hasPrefix("hello message with invalid content")) }
+    }
+
+    func testJSONIsReadInAnyKeyOrderAndUnknownKeysAreIgnored() throws {
+        let json = #"{ "version": "1.2.3", "pid": 1234, "threads": 4, "name": "w1", "host": "node-a" }"#
+        let bytes = Array(MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(WorkerInfo(
+            name: "", host: "", pid: 0, version: ""))))[..<MessageCodec.headerSize]) + Array(json.utf8)
+        XCTAssertEqual(try MessageCodec.decode(bytes).message, .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3")))
+    }
+
+    /// Every key is required, under its snake_case name, and a welcome's model must be one a worker can build.
+    func testJSONWithoutItsKeysOrWithAnImpossibleModelIsRefused() throws {
+        func decode(_ type: MessageType, _ json: String) throws -> Message {
+            var bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .heartbeat)) + Array(json.utf8)
+            bytes[6] = UInt8(type.rawValue)
+            return try MessageCodec.decode(bytes).message
+        }
+        XCTAssertThrowsError(try decode(.stop, #"{"finished":true,"reason":"done"}"#)) {
+            XCTAssertTrue("\($0)".hasPrefix("stop message with invalid content"), "\($0)")
+        }
+        XCTAssertEqual(try decode(.stop, #"{"finished":true,"reason":"done","rejoin":false}"#), .stop(StopNotice(finished: true, reason: "done")))
+        XCTAssertThrowsError(try decode(.hello, #"{"name":"w1","host":"h","pid":1,"dltrainVersion":"1"}"#))
+
+        let example = try XCTUnwrap(Self.examples.first { $0.type == .welcome })
+        let welcome = String(
+            decoding: MessageCodec.encode(Envelope(jobId: 1, round: 0, message: example))[MessageCodec.headerSize...], as: UTF8.self)
+        XCTAssertNoThrow(try decode(.welcome, welcome))
+        XCTAssertThrowsError(try decode(.welcome, welcome.replacingOccurrences(of: "worker_index", with: "workerIndex")))
+        let noLayers = welcome.replacing(#/"layers":\[.*?\]\}/#, with: #""layers":[]}"#)
+        XCTAssertNotEqual(noLayers, welcome)
+        XCTAssertThrowsError(try decode(.welcome, noLayers)) {
+            XCTAssertTrue("\($0)".hasPrefix("welcome message with invalid content"), "\($0)")
+        }
+        XCTAssertThrowsError(try decode(.welcome, welcome.replacingOccurrences(of: #""relu""#, with: #""swish""#)))
     }
 
     /// Random mutations of valid messages and random bytes: decoding returns or throws, never crashes.

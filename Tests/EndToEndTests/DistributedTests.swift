@@ -90,7 +90,7 @@ final class DistributedTests: XCTestCase {
         try intruder.send([ZMQFrame(MessageCodec.encode(Envelope(jobId: 42, round: 3, message: .shardGradient(
             ShardGradient(shard: 0, computeMicroseconds: 0, gradient: [Float](repeating: 1e9, count: 571), sums: [0, 0, 0])))))])
         var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
-            WorkerInfo(name: "future", host: "h", pid: 1, threads: 1, version: "9"))))
+            WorkerInfo(name: "future", host: "h", pid: 1, version: "9"))))
         hello[4] = 7
         try intruder.send([ZMQFrame(hello)])
         // The message of another job is answered with "register again"; the hello of another version with a reject.
@@ -100,7 +100,7 @@ final class DistributedTests: XCTestCase {
             if case .reject = replies.last { break }
         }
         guard case let .reject(reason) = replies.last else { return XCTFail("no reject for the other version: \(replies)") }
-        XCTAssertTrue(reason.contains("protocol version 7, but this process speaks version 1"), reason)
+        XCTAssertTrue(reason.contains("protocol version 7, but this process speaks version \(MessageCodec.version)"), reason)
         XCTAssertTrue(replies.contains { if case let .stop(notice) = $0 { notice.rejoin } else { false } })
 
         let result = coordinator.wait(timeout: 120)

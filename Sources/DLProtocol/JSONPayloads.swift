@@ -1,0 +1,178 @@
+// The payloads that travel as JSON objects (hello, welcome, stop), with their keys on the wire.
+//
+// Every key is spelled out in a CodingKeys enum, in snake_case, rather than derived from the Swift
+// names by a key strategy: renaming a property must not change the wire, and docs/protocol.md lists
+// these exact keys (a test compares them). Every listed key is required; unknown keys are ignored.
+
+import DLCore
+
+/// What a worker says about itself when it registers.
+public struct WorkerInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var pid: Int32
+    /// The dltrain version the worker runs, for the log.
+    public var version: String
+
+    public init(name: String, host: String, pid: Int32, version: String) {
+        self.name = name
+        self.host = host
+        self.pid = pid
+        self.version = version
+    }
+
+    enum CodingKeys: String, CodingKey { case name, host, pid, version }
+}
+
+/// Everything a worker needs to compute its shards: the model, the loss and metrics, the schedule's
+/// parameters, and which shards are its own. The rows follow in shard-rows messages.
+public struct WorkerJob: Codable, Sendable, Equatable {
+    public var workerIndex: Int
+    public var model: ModelSpec
+    public var loss: String
+    public var metrics: [String]
+    public var trainingRows: Int
+    public var shardCount: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    public var featureCount: Int
+    public var targetWidth: Int
+    /// The shards this worker computes, in increasing order.
+    public var shards: [Int]
+
+    public init(
+        workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, shardCount: Int,
+        batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, shards: [Int]
+    ) {
+        self.workerIndex = workerIndex
+        self.model = model
+        self.loss = loss
+        self.metrics = metrics
+        self.trainingRows = trainingRows
+        self.shardCount = shardCount
+        self.batchSize = batchSize
+        self.seed = seed
+        self.featureCount = featureCount
+        self.targetWidth = targetWidth
+        self.shards = shards
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case workerIndex = "worker_index"
+        case model
+        case loss
+        case metrics
+        case trainingRows = "training_rows"
+        case shardCount = "shard_count"
+        case batchSize = "batch_size"
+        case seed
+        case featureCount = "feature_count"
+        case targetWidth = "target_width"
+        case shards
+    }
+
+    // Written out only because the model travels in its wire form (below), not in ModelSpec's own.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        workerIndex = try container.decode(Int.self, forKey: .workerIndex)
+        model = try container.decode(WireModel.self, forKey: .model).spec
+        loss = try container.decode(String.self, forKey: .loss)
+        metrics = try container.decode([String].self, forKey: .metrics)
+        trainingRows = try container.decode(Int.self, forKey: .trainingRows)
+        shardCount = try container.decode(Int.self, forKey: .shardCount)
+        batchSize = try container.decode(Int.self, forKey: .batchSize)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        featureCount = try container.decode(Int.self, forKey: .featureCount)
+        targetWidth = try container.decode(Int.self, forKey: .targetWidth)
+        shards = try container.decode([Int].self, forKey: .shards)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(workerIndex, forKey: .workerIndex)
+        try container.encode(WireModel(spec: model), forKey: .model)
+        try container.encode(loss, forKey: .loss)
+        try container.encode(metrics, forKey: .metrics)
+        try container.encode(trainingRows, forKey: .trainingRows)
+        try container.encode(shardCount, forKey: .shardCount)
+        try container.encode(batchSize, forKey: .batchSize)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(featureCount, forKey: .featureCount)
+        try container.encode(targetWidth, forKey: .targetWidth)
+        try container.encode(shards, forKey: .shards)
+    }
+}
+
+/// The model as a welcome carries it. ModelSpec's own Codable form belongs to the model files
+/// (DLTraining writes it through a snake-case key strategy), so the wire has its own keys here,
+/// and a model that ModelSpec would refuse (no layers, a zero width) is refused as bad content.
+struct WireModel: Codable {
+    var spec: ModelSpec
+
+    init(spec: ModelSpec) {
+        self.spec = spec
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inputDim = "input_dim"
+        case layers
+    }
+
+    struct Layer: Codable {
+        var units: Int
+        var activation: Activation
+        var kernelInitializer: Initializer
+        var biasInitializer: Initializer
+
+        enum CodingKeys: String, CodingKey {
+            case units
+            case activation
+            case kernelInitializer = "kernel_initializer"
+            case biasInitializer = "bias_initializer"
+        }
+    }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let layers = try container.decode([Layer].self, forKey: .layers).map {
+            DenseSpec(
+                units: $0.units, activation: $0.activation, kernelInitializer: $0.kernelInitializer,
+                biasInitializer: $0.biasInitializer)
+        }
+        let inputDim = try container.decode(Int.self, forKey: .inputDim)
+        do {
+            spec = try ModelSpec(inputDim: inputDim, layers: layers)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .layers, in: container, debugDescription: "\(error)")
+        }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(spec.inputDim, forKey: .inputDim)
+        try container.encode(
+            spec.layers.map {
+                Layer(
+                    units: $0.units, activation: $0.activation, kernelInitializer: $0.kernelInitializer,
+                    biasInitializer: $0.biasInitializer)
+            }, forKey: .layers)
+    }
+}
+
+/// The end of a job, or of a worker's part in it.
+public struct StopNotice: Codable, Sendable, Equatable {
+    /// Whether the job finished (true) or was stopped by a failure or the user (false).
+    public var finished: Bool
+    public var reason: String
+    /// The coordinator does not know this worker (it was declared lost, or the coordinator was
+    /// restarted): the worker should register again rather than exit.
+    public var rejoin: Bool
+
+    public init(finished: Bool, reason: String, rejoin: Bool = false) {
+        self.finished = finished
+        self.reason = reason
+        self.rejoin = rejoin
+    }
+
+    enum CodingKeys: String, CodingKey { case finished, reason, rejoin }
+}

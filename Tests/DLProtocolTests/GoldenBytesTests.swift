@@ -1,0 +1,39 @@
+// The wire format pinned byte for byte: every message type has a fixture (Fixtures/TYPE.hex, written
+// from docs/protocol.md), the codec encodes the fixture's message to exactly those bytes, and
+// decodes those bytes to exactly that message. A change to the layout, a JSON key, the key order or
+// the version fails here until the fixtures, the document and the version are changed with it.
+
+import DLProtocol
+import XCTest
+
+final class GoldenBytesTests: XCTestCase {
+    func testEveryMessageTypeHasOneGoldenMessage() {
+        XCTAssertEqual(GoldenMessages.envelopes.map(\.message.type), MessageType.allCases)
+    }
+
+    func testEncodingGivesTheFixturesBytes() throws {
+        for type in MessageType.allCases {
+            let expected = try GoldenMessages.bytes(of: type)
+            let encoded = MessageCodec.encode(try GoldenMessages.envelope(of: type))
+            XCTAssertEqual(encoded.count, expected.count, "\(type): size")
+            if let offset = zip(encoded, expected).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                XCTFail("\(type): byte \(offset) is \(encoded[offset]), the fixture has \(expected[offset])")
+            }
+        }
+    }
+
+    func testDecodingTheFixturesGivesTheirMessages() throws {
+        for type in MessageType.allCases {
+            XCTAssertEqual(try MessageCodec.decode(GoldenMessages.bytes(of: type)), try GoldenMessages.envelope(of: type), "\(type)")
+        }
+    }
+
+    /// Bit patterns the equality of floats would hide (-0.0 equals 0.0) survive both ways.
+    func testFloatsKeepTheirBits() throws {
+        let parameters: [Float] = [-0.0, .leastNonzeroMagnitude, .infinity, .nan]
+        let bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .computeStep(ShardRequest(shards: [], parameters: parameters))))
+        XCTAssertEqual(Array(bytes[28...]), [0, 0, 0, 0x80, 1, 0, 0, 0, 0, 0, 0x80, 0x7F, 0, 0, 0xC0, 0x7F])
+        guard case let .computeStep(request) = try MessageCodec.decode(bytes).message else { return XCTFail("not a compute-step") }
+        XCTAssertEqual(request.parameters.map(\.bitPattern), parameters.map(\.bitPattern))
+    }
+}

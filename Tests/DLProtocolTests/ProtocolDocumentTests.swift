@@ -1,0 +1,311 @@
+// docs/protocol.md checked against the codec, so the document cannot drift from the wire: its
+// version, its message table (codes, names, kind of payload), its header layout, every JSON key it
+// lists with its JSON type, and every binary layout (offsets and widths, evaluated for each golden
+// message) must agree with the golden fixtures, which GoldenBytesTests ties to the codec.
+
+import DLProtocol
+import DLTestSupport
+import Foundation
+import XCTest
+
+final class ProtocolDocumentTests: XCTestCase {
+    private static let document: ProtocolDocument = {
+        let path = Repository.root + "/docs/protocol.md"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { fatalError("cannot read \(path)") }
+        return ProtocolDocument(text)
+    }()
+
+    private var document: ProtocolDocument { Self.document }
+
+    func testTheVersionIsTheCodecs() throws {
+        XCTAssertTrue(document.text.hasPrefix("# The coordinator-worker protocol\n\nVersion \(MessageCodec.version)."))
+        let version = try XCTUnwrap(document.tables(headed: ["offset", "width", "field", "value"]).first?.rows.first { $0[2] == "version" })
+        XCTAssertEqual(version[3], "\(MessageCodec.version)")
+    }
+
+    func testTheMessageTableListsEveryTypeWithItsCode() throws {
+        let table = try XCTUnwrap(document.tables(headed: ["code", "type", "direction", "payload"]).first)
+        let documented = table.rows.map { "\($0[0]) \($0[1])" }
+        let coded = MessageType.allCases.map { "\(ProtocolDocument.code($0)) \($0)" }
+        XCTAssertEqual(documented, coded)
+    }
+
+    /// "JSON object", "JSON array", "binary", "UTF-8 text" or "none", as the fixtures' payloads are.
+    func testTheMessageTableNamesEachPayloadsKind() throws {
+        let table = try XCTUnwrap(document.tables(headed: ["code", "type", "direction", "payload"]).first)
+        for row in table.rows {
+            let type = try XCTUnwrap(MessageType.allCases.first { $0.description == row[1] })
+            let payload = Array(try GoldenMessages.bytes(of: type).dropFirst(MessageCodec.headerSize))
+            let json = try? JSONDecoder().decode(JSONValue.self, from: Data(payload))
+            switch row[3] {
+            case let kind where kind.hasPrefix("JSON object"):
+                guard case .object = json else { return XCTFail("\(type): not a JSON object") }
+            case let kind where kind.hasPrefix("JSON array"):
+                guard case .array = json else { return XCTFail("\(type): not a JSON array") }
+            case let kind where kind.hasPrefix("binary"):
+                XCTAssertFalse(payload.isEmpty, "\(type)")
+                XCTAssertNil(json, "\(type)")
+            case let kind where kind.hasPrefix("UTF-8 text"):
+                XCTAssertNotNil(String(validating: payload, as: UTF8.self), "\(type)")
+            case let kind where kind.hasPrefix("none"):
+                XCTAssertEqual(payload, [], "\(type)")
+            default:
+                XCTFail("\(type): unknown payload kind \(row[3])")
+            }
+        }
+    }
+
+    func testTheHeaderLayoutIsTheFixturesOne() throws {
+        let table = try XCTUnwrap(document.tables(headed: ["offset", "width", "field", "value"]).first)
+        let fields = try document.layout(of: table, symbols: [:], startingAt: 0)
+        XCTAssertEqual(fields.last.map { $0.range.upperBound }, MessageCodec.headerSize)
+        for envelope in GoldenMessages.envelopes {
+            let bytes = try GoldenMessages.bytes(of: envelope.message.type)
+            func value(_ name: String) throws -> UInt64 {
+                let range = try XCTUnwrap(fields.first { $0.name == name }?.range, "no header field \(name)")
+                return bytes[range].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            }
+            XCTAssertEqual(Array(bytes[try XCTUnwrap(fields.first { $0.name == "magic" }?.range)]), Array("DLTR".utf8))
+            XCTAssertEqual(try value("version"), UInt64(MessageCodec.version))
+            XCTAssertEqual(try value("type"), UInt64(envelope.message.type.rawValue))
+            XCTAssertEqual(try value("job id"), envelope.jobId)
+            XCTAssertEqual(try value("round"), envelope.round)
+        }
+    }
+
+    func testEveryTypeHasAPayloadSection() {
+        let documented = Set(document.sections.flatMap(\.types))
+        XCTAssertEqual(MessageType.allCases.filter { !documented.contains($0) }, [])
+    }
+
+    /// The keys (as paths: `model.layers[].units`) and JSON types listed for each message are
+    /// exactly those of its golden message on the wire; a message without a key table has none.
+    func testTheJSONKeysAreThoseOnTheWire() throws {
+        for type in MessageType.allCases {
+            let keyTables = document.sections.filter { $0.types.contains(type) }.flatMap(\.tables)
+                .filter { $0.header == ["key", "JSON type", "meaning"] }
+            let documented = Dictionary(
+                keyTables.flatMap(\.rows).map { ($0[0].trimmingCharacters(in: ["`"]), $0[1]) }, uniquingKeysWith: { $1 })
+            let payload = Data(try GoldenMessages.bytes(of: type).dropFirst(MessageCodec.headerSize))
+            let wire = (try? JSONDecoder().decode(JSONValue.self, from: payload))?.keyTypes() ?? [:]
+            XCTAssertEqual(documented, wire, "\(type)")
+        }
+    }
+
+    /// Each binary layout, evaluated with the golden message's counts, runs from the end of the
+    /// header to the end of the message without a gap or an overlap.
+    func testTheBinaryLayoutsAreTheFixturesOnes() throws {
+        var checked: Set<MessageType> = []
+        for section in document.sections {
+            for table in section.tables where table.header == ["offset", "width", "field"] {
+                for type in section.types {
+                    let envelope = try GoldenMessages.envelope(of: type)
+                    let fields = try document.layout(
+                        of: table, symbols: ProtocolDocument.symbols(of: envelope.message), startingAt: MessageCodec.headerSize)
+                    XCTAssertEqual(fields.last?.range.upperBound, try GoldenMessages.bytes(of: type).count, "\(type)")
+                    checked.insert(type)
+                }
+            }
+        }
+        XCTAssertEqual(checked, [.shardRows, .computeStep, .evaluate, .shardGradient, .validationSums])
+    }
+}
+
+/// The parts of docs/protocol.md the tests read: its tables, and the message types each section's
+/// heading names ("#### compute-step (5) and evaluate (7)").
+struct ProtocolDocument {
+    struct Table {
+        var header: [String]
+        var rows: [[String]]
+    }
+
+    struct Section {
+        var types: [MessageType]
+        var tables: [Table] = []
+    }
+
+    let text: String
+    private(set) var sections: [Section] = []
+
+    init(_ text: String) {
+        self.text = text
+        var section = Section(types: [])
+        var inTable = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("#") {
+                sections.append(section)
+                section = Section(types: line.matches(of: #/([a-z-]+) \((0x[0-9A-F]+|[0-9]+)\)/#).compactMap { match in
+                    MessageType.allCases.first { "\($0)" == match.output.1 && Self.code($0) == match.output.2 }
+                })
+            }
+            guard line.hasPrefix("|") else {
+                inTable = false
+                continue
+            }
+            let cells = line.dropFirst().dropLast().split(separator: "|", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            if !inTable {
+                section.tables.append(Table(header: cells, rows: []))
+                inTable = true
+            } else if !cells.allSatisfy({ $0.allSatisfy { $0 == "-" } }) {
+                section.tables[section.tables.count - 1].rows.append(cells)
+            }
+        }
+        sections.append(section)
+    }
+
+    func tables(headed header: [String]) -> [Table] {
+        sections.flatMap(\.tables).filter { $0.header == header }
+    }
+
+    static func code(_ type: MessageType) -> String {
+        type.rawValue > 0xFF ? "0x" + String(type.rawValue, radix: 16, uppercase: true) : "\(type.rawValue)"
+    }
+
+    /// The counts the binary layouts are written in, for a message.
+    static func symbols(of message: Message) -> [Character: Int] {
+        switch message {
+        case let .shardRows(rows):
+            return [
+                "T": rows.trainingTargets.count / rows.targetWidth, "V": rows.validationTargets.count / rows.targetWidth,
+                "F": rows.featureCount, "W": rows.targetWidth,
+            ]
+        case let .computeStep(request), let .evaluate(request):
+            return ["K": request.shards.count, "P": request.parameters.count]
+        case let .shardGradient(result):
+            return ["G": result.gradient.count, "M": result.sums.count]
+        case let .validationSums(result):
+            return ["M": result.sums.count]
+        default:
+            return [:]
+        }
+    }
+
+    /// A layout table's fields as byte ranges, its offsets and widths evaluated with `symbols`;
+    /// fails unless each field starts where the one before it ends, the first at `start`.
+    func layout(of table: Table, symbols: [Character: Int], startingAt start: Int) throws -> [(name: String, range: Range<Int>)] {
+        var fields: [(name: String, range: Range<Int>)] = []
+        var next = start
+        for row in table.rows {
+            let offset = try Expression.evaluate(row[0], symbols), width = try Expression.evaluate(row[1], symbols)
+            XCTAssertEqual(offset, next, "field \(row[2]) at \(row[0])")
+            fields.append((row[2], offset..<(offset + width)))
+            next = offset + width
+        }
+        return fields
+    }
+
+    /// The arithmetic of the layout tables: integers, one-letter counts, `+`, `x` (times) and
+    /// parentheses, as in `44 + 4 x T x (F + W)`.
+    enum Expression {
+        struct Unreadable: Error {
+            let text: String
+        }
+
+        static func evaluate(_ text: String, _ symbols: [Character: Int]) throws -> Int {
+            var tokens = self.tokens(text)[...]
+            let value = try sum(&tokens, symbols)
+            guard tokens.isEmpty else { throw Unreadable(text: text) }
+            return value
+        }
+
+        /// Numbers, and every other character but a space on its own.
+        private static func tokens(_ text: String) -> [String] {
+            var tokens: [String] = []
+            var inNumber = false
+            for character in text where character != " " {
+                if character.isNumber && inNumber {
+                    tokens[tokens.count - 1].append(character)
+                } else {
+                    tokens.append(String(character))
+                }
+                inNumber = character.isNumber
+            }
+            return tokens
+        }
+
+        private static func sum(_ tokens: inout ArraySlice<String>, _ symbols: [Character: Int]) throws -> Int {
+            var value = try product(&tokens, symbols)
+            while tokens.first == "+" {
+                tokens.removeFirst()
+                value += try product(&tokens, symbols)
+            }
+            return value
+        }
+
+        private static func product(_ tokens: inout ArraySlice<String>, _ symbols: [Character: Int]) throws -> Int {
+            var value = try factor(&tokens, symbols)
+            while tokens.first == "x" {
+                tokens.removeFirst()
+                value *= try factor(&tokens, symbols)
+            }
+            return value
+        }
+
+        private static func factor(_ tokens: inout ArraySlice<String>, _ symbols: [Character: Int]) throws -> Int {
+            guard let token = tokens.popFirst() else { throw Unreadable(text: "") }
+            if token == "(" {
+                let value = try sum(&tokens, symbols)
+                guard tokens.popFirst() == ")" else { throw Unreadable(text: token) }
+                return value
+            }
+            if let number = Int(token) { return number }
+            guard token.count == 1, let value = symbols[token.first!] else { throw Unreadable(text: token) }
+            return value
+        }
+    }
+}
+
+/// A JSON text's structure, to compare its keys and value types with the document's.
+indirect enum JSONValue: Decodable {
+    case boolean
+    case integer
+    case string
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if (try? container.decode(Bool.self)) != nil {
+            self = .boolean
+        } else if (try? container.decode(Int64.self)) != nil || (try? container.decode(UInt64.self)) != nil {
+            self = .integer
+        } else if (try? container.decode(String.self)) != nil {
+            self = .string
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// As the document names it: "string", "array of integers", ...
+    var typeName: String {
+        switch self {
+        case .boolean: "boolean"
+        case .integer: "integer"
+        case .string: "string"
+        case .object: "object"
+        case let .array(elements): "array of " + (elements.first.map { $0.typeName + "s" } ?? "nothing")
+        }
+    }
+
+    /// Every key, by its path from the top (`model.layers[].units`), with its value's type name;
+    /// an array's objects are described by its first.
+    func keyTypes(under path: String = "") -> [String: String] {
+        switch self {
+        case let .object(members):
+            var result: [String: String] = [:]
+            for (key, value) in members {
+                let keyPath = path.isEmpty ? key : path + "." + key
+                result[keyPath] = value.typeName
+                result.merge(value.keyTypes(under: keyPath)) { $1 }
+            }
+            return result
+        case let .array(elements):
+            return elements.first?.keyTypes(under: path + "[]") ?? [:]
+        default:
+            return [:]
+        }
+    }
+}
