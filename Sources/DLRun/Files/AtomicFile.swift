@@ -3,7 +3,6 @@
 // it over the target, and flush the directory so the rename itself is durable.
 
 #if canImport(Glibc)
-import DLTraining
 import Glibc
 #elseif canImport(Musl)
 import Musl
