@@ -18,7 +18,8 @@ import PackageDescription
 
 let package = Package(
     name: "dltrain",
-    platforms: [.macOS(.v13)],
+    // No Apple platforms are declared: the package is built and tested on Linux only (README.md,
+    // "Builds on"); x86-64 uses AVX2 and the SHA extensions when the CPU has them.
     products: [
         .library(name: "DLCore", targets: ["DLCore"]),
         .library(name: "DLData", targets: ["DLData"]),

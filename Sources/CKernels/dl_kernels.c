@@ -5,15 +5,21 @@
 // then added in float32 (never fused into an FMA, never reassociated). The AVX2 variants hold a
 // block of outputs in registers and vectorize across independent outputs only, so they produce the
 // same bits as the plain variants: the processor a shard runs on never changes its result.
+//
+// The AVX2 variants, and the run-time check for AVX2 that picks them, are compiled only for x86-64
+// (`__x86_64__`); on any other architecture the plain variants are the only ones.
 
 #pragma STDC FP_CONTRACT OFF
 
 #include "dl_kernels.h"
-#include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
 
-// MARK: Plain variants (any x86-64 or other processor)
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// MARK: Plain variants (every processor; the only ones off x86-64)
 
 static void plain_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out,
                                        long rows, long k, long n) {
@@ -52,7 +58,7 @@ static void plain_multiply(const float *a, const float *bt, float *out, long row
     }
 }
 
-// MARK: AVX2 variants
+// MARK: AVX2 variants (x86-64 only)
 
 #if defined(__x86_64__)
 
@@ -195,7 +201,7 @@ static int avx2_supported(void) {
 void dl_kernels_allow_vector(int allowed) { vector_allowed = allowed; }
 
 #else
-static int avx2_supported(void) { return 0; }
+// No vector variants to turn on or off: the plain ones always run.
 void dl_kernels_allow_vector(int allowed) { (void)allowed; }
 #endif
 

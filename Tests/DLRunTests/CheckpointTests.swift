@@ -1,5 +1,5 @@
 // Checkpoints: the file keeps every bit of the run's state, the Python `safetensors` package opens
-// it, a damaged one is recognized by its checksum, only the newest are kept, and a run resumed from
+// it, a damaged one is recognized by its checksum, exactly the newest are kept, and a run resumed from
 // any of them (at an epoch boundary or mid-epoch) ends exactly as the run that was never stopped.
 
 import DLCore
@@ -98,18 +98,44 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(decoded["checksum"] as? String, "sha256:")
     }
 
-    func testOnlyTheNewestAreKept() throws {
+    /// Rotation: after each checkpoint written, exactly the newest `keep` remain, newest by steps
+    /// applied (10 after 9: the names are zero-padded, so they sort in run order).
+    func testRotationKeepsExactlyTheNewest() throws {
+        let job = try job()
+        let runners = ShardRunner.allShards(of: job)
+        for keep in [1, 2, 3] {
+            let directory = try temporaryDirectory(self)
+            let checkpointer = Checkpointer(job: job, directory: directory, policy: CheckpointPolicy(keep: keep))
+            var progress = TrainingProgress(job: job)
+            var saved: [Int] = []
+            for applied in [1, 2, 9, 10, 11] {
+                try advance(&progress, by: applied - (saved.last ?? 0), job: job, runners: runners)
+                try checkpointer.save(progress)
+                saved.append(applied)
+                let newest = saved.suffix(keep).reversed().map { directory + "/" + Checkpointer.fileName(appliedSteps: $0) }
+                XCTAssertEqual(Checkpointer.paths(in: directory), newest, "keep \(keep), after the checkpoint at step \(applied)")
+            }
+            if keep == 2 {
+                let kept = Checkpointer.paths(in: directory)
+                XCTAssertEqual(kept.map { ($0 as NSString).lastPathComponent },
+                               ["checkpoint-0000000011.safetensors", "checkpoint-0000000010.safetensors"])
+                XCTAssertEqual(try kept.map { try Checkpoint.read(path: $0).optimizer.iterations }, [11, 10])
+            }
+        }
+    }
+
+    /// A trainer's checkpoints rotate too: with `keep` 1 only the last one is left. (With more kept,
+    /// which earlier ones exist depends on the disk's speed: a checkpoint taken while the previous
+    /// one is still being written replaces it unwritten. The rotation itself is checked above.)
+    func testATrainerLeavesOnlyItsLastCheckpointWhenKeepingOne() throws {
         let job = try job(epochs: 5)
         let directory = try temporaryDirectory(self)
         let trainer = LocalTrainer(job: job)
-        let checkpointer = Checkpointer(job: job, directory: directory, policy: CheckpointPolicy(keep: 2))
+        let checkpointer = Checkpointer(job: job, directory: directory, policy: CheckpointPolicy(keep: 1))
         try trainer.train(checkpointer: checkpointer)
         try checkpointer.finish()
-        // Checkpoints taken while an earlier one is still being written may be skipped; the last never is.
-        let paths = Checkpointer.paths(in: directory)
-        XCTAssertLessThanOrEqual(paths.count, 2)
-        XCTAssertEqual(paths.first, directory + "/" + Checkpointer.fileName(appliedSteps: 5 * job.schedule.stepsPerEpoch))
-        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: directory).contains { $0.contains(".tmp-") })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory),
+                       [Checkpointer.fileName(appliedSteps: 5 * job.schedule.stepsPerEpoch)])
     }
 
     /// Stopping at any step boundary (mid-epoch or at an epoch's end) and resuming from a
@@ -124,20 +150,8 @@ final class CheckpointTests: XCTestCase {
         let steps = job.schedule.stepsPerEpoch
         for stop in [1, steps / 2, steps, steps + 7, 2 * steps + steps - 1] {
             // Train to the stop by hand, the way LocalTrainer does, then checkpoint and resume.
-            let runners = ShardRunner.allShards(of: job)
             var progress = TrainingProgress(job: job)
-            var gradients = [[Float]](repeating: [Float](repeating: 0, count: job.model.layout.count), count: runners.count)
-            var sums = [[Double]](repeating: job.metrics.makeSums(), count: runners.count)
-            for _ in 0..<stop {
-                if progress.epochStepsDone {
-                    let validation = ShardRunner.validationSums(runners, parameters: progress.parameters, metrics: job.metrics)
-                    _ = progress.finishEpoch(validationSums: validation, seconds: 0)
-                }
-                let (epoch, step) = (progress.position.epoch, progress.position.step)
-                ShardRunner.computeStep(
-                    runners, epoch: epoch, step: step, parameters: progress.parameters, gradients: &gradients, sums: &sums)
-                try progress.applyStep(shardGradients: gradients, shardSums: sums, batchSize: job.schedule.batchSize(ofStep: step))
-            }
+            try advance(&progress, by: stop, job: job, runners: ShardRunner.allShards(of: job))
             guard !progress.epochStepsDone else { continue }  // a checkpoint is never taken between steps and report
             let path = try checkpointer.save(progress)
             let checkpoint = try Checkpoint.read(path: path)
@@ -197,6 +211,23 @@ final class CheckpointTests: XCTestCase {
         fewer.epochs = 1
         XCTAssertThrowsError(try Resumption.check(TrainingJob(fewer), against: checkpoint)) { error in
             XCTAssertTrue("\(error)".contains("the checkpoint has 2 epochs done; --epochs 1 is fewer"))
+        }
+    }
+
+    /// Applies `count` more steps to `progress` by hand, as LocalTrainer does: an epoch's report
+    /// comes before the next epoch's first step.
+    private func advance(_ progress: inout TrainingProgress, by count: Int, job: TrainingJob, runners: [ShardRunner]) throws {
+        var gradients = [[Float]](repeating: [Float](repeating: 0, count: job.model.layout.count), count: runners.count)
+        var sums = [[Double]](repeating: job.metrics.makeSums(), count: runners.count)
+        for _ in 0..<count {
+            if progress.epochStepsDone {
+                let validation = ShardRunner.validationSums(runners, parameters: progress.parameters, metrics: job.metrics)
+                _ = progress.finishEpoch(validationSums: validation, seconds: 0)
+            }
+            let (epoch, step) = (progress.position.epoch, progress.position.step)
+            ShardRunner.computeStep(
+                runners, epoch: epoch, step: step, parameters: progress.parameters, gradients: &gradients, sums: &sums)
+            try progress.applyStep(shardGradients: gradients, shardSums: sums, batchSize: job.schedule.batchSize(ofStep: step))
         }
     }
 }

@@ -115,36 +115,3 @@ final class ModelFileTests: XCTestCase {
         XCTAssertNotNil(metadata["standardization"])
     }
 }
-
-/// The Python of the test environment (.build/python, made by deploy/install-deps.sh --test).
-enum Python {
-    static var executable: String {
-        let venv = Repository.root + "/.build/python/bin/python3"
-        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
-    }
-
-    /// Runs `script` and returns its standard output; a failure carries its standard error.
-    static func run(_ script: String, arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-c", script] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PythonError(
-                message: "\(executable) failed (run deploy/install-deps.sh --test for its packages): "
-                    + String(decoding: errorData, as: UTF8.self))
-        }
-        return String(decoding: outputData, as: UTF8.self)
-    }
-
-    struct PythonError: Error, CustomStringConvertible {
-        let message: String
-        var description: String { message }
-    }
-}

@@ -1,6 +1,6 @@
 // Running the real executables from the tests: a bounded wait (a hung process is killed and the
-// test fails), output captured through files (no pipe can fill and block), and no process left
-// behind.
+// test fails), both output streams read as they come (no pipe can fill and block the process), and
+// no process left behind.
 
 import DLTestSupport
 import Foundation

@@ -4,6 +4,10 @@
 import Dispatch
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// An opened CSV file: its bytes, the header decision, the column count (from the first record).

@@ -3,6 +3,10 @@
 import Dispatch
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// The file's bytes; a large file is read by up to `threads` threads at once.

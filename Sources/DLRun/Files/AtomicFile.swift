@@ -3,9 +3,18 @@
 // it over the target, and flush the directory so the rename itself is durable.
 
 #if canImport(Glibc)
-import DLTraining
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
+
+/// write(2), under a name that this file's own `write` members do not shadow (a module-qualified
+/// call would name the C library, which differs by platform).
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
 
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
@@ -18,7 +27,7 @@ public enum AtomicFile {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { buffer in
-                Glibc.write(descriptor, buffer.baseAddress! + written, bytes.count - written)
+                systemWrite(descriptor, buffer.baseAddress! + written, bytes.count - written)
             }
             if result < 0 && errno == EINTR { continue }
             guard result > 0 else {

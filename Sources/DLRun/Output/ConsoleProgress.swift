@@ -11,7 +11,18 @@ import DLCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
+
+/// The default output: standard output through write(2), unbuffered. At file scope `write` is the C
+/// library's, which the class's own `write` would shadow inside it.
+private func writeToStandardOutput(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in _ = write(STDOUT_FILENO, bytes.baseAddress, bytes.count) }
+}
 
 public final class ConsoleProgress: TrainingObserver {
     private let verbose: Int
@@ -24,10 +35,7 @@ public final class ConsoleProgress: TrainingObserver {
     public init(verbose: Int, isTerminal: Bool? = nil, write: ((String) -> Void)? = nil) {
         self.verbose = verbose
         self.isTerminal = isTerminal ?? (isatty(STDOUT_FILENO) == 1)
-        self.write = write ?? { text in
-            var text = text
-            text.withUTF8 { bytes in _ = Glibc.write(STDOUT_FILENO, bytes.baseAddress, bytes.count) }
-        }
+        self.write = write ?? writeToStandardOutput
     }
 
     /// A line of its own, outside the epoch output (setup summary, where files were saved).
