@@ -186,17 +186,10 @@ final class SHA256Tests: XCTestCase {
         }
 
         // One run for all files: starting a process costs far more than hashing a few hundred bytes.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = paths
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        let result = try runProcess("/usr/bin/sha256sum", paths, timeout: 60)
+        XCTAssertEqual(result.status, 0, String(decoding: result.errors, as: UTF8.self))
         // Each line is "<64 hex digits>  <path>", in argument order.
-        return String(decoding: printed, as: UTF8.self).split(separator: "\n").map { String($0.prefix(64)) }
+        return String(decoding: result.output, as: UTF8.self).split(separator: "\n").map { String($0.prefix(64)) }
     }
 }
 

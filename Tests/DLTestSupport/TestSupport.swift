@@ -44,3 +44,44 @@ extension JobSettings {
         return settings
     }
 }
+
+/// What a child process printed, and how it ended.
+public struct ProcessResult {
+    public let status: Int32
+    public let output: Data
+    public let errors: Data
+}
+
+public struct ProcessTimeout: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Runs `executable` with `arguments` and waits at most `timeout` seconds for it. The child writes
+/// both streams to files, so neither can fill a pipe and stop it whatever it prints; one still
+/// running after `timeout` is killed and reported.
+public func runProcess(_ executable: String, _ arguments: [String], timeout: Double = 120) throws -> ProcessResult {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-child-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outputFile = directory.appendingPathComponent("stdout"), errorFile = directory.appendingPathComponent("stderr")
+    for file in [outputFile, errorFile] {
+        // One that cannot be made fails below, in FileHandle(forWritingTo:), naming the file.
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = try FileHandle(forWritingTo: outputFile)
+    process.standardError = try FileHandle(forWritingTo: errorFile)
+    let exited = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in exited.signal() }
+    try process.run()
+    if exited.wait(timeout: .now() + timeout) == .timedOut {
+        kill(process.processIdentifier, SIGKILL)
+        _ = exited.wait(timeout: .now() + 10)
+        throw ProcessTimeout(description: "\(executable) did not finish within \(Int(timeout)) s; killed")
+    }
+    return ProcessResult(
+        status: process.terminationStatus, output: try Data(contentsOf: outputFile), errors: try Data(contentsOf: errorFile))
+}
