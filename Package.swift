@@ -87,8 +87,10 @@ let package = Package(
         .testTarget(
             name: "DLClusterTests",
             dependencies: [
-                "DLCore", "DLData", "DLTraining", "DLRun", "DLProtocol", "DLCoordinator", "DLWorker", "DLTestSupport",
+                "DLCore", "DLTraining", "DLRun", "DLProtocol", "DLCoordinator", "DLWorker", "DLTestSupport",
             ]),
+        // The package as a whole: its declared module graph against the sources' imports and docs/design.md.
+        .testTarget(name: "PackageTests", dependencies: ["DLTestSupport"]),
         // The real executables, started as processes.
         .testTarget(
             name: "EndToEndTests",
