@@ -51,7 +51,7 @@ public enum WorkerProcess {
                 if !sent && envelope.message.type != .hello { unsent += 1 }
                 return sent
             },
-            log: { [logger] in logger.notice("\($0)") })
+            log: { [logger] level, line in logger.log(level: level, "\(line)") })
         while session.outcome == nil {
             // While registering, look again soon: the hello goes out as soon as the connection is up.
             try socket.receive(timeout: .milliseconds(session.isRegistering ? 10 : 100)) { message, _, parts in

@@ -15,6 +15,7 @@ import DLCore
 import DLData
 import DLProtocol
 import DLTraining
+import Logging
 
 public final class WorkerSession {
     public struct Timeouts: Sendable {
@@ -73,7 +74,8 @@ public final class WorkerSession {
     public let keepRunning: Bool
     /// Sends a message; false when it could not be queued (no coordinator connected yet).
     private let send: (Envelope) -> Bool
-    private let log: (String) -> Void
+    /// A line for the worker's log, at its level: what may need a person is a warning.
+    private let log: (Logger.Level, String) -> Void
     private var state: State
     private var jobId: UInt64 = 0
     private var lastHeard: ContinuousClock.Instant
@@ -81,7 +83,7 @@ public final class WorkerSession {
 
     public init(
         info: WorkerInfo, timeouts: Timeouts = Timeouts(), keepRunning: Bool = false, now: ContinuousClock.Instant,
-        send: @escaping (Envelope) -> Bool, log: @escaping (String) -> Void
+        send: @escaping (Envelope) -> Bool, log: @escaping (Logger.Level, String) -> Void
     ) {
         self.info = info
         self.timeouts = timeouts
@@ -115,7 +117,7 @@ public final class WorkerSession {
             }
         case .joined:
             if now - lastHeard > timeouts.coordinator {
-                log("lost the coordinator: no message for \(Self.seconds(timeouts.coordinator)) s; "
+                log(.warning, "lost the coordinator: no message for \(Self.seconds(timeouts.coordinator)) s; "
                     + "registering again for up to \(Self.seconds(timeouts.reconnect)) s")
                 register(now: now)
             } else if now - lastSent >= timeouts.interval {
@@ -132,7 +134,7 @@ public final class WorkerSession {
         do {
             envelope = try MessageCodec.decode(bytes)
         } catch {
-            log("dropped a message from the coordinator: \(error)")
+            log(.warning, "dropped a message from the coordinator: \(error)")
             return
         }
         switch (state, envelope.message) {
@@ -143,7 +145,7 @@ public final class WorkerSession {
         case let (_, .stop(notice)) where notice.rejoin:
             // A coordinator that does not know this worker (restarted, or it was declared lost):
             // whatever job it had is over, so no job id to check.
-            log("the coordinator asks this worker to register again: \(notice.reason)")
+            log(.notice, "the coordinator asks this worker to register again: \(notice.reason)")
             register(now: now)
         case let (.registering, .welcome(job)):
             jobId = envelope.jobId
@@ -159,10 +161,10 @@ public final class WorkerSession {
             jobId = envelope.jobId
             end(notice, now: now)
         case (.registering, _):
-            log("dropped a \(envelope.message.type) message: not registered yet")
+            log(.warning, "dropped a \(envelope.message.type) message: not registered yet")
         case let (.joined(joined), message):
             guard envelope.jobId == jobId else {
-                log("dropped a \(message.type) message: \(ProtocolError.wrongJob(theirs: envelope.jobId, ours: jobId))")
+                log(.warning, "dropped a \(message.type) message: \(ProtocolError.wrongJob(theirs: envelope.jobId, ours: jobId))")
                 return
             }
             lastHeard = now
@@ -179,11 +181,11 @@ public final class WorkerSession {
             return
         case let .assign(shards):
             guard shards.allSatisfy({ (0..<joined.job.shardCount).contains($0) }) else {
-                log("dropped an assign message naming shards outside 0..<\(joined.job.shardCount)")
+                log(.warning, "dropped an assign message naming shards outside 0..<\(joined.job.shardCount)")
                 return
             }
             joined.pending.formUnion(shards.filter { joined.runners[$0] == nil })
-            log("assigned shard(s) \(shards.map(String.init).joined(separator: ","))")
+            log(.info, "assigned shard(s) \(shards.map(String.init).joined(separator: ","))")
             reportReadyIfLoaded(joined, now: now)
         case let .shardRows(rows):
             load(rows, into: joined)
@@ -193,7 +195,7 @@ public final class WorkerSession {
         case let .evaluate(request):
             evaluate(request, epoch: round, joined: joined, now: now)
         default:
-            log("dropped a \(message.type) message: not expected now")
+            log(.warning, "dropped a \(message.type) message: not expected now")
         }
     }
 
@@ -210,7 +212,7 @@ public final class WorkerSession {
             let metrics = MetricSet(try job.metrics.map { try Metric(name: $0, loss: loss, outputs: job.model.outputWidth) })
             let schedule = ShardSchedule(
                 rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
-            log("joined job \(String(jobId, radix: 16)) as worker \(job.workerIndex + 1)"
+            log(.info, "joined job \(String(jobId, radix: 16)) as worker \(job.workerIndex + 1)"
                 + (job.shards.isEmpty ? " (no shards yet)" : ": shard(s) \(job.shards.map(String.init).joined(separator: ","))"))
             let joined = Joined(job: job, schedule: schedule, loss: loss, metrics: metrics)
             state = .joined(joined)
@@ -225,7 +227,7 @@ public final class WorkerSession {
         guard joined.pending.contains(rows.shard), rows.featureCount == job.featureCount, rows.targetWidth == job.targetWidth,
             rows.trainingTargets.count / job.targetWidth == joined.schedule.shardRows[rows.shard].count
         else {
-            log("dropped rows for shard \(rows.shard): they do not fit what this worker was assigned")
+            log(.warning, "dropped rows for shard \(rows.shard): they do not fit what this worker was assigned")
             return
         }
         joined.runners[rows.shard] = ShardRunner(
@@ -246,7 +248,7 @@ public final class WorkerSession {
 
     private func compute(_ request: ShardRequest, round: UInt64, joined: Joined, now: ContinuousClock.Instant) {
         guard request.parameters.count == joined.gradient.count, request.shards.allSatisfy({ joined.runners[$0] != nil }) else {
-            log("dropped a compute-step message for shards \(request.shards) with \(request.parameters.count) parameters: "
+            log(.warning, "dropped a compute-step message for shards \(request.shards) with \(request.parameters.count) parameters: "
                 + "this worker holds shards \(joined.runners.keys.sorted()) of a model with \(joined.gradient.count)")
             return
         }
@@ -272,7 +274,7 @@ public final class WorkerSession {
 
     private func evaluate(_ request: ShardRequest, epoch: UInt64, joined: Joined, now: ContinuousClock.Instant) {
         guard request.parameters.count == joined.gradient.count, request.shards.allSatisfy({ joined.runners[$0] != nil }) else {
-            log("dropped an evaluate message for shards \(request.shards) this worker does not hold")
+            log(.warning, "dropped an evaluate message for shards \(request.shards) this worker does not hold")
             return
         }
         request.parameters.withUnsafeBufferPointer { parameters in
@@ -291,7 +293,7 @@ public final class WorkerSession {
     }
 
     private func end(_ notice: StopNotice, now: ContinuousClock.Instant) {
-        log("the coordinator ended the job: \(notice.reason)")
+        log(.notice, "the coordinator ended the job: \(notice.reason)")
         emit(.heartbeat, round: 0, now: now)  // confirms the stop, so the coordinator can close
         if keepRunning {
             register(now: now)

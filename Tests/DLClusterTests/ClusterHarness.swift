@@ -53,7 +53,7 @@ final class ClusterHarness {
                 self.toCoordinator.append((Self.peer(index), MessageCodec.encode(envelope)))
                 return true
             },
-            log: { [unowned self] in self.workerLogs[index].append($0) }))
+            log: { [unowned self] _, line in self.workerLogs[index].append(line) }))
         return index
     }
 
