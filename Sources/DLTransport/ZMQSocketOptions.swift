@@ -1,6 +1,7 @@
 // ZMQSocketOptions.swift
 // The socket options dltrain sets, as typed Swift values, and the single place that hands them to
 // zmq_setsockopt. Errors name the libzmq option, e.g. "set ZMQ_ROUTING_ID failed: Invalid argument".
+// The tests read options back through `libzmqValue(of:)` to check a setting arrived as meant.
 
 import CZeroMQ
 
@@ -46,6 +47,23 @@ extension ZMQSocket {
                 }
             }
         }
+    }
+
+    /// libzmq's current value of the numeric option that `option` sets (the value `option`
+    /// carries is ignored), in libzmq's units: milliseconds, bytes, 0 or 1. ROUTER_MANDATORY and
+    /// ROUTER_HANDOVER cannot be read back (EINVAL), nor can a routing id be read as a number.
+    func libzmqValue(of option: ZMQSocketOption) throws(TransportError) -> Int {
+        let (code, name, value) = option.libzmq
+        let operation = "get \(name)"
+        let socket = try liveHandle(operation)
+        func read<Number: FixedWidthInteger>(_: Number.Type) throws(TransportError) -> Int {
+            var number = Number.zero
+            var size = MemoryLayout<Number>.size
+            try retryingInterrupts(operation) { zmq_getsockopt(socket, code, &number, &size) }
+            return Int(number)
+        }
+        if case .int64 = value { return try read(Int64.self) }
+        return try read(Int32.self)
     }
 }
 
