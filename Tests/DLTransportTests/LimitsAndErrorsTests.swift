@@ -1,7 +1,7 @@
 // LimitsAndErrorsTests.swift
 // Waits are bounded and failures are reported precisely: receive timeouts, sends that cannot be
-// queued, occupied ports, unknown peers, invalid option values, closed sockets and a shut-down
-// context.
+// queued, occupied ports, unknown peers, invalid option values, closed sockets, and a receive
+// blocked in another thread when the context shuts down.
 
 import DLTransport
 import Foundation
@@ -98,22 +98,69 @@ final class LimitsAndErrorsTests: XCTestCase {
         XCTAssertThrowsError(try socket.connect("tcp://127.0.0.1:1"))
     }
 
-    func testContextShutdownEndsABlockedReceive() async throws {
+    /// A receive waiting in another thread, as a worker's would, ends with contextTerminated when
+    /// the context shuts down, long before its own timeout.
+    func testContextShutdownEndsAReceiveBlockedInAnotherThread() throws {
         let context = try ZMQContext()
         let socket = try ZMQSocket(.dealer, context: context)
         defer { socket.close() }
-        try socket.connect("tcp://127.0.0.1:1")
+        try socket.connect("tcp://127.0.0.1:1")  // nothing listens there, so nothing arrives
 
-        // The receiver runs on another thread, as a worker's would; if shutdown did not reach it,
-        // it would return false after its (bounded) timeout.
-        let receiver = Task.detached { try socket.receive(timeout: .seconds(10)) { _, _, _ in } }
+        let receiver = BlockedReceive(socket, timeout: .seconds(60))
+        XCTAssertEqual(receiver.started.wait(timeout: .now() + 5), .success, "the receiving thread did not start")
+        #if os(Linux)
+        XCTAssertTrue(receiver.fallsAsleep(within: .seconds(5)), "the receiving thread never waited in the kernel")
+        #endif
+        // Had the receive been called after the shutdown, it would have failed at once; a receive
+        // still under way after this long is waiting for a message.
+        XCTAssertEqual(receiver.returned.wait(timeout: .now() + 0.3), .timedOut, "the receive returned before the shutdown")
+
         context.shutdown()
-        let result = await receiver.result
-        XCTAssertThrowsError(try result.get()) { error in
-            XCTAssertEqual(error as? TransportError, .contextTerminated(operation: "receive"))
-        }
+        // Half its timeout: the shutdown ended the receive, not the clock.
+        XCTAssertEqual(receiver.returned.wait(timeout: .now() + 30), .success, "the shutdown did not end the receive")
+        XCTAssertEqual(receiver.outcome, .failure(.contextTerminated(operation: "receive")))
         XCTAssertThrowsError(try socket.send("late", timeout: .zero)) { error in
             XCTAssertEqual("\(error)", "send failed: the ZeroMQ context was terminated")
         }
+    }
+}
+
+/// A receive with a long timeout on a thread of its own, and what it returned.
+private final class BlockedReceive: @unchecked Sendable {
+    // @unchecked Sendable: `result` and `threadPath` are written by the thread before it signals
+    // `returned` or `started`, and read only after those signals.
+    let started = DispatchSemaphore(value: 0)
+    let returned = DispatchSemaphore(value: 0)
+    private var result: Result<Bool, TransportError>?
+    /// /proc's directory for the receiving thread (Linux).
+    private var threadPath = ""
+
+    init(_ socket: ZMQSocket, timeout: Duration) {
+        let thread = Thread { [self] in
+            threadPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? ""
+            started.signal()
+            result = Result { () throws(TransportError) in try socket.receive(timeout: timeout) { _, _, _ in } }
+            returned.signal()
+        }
+        thread.start()
+    }
+
+    var outcome: Result<Bool, TransportError>? { result }
+
+    /// Whether the thread is seen asleep in the kernel (state S in /proc) within `limit`: in libzmq's
+    /// wait, since nothing else it does after `started` sleeps.
+    func fallsAsleep(within limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            // The state follows the command name, which is in parentheses and may contain spaces.
+            if let stat = try? String(contentsOfFile: "/proc/\(threadPath)/stat", encoding: .utf8),
+                let nameEnd = stat.lastIndex(of: ")"),
+                stat[nameEnd...].dropFirst().trimmingCharacters(in: .whitespaces).first == "S"
+            {
+                return true
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return false
     }
 }
