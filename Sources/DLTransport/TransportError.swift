@@ -1,27 +1,22 @@
 // TransportError.swift
-// The one error type DLTransport throws. Every libzmq failure is turned into a
-// case that names what was being done (and the endpoint, for bind/connect) so a
-// log line is actionable on its own, e.g. "bind tcp://*:5555 failed: Address already in use".
-// Also home to the EINTR retry every plain libzmq call goes through, since that
-// is where an errno is either swallowed or becomes one of these errors.
+// The one error type DLTransport throws. Every libzmq failure is turned into a case that names
+// what was being done (and the endpoint, for bind/connect) so a log line is actionable on its
+// own, e.g. "bind tcp://*:5555 failed: Address already in use". Also home to the EINTR retry
+// every plain libzmq call goes through, since that is where an errno is either swallowed or
+// becomes one of these errors.
 
 import CZeroMQ
-import Glibc
 
 public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// A libzmq call failed. `operation` is what was attempted ("bind", "send",
-    /// "set ZMQ_LINGER", ...), `endpoint` is set for bind/unbind/connect/disconnect,
-    /// `errno` is libzmq's error number (compare with Glibc constants such as
-    /// `EHOSTUNREACH` or `EADDRINUSE`) and `reason` is `zmq_strerror(errno)`.
+    /// A libzmq call failed. `operation` is what was attempted ("bind", "send", "set ZMQ_LINGER",
+    /// ...), `endpoint` is set for bind/connect, `errno` is libzmq's error number (compare with
+    /// the C library's constants such as `EHOSTUNREACH` or `EADDRINUSE`) and `reason` is
+    /// `zmq_strerror(errno)`.
     case failed(operation: String, endpoint: String?, errno: Int32, reason: String)
 
-    /// The socket's context was shut down or terminated (libzmq's ETERM). The only
-    /// sensible reaction is to close the socket and let its thread finish.
+    /// The socket's context was shut down (libzmq's ETERM). The only sensible reaction is to close
+    /// the socket and let its thread finish.
     case contextTerminated(operation: String)
-
-    /// This libzmq was built without CURVE support (`zmq_has("curve")` is false),
-    /// so keys cannot be generated or used.
-    case curveUnavailable
 
     public var description: String {
         switch self {
@@ -30,13 +25,11 @@ public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable 
             return "\(subject) failed: \(reason)"
         case let .contextTerminated(operation):
             return "\(operation) failed: the ZeroMQ context was terminated"
-        case .curveUnavailable:
-            return "CURVE security is unavailable: libzmq \(ZMQ.version) was built without it"
         }
     }
 
-    /// The error for `errno`, mapping ETERM to its own case because callers must
-    /// treat a terminated context as shutdown rather than as a fault.
+    /// The error for `errno`, mapping ETERM to its own case because callers must treat a
+    /// terminated context as shutdown rather than as a fault.
     static func from(errno code: Int32, operation: String, endpoint: String? = nil) -> TransportError {
         if code == ETERM { return .contextTerminated(operation: operation) }
         return .failed(
@@ -50,8 +43,8 @@ public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable 
     }
 }
 
-/// Runs a libzmq call that returns -1 on failure, repeating it when a signal
-/// interrupted it (EINTR) so callers never see spurious interruptions.
+/// Runs a libzmq call that returns -1 on failure, repeating it when a signal interrupted it (EINTR)
+/// so callers never see spurious interruptions.
 func retryingInterrupts(
     _ operation: String, endpoint: String? = nil, _ call: () -> Int32
 ) throws(TransportError) {

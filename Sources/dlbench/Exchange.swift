@@ -95,7 +95,9 @@ struct Exchange: ParsableCommand {
         let socket = try ZMQSocket(.dealer, context: context)
         try socket.set([.linger(.seconds(1)), .reconnectInterval(.milliseconds(20))])
         try socket.connect(endpoint)
-        try socket.send([ZMQFrame([1])])
+        guard try socket.send(prefix: nil, count: 1, timeout: wait, write: { $0[0] = 1 }) else {
+            throw BenchError("could not say hello to the coordinator within \(timeout) s")
+        }
 
         var answer = [Float](repeating: 0, count: floats)
         while true {

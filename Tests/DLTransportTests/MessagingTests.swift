@@ -1,9 +1,10 @@
 // MessagingTests.swift
-// Messages get where they should: ROUTER/DEALER round trips over tcp and ipc,
-// multipart with empty frames, routing by id, connecting before the peer binds,
-// and the poller.
+// Messages get where they should through the in-place send and receive: ROUTER/DEALER round trips
+// over tcp, ipc and inproc, a large payload whole, the last two parts and the count of a message,
+// empty parts, routing by id, and a DEALER that connects before the ROUTER binds.
 
 import DLTransport
+import Foundation
 import XCTest
 
 final class MessagingTests: XCTestCase {
@@ -15,126 +16,99 @@ final class MessagingTests: XCTestCase {
         try assertRoundTrip(bindingTo: uniqueIPCEndpoint(removedAfter: self))
     }
 
+    func testRouterDealerRoundTripOverInproc() throws {
+        try assertRoundTrip(bindingTo: "inproc://round-trip-\(UUID().uuidString)")
+    }
+
     private func assertRoundTrip(bindingTo endpoint: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let context = try ZMQContext()
-        let router = try ZMQSocket(.router, context: context)
-        defer { router.close() }
-        let dealer = try ZMQSocket(.dealer, context: context)
-        defer { dealer.close() }
-
-        let bound = try router.bind(endpoint)
+        let (router, dealer, bound) = try routerAndDealer(bindingTo: endpoint)
+        defer { router.close(); dealer.close() }
         XCTAssertFalse(bound.hasSuffix("*"), "bind should report the concrete endpoint", file: file, line: line)
-        try dealer.connect(bound)
 
-        try dealer.send(textFrames("ping"))
-        let request = try XCTUnwrap(router.receive(timeout: arrivalTimeout), file: file, line: line)
-        XCTAssertEqual(request.count, 2, "ROUTER prefixes the sender's routing id", file: file, line: line)
-        XCTAssertEqual(texts(Array(request.dropFirst())), ["ping"], file: file, line: line)
+        XCTAssertTrue(try dealer.send("ping"), file: file, line: line)
+        let request = try XCTUnwrap(router.receiveText(), file: file, line: line)
+        XCTAssertEqual(request.text, "ping", file: file, line: line)
+        XCTAssertEqual(request.parts, 2, "ROUTER prefixes the sender's routing id", file: file, line: line)
+        let peer = try XCTUnwrap(request.beforeLast, file: file, line: line)
 
-        try router.send([request[0]] + textFrames("pong"))
-        XCTAssertEqual(texts(try dealer.receive(timeout: arrivalTimeout)), ["pong"], file: file, line: line)
+        XCTAssertTrue(try router.send("pong", prefix: peer, timeout: .zero), file: file, line: line)
+        XCTAssertEqual(try dealer.receiveText(), ReceivedText(text: "pong", beforeLast: nil, parts: 1), file: file, line: line)
     }
 
-    func testMultipartMessageKeepsEmptyFramesAndOrder() throws {
-        let context = try ZMQContext()
-        let router = try ZMQSocket(.router, context: context)
-        defer { router.close() }
-        let dealer = try ZMQSocket(.dealer, context: context)
-        defer { dealer.close() }
-        try dealer.connect(try router.bind("tcp://127.0.0.1:*"))
+    func testLargePayloadWrittenInPlaceArrivesWholeOverTCP() throws {
+        let (router, dealer, _) = try routerAndDealer()
+        defer { router.close(); dealer.close() }
 
-        try dealer.send([ZMQFrame([]), ZMQFrame([1, 2, 3]), ZMQFrame([]), ZMQFrame([])])
-        let message = try XCTUnwrap(router.receive(timeout: arrivalTimeout))
-        XCTAssertEqual(message.dropFirst().map(\.bytes), [[], [1, 2, 3], [], []])
-        XCTAssertEqual(message.dropFirst().map(\.count), [0, 3, 0, 0])
+        let weights = (0..<1_000_000).map { Float($0).squareRoot() }
+        let sent = try weights.withUnsafeBytes { values in
+            try dealer.send(prefix: nil, count: values.count, timeout: arrivalTimeout) { $0.copyMemory(from: values) }
+        }
+        XCTAssertTrue(sent)
+        var received: (bytes: [UInt8], parts: Int)?
+        XCTAssertTrue(try router.receive(timeout: arrivalTimeout) { last, _, parts in received = (Array(last), parts) })
+        XCTAssertEqual(received?.parts, 2)
+        XCTAssertEqual(received?.bytes, weights.withUnsafeBytes(Array.init))
     }
 
+    /// A receiver is handed the last part and the one before it, in order, with the number of
+    /// parts; empty parts count as parts.
+    func testReceiveHandsOverTheLastTwoPartsAndCountsThem() throws {
+        let (router, dealer, _) = try routerAndDealer(bindingTo: "inproc://last-two-parts-\(UUID().uuidString)")
+        defer { router.close(); dealer.close() }
+
+        XCTAssertTrue(try dealer.send("three", prefix: Array("two".utf8)))
+        XCTAssertEqual(try router.receiveText(), ReceivedText(text: "three", beforeLast: Array("two".utf8), parts: 3))
+        XCTAssertTrue(try dealer.send("", prefix: []))
+        XCTAssertEqual(try router.receiveText(), ReceivedText(text: "", beforeLast: [], parts: 3))
+        XCTAssertTrue(try dealer.send("", prefix: nil))
+        XCTAssertEqual(try router.receiveText()?.parts, 2)
+        XCTAssertFalse(try router.receive(timeout: .zero) { _, _, _ in XCTFail("nothing else was sent") })
+    }
+
+    /// The routing id a DEALER sets is the one its ROUTER sees, and replies addressed to it reach
+    /// that DEALER only.
     func testRoutingIdsRouteRepliesToTheRightDealer() throws {
         let context = try ZMQContext()
         let router = try ZMQSocket(.router, context: context)
         defer { router.close() }
-        try router.set(.routerMandatory(true))
+        try router.set([.routerMandatory(true)])
         let endpoint = try router.bind("tcp://127.0.0.1:*")
 
         let names = ["worker-0", "worker-1", "worker-2"]
         var dealers: [ZMQSocket] = []
         defer { dealers.forEach { $0.close() } }
         for name in names {
-            let dealer = try ZMQSocket(.dealer, context: context)
-            dealers.append(dealer)
-            try dealer.set(.routingId(Array(name.utf8)))
-            try dealer.connect(endpoint)
-            try dealer.send(textFrames("hello from \(name)"))
+            dealers.append(try dealer(connectedTo: endpoint, options: [.routingId(Array(name.utf8))]))
+            XCTAssertTrue(try dealers.last!.send("hello from \(name)"))
         }
 
         var seen: Set<String> = []
         for _ in names {
-            let message = try XCTUnwrap(texts(try router.receive(timeout: arrivalTimeout)))
-            XCTAssertEqual(message, [message[0], "hello from \(message[0])"])
-            seen.insert(message[0])
-            try router.send(textFrames(message[0], "reply to \(message[0])"))
+            let message = try XCTUnwrap(router.receiveText())
+            let name = String(decoding: try XCTUnwrap(message.beforeLast), as: UTF8.self)
+            XCTAssertEqual(message.text, "hello from \(name)")
+            seen.insert(name)
+            XCTAssertTrue(try router.send("reply to \(name)", prefix: Array(name.utf8), timeout: .zero))
         }
         XCTAssertEqual(seen, Set(names))
 
         for (name, dealer) in zip(names, dealers) {
-            XCTAssertEqual(texts(try dealer.receive(timeout: arrivalTimeout)), ["reply to \(name)"])
+            XCTAssertEqual(try dealer.receiveText()?.text, "reply to \(name)")
         }
     }
 
+    /// Without ZMQ_IMMEDIATE a DEALER queues for a peer that is not there yet (see OptionsTests
+    /// for the other way).
     func testDealerThatConnectsBeforeTheRouterBindsGetsThrough() throws {
         let context = try ZMQContext()
         let endpoint = uniqueIPCEndpoint(removedAfter: self)
-        let dealer = try ZMQSocket(.dealer, context: context)
-        defer { dealer.close() }
-        try dealer.set(.reconnectInterval(.milliseconds(10)))
-        try dealer.connect(endpoint)
-        try dealer.send(textFrames("early"))
+        let early = try dealer(connectedTo: endpoint, in: context, options: [.reconnectInterval(.milliseconds(10))])
+        defer { early.close() }
+        XCTAssertTrue(try early.send("early", timeout: .zero))
 
         let router = try ZMQSocket(.router, context: context)
         defer { router.close() }
         try router.bind(endpoint)
-        let message = try XCTUnwrap(router.receive(timeout: arrivalTimeout))
-        XCTAssertEqual(texts(Array(message.dropFirst())), ["early"])
-    }
-
-    func testPollerReportsOnlyTheReadableSocket() throws {
-        let context = try ZMQContext()
-        let quiet = try ZMQSocket(.pull, context: context)
-        defer { quiet.close() }
-        let busy = try ZMQSocket(.pull, context: context)
-        defer { busy.close() }
-        let pusher = try ZMQSocket(.push, context: context)
-        defer { pusher.close() }
-        try quiet.bind("tcp://127.0.0.1:*")
-        try pusher.connect(try busy.bind("tcp://127.0.0.1:*"))
-
-        let poller = ZMQPoller([quiet, busy])
-        XCTAssertTrue(try poller.poll(timeout: .zero).isEmpty)
-
-        try pusher.send(textFrames("work"))
-        let ready = try poller.poll(timeout: arrivalTimeout)
-        XCTAssertEqual(ready.count, 1)
-        XCTAssertTrue(ready.first === busy)
-        XCTAssertEqual(texts(try busy.receive(timeout: .zero)), ["work"])
-    }
-
-    func testPubSubDeliversOnlySubscribedPrefixes() throws {
-        let context = try ZMQContext()
-        let publisher = try ZMQSocket(.pub, context: context)
-        defer { publisher.close() }
-        let subscriber = try ZMQSocket(.sub, context: context)
-        defer { subscriber.close() }
-        try subscriber.set(.subscribe(Array("epoch".utf8)))
-        try subscriber.connect(try publisher.bind("tcp://127.0.0.1:*"))
-
-        // A subscription reaches the publisher asynchronously and PUB drops what
-        // nobody has subscribed to yet, so publish until the first one lands.
-        var received: [String]?
-        for _ in 0..<100 where received == nil {
-            try publisher.send(textFrames("noise"))
-            try publisher.send(textFrames("epoch", "1"))
-            received = texts(try subscriber.receive(timeout: .milliseconds(50)))
-        }
-        XCTAssertEqual(received, ["epoch", "1"])
+        XCTAssertEqual(try router.receiveText()?.text, "early")
     }
 }

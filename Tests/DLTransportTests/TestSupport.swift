@@ -1,28 +1,68 @@
 // TestSupport.swift
-// Shared helpers for the DLTransport tests: text frames, unique ipc endpoints,
-// and the one generous bound every "should arrive" wait uses.
+// Shared helpers for the DLTransport tests: text messages through the in-place send and receive,
+// connected sockets, unique ipc endpoints, and the bounds every wait uses.
 
 import DLTransport
 import Foundation
 import XCTest
 
-/// How long a message that should arrive may take. Generous because CI machines
-/// stall; tests only wait this long when they are about to fail.
+/// How long a message that should arrive may take. Generous because CI machines stall; tests only
+/// wait this long when they are about to fail.
 let arrivalTimeout = Duration.seconds(5)
 
 /// How long a message that must not arrive is given before concluding it did not.
 let absenceTimeout = Duration.milliseconds(300)
 
-func textFrames(_ parts: String...) -> [ZMQFrame] {
-    parts.map { ZMQFrame(Array($0.utf8)) }
+/// A received message as the tests look at it: the last part as text, the part before it (from a
+/// ROUTER: the sender's routing id) and the number of parts.
+struct ReceivedText: Equatable {
+    var text: String
+    var beforeLast: [UInt8]?
+    var parts: Int
 }
 
-func texts(_ frames: [ZMQFrame]?) -> [String]? {
-    frames?.map { String(decoding: $0.bytes, as: UTF8.self) }
+extension ZMQSocket {
+    /// Sends `text` as a message's last part, after `prefix` if there is one; false if it could not
+    /// be queued within `timeout`.
+    func send(_ text: String, prefix: [UInt8]? = nil, timeout: Duration = arrivalTimeout) throws -> Bool {
+        let bytes = Array(text.utf8)
+        return try send(prefix: prefix, count: bytes.count, timeout: timeout) { $0.copyBytes(from: bytes) }
+    }
+
+    /// The next message, or nil if none arrived within `timeout`.
+    func receiveText(timeout: Duration = arrivalTimeout) throws -> ReceivedText? {
+        var received: ReceivedText?
+        try receive(timeout: timeout) { last, beforeLast, parts in
+            received = ReceivedText(text: String(decoding: last, as: UTF8.self), beforeLast: beforeLast.map(Array.init), parts: parts)
+        }
+        return received
+    }
 }
 
-/// An ipc endpoint no other test run uses. libzmq 4.3 leaves the socket file
-/// behind when a named ipc endpoint is closed, so the test removes it.
+/// A DEALER with `options`, connected to `endpoint`, in `context` (an inproc endpoint needs its
+/// binder's) or in a context of its own.
+func dealer(connectedTo endpoint: String, in context: ZMQContext? = nil, options: [ZMQSocketOption] = []) throws -> ZMQSocket {
+    let dealer = try ZMQSocket(.dealer, context: context ?? ZMQContext())
+    try dealer.set(options)
+    try dealer.connect(endpoint)
+    return dealer
+}
+
+/// A ROUTER with `routerOptions` bound to `endpoint`, a DEALER with `dealerOptions` connected to it,
+/// and the endpoint bound.
+func routerAndDealer(
+    bindingTo endpoint: String = "tcp://127.0.0.1:*", routerOptions: [ZMQSocketOption] = [],
+    dealerOptions: [ZMQSocketOption] = []
+) throws -> (router: ZMQSocket, dealer: ZMQSocket, endpoint: String) {
+    let context = try ZMQContext()
+    let router = try ZMQSocket(.router, context: context)
+    try router.set(routerOptions)
+    let bound = try router.bind(endpoint)
+    return (router, try dealer(connectedTo: bound, in: context, options: dealerOptions), bound)
+}
+
+/// An ipc endpoint no other test run uses. libzmq 4.3 leaves the socket file behind when a named
+/// ipc endpoint is closed, so the test removes it.
 func uniqueIPCEndpoint(removedAfter test: XCTestCase) -> String {
     let path = "/tmp/dltransport-\(UUID().uuidString).ipc"
     test.addTeardownBlock { unlink(path) }

@@ -86,17 +86,21 @@ final class DistributedTests: XCTestCase {
         let context = try ZMQContext()
         let intruder = try ZMQSocket(.dealer, context: context)
         try intruder.connect(endpoint)
-        try intruder.send([ZMQFrame([UInt8]("GET / HTTP/1.1\r\n\r\n".utf8))])
-        try intruder.send([ZMQFrame(MessageCodec.encode(Envelope(jobId: 42, round: 3, message: .shardGradient(
-            ShardGradient(shard: 0, computeMicroseconds: 0, gradient: [Float](repeating: 1e9, count: 571), sums: [0, 0, 0])))))])
+        func send(_ bytes: [UInt8]) throws {
+            XCTAssertTrue(try intruder.send(prefix: nil, count: bytes.count, timeout: .seconds(30)) { $0.copyBytes(from: bytes) })
+        }
+        try send([UInt8]("GET / HTTP/1.1\r\n\r\n".utf8))
+        try send(MessageCodec.encode(Envelope(jobId: 42, round: 3, message: .shardGradient(
+            ShardGradient(shard: 0, computeMicroseconds: 0, gradient: [Float](repeating: 1e9, count: 571), sums: [0, 0, 0])))))
         var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
             WorkerInfo(name: "future", host: "h", pid: 1, version: "9"))))
         hello[4] = 7
-        try intruder.send([ZMQFrame(hello)])
+        try send(hello)
         // The message of another job is answered with "register again"; the hello of another version with a reject.
         var replies: [Message] = []
-        while let reply = try intruder.receive(timeout: .seconds(30)) {
-            replies.append(try MessageCodec.decode(reply[0].bytes).message)
+        var reply: [UInt8] = []
+        while try intruder.receive(timeout: .seconds(30), { bytes, _, _ in reply = Array(bytes) }) {
+            replies.append(try MessageCodec.decode(reply).message)
             if case .reject = replies.last { break }
         }
         guard case let .reject(reason) = replies.last else { return XCTFail("no reject for the other version: \(replies)") }
