@@ -49,7 +49,12 @@ public final class CoordinatorSession {
     var phase: Phase
     var workers = WorkerRegistry()
     var ownership: ShardOwnership
-    var collector: RoundCollector
+    /// The training step in progress, and the validation pass.
+    var steps: StepCollector
+    var validation: RoundCollector
+    /// The ring plan of the step in progress (nil: none sent yet, or abandoned with a lost member).
+    var plan: RingPlan?
+    private var ringVersion: UInt32 = 0
     /// Peers of another protocol version already sent a reject (one each is enough).
     private var rejectedPeers: Set<PeerID> = []
     /// Workers told to stop that have not yet confirmed it.
@@ -79,8 +84,9 @@ public final class CoordinatorSession {
         report = events
         phase = .gathering(since: now)
         ownership = ShardOwnership(shardCount: job.schedule.shardCount)
-        collector = RoundCollector(
+        steps = StepCollector(
             shardCount: job.schedule.shardCount, parameterCount: job.model.layout.count, sumsCount: job.metrics.slotCount)
+        validation = RoundCollector(shardCount: job.schedule.shardCount, sumsCount: job.metrics.slotCount)
         epochStarted = now
     }
 
@@ -133,17 +139,22 @@ public final class CoordinatorSession {
             lose(worker, because: "failed: \(reason)", now: now)
         case (_, .ready):
             loaded(worker, now: now)
-        case let (.training, .shardGradient(result)):
-            if let reason = collector.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
+        case let (.training, .stepDone(report)):
+            if let reason = steps.take(report, round: envelope.round, from: worker.index) {
                 return drop(envelope, from: worker, because: reason)
             }
-            worker.epochMicroseconds += UInt64(result.computeMicroseconds)
-            if collector.isComplete { finishStep(now: now) }
+            worker.epochMicroseconds += UInt64(report.computeMicroseconds)
+            if steps.isComplete { finishStep(now: now) }
+        case let (.training, .total(chunk)):
+            if let reason = steps.take(chunk, round: envelope.round, from: worker.index) {
+                return drop(envelope, from: worker, because: reason)
+            }
+            if steps.isComplete { finishStep(now: now) }
         case let (.validating, .validationSums(result)):
-            if let reason = collector.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
+            if let reason = validation.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
                 return drop(envelope, from: worker, because: reason)
             }
-            if collector.isComplete { finishEpoch(validation: job.metrics.total(of: collector.sums), now: now) }
+            if validation.isComplete { finishEpoch(validation: job.metrics.total(of: validation.sums), now: now) }
         default:
             drop(envelope, from: worker, because: .unexpected)
         }
@@ -214,23 +225,61 @@ public final class CoordinatorSession {
             return
         }
         stepPaused = false
-        if ownership.isComplete { waitingSince = nil }
-        collector.begin(round: UInt64(progress.position.epoch * job.schedule.stepsPerEpoch + progress.position.step))
-        for worker in workers.live { request(shards: ownership.owned(by: worker.index), from: worker, now: now) }
+        if ownership.isComplete {
+            waitingSince = nil
+            sendStep(now: now)
+        }
+        // Otherwise shards are on their way to a worker; the step starts once it has loaded them.
     }
 
-    /// Asks a worker for the results of `shards` in the current round (a step, or a validation pass).
-    func request(shards: [Int], from worker: Worker, now: ContinuousClock.Instant) {
-        guard !shards.isEmpty else { return }
-        let request = ShardRequest(shards: shards, parameters: progress.parameters)
-        emit(phase == .validating ? .evaluate(request) : .computeStep(request), round: collector.round, to: worker, now: now)
+    /// The round being trained: the global step.
+    var currentRound: UInt64 { UInt64(progress.position.epoch * job.schedule.stepsPerEpoch + progress.position.step) }
+
+    /// Sends the current step to the ring: the plan (when it changed), the parameters to any member
+    /// whose copy is not current, then compute-step. Also how a step interrupted by a lost worker is
+    /// run again under a new plan: the total is the same bits, whoever computes which shard.
+    func sendStep(now: ContinuousClock.Instant) {
+        let owners = ownership.owners.map { $0! }
+        let endpoints = Dictionary(uniqueKeysWithValues: Set(owners).map { ($0, workers[$0].info.peerEndpoint) })
+        var next = RingPlan(version: ringVersion, chunkSize: RingPlan.defaultChunkSize, owners: owners, endpoints: endpoints)
+        if plan.map({ $0.segments != next.segments || $0.peers != next.peers }) ?? true {
+            ringVersion += 1
+            next.version = ringVersion
+            plan = next
+            for member in next.members { emit(.ring(next), round: 0, to: workers[member], now: now) }
+        }
+        let round = currentRound
+        for member in next.members { sendStateIfStale(to: workers[member], round: round, now: now) }
+        steps.begin(round: round, plan: plan!)
+        for member in next.members { emit(.computeStep(ringVersion: plan!.version), round: round, to: workers[member], now: now) }
+    }
+
+    /// The coordinator's parameters and optimizer state to a worker whose own copy is not those of
+    /// `round` (new, or it sat out a step).
+    func sendStateIfStale(to worker: Worker, round: UInt64, now: ContinuousClock.Instant) {
+        guard worker.stateRound != round else { return }
+        emit(.state(ReplicaState(
+            optimizerIterations: progress.optimizer.iterations, parameters: progress.parameters,
+            optimizerState: progress.optimizer.state)), round: round, to: worker, now: now)
+        worker.stateRound = round
+    }
+
+    /// Asks the owners of `shards` to evaluate them after the epoch's last step.
+    func requestValidation(of shards: [Int], now: ContinuousClock.Instant) {
+        let next = currentRound
+        for worker in workers.live {
+            let theirs = shards.filter { ownership.owners[$0] == worker.index }
+            guard !theirs.isEmpty else { continue }
+            sendStateIfStale(to: worker, round: next, now: now)
+            emit(.evaluate(shards: theirs), round: validation.round, to: worker, now: now)
+        }
     }
 
     private func finishStep(now: ContinuousClock.Instant) {
         let step = progress.position.step
         do {
             try progress.applyStep(
-                shardGradients: collector.gradients, shardSums: collector.sums, batchSize: job.schedule.batchSize(ofStep: step))
+                summedGradient: steps.total, shardSums: steps.sums, batchSize: job.schedule.batchSize(ofStep: step))
             for observer in observers {
                 observer.stepFinished(
                     step: progress.position.step, of: job.schedule.stepsPerEpoch, runningSums: progress.epochSums,
@@ -240,12 +289,15 @@ public final class CoordinatorSession {
         } catch {
             return fail("\(error)", now: now, checkpoint: false)
         }
+        // Every member holds the total and applies it when told to go on; the others fall behind.
+        let members = Set(plan?.members ?? [])
+        for worker in workers.live { worker.stateRound = members.contains(worker.index) ? currentRound : nil }
         if !progress.epochStepsDone {
             startStep(now: now)
         } else if job.data.validation != nil {
             phase = .validating
-            collector.begin(round: UInt64(progress.position.epoch))
-            for worker in workers.live { request(shards: ownership.owned(by: worker.index), from: worker, now: now) }
+            validation.begin(round: UInt64(progress.position.epoch))
+            requestValidation(of: Array(0..<job.schedule.shardCount), now: now)
         } else {
             finishEpoch(validation: nil, now: now)
         }

@@ -40,6 +40,10 @@ public struct RingPlan: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey { case worker, endpoint }
     }
 
+    /// Parameters per chunk unless a plan says otherwise: 64 KiB of float32, small enough that a
+    /// worker adds and forwards the first chunk while the next ones travel.
+    public static let defaultChunkSize = 16_384
+
     /// Increases with every new plan of a run, so messages of an abandoned plan are told apart.
     public var version: UInt32
     /// Parameters per chunk of a partial or total.

@@ -1,0 +1,70 @@
+// What the coordinator collects for a training step under a ring plan: every member's step-done
+// (its shards' loss and metric sums) and the step's summed gradient, chunk by chunk, from the last
+// member of the total's broadcast. It refuses anything of another round or plan, from a worker that
+// is not the one expected, repeated, or of the wrong length, so the step it applies is exactly the
+// ring's total and one set of sums per shard.
+
+import DLProtocol
+
+struct StepCollector {
+    private(set) var round: UInt64 = 0
+    private(set) var plan: RingPlan?
+    /// The summed gradient, filled chunk by chunk.
+    private(set) var total: [Float]
+    private var chunks: [Bool] = []
+    /// Each shard's sums, in shard order.
+    private(set) var sums: [[Double]]
+    private var done: Set<Int> = []
+    /// Compute time each member reported for this step, by worker.
+    private(set) var computeMicroseconds: [Int: UInt32] = [:]
+
+    init(shardCount: Int, parameterCount: Int, sumsCount: Int) {
+        total = [Float](repeating: 0, count: parameterCount)
+        sums = Array(repeating: [Double](repeating: 0, count: sumsCount), count: shardCount)
+    }
+
+    mutating func begin(round: UInt64, plan: RingPlan) {
+        self.round = round
+        self.plan = plan
+        chunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: total.count))
+        done = []
+        computeMicroseconds = [:]
+    }
+
+    /// Forgets the plan (a member was lost): nothing more is accepted until the next `begin`.
+    mutating func abandon() { plan = nil }
+
+    var isComplete: Bool {
+        guard let plan else { return false }
+        return done.count == plan.members.count && chunks.allSatisfy { $0 }
+    }
+
+    /// A member's step-done; why not, when it does not belong to this step.
+    mutating func take(_ report: StepDone, round: UInt64, from worker: Int) -> DropReason? {
+        guard let plan, round == self.round else { return .wrongRound(round, expected: self.round) }
+        guard report.ringVersion == plan.version else { return .stalePlan(report.ringVersion, current: plan.version) }
+        let shards = plan.segments(of: worker).flatMap { plan.segments[$0].shards }
+        guard !shards.isEmpty, report.shards == shards else { return .notItsShard(report.shards.first ?? -1) }
+        guard !done.contains(worker) else { return .alreadyReceived(shard: shards[0]) }
+        guard report.sums.allSatisfy({ $0.count == sums[0].count }) else { return .wrongLength(shard: shards[0]) }
+        for (shard, values) in zip(report.shards, report.sums) { sums[shard] = values }
+        done.insert(worker)
+        computeMicroseconds[worker] = report.computeMicroseconds
+        return nil
+    }
+
+    /// A chunk of the total from the last member of the broadcast; why not, when it does not belong.
+    mutating func take(_ chunk: GradientChunk, round: UInt64, from worker: Int) -> DropReason? {
+        guard let plan, round == self.round else { return .wrongRound(round, expected: self.round) }
+        guard chunk.ringVersion == plan.version else { return .stalePlan(chunk.ringVersion, current: plan.version) }
+        guard plan.broadcastOrder.last == worker, chunk.hop == plan.members.count - 1 else { return .unexpected }
+        guard chunks.indices.contains(chunk.chunk), !chunks[chunk.chunk] else { return .unexpected }
+        let range = plan.chunkRange(chunk.chunk, parameterCount: total.count)
+        guard chunk.values.count == range.count else { return .wrongLength(shard: -1) }
+        total.withUnsafeMutableBufferPointer { total in
+            for i in range { total[i] = chunk.values[i - range.lowerBound] }
+        }
+        chunks[chunk.chunk] = true
+        return nil
+    }
+}
