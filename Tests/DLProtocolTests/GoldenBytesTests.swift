@@ -28,12 +28,27 @@ final class GoldenBytesTests: XCTestCase {
         }
     }
 
-    /// Bit patterns the equality of floats would hide (-0.0 equals 0.0) survive both ways.
+    /// Bit patterns the equality of floats would hide (-0.0 equals 0.0, NaN equals nothing) survive
+    /// both ways, in every message that carries float32 values.
     func testFloatsKeepTheirBits() throws {
-        let parameters: [Float] = [-0.0, .leastNonzeroMagnitude, .infinity, .nan]
-        let bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .computeStep(ShardRequest(shards: [], parameters: parameters))))
-        XCTAssertEqual(Array(bytes[28...]), [0, 0, 0, 0x80, 1, 0, 0, 0, 0, 0, 0x80, 0x7F, 0, 0, 0xC0, 0x7F])
-        guard case let .computeStep(request) = try MessageCodec.decode(bytes).message else { return XCTFail("not a compute-step") }
-        XCTAssertEqual(request.parameters.map(\.bitPattern), parameters.map(\.bitPattern))
+        let values: [Float] = [-0.0, .leastNonzeroMagnitude, .infinity, .nan]
+        let wire: [UInt8] = [0, 0, 0, 0x80, 1, 0, 0, 0, 0, 0, 0x80, 0x7F, 0, 0, 0xC0, 0x7F]
+        let chunk = GradientChunk(ringVersion: 1, hop: 0, chunk: 0, values: values)
+        for message in [Message.partial(chunk), .total(chunk)] {
+            let bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: message))
+            XCTAssertEqual(Array(bytes[40...]), wire, "\(message.type)")
+            switch try MessageCodec.decode(bytes).message {
+            case let .partial(decoded), let .total(decoded):
+                XCTAssertEqual(decoded.values.map(\.bitPattern), values.map(\.bitPattern), "\(message.type)")
+            default:
+                XCTFail("\(message.type) decoded as another type")
+            }
+        }
+        let state = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .state(ReplicaState(
+            optimizerIterations: 0, parameters: values, optimizerState: values.reversed()))))
+        XCTAssertEqual(Array(state[40..<56]), wire)
+        guard case let .state(decoded) = try MessageCodec.decode(state).message else { return XCTFail("not a state") }
+        XCTAssertEqual(decoded.parameters.map(\.bitPattern), values.map(\.bitPattern))
+        XCTAssertEqual(decoded.optimizerState.map(\.bitPattern), values.reversed().map(\.bitPattern))
     }
 }

@@ -14,27 +14,51 @@ enum GoldenMessages {
         inputDim: 3,
         layers: [DenseSpec(units: 4, activation: .relu), DenseSpec(units: 1, activation: .sigmoid, kernelInitializer: .heNormal)])
 
+    /// The optimizer's arguments as a welcome carries them: Keras's defaults for adam, float32
+    /// values widened to float64.
+    static let adamArguments: [String: Double] = [
+        "learning_rate": Double(Float(0.001)), "beta_1": Double(Float(0.9)), "beta_2": Double(Float(0.999)),
+        "epsilon": Double(Float(1e-7)),
+    ]
+
     static let envelopes: [Envelope] = [
-        Envelope(jobId: 0, round: 0, message: .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3"))),
+        Envelope(jobId: 0, round: 0, message: .hello(WorkerInfo(
+            name: "w1", host: "node-a", pid: 1234, version: "1.2.3", peerEndpoint: "tcp://10.0.0.5:40123"))),
         Envelope(jobId: jobId, round: 0, message: .welcome(WorkerJob(
             workerIndex: 1, model: model, loss: "binary_crossentropy", metrics: ["accuracy"], trainingRows: 470,
-            shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, shards: [1, 3]))),
+            shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "adam",
+            optimizerArguments: adamArguments, shards: [2, 3]))),
         Envelope(jobId: jobId, round: 0, message: .shardRows(ShardRows(
             shard: 1, featureCount: 2, targetWidth: 1, trainingFeatures: [1, 2, 3, 4], trainingTargets: [0, 1],
             validationFeatures: [5, 6], validationTargets: [1]))),
         Envelope(jobId: jobId, round: 0, message: .ready),
-        Envelope(jobId: jobId, round: 17, message: .computeStep(ShardRequest(shards: [1, 3], parameters: [0.5, -0.25, 1, 2]))),
-        Envelope(jobId: jobId, round: 17, message: .shardGradient(ShardGradient(
-            shard: 3, computeMicroseconds: 77, gradient: [1, -2, 0.5], sums: [0.5, 10, 7]))),
-        Envelope(jobId: jobId, round: 2, message: .evaluate(ShardRequest(shards: [0], parameters: [1, 2]))),
+        Envelope(jobId: jobId, round: 17, message: .computeStep(ringVersion: 2)),
+        Envelope(jobId: jobId, round: 17, message: .stepDone(StepDone(
+            ringVersion: 2, computeMicroseconds: 77, shards: [2, 3], sums: [[0.5, 10, 7], [1.25, 10, 9]]))),
+        Envelope(jobId: jobId, round: 2, message: .evaluate(shards: [2, 3])),
         Envelope(jobId: jobId, round: 2, message: .validationSums(ValidationSums(shard: 0, sums: [1.5, 2, 1]))),
         Envelope(jobId: jobId, round: 0, message: .heartbeat),
         Envelope(jobId: jobId, round: 0, message: .stop(StopNotice(
             finished: false, reason: "the coordinator was interrupted (Ctrl-C)", rejoin: false))),
         Envelope(jobId: jobId, round: 0, message: .failure(reason: "out of memory")),
         Envelope(jobId: jobId, round: 0, message: .assign(shards: [3, 7])),
+        Envelope(jobId: jobId, round: 0, message: .ring(RingPlan(
+            version: 2, chunkSize: 4,
+            segments: [
+                RingPlan.Segment(worker: 0, shards: [0, 1]), RingPlan.Segment(worker: 1, shards: [2]),
+                RingPlan.Segment(worker: 0, shards: [3]),
+            ],
+            peers: [
+                RingPlan.Peer(worker: 0, endpoint: "tcp://10.0.0.4:40001"),
+                RingPlan.Peer(worker: 1, endpoint: "tcp://10.0.0.5:40123"),
+            ]))),
+        Envelope(jobId: jobId, round: 17, message: .partial(GradientChunk(ringVersion: 2, hop: 0, chunk: 1, values: [0.5, -1.5, 2]))),
+        Envelope(jobId: jobId, round: 17, message: .total(GradientChunk(
+            ringVersion: 2, hop: 1, chunk: 0, values: [1, -0.25, 3, 0.125]))),
+        Envelope(jobId: jobId, round: 17, message: .state(ReplicaState(
+            optimizerIterations: 17, parameters: [0.5, -0.25, 1], optimizerState: [0.125, -0.5, 0.25, 0.0625, 0.03125, 2]))),
         Envelope(jobId: jobId, round: 0, message: .reject(
-            reason: "this coordinator speaks dltrain protocol version 2; protocol version 3, but this process speaks version 2")),
+            reason: "this coordinator speaks dltrain protocol version 3; protocol version 4, but this process speaks version 3")),
     ]
 
     static func envelope(of type: MessageType) throws -> Envelope {
