@@ -150,6 +150,11 @@ public final class CoordinatorSession {
                 return drop(envelope, from: worker, because: reason)
             }
             if steps.isComplete { finishStep(now: now) }
+        case let (.training, .partial(chunk)):
+            if let reason = steps.take(partial: chunk, round: envelope.round, from: worker.index) {
+                return drop(envelope, from: worker, because: reason)
+            }
+            if steps.isComplete { finishStep(now: now) }
         case let (.validating, .validationSums(result)):
             if let reason = validation.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
                 return drop(envelope, from: worker, because: reason)
@@ -210,7 +215,7 @@ public final class CoordinatorSession {
         for observer in observers {
             observer.epochStarted(epoch: progress.position.epoch + 1, of: job.settings.epochs, steps: job.schedule.stepsPerEpoch)
         }
-        startStep(now: now)
+        progress.epochStepsDone ? endEpochSteps(now: now) : startStep(now: now)
     }
 
     func startStep(now: ContinuousClock.Instant) {
@@ -241,7 +246,9 @@ public final class CoordinatorSession {
     func sendStep(now: ContinuousClock.Instant) {
         let owners = ownership.owners.map { $0! }
         let endpoints = Dictionary(uniqueKeysWithValues: Set(owners).map { ($0, workers[$0].info.peerEndpoint) })
-        var next = RingPlan(version: ringVersion, chunkSize: RingPlan.defaultChunkSize, owners: owners, endpoints: endpoints)
+        var next = RingPlan(
+            version: ringVersion, chunkSize: RingPlan.defaultChunkSize,
+            star: RingPlan.usesStar(parameterCount: job.model.layout.count), owners: owners, endpoints: endpoints)
         if plan.map({ $0.segments != next.segments || $0.peers != next.peers }) ?? true {
             ringVersion += 1
             next.version = ringVersion
@@ -277,6 +284,18 @@ public final class CoordinatorSession {
 
     private func finishStep(now: ContinuousClock.Instant) {
         let step = progress.position.step
+        let round = currentRound
+        if let plan, plan.star {
+            steps.sumShards()
+            // The members apply the step themselves, at the next compute-step or evaluate.
+            for member in plan.members {
+                for chunk in 0..<plan.chunkCount(parameterCount: steps.total.count) {
+                    let range = plan.chunkRange(chunk, parameterCount: steps.total.count)
+                    emit(.total(GradientChunk(ringVersion: plan.version, hop: 0, chunk: chunk, values: Array(steps.total[range]))),
+                        round: round, to: workers[member], now: now)
+                }
+            }
+        }
         do {
             try progress.applyStep(
                 summedGradient: steps.total, shardSums: steps.sums, batchSize: job.schedule.batchSize(ofStep: step))
@@ -292,9 +311,12 @@ public final class CoordinatorSession {
         // Every member holds the total and applies it when told to go on; the others fall behind.
         let members = Set(plan?.members ?? [])
         for worker in workers.live { worker.stateRound = members.contains(worker.index) ? currentRound : nil }
-        if !progress.epochStepsDone {
-            startStep(now: now)
-        } else if job.data.validation != nil {
+        progress.epochStepsDone ? endEpochSteps(now: now) : startStep(now: now)
+    }
+
+    /// After an epoch's last step (or on resuming a run stopped there): its validation pass, or its report.
+    private func endEpochSteps(now: ContinuousClock.Instant) {
+        if job.data.validation != nil {
             phase = .validating
             validation.begin(round: UInt64(progress.position.epoch))
             requestValidation(of: Array(0..<job.schedule.shardCount), now: now)

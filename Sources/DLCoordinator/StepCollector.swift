@@ -1,8 +1,9 @@
 // What the coordinator collects for a training step under a ring plan: every member's step-done
 // (its shards' loss and metric sums) and the step's summed gradient, chunk by chunk, from the last
-// member of the total's broadcast. It refuses anything of another round or plan, from a worker that
-// is not the one expected, repeated, or of the wrong length, so the step it applies is exactly the
-// ring's total and one set of sums per shard.
+// member of the total's broadcast; in a star, every shard's gradient instead, which it adds in shard
+// order itself. It refuses anything of another round or plan, from a worker that is not the one
+// expected, repeated, or of the wrong length, so the step it applies is exactly the shards' sum and
+// one set of sums per shard.
 
 import DLProtocol
 
@@ -15,6 +16,9 @@ struct StepCollector {
     /// Each shard's sums, in shard order.
     private(set) var sums: [[Double]]
     private var done: Set<Int> = []
+    /// In a star: each shard's gradient, and which of its chunks are in.
+    private var shardGradients: [[Float]] = []
+    private var shardChunks: [[Bool]] = []
     /// Compute time each member reported for this step, by worker.
     private(set) var computeMicroseconds: [Int: UInt32] = [:]
 
@@ -28,6 +32,12 @@ struct StepCollector {
         self.plan = plan
         chunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: total.count))
         done = []
+        if plan.star {
+            if shardGradients.isEmpty {
+                shardGradients = Array(repeating: [Float](repeating: 0, count: total.count), count: sums.count)
+            }
+            shardChunks = Array(repeating: chunks, count: sums.count)
+        }
         computeMicroseconds = [:]
     }
 
@@ -35,8 +45,42 @@ struct StepCollector {
     mutating func abandon() { plan = nil }
 
     var isComplete: Bool {
-        guard let plan else { return false }
-        return done.count == plan.members.count && chunks.allSatisfy { $0 }
+        guard let plan, done.count == plan.members.count else { return false }
+        return plan.star ? shardChunks.allSatisfy { $0.allSatisfy { $0 } } : chunks.allSatisfy { $0 }
+    }
+
+    /// In a star, once complete: the shards' gradients added in shard order, the first copied and
+    /// the others added left to right, as every trainer adds them.
+    mutating func sumShards() {
+        let count = total.count
+        total.withUnsafeMutableBufferPointer { sum in
+            sum.baseAddress!.update(from: shardGradients[0], count: count)
+            for shard in shardGradients.dropFirst() {
+                shard.withUnsafeBufferPointer { shard in
+                    for i in 0..<count { sum[i] += shard[i] }
+                }
+            }
+        }
+    }
+
+    /// In a star, a chunk of one shard's gradient (its hop is the shard) from the shard's owner.
+    mutating func take(partial chunk: GradientChunk, round: UInt64, from worker: Int) -> DropReason? {
+        guard let plan, round == self.round else { return .wrongRound(round, expected: self.round) }
+        guard chunk.ringVersion == plan.version else { return .stalePlan(chunk.ringVersion, current: plan.version) }
+        let shard = chunk.hop
+        guard plan.star, plan.segments(of: worker).contains(where: { plan.segments[$0].shards.contains(shard) }) else {
+            return .notItsShard(shard)
+        }
+        guard shardChunks[shard].indices.contains(chunk.chunk), !shardChunks[shard][chunk.chunk] else {
+            return .alreadyReceived(shard: shard)
+        }
+        let range = plan.chunkRange(chunk.chunk, parameterCount: total.count)
+        guard chunk.values.count == range.count else { return .wrongLength(shard: shard) }
+        shardGradients[shard].withUnsafeMutableBufferPointer { gradient in
+            for i in range { gradient[i] = chunk.values[i - range.lowerBound] }
+        }
+        shardChunks[shard][chunk.chunk] = true
+        return nil
     }
 
     /// A member's step-done; why not, when it does not belong to this step.
@@ -57,7 +101,7 @@ struct StepCollector {
     mutating func take(_ chunk: GradientChunk, round: UInt64, from worker: Int) -> DropReason? {
         guard let plan, round == self.round else { return .wrongRound(round, expected: self.round) }
         guard chunk.ringVersion == plan.version else { return .stalePlan(chunk.ringVersion, current: plan.version) }
-        guard plan.broadcastOrder.last == worker, chunk.hop == plan.members.count - 1 else { return .unexpected }
+        guard !plan.star, plan.broadcastOrder.last == worker, chunk.hop == plan.members.count - 1 else { return .unexpected }
         guard chunks.indices.contains(chunk.chunk), !chunks[chunk.chunk] else { return .unexpected }
         let range = plan.chunkRange(chunk.chunk, parameterCount: total.count)
         guard chunk.values.count == range.count else { return .wrongLength(shard: -1) }

@@ -12,6 +12,12 @@
 //
 // Bytes per step on any host's link: a partial and a total out and in (twice the parameters each
 // way at most), plus small control messages; nothing grows with the number of workers.
+//
+// A model whose gradient fits in one chunk is summed by the coordinator instead (`star`): each
+// worker sends it every shard's gradient (a partial whose hop is the shard), the coordinator adds
+// them in shard order, and sends the total to every member. Such a gradient is as small as a
+// control message, and two hops per step (instead of one per worker in a ring) keep a small model's
+// steps as short as the latency allows.
 
 public struct RingPlan: Codable, Sendable, Equatable {
     public struct Segment: Codable, Sendable, Equatable {
@@ -44,22 +50,28 @@ public struct RingPlan: Codable, Sendable, Equatable {
     /// worker adds and forwards the first chunk while the next ones travel.
     public static let defaultChunkSize = 16_384
 
+    /// Whether a model of `parameterCount` parameters is summed by the coordinator (one chunk or less).
+    public static func usesStar(parameterCount: Int) -> Bool { parameterCount <= defaultChunkSize }
+
     /// Increases with every new plan of a run, so messages of an abandoned plan are told apart.
     public var version: UInt32
     /// Parameters per chunk of a partial or total.
     public var chunkSize: Int
+    /// The coordinator sums the step (see above), rather than the ring.
+    public var star: Bool
     public var segments: [Segment]
     public var peers: [Peer]
 
-    public init(version: UInt32, chunkSize: Int, segments: [Segment], peers: [Peer]) {
+    public init(version: UInt32, chunkSize: Int, star: Bool, segments: [Segment], peers: [Peer]) {
         self.version = version
         self.chunkSize = chunkSize
+        self.star = star
         self.segments = segments
         self.peers = peers
     }
 
     /// The plan for shards owned as `owners` says (owner of shard s at index s).
-    public init(version: UInt32, chunkSize: Int, owners: [Int], endpoints: [Int: String]) {
+    public init(version: UInt32, chunkSize: Int, star: Bool, owners: [Int], endpoints: [Int: String]) {
         var segments: [Segment] = []
         for (shard, owner) in owners.enumerated() {
             if segments.last?.worker == owner {
@@ -71,14 +83,14 @@ public struct RingPlan: Codable, Sendable, Equatable {
         var members: [Int] = []
         for segment in segments where !members.contains(segment.worker) { members.append(segment.worker) }
         self.init(
-            version: version, chunkSize: chunkSize, segments: segments,
+            version: version, chunkSize: chunkSize, star: star, segments: segments,
             peers: members.map { Peer(worker: $0, endpoint: endpoints[$0] ?? "") })
     }
 
     enum CodingKeys: String, CodingKey {
         case version
         case chunkSize = "chunk_size"
-        case segments, peers
+        case star, segments, peers
     }
 
     /// The workers taking part, in the order of their first segment.

@@ -45,7 +45,18 @@ final class GradientRing {
         self.plan = plan
         self.gradients = gradients
         totalChunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: parameterCount))
-        if plan.segments.first?.worker == me {
+        if plan.star {
+            // The coordinator adds the shards: each one's gradient goes to it as it is.
+            for segment in plan.segments(of: me) {
+                for shard in plan.segments[segment].shards {
+                    for chunk in totalChunks.indices {
+                        let range = plan.chunkRange(chunk, parameterCount: parameterCount)
+                        send(nil, .partial(GradientChunk(
+                            ringVersion: plan.version, hop: shard, chunk: chunk, values: Array(gradients[shard]![range]))))
+                    }
+                }
+            }
+        } else if plan.segments.first?.worker == me {
             for chunk in totalChunks.indices { add(segment: 0, chunk: chunk, to: nil) }
         }
         let waiting = early
@@ -81,7 +92,11 @@ final class GradientRing {
         guard round == current, chunk.ringVersion == plan.version, totalChunks.indices.contains(chunk.chunk),
             chunk.values.count == plan.chunkRange(chunk.chunk, parameterCount: parameterCount).count
         else { return false }
-        if case .partial = message {
+        if plan.star {
+            // Only the total, from the coordinator.
+            guard case .total = message, !totalChunks[chunk.chunk] else { return false }
+            store(chunk.values, chunk: chunk.chunk)
+        } else if case .partial = message {
             let segment = chunk.hop + 1
             guard plan.segments.indices.contains(segment), plan.segments[segment].worker == me else { return false }
             add(segment: segment, chunk: chunk.chunk, to: chunk.values)
@@ -126,14 +141,18 @@ final class GradientRing {
     /// Keeps a chunk of the total and sends it to the next in the broadcast order; `hop` is this
     /// worker's place in that order.
     private func takeTotal(_ values: [Float], chunk: Int, hop: Int) {
+        store(values, chunk: chunk)
         let plan = self.plan!
-        let range = plan.chunkRange(chunk, parameterCount: parameterCount)
+        let order = plan.broadcastOrder
+        let next = hop + 1 < order.count ? order[hop + 1] : nil
+        send(next, .total(GradientChunk(ringVersion: plan.version, hop: hop, chunk: chunk, values: values)))
+    }
+
+    private func store(_ values: [Float], chunk: Int) {
+        let range = plan!.chunkRange(chunk, parameterCount: parameterCount)
         total.withUnsafeMutableBufferPointer { total in
             for i in range { total[i] = values[i - range.lowerBound] }
         }
         totalChunks[chunk] = true
-        let order = plan.broadcastOrder
-        let next = hop + 1 < order.count ? order[hop + 1] : nil
-        send(next, .total(GradientChunk(ringVersion: plan.version, hop: hop, chunk: chunk, values: values)))
     }
 }

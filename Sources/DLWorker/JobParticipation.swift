@@ -131,9 +131,9 @@ final class JobParticipation {
     func receive(_ message: Message, round: UInt64) -> Bool { ring.receive(message, round: round) }
 
     /// Step-done for the round in progress, with the round, once this worker holds its whole total
-    /// (once per round).
+    /// (in a star, once it has sent its gradients), once per round.
     func takeStepDone() -> (round: UInt64, done: StepDone)? {
-        guard ring.hasTotal, !reported, let plan, let round = ring.round else { return nil }
+        guard !reported, let plan, let round = ring.round, plan.star || ring.hasTotal else { return nil }
         reported = true
         let shards = plan.segments(of: job.workerIndex).flatMap { plan.segments[$0].shards }
         return (round, StepDone(

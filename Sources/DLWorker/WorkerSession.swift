@@ -196,6 +196,9 @@ public final class WorkerSession {
             problem = joined.take(replica, round: round)
         case let .ring(plan):
             problem = joined.take(plan)
+        case .total:
+            // In a star, the coordinator's sum of the step: this worker applies it at the next step.
+            if !joined.receive(message, round: round) { problem = "not of this step" }
         case let .computeStep(ringVersion):
             problem = joined.computeStep(round: round, ringVersion: ringVersion)
             reportStepDone(joined, now: now)

@@ -84,13 +84,13 @@ final class ProtocolStateTests: XCTestCase {
             if case .wrongRound(999_999, _) = $0.reason { $0.type == .total } else { false }
         })
         XCTAssertTrue(drops.contains { $0.sender == nil && $0.type == .ready && $0.reason == .unregistered })
-        // Strangers and junk are warnings; a registered worker's stale result is routine after recovery.
+        // Strangers, other jobs and junk are warnings; a registered worker's late or misplaced
+        // message is routine after a recovery.
         for event in harness.coordinatorEvents {
             guard case let .messageDropped(_, _, reason) = event else { continue }
-            if case .wrongRound = reason {
-                XCTAssertEqual(event.level, .notice)
-            } else {
-                XCTAssertEqual(event.level, .warning, "\(event)")
+            switch reason {
+            case .undecodable, .unregistered, .wrongJob: XCTAssertEqual(event.level, .warning, "\(event)")
+            default: XCTAssertEqual(event.level, .notice, "\(event)")
             }
         }
     }

@@ -73,7 +73,8 @@ final class RecoveryTests: XCTestCase {
     }
 
     func testAWorkerDeclaredLostComesBackAndIsReadmitted() throws {
-        let job = try job(epochs: 6)
+        // Long enough that the run is still going when the worker comes back.
+        let job = try job(epochs: 30)
         let harness = ClusterHarness(job: job, workerCount: 2, timeouts: .init(worker: .seconds(2)))
         harness.addWorker()
         harness.addWorker()

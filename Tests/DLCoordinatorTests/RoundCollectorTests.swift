@@ -9,7 +9,7 @@ import XCTest
 final class RoundCollectorTests: XCTestCase {
     /// Shards 0-1 on worker 0, 2 on worker 1, 3 on worker 2; five parameters in chunks of two.
     private let plan = RingPlan(
-        version: 4, chunkSize: 2, owners: [0, 0, 1, 2], endpoints: [0: "mem://0", 1: "mem://1", 2: "mem://2"])
+        version: 4, chunkSize: 2, star: false, owners: [0, 0, 1, 2], endpoints: [0: "mem://0", 1: "mem://1", 2: "mem://2"])
 
     private func done(_ shards: [Int], version: UInt32 = 4, sums: Int = 2) -> StepDone {
         StepDone(

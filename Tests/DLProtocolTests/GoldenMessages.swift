@@ -43,7 +43,7 @@ enum GoldenMessages {
         Envelope(jobId: jobId, round: 0, message: .failure(reason: "out of memory")),
         Envelope(jobId: jobId, round: 0, message: .assign(shards: [3, 7])),
         Envelope(jobId: jobId, round: 0, message: .ring(RingPlan(
-            version: 2, chunkSize: 4,
+            version: 2, chunkSize: 4, star: false,
             segments: [
                 RingPlan.Segment(worker: 0, shards: [0, 1]), RingPlan.Segment(worker: 1, shards: [2]),
                 RingPlan.Segment(worker: 0, shards: [3]),

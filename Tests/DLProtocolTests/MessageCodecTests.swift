@@ -12,7 +12,7 @@ final class MessageCodecTests: XCTestCase {
     static let model = try! ModelSpec(inputDim: 3, layers: [DenseSpec(units: 4, activation: .relu), DenseSpec(units: 1, activation: .sigmoid)])
 
     static let plan = RingPlan(
-        version: 7, chunkSize: 16_384,
+        version: 7, chunkSize: 16_384, star: false,
         segments: [RingPlan.Segment(worker: 2, shards: [0, 1, 2]), RingPlan.Segment(worker: 0, shards: [3])],
         peers: [RingPlan.Peer(worker: 2, endpoint: "ipc:///tmp/w2.peer"), RingPlan.Peer(worker: 0, endpoint: "tcp://[::1]:41000")])
 
@@ -188,11 +188,10 @@ final class MessageCodecTests: XCTestCase {
             try decode(.hello, json),
             .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3", peerEndpoint: "ipc:///p")))
         let ring = #"{"peers":[{"worker":0,"endpoint":"e","port":1}],"version":3,"segments":[{"worker":0,"shards":[0]}],"#
-            + #""chunk_size":2,"checksum":"x"}"#
+            + #""chunk_size":2,"star":false,"checksum":"x"}"#
         XCTAssertEqual(
             try decode(.ring, ring),
-            .ring(RingPlan(
-                version: 3, chunkSize: 2, segments: [RingPlan.Segment(worker: 0, shards: [0])],
+            .ring(RingPlan(version: 3, chunkSize: 2, star: false, segments: [RingPlan.Segment(worker: 0, shards: [0])],
                 peers: [RingPlan.Peer(worker: 0, endpoint: "e")])))
     }
 
@@ -287,8 +286,7 @@ final class MessageCodecTests: XCTestCase {
 
     func testAJSONPayloadLargerThanTheLimitIsRefused() {
         let endpoint = String(repeating: "e", count: MessageCodec.maximumControlPayload)
-        let ring = encode(.ring(RingPlan(
-            version: 1, chunkSize: 1, segments: [RingPlan.Segment(worker: 0, shards: [0])],
+        let ring = encode(.ring(RingPlan(version: 1, chunkSize: 1, star: false, segments: [RingPlan.Segment(worker: 0, shards: [0])],
             peers: [RingPlan.Peer(worker: 0, endpoint: endpoint)])))
         XCTAssertThrowsError(try MessageCodec.decode(ring)) {
             XCTAssertEqual($0 as? ProtocolError, .badSize(

@@ -9,7 +9,7 @@ final class RingPlanTests: XCTestCase {
     private let endpoints = [0: "tcp://a:1", 1: "tcp://b:2", 2: "ipc:///tmp/c"]
 
     func testSegmentsAreRunsOfConsecutiveShardsWithOneOwner() {
-        let plan = RingPlan(version: 4, chunkSize: 8, owners: [0, 0, 1, 1, 0, 2], endpoints: endpoints)
+        let plan = RingPlan(version: 4, chunkSize: 8, star: false, owners: [0, 0, 1, 1, 0, 2], endpoints: endpoints)
         XCTAssertEqual(plan.segments, [
             RingPlan.Segment(worker: 0, shards: [0, 1]), RingPlan.Segment(worker: 1, shards: [2, 3]),
             RingPlan.Segment(worker: 0, shards: [4]), RingPlan.Segment(worker: 2, shards: [5]),
@@ -31,15 +31,15 @@ final class RingPlanTests: XCTestCase {
     /// The last segment's owner finishes the total and sends it first; the others follow in ring
     /// order after it, and the last of them sends it to the coordinator.
     func testTheBroadcastStartsAtTheLastSegmentsOwner() {
-        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, owners: [0, 0, 1, 1, 0, 2], endpoints: endpoints).broadcastOrder, [2, 0, 1])
-        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, owners: [2, 0, 1], endpoints: endpoints).broadcastOrder, [1, 2, 0])
-        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, owners: [1, 0, 1], endpoints: endpoints).broadcastOrder, [1, 0])
-        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, owners: [2, 2, 2], endpoints: endpoints).broadcastOrder, [2])
-        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, segments: [], peers: []).broadcastOrder, [])
+        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, star: false, owners: [0, 0, 1, 1, 0, 2], endpoints: endpoints).broadcastOrder, [2, 0, 1])
+        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, star: false, owners: [2, 0, 1], endpoints: endpoints).broadcastOrder, [1, 2, 0])
+        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, star: false, owners: [1, 0, 1], endpoints: endpoints).broadcastOrder, [1, 0])
+        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, star: false, owners: [2, 2, 2], endpoints: endpoints).broadcastOrder, [2])
+        XCTAssertEqual(RingPlan(version: 1, chunkSize: 8, star: false, segments: [], peers: []).broadcastOrder, [])
     }
 
     func testChunksCoverTheParametersInOrder() {
-        let plan = RingPlan(version: 1, chunkSize: 4, owners: [0], endpoints: endpoints)
+        let plan = RingPlan(version: 1, chunkSize: 4, star: false, owners: [0], endpoints: endpoints)
         XCTAssertEqual(plan.chunkCount(parameterCount: 10), 3)
         XCTAssertEqual((0..<3).map { plan.chunkRange($0, parameterCount: 10) }, [0..<4, 4..<8, 8..<10])
         XCTAssertEqual(plan.chunkCount(parameterCount: 8), 2)
@@ -52,8 +52,7 @@ final class RingPlanTests: XCTestCase {
 
     func testOnlyAPlanThatCoversEveryShardOnceInOrderIsValid() {
         func plan(_ segments: [(Int, [Int])], peers: [Int] = [0, 1], chunkSize: Int = 4) -> RingPlan {
-            RingPlan(
-                version: 1, chunkSize: chunkSize, segments: segments.map { RingPlan.Segment(worker: $0.0, shards: $0.1) },
+            RingPlan(version: 1, chunkSize: chunkSize, star: false, segments: segments.map { RingPlan.Segment(worker: $0.0, shards: $0.1) },
                 peers: peers.map { RingPlan.Peer(worker: $0, endpoint: "tcp://w\($0):1") })
         }
         XCTAssertTrue(plan([(0, [0, 1]), (1, [2])]).isValid(shardCount: 3))
