@@ -51,7 +51,7 @@ public final class Coordinator {
         let context = try ZMQContext()
         let socket = try ZMQSocket(.router, context: context)
         let largest = MessageCodec.largestMessageFromWorker(
-            shardCount: job.schedule.shardCount, metricSlots: job.metrics.slotCount, chunkSize: RingPlan.defaultChunkSize)
+            shardCount: job.schedule.shardCount, metricSlots: job.metrics.slotCount, parameterCount: job.model.layout.count)
         try socket.set([
             .maxMessageSize(largest), .linger(.seconds(2)), .routerHandover(true),
         ])

@@ -25,6 +25,8 @@ public enum DropReason: Sendable, Equatable, CustomStringConvertible {
     case wrongRound(UInt64, expected: UInt64)
     /// A message of a ring plan that was replaced (after a worker was lost or shards moved).
     case stalePlan(UInt32, current: UInt32)
+    /// A message of a plan abandoned when one of its members was lost (the step runs again).
+    case abandonedPlan(UInt32)
     /// A result for a shard the sender does not own (it was moved, or never was its).
     case notItsShard(Int)
     /// A second result for a shard in the same round.
@@ -41,6 +43,7 @@ public enum DropReason: Sendable, Equatable, CustomStringConvertible {
         case let .wrongJob(theirs, ours): "\(ProtocolError.wrongJob(theirs: theirs, ours: ours))"
         case let .wrongRound(round, expected): "round \(round), expected \(expected)"
         case let .stalePlan(version, current): "ring plan \(version), the current one is \(current)"
+        case let .abandonedPlan(version): "ring plan \(version) was abandoned when one of its workers was lost"
         case let .notItsShard(shard): "shard \(shard) is not this worker's"
         case let .alreadyReceived(shard): "shard \(shard) was already received"
         case let .wrongLength(shard): "the result for shard \(shard) does not have the job's length"

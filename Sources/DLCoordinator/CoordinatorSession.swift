@@ -55,6 +55,10 @@ public final class CoordinatorSession {
     /// The ring plan of the step in progress (nil: none sent yet, or abandoned with a lost member).
     var plan: RingPlan?
     private var ringVersion: UInt32 = 0
+    /// In a star: the last step's total, and the workers it is still to be sent to (with their next
+    /// compute-step, or before an evaluate).
+    private var starTotal: [Float] = []
+    private var owedTotal: Set<Int> = []
     /// Peers of another protocol version already sent a reject (one each is enough).
     private var rejectedPeers: Set<PeerID> = []
     /// Workers told to stop that have not yet confirmed it.
@@ -147,11 +151,6 @@ public final class CoordinatorSession {
             if steps.isComplete { finishStep(now: now) }
         case let (.training, .total(chunk)):
             if let reason = steps.take(chunk, round: envelope.round, from: worker.index) {
-                return drop(envelope, from: worker, because: reason)
-            }
-            if steps.isComplete { finishStep(now: now) }
-        case let (.training, .partial(chunk)):
-            if let reason = steps.take(partial: chunk, round: envelope.round, from: worker.index) {
                 return drop(envelope, from: worker, because: reason)
             }
             if steps.isComplete { finishStep(now: now) }
@@ -258,13 +257,18 @@ public final class CoordinatorSession {
         let round = currentRound
         for member in next.members { sendStateIfStale(to: workers[member], round: round, now: now) }
         steps.begin(round: round, plan: plan!)
-        for member in next.members { emit(.computeStep(ringVersion: plan!.version), round: round, to: workers[member], now: now) }
+        owedTotal.formIntersection(next.members)
+        for member in next.members {
+            let total = owedTotal.remove(member) != nil ? starTotal : []
+            emit(.computeStep(ringVersion: plan!.version, total: total), round: round, to: workers[member], now: now)
+        }
     }
 
     /// The coordinator's parameters and optimizer state to a worker whose own copy is not those of
     /// `round` (new, or it sat out a step).
     func sendStateIfStale(to worker: Worker, round: UInt64, now: ContinuousClock.Instant) {
         guard worker.stateRound != round else { return }
+        owedTotal.remove(worker.index)
         emit(.state(ReplicaState(
             optimizerIterations: progress.optimizer.iterations, parameters: progress.parameters,
             optimizerState: progress.optimizer.state)), round: round, to: worker, now: now)
@@ -278,23 +282,22 @@ public final class CoordinatorSession {
             let theirs = shards.filter { ownership.owners[$0] == worker.index }
             guard !theirs.isEmpty else { continue }
             sendStateIfStale(to: worker, round: next, now: now)
+            if owedTotal.remove(worker.index) != nil, let plan {
+                emit(.total(GradientChunk(ringVersion: plan.version, hop: 0, chunk: 0, values: starTotal)), round: next - 1,
+                    to: worker, now: now)
+            }
             emit(.evaluate(shards: theirs), round: validation.round, to: worker, now: now)
         }
     }
 
     private func finishStep(now: ContinuousClock.Instant) {
         let step = progress.position.step
-        let round = currentRound
         if let plan, plan.star {
+            // The members apply the step themselves, when the total reaches them with the next
+            // compute-step or before an evaluate.
             steps.sumShards()
-            // The members apply the step themselves, at the next compute-step or evaluate.
-            for member in plan.members {
-                for chunk in 0..<plan.chunkCount(parameterCount: steps.total.count) {
-                    let range = plan.chunkRange(chunk, parameterCount: steps.total.count)
-                    emit(.total(GradientChunk(ringVersion: plan.version, hop: 0, chunk: chunk, values: Array(steps.total[range]))),
-                        round: round, to: workers[member], now: now)
-                }
-            }
+            starTotal = steps.total
+            owedTotal = Set(plan.members)
         }
         do {
             try progress.applyStep(

@@ -1,7 +1,7 @@
 // What the coordinator collects for a training step under a ring plan: every member's step-done
 // (its shards' loss and metric sums) and the step's summed gradient, chunk by chunk, from the last
-// member of the total's broadcast; in a star, every shard's gradient instead, which it adds in shard
-// order itself. It refuses anything of another round or plan, from a worker that is not the one
+// member of the total's broadcast; in a star, every shard's gradient instead (in the step-dones),
+// which it adds in shard order itself. It refuses anything of another round or plan, from a worker that is not the one
 // expected, repeated, or of the wrong length, so the step it applies is exactly the shards' sum and
 // one set of sums per shard.
 
@@ -16,9 +16,8 @@ struct StepCollector {
     /// Each shard's sums, in shard order.
     private(set) var sums: [[Double]]
     private var done: Set<Int> = []
-    /// In a star: each shard's gradient, and which of its chunks are in.
+    /// In a star: each shard's gradient.
     private var shardGradients: [[Float]] = []
-    private var shardChunks: [[Bool]] = []
     /// Compute time each member reported for this step, by worker.
     private(set) var computeMicroseconds: [Int: UInt32] = [:]
 
@@ -32,11 +31,8 @@ struct StepCollector {
         self.plan = plan
         chunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: total.count))
         done = []
-        if plan.star {
-            if shardGradients.isEmpty {
-                shardGradients = Array(repeating: [Float](repeating: 0, count: total.count), count: sums.count)
-            }
-            shardChunks = Array(repeating: chunks, count: sums.count)
+        if plan.star && shardGradients.isEmpty {
+            shardGradients = Array(repeating: [Float](repeating: 0, count: total.count), count: sums.count)
         }
         computeMicroseconds = [:]
     }
@@ -46,7 +42,7 @@ struct StepCollector {
 
     var isComplete: Bool {
         guard let plan, done.count == plan.members.count else { return false }
-        return plan.star ? shardChunks.allSatisfy { $0.allSatisfy { $0 } } : chunks.allSatisfy { $0 }
+        return plan.star || chunks.allSatisfy { $0 }
     }
 
     /// In a star, once complete: the shards' gradients added in shard order, the first copied and
@@ -63,35 +59,20 @@ struct StepCollector {
         }
     }
 
-    /// In a star, a chunk of one shard's gradient (its hop is the shard) from the shard's owner.
-    mutating func take(partial chunk: GradientChunk, round: UInt64, from worker: Int) -> DropReason? {
-        guard let plan, round == self.round else { return .wrongRound(round, expected: self.round) }
-        guard chunk.ringVersion == plan.version else { return .stalePlan(chunk.ringVersion, current: plan.version) }
-        let shard = chunk.hop
-        guard plan.star, plan.segments(of: worker).contains(where: { plan.segments[$0].shards.contains(shard) }) else {
-            return .notItsShard(shard)
-        }
-        guard shardChunks[shard].indices.contains(chunk.chunk), !shardChunks[shard][chunk.chunk] else {
-            return .alreadyReceived(shard: shard)
-        }
-        let range = plan.chunkRange(chunk.chunk, parameterCount: total.count)
-        guard chunk.values.count == range.count else { return .wrongLength(shard: shard) }
-        shardGradients[shard].withUnsafeMutableBufferPointer { gradient in
-            for i in range { gradient[i] = chunk.values[i - range.lowerBound] }
-        }
-        shardChunks[shard][chunk.chunk] = true
-        return nil
-    }
-
     /// A member's step-done; why not, when it does not belong to this step.
     mutating func take(_ report: StepDone, round: UInt64, from worker: Int) -> DropReason? {
-        guard let plan, round == self.round else { return .wrongRound(round, expected: self.round) }
+        guard round == self.round else { return .wrongRound(round, expected: self.round) }
+        guard let plan else { return .abandonedPlan(report.ringVersion) }
         guard report.ringVersion == plan.version else { return .stalePlan(report.ringVersion, current: plan.version) }
         let shards = plan.segments(of: worker).flatMap { plan.segments[$0].shards }
         guard !shards.isEmpty, report.shards == shards else { return .notItsShard(report.shards.first ?? -1) }
         guard !done.contains(worker) else { return .alreadyReceived(shard: shards[0]) }
-        guard report.sums.allSatisfy({ $0.count == sums[0].count }) else { return .wrongLength(shard: shards[0]) }
+        guard report.sums.allSatisfy({ $0.count == sums[0].count }),
+            plan.star ? report.gradients.count == shards.count && report.gradients.allSatisfy({ $0.count == total.count })
+                : report.gradients.isEmpty
+        else { return .wrongLength(shard: shards[0]) }
         for (shard, values) in zip(report.shards, report.sums) { sums[shard] = values }
+        for (shard, gradient) in zip(report.shards, report.gradients) { shardGradients[shard] = gradient }
         done.insert(worker)
         computeMicroseconds[worker] = report.computeMicroseconds
         return nil
@@ -99,7 +80,8 @@ struct StepCollector {
 
     /// A chunk of the total from the last member of the broadcast; why not, when it does not belong.
     mutating func take(_ chunk: GradientChunk, round: UInt64, from worker: Int) -> DropReason? {
-        guard let plan, round == self.round else { return .wrongRound(round, expected: self.round) }
+        guard round == self.round else { return .wrongRound(round, expected: self.round) }
+        guard let plan else { return .abandonedPlan(chunk.ringVersion) }
         guard chunk.ringVersion == plan.version else { return .stalePlan(chunk.ringVersion, current: plan.version) }
         guard !plan.star, plan.broadcastOrder.last == worker, chunk.hop == plan.members.count - 1 else { return .unexpected }
         guard chunks.indices.contains(chunk.chunk), !chunks[chunk.chunk] else { return .unexpected }

@@ -81,12 +81,15 @@ public struct StepDone: Sendable, Equatable {
     /// The worker's shards, in increasing order, and each one's sums.
     public var shards: [Int]
     public var sums: [[Double]]
+    /// In a star, each shard's gradient, for the coordinator to add (empty in a ring).
+    public var gradients: [[Float]]
 
-    public init(ringVersion: UInt32, computeMicroseconds: UInt32, shards: [Int], sums: [[Double]]) {
+    public init(ringVersion: UInt32, computeMicroseconds: UInt32, shards: [Int], sums: [[Double]], gradients: [[Float]] = []) {
         self.ringVersion = ringVersion
         self.computeMicroseconds = computeMicroseconds
         self.shards = shards
         self.sums = sums
+        self.gradients = gradients
     }
 }
 
@@ -140,9 +143,9 @@ public enum Message: Sendable, Equatable {
     case welcome(WorkerJob)
     case shardRows(ShardRows)
     case ready
-    /// Compute this round under the ring plan of this version (first applying the previous round's
-    /// summed gradient, if the worker holds one).
-    case computeStep(ringVersion: UInt32)
+    /// Compute this round under the ring plan of this version, first applying the previous round's
+    /// summed gradient: the one the worker holds (ring), or `total` (star; empty otherwise).
+    case computeStep(ringVersion: UInt32, total: [Float])
     case stepDone(StepDone)
     /// Evaluate these shards' validation rows with the current parameters.
     case evaluate(shards: [Int])

@@ -21,19 +21,26 @@ public enum MessageCodec {
     public static let headerSize = 24
     /// The largest JSON payload accepted (hello, welcome, stop, assign).
     public static let maximumControlPayload = 64 * 1024
+    /// The largest ring plan accepted: it names every member's endpoint, so it grows with the
+    /// number of workers (about 80 bytes each); only the coordinator sends it.
+    public static let maximumRingPayload = 16 * 1024 * 1024
     /// The largest reject or failure text kept.
     public static let maximumReasonLength = 4096
 
     /// The size of the largest message a worker may send the coordinator (or another worker) in a
-    /// job of `shardCount` shards whose sums have `metricSlots` values, with gradient chunks of
-    /// `chunkSize` parameters: a chunk of a total, a step-done for every shard, or a hello as large
-    /// as the decoder accepts. A socket refuses anything larger before allocating it.
-    public static func largestMessageFromWorker(shardCount: Int, metricSlots: Int, chunkSize: Int) -> Int {
+    /// job of `shardCount` shards whose sums have `metricSlots` values and whose model has
+    /// `parameterCount` parameters: a chunk of a total, a step-done for every shard (in a star, with
+    /// their gradients), or a hello as large as the decoder accepts. A socket refuses anything
+    /// larger before allocating it.
+    public static func largestMessageFromWorker(shardCount: Int, metricSlots: Int, parameterCount: Int) -> Int {
+        let star = RingPlan.usesStar(parameterCount: parameterCount)
+        let chunkSize = min(parameterCount, RingPlan.defaultChunkSize)
         let chunk = GradientChunk(ringVersion: 0, hop: 0, chunk: 0, values: [Float](repeating: 0, count: chunkSize))
         let done = StepDone(
             ringVersion: 0, computeMicroseconds: 0, shards: Array(0..<shardCount),
-            sums: Array(repeating: [Double](repeating: 0, count: metricSlots), count: shardCount))
-        // Every other message a worker sends is smaller than one of these: validation-sums than a
+            sums: Array(repeating: [Double](repeating: 0, count: metricSlots), count: shardCount),
+            gradients: star ? Array(repeating: [Float](repeating: 0, count: parameterCount), count: shardCount) : [])
+        // Every other message a worker sends is no larger than one of these: validation-sums than a
         // step-done, a partial than a total's chunk, a failure's text than a hello's JSON.
         return max(
             OutgoingMessage(Envelope(jobId: 0, round: 0, message: .total(chunk))).count,
@@ -61,18 +68,27 @@ public enum MessageCodec {
             text.withUnsafeBytes { writer.append(raw: $0) }
         case .ready, .heartbeat:
             break
-        case let .computeStep(ringVersion):
+        case let .computeStep(ringVersion, total):
             writer.append(ringVersion)
+            writer.append(UInt32(total.count))
+            writer.append(total)
         case let .evaluate(shards):
             writer.append(UInt32(shards.count))
             for shard in shards { writer.append(UInt32(shard)) }
         case let .stepDone(done):
+            precondition(
+                done.sums.count == done.shards.count && Set(done.sums.map(\.count)).count <= 1
+                    && (done.gradients.isEmpty || done.gradients.count == done.shards.count)
+                    && Set(done.gradients.map(\.count)).count <= 1,
+                "a step-done with one set of sums (and gradient) of one length per shard")
             writer.append(done.ringVersion)
             writer.append(done.computeMicroseconds)
             writer.append(UInt32(done.shards.count))
             writer.append(UInt32(done.sums.first?.count ?? 0))
+            writer.append(UInt32(done.gradients.first?.count ?? 0))
             for shard in done.shards { writer.append(UInt32(shard)) }
             for sums in done.sums { writer.append(sums) }
+            for gradient in done.gradients { writer.append(gradient) }
         case let .partial(chunk), let .total(chunk):
             writer.append(chunk.ringVersion)
             writer.append(UInt32(chunk.hop))
@@ -168,22 +184,28 @@ public enum MessageCodec {
             message = type == .ready ? .ready : .heartbeat
         case .computeStep:
             let ringVersion = try reader.uint32()
+            let total = try reader.floats(count: try reader.count())
             try reader.expectEnd()
-            message = .computeStep(ringVersion: ringVersion)
+            message = .computeStep(ringVersion: ringVersion, total: total)
         case .evaluate:
             let shards = try reader.counts(try reader.count())
             try reader.expectEnd()
             message = .evaluate(shards: shards)
         case .ring:
-            message = .ring(try reader.json(RingPlan.self))
+            message = .ring(try reader.json(RingPlan.self, limit: maximumRingPayload))
         case .stepDone:
             let ringVersion = try reader.uint32(), micros = try reader.uint32()
-            let shardCount = try reader.count(), sumsCount = try reader.count()
+            let shardCount = try reader.count(), sumsCount = try reader.count(), gradientCount = try reader.count()
             let shards = try reader.counts(shardCount)
             var sums: [[Double]] = []
             for _ in 0..<shardCount { sums.append(try reader.doubles(count: sumsCount)) }
+            var gradients: [[Float]] = []
+            if gradientCount > 0 {
+                for _ in 0..<shardCount { gradients.append(try reader.floats(count: gradientCount)) }
+            }
             try reader.expectEnd()
-            message = .stepDone(StepDone(ringVersion: ringVersion, computeMicroseconds: micros, shards: shards, sums: sums))
+            message = .stepDone(StepDone(
+                ringVersion: ringVersion, computeMicroseconds: micros, shards: shards, sums: sums, gradients: gradients))
         case .partial, .total:
             let ringVersion = try reader.uint32(), hop = try reader.count(), chunk = try reader.count()
             let values = try reader.floats(count: try reader.count())
@@ -364,9 +386,9 @@ struct ByteReader {
         return values
     }
 
-    mutating func json<T: Decodable>(_ type: T.Type) throws(ProtocolError) -> T {
-        guard remaining.count <= MessageCodec.maximumControlPayload else {
-            throw .badSize(type: typeName, size: bytes.count, expected: "at most \(MessageCodec.maximumControlPayload) bytes of JSON")
+    mutating func json<T: Decodable>(_ type: T.Type, limit: Int = MessageCodec.maximumControlPayload) throws(ProtocolError) -> T {
+        guard remaining.count <= limit else {
+            throw .badSize(type: typeName, size: bytes.count, expected: "at most \(limit) bytes of JSON")
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(remaining))

@@ -115,10 +115,11 @@ public struct RingPlan: Codable, Sendable, Equatable {
     }
 
     /// Whether the plan is well formed for `shardCount` shards: every shard exactly once, in order,
-    /// segments non-empty and owned by listed peers, a positive chunk size.
+    /// segments non-empty, the peers exactly the segments' owners, each once, and chunks no larger
+    /// than the peer sockets accept.
     public func isValid(shardCount: Int) -> Bool {
-        chunkSize > 0 && segments.flatMap(\.shards) == Array(0..<shardCount)
-            && segments.allSatisfy { !$0.shards.isEmpty && endpoint(of: $0.worker) != nil }
-            && Set(members).count == members.count
+        chunkSize > 0 && chunkSize <= Self.defaultChunkSize && segments.flatMap(\.shards) == Array(0..<shardCount)
+            && segments.allSatisfy { !$0.shards.isEmpty } && Set(members).count == members.count
+            && Set(members) == Set(segments.map(\.worker))
     }
 }

@@ -45,18 +45,8 @@ final class GradientRing {
         self.plan = plan
         self.gradients = gradients
         totalChunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: parameterCount))
-        if plan.star {
-            // The coordinator adds the shards: each one's gradient goes to it as it is.
-            for segment in plan.segments(of: me) {
-                for shard in plan.segments[segment].shards {
-                    for chunk in totalChunks.indices {
-                        let range = plan.chunkRange(chunk, parameterCount: parameterCount)
-                        send(nil, .partial(GradientChunk(
-                            ringVersion: plan.version, hop: shard, chunk: chunk, values: Array(gradients[shard]![range]))))
-                    }
-                }
-            }
-        } else if plan.segments.first?.worker == me {
+        precondition(!plan.star, "a star is summed by the coordinator")
+        if plan.segments.first?.worker == me {
             for chunk in totalChunks.indices { add(segment: 0, chunk: chunk, to: nil) }
         }
         let waiting = early
@@ -92,11 +82,7 @@ final class GradientRing {
         guard round == current, chunk.ringVersion == plan.version, totalChunks.indices.contains(chunk.chunk),
             chunk.values.count == plan.chunkRange(chunk.chunk, parameterCount: parameterCount).count
         else { return false }
-        if plan.star {
-            // Only the total, from the coordinator.
-            guard case .total = message, !totalChunks[chunk.chunk] else { return false }
-            store(chunk.values, chunk: chunk.chunk)
-        } else if case .partial = message {
+        if case .partial = message {
             let segment = chunk.hop + 1
             guard plan.segments.indices.contains(segment), plan.segments[segment].worker == me else { return false }
             add(segment: segment, chunk: chunk.chunk, to: chunk.values)

@@ -36,6 +36,8 @@ final class JobParticipation {
     private var computeMicroseconds: UInt32 = 0
     /// Whether step-done was sent for the round in progress.
     private var reported = false
+    /// The round last computed (what a star's step-done reports).
+    private var starRound: UInt64?
 
     /// `send` takes the receiving worker's index (nil: the coordinator), the round and the message.
     init(job: WorkerJob, send: @escaping (_ worker: Int?, _ round: UInt64, _ message: Message) -> Void) throws {
@@ -102,9 +104,13 @@ final class JobParticipation {
 
     /// Round `round` under the plan of `ringVersion`: commits the previous round, computes this
     /// worker's shards, and starts its part in the ring. Returns why not, when it cannot.
-    func computeStep(round: UInt64, ringVersion: UInt32) -> String? {
+    func computeStep(round: UInt64, ringVersion: UInt32, total: [Float]) -> String? {
         guard let plan, plan.version == ringVersion else { return "a compute-step for a ring plan this worker does not have" }
-        commit(before: round)
+        if plan.star {
+            if let problem = apply(total, before: round) { return problem }
+        } else {
+            commit(before: round)
+        }
         guard let replica, replicaRound == round else {
             return "asked for round \(round), but its parameters are for round \(replicaRound)"
         }
@@ -123,7 +129,21 @@ final class JobParticipation {
         let elapsed = clock.now - started
         computeMicroseconds = UInt32(clamping: Int64(elapsed / .microseconds(1)))
         reported = false
-        ring.begin(round: round, plan: plan, gradients: gradients)
+        starRound = round
+        if !plan.star { ring.begin(round: round, plan: plan, gradients: gradients) }
+        return nil
+    }
+
+    /// In a star, the coordinator's sum of the round before `round` (empty: nothing to apply, as
+    /// when it just sent the state, or runs the round again).
+    func apply(_ total: [Float], before round: UInt64) -> String? {
+        guard !total.isEmpty else { return nil }
+        guard total.count == parameterCount, replica != nil, round > 0, replicaRound == round - 1 else {
+            return "a total for round \(round - 1) while its parameters are for round \(replicaRound)"
+        }
+        let step = Int((round - 1) % UInt64(schedule.stepsPerEpoch))
+        _ = total.withUnsafeBufferPointer { replica!.apply(summedGradient: $0, batchSize: schedule.batchSize(ofStep: step)) }
+        replicaRound = round
         return nil
     }
 
@@ -131,14 +151,15 @@ final class JobParticipation {
     func receive(_ message: Message, round: UInt64) -> Bool { ring.receive(message, round: round) }
 
     /// Step-done for the round in progress, with the round, once this worker holds its whole total
-    /// (in a star, once it has sent its gradients), once per round.
+    /// (in a star, at once, with its shards' gradients), once per round.
     func takeStepDone() -> (round: UInt64, done: StepDone)? {
-        guard !reported, let plan, let round = ring.round, plan.star || ring.hasTotal else { return nil }
+        guard !reported, let plan else { return nil }
+        guard let round = plan.star ? starRound : (ring.hasTotal ? ring.round : nil) else { return nil }
         reported = true
         let shards = plan.segments(of: job.workerIndex).flatMap { plan.segments[$0].shards }
         return (round, StepDone(
             ringVersion: plan.version, computeMicroseconds: computeMicroseconds, shards: shards,
-            sums: shards.map { sums[$0]! }))
+            sums: shards.map { sums[$0]! }, gradients: plan.star ? shards.map { gradients[$0]! } : []))
     }
 
     /// The validation sums of `shards` after `epoch`'s last step (committed first).

@@ -47,8 +47,9 @@ public enum WorkerProcess {
         ])
         try socket.connect(options.endpoint)
         let peerSocket = try ZMQSocket(.router, context: context)
+        // Other workers send it partials and totals only: a chunk at most.
         try peerSocket.set([.linger(.zero), .maxMessageSize(MessageCodec.largestMessageFromWorker(
-            shardCount: 1, metricSlots: 0, chunkSize: RingPlan.defaultChunkSize))])
+            shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize + 1))])
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
         let peerEndpoint = try PeerEndpoint.advertised(bound: bound, coordinator: options.endpoint, host: options.advertise)
         defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }

@@ -196,11 +196,11 @@ public final class WorkerSession {
             problem = joined.take(replica, round: round)
         case let .ring(plan):
             problem = joined.take(plan)
-        case .total:
-            // In a star, the coordinator's sum of the step: this worker applies it at the next step.
-            if !joined.receive(message, round: round) { problem = "not of this step" }
-        case let .computeStep(ringVersion):
-            problem = joined.computeStep(round: round, ringVersion: ringVersion)
+        case let .total(chunk):
+            // In a star, the coordinator's sum of an epoch's last step, before its validation pass.
+            problem = joined.apply(chunk.values, before: round + 1)
+        case let .computeStep(ringVersion, total):
+            problem = joined.computeStep(round: round, ringVersion: ringVersion, total: total)
             reportStepDone(joined, now: now)
         case let .evaluate(shards):
             if let results = joined.evaluate(shards, epoch: round) {

@@ -51,7 +51,7 @@ final class RoundCollectorTests: XCTestCase {
         XCTAssertEqual(steps.take(chunk(0, [1]), round: 9, from: 1), .wrongLength(shard: -1))
         XCTAssertEqual(steps.take(chunk(3, [1, 2]), round: 9, from: 1), .unexpected, "there are three chunks")
         steps.abandon()
-        XCTAssertEqual(steps.take(done([0, 1]), round: 9, from: 0), .wrongRound(9, expected: 9), "an abandoned plan takes nothing")
+        XCTAssertEqual(steps.take(done([0, 1]), round: 9, from: 0), .abandonedPlan(4), "an abandoned plan takes nothing")
         XCTAssertFalse(steps.isComplete)
     }
 
