@@ -1,30 +1,34 @@
 // The wire format pinned byte for byte: every message type has a fixture (Fixtures/TYPE.hex, written
-// from docs/protocol.md), the codec encodes the fixture's message to exactly those bytes, and
-// decodes those bytes to exactly that message. A change to the layout, a JSON key, the key order or
+// from docs/protocol.md; TYPE-star.hex too where a star's layout carries more), the codec encodes the
+// fixture's message to exactly those bytes, and decodes those bytes to exactly that message. A change to the layout, a JSON key, the key order or
 // the version fails here until the fixtures, the document and the version are changed with it.
 
 import DLProtocol
 import XCTest
 
 final class GoldenBytesTests: XCTestCase {
-    func testEveryMessageTypeHasOneGoldenMessage() {
+    /// One example of every type, in the order of their codes; every fixture file is one's, and is
+    /// read by one only.
+    func testEveryMessageTypeHasAGoldenMessageAndEveryFixtureIsOnes() throws {
         XCTAssertEqual(GoldenMessages.envelopes.map(\.message.type), MessageType.allCases)
+        XCTAssertEqual(GoldenMessages.variants.map(\.name), ["compute-step-star", "step-done-star"])
+        XCTAssertEqual(try GoldenMessages.fixtureNames().sorted(), GoldenMessages.all.map(\.name).sorted())
     }
 
     func testEncodingGivesTheFixturesBytes() throws {
-        for type in MessageType.allCases {
-            let expected = try GoldenMessages.bytes(of: type)
-            let encoded = MessageCodec.encode(try GoldenMessages.envelope(of: type))
-            XCTAssertEqual(encoded.count, expected.count, "\(type): size")
+        for golden in GoldenMessages.all {
+            let expected = try GoldenMessages.bytes(of: golden)
+            let encoded = MessageCodec.encode(golden.envelope)
+            XCTAssertEqual(encoded.count, expected.count, "\(golden.name): size")
             if let offset = zip(encoded, expected).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
-                XCTFail("\(type): byte \(offset) is \(encoded[offset]), the fixture has \(expected[offset])")
+                XCTFail("\(golden.name): byte \(offset) is \(encoded[offset]), the fixture has \(expected[offset])")
             }
         }
     }
 
     func testDecodingTheFixturesGivesTheirMessages() throws {
-        for type in MessageType.allCases {
-            XCTAssertEqual(try MessageCodec.decode(GoldenMessages.bytes(of: type)), try GoldenMessages.envelope(of: type), "\(type)")
+        for golden in GoldenMessages.all {
+            XCTAssertEqual(try MessageCodec.decode(GoldenMessages.bytes(of: golden)), golden.envelope, golden.name)
         }
     }
 
@@ -50,5 +54,16 @@ final class GoldenBytesTests: XCTestCase {
         guard case let .state(decoded) = try MessageCodec.decode(state).message else { return XCTFail("not a state") }
         XCTAssertEqual(decoded.parameters.map(\.bitPattern), values.map(\.bitPattern))
         XCTAssertEqual(decoded.optimizerState.map(\.bitPattern), values.reversed().map(\.bitPattern))
+
+        // A star's total and gradients.
+        let step = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .computeStep(ringVersion: 1, total: values)))
+        XCTAssertEqual(Array(step[32...]), wire)
+        guard case let .computeStep(_, total) = try MessageCodec.decode(step).message else { return XCTFail("not a compute-step") }
+        XCTAssertEqual(total.map(\.bitPattern), values.map(\.bitPattern))
+        let done = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .stepDone(StepDone(
+            ringVersion: 1, computeMicroseconds: 0, shards: [0], sums: [[]], gradients: [values]))))
+        XCTAssertEqual(Array(done[48...]), wire)
+        guard case let .stepDone(report) = try MessageCodec.decode(done).message else { return XCTFail("not a step-done") }
+        XCTAssertEqual(report.gradients.map { $0.map(\.bitPattern) }, [values.map(\.bitPattern)])
     }
 }

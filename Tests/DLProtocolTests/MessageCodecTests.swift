@@ -26,9 +26,14 @@ final class MessageCodecTests: XCTestCase {
             shard: 1, featureCount: 2, targetWidth: 1, trainingFeatures: [1, 2, 3, 4], trainingTargets: [0, 1],
             validationFeatures: [5, 6], validationTargets: [1])),
         .ready,
-        .computeStep(ringVersion: 0xFFFF_FFFF),
+        .computeStep(ringVersion: 0xFFFF_FFFF, total: []),
+        .computeStep(ringVersion: 3, total: [0.5, -0.25, .leastNonzeroMagnitude]),
         .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 77, shards: [1, 5], sums: [[0.5, 10, 7], [-0.0, 1e300, 2]])),
         .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 0, shards: [4], sums: [[]])),
+        .stepDone(StepDone(
+            ringVersion: 3, computeMicroseconds: 12, shards: [0, 2, 3], sums: [[0.5, 10], [1, 10], [2, 9]],
+            gradients: [[1, -2, 0.5, 4], [-0.0, 3, 2, 1], [0.25, 0.125, -1, 8]])),
+        .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 0, shards: [4], sums: [[]], gradients: [[7]])),
         .evaluate(shards: [0, 2, 9]),
         .evaluate(shards: []),
         .assign(shards: [3, 7]),
@@ -38,6 +43,9 @@ final class MessageCodecTests: XCTestCase {
         .stop(StopNotice(finished: false, reason: "unknown worker", rejoin: true)),
         .failure(reason: "out of memory"),
         .ring(plan),
+        .ring(RingPlan(
+            version: 8, chunkSize: 16_384, star: true, segments: [RingPlan.Segment(worker: 1, shards: [0, 1])],
+            peers: [RingPlan.Peer(worker: 1, endpoint: "tcp://h:2")])),
         .partial(GradientChunk(ringVersion: 7, hop: 0, chunk: 3, values: [0.5, -0.25, .leastNonzeroMagnitude])),
         .total(GradientChunk(ringVersion: 7, hop: 1, chunk: 0, values: [1])),
         .total(GradientChunk(ringVersion: 7, hop: 0, chunk: 0, values: [])),
@@ -103,7 +111,8 @@ final class MessageCodecTests: XCTestCase {
         XCTAssertEqual(try MessageCodec.decode(reject).message, .reject(reason: "go away"))
     }
 
-    /// Every binary message is refused one byte short, one byte long, and cut inside its fixed fields.
+    /// Every binary message is refused one byte short, one byte long, and cut inside its fixed fields
+    /// (step-done's five counts are the longest).
     func testEveryBinaryMessageMustBeExactlyItsSize() {
         for message in Self.examples {
             switch message {
@@ -115,7 +124,7 @@ final class MessageCodecTests: XCTestCase {
             XCTAssertThrowsError(try MessageCodec.decode(bytes + [0])) {
                 XCTAssertEqual($0 as? ProtocolError, .badSize(type: "\(message.type)", size: bytes.count + 1, expected: "\(bytes.count) bytes"))
             }
-            for size in MessageCodec.headerSize..<min(bytes.count, MessageCodec.headerSize + 16) {
+            for size in MessageCodec.headerSize..<min(bytes.count, MessageCodec.headerSize + 20) {
                 assertRefused(Array(bytes[..<size]), "\(message.type) message of \(size) bytes")
             }
         }
@@ -145,7 +154,9 @@ final class MessageCodecTests: XCTestCase {
             .state(ReplicaState(optimizerIterations: 3, parameters: [1, 2, 3], optimizerState: [4])))
 
         let done = encode(.stepDone(StepDone(ringVersion: 1, computeMicroseconds: 5, shards: [0, 1], sums: [[1, 2], [3, 4]])))
-        for (offset, count) in [(32, UInt32(3)), (32, 0xFFFF_FFFF), (36, 3), (36, 0x2000_0000), (36, 0xFFFF_FFFF)] {
+        for (offset, count) in [
+            (32, UInt32(3)), (32, 0xFFFF_FFFF), (36, 3), (36, 0x2000_0000), (36, 0xFFFF_FFFF), (40, 1), (40, 0xFFFF_FFFF),
+        ] {
             assertRefused(replacing(done, uint32: count, at: offset), "step-done message of \(done.count) bytes, expected at least")
         }
 
@@ -163,6 +174,36 @@ final class MessageCodecTests: XCTestCase {
 
         let validation = encode(.validationSums(ValidationSums(shard: 0, sums: [1, 2])))
         assertRefused(replacing(validation, uint32: 0xFFFF_FFFF, at: 28), "validation-sums message of \(validation.count) bytes, expected at least")
+    }
+
+    /// A star's compute-step and step-done: a total or gradient length (T, G) that claims more values
+    /// than the message holds is refused before anything is allocated, one that claims fewer leaves
+    /// bytes over, and a message without them is refused when its length says it has some.
+    func testAStarsTotalAndGradientsMustBeExactlyTheirCounts() {
+        let step = encode(.computeStep(ringVersion: 1, total: [1, 2]))
+        XCTAssertEqual(step.count, MessageCodec.headerSize + 16)
+        for count: UInt32 in [3, 0x4000_0000, 0xFFFF_FFFF] {
+            assertRefused(replacing(step, uint32: count, at: 28), "compute-step message of 40 bytes, expected at least")
+        }
+        assertRefused(replacing(step, uint32: 1, at: 28), "compute-step message of 40 bytes, expected 36 bytes")
+        assertRefused(replacing(step, uint32: 0, at: 28), "compute-step message of 40 bytes, expected 32 bytes")
+        assertRefused(replacing(encode(.computeStep(ringVersion: 1, total: [])), uint32: 1, at: 28), "compute-step message of 32 bytes, expected at least")
+
+        // 44 bytes of header and counts, 2 shard numbers, 2 x 2 sums, 2 x 3 gradient values.
+        let done = encode(.stepDone(StepDone(
+            ringVersion: 1, computeMicroseconds: 5, shards: [0, 1], sums: [[1, 2], [3, 4]], gradients: [[5, 6, 7], [8, 9, 10]])))
+        XCTAssertEqual(done.count, 44 + 8 + 32 + 24)
+        for count: UInt32 in [4, 0x4000_0000, 0xFFFF_FFFF] {
+            assertRefused(replacing(done, uint32: count, at: 40), "step-done message of 108 bytes, expected at least")
+        }
+        assertRefused(replacing(done, uint32: 2, at: 40), "step-done message of 108 bytes, expected 100 bytes")
+        assertRefused(replacing(done, uint32: 0, at: 40), "step-done message of 108 bytes, expected 84 bytes")
+        // Sums and gradients split differently (1 sum and 5 values per shard, 28 bytes either way):
+        // the sizes still add up, so the counts decide what is read.
+        guard case let .stepDone(split) = try? MessageCodec.decode(replacing(replacing(done, uint32: 1, at: 36), uint32: 5, at: 40)).message
+        else { return XCTFail("not a step-done") }
+        XCTAssertEqual(split.sums, [[1], [2]])
+        XCTAssertEqual(split.gradients.map(\.count), [5, 5])
     }
 
     func testAStateWithMoreIterationsThanAnIntHoldsIsRefused() {
@@ -273,7 +314,7 @@ final class MessageCodecTests: XCTestCase {
     /// one (RingPlanTests check that), but it must be complete.
     func testARingPlanMissingAKeyIsRefused() throws {
         try assertEveryKeyIsRequired(.ring(Self.plan), [
-            "version", "chunk_size", "segments", "peers", "segments.0.shards", "segments.1.worker", "peers.0.endpoint",
+            "version", "chunk_size", "star", "segments", "peers", "segments.0.shards", "segments.1.worker", "peers.0.endpoint",
             "peers.1.worker",
         ])
         let ring = String(decoding: encode(.ring(Self.plan))[MessageCodec.headerSize...], as: UTF8.self)
@@ -284,13 +325,39 @@ final class MessageCodecTests: XCTestCase {
         XCTAssertThrowsError(try decode(.ring, ""))
     }
 
-    func testAJSONPayloadLargerThanTheLimitIsRefused() {
-        let endpoint = String(repeating: "e", count: MessageCodec.maximumControlPayload)
-        let ring = encode(.ring(RingPlan(version: 1, chunkSize: 1, star: false, segments: [RingPlan.Segment(worker: 0, shards: [0])],
-            peers: [RingPlan.Peer(worker: 0, endpoint: endpoint)])))
-        XCTAssertThrowsError(try MessageCodec.decode(ring)) {
+    /// A JSON payload of `type` of exactly `size` bytes: `json` padded with spaces after it.
+    private func padded(_ type: MessageType, _ json: [UInt8], to size: Int) -> [UInt8] {
+        var bytes = encode(.heartbeat) + json + [UInt8](repeating: 0x20, count: size - json.count)
+        bytes[6] = UInt8(type.rawValue)
+        return bytes
+    }
+
+    /// JSON is accepted up to 64 KiB, except a ring plan's, which names every member and is
+    /// accepted up to 16 MiB; a byte more is refused before it is parsed.
+    func testAJSONPayloadLargerThanItsLimitIsRefused() throws {
+        let stop = Array(encode(.stop(StopNotice(finished: true, reason: "done")))[MessageCodec.headerSize...])
+        XCTAssertEqual(try MessageCodec.decode(padded(.stop, stop, to: MessageCodec.maximumControlPayload)).message,
+            .stop(StopNotice(finished: true, reason: "done")))
+        let tooLong = padded(.stop, stop, to: MessageCodec.maximumControlPayload + 1)
+        XCTAssertThrowsError(try MessageCodec.decode(tooLong)) {
             XCTAssertEqual($0 as? ProtocolError, .badSize(
-                type: "ring", size: ring.count, expected: "at most \(MessageCodec.maximumControlPayload) bytes of JSON"))
+                type: "stop", size: tooLong.count, expected: "at most \(MessageCodec.maximumControlPayload) bytes of JSON"))
+        }
+
+        let workers = 1_000
+        let large = RingPlan(
+            version: 1, chunkSize: RingPlan.defaultChunkSize, star: false, owners: Array(0..<workers),
+            endpoints: Dictionary(uniqueKeysWithValues: (0..<workers).map { ($0, "tcp://10.0.\($0 / 256).\($0 % 256):40123") }))
+        let ring = encode(.ring(large))
+        XCTAssertGreaterThan(ring.count, MessageCodec.headerSize + MessageCodec.maximumControlPayload)
+        XCTAssertEqual(try MessageCodec.decode(ring).message, .ring(large))
+
+        let json = Array(encode(.ring(Self.plan))[MessageCodec.headerSize...])
+        XCTAssertEqual(try MessageCodec.decode(padded(.ring, json, to: MessageCodec.maximumRingPayload)).message, .ring(Self.plan))
+        let tooLarge = padded(.ring, json, to: MessageCodec.maximumRingPayload + 1)
+        XCTAssertThrowsError(try MessageCodec.decode(tooLarge)) {
+            XCTAssertEqual($0 as? ProtocolError, .badSize(
+                type: "ring", size: tooLarge.count, expected: "at most \(MessageCodec.maximumRingPayload) bytes of JSON"))
         }
     }
 

@@ -35,23 +35,31 @@ final class ProtocolDocumentTests: XCTestCase {
         let table = try XCTUnwrap(document.tables(headed: ["code", "type", "direction", "payload"]).first)
         for row in table.rows {
             let type = try XCTUnwrap(MessageType.allCases.first { $0.description == row[1] })
-            let payload = Array(try GoldenMessages.bytes(of: type).dropFirst(MessageCodec.headerSize))
-            let json = try? JSONDecoder().decode(JSONValue.self, from: Data(payload))
-            switch row[3] {
-            case let kind where kind.hasPrefix("JSON object"):
-                guard case .object = json else { return XCTFail("\(type): not a JSON object") }
-            case let kind where kind.hasPrefix("JSON array"):
-                guard case .array = json else { return XCTFail("\(type): not a JSON array") }
-            case let kind where kind.hasPrefix("binary"):
-                XCTAssertFalse(payload.isEmpty, "\(type)")
-                XCTAssertNil(json, "\(type)")
-            case let kind where kind.hasPrefix("UTF-8 text"):
-                XCTAssertNotNil(String(validating: payload, as: UTF8.self), "\(type)")
-            case let kind where kind.hasPrefix("none"):
-                XCTAssertEqual(payload, [], "\(type)")
-            default:
-                XCTFail("\(type): unknown payload kind \(row[3])")
+            for golden in GoldenMessages.examples(of: type) {
+                try checkPayload(golden, isOfKind: row[3])
             }
+        }
+    }
+
+    /// Whether a golden message's payload is of the kind the message table names.
+    private func checkPayload(_ golden: GoldenMessages.Golden, isOfKind kind: String) throws {
+        let name = golden.name
+        let payload = Array(try GoldenMessages.bytes(of: golden).dropFirst(MessageCodec.headerSize))
+        let json = try? JSONDecoder().decode(JSONValue.self, from: Data(payload))
+        switch kind {
+        case let kind where kind.hasPrefix("JSON object"):
+            guard case .object = json else { return XCTFail("\(name): not a JSON object") }
+        case let kind where kind.hasPrefix("JSON array"):
+            guard case .array = json else { return XCTFail("\(name): not a JSON array") }
+        case let kind where kind.hasPrefix("binary"):
+            XCTAssertFalse(payload.isEmpty, name)
+            XCTAssertNil(json, name)
+        case let kind where kind.hasPrefix("UTF-8 text"):
+            XCTAssertNotNil(String(validating: payload, as: UTF8.self), name)
+        case let kind where kind.hasPrefix("none"):
+            XCTAssertEqual(payload, [], name)
+        default:
+            XCTFail("\(name): unknown payload kind \(kind)")
         }
     }
 
@@ -59,8 +67,8 @@ final class ProtocolDocumentTests: XCTestCase {
         let table = try XCTUnwrap(document.tables(headed: ["offset", "width", "field", "value"]).first)
         let fields = try document.layout(of: table, symbols: [:], startingAt: 0)
         XCTAssertEqual(fields.last.map { $0.range.upperBound }, MessageCodec.headerSize)
-        for envelope in GoldenMessages.envelopes {
-            let bytes = try GoldenMessages.bytes(of: envelope.message.type)
+        for golden in GoldenMessages.all {
+            let envelope = golden.envelope, bytes = try GoldenMessages.bytes(of: golden)
             func value(_ name: String) throws -> UInt64 {
                 let range = try XCTUnwrap(fields.first { $0.name == name }?.range, "no header field \(name)")
                 return bytes[range].reversed().reduce(0) { $0 << 8 | UInt64($1) }
@@ -88,8 +96,11 @@ final class ProtocolDocumentTests: XCTestCase {
                 .filter { $0.header == ["key", "JSON type", "meaning"] }
             let documented = keyTables.flatMap(\.rows).map { (key: $0[0].trimmingCharacters(in: ["`"]), type: $0[1]) }
             XCTAssertEqual(Set(documented.map(\.key)).count, documented.count, "\(type): a key listed twice")
-            let payload = Data(try GoldenMessages.bytes(of: type).dropFirst(MessageCodec.headerSize))
-            let wire = (try? JSONDecoder().decode(JSONValue.self, from: payload))?.keyTypes() ?? [:]
+            var wire: [String: String] = [:]
+            for golden in GoldenMessages.examples(of: type) {
+                let payload = Data(try GoldenMessages.bytes(of: golden).dropFirst(MessageCodec.headerSize))
+                wire.merge((try? JSONDecoder().decode(JSONValue.self, from: payload))?.keyTypes() ?? [:]) { $1 }
+            }
             var matched: Set<String> = []
             for (path, wireType) in wire.sorted(by: { $0.key < $1.key }) {
                 let rows = documented.filter { ProtocolDocument.key($0.key, matches: path) }
@@ -104,22 +115,24 @@ final class ProtocolDocumentTests: XCTestCase {
         }
     }
 
-    /// Each binary layout, evaluated with the golden message's counts, runs from the end of the
-    /// header to the end of the message without a gap or an overlap.
+    /// Each binary layout, evaluated with each golden message's counts (a star's too), runs from the
+    /// end of the header to the end of the message without a gap or an overlap.
     func testTheBinaryLayoutsAreTheFixturesOnes() throws {
-        var checked: Set<MessageType> = []
+        var checked: [String] = []
         for section in document.sections {
             for table in section.tables where table.header == ["offset", "width", "field"] {
-                for type in section.types {
-                    let envelope = try GoldenMessages.envelope(of: type)
+                for golden in section.types.flatMap(GoldenMessages.examples(of:)) {
                     let fields = try document.layout(
-                        of: table, symbols: ProtocolDocument.symbols(of: envelope.message), startingAt: MessageCodec.headerSize)
-                    XCTAssertEqual(fields.last?.range.upperBound, try GoldenMessages.bytes(of: type).count, "\(type)")
-                    checked.insert(type)
+                        of: table, symbols: ProtocolDocument.symbols(of: golden.envelope.message), startingAt: MessageCodec.headerSize)
+                    XCTAssertEqual(fields.last?.range.upperBound, try GoldenMessages.bytes(of: golden).count, golden.name)
+                    checked.append(golden.name)
                 }
             }
         }
-        XCTAssertEqual(checked, [.shardRows, .computeStep, .stepDone, .evaluate, .validationSums, .partial, .total, .state])
+        XCTAssertEqual(checked.sorted(), [
+            "compute-step", "compute-step-star", "evaluate", "partial", "shard-rows", "state", "step-done", "step-done-star",
+            "total", "validation-sums",
+        ])
     }
 }
 
@@ -193,7 +206,9 @@ struct ProtocolDocument {
         case let .evaluate(shards):
             return ["K": shards.count]
         case let .stepDone(done):
-            return ["K": done.shards.count, "M": done.sums.first?.count ?? 0]
+            return ["K": done.shards.count, "M": done.sums.first?.count ?? 0, "G": done.gradients.first?.count ?? 0]
+        case let .computeStep(_, total):
+            return ["T": total.count]
         case let .partial(chunk), let .total(chunk):
             return ["C": chunk.values.count]
         case let .state(state):

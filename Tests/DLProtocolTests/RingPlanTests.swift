@@ -1,6 +1,7 @@
 // The ring plan as docs/protocol.md describes it: segments of consecutive shards with the same
 // owner, the members in the order of their first segment, the total's broadcast starting at the last
-// segment's owner, the chunks, and which plans a worker accepts.
+// segment's owner, the chunks, which models the coordinator sums (a star), and which plans a worker
+// accepts.
 
 import DLProtocol
 import XCTest
@@ -63,7 +64,32 @@ final class RingPlanTests: XCTestCase {
         XCTAssertFalse(plan([(0, [0, 1]), (1, []), (0, [2])]).isValid(shardCount: 3), "an empty segment")
         XCTAssertFalse(plan([(0, [0, 1]), (2, [2])]).isValid(shardCount: 3), "an owner without an endpoint")
         XCTAssertFalse(plan([(0, [0, 1]), (1, [2])], peers: [0, 1, 0]).isValid(shardCount: 3), "a peer twice")
+        XCTAssertFalse(plan([(0, [0, 1, 2])]).isValid(shardCount: 3), "a peer owning no segment")
+        XCTAssertTrue(plan([(0, [0, 1, 2])], peers: [0]).isValid(shardCount: 3))
+        XCTAssertTrue(plan([(0, [0, 1]), (1, [2])], peers: [1, 0]).isValid(shardCount: 3), "the peers in another order")
         XCTAssertFalse(plan([(0, [0, 1]), (1, [2])], chunkSize: 0).isValid(shardCount: 3), "no chunk size")
         XCTAssertFalse(plan([(0, [0, 1]), (1, [2])], chunkSize: -4).isValid(shardCount: 3), "a negative chunk size")
+    }
+
+    /// A chunk of the default size is the largest a worker's peer socket accepts, so a plan with
+    /// larger chunks could never be summed.
+    func testAPlanWithChunksLargerThanTheDefaultIsInvalid() {
+        func plan(chunkSize: Int) -> RingPlan {
+            RingPlan(version: 1, chunkSize: chunkSize, star: false, owners: [0, 1], endpoints: endpoints)
+        }
+        XCTAssertTrue(plan(chunkSize: RingPlan.defaultChunkSize).isValid(shardCount: 2))
+        XCTAssertTrue(plan(chunkSize: 1).isValid(shardCount: 2))
+        XCTAssertFalse(plan(chunkSize: RingPlan.defaultChunkSize + 1).isValid(shardCount: 2))
+        XCTAssertFalse(plan(chunkSize: .max).isValid(shardCount: 2))
+    }
+
+    /// The coordinator sums a model of at most one default chunk; the plan says so in `star`.
+    func testSmallModelsAreSummedByTheCoordinator() {
+        XCTAssertTrue(RingPlan.usesStar(parameterCount: 1))
+        XCTAssertTrue(RingPlan.usesStar(parameterCount: RingPlan.defaultChunkSize))
+        XCTAssertFalse(RingPlan.usesStar(parameterCount: RingPlan.defaultChunkSize + 1))
+        let star = RingPlan(version: 2, chunkSize: RingPlan.defaultChunkSize, star: true, owners: [0, 1], endpoints: endpoints)
+        XCTAssertTrue(star.star)
+        XCTAssertTrue(star.isValid(shardCount: 2))
     }
 }
