@@ -77,6 +77,9 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
     case shardsWithoutWorker([Int], waiting: Duration)
     /// Fewer live workers than the run needs: it pauses at the step boundary for up to `waiting`.
     case paused(liveWorkers: Int, needed: Int, waiting: Duration)
+    /// A step has not completed within the worker timeout although its members answer: the workers
+    /// whose step-done is missing, and whether it is sent once more.
+    case stepStalled(round: UInt64, missing: [WorkerRecord], retrying: Bool)
     /// A worker's compute time per step is far above the median worker's (milliseconds).
     case workerSlow(WorkerRecord, millisecondsPerStep: Double, median: Double)
     /// A worker process this coordinator started exited before it registered.
@@ -88,7 +91,7 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
         case .workerJoined: .info
         case .shardsMoved, .workerSlow: .notice
         case let .messageDropped(_, _, reason): reason.isRefusal ? .warning : .notice
-        case .workerLost, .peerRejected, .shardsWithoutWorker, .paused, .spawnedProcessExited: .warning
+        case .workerLost, .peerRejected, .shardsWithoutWorker, .paused, .spawnedProcessExited, .stepStalled: .warning
         }
     }
 
@@ -113,6 +116,10 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
         case let .paused(live, needed, waiting):
             return "\(live) worker(s) remain and the run needs \(needed): pausing, waiting up to \(seconds(waiting)) s "
                 + "for workers to join"
+        case let .stepStalled(round, missing, retrying):
+            return "step \(round) has not completed; missing the part of "
+                + (missing.isEmpty ? "no worker (the total has not arrived)" : missing.map(\.description).joined(separator: ", "))
+                + (retrying ? "; sending it again under a new plan" : "")
         case let .workerSlow(worker, perStep, median):
             return "\(worker) is slow: \(rounded(perStep)) ms of compute per step, the median worker \(rounded(median)) ms"
         case let .spawnedProcessExited(description):

@@ -86,6 +86,7 @@ extension CoordinatorSession {
         if plan?.members.contains(worker.index) ?? false {
             plan = nil  // the step in progress cannot finish without it
             steps.abandon()
+            stepSent = nil
         }
         report(.workerLost(worker.record, reason: reason))
         if case .gathering = phase { return }

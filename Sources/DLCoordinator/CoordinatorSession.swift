@@ -59,6 +59,9 @@ public final class CoordinatorSession {
     /// compute-step, or before an evaluate).
     private var starTotal: [Float] = []
     private var owedTotal: Set<Int> = []
+    /// When the step in progress was sent, and whether it was already sent again for stalling.
+    var stepSent: ContinuousClock.Instant?
+    private var stepResent = false
     /// Peers of another protocol version already sent a reject (one each is enough).
     private var rejectedPeers: Set<PeerID> = []
     /// Workers told to stop that have not yet confirmed it.
@@ -179,6 +182,10 @@ public final class CoordinatorSession {
                 + "it stopped, hangs, or lost its connection", now: now)
         }
         if outcome != nil { return }
+        if phase == .training, let sent = stepSent, now - sent > timeouts.worker {
+            stepStalled(now: now)
+            if outcome != nil { return }
+        }
         if let since = waitingSince, now - since > timeouts.rejoin {
             return fail(
                 "\(workers.live.count) worker(s) remain, the run needs \(max(policy.minWorkers, 1)), and none joined "
@@ -247,7 +254,7 @@ public final class CoordinatorSession {
         let endpoints = Dictionary(uniqueKeysWithValues: Set(owners).map { ($0, workers[$0].info.peerEndpoint) })
         var next = RingPlan(
             version: ringVersion, chunkSize: RingPlan.defaultChunkSize,
-            star: RingPlan.usesStar(parameterCount: job.model.layout.count), owners: owners, endpoints: endpoints)
+            star: job.model.layout.count <= policy.starLimit, owners: owners, endpoints: endpoints)
         if plan.map({ $0.segments != next.segments || $0.peers != next.peers }) ?? true {
             ringVersion += 1
             next.version = ringVersion
@@ -255,6 +262,8 @@ public final class CoordinatorSession {
             for member in next.members { emit(.ring(next), round: 0, to: workers[member], now: now) }
         }
         let round = currentRound
+        if stepSent == nil || steps.round != round { stepResent = false }
+        stepSent = now
         for member in next.members { sendStateIfStale(to: workers[member], round: round, now: now) }
         steps.begin(round: round, plan: plan!)
         owedTotal.formIntersection(next.members)
@@ -290,7 +299,28 @@ public final class CoordinatorSession {
         }
     }
 
+    /// A step every member of which still talks to the coordinator, but which has not completed
+    /// within the worker timeout: the ring is stuck between workers (a peer endpoint one cannot
+    /// reach, a message lost). It is sent once more under a new plan; stuck again, the run stops
+    /// naming the workers whose part is missing.
+    private func stepStalled(now: ContinuousClock.Instant) {
+        guard ownership.isComplete else { return }
+        let missing = steps.missingMembers.map { workers[$0].record }
+        report(.stepStalled(round: currentRound, missing: missing, retrying: !stepResent))
+        guard !stepResent else {
+            return fail(
+                "step \(progress.position) did not complete within \(seconds(timeouts.worker)) s, twice, although every "
+                    + "worker answers the coordinator; missing: "
+                    + (missing.isEmpty ? "the step's total" : missing.map(\.description).joined(separator: ", "))
+                    + ". The workers must reach each other's peer endpoints (dlworker --peer-bind, --advertise)", now: now)
+        }
+        plan = nil  // a new plan version: whatever the stuck one left behind is dropped
+        sendStep(now: now)
+        stepResent = true
+    }
+
     private func finishStep(now: ContinuousClock.Instant) {
+        stepSent = nil
         let step = progress.position.step
         if let plan, plan.star {
             // The members apply the step themselves, when the total reaches them with the next

@@ -1,6 +1,8 @@
 // What a coordinator session is told to do (its bounded waits and its policy on workers coming and
 // going) and how its run can end.
 
+import DLProtocol
+
 extension CoordinatorSession {
     public struct Timeouts: Sendable {
         /// How long to wait for the workers to register.
@@ -28,10 +30,14 @@ extension CoordinatorSession {
         public var minWorkers: Int
         /// Whether a worker that joins during the run takes over shards from the others.
         public var rebalance: Bool
+        /// Models of at most this many parameters are summed by the coordinator (a star), larger
+        /// ones by a ring of workers (see RingPlan).
+        public var starLimit: Int
 
-        public init(minWorkers: Int = 1, rebalance: Bool = true) {
+        public init(minWorkers: Int = 1, rebalance: Bool = true, starLimit: Int = RingPlan.defaultChunkSize) {
             self.minWorkers = minWorkers
             self.rebalance = rebalance
+            self.starLimit = starLimit
         }
     }
 

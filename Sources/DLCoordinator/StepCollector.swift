@@ -37,6 +37,9 @@ struct StepCollector {
         computeMicroseconds = [:]
     }
 
+    /// The members whose step-done has not arrived.
+    var missingMembers: [Int] { (plan?.members ?? []).filter { !done.contains($0) } }
+
     /// Forgets the plan (a member was lost): nothing more is accepted until the next `begin`.
     mutating func abandon() { plan = nil }
 

@@ -15,8 +15,8 @@ import Foundation
 public enum MessageCodec {
     public static let magic: UInt32 = 0x5254_4C44  // "DLTR" as little-endian bytes
     /// Version 2 put the JSON keys in snake_case and dropped the hello's `threads`; version 3 sums
-    /// the gradient around a ring of workers (ring, partial, total, state, step-done) instead of
-    /// at the coordinator.
+    /// the gradient around a ring of workers (or, for small models, at the coordinator) and keeps a
+    /// copy of the parameters on every worker (ring, partial, total, state, step-done).
     public static let version: UInt16 = 3
     public static let headerSize = 24
     /// The largest JSON payload accepted (hello, welcome, stop, assign).

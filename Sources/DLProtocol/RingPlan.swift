@@ -14,10 +14,11 @@
 // way at most), plus small control messages; nothing grows with the number of workers.
 //
 // A model whose gradient fits in one chunk is summed by the coordinator instead (`star`): each
-// worker sends it every shard's gradient (a partial whose hop is the shard), the coordinator adds
-// them in shard order, and sends the total to every member. Such a gradient is as small as a
-// control message, and two hops per step (instead of one per worker in a ring) keep a small model's
-// steps as short as the latency allows.
+// worker sends the coordinator every shard's gradient with its step-done, the coordinator adds them
+// in shard order, and sends the total with each member's next compute-step (before an epoch's
+// validation, in a total message). Such a gradient is as small as a control message, and two hops
+// per step (instead of one per worker in a ring) keep a small model's steps as short as the
+// latency allows.
 
 public struct RingPlan: Codable, Sendable, Equatable {
     public struct Segment: Codable, Sendable, Equatable {

@@ -116,7 +116,14 @@ public final class WorkerSession {
         do {
             envelope = try MessageCodec.decode(bytes)
         } catch {
-            log(.warning, "dropped a message from the coordinator: \(error)")
+            // The coordinator is the one peer this socket talks to: a message of it that cannot be
+            // read means the two do not speak the same protocol, and waiting would only stall the run.
+            if case .joined = state {
+                fail("the coordinator sent a message this worker cannot read (\(error)); "
+                    + "are both running dltrain \(info.version)?", now: now)
+            } else {
+                log(.warning, "dropped a message from the coordinator: \(error)")
+            }
             return
         }
         switch (state, envelope.message) {

@@ -22,6 +22,9 @@ final class ClusterHarness {
     var toWorkers: [[UInt8]: [[UInt8]]] = [:]
     /// Messages from worker to worker (the ring's partials and totals): the receiver and the bytes.
     var betweenWorkers: [(to: Int, bytes: [UInt8])] = []
+    /// Drops every message between workers (as if they cannot reach each other's peer endpoints)
+    /// while they still talk to the coordinator.
+    var peerLinksCut = false
     /// Workers whose messages are lost (as if the process stopped).
     var silenced: Set<Int> = []
     private(set) var coordinatorEvents: [CoordinatorEvent] = []
@@ -30,10 +33,17 @@ final class ClusterHarness {
     /// order when set.
     var scramble: SeededGenerator?
 
+    /// How the step's gradient is summed: by a ring of workers, or by the coordinator (a star, which
+    /// the product uses for models of one chunk or less, such as the seed job's).
+    enum Exchange { case ring, star }
+
     init(
         job: TrainingJob, workerCount: Int, timeouts: CoordinatorSession.Timeouts = .init(),
-        policy: CoordinatorSession.Policy = .init(), progress: TrainingProgress? = nil, checkpointer: Checkpointer? = nil
+        policy: CoordinatorSession.Policy = .init(), exchange: Exchange = .ring, progress: TrainingProgress? = nil,
+        checkpointer: Checkpointer? = nil
     ) {
+        var policy = policy
+        policy.starLimit = exchange == .star ? job.model.layout.count : 0
         now = clock.now
         coordinator = CoordinatorSession(
             job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, policy: policy, progress: progress,
@@ -101,7 +111,9 @@ final class ClusterHarness {
             }
             if !betweenWorkers.isEmpty {
                 let (target, bytes) = betweenWorkers.remove(at: nextIndex(below: betweenWorkers.count))
-                if !silenced.contains(target) { bytes.withUnsafeBytes { workers[target].receiveFromPeer($0, now: now) } }
+                if !silenced.contains(target) && !peerLinksCut {
+                    bytes.withUnsafeBytes { workers[target].receiveFromPeer($0, now: now) }
+                }
                 delivered += 1
             }
             for (index, worker) in workers.enumerated() {

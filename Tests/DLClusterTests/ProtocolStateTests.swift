@@ -29,26 +29,30 @@ final class ProtocolStateTests: XCTestCase {
         let job = try job()
         let expected = try localResult(job)
         for workerCount in [1, 2, 4] {
-            let harness = ClusterHarness(job: job, workerCount: workerCount)
-            run(harness, workers: workerCount)
-            XCTAssertEqual(harness.coordinator.outcome, .finished, "\(workerCount) workers: \(harness.recentLog)")
-            XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected.parameters.map(\.bitPattern))
-            XCTAssertEqual(harness.coordinator.reports.map(\.values), expected.reports.map(\.values))
-            for worker in harness.workers {
-                XCTAssertEqual(worker.outcome, .stopped(finished: true, reason: "the job finished"))
+            for exchange in [ClusterHarness.Exchange.ring, .star] {
+                let harness = ClusterHarness(job: job, workerCount: workerCount, exchange: exchange)
+                run(harness, workers: workerCount)
+                XCTAssertEqual(harness.coordinator.outcome, .finished, "\(workerCount) workers: \(harness.recentLog)")
+                XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected.parameters.map(\.bitPattern))
+                XCTAssertEqual(harness.coordinator.reports.map(\.values), expected.reports.map(\.values))
+                for worker in harness.workers {
+                    XCTAssertEqual(worker.outcome, .stopped(finished: true, reason: "the job finished"))
+                }
+                XCTAssertTrue(harness.coordinator.isSettled, "every worker confirmed the stop")
             }
-            XCTAssertTrue(harness.coordinator.isSettled, "every worker confirmed the stop")
         }
     }
 
     func testArrivalOrderDoesNotMatter() throws {
         let job = try job()
         let expected = try localResult(job)
-        let harness = ClusterHarness(job: job, workerCount: 4)
-        harness.scramble = SeededGenerator(seed: 5)
-        run(harness, workers: 4)
-        XCTAssertEqual(harness.coordinator.outcome, .finished)
-        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected.parameters.map(\.bitPattern))
+        for exchange in [ClusterHarness.Exchange.ring, .star] {
+            let harness = ClusterHarness(job: job, workerCount: 4, exchange: exchange)
+            harness.scramble = SeededGenerator(seed: 5)
+            run(harness, workers: 4)
+            XCTAssertEqual(harness.coordinator.outcome, .finished, "\(exchange)")
+            XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected.parameters.map(\.bitPattern))
+        }
     }
 
     func testGarbageOtherJobsAndStaleMessagesAreDroppedWithoutEffect() throws {
