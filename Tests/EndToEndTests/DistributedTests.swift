@@ -1,5 +1,6 @@
 // Distributed training with real processes on one machine: dlworker and dlcoord started by the
-// test over ipc:// and tcp://, in either order. The result must equal `dlcoord --local` with the
+// test over ipc:// and tcp://, in either order, with the seed model (summed by the coordinator) and
+// a larger one (summed in a ring of workers). The result must equal `dlcoord --local` with the
 // same --shards byte for byte; intruders (garbage, another job, another protocol version) must
 // not disturb a run; and a run that cannot go on must end promptly with a message that says why.
 
@@ -57,10 +58,12 @@ final class DistributedTests: XCTestCase {
             try localModel(["--shards", "4"] + flags))
     }
 
+    /// With a model of 19,001 parameters (more than one chunk), so the workers sum each step in a
+    /// ring over TCP, each reaching the others at the address it advertises.
     func testCoordinatorStartedFirstOverTCPWithMoreShardsThanWorkers() throws {
         let port = try freePort()
         let directory = try temporaryDirectory(self)
-        let flags = ["--epochs", "20", "--shards", "6"]
+        let flags = ["--epochs", "5", "--shards", "6", "--layers", "1000:relu,1:sigmoid"]
         let coordinator = try dlcoord.start(
             ["--workers", "3", "--bind", "tcp://127.0.0.1:\(port)", "--verbose", "0", "--run-dir", directory] + flags)
         XCTAssertTrue(coordinator.waitForError(containing: "listening on tcp://127.0.0.1:\(port)", timeout: 30), coordinator.errorsSoFar)
