@@ -77,21 +77,28 @@ public enum WorkerProcess {
                 return (try? peer.send(prefix: nil, count: message.count, timeout: .seconds(1), write: message.write)) ?? false
             },
             log: { [logger] level, line in logger.log(level: level, "\(line)") })
+        let fromCoordinator: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?, Int) -> Void = { message, _, parts in
+            if parts == 1 {
+                session.receive(message, now: clock.now)
+            } else {
+                logger.warning("dropped a message of \(parts) frames from the coordinator")
+            }
+        }
         while session.outcome == nil {
             // While registering, look again soon: the hello goes out as soon as the connection is up.
-            let ready = try ZMQSocket.waitForMessages(
-                on: [socket, peerSocket], timeout: .milliseconds(session.isRegistering ? 10 : 100))
-            // Take what is waiting on each, without waiting again.
-            while ready[1], try peerSocket.receive(timeout: .zero, { message, _, parts in
-                if parts == 2 { session.receiveFromPeer(message, now: clock.now) }
-            }) {}
-            while ready[0], try socket.receive(timeout: .zero, { message, _, parts in
-                if parts == 1 {
-                    session.receive(message, now: clock.now)
-                } else {
-                    logger.warning("dropped a message of \(parts) frames from the coordinator")
-                }
-            }) {}
+            let timeout = Duration.milliseconds(session.isRegistering ? 10 : 100)
+            if session.expectsPeerTraffic {
+                let ready = try ZMQSocket.waitForMessages(on: [socket, peerSocket], timeout: timeout)
+                // Take what is waiting on each, without waiting again.
+                while ready[1], try peerSocket.receive(timeout: .zero, { message, _, parts in
+                    if parts == 2 { session.receiveFromPeer(message, now: clock.now) }
+                }) {}
+                while ready[0], try socket.receive(timeout: .zero, fromCoordinator) {}
+            } else {
+                // Outside a ring only the coordinator talks to this worker (what other workers send
+                // meanwhile waits in the peer socket, bounded by its queue): one wait per message.
+                try socket.receive(timeout: timeout, fromCoordinator)
+            }
             session.tick(now: clock.now)
         }
         if unsent > 0 { logger.notice("\(unsent) message(s) to the coordinator could not be sent (it was gone)") }

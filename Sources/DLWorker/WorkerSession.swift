@@ -83,6 +83,13 @@ public final class WorkerSession {
         return nil
     }
 
+    /// Whether other workers may be sending this one parts of a step (it is in a ring); when not,
+    /// the process need only wait on the coordinator's socket.
+    public var expectsPeerTraffic: Bool {
+        if case let .joined(joined) = state, let plan = joined.plan { return !plan.star }
+        return false
+    }
+
     public var isRegistering: Bool {
         if case .registering = state { return true }
         return false
