@@ -55,6 +55,8 @@ public final class CoordinatorSession {
     /// The ring plan of the step in progress (nil: none sent yet, or abandoned with a lost member).
     var plan: RingPlan?
     private var ringVersion: UInt32 = 0
+    /// The ownership revision the current plan was made at (see ShardOwnership.revision).
+    private var planRevision = -1
     /// In a star: the last step's total, and the workers it is still to be sent to (with their next
     /// compute-step, or before an evaluate).
     private var starTotal: [Float] = []
@@ -250,17 +252,21 @@ public final class CoordinatorSession {
     /// whose copy is not current, then compute-step. Also how a step interrupted by a lost worker is
     /// run again under a new plan: the total is the same bits, whoever computes which shard.
     func sendStep(now: ContinuousClock.Instant) {
-        let owners = ownership.owners.map { $0! }
-        let endpoints = Dictionary(uniqueKeysWithValues: Set(owners).map { ($0, workers[$0].info.peerEndpoint) })
-        var next = RingPlan(
-            version: ringVersion, chunkSize: RingPlan.defaultChunkSize,
-            star: job.model.layout.count <= policy.starLimit, owners: owners, endpoints: endpoints)
-        if plan.map({ $0.segments != next.segments || $0.peers != next.peers }) ?? true {
-            ringVersion += 1
-            next.version = ringVersion
-            plan = next
-            for member in next.members { emit(.ring(next), round: 0, to: workers[member], now: now) }
+        if plan == nil || planRevision != ownership.revision {
+            let owners = ownership.owners.map { $0! }
+            let endpoints = Dictionary(uniqueKeysWithValues: Set(owners).map { ($0, workers[$0].info.peerEndpoint) })
+            var next = RingPlan(
+                version: ringVersion, chunkSize: RingPlan.defaultChunkSize,
+                star: job.model.layout.count <= policy.starLimit, owners: owners, endpoints: endpoints)
+            if plan.map({ $0.segments != next.segments || $0.peers != next.peers }) ?? true {
+                ringVersion += 1
+                next.version = ringVersion
+                plan = next
+                for member in next.members { emit(.ring(next), round: 0, to: workers[member], now: now) }
+            }
+            planRevision = ownership.revision
         }
+        let next = plan!
         let round = currentRound
         if stepSent == nil || steps.round != round { stepResent = false }
         stepSent = now

@@ -110,7 +110,11 @@ struct ShardOwnership {
         return given.sorted { $0.key < $1.key }.map { ($0.key, $0.value.sorted()) }
     }
 
+    /// Changes whenever any shard's owner does: a plan made at the same revision is still right.
+    private(set) var revision = 0
+
     private mutating func refresh() {
+        revision += 1
         shardsByOwner = Dictionary(grouping: owners.indices.filter { owners[$0] != nil }) { owners[$0]! }
     }
 }

@@ -16,6 +16,8 @@ struct StepCollector {
     /// Each shard's sums, in shard order.
     private(set) var sums: [[Double]]
     private var done: Set<Int> = []
+    /// Each member's shards under the current plan.
+    private var shardsOfMember: [Int: [Int]] = [:]
     /// In a star: each shard's gradient.
     private var shardGradients: [[Float]] = []
     /// Compute time each member reported for this step, by worker.
@@ -26,15 +28,23 @@ struct StepCollector {
         sums = Array(repeating: [Double](repeating: 0, count: sumsCount), count: shardCount)
     }
 
+    /// Every step begins one, so it reuses what it can: a plan's shards per member are worked out
+    /// once per plan, and the flags are cleared in place.
     mutating func begin(round: UInt64, plan: RingPlan) {
         self.round = round
+        if self.plan?.version != plan.version || self.plan == nil {
+            shardsOfMember = Dictionary(uniqueKeysWithValues: plan.members.map { member in
+                (member, plan.segments(of: member).flatMap { plan.segments[$0].shards })
+            })
+            chunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: total.count))
+        }
         self.plan = plan
-        chunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: total.count))
-        done = []
+        for chunk in chunks.indices { chunks[chunk] = false }
+        done.removeAll(keepingCapacity: true)
         if plan.star && shardGradients.isEmpty {
             shardGradients = Array(repeating: [Float](repeating: 0, count: total.count), count: sums.count)
         }
-        computeMicroseconds = [:]
+        computeMicroseconds.removeAll(keepingCapacity: true)
     }
 
     /// The members whose step-done has not arrived.
@@ -67,7 +77,7 @@ struct StepCollector {
         guard round == self.round else { return .wrongRound(round, expected: self.round) }
         guard let plan else { return .abandonedPlan(report.ringVersion) }
         guard report.ringVersion == plan.version else { return .stalePlan(report.ringVersion, current: plan.version) }
-        let shards = plan.segments(of: worker).flatMap { plan.segments[$0].shards }
+        let shards = shardsOfMember[worker] ?? []
         guard !shards.isEmpty, report.shards == shards else { return .notItsShard(report.shards.first ?? -1) }
         guard !done.contains(worker) else { return .alreadyReceived(shard: shards[0]) }
         guard report.sums.allSatisfy({ $0.count == sums[0].count }),

@@ -26,6 +26,8 @@ final class JobParticipation {
     private(set) var replica: ParameterState?
     private(set) var replicaRound: UInt64 = 0
     private(set) var plan: RingPlan?
+    /// This worker's shards under `plan`, in shard order.
+    private var planShards: [Int] = []
     private let send: (_ worker: Int?, _ round: UInt64, _ message: Message) -> Void
     private lazy var ring: GradientRing = GradientRing(me: job.workerIndex, parameterCount: job.model.layout.count) {
         [unowned self] worker, message in self.send(worker, self.ring.round ?? 0, message)
@@ -99,6 +101,7 @@ final class JobParticipation {
             return "a ring plan giving this worker shards \(mine) while it holds \(runners.keys.sorted())"
         }
         self.plan = plan
+        planShards = mine
         return nil
     }
 
@@ -117,7 +120,7 @@ final class JobParticipation {
         let steps = UInt64(schedule.stepsPerEpoch)
         let epoch = Int(round / steps), step = Int(round % steps)
         let clock = ContinuousClock(), started = clock.now
-        for shard in plan.segments(of: job.workerIndex).flatMap({ plan.segments[$0].shards }) {
+        for shard in planShards {
             var shardSums = metrics.makeSums()
             replica.parameters.withUnsafeBufferPointer { parameters in
                 gradients[shard]!.withUnsafeMutableBufferPointer { gradient in
@@ -156,7 +159,7 @@ final class JobParticipation {
         guard !reported, let plan else { return nil }
         guard let round = plan.star ? starRound : (ring.hasTotal ? ring.round : nil) else { return nil }
         reported = true
-        let shards = plan.segments(of: job.workerIndex).flatMap { plan.segments[$0].shards }
+        let shards = planShards
         return (round, StepDone(
             ringVersion: plan.version, computeMicroseconds: computeMicroseconds, shards: shards,
             sums: shards.map { sums[$0]! }, gradients: plan.star ? shards.map { gradients[$0]! } : []))
