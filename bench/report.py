@@ -3,6 +3,7 @@ section per case with dltrain and its anchors side by side, where the time goes,
 and the method. It is rendered from the summary alone, so an earlier results.json renders it again."""
 
 from formatting import format_number, ratio_text, table_head, table_row
+from multihost import MULTIHOST_CASE, multihost_section
 from observations import observations
 from settings import (LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES, LARGE_PARAMETERS, ROOT, SEED_BATCH, SEED_EPOCHS,
                       SEED_PARAMETERS)
@@ -275,6 +276,8 @@ def render(summary, machine, command, errors, cases, quick):
         lines += large_job_memory_section(summary)
     if 6 in cases:
         lines += allocations_section(summary)
+    if MULTIHOST_CASE in cases:
+        lines += multihost_section(summary)
     lines += bullet_section("Where the time goes", observations(summary, cases))
     lines += bullet_section("Runs that failed or ended badly", errors)
     lines += bullet_section("Method", METHOD)

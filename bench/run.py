@@ -23,6 +23,8 @@ Cases:
   4. CSV loading                 dlbench csv vs load_bench.py (pandas.read_csv, numpy.loadtxt)
   5. peak memory, large job      coordinator and worker RSS against the data's size
   6. allocations per step        dlbench allocations under bench/malloc_count.so
+  7. multi-host                  the large job on network-namespace hosts (root): dlcoord on h0 + dlworker on
+                                 h1..hN vs ddp_hosts.sh, samples/s and bytes per link per step
 """
 
 # The entry point: the command line and the order of the work; bench/README.md says which module does
@@ -40,6 +42,7 @@ sys.dont_write_bytecode = True  # run from the source tree: leave no __pycache__
 from cases import CaseRunner, Jobs, run_cases
 from environment import (anchor_status, build, install_anchors, interpreter_for, machine_facts, probe_interpreters,
                          run_command)
+from multihost import MULTIHOST_CASE, multi_host, summarize_multihost
 from report import render
 from settings import (ALL_CASES, ANCHOR_MODULES, BENCH, DEFAULT_ANCHORS, LARGE_BATCH, LARGE_FEATURES, LOGS, MALLOC_SO,
                       RELEASE, RESULTS_JSON, ROOT, SEED_BATCH, SEED_CSV, default_report_path)
@@ -59,7 +62,7 @@ def parse_args():
                         help="a Python with anchor packages, tried before .build/anchors-venv (repeatable)")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS,
                         help="the anchors' scripts (default ../shared/anchors)")
-    parser.add_argument("--cases", default="1,2,3,4,5,6", help="the cases to run, e.g. 1,3 (default all)")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7", help="the cases to run, e.g. 1,3 (default all)")
     parser.add_argument("--out", type=Path, default=None,
                         help="the Markdown report (default docs/benchmarks.md; .build/bench/benchmarks.md for --quick "
                              "or --cases)")
@@ -145,11 +148,14 @@ def main():
     jobs = Jobs(synth=synth, seed_steps=math.ceil(seed_rows / SEED_BATCH), large_steps=math.ceil(rows / LARGE_BATCH))
     runner = CaseRunner(args, interpreters)
     run_cases(runner, cases, jobs, counter_built)
+    if MULTIHOST_CASE in cases:
+        multi_host(runner, jobs, rows)
 
     facts = dict(seed_rows=seed_rows, seed_steps=jobs.seed_steps, rows=rows, large_steps=jobs.large_steps,
                  synth_bytes=synth.stat().st_size, synth=str(synth.relative_to(ROOT)), reps=args.reps)
     anchor_statuses = {script: anchor_status(script, args.anchors, interpreters) for script in ANCHOR_MODULES}
     summary = summarize(runner.records, runner.load, facts, anchor_statuses)
+    summary["multihost"] = summarize_multihost(runner.records)
     report = render(summary, machine, command, runner.errors, cases, args.quick)
     print()
     print(report)

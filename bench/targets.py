@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from formatting import MISSING, format_number, one_over, table_head, table_row, times_smaller
+from multihost import (LINK_BYTES_PER_S, MULTIHOST_CASE, PARAMETER_BYTES, ddp_variant, dltrain_variant,
+                       target_figures)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,14 @@ def allocations_per_step(summary):
     return Measured(max(run["per_step"] for run in runs),
                     ", ".join(f"{format_number(run['per_step'])} ({run['shards']} shard{'s' if run['shards'] > 1 else ''})"
                               for run in runs))
+
+
+def multihost_multiple(summary, ours, reference):
+    """A multi-host run's samples/s as a multiple of another's; why there is none if the case was skipped."""
+    ours_value, reference_value, skipped = target_figures(summary, ours, reference)
+    if skipped:
+        return Measured(None, skipped)
+    return multiple_of(ours_value, reference_value, reference_unit=" samples/s")
 
 
 TARGETS = [
@@ -153,6 +163,28 @@ TARGETS = [
         reasoning="A step of the seed job takes microseconds, and an allocation in it would be a measurable share "
                   "of that and a point of contention between threads: every buffer a step uses is made before "
                   "training, and the count shows that none is made during it."),
+    Target(
+        case=MULTIHOST_CASE, name="large job, 4 worker hosts at 1 Gbit: samples/s ≥ {threshold:g} × PyTorch DDP on "
+                                  "the same hosts", anchor="big_torch.py",
+        measure=lambda summary: multihost_multiple(summary, dltrain_variant(4), ddp_variant(4)),
+        threshold=1.5, at_least=True,
+        reasoning="DDP is the data-parallel trainer a user would otherwise run across these hosts. Between hosts the "
+                  "link, not the core, is the scarce resource, and DDP's ring all-reduce sends and receives about "
+                  "2(N−1)/N of the model's bytes per host per step, whatever N is; an exchange as lean as that (no "
+                  "link carrying more than about twice the model each way per step), overlapping a step that "
+                  "computes faster than PyTorch's (case 3), should beat it by half again."),
+    Target(
+        case=MULTIHOST_CASE, name="large job, 4 worker hosts ≥ {threshold:g} × 1 worker host (1 Gbit links)",
+        anchor=None,
+        measure=lambda summary: multihost_multiple(summary, dltrain_variant(4), dltrain_variant(1)),
+        threshold=1.5, at_least=True,
+        reasoning="Data parallelism across hosts is worth its machines only if more of them train faster. Through a "
+                  "star every byte passes the coordinator's one link, whose load grows with N (with 4 workers "
+                  f"4 × {PARAMETER_BYTES:,} bytes each way per step, "
+                  f"{4 * PARAMETER_BYTES / LINK_BYTES_PER_S * 1000:.1f} ms at 1 Gbit/s before any compute), so each "
+                  "host added makes the run slower; with bytes per link "
+                  "that do not grow with N each of 4 workers computes a quarter of the step, and even with every "
+                  "host on this machine's 2 cores 4 hosts must give at least 1.5 × one."),
 ]
 
 def target_rows(summary, cases):
