@@ -49,6 +49,13 @@ def cpu_seconds(process):
     return process["user_s"] + process["sys_s"]
 
 
+def logged_compute_us(coordinator):
+    """The workers' mean compute per step in the last epoch, from the coordinator's log (--verbose 2)."""
+    logged = re.search(r"per-worker compute in the last epoch: (.*)", coordinator["stderr_tail"])
+    compute_ms = [float(ms) for ms in re.findall(r"([0-9.]+) ms/step", logged.group(1))] if logged else []
+    return 1000 * statistics.mean(compute_ms) if compute_ms else None
+
+
 class CaseRunner:
     """Runs and measures the variants of the cases, keeping every run for results.json, the failures for
     the report, and how busy other processes kept the machine during each run."""
@@ -123,13 +130,11 @@ class CaseRunner:
         shutil.rmtree(run_dir, ignore_errors=True)
         coordinator, workers_run = group["processes"][0], group["processes"][1:]
         worker_rss = [process["rss_mib"] for process in workers_run]
-        logged = re.search(r"per-worker compute in the last epoch: (.*)", coordinator["stderr_tail"])
-        compute_ms = [float(ms) for ms in re.findall(r"([0-9.]+) ms/step", logged.group(1))] if logged else []
         return self.keep(case, variant, rep, dict(
             wall_s=group["wall_s"], rss_mib=coordinator["rss_mib"], worker_rss_mib=max(worker_rss) if worker_rss else None,
             worker_rss_all=worker_rss, total_rss_mib=coordinator["rss_mib"] + sum(worker_rss), fit_s=fit_s,
             epochs=epochs, step_us=fit_s / (epochs * steps_per_epoch) * 1e6, final=last,
-            worker_compute_us=1000 * statistics.mean(compute_ms) if compute_ms else None,
+            worker_compute_us=logged_compute_us(coordinator),
             coordinator_cpu_s=cpu_seconds(coordinator), worker_cpu_s=[cpu_seconds(process) for process in workers_run],
             cpu_s=sum(cpu_seconds(process) for process in group["processes"])))
 

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from cases import cpu_seconds, epochs_seconds, fresh_run_dir, run_in_rotation
+from cases import cpu_seconds, epochs_seconds, fresh_run_dir, logged_compute_us, run_in_rotation
 from environment import anchor_env, interpreter_for
 from formatting import MISSING, format_number, ratio_text, table_head, table_row
 from harness import ProcessSpec, failure_text, result_line
@@ -185,6 +185,11 @@ class TrafficSampler:
                                  received=(last[host][1] - first[host][1]) / steps) for host in hosts}
 
 
+def other_cores(group):
+    """How many cores other processes of the shared machine kept busy, on average, during a run."""
+    return None if group["other_cpu_s"] is None else group["other_cpu_s"] / group["wall_s"]
+
+
 def on_host(host, *argv):
     return ["ip", "netns", "exec", f"h{host}", *argv]
 
@@ -221,7 +226,8 @@ def dltrain_on_hosts(runner, hosts, workers, rep, jobs, rows):
     coordinator_run, worker_runs = group["processes"][0], group["processes"][1:]
     return runner.keep(MULTIHOST_CASE, variant, rep, dict(
         hosts=workers, wall_s=group["wall_s"], fit_s=fit_s, steps=steps, samples_per_s=rows * epochs / fit_s,
-        bytes_per_step=bytes_per_step, rss_mib=coordinator_run["rss_mib"],
+        bytes_per_step=bytes_per_step, worker_compute_us=logged_compute_us(coordinator_run),
+        other_cores=other_cores(group), rss_mib=coordinator_run["rss_mib"],
         worker_rss_mib=max(process["rss_mib"] for process in worker_runs),
         coordinator_cpu_s=cpu_seconds(coordinator_run), worker_cpu_s=[cpu_seconds(process) for process in worker_runs]))
 
@@ -244,7 +250,8 @@ def ddp_on_hosts(runner, hosts, ranks, rep, jobs, python):
     bytes_per_step = sampler.per_step(sampler.samples[0][0], sampler.samples[-1][0], steps, range(1, ranks + 1))
     return runner.keep(MULTIHOST_CASE, variant, rep, dict(
         hosts=ranks, wall_s=group["wall_s"], fit_s=result["fit_s"], steps=steps,
-        samples_per_s=result["samples_per_s_fit"], bytes_per_step=bytes_per_step, result=result,
+        samples_per_s=result["samples_per_s_fit"], bytes_per_step=bytes_per_step, other_cores=other_cores(group),
+        result=result,
         rss_mib=group["processes"][0]["rss_mib"]))
 
 
@@ -291,10 +298,14 @@ def summarize_multihost(records):
         for host in sorted({host for run in runs for host in (run.get("bytes_per_step") or {})}):
             links[host] = {way: median([(run.get("bytes_per_step") or {}).get(host, {}).get(way) for run in runs])
                            for way in ("sent", "received")}
-        summary[variant] = dict(n=len(runs), samples_per_s=median([run["samples_per_s"] for run in runs]),
+        speeds = [run["samples_per_s"] for run in runs]
+        summary[variant] = dict(n=len(runs), samples_per_s=median(speeds),
+                                samples_per_s_range=(min(speeds), max(speeds)) if speeds else (None, None),
                                 fit_s=median([run["fit_s"] for run in runs]),
                                 wall_s=median([run["wall_s"] for run in runs]),
-                                steps=median([run["steps"] for run in runs]), bytes_per_step=links)
+                                steps=median([run["steps"] for run in runs]),
+                                worker_compute_us=median([run.get("worker_compute_us") for run in runs]),
+                                bytes_per_step=links)
     return summary
 
 
@@ -319,8 +330,19 @@ def ring_model(ranks):
     return 2 * (ranks - 1) / ranks * PARAMETER_BYTES
 
 
+def milliseconds(microseconds):
+    return None if microseconds is None else microseconds / 1000
+
+
 def kilobytes(value):
     return MISSING if value is None else f"{value / 1000:,.0f}"
+
+
+def speed_cell(run):
+    """The median samples/s and, over several repetitions, their range."""
+    low, high = run.get("samples_per_s_range") or (None, None)
+    spread = f" ({format_number(low)}–{format_number(high)})" if run["n"] > 1 and low is not None else ""
+    return format_number(run["samples_per_s"]) + spread
 
 
 def link_cells(link, model):
@@ -364,8 +386,8 @@ def multihost_section(summary):
     if multihost.get("skipped"):
         return lines + [f"Skipped: {multihost['skipped']}.", ""]
     one_host = (multihost.get(dltrain_variant(1)) or {}).get("samples_per_s")
-    lines += table_head("run", "hosts with workers", "samples/s", "× dltrain on 1 worker host", "epoch s", "ms per step",
-                        "wall s", "h0 (coordinator) link kB per step, sent / received", "× model",
+    lines += table_head("run", "hosts with workers", "samples/s (range)", "× dltrain on 1 worker host", "epoch s", "ms per step",
+                        "a worker's compute, ms per step", "wall s", "h0 (coordinator) link kB per step, sent / received", "× model",
                         "busiest worker link kB per step, sent / received", "× model",
                         "busiest link's bytes at 1 Gbit/s, ms per step")
     for workers in WORKER_HOSTS:
@@ -374,23 +396,23 @@ def multihost_section(summary):
             continue
         links, model = run["bytes_per_step"], star_model(workers)
         lines.append(table_row(
-            "dltrain, coordinator on h0", workers, format_number(run["samples_per_s"]),
+            "dltrain, coordinator on h0", workers, speed_cell(run),
             ratio_text(run["samples_per_s"], one_host, "x", 2), format_number(run["fit_s"]),
-            format_number(run["fit_s"] / run["steps"] * 1000), format_number(run["wall_s"]),
-            *link_cells(links.get("h0"), model["coordinator"]),
+            format_number(run["fit_s"] / run["steps"] * 1000), format_number(milliseconds(run["worker_compute_us"])),
+            format_number(run["wall_s"]), *link_cells(links.get("h0"), model["coordinator"]),
             *link_cells(busiest_worker_link(links, 1), model["worker"]), format_number(link_ms(links))))
     ddp_status = summary["anchors"].get("big_torch.py", "not installed")
     for ranks in DDP_HOSTS:
         run = multihost.get(ddp_variant(ranks)) or {}
         if ddp_status != "ok" or not run.get("n"):
             lines.append(table_row("PyTorch DDP `ddp_hosts.sh`", ranks,
-                                   ddp_status if ddp_status != "ok" else "failed", *[""] * 9))
+                                   ddp_status if ddp_status != "ok" else "failed", *[""] * 10))
             continue
         links = run["bytes_per_step"]
         lines.append(table_row(
-            "PyTorch DDP `ddp_hosts.sh`", ranks, format_number(run["samples_per_s"]),
+            "PyTorch DDP `ddp_hosts.sh`", ranks, speed_cell(run),
             ratio_text(run["samples_per_s"], one_host, "x", 2), format_number(run["fit_s"]),
-            format_number(run["fit_s"] / run["steps"] * 1000), format_number(run["wall_s"]), "", "",
+            format_number(run["fit_s"] / run["steps"] * 1000), "", format_number(run["wall_s"]), "", "",
             *link_cells(busiest_worker_link(links, 1), ring_model(ranks)), format_number(link_ms(links))))
     lines.append("")
     return lines
