@@ -141,33 +141,38 @@ class SimulatedHosts:
         return False
 
 
-class TrafficSampler:
-    """The ports' counters every SAMPLE_INTERVAL_S while a run goes on, and the moment `marker` (a run's
-    metrics.jsonl) first has content: the end of its epoch."""
+def softirq_seconds():
+    """The machine's time in software interrupts so far, from /proc/stat: mostly, while a case runs, the
+    kernel moving the simulated links' packets, which no process is charged for."""
+    with open("/proc/stat") as stat:
+        return int(stat.readline().split()[7]) / os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, pid, marker=None):
-        self.pid, self.marker = pid, marker
-        self.samples = []  # (time, counters)
-        self.marker_time = None
+
+class TrafficSampler:
+    """The ports' counters every SAMPLE_INTERVAL_S while a run goes on, stamped with the wall clock (which
+    file times are on too)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.samples = []  # (time.time(), counters)
+        self.softirq_s = None
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.sample, daemon=True)
 
     def sample(self):
         while not self.stopping.is_set():
-            now = time.perf_counter()
-            self.samples.append((now, port_bytes(self.pid)))
-            if self.marker is not None and self.marker_time is None and self.marker.exists() \
-                    and self.marker.stat().st_size > 0:
-                self.marker_time = now
+            self.samples.append((time.time(), port_bytes(self.pid)))
             self.stopping.wait(SAMPLE_INTERVAL_S)
 
     def __enter__(self):
+        self.softirq_s = -softirq_seconds()
         self.thread.start()
         return self
 
     def __exit__(self, *exception):
         self.stopping.set()
         self.thread.join(timeout=10)
+        self.softirq_s += softirq_seconds()
         return False
 
     def counters_at(self, moment):
@@ -185,9 +190,12 @@ class TrafficSampler:
                                  received=(last[host][1] - first[host][1]) / steps) for host in hosts}
 
 
-def other_cores(group):
-    """How many cores other processes of the shared machine kept busy, on average, during a run."""
-    return None if group["other_cpu_s"] is None else group["other_cpu_s"] / group["wall_s"]
+def load_figures(group, sampler):
+    """Cores kept busy on average during a run by the kernel's packet work (software interrupts) and by
+    the rest of what the harness counts as other processes' load."""
+    packets = sampler.softirq_s / group["wall_s"]
+    return dict(packet_cores=packets, other_cores=None if group["other_cpu_s"] is None
+                else max(0.0, group["other_cpu_s"] / group["wall_s"] - packets))
 
 
 def on_host(host, *argv):
@@ -210,24 +218,24 @@ def dltrain_on_hosts(runner, hosts, workers, rep, jobs, rows):
     specs += [ProcessSpec(f"worker-h{host}", on_host(host, RELEASE / "dlworker", "--connect", COORDINATOR_ENDPOINT,
                                                      "--name", f"h{host}"))
               for host in range(1, workers + 1)]
-    with TrafficSampler(hosts.watcher.pid, run_dir / "metrics.jsonl") as sampler:
+    with TrafficSampler(hosts.watcher.pid) as sampler:
         group = runner.run(MULTIHOST_CASE, tag, specs, RUN_TIMEOUT_S)
     if not group["ok"]:
         runner.errors.append(failure_text(tag, group))
         return None
     fit_s, epochs, _ = epochs_seconds(run_dir)
+    # metrics.jsonl is written as the epoch ends, so its time is the end of the training.
+    epoch_end = (run_dir / "metrics.jsonl").stat().st_mtime
     shutil.rmtree(run_dir, ignore_errors=True)
     steps = jobs.large_steps * epochs
-    bytes_per_step = None
-    if sampler.marker_time is not None:
-        margin = (1 - COUNTED_SHARE) / 2 * fit_s
-        bytes_per_step = sampler.per_step(sampler.marker_time - fit_s + margin, sampler.marker_time - margin,
-                                          COUNTED_SHARE * steps, range(workers + 1))
+    margin = (1 - COUNTED_SHARE) / 2 * fit_s
+    bytes_per_step = sampler.per_step(epoch_end - fit_s + margin, epoch_end - margin, COUNTED_SHARE * steps,
+                                      range(workers + 1))
     coordinator_run, worker_runs = group["processes"][0], group["processes"][1:]
     return runner.keep(MULTIHOST_CASE, variant, rep, dict(
         hosts=workers, wall_s=group["wall_s"], fit_s=fit_s, steps=steps, samples_per_s=rows * epochs / fit_s,
         bytes_per_step=bytes_per_step, worker_compute_us=logged_compute_us(coordinator_run),
-        other_cores=other_cores(group), rss_mib=coordinator_run["rss_mib"],
+        **load_figures(group, sampler), rss_mib=coordinator_run["rss_mib"],
         worker_rss_mib=max(process["rss_mib"] for process in worker_runs),
         coordinator_cpu_s=cpu_seconds(coordinator_run), worker_cpu_s=[cpu_seconds(process) for process in worker_runs]))
 
@@ -250,9 +258,8 @@ def ddp_on_hosts(runner, hosts, ranks, rep, jobs, python):
     bytes_per_step = sampler.per_step(sampler.samples[0][0], sampler.samples[-1][0], steps, range(1, ranks + 1))
     return runner.keep(MULTIHOST_CASE, variant, rep, dict(
         hosts=ranks, wall_s=group["wall_s"], fit_s=result["fit_s"], steps=steps,
-        samples_per_s=result["samples_per_s_fit"], bytes_per_step=bytes_per_step, other_cores=other_cores(group),
-        result=result,
-        rss_mib=group["processes"][0]["rss_mib"]))
+        samples_per_s=result["samples_per_s_fit"], bytes_per_step=bytes_per_step, **load_figures(group, sampler),
+        result=result, rss_mib=group["processes"][0]["rss_mib"]))
 
 
 def describe(run):
@@ -305,6 +312,8 @@ def summarize_multihost(records):
                                 wall_s=median([run["wall_s"] for run in runs]),
                                 steps=median([run["steps"] for run in runs]),
                                 worker_compute_us=median([run.get("worker_compute_us") for run in runs]),
+                                packet_cores=median([run.get("packet_cores") for run in runs]),
+                                other_cores=median([run.get("other_cores") for run in runs]),
                                 bytes_per_step=links)
     return summary
 
@@ -415,4 +424,21 @@ def multihost_section(summary):
             format_number(run["fit_s"] / run["steps"] * 1000), "", format_number(run["wall_s"]), "", "",
             *link_cells(busiest_worker_link(links, 1), ring_model(ranks)), format_number(link_ms(links))))
     lines.append("")
-    return lines
+    return lines + load_note(multihost)
+
+
+def load_note(multihost):
+    """What else kept the 2 cores busy: the kernel moving the links' packets, and other processes."""
+    def figures(key):
+        runs = [(label, multihost.get(variant) or {}) for label, variant in
+                [(f"dltrain {workers}", dltrain_variant(workers)) for workers in WORKER_HOSTS]
+                + [(f"DDP {ranks}", ddp_variant(ranks)) for ranks in DDP_HOSTS]]
+        return ", ".join(f"{label}: {format_number(run[key])}" for label, run in runs if run.get(key) is not None)
+
+    packets, others = figures("packet_cores"), figures("other_cores")
+    if not packets:
+        return []
+    return [f"Every host shares this machine's cores, and so does the kernel's work of moving the links' packets "
+            f"(software interrupts in /proc/stat, charged to no process, so the machine section counts it as other "
+            f"processes' load). Cores it kept busy, medians per run, by hosts with workers: {packets}. Other "
+            f"processes besides: {others}.", ""]
