@@ -5,7 +5,6 @@ the case is reported as skipped, with the reason. Besides samples per second, ev
 per step are read off the bridge's ports, so that a model of the exchange can be checked against them.
 The namespaces, and every process left in them, are removed however the case ends."""
 
-import math
 import os
 import re
 import shutil
@@ -31,7 +30,7 @@ RUN_TIMEOUT_S = 900
 HOSTS_SH_TIMEOUT_S = 120  # bringing up or removing 10 namespaces takes a second or two
 SAMPLE_INTERVAL_S = 0.05
 # dltrain's bytes per step are counted over the middle of the epoch, away from its first steps (just after
-# the rows were sent) and the moment its end is noticed.
+# the rows were sent) and its last.
 COUNTED_SHARE = 0.8
 SKIPPED = "multihost-skipped"
 PARAMETER_BYTES = 4 * LARGE_PARAMETERS
