@@ -1,4 +1,4 @@
-"""Case 7, multi-host: the large job on simulated hosts, dltrain's coordinator on h0 and one dlworker on
+"""Case 8, multi-host: the large job on simulated hosts, dltrain's coordinator on h0 and one dlworker on
 each of h1..hN, beside PyTorch DDP with one rank per host, every link 1 Gbit/s each way. The hosts are
 network namespaces on one bridge made by ../shared/anchors/multihost/hosts.sh; without root or iproute2
 the case is reported as skipped, with the reason. Besides samples per second, every run's bytes per link
@@ -19,7 +19,7 @@ from harness import ProcessSpec, failure_text, result_line
 from settings import LARGE_BATCH, LARGE_FEATURES, LARGE_LAYERS, LARGE_PARAMETERS, RELEASE
 from summary import median
 
-MULTIHOST_CASE = 7
+MULTIHOST_CASE = 8
 WORKER_HOSTS = (1, 2, 4, 8)  # dltrain: worker hosts, the coordinator on a host of its own
 DDP_HOSTS = (2, 4, 8)  # PyTorch DDP: hosts, one rank each
 LINK_RATE = "1gbit"  # hosts.sh's rate for every link, each way

@@ -23,7 +23,7 @@ Cases:
   4. CSV loading                 dlbench csv vs load_bench.py (pandas.read_csv, numpy.loadtxt)
   5. peak memory, large job      coordinator and worker RSS against the data's size
   6. allocations per step        dlbench allocations under bench/malloc_count.so
-  7. multi-host                  the large job on network-namespace hosts (root): dlcoord on h0 + dlworker on
+  8. multi-host                  the large job on network-namespace hosts (root): dlcoord on h0 + dlworker on
                                  h1..hN vs ddp_hosts.sh, samples/s and bytes per link per step
 """
 
@@ -62,7 +62,7 @@ def parse_args():
                         help="a Python with anchor packages, tried before .build/anchors-venv (repeatable)")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS,
                         help="the anchors' scripts (default ../shared/anchors)")
-    parser.add_argument("--cases", default="1,2,3,4,5,6,7", help="the cases to run, e.g. 1,3 (default all)")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,8", help="the cases to run, e.g. 1,3 (default all)")
     parser.add_argument("--out", type=Path, default=None,
                         help="the Markdown report (default docs/benchmarks.md; .build/bench/benchmarks.md for --quick "
                              "or --cases)")
