@@ -19,6 +19,20 @@
 #include <immintrin.h>
 #endif
 
+// dst[j][i] = src[i][j] for a src of `rows` x `columns` with row strides lds and ldd: a block of a
+// larger matrix into a block of another. 8 x 8 tiles, so that both the reads and the writes stay
+// within a few cache lines.
+static void transpose_block(const float *src, long lds, float *dst, long ldd, long rows, long columns) {
+    for (long i0 = 0; i0 < rows; i0 += 8) {
+        for (long j0 = 0; j0 < columns; j0 += 8) {
+            const long i1 = i0 + 8 < rows ? i0 + 8 : rows, j1 = j0 + 8 < columns ? j0 + 8 : columns;
+            for (long i = i0; i < i1; i++) {
+                for (long j = j0; j < j1; j++) dst[j * ldd + i] = src[i * lds + j];
+            }
+        }
+    }
+}
+
 // MARK: Plain variants (every processor; the only ones off x86-64)
 
 static void plain_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out,
@@ -35,10 +49,10 @@ static void plain_multiply_adding_bias(const float *a, const float *b, const flo
 }
 
 static void plain_accumulate_transposed_product(const float *a, const float *b, float *out,
-                                                long rows, long k, long n) {
+                                                long rows, long k, long n, long from, long to) {
     for (long r = 0; r < rows; r++) {
         const float *br = b + r * n;
-        for (long i = 0; i < k; i++) {
+        for (long i = from; i < to; i++) {
             const float s = a[r * k + i];
             float *o = out + i * n;
             for (long j = 0; j < n; j++) { float p = s * br[j]; o[j] = o[j] + p; }
@@ -121,15 +135,24 @@ static void single_column(const float *a, const float *b, long ldb, long depth, 
 }
 
 // A per-thread scratch buffer that only grows: after the first steps, no call allocates.
+static __thread float *scratch_buffers[2];
+static __thread long scratch_capacities[2];
+
 static float *scratch(long count, int which) {
-    static __thread float *buffers[2];
-    static __thread long capacities[2];
-    if (capacities[which] < count) {
-        free(buffers[which]);
-        buffers[which] = malloc((size_t)count * sizeof(float));
-        capacities[which] = buffers[which] ? count : 0;
+    if (scratch_capacities[which] < count) {
+        free(scratch_buffers[which]);
+        scratch_buffers[which] = malloc((size_t)count * sizeof(float));
+        scratch_capacities[which] = scratch_buffers[which] ? count : 0;
     }
-    return buffers[which];
+    return scratch_buffers[which];
+}
+
+void dl_kernels_free_scratch(void) {
+    for (int which = 0; which < 2; which++) {
+        free(scratch_buffers[which]);
+        scratch_buffers[which] = NULL;
+        scratch_capacities[which] = 0;
+    }
 }
 
 // out = start + a * b for a [rows x depth], b [depth x n]; start rows are `start` (stride ldstart,
@@ -174,17 +197,18 @@ AVX2 static void avx2_multiply(const float *a, const float *bt, float *out, long
     product(a, bt, out, rows, n, k, out, k);
 }
 
-// out[k x n] += a^T b. With a transposed first (at [k x rows]), this is out = out + at * b: the
-// same products added in the same order (over the rows), computed by the blocked product.
+// out[k x n] += a^T b, rows [from, to) of it. With those columns of a transposed first (at
+// [to - from x rows]), this is out = out + at * b: the same products added in the same order (over
+// the rows), computed by the blocked product.
 AVX2 static void avx2_accumulate_transposed_product(const float *a, const float *b, float *out,
-                                                    long rows, long k, long n) {
-    float *at = scratch(rows * k, 1);
+                                                    long rows, long k, long n, long from, long to) {
+    float *at = scratch(rows * (to - from), 1);
     if (!at) {
-        plain_accumulate_transposed_product(a, b, out, rows, k, n);
+        plain_accumulate_transposed_product(a, b, out, rows, k, n, from, to);
         return;
     }
-    dl_transpose(a, at, rows, k);
-    product(at, b, out, k, rows, n, out, n);
+    transpose_block(a + from, k, at, rows, rows, to - from);
+    product(at, b, out + from * n, to - from, rows, n, out + from * n, n);
 }
 
 static int vector_allowed = 1;
@@ -203,6 +227,8 @@ void dl_kernels_allow_vector(int allowed) { vector_allowed = allowed; }
 #else
 // No vector variants to turn on or off: the plain ones always run.
 void dl_kernels_allow_vector(int allowed) { (void)allowed; }
+// Nor scratch buffers: only the vector products copy their operands.
+void dl_kernels_free_scratch(void) {}
 #endif
 
 // MARK: ReLU backward, without branches (half the units are zero, so a branch mispredicts often)
@@ -264,16 +290,8 @@ void dl_adam_update(float *p, const float *g, float *m, float *v, long count,
 
 // MARK: Transpose (moves values only, so one variant serves)
 
-void dl_transpose(const float *a, float *out, long k, long n) {
-    // 8 x 8 tiles, so that both the reads and the writes stay within a few cache lines.
-    for (long i0 = 0; i0 < k; i0 += 8) {
-        for (long j0 = 0; j0 < n; j0 += 8) {
-            const long i1 = i0 + 8 < k ? i0 + 8 : k, j1 = j0 + 8 < n ? j0 + 8 : n;
-            for (long i = i0; i < i1; i++) {
-                for (long j = j0; j < j1; j++) out[j * k + i] = a[i * n + j];
-            }
-        }
-    }
+void dl_transpose(const float *a, float *out, long k, long n, long from, long to) {
+    transpose_block(a + from * n, n, out + from, k, to - from, n);
 }
 
 // MARK: Entry points
@@ -285,11 +303,12 @@ void dl_multiply_adding_bias(const float *a, const float *b, const float *bias, 
     plain_multiply_adding_bias(a, b, bias, out, rows, k, n);
 }
 
-void dl_accumulate_transposed_product(const float *a, const float *b, float *out, long rows, long k, long n) {
+void dl_accumulate_transposed_product(const float *a, const float *b, float *out, long rows, long k, long n,
+                                      long from, long to) {
 #if defined(__x86_64__)
-    if (avx2_supported()) { avx2_accumulate_transposed_product(a, b, out, rows, k, n); return; }
+    if (avx2_supported()) { avx2_accumulate_transposed_product(a, b, out, rows, k, n, from, to); return; }
 #endif
-    plain_accumulate_transposed_product(a, b, out, rows, k, n);
+    plain_accumulate_transposed_product(a, b, out, rows, k, n, from, to);
 }
 
 void dl_relu_backward(const float *z, const float *da, float *dz, long count) {

@@ -5,6 +5,12 @@
 // writes the gradient summed over those rows into one flat buffer laid out like the parameters.
 // That per-shard sum is the unit the trainer adds up in shard order (and a worker sends on the wire).
 // An engine is used by one thread at a time.
+//
+// A pass large enough splits over its pool's threads, each part computing its own outputs exactly
+// as the whole pass would: the forward pass by blocks of rows (through every layer), each layer's
+// kernel gradient by blocks of the kernel's rows (with the bias gradient's columns and the kernel's
+// transpose), the gradient passed down by blocks of rows (with the activation's backward pass).
+// The loss and the metrics, sums over the rows, stay on the calling thread.
 
 public final class BatchEngine {
     public let spec: ModelSpec
@@ -14,6 +20,8 @@ public final class BatchEngine {
     /// The largest batch the engine's buffers hold.
     public let capacity: Int
     public let targetWidth: Int
+    /// The threads large passes are split over.
+    public let pool: ComputePool
 
     /// capacity x inputDim, row-major: the batch's features, written by the caller.
     public let inputs: UnsafeMutableBufferPointer<Float>
@@ -26,8 +34,9 @@ public final class BatchEngine {
     private let downstream: UnsafeMutablePointer<Float>  // dA of the layer below
     private let transposedKernel: UnsafeMutablePointer<Float>
 
-    public init(spec: ModelSpec, loss: Loss, metrics: MetricSet, capacity: Int) {
+    public init(spec: ModelSpec, loss: Loss, metrics: MetricSet, capacity: Int, pool: ComputePool = .shared) {
         self.spec = spec
+        self.pool = pool
         self.loss = loss
         self.metrics = metrics
         self.layout = spec.layout
@@ -60,14 +69,24 @@ public final class BatchEngine {
     public func forward(parameters: UnsafeBufferPointer<Float>, rows: Int) {
         precondition(rows <= capacity && parameters.count == layout.count)
         let p = parameters.baseAddress!
+        let work = rows * layout.shapes.reduce(0) { $0 + $1.inputs * $1.units }
+        pool.forEachRange(count: rows, parts: productParts(work), multiple: Self.rowBlock) { block in
+            forward(p, rows: block)
+        }
+    }
+
+    /// The forward pass of the rows `block` through every layer.
+    private func forward(_ p: UnsafePointer<Float>, rows block: Range<Int>) {
+        guard !block.isEmpty else { return }
         var input = UnsafePointer(inputs.baseAddress!)
         for (index, layer) in spec.layers.enumerated() {
             let shape = layout.shapes[index]
+            let z = preActivations[index] + block.lowerBound * shape.units
             MatrixKernels.multiplyAddingBias(
-                input, p + layout.kernelOffsets[index], bias: p + layout.biasOffsets[index],
-                into: preActivations[index], rows: rows, inner: shape.inputs, columns: shape.units)
+                input + block.lowerBound * shape.inputs, p + layout.kernelOffsets[index],
+                bias: p + layout.biasOffsets[index], into: z, rows: block.count, inner: shape.inputs, columns: shape.units)
             layer.activation.forward(
-                z: preActivations[index], a: activations[index], rows: rows, width: shape.units)
+                z: z, a: activations[index] + block.lowerBound * shape.units, rows: block.count, width: shape.units)
             input = UnsafePointer(activations[index])
         }
     }
@@ -92,8 +111,10 @@ public final class BatchEngine {
     ) {
         precondition(gradient.count == layout.count)
         let g = gradient.baseAddress!
-        g.update(repeating: 0, count: layout.count)
-        guard rows > 0 else { return }
+        guard rows > 0 else {
+            g.update(repeating: 0, count: layout.count)
+            return
+        }
         forward(parameters: parameters, rows: rows)
 
         let last = spec.layers.count - 1
@@ -105,32 +126,75 @@ public final class BatchEngine {
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
 
         let p = parameters.baseAddress!
-        var gradientIsPreActivation = loss.fusesWith(spec.outputActivation)
         var current = upstream, below = downstream
-        for index in stride(from: last, through: 0, by: -1) {
-            let shape = layout.shapes[index]
-            if !gradientIsPreActivation {
-                spec.layers[index].activation.backward(
-                    z: preActivations[index], a: activations[index], dA: current, dZ: current,
-                    rows: rows, width: shape.units)
-            }
-            let input = index == 0 ? UnsafePointer(inputs.baseAddress!) : UnsafePointer(activations[index - 1])
-            MatrixKernels.accumulateTransposedProduct(
-                input, current, into: g + layout.kernelOffsets[index],
-                rows: rows, inner: shape.inputs, columns: shape.units)
-            MatrixKernels.accumulateColumnSums(
-                current, into: g + layout.biasOffsets[index], rows: rows, columns: shape.units)
-            if index > 0 {
-                MatrixKernels.transpose(
-                    p + layout.kernelOffsets[index], into: transposedKernel,
-                    rows: shape.inputs, columns: shape.units)
-                MatrixKernels.multiply(
-                    current, transposedKernel, into: below,
-                    rows: rows, inner: shape.units, columns: shape.inputs)
-                swap(&current, &below)
-                gradientIsPreActivation = false
+        if !loss.fusesWith(spec.outputActivation) {
+            let activation = spec.outputActivation, width = spec.outputWidth
+            let parts = pool.parts(work: rows * width, minimumPerPart: ComputePool.minimumElementsPerPart)
+            pool.forEachRange(count: rows, parts: parts, multiple: Self.rowBlock) { block in
+                let offset = block.lowerBound * width
+                activation.backward(
+                    z: preActivations[last] + offset, a: activations[last] + offset, dA: current + offset,
+                    dZ: current + offset, rows: block.count, width: width)
             }
         }
+        for index in stride(from: last, through: 0, by: -1) {
+            let input = index == 0 ? UnsafePointer(inputs.baseAddress!) : UnsafePointer(activations[index - 1])
+            let parts = productParts(rows * layout.shapes[index].inputs * layout.shapes[index].units)
+            pool.run(parts: parts) { part in
+                layerGradient(index, part: part, of: parts, input: input, upstream: current, parameters: p, gradient: g, rows: rows)
+            }
+            if index > 0 {
+                pool.forEachRange(count: rows, parts: parts, multiple: Self.rowBlock) { block in
+                    passDown(index, rows: block, upstream: current, into: below)
+                }
+                swap(&current, &below)
+            }
+        }
+    }
+
+    /// Part `part` of `parts` of layer `index`'s gradients, from its inputs and the gradient of its
+    /// pre-activations (`upstream`): a block of the kernel gradient's rows, of the bias gradient's
+    /// columns, and of the kernel's rows transposed for the pass down.
+    private func layerGradient(
+        _ index: Int, part: Int, of parts: Int, input: UnsafePointer<Float>, upstream: UnsafeMutablePointer<Float>,
+        parameters p: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows: Int
+    ) {
+        let shape = layout.shapes[index]
+        let kernelRows = ComputePool.range(part, of: parts, count: shape.inputs, multiple: Self.rowBlock)
+        let biasColumns = ComputePool.range(part, of: parts, count: shape.units, multiple: 8)
+        let kernelGradient = g + layout.kernelOffsets[index], biasGradient = g + layout.biasOffsets[index]
+        (kernelGradient + kernelRows.lowerBound * shape.units).update(repeating: 0, count: kernelRows.count * shape.units)
+        MatrixKernels.accumulateTransposedProduct(
+            input, upstream, into: kernelGradient, rows: rows, inner: shape.inputs, columns: shape.units,
+            outputRows: kernelRows)
+        (biasGradient + biasColumns.lowerBound).update(repeating: 0, count: biasColumns.count)
+        MatrixKernels.accumulateColumnSums(upstream, into: biasGradient, rows: rows, columns: shape.units, only: biasColumns)
+        if index > 0 {
+            MatrixKernels.transpose(
+                p + layout.kernelOffsets[index], into: transposedKernel, rows: shape.inputs, columns: shape.units,
+                sourceRows: kernelRows)
+        }
+    }
+
+    /// The rows `block` of the gradient below layer `index`: the pre-activation gradient `upstream`
+    /// times the kernel transposed, then through the backward pass of the activation below.
+    private func passDown(_ index: Int, rows block: Range<Int>, upstream: UnsafeMutablePointer<Float>, into below: UnsafeMutablePointer<Float>) {
+        guard !block.isEmpty else { return }
+        let shape = layout.shapes[index]
+        let offset = block.lowerBound * shape.inputs
+        MatrixKernels.multiply(
+            upstream + block.lowerBound * shape.units, transposedKernel, into: below + offset,
+            rows: block.count, inner: shape.units, columns: shape.inputs)
+        spec.layers[index - 1].activation.backward(
+            z: preActivations[index - 1] + offset, a: activations[index - 1] + offset, dA: below + offset,
+            dZ: below + offset, rows: block.count, width: shape.inputs)
+    }
+
+    /// The products' register block is 6 rows: blocks of rows start at multiples of it.
+    private static let rowBlock = 6
+
+    private func productParts(_ multiplyAdds: Int) -> Int {
+        pool.parts(work: multiplyAdds, minimumPerPart: ComputePool.minimumMultiplyAddsPerPart)
     }
 
     private static func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {

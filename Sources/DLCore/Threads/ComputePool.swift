@@ -1,0 +1,100 @@
+// The threads a process computes a training step with: one pool, its threads started once, that
+// runs the parts of one piece of work at a time (blocks of a matrix product's output rows, ranges
+// of an elementwise update, the shards of a step) and returns when all are done. The threads wait
+// between pieces (spinning briefly, then asleep), so a step makes no thread and allocates nothing.
+//
+// Splitting never changes a result: every part computes its own outputs exactly as the whole
+// computation would (each output of a product is still one sum in the same order; an elementwise
+// update is the same operations per element), so the weights are the same bits for every thread
+// count. Work too small to gain from threads is not split (`parts(work:minimumPerPart:)`).
+//
+// The pool itself is C (`CKernels/dl_pool.c`): pthreads, a futex, and a generation-stamped counter
+// the threads claim parts from.
+
+import CKernels
+import Synchronization
+
+public final class ComputePool: @unchecked Sendable {  // the C pool synchronizes its own state
+    /// The threads that compute, counting the caller's.
+    public let threads: Int
+    private let pool: OpaquePointer?
+
+    /// A pool of `threads` threads, counting the caller's: `threads - 1` are started here.
+    public init(threads: Int) {
+        precondition(threads >= 1, "a pool has at least the caller's thread")
+        pool = threads > 1 ? dl_pool_create(threads) : nil
+        self.threads = dl_pool_threads(pool)
+    }
+
+    deinit {
+        dl_pool_destroy(pool)
+    }
+
+    /// How many pieces of work were split over the pool's threads so far (not run on the caller
+    /// alone): what shows that a computation was large enough to be split.
+    public var parallelRuns: Int { dl_pool_parallel_runs(pool) }
+
+    /// The pool the process's training uses unless it is given another: what `dlcoord` and
+    /// `dlworker` size with `--threads`, and one thread (no pool threads) until they do. Replace it
+    /// only while no training runs.
+    public static var shared: ComputePool {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+
+    private static let current = Mutex(ComputePool(threads: 1))
+
+    /// Runs `body(0)` ... `body(parts - 1)` on the pool's threads and the caller's, and returns when
+    /// all are done. Called while the pool is already running something (from inside a part, or
+    /// from another thread), it runs the parts on the calling thread, in order.
+    public func run(parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1, let pool else {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            withUnsafePointer(to: body) { body in
+                dl_pool_run(pool, parts, { context, part in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                }, UnsafeMutableRawPointer(mutating: body))
+            }
+        }
+    }
+
+    /// How many parts `work` is worth splitting into: one per thread at most, and none with less
+    /// than `minimumPerPart` of it (1 when the work is small).
+    public func parts(work: Int, minimumPerPart: Int) -> Int {
+        max(1, min(threads, work / max(minimumPerPart, 1)))
+    }
+
+    /// Splits 0..<count into `parts` ranges and runs `body` on each, on the pool's threads (on the
+    /// caller alone for one part). Inner boundaries are multiples of `multiple` (a kernel's register
+    /// block, a vector's width), so every part but the last runs whole blocks.
+    public func forEachRange(count: Int, parts: Int, multiple: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard parts > 1 else {
+            body(0..<count)
+            return
+        }
+        run(parts: parts) { part in body(Self.range(part, of: parts, count: count, multiple: multiple)) }
+    }
+
+    /// Part `part` of 0..<count split into `parts` nearly equal ranges with inner boundaries at
+    /// multiples of `multiple` (some ranges may be empty when count is small).
+    static func range(_ part: Int, of parts: Int, count: Int, multiple: Int) -> Range<Int> {
+        func boundary(_ index: Int) -> Int {
+            index == parts ? count : min(count, (count * index / parts + multiple / 2) / multiple * multiple)
+        }
+        return boundary(part)..<boundary(part + 1)
+    }
+}
+
+extension ComputePool {
+    /// The least multiply-adds of a matrix product worth a part of their own; below it, handing the
+    /// part to another thread costs more than it saves (measured on this project's 2-core machine:
+    /// see docs/design.md, "Speed").
+    public static let minimumMultiplyAddsPerPart = 131_072
+
+    /// The least elements of an elementwise pass (an optimizer's update, the shards' sum) worth a
+    /// part of their own.
+    public static let minimumElementsPerPart = 16_384
+}

@@ -1,0 +1,101 @@
+// The compute pool: every part of a piece of work runs exactly once, whatever the number of threads,
+// also from inside a part and back to back thousands of times (threads that wake late must not run
+// a part again); the ranges it splits an index range into cover it exactly, on block boundaries;
+// and small work is not split.
+
+@testable import DLCore
+import XCTest
+
+final class ComputePoolTests: XCTestCase {
+    /// How many times each part ran, counted by the parts themselves (each writes its own slot).
+    private func runCounts(_ pool: ComputePool, parts: Int) -> [Int] {
+        var counts = [Int](repeating: 0, count: parts)
+        counts.withUnsafeMutableBufferPointer { counts in
+            pool.run(parts: parts) { part in counts[part] += 1 }
+        }
+        return counts
+    }
+
+    func testEveryPartRunsExactlyOnce() {
+        for threads in 1...4 {
+            let pool = ComputePool(threads: threads)
+            XCTAssertEqual(pool.threads, threads)
+            for parts in [0, 1, 2, 3, 7, 64, 1000] {
+                XCTAssertEqual(runCounts(pool, parts: parts), [Int](repeating: 1, count: parts), "\(threads) threads, \(parts) parts")
+            }
+        }
+    }
+
+    func testOnlyWorkOfSeveralPartsOnSeveralThreadsIsHandedToThreads() {
+        let serial = ComputePool(threads: 1), pool = ComputePool(threads: 2)
+        _ = runCounts(serial, parts: 8)
+        _ = runCounts(pool, parts: 1)
+        XCTAssertEqual(serial.parallelRuns, 0)
+        XCTAssertEqual(pool.parallelRuns, 0)
+        _ = runCounts(pool, parts: 2)
+        XCTAssertEqual(pool.parallelRuns, 1)
+    }
+
+    /// A part that hands the pool more work gets it done on its own thread, in order.
+    func testWorkGivenFromInsideAPartRunsThere() {
+        let pool = ComputePool(threads: 3)
+        var inner = [[Int]](repeating: [], count: 4)
+        inner.withUnsafeMutableBufferPointer { inner in
+            pool.run(parts: 4) { outer in
+                pool.run(parts: 5) { part in inner[outer].append(part) }
+            }
+        }
+        XCTAssertEqual(inner, [[Int]](repeating: [0, 1, 2, 3, 4], count: 4))
+        XCTAssertEqual(pool.parallelRuns, 1)
+    }
+
+    /// Many short pieces in a row, as a training step makes them: no part is lost or run twice.
+    func testPiecesBackToBackEachRunCompletely() {
+        let pool = ComputePool(threads: 3)
+        var counts = [Int](repeating: 0, count: 6)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for piece in 0..<20_000 {
+                let parts = 2 + piece % 5
+                pool.run(parts: parts) { part in counts[part] += 1 }
+            }
+        }
+        // Part p runs in every piece with more than p parts: 2 + piece % 5 cycles through 2...6.
+        XCTAssertEqual(counts, [20_000, 20_000, 16_000, 12_000, 8_000, 4_000])
+    }
+
+    func testRangesCoverTheIndicesOnBlockBoundaries() {
+        for count in [0, 1, 5, 6, 7, 64, 100, 256, 1000] {
+            for parts in 1...5 {
+                for multiple in [1, 6, 8, 16] {
+                    let ranges = (0..<parts).map { ComputePool.range($0, of: parts, count: count, multiple: multiple) }
+                    XCTAssertEqual(ranges.first?.lowerBound, 0)
+                    XCTAssertEqual(ranges.last?.upperBound, count)
+                    for (left, right) in zip(ranges, ranges.dropFirst()) {
+                        XCTAssertEqual(left.upperBound, right.lowerBound, "\(count) in \(parts) by \(multiple)")
+                        XCTAssertTrue(left.upperBound % multiple == 0 || left.upperBound == count)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual((0..<2).map { ComputePool.range($0, of: 2, count: 256, multiple: 6) }, [0..<126, 126..<256])
+    }
+
+    func testSmallWorkIsOnePart() {
+        let pool = ComputePool(threads: 4)
+        XCTAssertEqual(pool.parts(work: 1000, minimumPerPart: 4096), 1)
+        XCTAssertEqual(pool.parts(work: 3 * 4096, minimumPerPart: 4096), 3)
+        XCTAssertEqual(pool.parts(work: 100 * 4096, minimumPerPart: 4096), 4)
+        XCTAssertEqual(ComputePool(threads: 1).parts(work: 100 * 4096, minimumPerPart: 4096), 1)
+    }
+
+    func testForEachRangeRunsEveryIndexOnce() {
+        let pool = ComputePool(threads: 2)
+        var seen = [Int](repeating: 0, count: 1000)
+        seen.withUnsafeMutableBufferPointer { seen in
+            pool.forEachRange(count: 1000, parts: 3, multiple: 8) { range in
+                for index in range { seen[index] += 1 }
+            }
+        }
+        XCTAssertEqual(seen, [Int](repeating: 1, count: 1000))
+    }
+}
