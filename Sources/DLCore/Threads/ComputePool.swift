@@ -8,6 +8,9 @@
 // update is the same operations per element), so the weights are the same bits for every thread
 // count. Work too small to gain from threads is not split (`parts(work:minimumPerPart:)`).
 //
+// A piece of work is a `ComputeTask`, a struct that holds what its parts need and computes one part
+// at a time; the pool hands its address to its threads.
+//
 // The pool itself is C (`CKernels/dl_pool.c`): pthreads, a futex, and a generation-stamped counter
 // the threads claim parts from.
 
@@ -44,21 +47,30 @@ public final class ComputePool: @unchecked Sendable {  // the C pool synchronize
 
     private static let current = Mutex(ComputePool(threads: 1))
 
-    /// Runs `body(0)` ... `body(parts - 1)` on the pool's threads and the caller's, and returns when
-    /// all are done. Called while the pool is already running something (from inside a part, or
-    /// from another thread), it runs the parts on the calling thread, in order.
-    public func run(parts: Int, _ body: (Int) -> Void) {
+    /// Runs `task.run(part:)` for every part on the pool's threads and the caller's, and returns
+    /// when all are done. Given while the pool is already running something (from inside a part,
+    /// or from another thread), the parts run on the calling thread, in order. Allocates nothing.
+    public func run<Task: ComputeTask>(_ task: Task) {
+        let parts = task.parts
         guard parts > 1, let pool else {
-            for part in 0..<parts { body(part) }
+            for part in 0..<parts { task.run(part: part) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            withUnsafePointer(to: body) { body in
-                dl_pool_run(pool, parts, { context, part in
-                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
-                }, UnsafeMutableRawPointer(mutating: body))
+        withUnsafePointer(to: task) { task in
+            withUnsafePointer(to: Call(task: UnsafeRawPointer(task), type: Task.self)) { call in
+                dl_pool_run(pool, parts, { call, part in
+                    let call = call!.load(as: Call.self)
+                    call.type.run(call.task, part: part)
+                }, UnsafeMutableRawPointer(mutating: call))
             }
         }
+    }
+
+    /// A task as the C threads reach it: its address and its type. (A closure handed to them would
+    /// have to be made escaping, which copies it to the heap on every call.)
+    private struct Call {
+        let task: UnsafeRawPointer
+        let type: any ComputeTask.Type
     }
 
     /// How many parts `work` is worth splitting into: one per thread at most, and none with less
@@ -67,24 +79,30 @@ public final class ComputePool: @unchecked Sendable {  // the C pool synchronize
         max(1, min(threads, work / max(minimumPerPart, 1)))
     }
 
-    /// Splits 0..<count into `parts` ranges and runs `body` on each, on the pool's threads (on the
-    /// caller alone for one part). Inner boundaries are multiples of `multiple` (a kernel's register
-    /// block, a vector's width), so every part but the last runs whole blocks.
-    public func forEachRange(count: Int, parts: Int, multiple: Int = 1, _ body: (Range<Int>) -> Void) {
-        guard parts > 1 else {
-            body(0..<count)
-            return
-        }
-        run(parts: parts) { part in body(Self.range(part, of: parts, count: count, multiple: multiple)) }
-    }
-
     /// Part `part` of 0..<count split into `parts` nearly equal ranges with inner boundaries at
-    /// multiples of `multiple` (some ranges may be empty when count is small).
-    static func range(_ part: Int, of parts: Int, count: Int, multiple: Int) -> Range<Int> {
+    /// multiples of `multiple` (a kernel's register block, a vector's width), so every part but
+    /// the last runs whole blocks; some ranges are empty when count is small.
+    public static func range(_ part: Int, of parts: Int, count: Int, multiple: Int = 1) -> Range<Int> {
         func boundary(_ index: Int) -> Int {
             index == parts ? count : min(count, (count * index / parts + multiple / 2) / multiple * multiple)
         }
         return boundary(part)..<boundary(part + 1)
+    }
+}
+
+/// A piece of work a pool runs in parts: a struct holding what its parts need (pointers, sizes),
+/// handed to the pool's threads by address.
+public protocol ComputeTask {
+    /// How many parts the work is split into.
+    var parts: Int { get }
+    /// Computes part `part` (0..<parts); the parts run at the same time on different threads, so
+    /// each must write only its own outputs.
+    func run(part: Int)
+}
+
+extension ComputeTask {
+    fileprivate static func run(_ task: UnsafeRawPointer, part: Int) {
+        task.assumingMemoryBound(to: Self.self).pointee.run(part: part)
     }
 }
 

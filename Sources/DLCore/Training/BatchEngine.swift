@@ -68,16 +68,12 @@ public final class BatchEngine {
     /// Forward pass over the first `rows` rows of `inputs`.
     public func forward(parameters: UnsafeBufferPointer<Float>, rows: Int) {
         precondition(rows <= capacity && parameters.count == layout.count)
-        let p = parameters.baseAddress!
         let work = rows * layout.shapes.reduce(0) { $0 + $1.inputs * $1.units }
-        pool.forEachRange(count: rows, parts: productParts(work), multiple: Self.rowBlock) { block in
-            forward(p, rows: block)
-        }
+        pool.run(RowBlocks(engine: self, pass: .forward(parameters.baseAddress!), rows: rows, parts: productParts(work)))
     }
 
     /// The forward pass of the rows `block` through every layer.
     private func forward(_ p: UnsafePointer<Float>, rows block: Range<Int>) {
-        guard !block.isEmpty else { return }
         var input = UnsafePointer(inputs.baseAddress!)
         for (index, layer) in spec.layers.enumerated() {
             let shape = layout.shapes[index]
@@ -125,41 +121,83 @@ public final class BatchEngine {
             lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
 
-        let p = parameters.baseAddress!
         var current = upstream, below = downstream
         if !loss.fusesWith(spec.outputActivation) {
-            let activation = spec.outputActivation, width = spec.outputWidth
-            let parts = pool.parts(work: rows * width, minimumPerPart: ComputePool.minimumElementsPerPart)
-            pool.forEachRange(count: rows, parts: parts, multiple: Self.rowBlock) { block in
-                let offset = block.lowerBound * width
-                activation.backward(
-                    z: preActivations[last] + offset, a: activations[last] + offset, dA: current + offset,
-                    dZ: current + offset, rows: block.count, width: width)
-            }
+            let parts = pool.parts(work: rows * spec.outputWidth, minimumPerPart: ComputePool.minimumElementsPerPart)
+            pool.run(RowBlocks(engine: self, pass: .outputActivationBackward(current), rows: rows, parts: parts))
         }
         for index in stride(from: last, through: 0, by: -1) {
-            let input = index == 0 ? UnsafePointer(inputs.baseAddress!) : UnsafePointer(activations[index - 1])
             let parts = productParts(rows * layout.shapes[index].inputs * layout.shapes[index].units)
-            pool.run(parts: parts) { part in
-                layerGradient(index, part: part, of: parts, input: input, upstream: current, parameters: p, gradient: g, rows: rows)
-            }
+            pool.run(LayerGradients(
+                engine: self, index: index, upstream: current, parameters: parameters.baseAddress!, gradient: g, rows: rows,
+                parts: parts))
             if index > 0 {
-                pool.forEachRange(count: rows, parts: parts, multiple: Self.rowBlock) { block in
-                    passDown(index, rows: block, upstream: current, into: below)
-                }
+                pool.run(RowBlocks(engine: self, pass: .passDown(layer: index, upstream: current, below: below), rows: rows, parts: parts))
                 swap(&current, &below)
             }
         }
+    }
+
+    /// A pass that treats rows independently, split into blocks of rows.
+    private struct RowBlocks: ComputeTask {
+        enum Pass {
+            case forward(UnsafePointer<Float>)
+            /// The output activation's backward pass, in place, when the loss does not fuse with it.
+            case outputActivationBackward(UnsafeMutablePointer<Float>)
+            case passDown(layer: Int, upstream: UnsafeMutablePointer<Float>, below: UnsafeMutablePointer<Float>)
+        }
+        let engine: BatchEngine
+        let pass: Pass
+        let rows: Int
+        let parts: Int
+
+        func run(part: Int) {
+            let block = ComputePool.range(part, of: parts, count: rows, multiple: BatchEngine.rowBlock)
+            guard !block.isEmpty else { return }
+            switch pass {
+            case let .forward(parameters):
+                engine.forward(parameters, rows: block)
+            case let .outputActivationBackward(gradient):
+                engine.outputActivationBackward(rows: block, gradient: gradient)
+            case let .passDown(layer, upstream, below):
+                engine.passDown(layer, rows: block, upstream: upstream, into: below)
+            }
+        }
+    }
+
+    /// A layer's gradients, split by blocks of the kernel's rows.
+    private struct LayerGradients: ComputeTask {
+        let engine: BatchEngine
+        let index: Int
+        let upstream: UnsafeMutablePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let gradient: UnsafeMutablePointer<Float>
+        let rows: Int
+        let parts: Int
+
+        func run(part: Int) {
+            engine.layerGradient(
+                index, part: part, of: parts, upstream: upstream, parameters: parameters, gradient: gradient, rows: rows)
+        }
+    }
+
+    /// The rows `block` of the output activation's backward pass, in place in `gradient`.
+    private func outputActivationBackward(rows block: Range<Int>, gradient: UnsafeMutablePointer<Float>) {
+        let last = spec.layers.count - 1, width = spec.outputWidth, offset = block.lowerBound * width
+        spec.outputActivation.backward(
+            z: preActivations[last] + offset, a: activations[last] + offset, dA: gradient + offset,
+            dZ: gradient + offset, rows: block.count, width: width)
     }
 
     /// Part `part` of `parts` of layer `index`'s gradients, from its inputs and the gradient of its
     /// pre-activations (`upstream`): a block of the kernel gradient's rows, of the bias gradient's
     /// columns, and of the kernel's rows transposed for the pass down.
     private func layerGradient(
-        _ index: Int, part: Int, of parts: Int, input: UnsafePointer<Float>, upstream: UnsafeMutablePointer<Float>,
+        _ index: Int, part: Int, of parts: Int, upstream: UnsafeMutablePointer<Float>,
         parameters p: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows: Int
     ) {
         let shape = layout.shapes[index]
+        let input = index == 0 ? UnsafePointer(inputs.baseAddress!) : UnsafePointer(activations[index - 1])
         let kernelRows = ComputePool.range(part, of: parts, count: shape.inputs, multiple: Self.rowBlock)
         let biasColumns = ComputePool.range(part, of: parts, count: shape.units, multiple: 8)
         let kernelGradient = g + layout.kernelOffsets[index], biasGradient = g + layout.biasOffsets[index]
@@ -179,7 +217,6 @@ public final class BatchEngine {
     /// The rows `block` of the gradient below layer `index`: the pre-activation gradient `upstream`
     /// times the kernel transposed, then through the backward pass of the activation below.
     private func passDown(_ index: Int, rows block: Range<Int>, upstream: UnsafeMutablePointer<Float>, into below: UnsafeMutablePointer<Float>) {
-        guard !block.isEmpty else { return }
         let shape = layout.shapes[index]
         let offset = block.lowerBound * shape.inputs
         MatrixKernels.multiply(

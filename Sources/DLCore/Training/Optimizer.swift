@@ -152,58 +152,68 @@ public struct Optimizer: Sendable, Equatable {
         state.withUnsafeMutableBufferPointer { state in
             // Plain SGD keeps no state, so the buffer (and its base address) may be empty.
             let first = state.baseAddress, second = first.map { $0 + count }
-            pool.forEachRange(count: count, parts: parts, multiple: 8) { range in
-                Self.update(config, step: step, range, p, g, first, second)
-            }
+            pool.run(Update(config: config, step: step, p: p, g: g, first: first, second: second, count: count, parts: parts))
         }
         iterations = step
     }
 
-    /// The update of the parameters at `range` and of their state (`first` and `second`, the state
-    /// buffers of the whole parameter buffer).
-    private static func update(
-        _ config: OptimizerConfig, step: Int, _ range: Range<Int>, _ p: UnsafeMutablePointer<Float>,
-        _ g: UnsafePointer<Float>, _ first: UnsafeMutablePointer<Float>?, _ second: UnsafeMutablePointer<Float>?
-    ) {
-        switch config {
-        case let .sgd(lr, momentum, nesterov):
-            if momentum == 0 {
-                for i in range { p[i] -= g[i] * lr }
-            } else {
-                let m = first!
-                for i in range {
-                    m[i] = m[i] * momentum - g[i] * lr
-                    p[i] += nesterov ? m[i] * momentum - g[i] * lr : m[i]
-                }
-            }
-        case let .adam(lr, beta1, beta2, epsilon):
-            let beta1Power = Float(ElementaryFunctions.power(Double(beta1), step))
-            let beta2Power = Float(ElementaryFunctions.power(Double(beta2), step))
-            // Keras folds both bias corrections into the step size and adds epsilon to the
-            // uncorrected sqrt(v), unlike the paper's Algorithm 1.
-            let alpha = lr * (1 - beta2Power).squareRoot() / (1 - beta1Power)
-            let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
-            let start = range.lowerBound
-            dl_adam_update(
-                p + start, g + start, first! + start, second! + start, range.count, alpha, oneMinusBeta1,
-                oneMinusBeta2, epsilon)
-        case let .rmsprop(lr, rho, momentum, epsilon):
-            let velocity = first!, m = second!
-            for i in range {
-                velocity[i] = rho * velocity[i] + (1 - rho) * (g[i] * g[i])
-                let increment = (lr * g[i]) / (velocity[i] + epsilon).squareRoot()
-                if momentum > 0 {
-                    m[i] = momentum * m[i] + increment
-                    p[i] -= m[i]
+    /// The update of step `step` in ranges of the parameters (and of their state: `first` and
+    /// `second`, the state buffers of the whole parameter buffer).
+    private struct Update: ComputeTask {
+        let config: OptimizerConfig
+        let step: Int
+        let p: UnsafeMutablePointer<Float>
+        let g: UnsafePointer<Float>
+        let first: UnsafeMutablePointer<Float>?
+        let second: UnsafeMutablePointer<Float>?
+        let count: Int
+        let parts: Int
+
+        func run(part: Int) {
+            update(ComputePool.range(part, of: parts, count: count, multiple: 8))
+        }
+
+        private func update(_ range: Range<Int>) {
+            switch config {
+            case let .sgd(lr, momentum, nesterov):
+                if momentum == 0 {
+                    for i in range { p[i] -= g[i] * lr }
                 } else {
-                    p[i] -= increment
+                    let m = first!
+                    for i in range {
+                        m[i] = m[i] * momentum - g[i] * lr
+                        p[i] += nesterov ? m[i] * momentum - g[i] * lr : m[i]
+                    }
                 }
-            }
-        case let .adagrad(lr, _, epsilon):
-            let accumulator = first!
-            for i in range {
-                accumulator[i] += g[i] * g[i]
-                p[i] -= (lr * g[i]) / (accumulator[i] + epsilon).squareRoot()
+            case let .adam(lr, beta1, beta2, epsilon):
+                let beta1Power = Float(ElementaryFunctions.power(Double(beta1), step))
+                let beta2Power = Float(ElementaryFunctions.power(Double(beta2), step))
+                // Keras folds both bias corrections into the step size and adds epsilon to the
+                // uncorrected sqrt(v), unlike the paper's Algorithm 1.
+                let alpha = lr * (1 - beta2Power).squareRoot() / (1 - beta1Power)
+                let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
+                let start = range.lowerBound
+                dl_adam_update(
+                    p + start, g + start, first! + start, second! + start, range.count, alpha, oneMinusBeta1,
+                    oneMinusBeta2, epsilon)
+            case let .rmsprop(lr, rho, momentum, epsilon):
+                let velocity = first!, m = second!
+                for i in range {
+                    velocity[i] = rho * velocity[i] + (1 - rho) * (g[i] * g[i])
+                    let increment = (lr * g[i]) / (velocity[i] + epsilon).squareRoot()
+                    if momentum > 0 {
+                        m[i] = momentum * m[i] + increment
+                        p[i] -= m[i]
+                    } else {
+                        p[i] -= increment
+                    }
+                }
+            case let .adagrad(lr, _, epsilon):
+                let accumulator = first!
+                for i in range {
+                    accumulator[i] += g[i] * g[i]
+                    p[i] -= (lr * g[i]) / (accumulator[i] + epsilon).squareRoot()
+                }
             }
         }
     }

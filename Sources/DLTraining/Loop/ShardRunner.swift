@@ -113,28 +113,37 @@ extension ShardRunner {
             // on different threads never touch the same array.
             gradients.withUnsafeMutableBufferPointer { gradients in
                 sums.withUnsafeMutableBufferPointer { sums in
-                    if sideBySide {
-                        pool.run(parts: runners.count) { index in
-                            runners[index].computeStep(epoch: epoch, step: step, parameters: parameters, into: gradients, sums)
-                        }
-                    } else {
-                        for runner in runners {
-                            runner.computeStep(epoch: epoch, step: step, parameters: parameters, into: gradients, sums)
-                        }
+                    runners.withUnsafeBufferPointer { runners in
+                        pool.run(Shards(
+                            runners: runners, epoch: epoch, step: step, parameters: parameters, gradients: gradients,
+                            sums: sums, sideBySide: sideBySide))
                     }
                 }
             }
         }
     }
 
-    private func computeStep(
-        epoch: Int, step: Int, parameters: UnsafeBufferPointer<Float>,
-        into gradients: UnsafeMutableBufferPointer<[Float]>, _ sums: UnsafeMutableBufferPointer<[Double]>
-    ) {
-        gradients[shard].withUnsafeMutableBufferPointer { gradient in
-            sums[shard].withUnsafeMutableBufferPointer { shardSums in
-                shardSums.update(repeating: 0)
-                computeStep(epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: shardSums.baseAddress!)
+    /// The runners' parts of a step: one runner per part side by side, or all of them in one part.
+    private struct Shards: ComputeTask {
+        let runners: UnsafeBufferPointer<ShardRunner>
+        let epoch: Int
+        let step: Int
+        let parameters: UnsafeBufferPointer<Float>
+        let gradients: UnsafeMutableBufferPointer<[Float]>
+        let sums: UnsafeMutableBufferPointer<[Double]>
+        let sideBySide: Bool
+
+        var parts: Int { sideBySide ? runners.count : 1 }
+
+        func run(part: Int) {
+            for runner in sideBySide ? runners[part...part] : runners[...] {
+                gradients[runner.shard].withUnsafeMutableBufferPointer { gradient in
+                    sums[runner.shard].withUnsafeMutableBufferPointer { shardSums in
+                        shardSums.update(repeating: 0)
+                        runner.computeStep(
+                            epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: shardSums.baseAddress!)
+                    }
+                }
             }
         }
     }

@@ -76,9 +76,7 @@ public struct TrainingProgress: Sendable, Equatable {
         // dividing element by element give the same bits in any vector width.
         meanGradient.withUnsafeMutableBufferPointer { mean in
             shardGradients.withUnsafeBufferPointer { shards in
-                pool.forEachRange(count: count, parts: parts, multiple: 16) { range in
-                    Self.addAndDivide(shards, into: mean, range: range, divisor: Float(batchSize))
-                }
+                pool.run(ShardMean(shards: shards, mean: mean, divisor: Float(batchSize), parts: parts))
             }
         }
         meanGradient.withUnsafeBufferPointer { mean in
@@ -92,20 +90,26 @@ public struct TrainingProgress: Sendable, Equatable {
         position.step += 1
     }
 
-    /// mean[i] = (shard 0's [i] + shard 1's [i] + ...) / divisor for the indices in `range`.
-    private static func addAndDivide(
-        _ shards: UnsafeBufferPointer<[Float]>, into mean: UnsafeMutableBufferPointer<Float>, range: Range<Int>, divisor: Float
-    ) {
-        guard !range.isEmpty else { return }
-        let target = mean.baseAddress! + range.lowerBound
-        shards[0].withUnsafeBufferPointer { target.update(from: $0.baseAddress! + range.lowerBound, count: range.count) }
-        for shard in shards.dropFirst() {
-            shard.withUnsafeBufferPointer { shard in
-                let source = shard.baseAddress! + range.lowerBound
-                for i in 0..<range.count { target[i] += source[i] }
+    /// mean[i] = (shard 0's [i] + shard 1's [i] + ...) / divisor, in ranges of the indices.
+    private struct ShardMean: ComputeTask {
+        let shards: UnsafeBufferPointer<[Float]>
+        let mean: UnsafeMutableBufferPointer<Float>
+        let divisor: Float
+        let parts: Int
+
+        func run(part: Int) {
+            let range = ComputePool.range(part, of: parts, count: mean.count, multiple: 16)
+            guard !range.isEmpty else { return }
+            let target = mean.baseAddress! + range.lowerBound
+            shards[0].withUnsafeBufferPointer { target.update(from: $0.baseAddress! + range.lowerBound, count: range.count) }
+            for shard in shards.dropFirst() {
+                shard.withUnsafeBufferPointer { shard in
+                    let source = shard.baseAddress! + range.lowerBound
+                    for i in 0..<range.count { target[i] += source[i] }
+                }
             }
+            for i in 0..<range.count { target[i] /= divisor }
         }
-        for i in 0..<range.count { target[i] /= divisor }
     }
 
     /// Whether no value is infinite or NaN (exponent bits all ones). It runs over every parameter
