@@ -134,15 +134,19 @@ static void single_column(const float *a, const float *b, long ldb, long depth, 
     }
 }
 
-// A per-thread scratch buffer that only grows: after the first steps, no call allocates.
+// A per-thread scratch buffer that only grows: after the first steps, no call allocates. It grows
+// to a power of two, so that the slightly different blocks a pool's thread may take from one step
+// to the next (126 or 130 rows of 256) fit the buffer its first one made.
 static __thread float *scratch_buffers[2];
 static __thread long scratch_capacities[2];
 
 static float *scratch(long count, int which) {
     if (scratch_capacities[which] < count) {
+        long capacity = 1024;
+        while (capacity < count) capacity *= 2;
         free(scratch_buffers[which]);
-        scratch_buffers[which] = malloc((size_t)count * sizeof(float));
-        scratch_capacities[which] = scratch_buffers[which] ? count : 0;
+        scratch_buffers[which] = malloc((size_t)capacity * sizeof(float));
+        scratch_capacities[which] = scratch_buffers[which] ? capacity : 0;
     }
     return scratch_buffers[which];
 }

@@ -1,9 +1,10 @@
 // allocations: heap allocations per training step of the seed job (or of its data under larger
-// layers, --layers, split over --threads), after a warm-up epoch, with 1 and with 4 logical shards.
-// The design promises none: a BatchEngine allocates its buffers once and
-// a step only gathers rows into them. The count comes from bench/malloc_count.c preloaded into
-// this process (LD_PRELOAD), which counts every malloc, calloc, realloc, posix_memalign and
-// aligned_alloc; without it the result says "not measured".
+// layers, --layers, split over --threads), after a warm-up epoch (at least 100 steps: each pool
+// thread's scratch buffers grow to the largest block it takes), with 1 and with 4 logical shards.
+// The design promises none: a BatchEngine allocates its buffers once and a step only gathers rows
+// into them. The count comes from bench/malloc_count.c preloaded into this process (LD_PRELOAD),
+// which counts every malloc, calloc, realloc, posix_memalign and aligned_alloc; without it the
+// result says "not measured".
 //
 // Two loops are measured: the step itself as every trainer runs it (ShardRunner.computeStep over the
 // shards, then TrainingProgress.applyStep), split into those two parts, with epoch ends
@@ -19,7 +20,7 @@ struct Allocations: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allocations", abstract: "Heap allocations per training step of the seed job (needs bench/malloc_count.so preloaded).")
 
-    @Option(help: "Steps to count over, after one warm-up epoch.") var steps: Int = 2000
+    @Option(help: "Steps to count over, after a warm-up epoch (at least 100 steps).") var steps: Int = 2000
     @Option(help: "The shard counts to measure, comma-separated.") var shards: String = "1,4"
     @Option(help: "The seed job's CSV file.") var data: String = "dataset/ThoraricSurgery.csv"
     @Option(help: "Threads to compute with (a model large enough is split over them).") var threads: Int = 1
@@ -55,7 +56,7 @@ struct Allocations: ParsableCommand {
             for (key, value) in trainer { result[key] = value }
             result["shards"] = shardCount
             results.append(result)
-            print("\(settings.layers), \(threads) thread(s), \(shardCount) shard(s), \(steps) steps after a warm-up epoch: "
+            print("\(settings.layers), \(threads) thread(s), \(shardCount) shard(s), \(steps) steps after a warm-up: "
                 + "\(format(stepLoop["per_step"])) allocations per step "
                 + "(computeStep \(format(stepLoop["compute_per_step"])), applyStep \(format(stepLoop["apply_per_step"]))); "
                 + "an epoch's first step \(format(stepLoop["first_step_of_epoch_mean"])), the others \(format(stepLoop["other_steps_mean"])); "
@@ -111,7 +112,7 @@ struct Allocations: ParsableCommand {
                 firstOfEpoch[counted] = stepIndex == 0
             }
         }
-        for _ in 0..<stepsPerEpoch { try step(nil) }
+        for _ in 0..<max(stepsPerEpoch, 100) { try step(nil) }
         for counted in 0..<steps { try step(counted) }
 
         let first = perStep.indices.filter { firstOfEpoch[$0] }.map { Double(perStep[$0]) }
