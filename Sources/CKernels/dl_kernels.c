@@ -81,30 +81,47 @@ static void plain_multiply(const float *a, const float *bt, float *out, long row
 // The register block: 6 rows x 16 columns held in 12 of the 16 vector registers.
 #define BLOCK_ROWS 6
 
-// out[r0..r0+6) x [j0..j0+16) = start + sum over i of a[r][i] * b[i][j], i in order; `start`
-// is either the given row (bias) or the output's current value.
-AVX2 static inline void block6x16(const float *a, long lda, const float *b, long ldb, long depth,
-                                  float *out, long ldo, const float *start, long ldstart) {
+// out[r0..r0+R) x [j0..j0+16) = start + sum over i of a[r][i] * b[i][j], i in order, for R of at
+// most 6 rows; `start` is either the given row (bias) or the output's current value. Inlined with
+// a constant R, so the loops over the rows unroll: 6 rows keep 12 sums in flight; the fewer rows a
+// block of rows leaves over still keep 2R.
+AVX2 static inline __attribute__((always_inline)) void block_x16(
+    const int R, const float *a, long lda, const float *b, long ldb, long depth, float *out, long ldo,
+    const float *start, long ldstart) {
     __m256 c[BLOCK_ROWS][2];
-    for (int r = 0; r < BLOCK_ROWS; r++) {
+    for (int r = 0; r < R; r++) {
         c[r][0] = _mm256_loadu_ps(start + r * ldstart);
         c[r][1] = _mm256_loadu_ps(start + r * ldstart + 8);
     }
     for (long i = 0; i < depth; i++) {
         const __m256 b0 = _mm256_loadu_ps(b + i * ldb), b1 = _mm256_loadu_ps(b + i * ldb + 8);
-        for (int r = 0; r < BLOCK_ROWS; r++) {
+        for (int r = 0; r < R; r++) {
             const __m256 s = _mm256_broadcast_ss(a + r * lda + i);
             c[r][0] = _mm256_add_ps(c[r][0], _mm256_mul_ps(s, b0));
             c[r][1] = _mm256_add_ps(c[r][1], _mm256_mul_ps(s, b1));
         }
     }
-    for (int r = 0; r < BLOCK_ROWS; r++) {
+    for (int r = 0; r < R; r++) {
         _mm256_storeu_ps(out + r * ldo, c[r][0]);
         _mm256_storeu_ps(out + r * ldo + 8, c[r][1]);
     }
 }
 
-// One row, 8 columns: the same order as block4x16 for the rows and columns it leaves.
+// The rows [r, rows) left after the blocks of 6, fewer than 6, in one block of their count.
+AVX2 static void leftover_rows_x16(long r, long rows, const float *a, long lda, const float *b, long ldb,
+                                   long depth, float *out, long ldo, const float *start, long ldstart) {
+    a += r * lda, out += r * ldo, start += r * ldstart;
+    switch (rows - r) {
+    case 5: block_x16(5, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    case 4: block_x16(4, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    case 3: block_x16(3, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    case 2: block_x16(2, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    case 1: block_x16(1, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    default: break;
+    }
+}
+
+// One row, 8 columns: the same order as block_x16 for the columns it leaves.
 AVX2 static inline void block1x8(const float *a, const float *b, long ldb, long depth, float *out, __m256 c) {
     for (long i = 0; i < depth; i++) {
         c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_broadcast_ss(a + i), _mm256_loadu_ps(b + i * ldb)));
@@ -161,8 +178,8 @@ void dl_kernels_free_scratch(void) {
 
 // out = start + a * b for a [rows x depth], b [depth x n]; start rows are `start` (stride ldstart,
 // 0 for a broadcast bias row). Each 16-column panel of b is first copied into a contiguous buffer,
-// so the register blocks (6 rows x 16 columns) stream it sequentially; then 1 x 8 blocks and
-// single elements take the remainders.
+// so the register blocks (6 rows x 16 columns, and one of fewer rows for the rows left over)
+// stream it sequentially; then 1 x 8 blocks and single elements take the remaining columns.
 AVX2 static void product(const float *a, const float *b, float *out, long rows, long depth, long n,
                          const float *start, long ldstart) {
     float *panel = scratch(depth * 16, 0);
@@ -174,12 +191,10 @@ AVX2 static void product(const float *a, const float *b, float *out, long rows, 
         }
         long r = 0;
         for (; r + BLOCK_ROWS <= rows; r += BLOCK_ROWS) {
-            block6x16(a + r * depth, depth, panel, 16, depth, out + r * n + j, n, start + r * ldstart + j, ldstart);
+            block_x16(BLOCK_ROWS, a + r * depth, depth, panel, 16, depth, out + r * n + j, n, start + r * ldstart + j,
+                      ldstart);
         }
-        for (; r < rows; r++) {
-            block1x8(a + r * depth, panel, 16, depth, out + r * n + j, _mm256_loadu_ps(start + r * ldstart + j));
-            block1x8(a + r * depth, panel + 8, 16, depth, out + r * n + j + 8, _mm256_loadu_ps(start + r * ldstart + j + 8));
-        }
+        leftover_rows_x16(r, rows, a, depth, panel, 16, depth, out + j, n, start + j, ldstart);
     }
     for (long r = 0; r < rows; r++) {
         for (long jj = j; jj + 8 <= n; jj += 8) {
