@@ -32,8 +32,11 @@
 
 // How long a thread spins before it sleeps: longer than the gaps between the parallel parts of a
 // step (its serial pieces: the loss, the metrics, gathering rows), shorter than anything a person
-// would notice as a busy core.
+// would notice as a busy core. After the first PAUSE_NANOSECONDS it yields the processor at every
+// look, so that on a machine with more busy threads than cores a spinning thread gives way to the
+// one it waits for.
 #define SPIN_NANOSECONDS 200000L
+#define PAUSE_NANOSECONDS 20000L
 
 struct dl_pool {
     long threads;  // counting the caller
@@ -75,14 +78,14 @@ static inline void relax(void) {
 
 // Spins until (*word == value) == equal, or the spin time is over; returns whether it happened.
 static int spin_until(atomic_uint *word, unsigned value, int equal) {
-    long deadline = 0;
-    for (long round = 0;; round++) {
+    const long started = now_nanoseconds();
+    for (long round = 1;; round++) {
         if ((atomic_load_explicit(word, memory_order_acquire) == value) == equal) return 1;
         relax();
-        if ((round & 63) == 63) {
-            const long now = now_nanoseconds();
-            if (deadline == 0) deadline = now + SPIN_NANOSECONDS;
-            else if (now > deadline) return 0;
+        if ((round & 63) == 0) {
+            const long spun = now_nanoseconds() - started;
+            if (spun > SPIN_NANOSECONDS) return 0;
+            if (spun > PAUSE_NANOSECONDS) sched_yield();
         }
     }
 }
