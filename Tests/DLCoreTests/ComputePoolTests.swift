@@ -97,10 +97,15 @@ final class ComputePoolTests: XCTestCase {
     }
 
     func testSmallWorkIsOnePart() {
-        let pool = ComputePool(threads: 4)
-        XCTAssertEqual(pool.parts(work: 1000, minimumPerPart: 4096), 1)
-        XCTAssertEqual(pool.parts(work: 3 * 4096, minimumPerPart: 4096), 3)
-        XCTAssertEqual(pool.parts(work: 100 * 4096, minimumPerPart: 4096), 4)
-        XCTAssertEqual(ComputePool(threads: 1).parts(work: 100 * 4096, minimumPerPart: 4096), 1)
+        let minimum = ComputePool.MinimumPerPart(multiplyAdds: 4096, elements: 100)
+        let pool = ComputePool(threads: 4, minimumPerPart: minimum)
+        XCTAssertEqual(pool.parts(multiplyAdds: 1000), 1)
+        XCTAssertEqual(pool.parts(multiplyAdds: 3 * 4096), 3)
+        XCTAssertEqual(pool.parts(multiplyAdds: 100 * 4096), 4)
+        XCTAssertEqual(pool.parts(elements: 99), 1)
+        XCTAssertEqual(pool.parts(elements: 250), 2)
+        XCTAssertEqual(ComputePool(threads: 1, minimumPerPart: minimum).parts(multiplyAdds: 100 * 4096), 1)
+        // The seed job's step (10 rows of 17 -> 30 -> 1) stays whole under the default minimum.
+        XCTAssertEqual(ComputePool(threads: 4).parts(multiplyAdds: 10 * (17 * 30 + 30 * 1)), 1)
     }
 }

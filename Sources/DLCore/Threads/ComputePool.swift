@@ -6,7 +6,7 @@
 // Splitting never changes a result: every part computes its own outputs exactly as the whole
 // computation would (each output of a product is still one sum in the same order; an elementwise
 // update is the same operations per element), so the weights are the same bits for every thread
-// count. Work too small to gain from threads is not split (`parts(work:minimumPerPart:)`).
+// count. Work too small to gain from threads is not split (`parts(multiplyAdds:)`, `parts(elements:)`).
 //
 // A piece of work is a `ComputeTask`, a struct that holds what its parts need and computes one part
 // at a time; the pool hands its address to its threads.
@@ -20,13 +20,32 @@ import Synchronization
 public final class ComputePool: @unchecked Sendable {  // the C pool synchronizes its own state
     /// The threads that compute, counting the caller's.
     public let threads: Int
+    /// The least work worth a part of its own.
+    public let minimumPerPart: MinimumPerPart
     private let pool: OpaquePointer?
 
+    /// The least work of a part: below it, handing the part to another thread costs more than it
+    /// saves. The defaults are 4 times the break-even that `dlbench split` measured on this
+    /// project's 2-core machine (about 16,000 multiply-adds and 2,000 elements per part), so that
+    /// a split gains even when the other thread is slow to start (docs/design.md, "Speed").
+    public struct MinimumPerPart: Sendable {
+        /// Multiply-adds of a matrix product.
+        public var multiplyAdds: Int
+        /// Elements of an elementwise pass (an optimizer's update, the shards' sum, an activation).
+        public var elements: Int
+
+        public init(multiplyAdds: Int = 65_536, elements: Int = 8_192) {
+            self.multiplyAdds = multiplyAdds
+            self.elements = elements
+        }
+    }
+
     /// A pool of `threads` threads, counting the caller's: `threads - 1` are started here.
-    public init(threads: Int) {
+    public init(threads: Int, minimumPerPart: MinimumPerPart = MinimumPerPart()) {
         precondition(threads >= 1, "a pool has at least the caller's thread")
         pool = threads > 1 ? dl_pool_create(threads) : nil
         self.threads = dl_pool_threads(pool)
+        self.minimumPerPart = minimumPerPart
     }
 
     deinit {
@@ -73,10 +92,19 @@ public final class ComputePool: @unchecked Sendable {  // the C pool synchronize
         let type: any ComputeTask.Type
     }
 
-    /// How many parts `work` is worth splitting into: one per thread at most, and none with less
-    /// than `minimumPerPart` of it (1 when the work is small).
-    public func parts(work: Int, minimumPerPart: Int) -> Int {
-        max(1, min(threads, work / max(minimumPerPart, 1)))
+    /// How many parts a matrix product (or several) of `multiplyAdds` is worth splitting into: one per
+    /// thread at most, and none with less than the minimum (1 when the work is small).
+    public func parts(multiplyAdds: Int) -> Int {
+        parts(work: multiplyAdds, minimum: minimumPerPart.multiplyAdds)
+    }
+
+    /// The same for an elementwise pass over `elements` values.
+    public func parts(elements: Int) -> Int {
+        parts(work: elements, minimum: minimumPerPart.elements)
+    }
+
+    private func parts(work: Int, minimum: Int) -> Int {
+        max(1, min(threads, work / max(minimum, 1)))
     }
 
     /// Part `part` of 0..<count split into `parts` nearly equal ranges with inner boundaries at
@@ -104,15 +132,4 @@ extension ComputeTask {
     fileprivate static func run(_ task: UnsafeRawPointer, part: Int) {
         task.assumingMemoryBound(to: Self.self).pointee.run(part: part)
     }
-}
-
-extension ComputePool {
-    /// The least multiply-adds of a matrix product worth a part of their own; below it, handing the
-    /// part to another thread costs more than it saves (measured on this project's 2-core machine:
-    /// see docs/design.md, "Speed").
-    public static let minimumMultiplyAddsPerPart = 131_072
-
-    /// The least elements of an elementwise pass (an optimizer's update, the shards' sum) worth a
-    /// part of their own.
-    public static let minimumElementsPerPart = 16_384
 }

@@ -123,7 +123,7 @@ public final class BatchEngine {
 
         var current = upstream, below = downstream
         if !loss.fusesWith(spec.outputActivation) {
-            let parts = pool.parts(work: rows * spec.outputWidth, minimumPerPart: ComputePool.minimumElementsPerPart)
+            let parts = pool.parts(elements: rows * spec.outputWidth)
             pool.run(RowBlocks(engine: self, pass: .outputActivationBackward(current), rows: rows, parts: parts))
         }
         for index in stride(from: last, through: 0, by: -1) {
@@ -231,7 +231,7 @@ public final class BatchEngine {
     private static let rowBlock = 6
 
     private func productParts(_ multiplyAdds: Int) -> Int {
-        pool.parts(work: multiplyAdds, minimumPerPart: ComputePool.minimumMultiplyAddsPerPart)
+        pool.parts(multiplyAdds: multiplyAdds)
     }
 
     private static func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {

@@ -148,7 +148,7 @@ public struct Optimizer: Sendable, Equatable {
         let count = parameterCount, config = config
         let p = parameters.baseAddress!, g = gradient.baseAddress!
         let step = iterations + 1
-        let parts = pool.parts(work: count, minimumPerPart: ComputePool.minimumElementsPerPart)
+        let parts = pool.parts(elements: count)
         state.withUnsafeMutableBufferPointer { state in
             // Plain SGD keeps no state, so the buffer (and its base address) may be empty.
             let first = state.baseAddress, second = first.map { $0 + count }

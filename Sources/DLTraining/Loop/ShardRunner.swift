@@ -107,7 +107,7 @@ extension ShardRunner {
         let work = runners.reduce(0) { $0 + $1.schedule.stepRange(shard: $1.shard, step: step).count }
             * runners[0].engine.layout.shapes.reduce(0) { $0 + $1.inputs * $1.units }
         let sideBySide = runners.count >= pool.threads
-            && pool.parts(work: work, minimumPerPart: ComputePool.minimumMultiplyAddsPerPart) > 1
+            && pool.parts(multiplyAdds: work) > 1
         parameters.withUnsafeBufferPointer { parameters in
             // Each runner reaches its own element of the outer arrays through their buffers, so runners
             // on different threads never touch the same array.

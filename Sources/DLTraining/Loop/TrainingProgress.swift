@@ -71,7 +71,7 @@ public struct TrainingProgress: Sendable, Equatable {
         precondition(!shardGradients.isEmpty && batchSize > 0 && !epochStepsDone)
         let count = parameters.count
         precondition(shardGradients.allSatisfy { $0.count == count })
-        let parts = pool.parts(work: count * shardGradients.count, minimumPerPart: ComputePool.minimumElementsPerPart)
+        let parts = pool.parts(elements: count * shardGradients.count)
         // Plain element-wise loops over raw buffers, which the compiler vectorizes: adding and
         // dividing element by element give the same bits in any vector width.
         meanGradient.withUnsafeMutableBufferPointer { mean in
