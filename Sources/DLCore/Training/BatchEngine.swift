@@ -127,7 +127,10 @@ public final class BatchEngine {
             pool.run(RowBlocks(engine: self, pass: .outputActivationBackward(current), rows: rows, parts: parts))
         }
         for index in stride(from: last, through: 0, by: -1) {
-            let parts = productParts(rows * layout.shapes[index].inputs * layout.shapes[index].units)
+            // The product's multiply-adds, and as many again per input for what the layer's
+            // gradients and the pass down touch elementwise (the inputs transposed, the activation's
+            // backward pass): for a layer of one unit that is most of the work.
+            let parts = productParts(rows * layout.shapes[index].inputs * (layout.shapes[index].units + 1))
             pool.run(LayerGradients(
                 engine: self, index: index, upstream: current, parameters: parameters.baseAddress!, gradient: g, rows: rows,
                 parts: parts))

@@ -68,8 +68,27 @@ public final class ShardRunner {
             orderEpoch = epoch
         }
         let range = schedule.stepRange(shard: shard, step: step)
-        rows.gather(order[range], features: engine.inputs.baseAddress!, targets: engine.targets.baseAddress!)
+        let parts = engine.pool.parts(elements: range.count * (rows.featureCount + rows.targetWidth))
+        engine.pool.run(GatherRows(runner: self, rows: range, parts: parts))
         engine.computeGradientSum(parameters: parameters, rows: range.count, gradient: gradient, sums: sums)
+    }
+
+    /// The step's rows (positions `rows` of this epoch's order) copied into the engine's buffers, in
+    /// blocks of rows: scattered reads from a large table, which threads overlap.
+    private struct GatherRows: ComputeTask {
+        let runner: ShardRunner
+        let rows: Range<Int>
+        let parts: Int
+
+        func run(part: Int) {
+            let block = ComputePool.range(part, of: parts, count: rows.count)
+            guard !block.isEmpty else { return }
+            let table = runner.rows, engine = runner.engine
+            table.gather(
+                runner.order[(rows.lowerBound + block.lowerBound)..<(rows.lowerBound + block.upperBound)],
+                features: engine.inputs.baseAddress! + block.lowerBound * table.featureCount,
+                targets: engine.targets.baseAddress! + block.lowerBound * table.targetWidth)
+        }
     }
 
     /// Adds the loss and metric sums of this shard's validation rows to `sums`.
