@@ -10,14 +10,15 @@ import Glibc
 public enum AvailableCPUs {
     /// The smaller of the CPUs in the affinity mask and the cgroup CPU quota rounded up; at least 1.
     public static func count() -> Int {
+        // The mask cannot be read only on a system without sched_getaffinity: the online CPUs then.
         let affinity = dl_affinity_cpu_count()
-        return combined(affinity: affinity > 0 ? affinity : nil, quota: cgroupQuota())
+        return combined(affinity: affinity > 0 ? affinity : sysconf(Int32(_SC_NPROCESSORS_ONLN)), quota: cgroupQuota())
     }
 
-    /// The smaller of the two limits (a fractional quota rounded up), at least 1; nil is no limit.
-    static func combined(affinity: Int?, quota: Double?) -> Int {
-        let quotaCPUs = quota.map { Int($0.rounded(.up)) }
-        return max(1, min(affinity ?? Int.max, quotaCPUs ?? Int.max, 1 << 16))
+    /// The smaller of the two limits (a fractional quota rounded up; nil is none), at least 1.
+    static func combined(affinity: Int, quota: Double?) -> Int {
+        let quotaCPUs = quota.map { Int(min($0.rounded(.up), Double(Int32.max))) }
+        return max(1, min(affinity, quotaCPUs ?? Int.max))
     }
 
     /// cgroup v2's `cpu.max` ("QUOTA PERIOD" in microseconds, or "max PERIOD"): CPUs, or nil for none.
