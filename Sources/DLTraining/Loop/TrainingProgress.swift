@@ -63,25 +63,24 @@ public struct TrainingProgress: Sendable, Equatable {
 
     /// Applies the current step: adds the shards' gradient sums in shard order, divides by the
     /// step's global batch, lets the optimizer update the parameters, and adds the shards' loss and
-    /// metric sums (in shard order) to the epoch's.
-    public mutating func applyStep(shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int) throws {
+    /// metric sums (in shard order) to the epoch's. The elementwise parts run in ranges of indices
+    /// on `pool`'s threads, which changes no bit.
+    public mutating func applyStep(
+        shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
+    ) throws {
         precondition(!shardGradients.isEmpty && batchSize > 0 && !epochStepsDone)
         let count = parameters.count
+        precondition(shardGradients.allSatisfy { $0.count == count })
+        let parts = pool.parts(elements: count * shardGradients.count)
         // Plain element-wise loops over raw buffers, which the compiler vectorizes: adding and
         // dividing element by element give the same bits in any vector width.
         meanGradient.withUnsafeMutableBufferPointer { mean in
-            mean.baseAddress!.update(from: shardGradients[0], count: count)
-            for shard in shardGradients.dropFirst() {
-                precondition(shard.count == count)
-                shard.withUnsafeBufferPointer { shard in
-                    for i in 0..<count { mean[i] += shard[i] }
-                }
+            shardGradients.withUnsafeBufferPointer { shards in
+                pool.run(ShardMean(shards: shards, mean: mean, divisor: Float(batchSize), parts: parts))
             }
-            let divisor = Float(batchSize)
-            for i in 0..<count { mean[i] /= divisor }
         }
         meanGradient.withUnsafeBufferPointer { mean in
-            parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p) }
+            parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p, pool: pool) }
         }
         metrics.total(of: shardSums, into: &stepSums)
         for i in epochSums.indices { epochSums[i] += stepSums[i] }
@@ -89,6 +88,28 @@ public struct TrainingProgress: Sendable, Equatable {
             throw JobError.diverged(epoch: position.epoch + 1, step: position.step + 1)
         }
         position.step += 1
+    }
+
+    /// mean[i] = (shard 0's [i] + shard 1's [i] + ...) / divisor, in ranges of the indices.
+    private struct ShardMean: ComputeTask {
+        let shards: UnsafeBufferPointer<[Float]>
+        let mean: UnsafeMutableBufferPointer<Float>
+        let divisor: Float
+        let parts: Int
+
+        func run(part: Int) {
+            let range = ComputePool.range(part, of: parts, count: mean.count, multiple: 16)
+            guard !range.isEmpty else { return }
+            let target = mean.baseAddress! + range.lowerBound
+            shards[0].withUnsafeBufferPointer { target.update(from: $0.baseAddress! + range.lowerBound, count: range.count) }
+            for shard in shards.dropFirst() {
+                shard.withUnsafeBufferPointer { shard in
+                    let source = shard.baseAddress! + range.lowerBound
+                    for i in 0..<range.count { target[i] += source[i] }
+                }
+            }
+            for i in 0..<range.count { target[i] /= divisor }
+        }
     }
 
     /// Whether no value is infinite or NaN (exponent bits all ones). It runs over every parameter
