@@ -21,10 +21,12 @@ from settings import (LARGE_BATCH, LARGE_EPOCHS, LARGE_LAYERS, LARGE_PARAMETERS,
 
 @dataclass(frozen=True)
 class Jobs:
-    """The inputs of this invocation's jobs: the large job's synthetic CSV and the steps of an epoch."""
+    """The inputs of this invocation's jobs: the large job's synthetic CSV, the steps of an epoch, and the
+    thread count dltrain takes by default here."""
     synth: Path
     seed_steps: int
     large_steps: int
+    default_threads: int
 
 
 def fresh_run_dir(tag):
@@ -47,6 +49,13 @@ def ipc_dir():
 
 def cpu_seconds(process):
     return process["user_s"] + process["sys_s"]
+
+
+def logged_compute_us(coordinator):
+    """The workers' mean compute per step in the last epoch, from the coordinator's log (--verbose 2)."""
+    logged = re.search(r"per-worker compute in the last epoch: (.*)", coordinator["stderr_tail"])
+    compute_ms = [float(ms) for ms in re.findall(r"([0-9.]+) ms/step", logged.group(1))] if logged else []
+    return 1000 * statistics.mean(compute_ms) if compute_ms else None
 
 
 class CaseRunner:
@@ -98,8 +107,9 @@ class CaseRunner:
                                                   epochs=epochs, step_us=fit_s / (epochs * steps_per_epoch) * 1e6,
                                                   final=last, cpu_s=cpu_seconds(process)))
 
-    def dlcoord_cluster(self, case, variant, rep, workers, extra, timeout, steps_per_epoch, spawn=False):
-        """dltrain with `workers` hand-started dlworker processes, or with --spawn."""
+    def dlcoord_cluster(self, case, variant, rep, workers, extra, timeout, steps_per_epoch, spawn=False,
+                        worker_flags=()):
+        """dltrain with `workers` hand-started dlworker processes (each given `worker_flags`), or with --spawn."""
         tag = self.next_tag(variant)
         run_dir = fresh_run_dir(tag)
         socket_dir = ipc_dir()
@@ -110,7 +120,7 @@ class CaseRunner:
         specs = [ProcessSpec("coordinator", coordinator_argv + (["--spawn"] if spawn else ["--bind", endpoint]))]
         if not spawn:
             specs += [ProcessSpec(f"worker{k + 1}", [RELEASE / "dlworker", "--connect", endpoint,
-                                                     "--name", f"bench-worker-{k + 1}"])
+                                                     "--name", f"bench-worker-{k + 1}", *worker_flags])
                       for k in range(workers)]
         try:
             group = self.run(case, tag, specs, timeout, ready=lambda: socket.exists())
@@ -123,13 +133,11 @@ class CaseRunner:
         shutil.rmtree(run_dir, ignore_errors=True)
         coordinator, workers_run = group["processes"][0], group["processes"][1:]
         worker_rss = [process["rss_mib"] for process in workers_run]
-        logged = re.search(r"per-worker compute in the last epoch: (.*)", coordinator["stderr_tail"])
-        compute_ms = [float(ms) for ms in re.findall(r"([0-9.]+) ms/step", logged.group(1))] if logged else []
         return self.keep(case, variant, rep, dict(
             wall_s=group["wall_s"], rss_mib=coordinator["rss_mib"], worker_rss_mib=max(worker_rss) if worker_rss else None,
             worker_rss_all=worker_rss, total_rss_mib=coordinator["rss_mib"] + sum(worker_rss), fit_s=fit_s,
             epochs=epochs, step_us=fit_s / (epochs * steps_per_epoch) * 1e6, final=last,
-            worker_compute_us=1000 * statistics.mean(compute_ms) if compute_ms else None,
+            worker_compute_us=logged_compute_us(coordinator),
             coordinator_cpu_s=cpu_seconds(coordinator), worker_cpu_s=[cpu_seconds(process) for process in workers_run],
             cpu_s=sum(cpu_seconds(process) for process in group["processes"])))
 
@@ -229,16 +237,24 @@ def seed_job_four_workers(runner, jobs):
                     else f"median {run['result']['us_median']} us/round"))
 
 
+def large_job_argv(jobs):
+    return ["--data", jobs.synth, "--no-header", "--layers", LARGE_LAYERS, "--loss", "binary_crossentropy",
+            "--batch-size", LARGE_BATCH, "--epochs", LARGE_EPOCHS]
+
+
 def large_job(runner, jobs):
-    """The large job's speed (case 3) and, from the same runs, its memory (case 5)."""
+    """The large job's speed (case 3) and, from the same runs, its memory (case 5). Every dltrain process
+    computes on one thread, as the PyTorch anchors beside it do; case 7 compares thread counts."""
     print("== 3. large job (and 5. its memory)", flush=True)
-    large_argv = ["--data", jobs.synth, "--no-header", "--layers", LARGE_LAYERS, "--loss", "binary_crossentropy",
-                  "--batch-size", LARGE_BATCH, "--epochs", LARGE_EPOCHS]
+    one_thread = ["--threads", "1"]
+    large_argv = large_job_argv(jobs) + one_thread
     exchange_rounds = 100 if runner.args.quick else 500
     run_in_rotation(runner, {
         "local": lambda rep: runner.dlcoord_local(3, "dltrain-large", rep, large_argv, 900, jobs.large_steps),
-        "w1": lambda rep: runner.dlcoord_cluster(3, "dltrain-large-w1", rep, 1, large_argv, 900, jobs.large_steps),
-        "w2": lambda rep: runner.dlcoord_cluster(3, "dltrain-large-w2", rep, 2, large_argv, 900, jobs.large_steps),
+        "w1": lambda rep: runner.dlcoord_cluster(3, "dltrain-large-w1", rep, 1, large_argv, 900, jobs.large_steps,
+                                                 worker_flags=one_thread),
+        "w2": lambda rep: runner.dlcoord_cluster(3, "dltrain-large-w2", rep, 2, large_argv, 900, jobs.large_steps,
+                                                 worker_flags=one_thread),
         "torch1": lambda rep: runner.anchor(3, "torch-large-1t", rep, "big_torch.py",
                                               ["--csv", jobs.synth, "--threads", "1"], 900),
         "ddp2": lambda rep: runner.anchor(3, "torch-large-ddp2", rep, "big_torch.py",
@@ -287,6 +303,36 @@ def allocations(runner, counter_built):
             runner.say(f"{shard_run['shards']} shard(s): {shard_run['per_step']:.2f} allocations per step")
 
 
+def thread_counts(runner, jobs, counter_built):
+    """Case 7: dlcoord --local with its default thread count (the CPUs it may run on) against --threads 1,
+    on the large job (and PyTorch at its default thread count) and on the seed job; and the allocations
+    per step of a step split over those threads."""
+    threads = jobs.default_threads
+    print(f"== 7. threads ({threads} by default here)", flush=True)
+    large_argv, one_thread = large_job_argv(jobs), ["--threads", "1"]
+    run_in_rotation(runner, {
+        "large": lambda rep: runner.dlcoord_local(7, "dltrain-large-threads", rep, large_argv, 900, jobs.large_steps),
+        "large-1": lambda rep: runner.dlcoord_local(7, "dltrain-large-t1", rep, large_argv + one_thread, 900,
+                                                    jobs.large_steps),
+        "torch": lambda rep: runner.anchor(7, "torch-large-default", rep, "big_torch.py",
+                                           ["--csv", jobs.synth, "--threads", "0"], 900),
+        "seed": lambda rep: runner.dlcoord_local(7, "dltrain-seed-threads", rep, [], 120, jobs.seed_steps),
+        "seed-1": lambda rep: runner.dlcoord_local(7, "dltrain-seed-t1", rep, one_thread, 120, jobs.seed_steps),
+    }, lambda run: (f"fit {run['fit_s']:.3f} s, wall {run['wall_s']:.3f} s" if "fit_s" in run
+                    else f"wall {run['wall_s']:.2f} s"))
+    env = dict(os.environ)
+    if counter_built and MALLOC_SO.exists():
+        env["LD_PRELOAD"] = str(MALLOC_SO)
+    steps = 100 if runner.args.quick else 500
+    run = runner.single_process(7, "allocations-threads", 0, [
+        RELEASE / "dlbench", "allocations", "--steps", steps, "--data", SEED_CSV, "--threads", threads,
+        "--layers", LARGE_LAYERS, "--batch-size", LARGE_BATCH], 300, env=env)
+    if run:
+        for shard_run in run["result"].get("runs", []):
+            runner.say(f"{LARGE_LAYERS} on the seed data, {threads} threads, {shard_run['shards']} shard(s): "
+                       f"{shard_run['per_step']:.2f} allocations per step")
+
+
 def run_cases(runner, cases, jobs, counter_built):
     if 1 in cases:
         seed_job_one_process(runner, jobs)
@@ -298,3 +344,5 @@ def run_cases(runner, cases, jobs, counter_built):
         csv_loading(runner, jobs)
     if 6 in cases:
         allocations(runner, counter_built)
+    if 7 in cases:
+        thread_counts(runner, jobs, counter_built)

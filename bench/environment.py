@@ -145,6 +145,13 @@ def cpu_description():
     return f"{model_name} ({'; '.join(detail for detail in details if detail)})"
 
 
+def dltrain_default_threads():
+    """The thread count dlcoord takes without --threads here (its --help names it), or None."""
+    completed = run_command([RELEASE / "dlcoord", "--help"])
+    found = re.search(r"the CPUs this process may run on, (\d+) here", " ".join(completed.stdout.split()))
+    return int(found.group(1)) if found else None
+
+
 def machine_facts(interpreters):
     """The machine, the toolchain, the anchors' package versions, the commit and the date."""
     os_name = platform.platform()
@@ -169,5 +176,5 @@ def machine_facts(interpreters):
                 swift=swift_version, python_driver=platform.python_version(),
                 python_anchors=", ".join(sorted({f"{info['python']} ({info['python_path']})" for info in used})) or "none",
                 tensorflow=version("tensorflow"), keras=version("keras"), torch=version("torch"),
-                numpy=version("numpy"), pandas=version("pandas"), commit=commit,
+                numpy=version("numpy"), pandas=version("pandas"), dltrain_threads=dltrain_default_threads(), commit=commit,
                 date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

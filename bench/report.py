@@ -3,16 +3,17 @@ section per case with dltrain and its anchors side by side, where the time goes,
 and the method. It is rendered from the summary alone, so an earlier results.json renders it again."""
 
 from formatting import format_number, ratio_text, table_head, table_row
+from multihost import MULTIHOST_CASE, multihost_section
 from observations import observations
-from settings import (LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES, LARGE_PARAMETERS, ROOT, SEED_BATCH, SEED_EPOCHS,
-                      SEED_PARAMETERS)
+from settings import (LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES, LARGE_LAYERS, LARGE_PARAMETERS, ROOT, SEED_BATCH,
+                      SEED_EPOCHS, SEED_PARAMETERS)
 from summary import median
 from targets import targets_section
 
 MACHINE_ROWS = (("cpu", "CPU"), ("cores", "cores"), ("memory", "memory"), ("os", "OS"), ("swift", "Swift"),
                 ("python_driver", "Python (driver)"), ("python_anchors", "Python (anchors)"),
                 ("tensorflow", "TensorFlow"), ("keras", "Keras"), ("torch", "PyTorch"), ("numpy", "numpy"),
-                ("pandas", "pandas"))
+                ("pandas", "pandas"), ("dltrain_threads", "dltrain threads (default `--threads`)"))
 MIB = 1024 * 1024
 
 
@@ -44,7 +45,7 @@ def header_section(summary, machine, command, quick):
 def machine_section(summary, machine):
     lines = ["## Machine", "", *table_head("", "")]
     machine = dict(machine, python_anchors=machine["python_anchors"].replace(str(ROOT) + "/", ""))
-    lines += [table_row(label, machine[key]) for key, label in MACHINE_ROWS]
+    lines += [table_row(label, machine.get(key, "?")) for key, label in MACHINE_ROWS]
     lines.append("")
     load = summary.get("other_load", {})
     if not load:
@@ -152,9 +153,9 @@ def large_job_section(summary):
                          format_number(step_ms, 2), format_number(compute_ms, 2), format_number(run["fit_s"]),
                          format_number(run["wall_s"]), rss)
 
-    lines += [row("dltrain `dlcoord --local --verbose 0`", local),
-              row("dltrain `--workers 1`, hand-started", one),
-              row("dltrain `--workers 2`, hand-started", two),
+    lines += [row("dltrain `dlcoord --local --verbose 0 --threads 1`", local),
+              row("dltrain `--workers 1`, hand-started (every process `--threads 1`)", one),
+              row("dltrain `--workers 2`, hand-started (every process `--threads 1`)", two),
               row("PyTorch `big_torch.py --threads 1`", torch_one_thread, torch_status),
               row("PyTorch DDP `big_torch.py --world 2 --threads 1`", summary["torch-large-ddp2"], torch_status)]
     for workers in (1, 2):
@@ -231,7 +232,8 @@ def allocations_section(summary):
     lines = ["## 6. Heap allocations per training step", "",
              "`dlbench allocations` under `LD_PRELOAD=.build/malloc_count.so` (bench/malloc_count.c counts malloc, "
              "calloc, realloc, posix_memalign, aligned_alloc, memalign): the seed job's step loop "
-             "(ShardRunner.computeStep for every shard, then TrainingProgress.applyStep) after a warm-up epoch, and "
+             "(ShardRunner.computeStep for every shard, then TrainingProgress.applyStep) after a warm-up (an epoch, at least "
+             "100 steps), and "
              "LocalTrainer.train over whole epochs.", ""]
     if not (counted and counted.get("measured")):
         return lines + ["Not measured (the counter could not be built or preloaded).", ""]
@@ -244,11 +246,48 @@ def allocations_section(summary):
     return lines + ["", f"Counted over {counted['steps']} steps.", ""]
 
 
+def threads_section(summary):
+    facts, torch_status = summary["facts"], summary["anchors"]["big_torch.py"]
+    threads = facts.get("default_threads")
+    large_one, seed_one = summary["dltrain-large-t1"], summary["dltrain-seed-t1"]
+    lines = ["## 7. Threads", "",
+             f"`dlcoord --local` with its default thread count ({threads} here: the CPUs it may run on) against "
+             "`--threads 1`, on the large job of case 3 and the seed job of case 1, and PyTorch's `big_torch.py` at "
+             "torch's default thread count. The weights are the same bits for every thread count (tested); only "
+             "the time differs. CPU s is the process's user and system time.", "",
+             *table_head("run", "samples/s", "fit s", "µs per step", "wall s", "CPU s", "fit × `--threads 1`'s")]
+
+    def row(label, run, reference, status="ok"):
+        if status != "ok":
+            return unavailable_row(label, status, 7)
+        return table_row(label, format_number(run.get("samples_per_s")), format_number(run["fit_s"], 3),
+                         format_number(run.get("step_us"), 1), format_number(run["wall_s"], 3),
+                         format_number(run.get("cpu_s"), 2), ratio_text(run["fit_s"], reference["fit_s"], "x", 2))
+
+    lines += [row(f"large job, default ({threads} threads)", summary["dltrain-large-threads"], large_one),
+              row("large job, `--threads 1`", large_one, large_one),
+              row("PyTorch `big_torch.py --threads 0` (torch's default)", summary["torch-large-default"], large_one,
+                  torch_status),
+              row(f"seed job, default ({threads} threads)", summary["dltrain-seed-threads"], seed_one),
+              row("seed job, `--threads 1`", seed_one, seed_one), ""]
+    counted = summary.get("allocations-threads")
+    if counted and counted.get("measured"):
+        per_shards = ", ".join(f"{format_number(run['per_step'])} with {run['shards']} shard(s)" for run in counted["runs"])
+        lines += [f"Heap allocations per step with the large job's layers on the seed data, split over "
+                  f"{counted['threads']} threads (`dlbench allocations --threads {counted['threads']} --layers "
+                  f"{LARGE_LAYERS} --batch-size {LARGE_BATCH}`, {counted['steps']} steps after a warm-up; "
+                  f"{format_number(counted.get('split_runs'))} pieces of work handed to the threads): {per_shards}.", ""]
+    return lines
+
+
 METHOD = [
     "Every case runs its variants in turn, repetition after repetition (the first variant rotating), so slow "
     "drifts of the shared 2-core machine touch them alike; the heavy runs never overlap.",
-    "Threads: dltrain trains on one thread per process. Keras and `torch_seed.py` use their defaults, "
-    "`torch_ddp_seed.py` and `big_torch.py` one thread per process, as the anchors' README measures them. "
+    "Threads: case 3 runs every dltrain process with `--threads 1`, beside `big_torch.py` on one thread per "
+    "process; cases 1 and 2 use dltrain's default (the CPUs a process may run on), under which the seed job "
+    "computes on one thread anyway (its steps are too small to split); case 7 compares the two. Keras and "
+    "`torch_seed.py` use their defaults, `torch_ddp_seed.py` one thread per process, as the anchors' README "
+    "measures them. "
     "`OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` are removed from the anchors' environment.",
     "Peak RSS is `ru_maxrss` of each process; for a process that waited for children of its own (torch's "
     "`mp.spawn`, `dlcoord --spawn`) it is the largest of them, not their sum.",
@@ -275,6 +314,10 @@ def render(summary, machine, command, errors, cases, quick):
         lines += large_job_memory_section(summary)
     if 6 in cases:
         lines += allocations_section(summary)
+    if 7 in cases:
+        lines += threads_section(summary)
+    if MULTIHOST_CASE in cases:
+        lines += multihost_section(summary)
     lines += bullet_section("Where the time goes", observations(summary, cases))
     lines += bullet_section("Runs that failed or ended badly", errors)
     lines += bullet_section("Method", METHOD)

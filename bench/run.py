@@ -19,10 +19,15 @@ this Python. An anchor whose packages are missing is reported as "not installed"
 Cases:
   1. seed job, one process       dlcoord --local vs keras_seed.py vs torch_seed.py
   2. seed job, four workers      dlcoord --workers 4 + 4 dlworker vs torch_ddp_seed.py --world 4 vs dlbench exchange
-  3. large job                   samples/s: dlcoord --local, --workers 1, --workers 2 vs big_torch.py (1 thread, DDP x2)
+  3. large job                   samples/s, one thread per process: dlcoord --local, --workers 1, --workers 2 vs
+                                 big_torch.py (1 thread, DDP x2)
   4. CSV loading                 dlbench csv vs load_bench.py (pandas.read_csv, numpy.loadtxt)
   5. peak memory, large job      coordinator and worker RSS against the data's size
   6. allocations per step        dlbench allocations under bench/malloc_count.so
+  7. threads                     dlcoord --local with its default threads vs --threads 1 (large and seed job), vs
+                                 big_torch.py at torch's default threads; allocations per step split over threads
+  8. multi-host                  the large job on network-namespace hosts (root): dlcoord on h0 + dlworker on
+                                 h1..hN vs ddp_hosts.sh, samples/s and bytes per link per step
 """
 
 # The entry point: the command line and the order of the work; bench/README.md says which module does
@@ -40,6 +45,7 @@ sys.dont_write_bytecode = True  # run from the source tree: leave no __pycache__
 from cases import CaseRunner, Jobs, run_cases
 from environment import (anchor_status, build, install_anchors, interpreter_for, machine_facts, probe_interpreters,
                          run_command)
+from multihost import MULTIHOST_CASE, multi_host, summarize_multihost
 from report import render
 from settings import (ALL_CASES, ANCHOR_MODULES, BENCH, DEFAULT_ANCHORS, LARGE_BATCH, LARGE_FEATURES, LOGS, MALLOC_SO,
                       RELEASE, RESULTS_JSON, ROOT, SEED_BATCH, SEED_CSV, default_report_path)
@@ -59,7 +65,7 @@ def parse_args():
                         help="a Python with anchor packages, tried before .build/anchors-venv (repeatable)")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS,
                         help="the anchors' scripts (default ../shared/anchors)")
-    parser.add_argument("--cases", default="1,2,3,4,5,6", help="the cases to run, e.g. 1,3 (default all)")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8", help="the cases to run, e.g. 1,3 (default all)")
     parser.add_argument("--out", type=Path, default=None,
                         help="the Markdown report (default docs/benchmarks.md; .build/bench/benchmarks.md for --quick "
                              "or --cases)")
@@ -103,6 +109,8 @@ def rerender(args):
     # Results written before the spread was summarized still hold the runs it comes from.
     for variant in CLUSTER_VARIANTS:
         summary[variant].setdefault("fit_range", fit_range(results.get("runs", []), variant))
+    # The multi-host case's summary is made again from its runs, so an older results.json gets its ranges.
+    summary["multihost"] = summarize_multihost(results.get("runs", []))
     report = render(summary, results["machine"], results["command"], results["errors"], cases, quick)
     out = args.out or default_report_path(quick, cases)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -142,14 +150,19 @@ def main():
     rows = 20_000 if args.quick else 200_000
     synth = synthetic_csv(rows)
     seed_rows = data_rows(SEED_CSV)
-    jobs = Jobs(synth=synth, seed_steps=math.ceil(seed_rows / SEED_BATCH), large_steps=math.ceil(rows / LARGE_BATCH))
+    jobs = Jobs(synth=synth, seed_steps=math.ceil(seed_rows / SEED_BATCH), large_steps=math.ceil(rows / LARGE_BATCH),
+                default_threads=machine["dltrain_threads"] or 1)
     runner = CaseRunner(args, interpreters)
     run_cases(runner, cases, jobs, counter_built)
+    if MULTIHOST_CASE in cases:
+        multi_host(runner, jobs, rows)
 
     facts = dict(seed_rows=seed_rows, seed_steps=jobs.seed_steps, rows=rows, large_steps=jobs.large_steps,
-                 synth_bytes=synth.stat().st_size, synth=str(synth.relative_to(ROOT)), reps=args.reps)
+                 synth_bytes=synth.stat().st_size, synth=str(synth.relative_to(ROOT)), reps=args.reps,
+                 default_threads=jobs.default_threads)
     anchor_statuses = {script: anchor_status(script, args.anchors, interpreters) for script in ANCHOR_MODULES}
     summary = summarize(runner.records, runner.load, facts, anchor_statuses)
+    summary["multihost"] = summarize_multihost(runner.records)
     report = render(summary, machine, command, runner.errors, cases, args.quick)
     print()
     print(report)

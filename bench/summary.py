@@ -5,10 +5,11 @@ import statistics
 
 from settings import LARGE_EPOCHS, SEED_EPOCHS
 
-LOCAL_VARIANTS = ("dltrain", "dltrain-ckpt-end", "dltrain-large")
+THREAD_VARIANTS = ("dltrain-large-threads", "dltrain-large-t1", "dltrain-seed-threads", "dltrain-seed-t1")
+LOCAL_VARIANTS = ("dltrain", "dltrain-ckpt-end", "dltrain-large") + THREAD_VARIANTS
 CLUSTER_VARIANTS = ("dltrain-w4", "dltrain-w4-spawn", "dltrain-large-w1", "dltrain-large-w2")
-ANCHOR_VARIANTS = ("keras", "torch", "torch-ddp4", "torch-large-1t", "torch-large-ddp2")
-LARGE_TORCH_VARIANTS = ("torch-large-1t", "torch-large-ddp2")
+LARGE_TORCH_VARIANTS = ("torch-large-1t", "torch-large-ddp2", "torch-large-default")
+ANCHOR_VARIANTS = ("keras", "torch", "torch-ddp4") + LARGE_TORCH_VARIANTS
 
 
 def median(values):
@@ -76,7 +77,7 @@ def summarize(records, load, facts, anchor_statuses):
         summary[variant]["samples_per_s"] = median_of(variant, "result", "samples_per_s_fit")
         summary[variant]["load_s"] = median_of(variant, "result", "load_s")
     samples = facts["rows"] * LARGE_EPOCHS
-    for variant in ("dltrain-large", "dltrain-large-w1", "dltrain-large-w2"):
+    for variant in ("dltrain-large", "dltrain-large-w1", "dltrain-large-w2", "dltrain-large-threads", "dltrain-large-t1"):
         fit_s = summary[variant]["fit_s"]
         summary[variant]["samples_per_s"] = samples / fit_s if fit_s else None
     # dltrain's time per step is a mean (the epochs' seconds over their steps), so the exchange's
@@ -92,7 +93,7 @@ def summarize(records, load, facts, anchor_statuses):
     csv_runs = runs_of("dlbench-csv")
     summary["csv"] = csv_runs[0]["result"] if csv_runs and csv_runs[0].get("result") else None
     summary["load_bench"] = {run["result"]["case"]: run["result"] for run in runs_of("load_bench")}
-    allocation_runs = runs_of("allocations")
-    summary["allocations"] = (allocation_runs[0]["result"] if allocation_runs and allocation_runs[0].get("result")
-                              else None)
+    for key in ("allocations", "allocations-threads"):
+        allocation_runs = runs_of(key)
+        summary[key] = allocation_runs[0]["result"] if allocation_runs and allocation_runs[0].get("result") else None
     return summary

@@ -19,6 +19,20 @@
 #include <immintrin.h>
 #endif
 
+// dst[j][i] = src[i][j] for a src of `rows` x `columns` with row strides lds and ldd: a block of a
+// larger matrix into a block of another. 8 x 8 tiles, so that both the reads and the writes stay
+// within a few cache lines.
+static void transpose_block(const float *src, long lds, float *dst, long ldd, long rows, long columns) {
+    for (long i0 = 0; i0 < rows; i0 += 8) {
+        for (long j0 = 0; j0 < columns; j0 += 8) {
+            const long i1 = i0 + 8 < rows ? i0 + 8 : rows, j1 = j0 + 8 < columns ? j0 + 8 : columns;
+            for (long i = i0; i < i1; i++) {
+                for (long j = j0; j < j1; j++) dst[j * ldd + i] = src[i * lds + j];
+            }
+        }
+    }
+}
+
 // MARK: Plain variants (every processor; the only ones off x86-64)
 
 static void plain_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out,
@@ -35,10 +49,10 @@ static void plain_multiply_adding_bias(const float *a, const float *b, const flo
 }
 
 static void plain_accumulate_transposed_product(const float *a, const float *b, float *out,
-                                                long rows, long k, long n) {
+                                                long rows, long k, long n, long from, long to) {
     for (long r = 0; r < rows; r++) {
         const float *br = b + r * n;
-        for (long i = 0; i < k; i++) {
+        for (long i = from; i < to; i++) {
             const float s = a[r * k + i];
             float *o = out + i * n;
             for (long j = 0; j < n; j++) { float p = s * br[j]; o[j] = o[j] + p; }
@@ -67,30 +81,47 @@ static void plain_multiply(const float *a, const float *bt, float *out, long row
 // The register block: 6 rows x 16 columns held in 12 of the 16 vector registers.
 #define BLOCK_ROWS 6
 
-// out[r0..r0+6) x [j0..j0+16) = start + sum over i of a[r][i] * b[i][j], i in order; `start`
-// is either the given row (bias) or the output's current value.
-AVX2 static inline void block6x16(const float *a, long lda, const float *b, long ldb, long depth,
-                                  float *out, long ldo, const float *start, long ldstart) {
+// out[r0..r0+R) x [j0..j0+16) = start + sum over i of a[r][i] * b[i][j], i in order, for R of at
+// most 6 rows; `start` is either the given row (bias) or the output's current value. Inlined with
+// a constant R, so the loops over the rows unroll: 6 rows keep 12 sums in flight; the fewer rows a
+// block of rows leaves over still keep 2R.
+AVX2 static inline __attribute__((always_inline)) void block_x16(
+    const int R, const float *a, long lda, const float *b, long ldb, long depth, float *out, long ldo,
+    const float *start, long ldstart) {
     __m256 c[BLOCK_ROWS][2];
-    for (int r = 0; r < BLOCK_ROWS; r++) {
+    for (int r = 0; r < R; r++) {
         c[r][0] = _mm256_loadu_ps(start + r * ldstart);
         c[r][1] = _mm256_loadu_ps(start + r * ldstart + 8);
     }
     for (long i = 0; i < depth; i++) {
         const __m256 b0 = _mm256_loadu_ps(b + i * ldb), b1 = _mm256_loadu_ps(b + i * ldb + 8);
-        for (int r = 0; r < BLOCK_ROWS; r++) {
+        for (int r = 0; r < R; r++) {
             const __m256 s = _mm256_broadcast_ss(a + r * lda + i);
             c[r][0] = _mm256_add_ps(c[r][0], _mm256_mul_ps(s, b0));
             c[r][1] = _mm256_add_ps(c[r][1], _mm256_mul_ps(s, b1));
         }
     }
-    for (int r = 0; r < BLOCK_ROWS; r++) {
+    for (int r = 0; r < R; r++) {
         _mm256_storeu_ps(out + r * ldo, c[r][0]);
         _mm256_storeu_ps(out + r * ldo + 8, c[r][1]);
     }
 }
 
-// One row, 8 columns: the same order as block4x16 for the rows and columns it leaves.
+// The rows [r, rows) left after the blocks of 6, fewer than 6, in one block of their count.
+AVX2 static void leftover_rows_x16(long r, long rows, const float *a, long lda, const float *b, long ldb,
+                                   long depth, float *out, long ldo, const float *start, long ldstart) {
+    a += r * lda, out += r * ldo, start += r * ldstart;
+    switch (rows - r) {
+    case 5: block_x16(5, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    case 4: block_x16(4, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    case 3: block_x16(3, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    case 2: block_x16(2, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    case 1: block_x16(1, a, lda, b, ldb, depth, out, ldo, start, ldstart); break;
+    default: break;
+    }
+}
+
+// One row, 8 columns: the same order as block_x16 for the columns it leaves.
 AVX2 static inline void block1x8(const float *a, const float *b, long ldb, long depth, float *out, __m256 c) {
     for (long i = 0; i < depth; i++) {
         c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_broadcast_ss(a + i), _mm256_loadu_ps(b + i * ldb)));
@@ -120,22 +151,35 @@ static void single_column(const float *a, const float *b, long ldb, long depth, 
     }
 }
 
-// A per-thread scratch buffer that only grows: after the first steps, no call allocates.
+// A per-thread scratch buffer that only grows: after the first steps, no call allocates. It grows
+// to a power of two, so that the slightly different blocks a pool's thread may take from one step
+// to the next (126 or 130 rows of 256) fit the buffer its first one made.
+static __thread float *scratch_buffers[2];
+static __thread long scratch_capacities[2];
+
 static float *scratch(long count, int which) {
-    static __thread float *buffers[2];
-    static __thread long capacities[2];
-    if (capacities[which] < count) {
-        free(buffers[which]);
-        buffers[which] = malloc((size_t)count * sizeof(float));
-        capacities[which] = buffers[which] ? count : 0;
+    if (scratch_capacities[which] < count) {
+        long capacity = 1024;
+        while (capacity < count) capacity *= 2;
+        free(scratch_buffers[which]);
+        scratch_buffers[which] = malloc((size_t)capacity * sizeof(float));
+        scratch_capacities[which] = scratch_buffers[which] ? capacity : 0;
     }
-    return buffers[which];
+    return scratch_buffers[which];
+}
+
+void dl_kernels_free_scratch(void) {
+    for (int which = 0; which < 2; which++) {
+        free(scratch_buffers[which]);
+        scratch_buffers[which] = NULL;
+        scratch_capacities[which] = 0;
+    }
 }
 
 // out = start + a * b for a [rows x depth], b [depth x n]; start rows are `start` (stride ldstart,
 // 0 for a broadcast bias row). Each 16-column panel of b is first copied into a contiguous buffer,
-// so the register blocks (6 rows x 16 columns) stream it sequentially; then 1 x 8 blocks and
-// single elements take the remainders.
+// so the register blocks (6 rows x 16 columns, and one of fewer rows for the rows left over)
+// stream it sequentially; then 1 x 8 blocks and single elements take the remaining columns.
 AVX2 static void product(const float *a, const float *b, float *out, long rows, long depth, long n,
                          const float *start, long ldstart) {
     float *panel = scratch(depth * 16, 0);
@@ -147,12 +191,10 @@ AVX2 static void product(const float *a, const float *b, float *out, long rows, 
         }
         long r = 0;
         for (; r + BLOCK_ROWS <= rows; r += BLOCK_ROWS) {
-            block6x16(a + r * depth, depth, panel, 16, depth, out + r * n + j, n, start + r * ldstart + j, ldstart);
+            block_x16(BLOCK_ROWS, a + r * depth, depth, panel, 16, depth, out + r * n + j, n, start + r * ldstart + j,
+                      ldstart);
         }
-        for (; r < rows; r++) {
-            block1x8(a + r * depth, panel, 16, depth, out + r * n + j, _mm256_loadu_ps(start + r * ldstart + j));
-            block1x8(a + r * depth, panel + 8, 16, depth, out + r * n + j + 8, _mm256_loadu_ps(start + r * ldstart + j + 8));
-        }
+        leftover_rows_x16(r, rows, a, depth, panel, 16, depth, out + j, n, start + j, ldstart);
     }
     for (long r = 0; r < rows; r++) {
         for (long jj = j; jj + 8 <= n; jj += 8) {
@@ -174,17 +216,18 @@ AVX2 static void avx2_multiply(const float *a, const float *bt, float *out, long
     product(a, bt, out, rows, n, k, out, k);
 }
 
-// out[k x n] += a^T b. With a transposed first (at [k x rows]), this is out = out + at * b: the
-// same products added in the same order (over the rows), computed by the blocked product.
+// out[k x n] += a^T b, rows [from, to) of it. With those columns of a transposed first (at
+// [to - from x rows]), this is out = out + at * b: the same products added in the same order (over
+// the rows), computed by the blocked product.
 AVX2 static void avx2_accumulate_transposed_product(const float *a, const float *b, float *out,
-                                                    long rows, long k, long n) {
-    float *at = scratch(rows * k, 1);
+                                                    long rows, long k, long n, long from, long to) {
+    float *at = scratch(rows * (to - from), 1);
     if (!at) {
-        plain_accumulate_transposed_product(a, b, out, rows, k, n);
+        plain_accumulate_transposed_product(a, b, out, rows, k, n, from, to);
         return;
     }
-    dl_transpose(a, at, rows, k);
-    product(at, b, out, k, rows, n, out, n);
+    transpose_block(a + from, k, at, rows, rows, to - from);
+    product(at, b, out + from * n, to - from, rows, n, out + from * n, n);
 }
 
 static int vector_allowed = 1;
@@ -203,6 +246,8 @@ void dl_kernels_allow_vector(int allowed) { vector_allowed = allowed; }
 #else
 // No vector variants to turn on or off: the plain ones always run.
 void dl_kernels_allow_vector(int allowed) { (void)allowed; }
+// Nor scratch buffers: only the vector products copy their operands.
+void dl_kernels_free_scratch(void) {}
 #endif
 
 // MARK: ReLU backward, without branches (half the units are zero, so a branch mispredicts often)
@@ -264,16 +309,8 @@ void dl_adam_update(float *p, const float *g, float *m, float *v, long count,
 
 // MARK: Transpose (moves values only, so one variant serves)
 
-void dl_transpose(const float *a, float *out, long k, long n) {
-    // 8 x 8 tiles, so that both the reads and the writes stay within a few cache lines.
-    for (long i0 = 0; i0 < k; i0 += 8) {
-        for (long j0 = 0; j0 < n; j0 += 8) {
-            const long i1 = i0 + 8 < k ? i0 + 8 : k, j1 = j0 + 8 < n ? j0 + 8 : n;
-            for (long i = i0; i < i1; i++) {
-                for (long j = j0; j < j1; j++) out[j * k + i] = a[i * n + j];
-            }
-        }
-    }
+void dl_transpose(const float *a, float *out, long k, long n, long from, long to) {
+    transpose_block(a + from * n, n, out + from, k, to - from, n);
 }
 
 // MARK: Entry points
@@ -285,11 +322,12 @@ void dl_multiply_adding_bias(const float *a, const float *b, const float *bias, 
     plain_multiply_adding_bias(a, b, bias, out, rows, k, n);
 }
 
-void dl_accumulate_transposed_product(const float *a, const float *b, float *out, long rows, long k, long n) {
+void dl_accumulate_transposed_product(const float *a, const float *b, float *out, long rows, long k, long n,
+                                      long from, long to) {
 #if defined(__x86_64__)
-    if (avx2_supported()) { avx2_accumulate_transposed_product(a, b, out, rows, k, n); return; }
+    if (avx2_supported()) { avx2_accumulate_transposed_product(a, b, out, rows, k, n, from, to); return; }
 #endif
-    plain_accumulate_transposed_product(a, b, out, rows, k, n);
+    plain_accumulate_transposed_product(a, b, out, rows, k, n, from, to);
 }
 
 void dl_relu_backward(const float *z, const float *da, float *dz, long count) {

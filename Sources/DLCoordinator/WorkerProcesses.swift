@@ -2,6 +2,7 @@
 // starts them. Each child's output goes to RUN_DIR/worker-K.log; a child that exits during the run
 // ends it with a message naming it; at the end every child is stopped within a bounded time.
 
+import DLCore
 import Foundation
 
 struct WorkerProcesses {
@@ -18,8 +19,10 @@ struct WorkerProcesses {
         for index in 1...count {
             let process = Process()
             process.executableURL = executable
-            // A spawned worker belongs to this run: it gives up soon once this process is gone.
-            process.arguments = ["--connect", endpoint, "--name", "worker-\(index)", "--reconnect-timeout", "10"]
+            // A spawned worker belongs to this run: it gives up soon once this process is gone. The
+            // workers share this machine's CPUs (as torchrun gives each process one OpenMP thread).
+            process.arguments = ["--connect", endpoint, "--name", "worker-\(index)", "--reconnect-timeout", "10",
+                                 "--threads", "\(max(1, AvailableCPUs.count() / count))"]
             let log = "\(logDirectory)/worker-\(index).log"
             guard FileManager.default.createFile(atPath: log, contents: nil), let handle = FileHandle(forWritingAtPath: log) else {
                 throw ClusterError.cannotSpawn(reason: "cannot create \(log)")

@@ -60,14 +60,19 @@ struct DLCoord: ParsableCommand {
     @Option(help: ArgumentHelp("0 silent, 1 a progress bar on a terminal (one line per epoch otherwise), 2 one line per epoch.", valueName: "0|1|2"))
     var verbose: Int = 1
 
+    @Option(help: ArgumentHelp("Threads this process computes with: --local's steps, the coordinator's updates (default: the CPUs this process may run on, \(AvailableCPUs.count()) here). The weights do not depend on it.", valueName: "n"))
+    var threads: Int?
+
     func validate() throws {
         guard (0...2).contains(verbose) else { throw ValidationError("--verbose must be 0, 1 or 2") }
         if local && clusterOptions.workers != nil { throw ValidationError("--local and --workers exclude each other") }
         if clusterOptions.spawn && clusterOptions.workers == nil { throw ValidationError("--spawn needs --workers N") }
         if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
+        ComputePool.shared = ComputePool(threads: threads ?? AvailableCPUs.count())
         do {
             var settings: JobSettings
             var resume: (checkpoint: Checkpoint, path: String)?

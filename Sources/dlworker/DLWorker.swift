@@ -49,11 +49,16 @@ struct DLWorkerCommand: ParsableCommand {
                 + "coordinator).", valueName: "host"))
     var advertise: String?
 
+    @Option(help: ArgumentHelp("Threads this worker computes its shards with (default: the CPUs this process may run on, \(AvailableCPUs.count()) here). The weights do not depend on it.", valueName: "n"))
+    var threads: Int?
+
     func validate() throws {
         guard reconnectTimeout > 0, coordinatorTimeout > 0 else { throw ValidationError("timeouts must be positive") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
+        ComputePool.shared = ComputePool(threads: threads ?? AvailableCPUs.count())
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let name = self.name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let logger = Logger(label: "dlworker \(name)")

@@ -7,7 +7,9 @@
 void dl_multiply_adding_bias(const float *a, const float *b, const float *bias, float *out, long rows, long k, long n);
 
 /// out[k x n] += a[rows x k]^T * b[rows x n]: a kernel gradient, summed over the rows in order.
-void dl_accumulate_transposed_product(const float *a, const float *b, float *out, long rows, long k, long n);
+/// Only the output rows [from, to) are computed (0 and k for all), each exactly as in the whole product.
+void dl_accumulate_transposed_product(const float *a, const float *b, float *out, long rows, long k, long n,
+                                      long from, long to);
 
 /// out[rows x k] = a[rows x n] * bt[n x k], where bt is a kernel transposed: an input gradient.
 void dl_multiply(const float *a, const float *bt, float *out, long rows, long n, long k);
@@ -20,8 +22,12 @@ void dl_relu_backward(const float *z, const float *da, float *dz, long count);
 void dl_adam_update(float *p, const float *g, float *m, float *v, long count,
                     float alpha, float c1, float c2, float epsilon);
 
-/// out[n x k] = a[k x n]^T.
-void dl_transpose(const float *a, float *out, long k, long n);
+/// out[n x k] = a[k x n]^T, for the rows [from, to) of a (0 and k for all).
+void dl_transpose(const float *a, float *out, long k, long n, long from, long to);
+
+/// Frees the calling thread's scratch buffers (the vector products' copies of their operands); a
+/// thread that ends calls it, and its next product would allocate them again.
+void dl_kernels_free_scratch(void);
 
 /// Turns the vector variants off (0) or back on where supported (1): lets tests compare both.
 void dl_kernels_allow_vector(int allowed);

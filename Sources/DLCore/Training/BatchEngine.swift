@@ -5,6 +5,12 @@
 // writes the gradient summed over those rows into one flat buffer laid out like the parameters.
 // That per-shard sum is the unit the trainer adds up in shard order (and a worker sends on the wire).
 // An engine is used by one thread at a time.
+//
+// A pass large enough splits over its pool's threads, each part computing its own outputs exactly
+// as the whole pass would: the forward pass by blocks of rows (through every layer), each layer's
+// kernel gradient by blocks of the kernel's rows (with the bias gradient's columns and the kernel's
+// transpose), the gradient passed down by blocks of rows (with the activation's backward pass).
+// The loss and the metrics, sums over the rows, stay on the calling thread.
 
 public final class BatchEngine {
     public let spec: ModelSpec
@@ -14,6 +20,8 @@ public final class BatchEngine {
     /// The largest batch the engine's buffers hold.
     public let capacity: Int
     public let targetWidth: Int
+    /// The threads large passes are split over.
+    public let pool: ComputePool
 
     /// capacity x inputDim, row-major: the batch's features, written by the caller.
     public let inputs: UnsafeMutableBufferPointer<Float>
@@ -26,8 +34,9 @@ public final class BatchEngine {
     private let downstream: UnsafeMutablePointer<Float>  // dA of the layer below
     private let transposedKernel: UnsafeMutablePointer<Float>
 
-    public init(spec: ModelSpec, loss: Loss, metrics: MetricSet, capacity: Int) {
+    public init(spec: ModelSpec, loss: Loss, metrics: MetricSet, capacity: Int, pool: ComputePool = .shared) {
         self.spec = spec
+        self.pool = pool
         self.loss = loss
         self.metrics = metrics
         self.layout = spec.layout
@@ -59,15 +68,21 @@ public final class BatchEngine {
     /// Forward pass over the first `rows` rows of `inputs`.
     public func forward(parameters: UnsafeBufferPointer<Float>, rows: Int) {
         precondition(rows <= capacity && parameters.count == layout.count)
-        let p = parameters.baseAddress!
+        let work = rows * layout.shapes.reduce(0) { $0 + $1.inputs * $1.units }
+        pool.run(RowBlocks(engine: self, pass: .forward(parameters.baseAddress!), rows: rows, parts: productParts(work)))
+    }
+
+    /// The forward pass of the rows `block` through every layer.
+    private func forward(_ p: UnsafePointer<Float>, rows block: Range<Int>) {
         var input = UnsafePointer(inputs.baseAddress!)
         for (index, layer) in spec.layers.enumerated() {
             let shape = layout.shapes[index]
+            let z = preActivations[index] + block.lowerBound * shape.units
             MatrixKernels.multiplyAddingBias(
-                input, p + layout.kernelOffsets[index], bias: p + layout.biasOffsets[index],
-                into: preActivations[index], rows: rows, inner: shape.inputs, columns: shape.units)
+                input + block.lowerBound * shape.inputs, p + layout.kernelOffsets[index],
+                bias: p + layout.biasOffsets[index], into: z, rows: block.count, inner: shape.inputs, columns: shape.units)
             layer.activation.forward(
-                z: preActivations[index], a: activations[index], rows: rows, width: shape.units)
+                z: z, a: activations[index] + block.lowerBound * shape.units, rows: block.count, width: shape.units)
             input = UnsafePointer(activations[index])
         }
     }
@@ -92,8 +107,10 @@ public final class BatchEngine {
     ) {
         precondition(gradient.count == layout.count)
         let g = gradient.baseAddress!
-        g.update(repeating: 0, count: layout.count)
-        guard rows > 0 else { return }
+        guard rows > 0 else {
+            g.update(repeating: 0, count: layout.count)
+            return
+        }
         forward(parameters: parameters, rows: rows)
 
         let last = spec.layers.count - 1
@@ -104,33 +121,120 @@ public final class BatchEngine {
             lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
 
-        let p = parameters.baseAddress!
-        var gradientIsPreActivation = loss.fusesWith(spec.outputActivation)
         var current = upstream, below = downstream
+        if !loss.fusesWith(spec.outputActivation) {
+            let parts = pool.parts(elements: rows * spec.outputWidth)
+            pool.run(RowBlocks(engine: self, pass: .outputActivationBackward(current), rows: rows, parts: parts))
+        }
         for index in stride(from: last, through: 0, by: -1) {
-            let shape = layout.shapes[index]
-            if !gradientIsPreActivation {
-                spec.layers[index].activation.backward(
-                    z: preActivations[index], a: activations[index], dA: current, dZ: current,
-                    rows: rows, width: shape.units)
-            }
-            let input = index == 0 ? UnsafePointer(inputs.baseAddress!) : UnsafePointer(activations[index - 1])
-            MatrixKernels.accumulateTransposedProduct(
-                input, current, into: g + layout.kernelOffsets[index],
-                rows: rows, inner: shape.inputs, columns: shape.units)
-            MatrixKernels.accumulateColumnSums(
-                current, into: g + layout.biasOffsets[index], rows: rows, columns: shape.units)
+            // The product's multiply-adds, and as many again per input for what the layer's
+            // gradients and the pass down touch elementwise (the inputs transposed, the activation's
+            // backward pass): for a layer of one unit that is most of the work.
+            let parts = productParts(rows * layout.shapes[index].inputs * (layout.shapes[index].units + 1))
+            pool.run(LayerGradients(
+                engine: self, index: index, upstream: current, parameters: parameters.baseAddress!, gradient: g, rows: rows,
+                parts: parts))
             if index > 0 {
-                MatrixKernels.transpose(
-                    p + layout.kernelOffsets[index], into: transposedKernel,
-                    rows: shape.inputs, columns: shape.units)
-                MatrixKernels.multiply(
-                    current, transposedKernel, into: below,
-                    rows: rows, inner: shape.units, columns: shape.inputs)
+                pool.run(RowBlocks(engine: self, pass: .passDown(layer: index, upstream: current, below: below), rows: rows, parts: parts))
                 swap(&current, &below)
-                gradientIsPreActivation = false
             }
         }
+    }
+
+    /// A pass that treats rows independently, split into blocks of rows.
+    private struct RowBlocks: ComputeTask {
+        enum Pass {
+            case forward(UnsafePointer<Float>)
+            /// The output activation's backward pass, in place, when the loss does not fuse with it.
+            case outputActivationBackward(UnsafeMutablePointer<Float>)
+            case passDown(layer: Int, upstream: UnsafeMutablePointer<Float>, below: UnsafeMutablePointer<Float>)
+        }
+        let engine: BatchEngine
+        let pass: Pass
+        let rows: Int
+        let parts: Int
+
+        func run(part: Int) {
+            let block = ComputePool.range(part, of: parts, count: rows, multiple: BatchEngine.rowBlock)
+            guard !block.isEmpty else { return }
+            switch pass {
+            case let .forward(parameters):
+                engine.forward(parameters, rows: block)
+            case let .outputActivationBackward(gradient):
+                engine.outputActivationBackward(rows: block, gradient: gradient)
+            case let .passDown(layer, upstream, below):
+                engine.passDown(layer, rows: block, upstream: upstream, into: below)
+            }
+        }
+    }
+
+    /// A layer's gradients, split by blocks of the kernel's rows.
+    private struct LayerGradients: ComputeTask {
+        let engine: BatchEngine
+        let index: Int
+        let upstream: UnsafeMutablePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let gradient: UnsafeMutablePointer<Float>
+        let rows: Int
+        let parts: Int
+
+        func run(part: Int) {
+            engine.layerGradient(
+                index, part: part, of: parts, upstream: upstream, parameters: parameters, gradient: gradient, rows: rows)
+        }
+    }
+
+    /// The rows `block` of the output activation's backward pass, in place in `gradient`.
+    private func outputActivationBackward(rows block: Range<Int>, gradient: UnsafeMutablePointer<Float>) {
+        let last = spec.layers.count - 1, width = spec.outputWidth, offset = block.lowerBound * width
+        spec.outputActivation.backward(
+            z: preActivations[last] + offset, a: activations[last] + offset, dA: gradient + offset,
+            dZ: gradient + offset, rows: block.count, width: width)
+    }
+
+    /// Part `part` of `parts` of layer `index`'s gradients, from its inputs and the gradient of its
+    /// pre-activations (`upstream`): a block of the kernel gradient's rows, of the bias gradient's
+    /// columns, and of the kernel's rows transposed for the pass down.
+    private func layerGradient(
+        _ index: Int, part: Int, of parts: Int, upstream: UnsafeMutablePointer<Float>,
+        parameters p: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows: Int
+    ) {
+        let shape = layout.shapes[index]
+        let input = index == 0 ? UnsafePointer(inputs.baseAddress!) : UnsafePointer(activations[index - 1])
+        let kernelRows = ComputePool.range(part, of: parts, count: shape.inputs, multiple: Self.rowBlock)
+        let biasColumns = ComputePool.range(part, of: parts, count: shape.units, multiple: 8)
+        let kernelGradient = g + layout.kernelOffsets[index], biasGradient = g + layout.biasOffsets[index]
+        (kernelGradient + kernelRows.lowerBound * shape.units).update(repeating: 0, count: kernelRows.count * shape.units)
+        MatrixKernels.accumulateTransposedProduct(
+            input, upstream, into: kernelGradient, rows: rows, inner: shape.inputs, columns: shape.units,
+            outputRows: kernelRows)
+        (biasGradient + biasColumns.lowerBound).update(repeating: 0, count: biasColumns.count)
+        MatrixKernels.accumulateColumnSums(upstream, into: biasGradient, rows: rows, columns: shape.units, only: biasColumns)
+        if index > 0 {
+            MatrixKernels.transpose(
+                p + layout.kernelOffsets[index], into: transposedKernel, rows: shape.inputs, columns: shape.units,
+                sourceRows: kernelRows)
+        }
+    }
+
+    /// The rows `block` of the gradient below layer `index`: the pre-activation gradient `upstream`
+    /// times the kernel transposed, then through the backward pass of the activation below.
+    private func passDown(_ index: Int, rows block: Range<Int>, upstream: UnsafeMutablePointer<Float>, into below: UnsafeMutablePointer<Float>) {
+        let shape = layout.shapes[index]
+        let offset = block.lowerBound * shape.inputs
+        MatrixKernels.multiply(
+            upstream + block.lowerBound * shape.units, transposedKernel, into: below + offset,
+            rows: block.count, inner: shape.units, columns: shape.inputs)
+        spec.layers[index - 1].activation.backward(
+            z: preActivations[index - 1] + offset, a: activations[index - 1] + offset, dA: below + offset,
+            dZ: below + offset, rows: block.count, width: shape.inputs)
+    }
+
+    /// The products' register block is 6 rows: blocks of rows start at multiples of it.
+    private static let rowBlock = 6
+
+    private func productParts(_ multiplyAdds: Int) -> Int {
+        pool.parts(multiplyAdds: multiplyAdds)
     }
 
     private static func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {

@@ -138,22 +138,49 @@ public struct Optimizer: Sendable, Equatable {
         self.state = state
     }
 
-    /// parameters -= update(gradient), where gradient is the mean gradient of one step.
-    public mutating func apply(gradient: UnsafeBufferPointer<Float>, to parameters: UnsafeMutableBufferPointer<Float>) {
+    /// parameters -= update(gradient), where gradient is the mean gradient of one step. A large
+    /// buffer is updated in ranges on the pool's threads: every update is elementwise, so the ranges
+    /// give the bits the whole buffer would.
+    public mutating func apply(
+        gradient: UnsafeBufferPointer<Float>, to parameters: UnsafeMutableBufferPointer<Float>, pool: ComputePool = .shared
+    ) {
         precondition(gradient.count == parameterCount && parameters.count == parameterCount)
-        let count = parameterCount
+        let count = parameterCount, config = config
         let p = parameters.baseAddress!, g = gradient.baseAddress!
         let step = iterations + 1
+        let parts = pool.parts(elements: count)
         state.withUnsafeMutableBufferPointer { state in
             // Plain SGD keeps no state, so the buffer (and its base address) may be empty.
             let first = state.baseAddress, second = first.map { $0 + count }
+            pool.run(Update(config: config, step: step, p: p, g: g, first: first, second: second, count: count, parts: parts))
+        }
+        iterations = step
+    }
+
+    /// The update of step `step` in ranges of the parameters (and of their state: `first` and
+    /// `second`, the state buffers of the whole parameter buffer).
+    private struct Update: ComputeTask {
+        let config: OptimizerConfig
+        let step: Int
+        let p: UnsafeMutablePointer<Float>
+        let g: UnsafePointer<Float>
+        let first: UnsafeMutablePointer<Float>?
+        let second: UnsafeMutablePointer<Float>?
+        let count: Int
+        let parts: Int
+
+        func run(part: Int) {
+            update(ComputePool.range(part, of: parts, count: count, multiple: 8))
+        }
+
+        private func update(_ range: Range<Int>) {
             switch config {
             case let .sgd(lr, momentum, nesterov):
                 if momentum == 0 {
-                    for i in 0..<count { p[i] -= g[i] * lr }
+                    for i in range { p[i] -= g[i] * lr }
                 } else {
                     let m = first!
-                    for i in 0..<count {
+                    for i in range {
                         m[i] = m[i] * momentum - g[i] * lr
                         p[i] += nesterov ? m[i] * momentum - g[i] * lr : m[i]
                     }
@@ -165,10 +192,13 @@ public struct Optimizer: Sendable, Equatable {
                 // uncorrected sqrt(v), unlike the paper's Algorithm 1.
                 let alpha = lr * (1 - beta2Power).squareRoot() / (1 - beta1Power)
                 let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
-                dl_adam_update(p, g, first!, second!, count, alpha, oneMinusBeta1, oneMinusBeta2, epsilon)
+                let start = range.lowerBound
+                dl_adam_update(
+                    p + start, g + start, first! + start, second! + start, range.count, alpha, oneMinusBeta1,
+                    oneMinusBeta2, epsilon)
             case let .rmsprop(lr, rho, momentum, epsilon):
                 let velocity = first!, m = second!
-                for i in 0..<count {
+                for i in range {
                     velocity[i] = rho * velocity[i] + (1 - rho) * (g[i] * g[i])
                     let increment = (lr * g[i]) / (velocity[i] + epsilon).squareRoot()
                     if momentum > 0 {
@@ -180,12 +210,11 @@ public struct Optimizer: Sendable, Equatable {
                 }
             case let .adagrad(lr, _, epsilon):
                 let accumulator = first!
-                for i in 0..<count {
+                for i in range {
                     accumulator[i] += g[i] * g[i]
                     p[i] -= (lr * g[i]) / (accumulator[i] + epsilon).squareRoot()
                 }
             }
         }
-        iterations = step
     }
 }

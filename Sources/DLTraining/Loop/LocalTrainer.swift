@@ -1,22 +1,26 @@
-// Training in one process: every logical shard computed here, one after the other, and combined
-// exactly as a distributed run combines them (TrainingProgress), so both give the same weights for
-// the same S.
+// Training in one process: every logical shard computed here (side by side on the pool's threads
+// when there are enough of them, one after the other otherwise) and combined exactly as a
+// distributed run combines them (TrainingProgress), so both give the same weights for the same S,
+// whatever the number of threads.
 
 import DLCore
 import DLData
 
 public final class LocalTrainer {
     public let job: TrainingJob
+    /// The threads the steps are computed with.
+    public let pool: ComputePool
     public private(set) var progress: TrainingProgress
     private let runners: [ShardRunner]
     private var shardGradients: [[Float]]
     private var shardSums: [[Double]]
 
     /// A trainer that continues `progress` (from a checkpoint), or starts the job afresh.
-    public init(job: TrainingJob, progress: TrainingProgress? = nil) {
+    public init(job: TrainingJob, progress: TrainingProgress? = nil, pool: ComputePool = .shared) {
         self.job = job
+        self.pool = pool
         self.progress = progress ?? TrainingProgress(job: job)
-        runners = ShardRunner.allShards(of: job)
+        runners = ShardRunner.allShards(of: job, pool: pool)
         shardGradients = Array(repeating: [Float](repeating: 0, count: job.model.layout.count), count: runners.count)
         shardSums = Array(repeating: job.metrics.makeSums(), count: runners.count)
     }
@@ -56,6 +60,7 @@ public final class LocalTrainer {
             runners, epoch: epoch, step: step, parameters: progress.parameters, gradients: &shardGradients,
             sums: &shardSums)
         try progress.applyStep(
-            shardGradients: shardGradients, shardSums: shardSums, batchSize: job.schedule.batchSize(ofStep: step))
+            shardGradients: shardGradients, shardSums: shardSums, batchSize: job.schedule.batchSize(ofStep: step),
+            pool: pool)
     }
 }

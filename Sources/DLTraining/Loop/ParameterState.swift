@@ -23,44 +23,74 @@ public struct ParameterState: Sendable, Equatable {
     }
 
     /// Applies a step from the shards' gradient sums: adds them in shard order (the first copied,
-    /// the others added left to right, as a ring of workers adds them), then `apply`. Returns whether
-    /// every parameter is still finite.
-    public mutating func apply(shardGradients: [[Float]], batchSize: Int) -> Bool {
-        precondition(!shardGradients.isEmpty)
+    /// the others added left to right, as a ring of workers adds them), divides by the global batch,
+    /// and lets the optimizer update the parameters; the elementwise parts run in ranges of indices
+    /// on `pool`'s threads, which changes no bit. Returns whether every parameter is still finite.
+    public mutating func apply(shardGradients: [[Float]], batchSize: Int, pool: ComputePool = .shared) -> Bool {
+        precondition(!shardGradients.isEmpty && batchSize > 0)
         let count = parameters.count
-        // Plain element-wise loops over raw buffers, which the compiler vectorizes: adding element
-        // by element gives the same bits in any vector width.
+        precondition(shardGradients.allSatisfy { $0.count == count })
+        let parts = pool.parts(elements: count * shardGradients.count)
         meanGradient.withUnsafeMutableBufferPointer { mean in
-            mean.baseAddress!.update(from: shardGradients[0], count: count)
-            for shard in shardGradients.dropFirst() {
-                precondition(shard.count == count)
-                shard.withUnsafeBufferPointer { shard in
-                    for i in 0..<count { mean[i] += shard[i] }
-                }
+            shardGradients.withUnsafeBufferPointer { shards in
+                pool.run(ShardMean(shards: shards, mean: mean, divisor: Float(batchSize), parts: parts))
             }
         }
-        return averageAndUpdate(batchSize: batchSize)
+        return update(pool: pool)
     }
 
     /// Applies a step from its gradient already summed over the shards in shard order.
-    public mutating func apply(summedGradient: UnsafeBufferPointer<Float>, batchSize: Int) -> Bool {
-        precondition(summedGradient.count == parameters.count)
+    public mutating func apply(summedGradient: UnsafeBufferPointer<Float>, batchSize: Int, pool: ComputePool = .shared) -> Bool {
+        precondition(summedGradient.count == parameters.count && batchSize > 0)
+        let parts = pool.parts(elements: summedGradient.count)
         meanGradient.withUnsafeMutableBufferPointer { mean in
-            mean.baseAddress!.update(from: summedGradient.baseAddress!, count: summedGradient.count)
+            pool.run(SumMean(sum: summedGradient, mean: mean, divisor: Float(batchSize), parts: parts))
         }
-        return averageAndUpdate(batchSize: batchSize)
+        return update(pool: pool)
     }
 
-    private mutating func averageAndUpdate(batchSize: Int) -> Bool {
-        precondition(batchSize > 0)
-        meanGradient.withUnsafeMutableBufferPointer { mean in
-            let divisor = Float(batchSize)
-            for i in mean.indices { mean[i] /= divisor }
-        }
+    private mutating func update(pool: ComputePool) -> Bool {
         meanGradient.withUnsafeBufferPointer { mean in
-            parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p) }
+            parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p, pool: pool) }
         }
         return parameters.withUnsafeBufferPointer(Self.allFinite)
+    }
+
+    /// mean[i] = (shard 0's [i] + shard 1's [i] + ...) / divisor, in ranges of the indices: plain
+    /// element-wise loops, which the compiler vectorizes and which give the same bits in any vector
+    /// width and any split.
+    private struct ShardMean: ComputeTask {
+        let shards: UnsafeBufferPointer<[Float]>
+        let mean: UnsafeMutableBufferPointer<Float>
+        let divisor: Float
+        let parts: Int
+
+        func run(part: Int) {
+            let range = ComputePool.range(part, of: parts, count: mean.count, multiple: 16)
+            guard !range.isEmpty else { return }
+            let target = mean.baseAddress! + range.lowerBound
+            shards[0].withUnsafeBufferPointer { target.update(from: $0.baseAddress! + range.lowerBound, count: range.count) }
+            for shard in shards.dropFirst() {
+                shard.withUnsafeBufferPointer { shard in
+                    let source = shard.baseAddress! + range.lowerBound
+                    for i in 0..<range.count { target[i] += source[i] }
+                }
+            }
+            for i in 0..<range.count { target[i] /= divisor }
+        }
+    }
+
+    /// mean[i] = sum[i] / divisor, likewise.
+    private struct SumMean: ComputeTask {
+        let sum: UnsafeBufferPointer<Float>
+        let mean: UnsafeMutableBufferPointer<Float>
+        let divisor: Float
+        let parts: Int
+
+        func run(part: Int) {
+            let range = ComputePool.range(part, of: parts, count: mean.count, multiple: 16)
+            for i in range { mean[i] = sum[i] / divisor }
+        }
     }
 
     /// Whether no value is infinite or NaN (exponent bits all ones). It runs over every parameter

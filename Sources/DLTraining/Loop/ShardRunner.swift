@@ -3,6 +3,11 @@
 //
 // A runner holds only its own shard's rows, in dealt order, so the same code runs in one process
 // (one runner per shard) and on a worker that was sent just the rows of the shards it owns.
+//
+// Threads: a runner's engine splits its large products over the pool it is given. Several runners'
+// parts of one step (`computeStep(_:...)`) run side by side on the pool instead, one runner per
+// thread, when there are at least as many runners as threads; each writes only its own buffers,
+// so the order they finish in changes nothing.
 
 import DLCore
 import DLData
@@ -20,22 +25,25 @@ public final class ShardRunner {
 
     public init(
         shard: Int, schedule: ShardSchedule, rows: TabularRows, validationRows: TabularRows?,
-        model: ModelSpec, loss: Loss, metrics: MetricSet
+        model: ModelSpec, loss: Loss, metrics: MetricSet, pool: ComputePool = .shared
     ) {
         precondition(rows.count == schedule.shardRows[shard].count)
         self.shard = shard
         self.schedule = schedule
         self.rows = rows
         self.validationRows = validationRows
-        engine = BatchEngine(spec: model, loss: loss, metrics: metrics, capacity: schedule.largestShardBatch)
+        engine = BatchEngine(spec: model, loss: loss, metrics: metrics, capacity: schedule.largestShardBatch, pool: pool)
         order.reserveCapacity(rows.count)
     }
 
     /// The loss and metrics whose sums `computeStep` and `evaluateValidation` add to.
     public var metrics: MetricSet { engine.metrics }
 
+    /// The threads this runner's work is split over.
+    public var pool: ComputePool { engine.pool }
+
     /// The runners of every shard of `job`, for training in one process.
-    public static func allShards(of job: TrainingJob) -> [ShardRunner] {
+    public static func allShards(of job: TrainingJob, pool: ComputePool = .shared) -> [ShardRunner] {
         (0..<job.schedule.shardCount).map { shard in
             ShardRunner(
                 shard: shard, schedule: job.schedule,
@@ -45,7 +53,7 @@ public final class ShardRunner {
                         ShardSchedule.validationRange(
                             shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count))
                 },
-                model: job.model, loss: job.loss, metrics: job.metrics)
+                model: job.model, loss: job.loss, metrics: job.metrics, pool: pool)
         }
     }
 
@@ -60,8 +68,27 @@ public final class ShardRunner {
             orderEpoch = epoch
         }
         let range = schedule.stepRange(shard: shard, step: step)
-        rows.gather(order[range], features: engine.inputs.baseAddress!, targets: engine.targets.baseAddress!)
+        let parts = engine.pool.parts(elements: range.count * (rows.featureCount + rows.targetWidth))
+        engine.pool.run(GatherRows(runner: self, rows: range, parts: parts))
         engine.computeGradientSum(parameters: parameters, rows: range.count, gradient: gradient, sums: sums)
+    }
+
+    /// The step's rows (positions `rows` of this epoch's order) copied into the engine's buffers, in
+    /// blocks of rows: scattered reads from a large table, which threads overlap.
+    private struct GatherRows: ComputeTask {
+        let runner: ShardRunner
+        let rows: Range<Int>
+        let parts: Int
+
+        func run(part: Int) {
+            let block = ComputePool.range(part, of: parts, count: rows.count)
+            guard !block.isEmpty else { return }
+            let table = runner.rows, engine = runner.engine
+            table.gather(
+                runner.order[(rows.lowerBound + block.lowerBound)..<(rows.lowerBound + block.upperBound)],
+                features: engine.inputs.baseAddress! + block.lowerBound * table.featureCount,
+                targets: engine.targets.baseAddress! + block.lowerBound * table.targetWidth)
+        }
     }
 
     /// Adds the loss and metric sums of this shard's validation rows to `sums`.
@@ -87,21 +114,53 @@ public final class ShardRunner {
 }
 
 extension ShardRunner {
-    /// Each runner's part of one step, computed in the order given: its gradient sum into
-    /// `gradients[shard]` and its loss and metric sums into `sums[shard]` (zeroed first).
-    /// Allocates nothing.
+    /// Each runner's part of one step: its gradient sum into `gradients[shard]` and its loss and
+    /// metric sums into `sums[shard]` (zeroed first). With at least as many runners as the first
+    /// runner's pool has threads, and enough work, the runners run side by side on that pool;
+    /// otherwise one after the other, in the order given. Allocates nothing.
     public static func computeStep(
         _ runners: [ShardRunner], epoch: Int, step: Int, parameters: [Float],
         gradients: inout [[Float]], sums: inout [[Double]]
     ) {
+        guard let pool = runners.first?.pool else { return }
+        let work = runners.reduce(0) { $0 + $1.schedule.stepRange(shard: $1.shard, step: step).count }
+            * runners[0].engine.layout.shapes.reduce(0) { $0 + $1.inputs * $1.units }
+        let sideBySide = runners.count >= pool.threads
+            && pool.parts(multiplyAdds: work) > 1
         parameters.withUnsafeBufferPointer { parameters in
-            for runner in runners {
+            // Each runner reaches its own element of the outer arrays through their buffers, so runners
+            // on different threads never touch the same array.
+            gradients.withUnsafeMutableBufferPointer { gradients in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    runners.withUnsafeBufferPointer { runners in
+                        pool.run(Shards(
+                            runners: runners, epoch: epoch, step: step, parameters: parameters, gradients: gradients,
+                            sums: sums, sideBySide: sideBySide))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The runners' parts of a step: one runner per part side by side, or all of them in one part.
+    private struct Shards: ComputeTask {
+        let runners: UnsafeBufferPointer<ShardRunner>
+        let epoch: Int
+        let step: Int
+        let parameters: UnsafeBufferPointer<Float>
+        let gradients: UnsafeMutableBufferPointer<[Float]>
+        let sums: UnsafeMutableBufferPointer<[Double]>
+        let sideBySide: Bool
+
+        var parts: Int { sideBySide ? runners.count : 1 }
+
+        func run(part: Int) {
+            for runner in sideBySide ? runners[part...part] : runners[...] {
                 gradients[runner.shard].withUnsafeMutableBufferPointer { gradient in
                     sums[runner.shard].withUnsafeMutableBufferPointer { shardSums in
                         shardSums.update(repeating: 0)
                         runner.computeStep(
-                            epoch: epoch, step: step, parameters: parameters, gradient: gradient,
-                            sums: shardSums.baseAddress!)
+                            epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: shardSums.baseAddress!)
                     }
                 }
             }

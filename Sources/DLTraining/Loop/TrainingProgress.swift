@@ -62,18 +62,23 @@ public struct TrainingProgress: Sendable, Equatable {
 
     /// Applies the current step: adds the shards' gradient sums in shard order, divides by the
     /// step's global batch, lets the optimizer update the parameters, and adds the shards' loss and
-    /// metric sums (in shard order) to the epoch's.
-    public mutating func applyStep(shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int) throws {
+    /// metric sums (in shard order) to the epoch's. The elementwise parts run in ranges of indices
+    /// on `pool`'s threads, which changes no bit.
+    public mutating func applyStep(
+        shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
+    ) throws {
         precondition(!epochStepsDone)
-        let finite = state.apply(shardGradients: shardGradients, batchSize: batchSize)
+        let finite = state.apply(shardGradients: shardGradients, batchSize: batchSize, pool: pool)
         try finishStep(shardSums: shardSums, finite: finite)
     }
 
     /// The same, from the step's gradient already summed over the shards in shard order (by a ring
     /// of workers).
-    public mutating func applyStep(summedGradient: [Float], shardSums: [[Double]], batchSize: Int) throws {
+    public mutating func applyStep(
+        summedGradient: [Float], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
+    ) throws {
         precondition(!epochStepsDone)
-        let finite = summedGradient.withUnsafeBufferPointer { state.apply(summedGradient: $0, batchSize: batchSize) }
+        let finite = summedGradient.withUnsafeBufferPointer { state.apply(summedGradient: $0, batchSize: batchSize, pool: pool) }
         try finishStep(shardSums: shardSums, finite: finite)
     }
 
