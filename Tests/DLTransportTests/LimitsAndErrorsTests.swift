@@ -108,12 +108,10 @@ final class LimitsAndErrorsTests: XCTestCase {
 
         let receiver = BlockedReceive(socket, timeout: .seconds(60))
         XCTAssertEqual(receiver.started.wait(timeout: .now() + 5), .success, "the receiving thread did not start")
-        #if os(Linux)
+        // Seen asleep in the kernel after it started, and not returned: it waits in libzmq for a
+        // message (had the receive been called after the shutdown, it would have failed at once).
         XCTAssertTrue(receiver.fallsAsleep(within: .seconds(5)), "the receiving thread never waited in the kernel")
-        #endif
-        // Had the receive been called after the shutdown, it would have failed at once; a receive
-        // still under way after this long is waiting for a message.
-        XCTAssertEqual(receiver.returned.wait(timeout: .now() + 0.3), .timedOut, "the receive returned before the shutdown")
+        XCTAssertEqual(receiver.returned.wait(timeout: .now()), .timedOut, "the receive returned before the shutdown")
 
         context.shutdown()
         // Half its timeout: the shutdown ended the receive, not the clock.
