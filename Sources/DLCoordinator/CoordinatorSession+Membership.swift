@@ -70,7 +70,7 @@ extension CoordinatorSession {
             startEpoch(now: now)
         case .training where !stepPaused && !adopted.isEmpty && ownership.isComplete:
             // Shards orphaned during the step have a worker again: the step runs again under a new plan.
-            sendStep(now: now)
+            sendStep(round: currentRound, now: now)
         case .validating:
             requestValidation(of: validation.missing(adopted), now: now)
         default:
@@ -83,7 +83,7 @@ extension CoordinatorSession {
         guard worker.isLive else { return }
         workers.markLost(worker)
         ownership.release(worker.index)
-        if plan?.members.contains(worker.index) ?? false {
+        if planMembers.contains(worker.index) {
             plan = nil  // the step in progress cannot finish without it
             steps.abandon()
             stepSent = nil

@@ -53,7 +53,11 @@ public final class CoordinatorSession {
     var steps: StepCollector
     var validation: RoundCollector
     /// The ring plan of the step in progress (nil: none sent yet, or abandoned with a lost member).
-    var plan: RingPlan?
+    var plan: RingPlan? {
+        didSet { planMembers = Set(plan?.members ?? []) }
+    }
+    /// The plan's members, to look up without building a set each step.
+    private(set) var planMembers: Set<Int> = []
     private var ringVersion: UInt32 = 0
     /// The ownership revision the current plan was made at (see ShardOwnership.revision).
     private var planRevision = -1
@@ -240,7 +244,7 @@ public final class CoordinatorSession {
         stepPaused = false
         if ownership.isComplete {
             waitingSince = nil
-            sendStep(now: now)
+            sendStep(round: currentRound, now: now)
         }
         // Otherwise shards are on their way to a worker; the step starts once it has loaded them.
     }
@@ -248,10 +252,11 @@ public final class CoordinatorSession {
     /// The round being trained: the global step.
     var currentRound: UInt64 { UInt64(progress.position.epoch * job.schedule.stepsPerEpoch + progress.position.step) }
 
-    /// Sends the current step to the ring: the plan (when it changed), the parameters to any member
+    /// Sends round `round` to the ring (the current round, or the next one when it goes out ahead
+    /// of the coordinator's own update): the plan (when it changed), the parameters to any member
     /// whose copy is not current, then compute-step. Also how a step interrupted by a lost worker is
     /// run again under a new plan: the total is the same bits, whoever computes which shard.
-    func sendStep(now: ContinuousClock.Instant) {
+    func sendStep(round: UInt64, now: ContinuousClock.Instant) {
         if plan == nil || planRevision != ownership.revision {
             let owners = ownership.owners.map { $0! }
             let endpoints = Dictionary(uniqueKeysWithValues: Set(owners).map { ($0, workers[$0].info.peerEndpoint) })
@@ -267,12 +272,11 @@ public final class CoordinatorSession {
             planRevision = ownership.revision
         }
         let next = plan!
-        let round = currentRound
         if stepSent == nil || steps.round != round { stepResent = false }
         stepSent = now
         for member in next.members { sendStateIfStale(to: workers[member], round: round, now: now) }
         steps.begin(round: round, plan: plan!)
-        owedTotal.formIntersection(next.members)
+        owedTotal.formIntersection(planMembers)
         for member in next.members {
             let total = owedTotal.remove(member) != nil ? starTotal : []
             emit(.computeStep(ringVersion: plan!.version, total: total), round: round, to: workers[member], now: now)
@@ -321,7 +325,7 @@ public final class CoordinatorSession {
                     + ". The workers must reach each other's peer endpoints (dlworker --peer-bind, --advertise)", now: now)
         }
         plan = nil  // a new plan version: whatever the stuck one left behind is dropped
-        sendStep(now: now)
+        sendStep(round: currentRound, now: now)
         stepResent = true
     }
 
@@ -333,7 +337,16 @@ public final class CoordinatorSession {
             // compute-step or before an evaluate.
             steps.sumShards()
             starTotal = steps.total
-            owedTotal = Set(plan.members)
+            owedTotal.removeAll(keepingCapacity: true)
+            owedTotal.formUnion(planMembers)
+        }
+        // Every member holds the total and applies it when the next compute-step arrives, so the
+        // epoch's next step can go out before the coordinator applies the total to its own copy:
+        // the workers compute while it updates, reports and checkpoints.
+        let sentAhead = step + 1 < job.schedule.stepsPerEpoch && planStands
+        if sentAhead {
+            markMembersCurrent(round: currentRound + 1)
+            sendStep(round: currentRound + 1, now: now)
         }
         do {
             try progress.applyStep(
@@ -347,10 +360,23 @@ public final class CoordinatorSession {
         } catch {
             return fail("\(error)", now: now, checkpoint: false)
         }
-        // Every member holds the total and applies it when told to go on; the others fall behind.
-        let members = Set(plan?.members ?? [])
-        for worker in workers.live { worker.stateRound = members.contains(worker.index) ? currentRound : nil }
+        guard !sentAhead else { return }
+        markMembersCurrent(round: currentRound)
         progress.epochStepsDone ? endEpochSteps(now: now) : startStep(now: now)
+    }
+
+    /// Whether the next step can go to the plan's members as they are: no shard moved or on its
+    /// way, no newcomer to rebalance towards, enough workers.
+    private var planStands: Bool {
+        plan != nil && !stepPaused && planRevision == ownership.revision && ownership.isComplete
+            && ownership.incoming.isEmpty && workers.live.count >= policy.minWorkers
+            && !(policy.rebalance && workers.hasNewcomer)
+    }
+
+    /// The plan's members hold the parameters of `round` once they apply the total they hold; the
+    /// other workers have fallen behind and are sent the state before they next compute.
+    private func markMembersCurrent(round: UInt64) {
+        for worker in workers.live { worker.stateRound = planMembers.contains(worker.index) ? round : nil }
     }
 
     /// After an epoch's last step (or on resuming a run stopped there): its validation pass, or its report.

@@ -91,6 +91,15 @@ public struct StepDone: Sendable, Equatable {
         self.sums = sums
         self.gradients = gradients
     }
+
+    /// Whether it has one set of sums per shard, all of one length, and no gradients or one per
+    /// shard, all of one length: what the binary layout can carry. Checked on every send, so it
+    /// allocates nothing.
+    var isRectangular: Bool {
+        let sumsWidth = sums.first?.count ?? 0, gradientWidth = gradients.first?.count ?? 0
+        return sums.count == shards.count && sums.allSatisfy { $0.count == sumsWidth }
+            && (gradients.isEmpty || gradients.count == shards.count) && gradients.allSatisfy { $0.count == gradientWidth }
+    }
 }
 
 /// A piece of a step's gradient on its way around the ring: a running sum (partial) after the

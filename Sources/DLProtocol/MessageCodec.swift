@@ -76,11 +76,7 @@ public enum MessageCodec {
             writer.append(UInt32(shards.count))
             for shard in shards { writer.append(UInt32(shard)) }
         case let .stepDone(done):
-            precondition(
-                done.sums.count == done.shards.count && Set(done.sums.map(\.count)).count <= 1
-                    && (done.gradients.isEmpty || done.gradients.count == done.shards.count)
-                    && Set(done.gradients.map(\.count)).count <= 1,
-                "a step-done with one set of sums (and gradient) of one length per shard")
+            precondition(done.isRectangular, "a step-done with one set of sums (and gradient) of one length per shard")
             writer.append(done.ringVersion)
             writer.append(done.computeMicroseconds)
             writer.append(UInt32(done.shards.count))

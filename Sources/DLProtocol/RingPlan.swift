@@ -60,15 +60,47 @@ public struct RingPlan: Codable, Sendable, Equatable {
     public var chunkSize: Int
     /// The coordinator sums the step (see above), rather than the ring.
     public var star: Bool
-    public var segments: [Segment]
-    public var peers: [Peer]
+    public let segments: [Segment]
+    public let peers: [Peer]
+    /// The workers taking part, in the order of their first segment (the peers' order).
+    public let members: [Int]
+    /// The order the total travels in: the last segment's owner (which finishes it), then the other
+    /// members in ring order after it. The last of them sends it to the coordinator.
+    public let broadcastOrder: [Int]
 
+    // `members` and `broadcastOrder` follow from the segments and peers; they are kept, not
+    // recomputed, because every message of a step consults them.
     public init(version: UInt32, chunkSize: Int, star: Bool, segments: [Segment], peers: [Peer]) {
         self.version = version
         self.chunkSize = chunkSize
         self.star = star
         self.segments = segments
         self.peers = peers
+        members = peers.map { $0.worker }
+        if let last = segments.last?.worker, let start = members.firstIndex(of: last) {
+            broadcastOrder = Array(members[start...] + members[..<start])
+        } else {
+            broadcastOrder = []
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            version: try container.decode(UInt32.self, forKey: .version),
+            chunkSize: try container.decode(Int.self, forKey: .chunkSize),
+            star: try container.decode(Bool.self, forKey: .star),
+            segments: try container.decode([Segment].self, forKey: .segments),
+            peers: try container.decode([Peer].self, forKey: .peers))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+        try container.encode(chunkSize, forKey: .chunkSize)
+        try container.encode(star, forKey: .star)
+        try container.encode(segments, forKey: .segments)
+        try container.encode(peers, forKey: .peers)
     }
 
     /// The plan for shards owned as `owners` says (owner of shard s at index s).
@@ -94,20 +126,10 @@ public struct RingPlan: Codable, Sendable, Equatable {
         case star, segments, peers
     }
 
-    /// The workers taking part, in the order of their first segment.
-    public var members: [Int] { peers.map(\.worker) }
-
     public func endpoint(of worker: Int) -> String? { peers.first { $0.worker == worker }?.endpoint }
 
     /// The segments a worker adds, by index.
     public func segments(of worker: Int) -> [Int] { segments.indices.filter { segments[$0].worker == worker } }
-
-    /// The order the total travels in: the last segment's owner (which finishes it), then the other
-    /// members in ring order after it. The last of them sends it to the coordinator.
-    public var broadcastOrder: [Int] {
-        guard let last = segments.last?.worker, let start = members.firstIndex(of: last) else { return [] }
-        return Array(members[start...] + members[..<start])
-    }
 
     public func chunkCount(parameterCount: Int) -> Int { max(1, (parameterCount + chunkSize - 1) / chunkSize) }
 

@@ -17,8 +17,8 @@ final class GradientRing {
     /// The round and plan being summed; nil before the first.
     private(set) var round: UInt64?
     private(set) var plan: RingPlan?
-    /// This worker's shard gradients for the round, by shard.
-    private var gradients: [Int: [Float]] = [:]
+    /// The shard gradients of the round, indexed by shard (this worker's computed).
+    private var gradients: [[Float]] = []
     /// The running sum of each of this worker's segments, per chunk, as it is finished.
     private var running: [Float]
     /// The total, filled chunk by chunk.
@@ -40,7 +40,7 @@ final class GradientRing {
 
     /// Starts summing `round` under `plan`, with this worker's shard gradients (computed already):
     /// sends what it can (the first segment's sum) and takes the messages that came early.
-    func begin(round: UInt64, plan: RingPlan, gradients: [Int: [Float]]) {
+    func begin(round: UInt64, plan: RingPlan, gradients: [[Float]]) {
         self.round = round
         self.plan = plan
         self.gradients = gradients
@@ -58,7 +58,7 @@ final class GradientRing {
     func reset() {
         round = nil
         plan = nil
-        gradients = [:]
+        gradients = []
         totalChunks = []
     }
 
@@ -105,12 +105,12 @@ final class GradientRing {
             if let incoming {
                 for i in range { sum[i] = incoming[i - base] }
             } else {
-                gradients[shards[0]]!.withUnsafeBufferPointer { first in
+                gradients[shards[0]].withUnsafeBufferPointer { first in
                     for i in range { sum[i] = first[i] }
                 }
             }
             for shard in (incoming == nil ? shards.dropFirst() : shards[...]) {
-                gradients[shard]!.withUnsafeBufferPointer { gradient in
+                gradients[shard].withUnsafeBufferPointer { gradient in
                     for i in range { sum[i] += gradient[i] }
                 }
             }

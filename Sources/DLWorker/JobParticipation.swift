@@ -18,6 +18,8 @@ final class JobParticipation {
     let loss: Loss
     let metrics: MetricSet
     let optimizer: OptimizerConfig
+    /// The model's parameter count (kept: building the layout to count them allocates).
+    let parameterCount: Int
     private(set) var runners: [Int: ShardRunner] = [:]
     /// Shards given to this worker whose rows have not all arrived.
     private(set) var pending: Set<Int>
@@ -26,15 +28,17 @@ final class JobParticipation {
     private(set) var replica: ParameterState?
     private(set) var replicaRound: UInt64 = 0
     private(set) var plan: RingPlan?
-    /// This worker's shards under `plan`, in shard order.
+    /// This worker's shards under `plan`, in shard order, and their runners.
     private var planShards: [Int] = []
+    private var planRunners: [ShardRunner] = []
     private let send: (_ worker: Int?, _ round: UInt64, _ message: Message) -> Void
-    private lazy var ring: GradientRing = GradientRing(me: job.workerIndex, parameterCount: job.model.layout.count) {
+    private lazy var ring: GradientRing = GradientRing(me: job.workerIndex, parameterCount: parameterCount) {
         [unowned self] worker, message in self.send(worker, self.ring.round ?? 0, message)
     }
-    /// This worker's shards' gradients and sums of the round in progress, by shard.
-    private var gradients: [Int: [Float]] = [:]
-    private var sums: [Int: [Double]] = [:]
+    /// The gradients and sums of the round in progress, indexed by shard (empty for the shards this
+    /// worker does not hold), reused every step.
+    private var gradients: [[Float]]
+    private var sums: [[Double]]
     private var computeMicroseconds: UInt32 = 0
     /// Whether step-done was sent for the round in progress.
     private var reported = false
@@ -50,10 +54,11 @@ final class JobParticipation {
         optimizer = try OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments)
         schedule = ShardSchedule(rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
         pending = Set(job.shards)
+        parameterCount = job.model.layout.count
+        gradients = Array(repeating: [], count: job.shardCount)
+        sums = Array(repeating: [], count: job.shardCount)
         self.send = send
     }
-
-    var parameterCount: Int { job.model.layout.count }
 
     /// More shards to load.
     func assign(_ shards: [Int]) {
@@ -75,6 +80,7 @@ final class JobParticipation {
                 features: rows.validationFeatures, targets: rows.validationTargets),
             model: job.model, loss: loss, metrics: metrics)
         gradients[rows.shard] = [Float](repeating: 0, count: parameterCount)
+        sums[rows.shard] = metrics.makeSums()
         pending.remove(rows.shard)
         return true
     }
@@ -102,6 +108,7 @@ final class JobParticipation {
         }
         self.plan = plan
         planShards = mine
+        planRunners = mine.map { runners[$0]! }
         return nil
     }
 
@@ -114,21 +121,14 @@ final class JobParticipation {
         } else {
             commit(before: round)
         }
-        guard let replica, replicaRound == round else {
+        guard replicaRound == round, let parameters = replica?.parameters else {
             return "asked for round \(round), but its parameters are for round \(replicaRound)"
         }
         let steps = UInt64(schedule.stepsPerEpoch)
-        let epoch = Int(round / steps), step = Int(round % steps)
         let clock = ContinuousClock(), started = clock.now
-        for shard in planShards {
-            var shardSums = metrics.makeSums()
-            replica.parameters.withUnsafeBufferPointer { parameters in
-                gradients[shard]!.withUnsafeMutableBufferPointer { gradient in
-                    runners[shard]!.computeStep(epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: &shardSums)
-                }
-            }
-            sums[shard] = shardSums
-        }
+        ShardRunner.computeStep(
+            planRunners, epoch: Int(round / steps), step: Int(round % steps), parameters: parameters,
+            gradients: &gradients, sums: &sums)
         let elapsed = clock.now - started
         computeMicroseconds = UInt32(clamping: Int64(elapsed / .microseconds(1)))
         reported = false
@@ -162,7 +162,7 @@ final class JobParticipation {
         let shards = planShards
         return (round, StepDone(
             ringVersion: plan.version, computeMicroseconds: computeMicroseconds, shards: shards,
-            sums: shards.map { sums[$0]! }, gradients: plan.star ? shards.map { gradients[$0]! } : []))
+            sums: shards.map { sums[$0] }, gradients: plan.star ? shards.map { gradients[$0] } : []))
     }
 
     /// The validation sums of `shards` after `epoch`'s last step (committed first).

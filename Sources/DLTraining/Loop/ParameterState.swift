@@ -105,6 +105,6 @@ public struct ParameterState: Sendable, Equatable {
                 nonFinite .|= raw.loadUnaligned(fromByteOffset: vector * 32, as: SIMD8<UInt32>.self) & exponent .== exponent
             }
         }
-        return !any(nonFinite) && values[(vectors * 8)...].allSatisfy(\.isFinite)
+        return !any(nonFinite) && values[(vectors * 8)...].allSatisfy { $0.isFinite }
     }
 }
