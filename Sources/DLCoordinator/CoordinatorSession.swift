@@ -262,7 +262,7 @@ public final class CoordinatorSession {
             let endpoints = Dictionary(uniqueKeysWithValues: Set(owners).map { ($0, workers[$0].info.peerEndpoint) })
             var next = RingPlan(
                 version: ringVersion, chunkSize: RingPlan.defaultChunkSize,
-                star: job.model.layout.count <= policy.starLimit, owners: owners, endpoints: endpoints)
+                star: policy.usesStar(parameterCount: job.model.layout.count), owners: owners, endpoints: endpoints)
             if plan.map({ $0.segments != next.segments || $0.peers != next.peers }) ?? true {
                 ringVersion += 1
                 next.version = ringVersion

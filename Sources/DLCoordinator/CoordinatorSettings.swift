@@ -30,15 +30,31 @@ extension CoordinatorSession {
         public var minWorkers: Int
         /// Whether a worker that joins during the run takes over shards from the others.
         public var rebalance: Bool
-        /// Models of at most this many parameters are summed by the coordinator (a star), larger
-        /// ones by a ring of workers (see RingPlan).
-        public var starLimit: Int
+        /// How each step's gradient is summed.
+        public var exchange: Exchange
 
-        public init(minWorkers: Int = 1, rebalance: Bool = true, starLimit: Int = RingPlan.defaultChunkSize) {
+        public init(minWorkers: Int = 1, rebalance: Bool = true, exchange: Exchange = .auto) {
             self.minWorkers = minWorkers
             self.rebalance = rebalance
-            self.starLimit = starLimit
+            self.exchange = exchange
         }
+
+        /// Whether a model of `parameterCount` parameters is summed by the coordinator.
+        public func usesStar(parameterCount: Int) -> Bool {
+            switch exchange {
+            case .auto: RingPlan.usesStar(parameterCount: parameterCount)
+            case .star: true
+            case .ring: false
+            }
+        }
+    }
+
+    /// How each step's gradient is summed (see RingPlan): by the coordinator (a star: one hop each
+    /// way, but its link carries every worker's gradient), by a ring of workers (each host's link
+    /// carries about twice the model whatever the number of workers), or, by default, a star for
+    /// models of one chunk (16,384 parameters) or less and a ring for larger ones.
+    public enum Exchange: String, Sendable, CaseIterable {
+        case auto, star, ring
     }
 
     public enum Outcome: Equatable, Sendable {

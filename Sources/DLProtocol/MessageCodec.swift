@@ -32,8 +32,7 @@ public enum MessageCodec {
     /// `parameterCount` parameters: a chunk of a total, a step-done for every shard (in a star, with
     /// their gradients), or a hello as large as the decoder accepts. A socket refuses anything
     /// larger before allocating it.
-    public static func largestMessageFromWorker(shardCount: Int, metricSlots: Int, parameterCount: Int) -> Int {
-        let star = RingPlan.usesStar(parameterCount: parameterCount)
+    public static func largestMessageFromWorker(shardCount: Int, metricSlots: Int, parameterCount: Int, star: Bool) -> Int {
         let chunkSize = min(parameterCount, RingPlan.defaultChunkSize)
         let chunk = GradientChunk(ringVersion: 0, hop: 0, chunk: 0, values: [Float](repeating: 0, count: chunkSize))
         let done = StepDone(

@@ -49,7 +49,7 @@ public enum WorkerProcess {
         let peerSocket = try ZMQSocket(.router, context: context)
         // Other workers send it partials and totals only: a chunk at most.
         try peerSocket.set([.linger(.zero), .maxMessageSize(MessageCodec.largestMessageFromWorker(
-            shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize + 1))])
+            shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false))])
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
         let peerEndpoint = try PeerEndpoint.advertised(bound: bound, coordinator: options.endpoint, host: options.advertise)
         defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }

@@ -33,17 +33,13 @@ final class ClusterHarness {
     /// order when set.
     var scramble: SeededGenerator?
 
-    /// How the step's gradient is summed: by a ring of workers, or by the coordinator (a star, which
-    /// the product uses for models of one chunk or less, such as the seed job's).
-    enum Exchange { case ring, star }
-
     init(
         job: TrainingJob, workerCount: Int, timeouts: CoordinatorSession.Timeouts = .init(),
-        policy: CoordinatorSession.Policy = .init(), exchange: Exchange = .ring, progress: TrainingProgress? = nil,
+        policy: CoordinatorSession.Policy = .init(), exchange: CoordinatorSession.Exchange = .ring, progress: TrainingProgress? = nil,
         checkpointer: Checkpointer? = nil
     ) {
         var policy = policy
-        policy.starLimit = exchange == .star ? job.model.layout.count : 0
+        policy.exchange = exchange
         now = clock.now
         coordinator = CoordinatorSession(
             job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, policy: policy, progress: progress,

@@ -29,7 +29,7 @@ final class ProtocolStateTests: XCTestCase {
         let job = try job()
         let expected = try localResult(job)
         for workerCount in [1, 2, 4] {
-            for exchange in [ClusterHarness.Exchange.ring, .star] {
+            for exchange in [CoordinatorSession.Exchange.ring, .star] {
                 let harness = ClusterHarness(job: job, workerCount: workerCount, exchange: exchange)
                 run(harness, workers: workerCount)
                 XCTAssertEqual(harness.coordinator.outcome, .finished, "\(workerCount) workers: \(harness.recentLog)")
@@ -46,7 +46,7 @@ final class ProtocolStateTests: XCTestCase {
     func testArrivalOrderDoesNotMatter() throws {
         let job = try job()
         let expected = try localResult(job)
-        for exchange in [ClusterHarness.Exchange.ring, .star] {
+        for exchange in [CoordinatorSession.Exchange.ring, .star] {
             let harness = ClusterHarness(job: job, workerCount: 4, exchange: exchange)
             harness.scramble = SeededGenerator(seed: 5)
             run(harness, workers: 4)

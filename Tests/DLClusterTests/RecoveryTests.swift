@@ -32,7 +32,7 @@ final class RecoveryTests: XCTestCase {
 
     func testALostWorkersShardsAreRecomputedElsewhere() throws {
         let job = try job()
-        for exchange in [ClusterHarness.Exchange.ring, .star] {
+        for exchange in [CoordinatorSession.Exchange.ring, .star] {
             let harness = ClusterHarness(job: job, workerCount: 4, timeouts: .init(worker: .seconds(2)), exchange: exchange)
             for _ in 0..<4 { harness.addWorker() }
             advance(harness, ticks: 30)

@@ -36,9 +36,10 @@ final class MessageSizeTests: XCTestCase {
     /// partial's chunk is as large.
     func testARingJobsBoundIsADefaultChunkOfTheTotal() throws {
         let shards = 8, slots = 404
-        let largest = MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: 10_000_000)
+        let largest = MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: 10_000_000, star: false)
         XCTAssertEqual(
-            MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: RingPlan.defaultChunkSize + 1),
+            MessageCodec.largestMessageFromWorker(
+                shardCount: shards, metricSlots: slots, parameterCount: RingPlan.defaultChunkSize + 1, star: false),
             largest)
         let total = encode(.total(chunk(RingPlan.defaultChunkSize)))
         XCTAssertEqual(total.count, largest)
@@ -52,7 +53,7 @@ final class MessageSizeTests: XCTestCase {
     /// gradients.
     func testARingJobWithManyShardsIsBoundByAStepDoneForEveryShard() throws {
         let shards = 1_000, slots = 404
-        let largest = MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: 100_000)
+        let largest = MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: 100_000, star: false)
         let done = encode(.stepDone(stepDone(shards: shards, slots: slots)))
         XCTAssertEqual(done.count, largest)
         XCTAssertEqual(done.count, 44 + 4 * shards + 8 * shards * slots)
@@ -61,11 +62,11 @@ final class MessageSizeTests: XCTestCase {
         XCTAssertLessThan(encode(.validationSums(ValidationSums(shard: 7, sums: [Double](repeating: 2, count: slots)))).count, largest)
     }
 
-    /// A star job: the bound is a step-done carrying every shard's sums and gradient, far above a
-    /// ring job's of one more parameter.
+    /// A star job: the bound is a step-done carrying every shard's sums and gradient, far above the
+    /// same job's in a ring.
     func testAStarJobsBoundIsAStepDoneWithEveryShardsGradient() throws {
         let shards = 8, slots = 3, parameters = RingPlan.defaultChunkSize
-        let largest = MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: parameters)
+        let largest = MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: parameters, star: true)
         let done = encode(.stepDone(stepDone(shards: shards, slots: slots, parameters: parameters)))
         XCTAssertEqual(done.count, largest)
         XCTAssertEqual(done.count, 44 + 4 * shards + 8 * shards * slots + 4 * shards * parameters)
@@ -73,13 +74,23 @@ final class MessageSizeTests: XCTestCase {
         XCTAssertLessThan(encode(.total(chunk(parameters))).count, largest)
         XCTAssertLessThan(encode(.stepDone(stepDone(shards: shards, slots: slots))).count, largest)
         XCTAssertLessThan(
-            MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: parameters + 1), largest)
+            MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: parameters, star: false), largest)
+    }
+
+    /// A star chosen for a model larger than a chunk (`dlcoord --exchange star`): the bound still
+    /// covers a step-done with every shard's whole gradient.
+    func testAStarForALargeModelIsBoundByItsWholeGradients() throws {
+        let shards = 2, slots = 3, parameters = 3 * RingPlan.defaultChunkSize
+        let largest = MessageCodec.largestMessageFromWorker(shardCount: shards, metricSlots: slots, parameterCount: parameters, star: true)
+        let done = encode(.stepDone(stepDone(shards: shards, slots: slots, parameters: parameters)))
+        XCTAssertEqual(done.count, largest)
+        assertLargestValid(done, "step-done")
     }
 
     /// A small model in few shards: the bound is a hello whose JSON is as long as the decoder accepts,
     /// longer than a step-done with every shard's gradient.
     func testASmallJobsBoundIsTheLongestHello() throws {
-        let largest = MessageCodec.largestMessageFromWorker(shardCount: 4, metricSlots: 3, parameterCount: 100)
+        let largest = MessageCodec.largestMessageFromWorker(shardCount: 4, metricSlots: 3, parameterCount: 100, star: true)
         func hello(nameLength: Int) -> [UInt8] {
             encode(.hello(WorkerInfo(
                 name: String(repeating: "w", count: nameLength), host: "h", pid: 1, version: "1", peerEndpoint: "tcp://h:1")))
@@ -95,11 +106,10 @@ final class MessageSizeTests: XCTestCase {
         XCTAssertLessThan(encode(.stepDone(stepDone(shards: 4, slots: 3, parameters: 100))).count, largest)
     }
 
-    /// The workers' peer sockets take partials and totals of a ring only (the bound of a job without
-    /// shards and of more than one chunk's parameters): a default chunk of the total, just over the
-    /// JSON limit.
+    /// The workers' peer sockets take partials and totals of a ring only (the bound of a ring job
+    /// without shards): a default chunk of the total, just over the JSON limit.
     func testThePeerSocketsBoundIsADefaultChunk() {
-        let largest = MessageCodec.largestMessageFromWorker(shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize + 1)
+        let largest = MessageCodec.largestMessageFromWorker(shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false)
         XCTAssertEqual(largest, MessageCodec.headerSize + 16 + 4 * RingPlan.defaultChunkSize)
         XCTAssertEqual(encode(.total(chunk(RingPlan.defaultChunkSize))).count, largest)
         XCTAssertGreaterThan(largest, MessageCodec.headerSize + MessageCodec.maximumControlPayload)
@@ -107,7 +117,7 @@ final class MessageSizeTests: XCTestCase {
 
     /// A failure's text is cut to what the decoder accepts, so it never exceeds the bound.
     func testAFailureNeverExceedsTheBound() throws {
-        let largest = MessageCodec.largestMessageFromWorker(shardCount: 1, metricSlots: 2, parameterCount: 1)
+        let largest = MessageCodec.largestMessageFromWorker(shardCount: 1, metricSlots: 2, parameterCount: 1, star: true)
         let failure = encode(.failure(reason: String(repeating: "x", count: 100_000)))
         XCTAssertEqual(failure.count, MessageCodec.headerSize + MessageCodec.maximumReasonLength)
         XCTAssertLessThanOrEqual(failure.count, largest)
