@@ -51,7 +51,8 @@ public final class Coordinator {
         let context = try ZMQContext()
         let socket = try ZMQSocket(.router, context: context)
         let largest = MessageCodec.largestMessageFromWorker(
-            parameterCount: job.model.layout.count, metricSlots: job.metrics.slotCount)
+            shardCount: job.schedule.shardCount, metricSlots: job.metrics.slotCount, parameterCount: job.model.layout.count,
+            star: options.policy.usesStar(parameterCount: job.model.layout.count))
         try socket.set([
             .maxMessageSize(largest), .linger(.seconds(2)), .routerHandover(true),
         ])

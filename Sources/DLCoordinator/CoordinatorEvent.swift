@@ -23,6 +23,10 @@ public enum DropReason: Sendable, Equatable, CustomStringConvertible {
     case wrongJob(theirs: UInt64, ours: UInt64)
     /// A result for another round than the one in progress (late, or from the future).
     case wrongRound(UInt64, expected: UInt64)
+    /// A message of a ring plan that was replaced (after a worker was lost or shards moved).
+    case stalePlan(UInt32, current: UInt32)
+    /// A message of a plan abandoned when one of its members was lost (the step runs again).
+    case abandonedPlan(UInt32)
     /// A result for a shard the sender does not own (it was moved, or never was its).
     case notItsShard(Int)
     /// A second result for a shard in the same round.
@@ -38,6 +42,8 @@ public enum DropReason: Sendable, Equatable, CustomStringConvertible {
         case .unregistered: "the sender is not registered; asked it to register"
         case let .wrongJob(theirs, ours): "\(ProtocolError.wrongJob(theirs: theirs, ours: ours))"
         case let .wrongRound(round, expected): "round \(round), expected \(expected)"
+        case let .stalePlan(version, current): "ring plan \(version), the current one is \(current)"
+        case let .abandonedPlan(version): "ring plan \(version) was abandoned when one of its workers was lost"
         case let .notItsShard(shard): "shard \(shard) is not this worker's"
         case let .alreadyReceived(shard): "shard \(shard) was already received"
         case let .wrongLength(shard): "the result for shard \(shard) does not have the job's length"
@@ -71,6 +77,9 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
     case shardsWithoutWorker([Int], waiting: Duration)
     /// Fewer live workers than the run needs: it pauses at the step boundary for up to `waiting`.
     case paused(liveWorkers: Int, needed: Int, waiting: Duration)
+    /// A step has not completed within the worker timeout although its members answer: the workers
+    /// whose step-done is missing, and whether it is sent once more.
+    case stepStalled(round: UInt64, missing: [WorkerRecord], retrying: Bool)
     /// A worker's compute time per step is far above the median worker's (milliseconds).
     case workerSlow(WorkerRecord, millisecondsPerStep: Double, median: Double)
     /// A worker process this coordinator started exited before it registered.
@@ -82,7 +91,7 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
         case .workerJoined: .info
         case .shardsMoved, .workerSlow: .notice
         case let .messageDropped(_, _, reason): reason.isRefusal ? .warning : .notice
-        case .workerLost, .peerRejected, .shardsWithoutWorker, .paused, .spawnedProcessExited: .warning
+        case .workerLost, .peerRejected, .shardsWithoutWorker, .paused, .spawnedProcessExited, .stepStalled: .warning
         }
     }
 
@@ -107,6 +116,10 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
         case let .paused(live, needed, waiting):
             return "\(live) worker(s) remain and the run needs \(needed): pausing, waiting up to \(seconds(waiting)) s "
                 + "for workers to join"
+        case let .stepStalled(round, missing, retrying):
+            return "step \(round) has not completed; missing the part of "
+                + (missing.isEmpty ? "no worker (the total has not arrived)" : missing.map(\.description).joined(separator: ", "))
+                + (retrying ? "; sending it again under a new plan" : "")
         case let .workerSlow(worker, perStep, median):
             return "\(worker) is slow: \(rounded(perStep)) ms of compute per step, the median worker \(rounded(median)) ms"
         case let .spawnedProcessExited(description):

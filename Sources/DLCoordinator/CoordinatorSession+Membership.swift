@@ -39,7 +39,8 @@ extension CoordinatorSession {
                 workerIndex: worker.index, model: job.model, loss: job.loss.rawValue, metrics: job.metricNames,
                 trainingRows: job.data.training.count, shardCount: job.schedule.shardCount, batchSize: job.settings.batchSize,
                 seed: job.settings.seed, featureCount: job.data.training.featureCount,
-                targetWidth: job.data.training.targetWidth, shards: shards)), round: 0, to: worker, now: now)
+                targetWidth: job.data.training.targetWidth, optimizer: job.optimizer.name,
+                optimizerArguments: job.optimizer.arguments, shards: shards)), round: 0, to: worker, now: now)
         } else {
             emit(.assign(shards: shards), round: 0, to: worker, now: now)
         }
@@ -67,10 +68,11 @@ extension CoordinatorSession {
         switch phase {
         case .loading where ownership.isComplete:
             startEpoch(now: now)
-        case .training where !stepPaused:
-            request(shards: collector.missing(adopted), from: worker, now: now)
+        case .training where !stepPaused && !adopted.isEmpty && ownership.isComplete:
+            // Shards orphaned during the step have a worker again: the step runs again under a new plan.
+            sendStep(round: currentRound, now: now)
         case .validating:
-            request(shards: collector.missing(adopted), from: worker, now: now)
+            requestValidation(of: validation.missing(adopted), now: now)
         default:
             break
         }
@@ -81,6 +83,11 @@ extension CoordinatorSession {
         guard worker.isLive else { return }
         workers.markLost(worker)
         ownership.release(worker.index)
+        if planMembers.contains(worker.index) {
+            plan = nil  // the step in progress cannot finish without it
+            steps.abandon()
+            stepSent = nil
+        }
         report(.workerLost(worker.record, reason: reason))
         if case .gathering = phase { return }
         assignOrphans(now: now)

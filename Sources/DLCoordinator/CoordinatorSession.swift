@@ -49,7 +49,25 @@ public final class CoordinatorSession {
     var phase: Phase
     var workers = WorkerRegistry()
     var ownership: ShardOwnership
-    var collector: RoundCollector
+    /// The training step in progress, and the validation pass.
+    var steps: StepCollector
+    var validation: RoundCollector
+    /// The ring plan of the step in progress (nil: none sent yet, or abandoned with a lost member).
+    var plan: RingPlan? {
+        didSet { planMembers = Set(plan?.members ?? []) }
+    }
+    /// The plan's members, to look up without building a set each step.
+    private(set) var planMembers: Set<Int> = []
+    private var ringVersion: UInt32 = 0
+    /// The ownership revision the current plan was made at (see ShardOwnership.revision).
+    private var planRevision = -1
+    /// In a star: the last step's total, and the workers it is still to be sent to (with their next
+    /// compute-step, or before an evaluate).
+    private var starTotal: [Float] = []
+    private var owedTotal: Set<Int> = []
+    /// When the step in progress was sent, and whether it was already sent again for stalling.
+    var stepSent: ContinuousClock.Instant?
+    private var stepResent = false
     /// Peers of another protocol version already sent a reject (one each is enough).
     private var rejectedPeers: Set<PeerID> = []
     /// Workers told to stop that have not yet confirmed it.
@@ -79,8 +97,9 @@ public final class CoordinatorSession {
         report = events
         phase = .gathering(since: now)
         ownership = ShardOwnership(shardCount: job.schedule.shardCount)
-        collector = RoundCollector(
+        steps = StepCollector(
             shardCount: job.schedule.shardCount, parameterCount: job.model.layout.count, sumsCount: job.metrics.slotCount)
+        validation = RoundCollector(shardCount: job.schedule.shardCount, sumsCount: job.metrics.slotCount)
         epochStarted = now
     }
 
@@ -133,17 +152,22 @@ public final class CoordinatorSession {
             lose(worker, because: "failed: \(reason)", now: now)
         case (_, .ready):
             loaded(worker, now: now)
-        case let (.training, .shardGradient(result)):
-            if let reason = collector.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
+        case let (.training, .stepDone(report)):
+            if let reason = steps.take(report, round: envelope.round, from: worker.index) {
                 return drop(envelope, from: worker, because: reason)
             }
-            worker.epochMicroseconds += UInt64(result.computeMicroseconds)
-            if collector.isComplete { finishStep(now: now) }
+            worker.epochMicroseconds += UInt64(report.computeMicroseconds)
+            if steps.isComplete { finishStep(now: now) }
+        case let (.training, .total(chunk)):
+            if let reason = steps.take(chunk, round: envelope.round, from: worker.index) {
+                return drop(envelope, from: worker, because: reason)
+            }
+            if steps.isComplete { finishStep(now: now) }
         case let (.validating, .validationSums(result)):
-            if let reason = collector.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
+            if let reason = validation.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
                 return drop(envelope, from: worker, because: reason)
             }
-            if collector.isComplete { finishEpoch(validation: job.metrics.total(of: collector.sums), now: now) }
+            if validation.isComplete { finishEpoch(validation: job.metrics.total(of: validation.sums), now: now) }
         default:
             drop(envelope, from: worker, because: .unexpected)
         }
@@ -164,6 +188,10 @@ public final class CoordinatorSession {
                 + "it stopped, hangs, or lost its connection", now: now)
         }
         if outcome != nil { return }
+        if phase == .training, let sent = stepSent, now - sent > timeouts.worker {
+            stepStalled(now: now)
+            if outcome != nil { return }
+        }
         if let since = waitingSince, now - since > timeouts.rejoin {
             return fail(
                 "\(workers.live.count) worker(s) remain, the run needs \(max(policy.minWorkers, 1)), and none joined "
@@ -199,7 +227,7 @@ public final class CoordinatorSession {
         for observer in observers {
             observer.epochStarted(epoch: progress.position.epoch + 1, of: job.settings.epochs, steps: job.schedule.stepsPerEpoch)
         }
-        startStep(now: now)
+        progress.epochStepsDone ? endEpochSteps(now: now) : startStep(now: now)
     }
 
     func startStep(now: ContinuousClock.Instant) {
@@ -214,23 +242,115 @@ public final class CoordinatorSession {
             return
         }
         stepPaused = false
-        if ownership.isComplete { waitingSince = nil }
-        collector.begin(round: UInt64(progress.position.epoch * job.schedule.stepsPerEpoch + progress.position.step))
-        for worker in workers.live { request(shards: ownership.owned(by: worker.index), from: worker, now: now) }
+        if ownership.isComplete {
+            waitingSince = nil
+            sendStep(round: currentRound, now: now)
+        }
+        // Otherwise shards are on their way to a worker; the step starts once it has loaded them.
     }
 
-    /// Asks a worker for the results of `shards` in the current round (a step, or a validation pass).
-    func request(shards: [Int], from worker: Worker, now: ContinuousClock.Instant) {
-        guard !shards.isEmpty else { return }
-        let request = ShardRequest(shards: shards, parameters: progress.parameters)
-        emit(phase == .validating ? .evaluate(request) : .computeStep(request), round: collector.round, to: worker, now: now)
+    /// The round being trained: the global step.
+    var currentRound: UInt64 { UInt64(progress.position.epoch * job.schedule.stepsPerEpoch + progress.position.step) }
+
+    /// Sends round `round` to the ring (the current round, or the next one when it goes out ahead
+    /// of the coordinator's own update): the plan (when it changed), the parameters to any member
+    /// whose copy is not current, then compute-step. Also how a step interrupted by a lost worker is
+    /// run again under a new plan: the total is the same bits, whoever computes which shard.
+    func sendStep(round: UInt64, now: ContinuousClock.Instant) {
+        if plan == nil || planRevision != ownership.revision {
+            let owners = ownership.owners.map { $0! }
+            let endpoints = Dictionary(uniqueKeysWithValues: Set(owners).map { ($0, workers[$0].info.peerEndpoint) })
+            var next = RingPlan(
+                version: ringVersion, chunkSize: RingPlan.defaultChunkSize,
+                star: policy.usesStar(parameterCount: job.model.layout.count), owners: owners, endpoints: endpoints)
+            if plan.map({ $0.segments != next.segments || $0.peers != next.peers }) ?? true {
+                ringVersion += 1
+                next.version = ringVersion
+                plan = next
+                for member in next.members { emit(.ring(next), round: 0, to: workers[member], now: now) }
+            }
+            planRevision = ownership.revision
+        }
+        let next = plan!
+        if stepSent == nil || steps.round != round { stepResent = false }
+        stepSent = now
+        for member in next.members { sendStateIfStale(to: workers[member], round: round, now: now) }
+        steps.begin(round: round, plan: plan!)
+        owedTotal.formIntersection(planMembers)
+        for member in next.members {
+            let total = owedTotal.remove(member) != nil ? starTotal : []
+            emit(.computeStep(ringVersion: plan!.version, total: total), round: round, to: workers[member], now: now)
+        }
+    }
+
+    /// The coordinator's parameters and optimizer state to a worker whose own copy is not those of
+    /// `round` (new, or it sat out a step).
+    func sendStateIfStale(to worker: Worker, round: UInt64, now: ContinuousClock.Instant) {
+        guard worker.stateRound != round else { return }
+        owedTotal.remove(worker.index)
+        emit(.state(ReplicaState(
+            optimizerIterations: progress.optimizer.iterations, parameters: progress.parameters,
+            optimizerState: progress.optimizer.state)), round: round, to: worker, now: now)
+        worker.stateRound = round
+    }
+
+    /// Asks the owners of `shards` to evaluate them after the epoch's last step.
+    func requestValidation(of shards: [Int], now: ContinuousClock.Instant) {
+        let next = currentRound
+        for worker in workers.live {
+            let theirs = shards.filter { ownership.owners[$0] == worker.index }
+            guard !theirs.isEmpty else { continue }
+            sendStateIfStale(to: worker, round: next, now: now)
+            if owedTotal.remove(worker.index) != nil, let plan {
+                emit(.total(GradientChunk(ringVersion: plan.version, hop: 0, chunk: 0, values: starTotal)), round: next - 1,
+                    to: worker, now: now)
+            }
+            emit(.evaluate(shards: theirs), round: validation.round, to: worker, now: now)
+        }
+    }
+
+    /// A step every member of which still talks to the coordinator, but which has not completed
+    /// within the worker timeout: the ring is stuck between workers (a peer endpoint one cannot
+    /// reach, a message lost). It is sent once more under a new plan; stuck again, the run stops
+    /// naming the workers whose part is missing.
+    private func stepStalled(now: ContinuousClock.Instant) {
+        guard ownership.isComplete else { return }
+        let missing = steps.missingMembers.map { workers[$0].record }
+        report(.stepStalled(round: currentRound, missing: missing, retrying: !stepResent))
+        guard !stepResent else {
+            return fail(
+                "step \(progress.position) did not complete within \(seconds(timeouts.worker)) s, twice, although every "
+                    + "worker answers the coordinator; missing: "
+                    + (missing.isEmpty ? "the step's total" : missing.map(\.description).joined(separator: ", "))
+                    + ". The workers must reach each other's peer endpoints (dlworker --peer-bind, --advertise)", now: now)
+        }
+        plan = nil  // a new plan version: whatever the stuck one left behind is dropped
+        sendStep(round: currentRound, now: now)
+        stepResent = true
     }
 
     private func finishStep(now: ContinuousClock.Instant) {
+        stepSent = nil
         let step = progress.position.step
+        if let plan, plan.star {
+            // The members apply the step themselves, when the total reaches them with the next
+            // compute-step or before an evaluate.
+            steps.sumShards()
+            starTotal = steps.total
+            owedTotal.removeAll(keepingCapacity: true)
+            owedTotal.formUnion(planMembers)
+        }
+        // Every member holds the total and applies it when the next compute-step arrives, so the
+        // epoch's next step can go out before the coordinator applies the total to its own copy:
+        // the workers compute while it updates, reports and checkpoints.
+        let sentAhead = step + 1 < job.schedule.stepsPerEpoch && planStands
+        if sentAhead {
+            markMembersCurrent(round: currentRound + 1)
+            sendStep(round: currentRound + 1, now: now)
+        }
         do {
             try progress.applyStep(
-                shardGradients: collector.gradients, shardSums: collector.sums, batchSize: job.schedule.batchSize(ofStep: step))
+                summedGradient: steps.total, shardSums: steps.sums, batchSize: job.schedule.batchSize(ofStep: step))
             for observer in observers {
                 observer.stepFinished(
                     step: progress.position.step, of: job.schedule.stepsPerEpoch, runningSums: progress.epochSums,
@@ -240,12 +360,31 @@ public final class CoordinatorSession {
         } catch {
             return fail("\(error)", now: now, checkpoint: false)
         }
-        if !progress.epochStepsDone {
-            startStep(now: now)
-        } else if job.data.validation != nil {
+        guard !sentAhead else { return }
+        markMembersCurrent(round: currentRound)
+        progress.epochStepsDone ? endEpochSteps(now: now) : startStep(now: now)
+    }
+
+    /// Whether the next step can go to the plan's members as they are: no shard moved or on its
+    /// way, no newcomer to rebalance towards, enough workers.
+    private var planStands: Bool {
+        plan != nil && !stepPaused && planRevision == ownership.revision && ownership.isComplete
+            && ownership.incoming.isEmpty && workers.live.count >= policy.minWorkers
+            && !(policy.rebalance && workers.hasNewcomer)
+    }
+
+    /// The plan's members hold the parameters of `round` once they apply the total they hold; the
+    /// other workers have fallen behind and are sent the state before they next compute.
+    private func markMembersCurrent(round: UInt64) {
+        for worker in workers.live { worker.stateRound = planMembers.contains(worker.index) ? round : nil }
+    }
+
+    /// After an epoch's last step (or on resuming a run stopped there): its validation pass, or its report.
+    private func endEpochSteps(now: ContinuousClock.Instant) {
+        if job.data.validation != nil {
             phase = .validating
-            collector.begin(round: UInt64(progress.position.epoch))
-            for worker in workers.live { request(shards: ownership.owned(by: worker.index), from: worker, now: now) }
+            validation.begin(round: UInt64(progress.position.epoch))
+            requestValidation(of: Array(0..<job.schedule.shardCount), now: now)
         } else {
             finishEpoch(validation: nil, now: now)
         }

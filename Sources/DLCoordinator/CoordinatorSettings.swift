@@ -1,6 +1,8 @@
 // What a coordinator session is told to do (its bounded waits and its policy on workers coming and
 // going) and how its run can end.
 
+import DLProtocol
+
 extension CoordinatorSession {
     public struct Timeouts: Sendable {
         /// How long to wait for the workers to register.
@@ -28,11 +30,31 @@ extension CoordinatorSession {
         public var minWorkers: Int
         /// Whether a worker that joins during the run takes over shards from the others.
         public var rebalance: Bool
+        /// How each step's gradient is summed.
+        public var exchange: Exchange
 
-        public init(minWorkers: Int = 1, rebalance: Bool = true) {
+        public init(minWorkers: Int = 1, rebalance: Bool = true, exchange: Exchange = .auto) {
             self.minWorkers = minWorkers
             self.rebalance = rebalance
+            self.exchange = exchange
         }
+
+        /// Whether a model of `parameterCount` parameters is summed by the coordinator.
+        public func usesStar(parameterCount: Int) -> Bool {
+            switch exchange {
+            case .auto: RingPlan.usesStar(parameterCount: parameterCount)
+            case .star: true
+            case .ring: false
+            }
+        }
+    }
+
+    /// How each step's gradient is summed (see RingPlan): by the coordinator (a star: one hop each
+    /// way, but its link carries every worker's gradient), by a ring of workers (each host's link
+    /// carries about twice the model whatever the number of workers), or, by default, a star for
+    /// models of one chunk (16,384 parameters) or less and a ring for larger ones.
+    public enum Exchange: String, Sendable, CaseIterable {
+        case auto, star, ring
     }
 
     public enum Outcome: Equatable, Sendable {

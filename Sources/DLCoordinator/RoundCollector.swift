@@ -1,20 +1,17 @@
-// The results of the round in progress (a training step, or a validation pass): one slot per shard
-// for its gradient sum and its loss and metric sums. It refuses a result for another round, a shard
-// already received, or one of the wrong length, so what the step adds is exactly one result per
-// shard, and only from the worker that owns it.
+// The results of a validation pass: one slot per shard for its loss and metric sums. It refuses a
+// result for another epoch, a shard already received, or one of the wrong length, so what the pass
+// adds is exactly one result per shard, and only from the worker that owns it.
 
 import DLProtocol
 
 struct RoundCollector {
     private(set) var received: [Bool]
-    private(set) var gradients: [[Float]]
     private(set) var sums: [[Double]]
-    /// The round whose results are accepted: the global step, or the epoch for a validation pass.
+    /// The epoch whose validation results are accepted.
     private(set) var round: UInt64 = 0
 
-    init(shardCount: Int, parameterCount: Int, sumsCount: Int) {
+    init(shardCount: Int, sumsCount: Int) {
         received = [Bool](repeating: false, count: shardCount)
-        gradients = Array(repeating: [Float](repeating: 0, count: parameterCount), count: shardCount)
         sums = Array(repeating: [Double](repeating: 0, count: sumsCount), count: shardCount)
     }
 
@@ -29,20 +26,8 @@ struct RoundCollector {
     /// Those of `shards` whose result has not arrived.
     func missing(_ shards: [Int]) -> [Int] { shards.filter { !received[$0] } }
 
-    /// Takes a shard's training result; returns why not when it does not belong to this round or
-    /// was not sent by the shard's owner.
-    mutating func take(_ result: ShardGradient, round: UInt64, fromOwner: Bool) -> DropReason? {
-        if let problem = problem(shard: result.shard, round: round, fromOwner: fromOwner) { return problem }
-        guard result.gradient.count == gradients[result.shard].count, result.sums.count == sums[result.shard].count else {
-            return .wrongLength(shard: result.shard)
-        }
-        gradients[result.shard] = result.gradient
-        sums[result.shard] = result.sums
-        received[result.shard] = true
-        return nil
-    }
-
-    /// Takes a shard's validation sums, likewise.
+    /// Takes a shard's validation sums; returns why not when they do not belong to this pass or
+    /// were not sent by the shard's owner.
     mutating func take(_ result: ValidationSums, round: UInt64, fromOwner: Bool) -> DropReason? {
         if let problem = problem(shard: result.shard, round: round, fromOwner: fromOwner) { return problem }
         guard result.sums.count == sums[result.shard].count else { return .wrongLength(shard: result.shard) }

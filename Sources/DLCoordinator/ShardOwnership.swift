@@ -32,10 +32,11 @@ struct ShardOwnership {
     /// How many shards a worker computes or is being sent.
     func load(of worker: Int) -> Int { owned(by: worker).count + incoming.values.filter { $0 == worker }.count }
 
-    /// The initial deal: shard s goes to the (s mod N)-th of the N `workers`. Returns each one's
-    /// shards, in the order of `workers`.
+    /// The initial deal: consecutive blocks of shards, as even as they can be, to the N `workers`
+    /// in order (shard s to the (s * N / S)-th), so each worker adds one segment to the step's sum
+    /// in the ring. Returns each one's shards, in the order of `workers`.
     mutating func deal(among workers: [Int]) -> [[Int]] {
-        for shard in owners.indices { incoming[shard] = workers[shard % workers.count] }
+        for shard in owners.indices { incoming[shard] = workers[shard * workers.count / owners.count] }
         return workers.map { incoming(to: $0) }
     }
 
@@ -109,7 +110,11 @@ struct ShardOwnership {
         return given.sorted { $0.key < $1.key }.map { ($0.key, $0.value.sorted()) }
     }
 
+    /// Changes whenever any shard's owner does: a plan made at the same revision is still right.
+    private(set) var revision = 0
+
     private mutating func refresh() {
+        revision += 1
         shardsByOwner = Dictionary(grouping: owners.indices.filter { owners[$0] != nil }) { owners[$0]! }
     }
 }

@@ -20,6 +20,9 @@ final class Worker {
     var lastSent: ContinuousClock.Instant
     /// Compute time reported for this epoch's shard gradients.
     var epochMicroseconds: UInt64 = 0
+    /// The round its copy of the parameters is for (it was sent them, or took part in every step
+    /// since); nil when it has none that is current.
+    var stateRound: UInt64?
 
     init(peer: [UInt8], info: WorkerInfo, index: Int, now: ContinuousClock.Instant) {
         self.peer = peer

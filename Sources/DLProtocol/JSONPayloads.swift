@@ -13,15 +13,22 @@ public struct WorkerInfo: Codable, Sendable, Equatable {
     public var pid: Int32
     /// The dltrain version the worker runs, for the log.
     public var version: String
+    /// Where the worker's peer socket listens for the other workers (a `tcp://` endpoint with the
+    /// address the coordinator is reached from, or an `ipc://` path).
+    public var peerEndpoint: String
 
-    public init(name: String, host: String, pid: Int32, version: String) {
+    public init(name: String, host: String, pid: Int32, version: String, peerEndpoint: String) {
         self.name = name
         self.host = host
         self.pid = pid
         self.version = version
+        self.peerEndpoint = peerEndpoint
     }
 
-    enum CodingKeys: String, CodingKey { case name, host, pid, version }
+    enum CodingKeys: String, CodingKey {
+        case name, host, pid, version
+        case peerEndpoint = "peer_endpoint"
+    }
 }
 
 /// Everything a worker needs to compute its shards: the model, the loss and metrics, the schedule's
@@ -37,12 +44,17 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public var seed: UInt64
     public var featureCount: Int
     public var targetWidth: Int
+    /// The optimizer by its Keras name and arguments: every worker applies each step's update to
+    /// its own copy of the parameters, with the same bits as the coordinator.
+    public var optimizer: String
+    public var optimizerArguments: [String: Double]
     /// The shards this worker computes, in increasing order.
     public var shards: [Int]
 
     public init(
         workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, shardCount: Int,
-        batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, shards: [Int]
+        batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, optimizer: String,
+        optimizerArguments: [String: Double], shards: [Int]
     ) {
         self.workerIndex = workerIndex
         self.model = model
@@ -54,6 +66,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         self.seed = seed
         self.featureCount = featureCount
         self.targetWidth = targetWidth
+        self.optimizer = optimizer
+        self.optimizerArguments = optimizerArguments
         self.shards = shards
     }
 
@@ -68,6 +82,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         case seed
         case featureCount = "feature_count"
         case targetWidth = "target_width"
+        case optimizer
+        case optimizerArguments = "optimizer_arguments"
         case shards
     }
 
@@ -84,6 +100,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         seed = try container.decode(UInt64.self, forKey: .seed)
         featureCount = try container.decode(Int.self, forKey: .featureCount)
         targetWidth = try container.decode(Int.self, forKey: .targetWidth)
+        optimizer = try container.decode(String.self, forKey: .optimizer)
+        optimizerArguments = try container.decode([String: Double].self, forKey: .optimizerArguments)
         shards = try container.decode([Int].self, forKey: .shards)
     }
 
@@ -99,6 +117,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         try container.encode(seed, forKey: .seed)
         try container.encode(featureCount, forKey: .featureCount)
         try container.encode(targetWidth, forKey: .targetWidth)
+        try container.encode(optimizer, forKey: .optimizer)
+        try container.encode(optimizerArguments, forKey: .optimizerArguments)
         try container.encode(shards, forKey: .shards)
     }
 }

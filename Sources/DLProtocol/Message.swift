@@ -9,13 +9,17 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case shardRows = 3
     case ready = 4
     case computeStep = 5
-    case shardGradient = 6
+    case stepDone = 6
     case evaluate = 7
     case validationSums = 8
     case heartbeat = 9
     case stop = 10
     case failure = 11
     case assign = 12
+    case ring = 13
+    case partial = 14
+    case total = 15
+    case state = 16
     /// Refusal of a peer, readable by every protocol version: the header's first eight bytes and this
     /// code never change, and its payload is plain UTF-8 text.
     case reject = 0xFFFF
@@ -27,13 +31,17 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .shardRows: "shard-rows"
         case .ready: "ready"
         case .computeStep: "compute-step"
-        case .shardGradient: "shard-gradient"
+        case .stepDone: "step-done"
         case .evaluate: "evaluate"
         case .validationSums: "validation-sums"
         case .heartbeat: "heartbeat"
         case .stop: "stop"
         case .failure: "failure"
         case .assign: "assign"
+        case .ring: "ring"
+        case .partial: "partial"
+        case .total: "total"
+        case .state: "state"
         case .reject: "reject"
         }
     }
@@ -63,19 +71,65 @@ public struct ShardRows: Sendable, Equatable {
     }
 }
 
-/// One shard's result for one step: the gradient summed over its rows and its loss and metric sums.
-public struct ShardGradient: Sendable, Equatable {
-    public var shard: Int
-    /// How long the worker took for this shard, for spotting slow workers.
+/// A worker's report that its part of a step is done: its shards' loss and metric sums, and that it
+/// holds the step's whole summed gradient (so it can apply the step when told to go on).
+public struct StepDone: Sendable, Equatable {
+    /// The ring plan the step was computed under.
+    public var ringVersion: UInt32
+    /// How long the worker computed its shards, for spotting slow workers.
     public var computeMicroseconds: UInt32
-    public var gradient: [Float]
-    public var sums: [Double]
+    /// The worker's shards, in increasing order, and each one's sums.
+    public var shards: [Int]
+    public var sums: [[Double]]
+    /// In a star, each shard's gradient, for the coordinator to add (empty in a ring).
+    public var gradients: [[Float]]
 
-    public init(shard: Int, computeMicroseconds: UInt32, gradient: [Float], sums: [Double]) {
-        self.shard = shard
+    public init(ringVersion: UInt32, computeMicroseconds: UInt32, shards: [Int], sums: [[Double]], gradients: [[Float]] = []) {
+        self.ringVersion = ringVersion
         self.computeMicroseconds = computeMicroseconds
-        self.gradient = gradient
+        self.shards = shards
         self.sums = sums
+        self.gradients = gradients
+    }
+
+    /// Whether it has one set of sums per shard, all of one length, and no gradients or one per
+    /// shard, all of one length: what the binary layout can carry. Checked on every send, so it
+    /// allocates nothing.
+    var isRectangular: Bool {
+        let sumsWidth = sums.first?.count ?? 0, gradientWidth = gradients.first?.count ?? 0
+        return sums.count == shards.count && sums.allSatisfy { $0.count == sumsWidth }
+            && (gradients.isEmpty || gradients.count == shards.count) && gradients.allSatisfy { $0.count == gradientWidth }
+    }
+}
+
+/// A piece of a step's gradient on its way around the ring: a running sum (partial) after the
+/// shards of segments 0 through `hop`, or the finished sum (total) on its `hop`-th forwarding.
+/// Chunk `chunk` covers parameters chunk * chunkSize ..< min((chunk + 1) * chunkSize, count).
+public struct GradientChunk: Sendable, Equatable {
+    public var ringVersion: UInt32
+    public var hop: Int
+    public var chunk: Int
+    public var values: [Float]
+
+    public init(ringVersion: UInt32, hop: Int, chunk: Int, values: [Float]) {
+        self.ringVersion = ringVersion
+        self.hop = hop
+        self.chunk = chunk
+        self.values = values
+    }
+}
+
+/// The training state a worker takes over: the parameters and the optimizer's state, as they are
+/// before the round named in the header.
+public struct ReplicaState: Sendable, Equatable {
+    public var optimizerIterations: Int
+    public var parameters: [Float]
+    public var optimizerState: [Float]
+
+    public init(optimizerIterations: Int, parameters: [Float], optimizerState: [Float]) {
+        self.optimizerIterations = optimizerIterations
+        self.parameters = parameters
+        self.optimizerState = optimizerState
     }
 }
 
@@ -90,33 +144,31 @@ public struct ValidationSums: Sendable, Equatable {
     }
 }
 
-/// Which shards to compute (or evaluate), in shard order, with which parameters.
-public struct ShardRequest: Sendable, Equatable {
-    public var shards: [Int]
-    public var parameters: [Float]
-
-    public init(shards: [Int], parameters: [Float]) {
-        self.shards = shards
-        self.parameters = parameters
-    }
-}
-
 /// A message with its content. `round` in the header is the global step (epoch * steps + step) for
-/// compute-step and shard-gradient, the epoch for evaluate and validation-sums, else 0.
+/// compute-step, step-done, partial, total and state, the epoch for evaluate and validation-sums,
+/// else 0.
 public enum Message: Sendable, Equatable {
     case hello(WorkerInfo)
     case welcome(WorkerJob)
     case shardRows(ShardRows)
     case ready
-    case computeStep(ShardRequest)
-    case shardGradient(ShardGradient)
-    case evaluate(ShardRequest)
+    /// Compute this round under the ring plan of this version, first applying the previous round's
+    /// summed gradient: the one the worker holds (ring), or `total` (star; empty otherwise).
+    case computeStep(ringVersion: UInt32, total: [Float])
+    case stepDone(StepDone)
+    /// Evaluate these shards' validation rows with the current parameters.
+    case evaluate(shards: [Int])
     case validationSums(ValidationSums)
     case heartbeat
     case stop(StopNotice)
     case failure(reason: String)
     /// More shards for this worker: their rows follow in shard-rows messages, then it says ready.
     case assign(shards: [Int])
+    /// The order in which the step's gradient travels, and where each worker listens.
+    case ring(RingPlan)
+    case partial(GradientChunk)
+    case total(GradientChunk)
+    case state(ReplicaState)
     case reject(reason: String)
 
     public var type: MessageType {
@@ -126,13 +178,17 @@ public enum Message: Sendable, Equatable {
         case .shardRows: .shardRows
         case .ready: .ready
         case .computeStep: .computeStep
-        case .shardGradient: .shardGradient
+        case .stepDone: .stepDone
         case .evaluate: .evaluate
         case .validationSums: .validationSums
         case .heartbeat: .heartbeat
         case .stop: .stop
         case .failure: .failure
         case .assign: .assign
+        case .ring: .ring
+        case .partial: .partial
+        case .total: .total
+        case .state: .state
         case .reject: .reject
         }
     }

@@ -14,26 +14,36 @@ import Foundation
 
 public enum MessageCodec {
     public static let magic: UInt32 = 0x5254_4C44  // "DLTR" as little-endian bytes
-    /// Version 2 put the JSON keys in snake_case and dropped the hello's `threads`.
-    public static let version: UInt16 = 2
+    /// Version 2 put the JSON keys in snake_case and dropped the hello's `threads`; version 3 sums
+    /// the gradient around a ring of workers (or, for small models, at the coordinator) and keeps a
+    /// copy of the parameters on every worker (ring, partial, total, state, step-done).
+    public static let version: UInt16 = 3
     public static let headerSize = 24
     /// The largest JSON payload accepted (hello, welcome, stop, assign).
     public static let maximumControlPayload = 64 * 1024
+    /// The largest ring plan accepted: it names every member's endpoint, so it grows with the
+    /// number of workers (about 80 bytes each); only the coordinator sends it.
+    public static let maximumRingPayload = 16 * 1024 * 1024
     /// The largest reject or failure text kept.
     public static let maximumReasonLength = 4096
 
-    /// The size of the largest message a worker may send the coordinator of a job whose model has
-    /// `parameterCount` parameters and whose sums have `metricSlots` values: a shard-gradient, or a
-    /// hello as large as the decoder accepts. The coordinator's socket refuses anything larger
-    /// before allocating it.
-    public static func largestMessageFromWorker(parameterCount: Int, metricSlots: Int) -> Int {
-        let gradient = ShardGradient(
-            shard: 0, computeMicroseconds: 0, gradient: [Float](repeating: 0, count: parameterCount),
-            sums: [Double](repeating: 0, count: metricSlots))
-        // Every other message a worker sends is smaller than one of these two: validation-sums than
-        // a shard-gradient, a failure's text (at most maximumReasonLength) than a hello's JSON.
+    /// The size of the largest message a worker may send the coordinator (or another worker) in a
+    /// job of `shardCount` shards whose sums have `metricSlots` values and whose model has
+    /// `parameterCount` parameters: a chunk of a total, a step-done for every shard (in a star, with
+    /// their gradients), or a hello as large as the decoder accepts. A socket refuses anything
+    /// larger before allocating it.
+    public static func largestMessageFromWorker(shardCount: Int, metricSlots: Int, parameterCount: Int, star: Bool) -> Int {
+        let chunkSize = min(parameterCount, RingPlan.defaultChunkSize)
+        let chunk = GradientChunk(ringVersion: 0, hop: 0, chunk: 0, values: [Float](repeating: 0, count: chunkSize))
+        let done = StepDone(
+            ringVersion: 0, computeMicroseconds: 0, shards: Array(0..<shardCount),
+            sums: Array(repeating: [Double](repeating: 0, count: metricSlots), count: shardCount),
+            gradients: star ? Array(repeating: [Float](repeating: 0, count: parameterCount), count: shardCount) : [])
+        // Every other message a worker sends is no larger than one of these: validation-sums than a
+        // step-done, a partial than a total's chunk, a failure's text than a hello's JSON.
         return max(
-            OutgoingMessage(Envelope(jobId: 0, round: 0, message: .shardGradient(gradient))).count,
+            OutgoingMessage(Envelope(jobId: 0, round: 0, message: .total(chunk))).count,
+            OutgoingMessage(Envelope(jobId: 0, round: 0, message: .stepDone(done))).count,
             headerSize + maximumControlPayload)
     }
 
@@ -53,14 +63,39 @@ public enum MessageCodec {
         writer.append(envelope.jobId)
         writer.append(envelope.round)
         switch envelope.message {
-        case .hello, .welcome, .stop, .assign, .failure, .reject:
+        case .hello, .welcome, .stop, .assign, .ring, .failure, .reject:
             text.withUnsafeBytes { writer.append(raw: $0) }
         case .ready, .heartbeat:
             break
-        case let .computeStep(request), let .evaluate(request):
-            writer.append(UInt32(request.shards.count))
-            for shard in request.shards { writer.append(UInt32(shard)) }
-            writer.append(request.parameters)
+        case let .computeStep(ringVersion, total):
+            writer.append(ringVersion)
+            writer.append(UInt32(total.count))
+            writer.append(total)
+        case let .evaluate(shards):
+            writer.append(UInt32(shards.count))
+            for shard in shards { writer.append(UInt32(shard)) }
+        case let .stepDone(done):
+            precondition(done.isRectangular, "a step-done with one set of sums (and gradient) of one length per shard")
+            writer.append(done.ringVersion)
+            writer.append(done.computeMicroseconds)
+            writer.append(UInt32(done.shards.count))
+            writer.append(UInt32(done.sums.first?.count ?? 0))
+            writer.append(UInt32(done.gradients.first?.count ?? 0))
+            for shard in done.shards { writer.append(UInt32(shard)) }
+            for sums in done.sums { writer.append(sums) }
+            for gradient in done.gradients { writer.append(gradient) }
+        case let .partial(chunk), let .total(chunk):
+            writer.append(chunk.ringVersion)
+            writer.append(UInt32(chunk.hop))
+            writer.append(UInt32(chunk.chunk))
+            writer.append(UInt32(chunk.values.count))
+            writer.append(chunk.values)
+        case let .state(state):
+            writer.append(UInt64(state.optimizerIterations))
+            writer.append(UInt32(state.parameters.count))
+            writer.append(UInt32(state.optimizerState.count))
+            writer.append(state.parameters)
+            writer.append(state.optimizerState)
         case let .shardRows(rows):
             writer.append(UInt32(rows.shard))
             writer.append(UInt32(rows.trainingTargets.count / max(rows.targetWidth, 1)))
@@ -71,13 +106,6 @@ public enum MessageCodec {
             writer.append(rows.trainingTargets)
             writer.append(rows.validationFeatures)
             writer.append(rows.validationTargets)
-        case let .shardGradient(result):
-            writer.append(UInt32(result.shard))
-            writer.append(result.computeMicroseconds)
-            writer.append(UInt32(result.gradient.count))
-            writer.append(UInt32(result.sums.count))
-            writer.append(result.gradient)
-            writer.append(result.sums)
         case let .validationSums(result):
             writer.append(UInt32(result.shard))
             writer.append(UInt32(result.sums.count))
@@ -92,8 +120,9 @@ public enum MessageCodec {
         case let .welcome(job): json(job)
         case let .stop(notice): json(notice)
         case let .assign(shards): json(shards)
+        case let .ring(plan): json(plan)
         case let .failure(reason), let .reject(reason): Array(reason.utf8.prefix(maximumReasonLength))
-        case .ready, .heartbeat, .computeStep, .evaluate, .shardRows, .shardGradient, .validationSums: []
+        case .ready, .heartbeat, .computeStep, .evaluate, .shardRows, .stepDone, .validationSums, .partial, .total, .state: []
         }
     }
 
@@ -148,17 +177,47 @@ public enum MessageCodec {
         case .ready, .heartbeat:
             try reader.expectEnd()
             message = type == .ready ? .ready : .heartbeat
-        case .computeStep, .evaluate:
-            let shardCount = try reader.count()
-            guard shardCount <= reader.remaining.count / 4 else {
-                throw .badSize(type: "\(type)", size: bytes.count, expected: "room for \(shardCount) shard numbers")
-            }
-            var shards: [Int] = []
-            for _ in 0..<shardCount { shards.append(try reader.count()) }
-            let parameters = try reader.floats(count: reader.remaining.count / 4)
+        case .computeStep:
+            let ringVersion = try reader.uint32()
+            let total = try reader.floats(count: try reader.count())
             try reader.expectEnd()
-            let request = ShardRequest(shards: shards, parameters: parameters)
-            message = type == .computeStep ? .computeStep(request) : .evaluate(request)
+            message = .computeStep(ringVersion: ringVersion, total: total)
+        case .evaluate:
+            let shards = try reader.counts(try reader.count())
+            try reader.expectEnd()
+            message = .evaluate(shards: shards)
+        case .ring:
+            message = .ring(try reader.json(RingPlan.self, limit: maximumRingPayload))
+        case .stepDone:
+            let ringVersion = try reader.uint32(), micros = try reader.uint32()
+            let shardCount = try reader.count(), sumsCount = try reader.count(), gradientCount = try reader.count()
+            let shards = try reader.counts(shardCount)
+            var sums: [[Double]] = []
+            for _ in 0..<shardCount { sums.append(try reader.doubles(count: sumsCount)) }
+            var gradients: [[Float]] = []
+            if gradientCount > 0 {
+                for _ in 0..<shardCount { gradients.append(try reader.floats(count: gradientCount)) }
+            }
+            try reader.expectEnd()
+            message = .stepDone(StepDone(
+                ringVersion: ringVersion, computeMicroseconds: micros, shards: shards, sums: sums, gradients: gradients))
+        case .partial, .total:
+            let ringVersion = try reader.uint32(), hop = try reader.count(), chunk = try reader.count()
+            let values = try reader.floats(count: try reader.count())
+            try reader.expectEnd()
+            let piece = GradientChunk(ringVersion: ringVersion, hop: hop, chunk: chunk, values: values)
+            message = type == .partial ? .partial(piece) : .total(piece)
+        case .state:
+            let iterations = try reader.uint64()
+            let parameterCount = try reader.count(), stateCount = try reader.count()
+            let parameters = try reader.floats(count: parameterCount)
+            let optimizerState = try reader.floats(count: stateCount)
+            try reader.expectEnd()
+            guard iterations <= UInt64(Int.max) else {
+                throw .badContent(type: "\(type)", reason: "optimizer iterations \(iterations) out of range")
+            }
+            message = .state(ReplicaState(
+                optimizerIterations: Int(iterations), parameters: parameters, optimizerState: optimizerState))
         case .assign:
             message = .assign(shards: try reader.json([Int].self))
         case .shardRows:
@@ -176,13 +235,6 @@ public enum MessageCodec {
                 shard: shard, featureCount: featureCount, targetWidth: targetWidth,
                 trainingFeatures: trainingFeatures, trainingTargets: trainingTargets,
                 validationFeatures: validationFeatures, validationTargets: validationTargets))
-        case .shardGradient:
-            let shard = try reader.count(), micros = try reader.uint32()
-            let gradientCount = try reader.count(), sumsCount = try reader.count()
-            let gradient = try reader.floats(count: gradientCount)
-            let sums = try reader.doubles(count: sumsCount)
-            try reader.expectEnd()
-            message = .shardGradient(ShardGradient(shard: shard, computeMicroseconds: micros, gradient: gradient, sums: sums))
         case .validationSums:
             let shard = try reader.count(), sumsCount = try reader.count()
             let sums = try reader.doubles(count: sumsCount)
@@ -295,6 +347,15 @@ struct ByteReader {
     /// A UInt32 count, as an Int.
     mutating func count() throws(ProtocolError) -> Int { Int(try uint32()) }
 
+    /// `count` UInt32 counts (shard numbers), checked against the bytes left before any is read.
+    mutating func counts(_ count: Int) throws(ProtocolError) -> [Int] {
+        guard count <= remaining.count / 4 else { throw tooShort(count * 4) }
+        var values: [Int] = []
+        values.reserveCapacity(count)
+        for _ in 0..<count { values.append(try self.count()) }
+        return values
+    }
+
     /// a * b, refusing products that could not fit in the message anyway.
     func product(_ a: Int, _ b: Int) throws(ProtocolError) -> Int {
         let (result, overflow) = a.multipliedReportingOverflow(by: b)
@@ -320,9 +381,9 @@ struct ByteReader {
         return values
     }
 
-    mutating func json<T: Decodable>(_ type: T.Type) throws(ProtocolError) -> T {
-        guard remaining.count <= MessageCodec.maximumControlPayload else {
-            throw .badSize(type: typeName, size: bytes.count, expected: "at most \(MessageCodec.maximumControlPayload) bytes of JSON")
+    mutating func json<T: Decodable>(_ type: T.Type, limit: Int = MessageCodec.maximumControlPayload) throws(ProtocolError) -> T {
+        guard remaining.count <= limit else {
+            throw .badSize(type: typeName, size: bytes.count, expected: "at most \(limit) bytes of JSON")
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(remaining))

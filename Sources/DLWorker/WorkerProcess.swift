@@ -1,7 +1,8 @@
-// The worker process: a ZeroMQ DEALER socket connected to the coordinator, and the loop that feeds
-// WorkerSession with what arrives and with the time. The socket queues nothing for a coordinator
-// that is not there yet (ZMQ_IMMEDIATE), so the session's periodic hello is what reaches it once it
-// appears, whether it started before or after this worker.
+// The worker process: a ZeroMQ DEALER socket connected to the coordinator, a ROUTER socket where
+// the other workers send it their part of each step's gradient, a DEALER to each worker it sends
+// to, and the loop that feeds WorkerSession with what arrives and with the time. The coordinator's
+// socket queues nothing for a coordinator that is not there yet (ZMQ_IMMEDIATE), so the session's
+// periodic hello is what reaches it once it appears, whether it started before or after this worker.
 
 import DLCore
 import DLProtocol
@@ -14,12 +15,21 @@ public struct WorkerOptions: Sendable {
     public var name: String
     public var timeouts: WorkerSession.Timeouts
     public var keepRunning: Bool
+    /// Where the peer socket binds (derived from `endpoint` when nil), and the host the other
+    /// workers reach it at (the interface towards the coordinator when nil).
+    public var peerBind: String?
+    public var advertise: String?
 
-    public init(endpoint: String, name: String, timeouts: WorkerSession.Timeouts, keepRunning: Bool) {
+    public init(
+        endpoint: String, name: String, timeouts: WorkerSession.Timeouts, keepRunning: Bool, peerBind: String? = nil,
+        advertise: String? = nil
+    ) {
         self.endpoint = endpoint
         self.name = name
         self.timeouts = timeouts
         self.keepRunning = keepRunning
+        self.peerBind = peerBind
+        self.advertise = advertise
     }
 }
 
@@ -36,9 +46,18 @@ public enum WorkerProcess {
             .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1)),
         ])
         try socket.connect(options.endpoint)
+        let peerSocket = try ZMQSocket(.router, context: context)
+        // Other workers send it partials and totals only: a chunk at most.
+        try peerSocket.set([.linger(.zero), .maxMessageSize(MessageCodec.largestMessageFromWorker(
+            shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false))])
+        let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
+        let peerEndpoint = try PeerEndpoint.advertised(bound: bound, coordinator: options.endpoint, host: options.advertise)
+        defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }
+        var peers: [String: ZMQSocket] = [:]
         let info = WorkerInfo(
-            name: options.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), version: DLTrainVersion.current)
-        logger.info("connecting to \(options.endpoint) as \(options.name) (pid \(info.pid))")
+            name: options.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), version: DLTrainVersion.current,
+            peerEndpoint: peerEndpoint)
+        logger.info("connecting to \(options.endpoint) as \(options.name) (pid \(info.pid)), other workers reach it at \(peerEndpoint)")
 
         let clock = ContinuousClock()
         var unsent = 0
@@ -51,19 +70,46 @@ public enum WorkerProcess {
                 if !sent && envelope.message.type != .hello { unsent += 1 }
                 return sent
             },
+            sendToPeer: { endpoint, envelope in
+                guard let peer = peers[endpoint] ?? (try? connectPeer(endpoint, context: context)) else { return false }
+                peers[endpoint] = peer
+                let message = OutgoingMessage(envelope)
+                return (try? peer.send(prefix: nil, count: message.count, timeout: .seconds(1), write: message.write)) ?? false
+            },
             log: { [logger] level, line in logger.log(level: level, "\(line)") })
+        let fromCoordinator: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?, Int) -> Void = { message, _, parts in
+            if parts == 1 {
+                session.receive(message, now: clock.now)
+            } else {
+                logger.warning("dropped a message of \(parts) frames from the coordinator")
+            }
+        }
         while session.outcome == nil {
             // While registering, look again soon: the hello goes out as soon as the connection is up.
-            try socket.receive(timeout: .milliseconds(session.isRegistering ? 10 : 100)) { message, _, parts in
-                if parts == 1 {
-                    session.receive(message, now: clock.now)
-                } else {
-                    logger.notice("dropped a message of \(parts) frames from the coordinator")
-                }
+            let timeout = Duration.milliseconds(session.isRegistering ? 10 : 100)
+            if session.expectsPeerTraffic {
+                let ready = try ZMQSocket.waitForMessages(on: [socket, peerSocket], timeout: timeout)
+                // Take what is waiting on each, without waiting again.
+                while ready[1], try peerSocket.receive(timeout: .zero, { message, _, parts in
+                    if parts == 2 { session.receiveFromPeer(message, now: clock.now) }
+                }) {}
+                while ready[0], try socket.receive(timeout: .zero, fromCoordinator) {}
+            } else {
+                // Outside a ring only the coordinator talks to this worker (what other workers send
+                // meanwhile waits in the peer socket, bounded by its queue): one wait per message.
+                try socket.receive(timeout: timeout, fromCoordinator)
             }
             session.tick(now: clock.now)
         }
         if unsent > 0 { logger.notice("\(unsent) message(s) to the coordinator could not be sent (it was gone)") }
         return session.outcome!
     }
+}
+
+/// A DEALER to another worker's peer socket. It queues what is sent before the connection is up.
+private func connectPeer(_ endpoint: String, context: ZMQContext) throws -> ZMQSocket {
+    let peer = try ZMQSocket(.dealer, context: context)
+    try peer.set([.linger(.milliseconds(500)), .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1))])
+    try peer.connect(endpoint)
+    return peer
 }

@@ -40,31 +40,9 @@ public final class WorkerSession {
         case failed(String)
     }
 
-    /// A job this worker takes part in. A class, so that the gradient buffer is reused in place
-    /// from step to step rather than copied out of the state.
-    private final class Joined {
-        let job: WorkerJob
-        let schedule: ShardSchedule
-        let loss: Loss
-        let metrics: MetricSet
-        var runners: [Int: ShardRunner] = [:]
-        /// Shards given to this worker whose rows have not all arrived.
-        var pending: Set<Int>
-        var gradient: [Float]
-
-        init(job: WorkerJob, schedule: ShardSchedule, loss: Loss, metrics: MetricSet) {
-            self.job = job
-            self.schedule = schedule
-            self.loss = loss
-            self.metrics = metrics
-            pending = Set(job.shards)
-            gradient = [Float](repeating: 0, count: job.model.layout.count)
-        }
-    }
-
     private enum State {
         case registering(since: ContinuousClock.Instant)
-        case joined(Joined)
+        case joined(JobParticipation)
         case done(Outcome)
     }
 
@@ -72,8 +50,10 @@ public final class WorkerSession {
     public let timeouts: Timeouts
     /// Whether to register again for the next job after a stop, instead of finishing.
     public let keepRunning: Bool
-    /// Sends a message; false when it could not be queued (no coordinator connected yet).
+    /// Sends a message to the coordinator; false when it could not be queued (none connected yet).
     private let send: (Envelope) -> Bool
+    /// Sends a message to the worker whose peer socket listens at the endpoint.
+    private let sendToPeer: (String, Envelope) -> Bool
     /// A line for the worker's log, at its level: what may need a person is a warning.
     private let log: (Logger.Level, String) -> Void
     private var state: State
@@ -83,12 +63,14 @@ public final class WorkerSession {
 
     public init(
         info: WorkerInfo, timeouts: Timeouts = Timeouts(), keepRunning: Bool = false, now: ContinuousClock.Instant,
-        send: @escaping (Envelope) -> Bool, log: @escaping (Logger.Level, String) -> Void
+        send: @escaping (Envelope) -> Bool, sendToPeer: @escaping (String, Envelope) -> Bool,
+        log: @escaping (Logger.Level, String) -> Void
     ) {
         self.info = info
         self.timeouts = timeouts
         self.keepRunning = keepRunning
         self.send = send
+        self.sendToPeer = sendToPeer
         self.log = log
         state = .registering(since: now)
         lastHeard = now
@@ -99,6 +81,13 @@ public final class WorkerSession {
     public var outcome: Outcome? {
         if case let .done(outcome) = state { return outcome }
         return nil
+    }
+
+    /// Whether other workers may be sending this one parts of a step (it is in a ring); when not,
+    /// the process need only wait on the coordinator's socket.
+    public var expectsPeerTraffic: Bool {
+        if case let .joined(joined) = state, let plan = joined.plan { return !plan.star }
+        return false
     }
 
     public var isRegistering: Bool {
@@ -134,7 +123,14 @@ public final class WorkerSession {
         do {
             envelope = try MessageCodec.decode(bytes)
         } catch {
-            log(.warning, "dropped a message from the coordinator: \(error)")
+            // The coordinator is the one peer this socket talks to: a message of it that cannot be
+            // read means the two do not speak the same protocol, and waiting would only stall the run.
+            if case .joined = state {
+                fail("the coordinator sent a message this worker cannot read (\(error)); "
+                    + "are both running dltrain \(info.version)?", now: now)
+            } else {
+                log(.warning, "dropped a message from the coordinator: \(error)")
+            }
             return
         }
         switch (state, envelope.message) {
@@ -172,31 +168,64 @@ public final class WorkerSession {
         }
     }
 
-    private func handle(_ message: Message, round: UInt64, joined: Joined, now: ContinuousClock.Instant) {
+    /// A message from another worker: a partial or total of the step being summed.
+    public func receiveFromPeer(_ bytes: UnsafeRawBufferPointer, now: ContinuousClock.Instant) {
+        guard case let .joined(joined) = state else { return }
+        let envelope: Envelope
+        do {
+            envelope = try MessageCodec.decode(bytes)
+        } catch {
+            log(.warning, "dropped a message from another worker: \(error)")
+            return
+        }
+        guard envelope.jobId == jobId, joined.receive(envelope.message, round: envelope.round) else {
+            log(.notice, "dropped a \(envelope.message.type) message from another worker: not of this step")
+            return
+        }
+        reportStepDone(joined, now: now)
+    }
+
+    private func handle(_ message: Message, round: UInt64, joined: JobParticipation, now: ContinuousClock.Instant) {
+        var problem: String?
         switch message {
         case .heartbeat:
             break
         case let .stop(notice):
             end(notice, now: now)
-            return
         case let .assign(shards):
             guard shards.allSatisfy({ (0..<joined.job.shardCount).contains($0) }) else {
-                log(.warning, "dropped an assign message naming shards outside 0..<\(joined.job.shardCount)")
-                return
+                problem = "names shards outside 0..<\(joined.job.shardCount)"
+                break
             }
-            joined.pending.formUnion(shards.filter { joined.runners[$0] == nil })
+            joined.assign(shards)
             log(.info, "assigned shard(s) \(shards.map(String.init).joined(separator: ","))")
             reportReadyIfLoaded(joined, now: now)
         case let .shardRows(rows):
-            load(rows, into: joined)
-            reportReadyIfLoaded(joined, now: now)
-        case let .computeStep(request):
-            compute(request, round: round, joined: joined, now: now)
-        case let .evaluate(request):
-            evaluate(request, epoch: round, joined: joined, now: now)
+            if joined.load(rows) {
+                reportReadyIfLoaded(joined, now: now)
+            } else {
+                problem = "rows for shard \(rows.shard) do not fit what this worker was assigned"
+            }
+        case let .state(replica):
+            problem = joined.take(replica, round: round)
+        case let .ring(plan):
+            problem = joined.take(plan)
+        case let .total(chunk):
+            // In a star, the coordinator's sum of an epoch's last step, before its validation pass.
+            problem = joined.apply(chunk.values, before: round + 1)
+        case let .computeStep(ringVersion, total):
+            problem = joined.computeStep(round: round, ringVersion: ringVersion, total: total)
+            reportStepDone(joined, now: now)
+        case let .evaluate(shards):
+            if let results = joined.evaluate(shards, epoch: round) {
+                for result in results { emit(.validationSums(result), round: round, now: now) }
+            } else {
+                problem = "cannot evaluate shards \(shards) after epoch \(round + 1)"
+            }
         default:
-            log(.warning, "dropped a \(message.type) message: not expected now")
+            problem = "not expected now"
         }
+        if let problem { log(.warning, "dropped a \(message.type) message: \(problem)") }
     }
 
     private func begin(_ job: WorkerJob, now: ContinuousClock.Instant) {
@@ -208,82 +237,31 @@ public final class WorkerSession {
             return
         }
         do {
-            let loss = try Loss(name: job.loss)
-            let metrics = MetricSet(try job.metrics.map { try Metric(name: $0, loss: loss, outputs: job.model.outputWidth) })
-            let schedule = ShardSchedule(
-                rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
+            var participation: JobParticipation!
+            participation = try JobParticipation(job: job) { [unowned self] worker, round, message in
+                let envelope = Envelope(jobId: self.jobId, round: round, message: message)
+                if let worker {
+                    if let endpoint = participation.plan?.endpoint(of: worker), self.sendToPeer(endpoint, envelope) { return }
+                    self.log(.warning, "could not send a \(message.type) message to worker \(worker + 1)")
+                } else {
+                    self.emit(message, round: round, now: self.lastSent)
+                }
+            }
             log(.info, "joined job \(String(jobId, radix: 16)) as worker \(job.workerIndex + 1)"
                 + (job.shards.isEmpty ? " (no shards yet)" : ": shard(s) \(job.shards.map(String.init).joined(separator: ","))"))
-            let joined = Joined(job: job, schedule: schedule, loss: loss, metrics: metrics)
-            state = .joined(joined)
-            reportReadyIfLoaded(joined, now: now)
+            state = .joined(participation)
+            reportReadyIfLoaded(participation, now: now)
         } catch {
             fail("cannot build the model the coordinator described: \(error)", now: now)
         }
     }
 
-    private func load(_ rows: ShardRows, into joined: Joined) {
-        let job = joined.job
-        guard joined.pending.contains(rows.shard), rows.featureCount == job.featureCount, rows.targetWidth == job.targetWidth,
-            rows.trainingTargets.count / job.targetWidth == joined.schedule.shardRows[rows.shard].count
-        else {
-            log(.warning, "dropped rows for shard \(rows.shard): they do not fit what this worker was assigned")
-            return
-        }
-        joined.runners[rows.shard] = ShardRunner(
-            shard: rows.shard, schedule: joined.schedule,
-            rows: TabularRows(
-                featureCount: job.featureCount, targetWidth: job.targetWidth,
-                features: rows.trainingFeatures, targets: rows.trainingTargets),
-            validationRows: rows.validationTargets.isEmpty ? nil : TabularRows(
-                featureCount: job.featureCount, targetWidth: job.targetWidth,
-                features: rows.validationFeatures, targets: rows.validationTargets),
-            model: job.model, loss: joined.loss, metrics: joined.metrics)
-        joined.pending.remove(rows.shard)
-    }
-
-    private func reportReadyIfLoaded(_ joined: Joined, now: ContinuousClock.Instant) {
+    private func reportReadyIfLoaded(_ joined: JobParticipation, now: ContinuousClock.Instant) {
         if joined.pending.isEmpty { emit(.ready, round: 0, now: now) }
     }
 
-    private func compute(_ request: ShardRequest, round: UInt64, joined: Joined, now: ContinuousClock.Instant) {
-        guard request.parameters.count == joined.gradient.count, request.shards.allSatisfy({ joined.runners[$0] != nil }) else {
-            log(.warning, "dropped a compute-step message for shards \(request.shards) with \(request.parameters.count) parameters: "
-                + "this worker holds shards \(joined.runners.keys.sorted()) of a model with \(joined.gradient.count)")
-            return
-        }
-        let steps = UInt64(joined.schedule.stepsPerEpoch)
-        let epoch = Int(round / steps), step = Int(round % steps)
-        let clock = ContinuousClock()
-        for shard in request.shards {
-            let runner = joined.runners[shard]!
-            let started = clock.now
-            var sums = joined.metrics.makeSums()
-            request.parameters.withUnsafeBufferPointer { parameters in
-                joined.gradient.withUnsafeMutableBufferPointer { gradient in
-                    runner.computeStep(epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: &sums)
-                }
-            }
-            let elapsed = clock.now - started
-            let micros = UInt32(clamping: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
-            // Sent as soon as it is ready, so the coordinator can add it while the next shard computes.
-            emit(.shardGradient(ShardGradient(shard: shard, computeMicroseconds: micros, gradient: joined.gradient, sums: sums)),
-                round: round, now: now)
-        }
-    }
-
-    private func evaluate(_ request: ShardRequest, epoch: UInt64, joined: Joined, now: ContinuousClock.Instant) {
-        guard request.parameters.count == joined.gradient.count, request.shards.allSatisfy({ joined.runners[$0] != nil }) else {
-            log(.warning, "dropped an evaluate message for shards \(request.shards) this worker does not hold")
-            return
-        }
-        request.parameters.withUnsafeBufferPointer { parameters in
-            for shard in request.shards {
-                var sums = joined.metrics.makeSums()
-                joined.runners[shard]!.evaluateValidation(parameters: parameters, sums: &sums)
-                emit(.validationSums(ValidationSums(shard: shard, sums: sums)), round: epoch, now: now)
-            }
-        }
+    private func reportStepDone(_ joined: JobParticipation, now: ContinuousClock.Instant) {
+        if let (round, done) = joined.takeStepDone() { emit(.stepDone(done), round: round, now: now) }
     }
 
     private func register(now: ContinuousClock.Instant) {

@@ -137,6 +137,14 @@ struct ClusterArguments: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Give shards to workers that join during the run.")
     var rebalance = true
 
+    @Option(help: ArgumentHelp(
+        "How each step's gradient is summed: star (at the coordinator: one hop each way, but its link carries every "
+            + "worker's gradient), ring (around the workers: each host's link carries about twice the model, whatever the "
+            + "number of workers), or auto (star for models of at most 16,384 parameters, ring above). The trained weights "
+            + "are the same bits either way.",
+        valueName: "auto|star|ring"))
+    var exchange: CoordinatorSession.Exchange = .auto
+
     func train(_ run: TrainingRun) throws {
         guard let workers else { return }
         guard let shards = run.settings.shards, shards >= workers else {
@@ -152,7 +160,7 @@ struct ClusterArguments: ParsableArguments {
                 bind: endpoint, workers: workers, spawn: spawn,
                 timeouts: .init(
                     registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
-                policy: .init(minWorkers: minWorkers, rebalance: rebalance),
+                policy: .init(minWorkers: minWorkers, rebalance: rebalance, exchange: exchange),
                 runDirectory: run.runDirectory),
             logger: logger)
         try run.run { job, progress, observers, checkpointer in
@@ -287,3 +295,5 @@ struct TrainingOptions: ParsableArguments {
         if let shards { settings.shards = shards }
     }
 }
+
+extension CoordinatorSession.Exchange: ExpressibleByArgument {}

@@ -14,7 +14,8 @@ struct DLWorkerCommand: ParsableCommand {
         abstract: "A dltrain worker: computes its shards' gradients for a coordinator (dlcoord --workers N).",
         discussion: """
             The worker needs no copy of the data: the coordinator sends it the rows of the shards it \
-            owns. It may start before or after the coordinator and says hello every second until one \
+            owns. Each step's gradient is summed from worker to worker (never through the \
+            coordinator), so workers must reach each other: each listens on --peer-bind. It may start before or after the coordinator and says hello every second until one \
             answers (for at most --reconnect-timeout seconds). Exit status: 0 when the job finished, \
             3 when the coordinator stopped it early, 1 when this worker failed or gave up.
             """,
@@ -35,6 +36,19 @@ struct DLWorkerCommand: ParsableCommand {
     @Flag(name: .customLong("keep-running"), help: "After a job ends, wait for the next one instead of exiting.")
     var keepRunning = false
 
+    @Option(
+        name: .customLong("peer-bind"),
+        help: ArgumentHelp(
+            "Where this worker listens for the other workers' parts of each step (default: an ephemeral TCP port on "
+                + "every interface, or an ipc path beside an ipc coordinator).", valueName: "endpoint"))
+    var peerBind: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The address the other workers reach this one at (default: this host's address on the route to the "
+                + "coordinator).", valueName: "host"))
+    var advertise: String?
+
     @Option(help: ArgumentHelp("Threads this worker computes its shards with (default: the CPUs this process may run on, \(AvailableCPUs.count()) here). The weights do not depend on it.", valueName: "n"))
     var threads: Int?
 
@@ -51,7 +65,7 @@ struct DLWorkerCommand: ParsableCommand {
         let options = WorkerOptions(
             endpoint: connect, name: name,
             timeouts: .init(reconnect: .milliseconds(Int(reconnectTimeout * 1000)), coordinator: .milliseconds(Int(coordinatorTimeout * 1000))),
-            keepRunning: keepRunning)
+            keepRunning: keepRunning, peerBind: peerBind, advertise: advertise)
         let outcome: WorkerSession.Outcome
         do {
             outcome = try WorkerProcess.run(options, logger: logger)

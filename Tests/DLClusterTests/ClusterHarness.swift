@@ -20,17 +20,26 @@ final class ClusterHarness {
     var toCoordinator: [(peer: [UInt8], bytes: [UInt8])] = []
     /// Messages on their way to each worker, by the worker's peer id.
     var toWorkers: [[UInt8]: [[UInt8]]] = [:]
+    /// Messages from worker to worker (the ring's partials and totals): the receiver and the bytes.
+    var betweenWorkers: [(to: Int, bytes: [UInt8])] = []
+    /// Drops every message between workers (as if they cannot reach each other's peer endpoints)
+    /// while they still talk to the coordinator.
+    var peerLinksCut = false
     /// Workers whose messages are lost (as if the process stopped).
     var silenced: Set<Int> = []
     private(set) var coordinatorEvents: [CoordinatorEvent] = []
     private(set) var workerLogs: [[String]] = []
-    /// Delivers the coordinator's queue in a scrambled order when set.
+    /// Delivers the coordinator's queue and the workers' messages to each other in a scrambled
+    /// order when set.
     var scramble: SeededGenerator?
 
     init(
         job: TrainingJob, workerCount: Int, timeouts: CoordinatorSession.Timeouts = .init(),
-        policy: CoordinatorSession.Policy = .init(), progress: TrainingProgress? = nil, checkpointer: Checkpointer? = nil
+        policy: CoordinatorSession.Policy = .init(), exchange: CoordinatorSession.Exchange = .ring, progress: TrainingProgress? = nil,
+        checkpointer: Checkpointer? = nil
     ) {
+        var policy = policy
+        policy.exchange = exchange
         now = clock.now
         coordinator = CoordinatorSession(
             job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, policy: policy, progress: progress,
@@ -46,11 +55,19 @@ final class ClusterHarness {
     func addWorker(timeouts: WorkerSession.Timeouts = .init()) -> Int {
         let index = workers.count
         workerLogs.append([])
-        let info = WorkerInfo(name: "w\(index + 1)", host: "test", pid: Int32(100 + index), version: "test")
+        let info = WorkerInfo(
+            name: "w\(index + 1)", host: "test", pid: Int32(100 + index), version: "test", peerEndpoint: "mem://\(index)")
         workers.append(WorkerSession(
             info: info, timeouts: timeouts, now: now,
             send: { [unowned self] envelope in
                 self.toCoordinator.append((Self.peer(index), MessageCodec.encode(envelope)))
+                return true
+            },
+            sendToPeer: { [unowned self] endpoint, envelope in
+                guard let target = Int(endpoint.dropFirst("mem://".count)), self.workers.indices.contains(target) else {
+                    return false
+                }
+                if !self.silenced.contains(index) { self.betweenWorkers.append((target, MessageCodec.encode(envelope))) }
                 return true
             },
             log: { [unowned self] _, line in self.workerLogs[index].append(line) }))
@@ -67,7 +84,15 @@ final class ClusterHarness {
     /// Whether a message waits for the coordinator or a harness worker (messages to other peers
     /// stay in `toWorkers` for the test to read).
     private var pending: Bool {
-        !toCoordinator.isEmpty || workers.indices.contains { !(toWorkers[Self.peer($0)]?.isEmpty ?? true) }
+        !toCoordinator.isEmpty || !betweenWorkers.isEmpty
+            || workers.indices.contains { !(toWorkers[Self.peer($0)]?.isEmpty ?? true) }
+    }
+
+    /// The next message to deliver of a queue: the first, or any when scrambling.
+    private func nextIndex(below count: Int) -> Int {
+        guard var generator = scramble else { return 0 }
+        defer { scramble = generator }
+        return generator.nextIndex(below: count)
     }
 
     /// Delivers messages until none are left or `limit` deliveries happened; returns how many.
@@ -76,14 +101,15 @@ final class ClusterHarness {
         var delivered = 0
         while delivered < limit, pending {
             if !toCoordinator.isEmpty {
-                let index = scramble.map { generator -> Int in
-                    var generator = generator
-                    let index = generator.nextIndex(below: toCoordinator.count)
-                    scramble = generator
-                    return index
-                } ?? 0
-                let (peer, bytes) = toCoordinator.remove(at: index)
+                let (peer, bytes) = toCoordinator.remove(at: nextIndex(below: toCoordinator.count))
                 if !silenced.contains(Int(peer[1])) { bytes.withUnsafeBytes { coordinator.receive($0, from: peer, now: now) } }
+                delivered += 1
+            }
+            if !betweenWorkers.isEmpty {
+                let (target, bytes) = betweenWorkers.remove(at: nextIndex(below: betweenWorkers.count))
+                if !silenced.contains(target) && !peerLinksCut {
+                    bytes.withUnsafeBytes { workers[target].receiveFromPeer($0, now: now) }
+                }
                 delivered += 1
             }
             for (index, worker) in workers.enumerated() {

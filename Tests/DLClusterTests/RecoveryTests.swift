@@ -32,23 +32,25 @@ final class RecoveryTests: XCTestCase {
 
     func testALostWorkersShardsAreRecomputedElsewhere() throws {
         let job = try job()
-        let harness = ClusterHarness(job: job, workerCount: 4, timeouts: .init(worker: .seconds(2)))
-        for _ in 0..<4 { harness.addWorker() }
-        advance(harness, ticks: 100)
-        XCTAssertNil(harness.coordinator.outcome)
-        harness.silenced = [2]  // as if killed mid-step: what it was computing never arrives
-        harness.runToCompletion(perTick: 6)
-        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
-        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
-        XCTAssertEqual(harness.lostWorkers, [2])
-        XCTAssertTrue(harness.coordinatorEvents.contains {
-            if case let .workerLost(worker, reason) = $0 { worker.info.name == "w3" && reason.hasPrefix("has sent nothing for 2 s") }
-            else { false }
-        })
-        XCTAssertTrue(harness.coordinatorEvents.contains {
-            if case let .shardsMoved(shards, _, rebalancing) = $0 { shards == [2] && !rebalancing } else { false }
-        }, "the lost worker's shard went to another worker")
-        XCTAssertFalse(harness.coordinator.shardOwners.contains(2), "no shard is left with the lost worker")
+        for exchange in [CoordinatorSession.Exchange.ring, .star] {
+            let harness = ClusterHarness(job: job, workerCount: 4, timeouts: .init(worker: .seconds(2)), exchange: exchange)
+            for _ in 0..<4 { harness.addWorker() }
+            advance(harness, ticks: 30)
+            XCTAssertNil(harness.coordinator.outcome)
+            harness.silenced = [2]  // as if killed mid-step: what it was computing never arrives
+            harness.runToCompletion(perTick: 6)
+            XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
+            XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job), "\(exchange)")
+            XCTAssertEqual(harness.lostWorkers, [2])
+            XCTAssertTrue(harness.coordinatorEvents.contains {
+                if case let .workerLost(worker, reason) = $0 { worker.info.name == "w3" && reason.hasPrefix("has sent nothing for 2 s") }
+                else { false }
+            })
+            XCTAssertTrue(harness.coordinatorEvents.contains {
+                if case let .shardsMoved(shards, _, rebalancing) = $0 { shards == [2] && !rebalancing } else { false }
+            }, "the lost worker's shard went to another worker")
+            XCTAssertFalse(harness.coordinator.shardOwners.contains(2), "no shard is left with the lost worker")
+        }
     }
 
     func testAWorkerJoiningMidRunTakesOverShards() throws {
@@ -73,7 +75,8 @@ final class RecoveryTests: XCTestCase {
     }
 
     func testAWorkerDeclaredLostComesBackAndIsReadmitted() throws {
-        let job = try job(epochs: 6)
+        // Long enough that the run is still going when the worker comes back.
+        let job = try job(epochs: 30)
         let harness = ClusterHarness(job: job, workerCount: 2, timeouts: .init(worker: .seconds(2)))
         harness.addWorker()
         harness.addWorker()
@@ -93,7 +96,9 @@ final class RecoveryTests: XCTestCase {
         let job = try job()
         let harness = ClusterHarness(job: job, workerCount: 1, timeouts: .init(worker: .seconds(2), rejoin: .seconds(30)))
         harness.addWorker()
-        advance(harness, ticks: 60)
+        advance(harness, ticks: 20)
+        XCTAssertGreaterThan(harness.coordinator.progress.position.step, 0, "the run is under way")
+        XCTAssertNil(harness.coordinator.outcome)
         harness.silenced = [0]
         advance(harness, ticks: 500)
         XCTAssertNil(harness.coordinator.outcome, "still waiting")
@@ -113,7 +118,9 @@ final class RecoveryTests: XCTestCase {
         let harness = ClusterHarness(
             job: job, workerCount: 1, timeouts: .init(worker: .seconds(2), rejoin: .seconds(5)), checkpointer: checkpointer)
         harness.addWorker()
-        advance(harness, ticks: 60)
+        advance(harness, ticks: 20)
+        XCTAssertGreaterThan(harness.coordinator.progress.position.step, 0, "the run is under way")
+        XCTAssertNil(harness.coordinator.outcome)
         harness.silenced = [0]
         harness.runToCompletion(perTick: 6)
         guard case let .failed(reason) = harness.coordinator.outcome else { return XCTFail("\(String(describing: harness.coordinator.outcome))") }
@@ -130,5 +137,38 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(resumed.coordinator.outcome, .finished)
         XCTAssertEqual(resumed.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
         XCTAssertEqual(resumed.coordinator.reports.map(\.epoch), [1, 2, 3, 4])
+    }
+
+    func testAStepStuckBetweenWorkersIsSentAgainThenEndsTheRunNamingThem() throws {
+        let job = try job(epochs: 30)
+        let harness = ClusterHarness(job: job, workerCount: 2, timeouts: .init(worker: .seconds(2)))
+        harness.addWorker()
+        harness.addWorker()
+        advance(harness, ticks: 20)
+        harness.peerLinksCut = true  // both still answer the coordinator: nobody is lost
+        harness.runToCompletion(perTick: 6)
+        guard case let .failed(reason) = harness.coordinator.outcome else { return XCTFail(harness.recentLog) }
+        XCTAssertTrue(reason.contains("did not complete within 2 s, twice"), reason)
+        XCTAssertTrue(reason.contains("must reach each other's peer endpoints"), reason)
+        let stalls = harness.coordinatorEvents.compactMap { if case let .stepStalled(_, _, retrying) = $0 { retrying } else { nil } }
+        XCTAssertEqual(stalls, [true, false], "sent once more, then given up")
+        XCTAssertEqual(harness.lostWorkers, [])
+    }
+
+    func testAStepStuckBetweenWorkersGoesOnWhenTheLinkComesBack() throws {
+        let job = try job()
+        let harness = ClusterHarness(job: job, workerCount: 2, timeouts: .init(worker: .seconds(2)))
+        harness.addWorker()
+        harness.addWorker()
+        advance(harness, ticks: 20)
+        harness.peerLinksCut = true
+        advance(harness, ticks: 100)  // the step in progress is lost between the workers
+        harness.peerLinksCut = false  // back before the worker timeout, when the step is sent again
+        harness.runToCompletion(perTick: 6)
+        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
+        XCTAssertTrue(harness.coordinatorEvents.contains(where: {
+            if case .stepStalled(_, _, true) = $0 { true } else { false }
+        }))
     }
 }

@@ -1,54 +1,72 @@
-// One result per shard per round, from its owner, of the job's length: what the collector takes
-// and what it refuses, with the reason the coordinator logs.
+// What the coordinator takes for a step under a ring plan (every member's step-done and the total,
+// chunk by chunk, from the last member of the broadcast) and for a validation pass (one result per
+// shard from its owner), and what it refuses, with the reason it logs.
 
 @testable import DLCoordinator
 import DLProtocol
 import XCTest
 
 final class RoundCollectorTests: XCTestCase {
-    private func gradient(_ shard: Int, count: Int = 3, sums: Int = 2) -> ShardGradient {
-        ShardGradient(
-            shard: shard, computeMicroseconds: 1, gradient: [Float](repeating: Float(shard), count: count),
-            sums: [Double](repeating: 1, count: sums))
+    /// Shards 0-1 on worker 0, 2 on worker 1, 3 on worker 2; five parameters in chunks of two.
+    private let plan = RingPlan(
+        version: 4, chunkSize: 2, star: false, owners: [0, 0, 1, 2], endpoints: [0: "mem://0", 1: "mem://1", 2: "mem://2"])
+
+    private func done(_ shards: [Int], version: UInt32 = 4, sums: Int = 2) -> StepDone {
+        StepDone(
+            ringVersion: version, computeMicroseconds: 5, shards: shards,
+            sums: shards.map { [Double](repeating: Double($0), count: sums) })
     }
 
-    func testTheRoundIsCompleteWithOneResultPerShard() {
-        var collector = RoundCollector(shardCount: 3, parameterCount: 3, sumsCount: 2)
-        collector.begin(round: 7)
-        XCTAssertNil(collector.take(gradient(2), round: 7, fromOwner: true))
-        XCTAssertNil(collector.take(gradient(0), round: 7, fromOwner: true))
-        XCTAssertFalse(collector.isComplete)
-        XCTAssertEqual(collector.missing([0, 1, 2]), [1])
-        XCTAssertNil(collector.take(gradient(1), round: 7, fromOwner: true))
-        XCTAssertTrue(collector.isComplete)
-        XCTAssertEqual(collector.gradients.map { $0[0] }, [0, 1, 2], "results sit in shard order, whatever their arrival")
-
-        collector.begin(round: 8)
-        XCTAssertFalse(collector.isComplete)
-        XCTAssertEqual(collector.missing([0, 1, 2]), [0, 1, 2])
+    private func chunk(_ index: Int, _ values: [Float], hop: Int = 2, version: UInt32 = 4) -> GradientChunk {
+        GradientChunk(ringVersion: version, hop: hop, chunk: index, values: values)
     }
 
-    func testResultsThatDoNotBelongAreRefusedWithTheirReason() {
-        var collector = RoundCollector(shardCount: 2, parameterCount: 3, sumsCount: 2)
-        collector.begin(round: 4)
-        XCTAssertEqual(collector.take(gradient(0), round: 3, fromOwner: true), .wrongRound(3, expected: 4))
-        XCTAssertEqual(collector.take(gradient(0), round: 4, fromOwner: false), .notItsShard(0))
-        XCTAssertEqual(collector.take(gradient(5), round: 4, fromOwner: true), .notItsShard(5))
-        XCTAssertEqual(collector.take(gradient(-1), round: 4, fromOwner: true), .notItsShard(-1))
-        XCTAssertEqual(collector.take(gradient(0, count: 2), round: 4, fromOwner: true), .wrongLength(shard: 0))
-        XCTAssertEqual(collector.take(gradient(0, sums: 3), round: 4, fromOwner: true), .wrongLength(shard: 0))
-        XCTAssertNil(collector.take(gradient(0), round: 4, fromOwner: true))
-        XCTAssertEqual(collector.take(gradient(0), round: 4, fromOwner: true), .alreadyReceived(shard: 0))
-        XCTAssertEqual(collector.missing([0, 1]), [1], "no refused result filled a slot")
+    func testAStepIsCompleteWithEveryMembersReportAndTheWholeTotal() {
+        var steps = StepCollector(shardCount: 4, parameterCount: 5, sumsCount: 2)
+        steps.begin(round: 9, plan: plan)
+        XCTAssertEqual(plan.broadcastOrder, [2, 0, 1], "the last segment's owner starts the broadcast")
+        XCTAssertNil(steps.take(done([2]), round: 9, from: 1))
+        XCTAssertNil(steps.take(chunk(2, [5]), round: 9, from: 1))
+        XCTAssertNil(steps.take(done([0, 1]), round: 9, from: 0))
+        XCTAssertNil(steps.take(chunk(0, [1, 2]), round: 9, from: 1))
+        XCTAssertNil(steps.take(done([3]), round: 9, from: 2))
+        XCTAssertFalse(steps.isComplete, "chunk 1 is missing")
+        XCTAssertNil(steps.take(chunk(1, [3, 4]), round: 9, from: 1))
+        XCTAssertTrue(steps.isComplete)
+        XCTAssertEqual(steps.total, [1, 2, 3, 4, 5])
+        XCTAssertEqual(steps.sums, [[0, 0], [1, 1], [2, 2], [3, 3]], "sums sit in shard order")
     }
 
-    func testValidationSumsAreCollectedLikewise() {
-        var collector = RoundCollector(shardCount: 2, parameterCount: 3, sumsCount: 2)
-        collector.begin(round: 1)
-        XCTAssertEqual(collector.take(ValidationSums(shard: 0, sums: [1]), round: 1, fromOwner: true), .wrongLength(shard: 0))
-        XCTAssertNil(collector.take(ValidationSums(shard: 0, sums: [1, 2]), round: 1, fromOwner: true))
-        XCTAssertNil(collector.take(ValidationSums(shard: 1, sums: [3, 4]), round: 1, fromOwner: true))
-        XCTAssertTrue(collector.isComplete)
-        XCTAssertEqual(collector.sums, [[1, 2], [3, 4]])
+    func testWhatDoesNotBelongToTheStepIsRefused() {
+        var steps = StepCollector(shardCount: 4, parameterCount: 5, sumsCount: 2)
+        steps.begin(round: 9, plan: plan)
+        XCTAssertEqual(steps.take(done([2]), round: 8, from: 1), .wrongRound(8, expected: 9))
+        XCTAssertEqual(steps.take(done([2], version: 3), round: 9, from: 1), .stalePlan(3, current: 4))
+        XCTAssertEqual(steps.take(done([3]), round: 9, from: 1), .notItsShard(3))
+        XCTAssertEqual(steps.take(done([2], sums: 3), round: 9, from: 1), .wrongLength(shard: 2))
+        XCTAssertNil(steps.take(done([2]), round: 9, from: 1))
+        XCTAssertEqual(steps.take(done([2]), round: 9, from: 1), .alreadyReceived(shard: 2))
+        XCTAssertEqual(steps.take(chunk(0, [1, 2]), round: 9, from: 0), .unexpected, "only the broadcast's last member sends it")
+        XCTAssertEqual(steps.take(chunk(0, [1, 2], hop: 1), round: 9, from: 1), .unexpected)
+        XCTAssertEqual(steps.take(chunk(0, [1]), round: 9, from: 1), .wrongLength(shard: -1))
+        XCTAssertEqual(steps.take(chunk(3, [1, 2]), round: 9, from: 1), .unexpected, "there are three chunks")
+        steps.abandon()
+        XCTAssertEqual(steps.take(done([0, 1]), round: 9, from: 0), .abandonedPlan(4), "an abandoned plan takes nothing")
+        XCTAssertFalse(steps.isComplete)
+    }
+
+    func testAValidationPassTakesOneResultPerShardFromItsOwner() {
+        var validation = RoundCollector(shardCount: 2, sumsCount: 2)
+        validation.begin(round: 1)
+        XCTAssertEqual(validation.take(ValidationSums(shard: 0, sums: [1, 2]), round: 0, fromOwner: true), .wrongRound(0, expected: 1))
+        XCTAssertEqual(validation.take(ValidationSums(shard: 0, sums: [1, 2]), round: 1, fromOwner: false), .notItsShard(0))
+        XCTAssertEqual(validation.take(ValidationSums(shard: 5, sums: [1, 2]), round: 1, fromOwner: true), .notItsShard(5))
+        XCTAssertEqual(validation.take(ValidationSums(shard: 0, sums: [1]), round: 1, fromOwner: true), .wrongLength(shard: 0))
+        XCTAssertNil(validation.take(ValidationSums(shard: 1, sums: [3, 4]), round: 1, fromOwner: true))
+        XCTAssertEqual(validation.missing([0, 1]), [0])
+        XCTAssertNil(validation.take(ValidationSums(shard: 0, sums: [1, 2]), round: 1, fromOwner: true))
+        XCTAssertEqual(validation.take(ValidationSums(shard: 0, sums: [1, 2]), round: 1, fromOwner: true), .alreadyReceived(shard: 0))
+        XCTAssertTrue(validation.isComplete)
+        XCTAssertEqual(validation.sums, [[1, 2], [3, 4]])
     }
 }

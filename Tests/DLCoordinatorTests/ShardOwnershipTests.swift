@@ -13,47 +13,47 @@ final class ShardOwnershipTests: XCTestCase {
         return ownership
     }
 
-    func testTheDealGivesShardSToWorkerSModNAndNothingIsOwnedUntilLoaded() {
+    func testTheDealGivesConsecutiveBlocksAndNothingIsOwnedUntilLoaded() {
         var ownership = ShardOwnership(shardCount: 6)
-        XCTAssertEqual(ownership.deal(among: [0, 1, 2]), [[0, 3], [1, 4], [2, 5]])
+        XCTAssertEqual(ownership.deal(among: [0, 1, 2]), [[0, 1], [2, 3], [4, 5]])
         XCTAssertEqual(ownership.owners, Array(repeating: nil, count: 6))
         XCTAssertFalse(ownership.isComplete)
-        XCTAssertEqual(ownership.adoptUnowned(by: 1), [1, 4])
-        XCTAssertEqual(ownership.owned(by: 1), [1, 4])
+        XCTAssertEqual(ownership.adoptUnowned(by: 1), [2, 3])
+        XCTAssertEqual(ownership.owned(by: 1), [2, 3])
         XCTAssertEqual(ownership.incoming(to: 1), [])
         _ = ownership.adoptUnowned(by: 0)
         XCTAssertFalse(ownership.isComplete)
         _ = ownership.adoptUnowned(by: 2)
         XCTAssertTrue(ownership.isComplete)
-        XCTAssertEqual(ownership.owners, [0, 1, 2, 0, 1, 2])
+        XCTAssertEqual(ownership.owners, [0, 0, 1, 1, 2, 2])
     }
 
-    func testTheDealSkipsWorkersThatAreNotListed() {
+    func testTheDealSkipsWorkersThatAreNotListedAndSpreadsTheRemainder() {
         var ownership = ShardOwnership(shardCount: 5)
-        XCTAssertEqual(ownership.deal(among: [0, 2]), [[0, 2, 4], [1, 3]])
+        XCTAssertEqual(ownership.deal(among: [0, 2]), [[0, 1, 2], [3, 4]])
         XCTAssertEqual(ownership.load(of: 1), 0)
     }
 
     func testALostWorkersShardsGoToTheLeastLoadedLowestIndexFirst() {
         var ownership = settled()
         ownership.release(1)
-        XCTAssertEqual(ownership.orphans, [1, 4])
-        XCTAssertEqual(ownership.owners, [0, nil, 2, 0, nil, 2])
+        XCTAssertEqual(ownership.orphans, [2, 3])
+        XCTAssertEqual(ownership.owners, [0, 0, nil, nil, 2, 2])
         let given = ownership.assignOrphans(to: [0, 2])
         XCTAssertEqual(given.map(\.worker), [0, 2])
-        XCTAssertEqual(given.map(\.shards), [[1], [4]])
+        XCTAssertEqual(given.map(\.shards), [[2], [3]])
         XCTAssertEqual(ownership.orphans, [], "given shards are on their way, not orphaned")
         XCTAssertFalse(ownership.isComplete, "they are owned only once loaded")
-        XCTAssertEqual(ownership.adoptUnowned(by: 2), [4])
-        XCTAssertEqual(ownership.adoptUnowned(by: 0), [1])
-        XCTAssertEqual(ownership.owners, [0, 0, 2, 0, 2, 2])
+        XCTAssertEqual(ownership.adoptUnowned(by: 2), [3])
+        XCTAssertEqual(ownership.adoptUnowned(by: 0), [2])
+        XCTAssertEqual(ownership.owners, [0, 0, 0, 2, 2, 2])
     }
 
     func testWithNoCandidateOrphansStayOrphaned() {
         var ownership = settled()
         ownership.release(0)
         XCTAssertTrue(ownership.assignOrphans(to: []).isEmpty)
-        XCTAssertEqual(ownership.orphans, [0, 3])
+        XCTAssertEqual(ownership.orphans, [0, 1])
     }
 
     func testLosingTheWorkerAShardWasOnItsWayToLeavesTheOwnerInPlace() {
@@ -63,7 +63,7 @@ final class ShardOwnershipTests: XCTestCase {
         XCTAssertFalse(moving.isEmpty)
         ownership.release(3)
         XCTAssertEqual(ownership.incoming(to: 3), [])
-        XCTAssertEqual(ownership.owners, [0, 1, 2, 0, 1, 2], "the shards it was being sent stay with their owners")
+        XCTAssertEqual(ownership.owners, [0, 0, 1, 1, 2, 2], "the shards it was being sent stay with their owners")
         XCTAssertEqual(ownership.orphans, [])
     }
 
@@ -75,14 +75,14 @@ final class ShardOwnershipTests: XCTestCase {
         let given = ownership.rebalance(among: [0, 1, 2])
         // Loads 3, 3, 0: worker 0 (busiest, lowest index) gives its highest shard, then worker 1.
         XCTAssertEqual(given.map(\.worker), [2])
-        XCTAssertEqual(given.map(\.shards), [[4, 5]])
-        XCTAssertEqual(ownership.owners, [0, 1, 0, 1, 0, 1], "nothing changes hands before the newcomer has the rows")
+        XCTAssertEqual(given.map(\.shards), [[2, 5]])
+        XCTAssertEqual(ownership.owners, [0, 0, 0, 1, 1, 1], "nothing changes hands before the newcomer has the rows")
 
         ownership.completeHandovers { _ in false }
-        XCTAssertEqual(ownership.owners, [0, 1, 0, 1, 0, 1])
+        XCTAssertEqual(ownership.owners, [0, 0, 0, 1, 1, 1])
         ownership.completeHandovers { $0 == 2 }
-        XCTAssertEqual(ownership.owners, [0, 1, 0, 1, 2, 2])
-        XCTAssertEqual(ownership.owned(by: 2), [4, 5])
+        XCTAssertEqual(ownership.owners, [0, 0, 2, 1, 1, 2])
+        XCTAssertEqual(ownership.owned(by: 2), [2, 5])
         XCTAssertEqual(ownership.incoming(to: 2), [])
     }
 

@@ -8,7 +8,7 @@ import XCTest
 final class WorkerRegistryTests: XCTestCase {
     private let clock = ContinuousClock()
 
-    private func info(_ name: String) -> WorkerInfo { WorkerInfo(name: name, host: "node-a", pid: 42, version: "0.2.0") }
+    private func info(_ name: String) -> WorkerInfo { WorkerInfo(name: name, host: "node-a", pid: 42, version: "0.2.0", peerEndpoint: "tcp://10.0.0.1:4000") }
 
     func testALostWorkerKeepsItsIndexAndItsPeerBecomesAStranger() {
         var registry = WorkerRegistry()
@@ -34,7 +34,7 @@ final class WorkerRegistryTests: XCTestCase {
         XCTAssertEqual(CoordinatorEvent.peerRejected(theirVersion: 1).level, .warning)
         XCTAssertEqual(CoordinatorEvent.messageDropped(from: nil, type: .ready, reason: .unregistered).level, .warning)
         XCTAssertEqual(
-            CoordinatorEvent.messageDropped(from: worker, type: .shardGradient, reason: .wrongRound(3, expected: 4)).level,
+            CoordinatorEvent.messageDropped(from: worker, type: .stepDone, reason: .wrongRound(3, expected: 4)).level,
             .notice)
         XCTAssertEqual(CoordinatorEvent.paused(liveWorkers: 1, needed: 2, waiting: .seconds(60)).level, .warning)
         XCTAssertEqual(CoordinatorEvent.shardsMoved([1], to: worker, rebalancing: true).level, .notice)
@@ -44,8 +44,8 @@ final class WorkerRegistryTests: XCTestCase {
         let worker = WorkerRecord(index: 2, info: info("w3"))
         XCTAssertEqual("\(CoordinatorEvent.workerJoined(worker, expected: 4))", "worker 3/4 joined: w3 (node-a pid 42, dltrain 0.2.0)")
         XCTAssertEqual(
-            "\(CoordinatorEvent.messageDropped(from: worker, type: .shardGradient, reason: .wrongRound(3, expected: 4)))",
-            "dropped a shard-gradient message from worker 3 (w3, node-a pid 42): round 3, expected 4")
+            "\(CoordinatorEvent.messageDropped(from: worker, type: .stepDone, reason: .wrongRound(3, expected: 4)))",
+            "dropped a step-done message from worker 3 (w3, node-a pid 42): round 3, expected 4")
         XCTAssertEqual(
             "\(CoordinatorEvent.shardsWithoutWorker([0, 3], waiting: .seconds(30)))",
             "no worker left for shard(s) 0,3; waiting up to 30 s for workers to join")

@@ -1,6 +1,8 @@
-// One example of every message type, and the bytes it must be on the wire: the files in Fixtures/,
-// named by type (hello.hex, shard-rows.hex, ...). They were written from docs/protocol.md, not
-// from the codec, and carry a comment on every field; the golden-bytes and document tests read them.
+// One example of every message type (two of those whose layout differs in a star), and the bytes it
+// must be on the wire: the files in Fixtures/, named by type (hello.hex, shard-rows.hex, ...) and,
+// for a second example, by type and variant (compute-step-star.hex). They were written from
+// docs/protocol.md, not from the codec, and carry a comment on every field; the golden-bytes and
+// document tests read them.
 
 import DLCore
 import DLProtocol
@@ -8,51 +10,106 @@ import Foundation
 import XCTest
 
 enum GoldenMessages {
+    /// A golden message and the name of its fixture (Fixtures/NAME.hex).
+    struct Golden {
+        let name: String
+        let envelope: Envelope
+
+        var type: MessageType { envelope.message.type }
+
+        /// The example of its type, or (with `variant`) another one, in a fixture named after both.
+        init(_ envelope: Envelope, variant: String? = nil) {
+            self.envelope = envelope
+            name = envelope.message.type.description + (variant.map { "-" + $0 } ?? "")
+        }
+    }
+
     static let jobId: UInt64 = 0x1122_3344_5566_7788
 
     static let model = try! ModelSpec(
         inputDim: 3,
         layers: [DenseSpec(units: 4, activation: .relu), DenseSpec(units: 1, activation: .sigmoid, kernelInitializer: .heNormal)])
 
+    /// The optimizer's arguments as a welcome carries them: Keras's defaults for adam, float32
+    /// values widened to float64.
+    static let adamArguments: [String: Double] = [
+        "learning_rate": Double(Float(0.001)), "beta_1": Double(Float(0.9)), "beta_2": Double(Float(0.999)),
+        "epsilon": Double(Float(1e-7)),
+    ]
+
+    /// The example of each type, in the order of their codes.
     static let envelopes: [Envelope] = [
-        Envelope(jobId: 0, round: 0, message: .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3"))),
+        Envelope(jobId: 0, round: 0, message: .hello(WorkerInfo(
+            name: "w1", host: "node-a", pid: 1234, version: "1.2.3", peerEndpoint: "tcp://10.0.0.5:40123"))),
         Envelope(jobId: jobId, round: 0, message: .welcome(WorkerJob(
             workerIndex: 1, model: model, loss: "binary_crossentropy", metrics: ["accuracy"], trainingRows: 470,
-            shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, shards: [1, 3]))),
+            shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "adam",
+            optimizerArguments: adamArguments, shards: [2, 3]))),
         Envelope(jobId: jobId, round: 0, message: .shardRows(ShardRows(
             shard: 1, featureCount: 2, targetWidth: 1, trainingFeatures: [1, 2, 3, 4], trainingTargets: [0, 1],
             validationFeatures: [5, 6], validationTargets: [1]))),
         Envelope(jobId: jobId, round: 0, message: .ready),
-        Envelope(jobId: jobId, round: 17, message: .computeStep(ShardRequest(shards: [1, 3], parameters: [0.5, -0.25, 1, 2]))),
-        Envelope(jobId: jobId, round: 17, message: .shardGradient(ShardGradient(
-            shard: 3, computeMicroseconds: 77, gradient: [1, -2, 0.5], sums: [0.5, 10, 7]))),
-        Envelope(jobId: jobId, round: 2, message: .evaluate(ShardRequest(shards: [0], parameters: [1, 2]))),
+        Envelope(jobId: jobId, round: 17, message: .computeStep(ringVersion: 2, total: [])),
+        Envelope(jobId: jobId, round: 17, message: .stepDone(StepDone(
+            ringVersion: 2, computeMicroseconds: 77, shards: [2, 3], sums: [[0.5, 10, 7], [1.25, 10, 9]]))),
+        Envelope(jobId: jobId, round: 2, message: .evaluate(shards: [2, 3])),
         Envelope(jobId: jobId, round: 2, message: .validationSums(ValidationSums(shard: 0, sums: [1.5, 2, 1]))),
         Envelope(jobId: jobId, round: 0, message: .heartbeat),
         Envelope(jobId: jobId, round: 0, message: .stop(StopNotice(
             finished: false, reason: "the coordinator was interrupted (Ctrl-C)", rejoin: false))),
         Envelope(jobId: jobId, round: 0, message: .failure(reason: "out of memory")),
         Envelope(jobId: jobId, round: 0, message: .assign(shards: [3, 7])),
+        Envelope(jobId: jobId, round: 0, message: .ring(RingPlan(
+            version: 2, chunkSize: 4, star: false,
+            segments: [
+                RingPlan.Segment(worker: 0, shards: [0, 1]), RingPlan.Segment(worker: 1, shards: [2]),
+                RingPlan.Segment(worker: 0, shards: [3]),
+            ],
+            peers: [
+                RingPlan.Peer(worker: 0, endpoint: "tcp://10.0.0.4:40001"),
+                RingPlan.Peer(worker: 1, endpoint: "tcp://10.0.0.5:40123"),
+            ]))),
+        Envelope(jobId: jobId, round: 17, message: .partial(GradientChunk(ringVersion: 2, hop: 0, chunk: 1, values: [0.5, -1.5, 2]))),
+        Envelope(jobId: jobId, round: 17, message: .total(GradientChunk(
+            ringVersion: 2, hop: 1, chunk: 0, values: [1, -0.25, 3, 0.125]))),
+        Envelope(jobId: jobId, round: 17, message: .state(ReplicaState(
+            optimizerIterations: 17, parameters: [0.5, -0.25, 1], optimizerState: [0.125, -0.5, 0.25, 0.0625, 0.03125, 2]))),
         Envelope(jobId: jobId, round: 0, message: .reject(
-            reason: "this coordinator speaks dltrain protocol version 2; protocol version 3, but this process speaks version 2")),
+            reason: "this coordinator speaks dltrain protocol version 3; protocol version 4, but this process speaks version 3")),
     ]
 
-    static func envelope(of type: MessageType) throws -> Envelope {
-        try XCTUnwrap(envelopes.first { $0.message.type == type }, "no golden message of type \(type)")
-    }
+    /// In a star (here of a 4-parameter model), compute-step carries the previous round's total and
+    /// step-done each shard's gradient.
+    static let variants: [Golden] = [
+        Golden(Envelope(jobId: jobId, round: 17, message: .computeStep(ringVersion: 2, total: [0.25, -1, 0.5, 2])), variant: "star"),
+        Golden(Envelope(jobId: jobId, round: 17, message: .stepDone(StepDone(
+            ringVersion: 2, computeMicroseconds: 77, shards: [2, 3], sums: [[0.5, 10, 7], [1.25, 10, 9]],
+            gradients: [[0.5, -0.25, 1, 2], [-0.5, 0.125, 3, -2]]))), variant: "star"),
+    ]
+
+    static let all = envelopes.map { Golden($0) } + variants
+
+    static func examples(of type: MessageType) -> [Golden] { all.filter { $0.type == type } }
 
     /// The fixture's bytes: hex pairs separated by white space; `#` starts a comment to the end of
     /// the line.
-    static func bytes(of type: MessageType) throws -> [UInt8] {
+    static func bytes(of golden: Golden) throws -> [UInt8] {
         let url = try XCTUnwrap(
-            Bundle.module.url(forResource: type.description, withExtension: "hex", subdirectory: "Fixtures"),
-            "no fixture Fixtures/\(type).hex")
+            Bundle.module.url(forResource: golden.name, withExtension: "hex", subdirectory: "Fixtures"),
+            "no fixture Fixtures/\(golden.name).hex")
         var bytes: [UInt8] = []
         for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
             for pair in line.prefix(while: { $0 != "#" }).split(whereSeparator: \.isWhitespace) {
-                bytes.append(try XCTUnwrap(pair.count == 2 ? UInt8(pair, radix: 16) : nil, "\(type).hex: not a byte: \(pair)"))
+                bytes.append(try XCTUnwrap(pair.count == 2 ? UInt8(pair, radix: 16) : nil, "\(golden.name).hex: not a byte: \(pair)"))
             }
         }
         return bytes
+    }
+
+    /// The names of the fixture files present, to find one that no golden message reads.
+    static func fixtureNames() throws -> [String] {
+        let directory = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil), "no Fixtures")
+        return try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "hex" }.map { $0.deletingPathExtension().lastPathComponent }
     }
 }

@@ -5,45 +5,89 @@
 
 import DLCore
 import DLProtocol
+import Foundation
 import XCTest
 
 final class MessageCodecTests: XCTestCase {
     static let model = try! ModelSpec(inputDim: 3, layers: [DenseSpec(units: 4, activation: .relu), DenseSpec(units: 1, activation: .sigmoid)])
 
+    static let plan = RingPlan(
+        version: 7, chunkSize: 16_384, star: false,
+        segments: [RingPlan.Segment(worker: 2, shards: [0, 1, 2]), RingPlan.Segment(worker: 0, shards: [3])],
+        peers: [RingPlan.Peer(worker: 2, endpoint: "ipc:///tmp/w2.peer"), RingPlan.Peer(worker: 0, endpoint: "tcp://[::1]:41000")])
+
     static let examples: [Message] = [
-        .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3")),
+        .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3", peerEndpoint: "tcp://10.0.0.5:40123")),
         .welcome(WorkerJob(
             workerIndex: 2, model: model, loss: "binary_crossentropy", metrics: ["accuracy", "auc"], trainingRows: 470,
-            shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, shards: [2])),
+            shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "sgd",
+            optimizerArguments: ["learning_rate": 0.5, "momentum": 0, "nesterov": 1], shards: [2])),
         .shardRows(ShardRows(
             shard: 1, featureCount: 2, targetWidth: 1, trainingFeatures: [1, 2, 3, 4], trainingTargets: [0, 1],
             validationFeatures: [5, 6], validationTargets: [1])),
         .ready,
-        .computeStep(ShardRequest(shards: [1, 5], parameters: [0.5, -0.25, .leastNonzeroMagnitude, -0.0])),
-        .shardGradient(ShardGradient(shard: 3, computeMicroseconds: 77, gradient: [1, 2, 3], sums: [0.5, 10, 7])),
-        .evaluate(ShardRequest(shards: [], parameters: [1, 2])),
+        .computeStep(ringVersion: 0xFFFF_FFFF, total: []),
+        .computeStep(ringVersion: 3, total: [0.5, -0.25, .leastNonzeroMagnitude]),
+        .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 77, shards: [1, 5], sums: [[0.5, 10, 7], [-0.0, 1e300, 2]])),
+        .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 0, shards: [4], sums: [[]])),
+        .stepDone(StepDone(
+            ringVersion: 3, computeMicroseconds: 12, shards: [0, 2, 3], sums: [[0.5, 10], [1, 10], [2, 9]],
+            gradients: [[1, -2, 0.5, 4], [-0.0, 3, 2, 1], [0.25, 0.125, -1, 8]])),
+        .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 0, shards: [4], sums: [[]], gradients: [[7]])),
+        .evaluate(shards: [0, 2, 9]),
+        .evaluate(shards: []),
         .assign(shards: [3, 7]),
         .validationSums(ValidationSums(shard: 0, sums: [1.5, 2])),
         .heartbeat,
         .stop(StopNotice(finished: false, reason: "interrupted")),
         .stop(StopNotice(finished: false, reason: "unknown worker", rejoin: true)),
         .failure(reason: "out of memory"),
-        .reject(reason: "protocol version 3, but this process speaks version 2"),
+        .ring(plan),
+        .ring(RingPlan(
+            version: 8, chunkSize: 16_384, star: true, segments: [RingPlan.Segment(worker: 1, shards: [0, 1])],
+            peers: [RingPlan.Peer(worker: 1, endpoint: "tcp://h:2")])),
+        .partial(GradientChunk(ringVersion: 7, hop: 0, chunk: 3, values: [0.5, -0.25, .leastNonzeroMagnitude])),
+        .total(GradientChunk(ringVersion: 7, hop: 1, chunk: 0, values: [1])),
+        .total(GradientChunk(ringVersion: 7, hop: 0, chunk: 0, values: [])),
+        .state(ReplicaState(optimizerIterations: 1 << 40, parameters: [1, 2, 3], optimizerState: [4, 5, 6, 7, 8, 9])),
+        .state(ReplicaState(optimizerIterations: 0, parameters: [1, 2], optimizerState: [])),
+        .reject(reason: "protocol version 4, but this process speaks version 3"),
     ]
 
+    private func encode(_ message: Message, round: UInt64 = 0) -> [UInt8] {
+        MessageCodec.encode(Envelope(jobId: 1, round: round, message: message))
+    }
+
+    /// `bytes` with the UInt32 at `offset` replaced.
+    private func replacing(_ bytes: [UInt8], uint32 value: UInt32, at offset: Int) -> [UInt8] {
+        var bytes = bytes
+        for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
+        return bytes
+    }
+
+    private func assertRefused(
+        _ bytes: [UInt8], _ expected: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertThrowsError(try MessageCodec.decode(bytes), file: file, line: line) {
+            XCTAssertTrue("\($0)".hasPrefix(expected), "\($0)", file: file, line: line)
+        }
+    }
+
     func testEveryMessageRoundTrips() throws {
+        XCTAssertEqual(Set(Self.examples.map(\.type)), Set(MessageType.allCases))
         for message in Self.examples {
             let envelope = Envelope(jobId: 0xDEAD_BEEF, round: 42, message: message)
             let bytes = MessageCodec.encode(envelope)
             XCTAssertEqual(Array(bytes[0..<4]), Array("DLTR".utf8))
+            XCTAssertEqual(OutgoingMessage(envelope).count, bytes.count, "\(message.type)")
             XCTAssertEqual(try MessageCodec.decode(bytes), envelope, "\(message.type)")
         }
     }
 
     func testFloatsAreRawLittleEndian() {
-        let bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .computeStep(ShardRequest(shards: [2], parameters: [1.0]))))
-        XCTAssertEqual(bytes.count, MessageCodec.headerSize + 12)
-        XCTAssertEqual(Array(bytes[24...]), [1, 0, 0, 0, 2, 0, 0, 0, 0x00, 0x00, 0x80, 0x3F])
+        let bytes = encode(.partial(GradientChunk(ringVersion: 2, hop: 1, chunk: 5, values: [1.0])))
+        XCTAssertEqual(bytes.count, MessageCodec.headerSize + 20)
+        XCTAssertEqual(Array(bytes[24...]), [2, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0x00, 0x00, 0x80, 0x3F])
     }
 
     func testForeignAndShortMessagesAreRefused() {
@@ -57,70 +101,264 @@ final class MessageCodecTests: XCTestCase {
 
     func testAnotherVersionIsRefusedButItsRejectIsRead() {
         let next = MessageCodec.version + 1
-        var bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .heartbeat))
+        var bytes = encode(.heartbeat)
         bytes[4] = UInt8(next)
         XCTAssertThrowsError(try MessageCodec.decode(bytes)) {
             XCTAssertEqual($0 as? ProtocolError, .versionMismatch(theirs: next, ours: MessageCodec.version))
         }
-        var reject = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .reject(reason: "go away")))
+        var reject = encode(.reject(reason: "go away"))
         reject[4] = 9
         XCTAssertEqual(try MessageCodec.decode(reject).message, .reject(reason: "go away"))
     }
 
-    func testSizesMustMatchTheirCounts() {
-        let gradient = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .shardGradient(
-            ShardGradient(shard: 0, computeMicroseconds: 0, gradient: [1, 2], sums: [3]))))
-        XCTAssertThrowsError(try MessageCodec.decode(Array(gradient.dropLast()))) { XCTAssertTrue("\($0)".contains("shard-gradient message")) }
-        XCTAssertThrowsError(try MessageCodec.decode(gradient + [0])) { XCTAssertTrue("\($0)".contains("expected")) }
-        var lying = gradient
-        lying[32] = 0xFF  // gradient count claims 255 floats
-        XCTAssertThrowsError(try MessageCodec.decode(lying))
-        var huge = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .shardRows(ShardRows(
+    /// Every binary message is refused one byte short, one byte long, and cut inside its fixed fields
+    /// (step-done's five counts are the longest).
+    func testEveryBinaryMessageMustBeExactlyItsSize() {
+        for message in Self.examples {
+            switch message {
+            case .computeStep, .stepDone, .evaluate, .shardRows, .validationSums, .partial, .total, .state: break
+            default: continue
+            }
+            let bytes = encode(message)
+            assertRefused(Array(bytes.dropLast()), "\(message.type) message of \(bytes.count - 1) bytes, expected at least")
+            XCTAssertThrowsError(try MessageCodec.decode(bytes + [0])) {
+                XCTAssertEqual($0 as? ProtocolError, .badSize(type: "\(message.type)", size: bytes.count + 1, expected: "\(bytes.count) bytes"))
+            }
+            for size in MessageCodec.headerSize..<min(bytes.count, MessageCodec.headerSize + 20) {
+                assertRefused(Array(bytes[..<size]), "\(message.type) message of \(size) bytes")
+            }
+        }
+        assertRefused(encode(.ready) + [1], "ready message of 25 bytes, expected 24 bytes")
+        assertRefused(encode(.heartbeat) + [1], "heartbeat message of 25 bytes, expected 24 bytes")
+    }
+
+    /// A count that claims more values than the message holds is refused before anything is read or
+    /// allocated, however large it is.
+    func testCountsLargerThanTheBytesAreRefused() {
+        let chunk = GradientChunk(ringVersion: 1, hop: 0, chunk: 0, values: [1, 2])
+        for message in [Message.partial(chunk), .total(chunk)] {
+            let bytes = encode(message)
+            for count: UInt32 in [3, 0x4000_0000, 0xFFFF_FFFF] {
+                assertRefused(replacing(bytes, uint32: count, at: 36), "\(message.type) message of \(bytes.count) bytes, expected at least")
+            }
+            assertRefused(replacing(bytes, uint32: 1, at: 36), "\(message.type) message of \(bytes.count) bytes, expected \(bytes.count - 4) bytes")
+        }
+
+        let state = encode(.state(ReplicaState(optimizerIterations: 3, parameters: [1, 2], optimizerState: [3, 4])))
+        for (offset, count) in [(32, UInt32(5)), (32, 0xFFFF_FFFF), (36, 3), (36, 0xFFFF_FFFF)] {
+            assertRefused(replacing(state, uint32: count, at: offset), "state message of \(state.count) bytes, expected at least")
+        }
+        // Parameters and state split differently: the sizes still add up, so the counts decide.
+        XCTAssertEqual(
+            try MessageCodec.decode(replacing(replacing(state, uint32: 3, at: 32), uint32: 1, at: 36)).message,
+            .state(ReplicaState(optimizerIterations: 3, parameters: [1, 2, 3], optimizerState: [4])))
+
+        let done = encode(.stepDone(StepDone(ringVersion: 1, computeMicroseconds: 5, shards: [0, 1], sums: [[1, 2], [3, 4]])))
+        for (offset, count) in [
+            (32, UInt32(3)), (32, 0xFFFF_FFFF), (36, 3), (36, 0x2000_0000), (36, 0xFFFF_FFFF), (40, 1), (40, 0xFFFF_FFFF),
+        ] {
+            assertRefused(replacing(done, uint32: count, at: offset), "step-done message of \(done.count) bytes, expected at least")
+        }
+
+        let evaluate = encode(.evaluate(shards: [4, 5]))
+        for count: UInt32 in [3, 0xFFFF_FFFF] {
+            assertRefused(replacing(evaluate, uint32: count, at: 24), "evaluate message of \(evaluate.count) bytes, expected at least")
+        }
+        assertRefused(replacing(evaluate, uint32: 1, at: 24), "evaluate message of \(evaluate.count) bytes, expected \(evaluate.count - 4) bytes")
+
+        var huge = encode(.shardRows(ShardRows(
             shard: 0, featureCount: 1, targetWidth: 1, trainingFeatures: [1], trainingTargets: [1],
-            validationFeatures: [], validationTargets: []))))
+            validationFeatures: [], validationTargets: [])))
         for i in 28..<32 { huge[i] = 0xFF }  // 4 billion training rows
         XCTAssertThrowsError(try MessageCodec.decode(huge))
-        XCTAssertThrowsError(try MessageCodec.decode(MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .ready)) + [1]))
-        var unknown = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .ready))
+
+        let validation = encode(.validationSums(ValidationSums(shard: 0, sums: [1, 2])))
+        assertRefused(replacing(validation, uint32: 0xFFFF_FFFF, at: 28), "validation-sums message of \(validation.count) bytes, expected at least")
+    }
+
+    /// A star's compute-step and step-done: a total or gradient length (T, G) that claims more values
+    /// than the message holds is refused before anything is allocated, one that claims fewer leaves
+    /// bytes over, and a message without them is refused when its length says it has some.
+    func testAStarsTotalAndGradientsMustBeExactlyTheirCounts() {
+        let step = encode(.computeStep(ringVersion: 1, total: [1, 2]))
+        XCTAssertEqual(step.count, MessageCodec.headerSize + 16)
+        for count: UInt32 in [3, 0x4000_0000, 0xFFFF_FFFF] {
+            assertRefused(replacing(step, uint32: count, at: 28), "compute-step message of 40 bytes, expected at least")
+        }
+        assertRefused(replacing(step, uint32: 1, at: 28), "compute-step message of 40 bytes, expected 36 bytes")
+        assertRefused(replacing(step, uint32: 0, at: 28), "compute-step message of 40 bytes, expected 32 bytes")
+        assertRefused(replacing(encode(.computeStep(ringVersion: 1, total: [])), uint32: 1, at: 28), "compute-step message of 32 bytes, expected at least")
+
+        // 44 bytes of header and counts, 2 shard numbers, 2 x 2 sums, 2 x 3 gradient values.
+        let done = encode(.stepDone(StepDone(
+            ringVersion: 1, computeMicroseconds: 5, shards: [0, 1], sums: [[1, 2], [3, 4]], gradients: [[5, 6, 7], [8, 9, 10]])))
+        XCTAssertEqual(done.count, 44 + 8 + 32 + 24)
+        for count: UInt32 in [4, 0x4000_0000, 0xFFFF_FFFF] {
+            assertRefused(replacing(done, uint32: count, at: 40), "step-done message of 108 bytes, expected at least")
+        }
+        assertRefused(replacing(done, uint32: 2, at: 40), "step-done message of 108 bytes, expected 100 bytes")
+        assertRefused(replacing(done, uint32: 0, at: 40), "step-done message of 108 bytes, expected 84 bytes")
+        // Sums and gradients split differently (1 sum and 5 values per shard, 28 bytes either way):
+        // the sizes still add up, so the counts decide what is read.
+        guard case let .stepDone(split) = try? MessageCodec.decode(replacing(replacing(done, uint32: 1, at: 36), uint32: 5, at: 40)).message
+        else { return XCTFail("not a step-done") }
+        XCTAssertEqual(split.sums, [[1], [2]])
+        XCTAssertEqual(split.gradients.map(\.count), [5, 5])
+    }
+
+    func testAStateWithMoreIterationsThanAnIntHoldsIsRefused() {
+        var state = encode(.state(ReplicaState(optimizerIterations: 1, parameters: [1], optimizerState: [])))
+        for i in 24..<32 { state[i] = 0xFF }
+        XCTAssertThrowsError(try MessageCodec.decode(state)) {
+            XCTAssertEqual($0 as? ProtocolError, .badContent(type: "state", reason: "optimizer iterations \(UInt64.max) out of range"))
+        }
+    }
+
+    func testUnknownTypesAndJSONOfTheWrongShapeAreRefused() {
+        var unknown = encode(.ready)
         unknown[6] = 77
         XCTAssertThrowsError(try MessageCodec.decode(unknown)) { XCTAssertEqual($0 as? ProtocolError, .unknownType(77)) }
-        let badJSON = Array(MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .ready))) + Array("{\"name\":1}".utf8)
-        var hello = badJSON
+        var hello = encode(.ready) + Array("{\"name\":1}".utf8)
         hello[6] = UInt8(MessageType.hello.rawValue)
-        XCTAssertThrowsError(try MessageCodec.decode(hello)) { XCTAssertTrue("\($0)".hasPrefix("hello message with invalid content")) }
+        assertRefused(hello, "hello message with invalid content")
     }
 
     func testJSONIsReadInAnyKeyOrderAndUnknownKeysAreIgnored() throws {
-        let json = #"{ "version": "1.2.3", "pid": 1234, "threads": 4, "name": "w1", "host": "node-a" }"#
-        let bytes = Array(MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(WorkerInfo(
-            name: "", host: "", pid: 0, version: ""))))[..<MessageCodec.headerSize]) + Array(json.utf8)
-        XCTAssertEqual(try MessageCodec.decode(bytes).message, .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3")))
+        let json = #"{ "version": "1.2.3", "pid": 1234, "threads": 4, "name": "w1", "peer_endpoint": "ipc:///p", "host": "node-a" }"#
+        XCTAssertEqual(
+            try decode(.hello, json),
+            .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3", peerEndpoint: "ipc:///p")))
+        let ring = #"{"peers":[{"worker":0,"endpoint":"e","port":1}],"version":3,"segments":[{"worker":0,"shards":[0]}],"#
+            + #""chunk_size":2,"star":false,"checksum":"x"}"#
+        XCTAssertEqual(
+            try decode(.ring, ring),
+            .ring(RingPlan(version: 3, chunkSize: 2, star: false, segments: [RingPlan.Segment(worker: 0, shards: [0])],
+                peers: [RingPlan.Peer(worker: 0, endpoint: "e")])))
+    }
+
+    /// A JSON payload of `type`, after a header.
+    private func decode(_ type: MessageType, _ json: String) throws -> Message {
+        var bytes = encode(.heartbeat) + Array(json.utf8)
+        bytes[6] = UInt8(type.rawValue)
+        return try MessageCodec.decode(bytes).message
+    }
+
+    /// The JSON payload of `message`, re-serialized without the key at `path` (`segments.0.worker`:
+    /// the key `worker` of the first segment); nil removes nothing.
+    private func json(of message: Message, removing path: String?) throws -> String {
+        func removed(_ path: ArraySlice<Substring>, from value: Any) throws -> Any {
+            if var object = value as? [String: Any], let key = path.first.map(String.init) {
+                if path.count == 1 {
+                    XCTAssertNotNil(object.removeValue(forKey: key), "no key \(key)")
+                } else {
+                    object[key] = try removed(path.dropFirst(), from: try XCTUnwrap(object[key], "no key \(key)"))
+                }
+                return object
+            }
+            var array = try XCTUnwrap(value as? [Any], "neither an object nor an array at \(path)")
+            let index = try XCTUnwrap(path.first.flatMap { Int($0) }, "not an index: \(path)")
+            array[index] = try removed(path.dropFirst(), from: array[index])
+            return array
+        }
+        var value = try JSONSerialization.jsonObject(with: Data(encode(message)[MessageCodec.headerSize...]))
+        if let path { value = try removed(path.split(separator: ".")[...], from: value) }
+        return String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self)
+    }
+
+    /// `message`'s JSON decodes as it is, and is refused as invalid content without any of `paths`.
+    private func assertEveryKeyIsRequired(
+        _ message: Message, _ paths: [String], file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        XCTAssertEqual(try decode(message.type, try json(of: message, removing: nil)), message, file: file, line: line)
+        for path in paths {
+            XCTAssertThrowsError(try decode(message.type, try json(of: message, removing: path)), path, file: file, line: line) {
+                XCTAssertTrue("\($0)".hasPrefix("\(message.type) message with invalid content"), "\(path): \($0)", file: file, line: line)
+            }
+        }
+    }
+
+    /// `text` with `old` replaced, failing the test when `text` has no `old`.
+    private func replacing(_ old: String, with new: String, in text: String) -> String {
+        XCTAssertTrue(text.contains(old), "no \(old) in \(text)")
+        return text.replacingOccurrences(of: old, with: new)
     }
 
     /// Every key is required, under its snake_case name, and a welcome's model must be one a worker can build.
     func testJSONWithoutItsKeysOrWithAnImpossibleModelIsRefused() throws {
-        func decode(_ type: MessageType, _ json: String) throws -> Message {
-            var bytes = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .heartbeat)) + Array(json.utf8)
-            bytes[6] = UInt8(type.rawValue)
-            return try MessageCodec.decode(bytes).message
-        }
-        XCTAssertThrowsError(try decode(.stop, #"{"finished":true,"reason":"done"}"#)) {
-            XCTAssertTrue("\($0)".hasPrefix("stop message with invalid content"), "\($0)")
-        }
-        XCTAssertEqual(try decode(.stop, #"{"finished":true,"reason":"done","rejoin":false}"#), .stop(StopNotice(finished: true, reason: "done")))
-        XCTAssertThrowsError(try decode(.hello, #"{"name":"w1","host":"h","pid":1,"dltrainVersion":"1"}"#))
+        try assertEveryKeyIsRequired(.stop(StopNotice(finished: true, reason: "done")), ["finished", "reason", "rejoin"])
+
+        let helloExample = try XCTUnwrap(Self.examples.first { $0.type == .hello })
+        try assertEveryKeyIsRequired(helloExample, ["name", "host", "pid", "version", "peer_endpoint"])
+        let hello = try json(of: helloExample, removing: nil)
+        XCTAssertThrowsError(try decode(.hello, replacing("peer_endpoint", with: "peerEndpoint", in: hello)))
 
         let example = try XCTUnwrap(Self.examples.first { $0.type == .welcome })
-        let welcome = String(
-            decoding: MessageCodec.encode(Envelope(jobId: 1, round: 0, message: example))[MessageCodec.headerSize...], as: UTF8.self)
-        XCTAssertNoThrow(try decode(.welcome, welcome))
-        XCTAssertThrowsError(try decode(.welcome, welcome.replacingOccurrences(of: "worker_index", with: "workerIndex")))
+        try assertEveryKeyIsRequired(example, [
+            "batch_size", "feature_count", "loss", "metrics", "model", "model.input_dim", "model.layers",
+            "model.layers.0.activation", "model.layers.0.bias_initializer", "model.layers.0.kernel_initializer",
+            "model.layers.0.units", "optimizer", "optimizer_arguments", "seed", "shard_count", "shards", "target_width",
+            "training_rows", "worker_index",
+        ])
+        let welcome = String(decoding: encode(example)[MessageCodec.headerSize...], as: UTF8.self)
+        XCTAssertThrowsError(try decode(.welcome, replacing("worker_index", with: "workerIndex", in: welcome)))
+        XCTAssertThrowsError(try decode(.welcome, replacing(#""learning_rate":0.5"#, with: #""learning_rate":"fast""#, in: welcome)))
         let noLayers = welcome.replacing(#/"layers":\[.*?\]\}/#, with: #""layers":[]}"#)
         XCTAssertNotEqual(noLayers, welcome)
         XCTAssertThrowsError(try decode(.welcome, noLayers)) {
             XCTAssertTrue("\($0)".hasPrefix("welcome message with invalid content"), "\($0)")
         }
-        XCTAssertThrowsError(try decode(.welcome, welcome.replacingOccurrences(of: #""relu""#, with: #""swish""#)))
+        XCTAssertThrowsError(try decode(.welcome, replacing(#""relu""#, with: #""swish""#, in: welcome)))
+    }
+
+    /// A ring plan needs every key, in its segments and peers too; a decoded plan is not yet a valid
+    /// one (RingPlanTests check that), but it must be complete.
+    func testARingPlanMissingAKeyIsRefused() throws {
+        try assertEveryKeyIsRequired(.ring(Self.plan), [
+            "version", "chunk_size", "star", "segments", "peers", "segments.0.shards", "segments.1.worker", "peers.0.endpoint",
+            "peers.1.worker",
+        ])
+        let ring = String(decoding: encode(.ring(Self.plan))[MessageCodec.headerSize...], as: UTF8.self)
+        XCTAssertThrowsError(try decode(.ring, replacing("chunk_size", with: "chunkSize", in: ring)))
+        XCTAssertThrowsError(try decode(.ring, replacing(#""version":7"#, with: #""version":-1"#, in: ring)))
+        XCTAssertThrowsError(try decode(.ring, replacing(#""version":7"#, with: #""version":4294967296"#, in: ring)))
+        XCTAssertThrowsError(try decode(.ring, "[]"))
+        XCTAssertThrowsError(try decode(.ring, ""))
+    }
+
+    /// A JSON payload of `type` of exactly `size` bytes: `json` padded with spaces after it.
+    private func padded(_ type: MessageType, _ json: [UInt8], to size: Int) -> [UInt8] {
+        var bytes = encode(.heartbeat) + json + [UInt8](repeating: 0x20, count: size - json.count)
+        bytes[6] = UInt8(type.rawValue)
+        return bytes
+    }
+
+    /// JSON is accepted up to 64 KiB, except a ring plan's, which names every member and is
+    /// accepted up to 16 MiB; a byte more is refused before it is parsed.
+    func testAJSONPayloadLargerThanItsLimitIsRefused() throws {
+        let stop = Array(encode(.stop(StopNotice(finished: true, reason: "done")))[MessageCodec.headerSize...])
+        XCTAssertEqual(try MessageCodec.decode(padded(.stop, stop, to: MessageCodec.maximumControlPayload)).message,
+            .stop(StopNotice(finished: true, reason: "done")))
+        let tooLong = padded(.stop, stop, to: MessageCodec.maximumControlPayload + 1)
+        XCTAssertThrowsError(try MessageCodec.decode(tooLong)) {
+            XCTAssertEqual($0 as? ProtocolError, .badSize(
+                type: "stop", size: tooLong.count, expected: "at most \(MessageCodec.maximumControlPayload) bytes of JSON"))
+        }
+
+        let workers = 1_000
+        let large = RingPlan(
+            version: 1, chunkSize: RingPlan.defaultChunkSize, star: false, owners: Array(0..<workers),
+            endpoints: Dictionary(uniqueKeysWithValues: (0..<workers).map { ($0, "tcp://10.0.\($0 / 256).\($0 % 256):40123") }))
+        let ring = encode(.ring(large))
+        XCTAssertGreaterThan(ring.count, MessageCodec.headerSize + MessageCodec.maximumControlPayload)
+        XCTAssertEqual(try MessageCodec.decode(ring).message, .ring(large))
+
+        let json = Array(encode(.ring(Self.plan))[MessageCodec.headerSize...])
+        XCTAssertEqual(try MessageCodec.decode(padded(.ring, json, to: MessageCodec.maximumRingPayload)).message, .ring(Self.plan))
+        let tooLarge = padded(.ring, json, to: MessageCodec.maximumRingPayload + 1)
+        XCTAssertThrowsError(try MessageCodec.decode(tooLarge)) {
+            XCTAssertEqual($0 as? ProtocolError, .badSize(
+                type: "ring", size: tooLarge.count, expected: "at most \(MessageCodec.maximumRingPayload) bytes of JSON"))
+        }
     }
 
     /// Random mutations of valid messages and random bytes: decoding returns or throws, never crashes.

@@ -35,23 +35,31 @@ final class ProtocolDocumentTests: XCTestCase {
         let table = try XCTUnwrap(document.tables(headed: ["code", "type", "direction", "payload"]).first)
         for row in table.rows {
             let type = try XCTUnwrap(MessageType.allCases.first { $0.description == row[1] })
-            let payload = Array(try GoldenMessages.bytes(of: type).dropFirst(MessageCodec.headerSize))
-            let json = try? JSONDecoder().decode(JSONValue.self, from: Data(payload))
-            switch row[3] {
-            case let kind where kind.hasPrefix("JSON object"):
-                guard case .object = json else { return XCTFail("\(type): not a JSON object") }
-            case let kind where kind.hasPrefix("JSON array"):
-                guard case .array = json else { return XCTFail("\(type): not a JSON array") }
-            case let kind where kind.hasPrefix("binary"):
-                XCTAssertFalse(payload.isEmpty, "\(type)")
-                XCTAssertNil(json, "\(type)")
-            case let kind where kind.hasPrefix("UTF-8 text"):
-                XCTAssertNotNil(String(validating: payload, as: UTF8.self), "\(type)")
-            case let kind where kind.hasPrefix("none"):
-                XCTAssertEqual(payload, [], "\(type)")
-            default:
-                XCTFail("\(type): unknown payload kind \(row[3])")
+            for golden in GoldenMessages.examples(of: type) {
+                try checkPayload(golden, isOfKind: row[3])
             }
+        }
+    }
+
+    /// Whether a golden message's payload is of the kind the message table names.
+    private func checkPayload(_ golden: GoldenMessages.Golden, isOfKind kind: String) throws {
+        let name = golden.name
+        let payload = Array(try GoldenMessages.bytes(of: golden).dropFirst(MessageCodec.headerSize))
+        let json = try? JSONDecoder().decode(JSONValue.self, from: Data(payload))
+        switch kind {
+        case let kind where kind.hasPrefix("JSON object"):
+            guard case .object = json else { return XCTFail("\(name): not a JSON object") }
+        case let kind where kind.hasPrefix("JSON array"):
+            guard case .array = json else { return XCTFail("\(name): not a JSON array") }
+        case let kind where kind.hasPrefix("binary"):
+            XCTAssertFalse(payload.isEmpty, name)
+            XCTAssertNil(json, name)
+        case let kind where kind.hasPrefix("UTF-8 text"):
+            XCTAssertNotNil(String(validating: payload, as: UTF8.self), name)
+        case let kind where kind.hasPrefix("none"):
+            XCTAssertEqual(payload, [], name)
+        default:
+            XCTFail("\(name): unknown payload kind \(kind)")
         }
     }
 
@@ -59,8 +67,8 @@ final class ProtocolDocumentTests: XCTestCase {
         let table = try XCTUnwrap(document.tables(headed: ["offset", "width", "field", "value"]).first)
         let fields = try document.layout(of: table, symbols: [:], startingAt: 0)
         XCTAssertEqual(fields.last.map { $0.range.upperBound }, MessageCodec.headerSize)
-        for envelope in GoldenMessages.envelopes {
-            let bytes = try GoldenMessages.bytes(of: envelope.message.type)
+        for golden in GoldenMessages.all {
+            let envelope = golden.envelope, bytes = try GoldenMessages.bytes(of: golden)
             func value(_ name: String) throws -> UInt64 {
                 let range = try XCTUnwrap(fields.first { $0.name == name }?.range, "no header field \(name)")
                 return bytes[range].reversed().reduce(0) { $0 << 8 | UInt64($1) }
@@ -79,35 +87,52 @@ final class ProtocolDocumentTests: XCTestCase {
     }
 
     /// The keys (as paths: `model.layers[].units`) and JSON types listed for each message are
-    /// exactly those of its golden message on the wire; a message without a key table has none.
+    /// exactly those of its golden message on the wire; a message without a key table has none. A
+    /// key named `<name>` in the document (`optimizer_arguments.<name>`) stands for any key of that
+    /// object, so it matches every such key on the wire, and the golden message has at least one.
     func testTheJSONKeysAreThoseOnTheWire() throws {
         for type in MessageType.allCases {
             let keyTables = document.sections.filter { $0.types.contains(type) }.flatMap(\.tables)
                 .filter { $0.header == ["key", "JSON type", "meaning"] }
-            let documented = Dictionary(
-                keyTables.flatMap(\.rows).map { ($0[0].trimmingCharacters(in: ["`"]), $0[1]) }, uniquingKeysWith: { $1 })
-            let payload = Data(try GoldenMessages.bytes(of: type).dropFirst(MessageCodec.headerSize))
-            let wire = (try? JSONDecoder().decode(JSONValue.self, from: payload))?.keyTypes() ?? [:]
-            XCTAssertEqual(documented, wire, "\(type)")
+            let documented = keyTables.flatMap(\.rows).map { (key: $0[0].trimmingCharacters(in: ["`"]), type: $0[1]) }
+            XCTAssertEqual(Set(documented.map(\.key)).count, documented.count, "\(type): a key listed twice")
+            var wire: [String: String] = [:]
+            for golden in GoldenMessages.examples(of: type) {
+                let payload = Data(try GoldenMessages.bytes(of: golden).dropFirst(MessageCodec.headerSize))
+                wire.merge((try? JSONDecoder().decode(JSONValue.self, from: payload))?.keyTypes() ?? [:]) { $1 }
+            }
+            var matched: Set<String> = []
+            for (path, wireType) in wire.sorted(by: { $0.key < $1.key }) {
+                let rows = documented.filter { ProtocolDocument.key($0.key, matches: path) }
+                guard rows.count == 1, let row = rows.first else {
+                    XCTFail("\(type): \(path) is \(rows.isEmpty ? "not documented" : "documented \(rows.count) times")")
+                    continue
+                }
+                XCTAssertTrue(JSONValue.type(wireType, fits: row.type), "\(type): \(path) is \(wireType), documented as \(row.type)")
+                matched.insert(row.key)
+            }
+            XCTAssertEqual(Set(documented.map(\.key)).subtracting(matched), [], "\(type): documented keys not on the wire")
         }
     }
 
-    /// Each binary layout, evaluated with the golden message's counts, runs from the end of the
-    /// header to the end of the message without a gap or an overlap.
+    /// Each binary layout, evaluated with each golden message's counts (a star's too), runs from the
+    /// end of the header to the end of the message without a gap or an overlap.
     func testTheBinaryLayoutsAreTheFixturesOnes() throws {
-        var checked: Set<MessageType> = []
+        var checked: [String] = []
         for section in document.sections {
             for table in section.tables where table.header == ["offset", "width", "field"] {
-                for type in section.types {
-                    let envelope = try GoldenMessages.envelope(of: type)
+                for golden in section.types.flatMap(GoldenMessages.examples(of:)) {
                     let fields = try document.layout(
-                        of: table, symbols: ProtocolDocument.symbols(of: envelope.message), startingAt: MessageCodec.headerSize)
-                    XCTAssertEqual(fields.last?.range.upperBound, try GoldenMessages.bytes(of: type).count, "\(type)")
-                    checked.insert(type)
+                        of: table, symbols: ProtocolDocument.symbols(of: golden.envelope.message), startingAt: MessageCodec.headerSize)
+                    XCTAssertEqual(fields.last?.range.upperBound, try GoldenMessages.bytes(of: golden).count, golden.name)
+                    checked.append(golden.name)
                 }
             }
         }
-        XCTAssertEqual(checked, [.shardRows, .computeStep, .evaluate, .shardGradient, .validationSums])
+        XCTAssertEqual(checked.sorted(), [
+            "compute-step", "compute-step-star", "evaluate", "partial", "shard-rows", "state", "step-done", "step-done-star",
+            "total", "validation-sums",
+        ])
     }
 }
 
@@ -162,6 +187,14 @@ struct ProtocolDocument {
         type.rawValue > 0xFF ? "0x" + String(type.rawValue, radix: 16, uppercase: true) : "\(type.rawValue)"
     }
 
+    /// Whether a documented key path matches a path on the wire: equal, or equal but for the parts
+    /// written `<name>`, each of which matches any one key.
+    static func key(_ documented: String, matches wire: String) -> Bool {
+        let documented = documented.split(separator: "."), wire = wire.split(separator: ".")
+        return documented.count == wire.count
+            && zip(documented, wire).allSatisfy { $0 == $1 || ($0.hasPrefix("<") && $0.hasSuffix(">")) }
+    }
+
     /// The counts the binary layouts are written in, for a message.
     static func symbols(of message: Message) -> [Character: Int] {
         switch message {
@@ -170,10 +203,16 @@ struct ProtocolDocument {
                 "T": rows.trainingTargets.count / rows.targetWidth, "V": rows.validationTargets.count / rows.targetWidth,
                 "F": rows.featureCount, "W": rows.targetWidth,
             ]
-        case let .computeStep(request), let .evaluate(request):
-            return ["K": request.shards.count, "P": request.parameters.count]
-        case let .shardGradient(result):
-            return ["G": result.gradient.count, "M": result.sums.count]
+        case let .evaluate(shards):
+            return ["K": shards.count]
+        case let .stepDone(done):
+            return ["K": done.shards.count, "M": done.sums.first?.count ?? 0, "G": done.gradients.first?.count ?? 0]
+        case let .computeStep(_, total):
+            return ["T": total.count]
+        case let .partial(chunk), let .total(chunk):
+            return ["C": chunk.values.count]
+        case let .state(state):
+            return ["P": state.parameters.count, "Q": state.optimizerState.count]
         case let .validationSums(result):
             return ["M": result.sums.count]
         default:
@@ -260,6 +299,8 @@ struct ProtocolDocument {
 indirect enum JSONValue: Decodable {
     case boolean
     case integer
+    /// A number with a fraction or an exponent.
+    case number
     case string
     case array([JSONValue])
     case object([String: JSONValue])
@@ -270,6 +311,8 @@ indirect enum JSONValue: Decodable {
             self = .boolean
         } else if (try? container.decode(Int64.self)) != nil || (try? container.decode(UInt64.self)) != nil {
             self = .integer
+        } else if (try? container.decode(Double.self)) != nil {
+            self = .number
         } else if (try? container.decode(String.self)) != nil {
             self = .string
         } else if let array = try? container.decode([JSONValue].self) {
@@ -284,10 +327,17 @@ indirect enum JSONValue: Decodable {
         switch self {
         case .boolean: "boolean"
         case .integer: "integer"
+        case .number: "number"
         case .string: "string"
         case .object: "object"
         case let .array(elements): "array of " + (elements.first.map { $0.typeName + "s" } ?? "nothing")
         }
+    }
+
+    /// Whether a value of the type named `wire` fits the type the document names: the same, or an
+    /// integer where the document says number (a float64 whose value is whole is written as one).
+    static func type(_ wire: String, fits documented: String) -> Bool {
+        wire == documented || (wire == "integer" && documented == "number")
     }
 
     /// Every key, by its path from the top (`model.layers[].units`), with its value's type name;

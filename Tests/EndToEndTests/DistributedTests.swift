@@ -1,5 +1,6 @@
 // Distributed training with real processes on one machine: dlworker and dlcoord started by the
-// test over ipc:// and tcp://, in either order. The result must equal `dlcoord --local` with the
+// test over ipc:// and tcp://, in either order, with the seed model (summed by the coordinator) and
+// a larger one (summed in a ring of workers). The result must equal `dlcoord --local` with the
 // same --shards byte for byte; intruders (garbage, another job, another protocol version) must
 // not disturb a run; and a run that cannot go on must end promptly with a message that says why.
 
@@ -57,10 +58,12 @@ final class DistributedTests: XCTestCase {
             try localModel(["--shards", "4"] + flags))
     }
 
+    /// With a model of 19,001 parameters (more than one chunk), so the workers sum each step in a
+    /// ring over TCP, each reaching the others at the address it advertises.
     func testCoordinatorStartedFirstOverTCPWithMoreShardsThanWorkers() throws {
         let port = try freePort()
         let directory = try temporaryDirectory(self)
-        let flags = ["--epochs", "20", "--shards", "6"]
+        let flags = ["--epochs", "5", "--shards", "6", "--layers", "1000:relu,1:sigmoid"]
         let coordinator = try dlcoord.start(
             ["--workers", "3", "--bind", "tcp://127.0.0.1:\(port)", "--verbose", "0", "--run-dir", directory] + flags)
         XCTAssertTrue(coordinator.waitForError(containing: "listening on tcp://127.0.0.1:\(port)", timeout: 30), coordinator.errorsSoFar)
@@ -90,10 +93,10 @@ final class DistributedTests: XCTestCase {
             XCTAssertTrue(try intruder.send(prefix: nil, count: bytes.count, timeout: .seconds(30)) { $0.copyBytes(from: bytes) })
         }
         try send([UInt8]("GET / HTTP/1.1\r\n\r\n".utf8))
-        try send(MessageCodec.encode(Envelope(jobId: 42, round: 3, message: .shardGradient(
-            ShardGradient(shard: 0, computeMicroseconds: 0, gradient: [Float](repeating: 1e9, count: 571), sums: [0, 0, 0])))))
+        try send(MessageCodec.encode(Envelope(jobId: 42, round: 3, message: .total(
+            GradientChunk(ringVersion: 1, hop: 0, chunk: 0, values: [Float](repeating: 1e9, count: 571))))))
         var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
-            WorkerInfo(name: "future", host: "h", pid: 1, version: "9"))))
+            WorkerInfo(name: "future", host: "h", pid: 1, version: "9", peerEndpoint: "tcp://127.0.0.1:1"))))
         hello[4] = 7
         try send(hello)
         // The message of another job is answered with "register again"; the hello of another version with a reject.
@@ -110,7 +113,7 @@ final class DistributedTests: XCTestCase {
         let result = coordinator.wait(timeout: 120)
         XCTAssertEqual(result.status, 0, result.errors)
         XCTAssertTrue(result.errors.contains("dropped a message from an unregistered peer: not a dltrain message"), result.errors)
-        XCTAssertTrue(result.errors.contains("dropped a shard-gradient message from an unregistered peer"), result.errors)
+        XCTAssertTrue(result.errors.contains("dropped a total message from an unregistered peer"), result.errors)
         for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
         XCTAssertEqual(
             try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors")),

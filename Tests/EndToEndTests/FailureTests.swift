@@ -1,7 +1,8 @@
 // Failures with real processes, each of which must leave the trained model byte-identical to an
 // undisturbed `dlcoord --local` run with the same shards: a worker killed mid-epoch, a worker stopped
 // past the timeout and continued, a worker added mid-run, the coordinator killed and resumed with
-// the workers still running, and a damaged newest checkpoint.
+// the workers still running (each with the seed model's own exchange, a star, and again with the
+// gradient summed around a ring of workers), and a damaged newest checkpoint.
 
 import DLTestSupport
 import Foundation
@@ -15,9 +16,12 @@ final class FailureTests: XCTestCase {
         try (1...count).map { try dlworker.start(["--connect", endpoint, "--name", "w\($0)"] + extra) }
     }
 
-    func testAWorkerKilledMidEpochChangesNothing() throws {
+    func testAWorkerKilledMidEpochChangesNothing() throws { try workerKilledMidEpoch(exchange: "auto") }
+    func testAWorkerKilledMidEpochChangesNothingInARing() throws { try workerKilledMidEpoch(exchange: "ring") }
+
+    private func workerKilledMidEpoch(exchange: String) throws {
         let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
-        let flags = ["--epochs", "150"]
+        let flags = ["--epochs", "150", "--exchange", exchange]
         let workers = try workers(4, endpoint: endpoint)
         let coordinator = try dlcoord.start(
             ["--workers", "4", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "2", "--run-dir", directory] + flags)
@@ -31,9 +35,14 @@ final class FailureTests: XCTestCase {
         for (index, worker) in workers.enumerated() where index != 1 { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
     }
 
-    func testAWorkerStoppedPastTheTimeoutIsReplacedAndComesBack() throws {
+    func testAWorkerStoppedPastTheTimeoutIsReplacedAndComesBack() throws { try workerStoppedPastTheTimeout(exchange: "auto") }
+    func testAWorkerStoppedPastTheTimeoutIsReplacedAndComesBackInARing() throws {
+        try workerStoppedPastTheTimeout(exchange: "ring")
+    }
+
+    private func workerStoppedPastTheTimeout(exchange: String) throws {
         let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
-        let flags = ["--epochs", "150", "--validation-split", "0.2"]
+        let flags = ["--epochs", "150", "--validation-split", "0.2", "--exchange", exchange]
         let workers = try workers(2, endpoint: endpoint)
         let coordinator = try dlcoord.start(
             ["--workers", "2", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "2", "--run-dir", directory] + flags)
@@ -48,9 +57,12 @@ final class FailureTests: XCTestCase {
         for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
     }
 
-    func testAFifthWorkerJoiningMidRunTakesShards() throws {
+    func testAFifthWorkerJoiningMidRunTakesShards() throws { try fifthWorkerJoining(exchange: "auto") }
+    func testAFifthWorkerJoiningMidRunTakesShardsInARing() throws { try fifthWorkerJoining(exchange: "ring") }
+
+    private func fifthWorkerJoining(exchange: String) throws {
         let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
-        let flags = ["--epochs", "150", "--shards", "8"]
+        let flags = ["--epochs", "150", "--shards", "8", "--exchange", exchange]
         var workers = try workers(4, endpoint: endpoint)
         let coordinator = try dlcoord.start(["--workers", "4", "--bind", endpoint, "--verbose", "2", "--run-dir", directory] + flags)
         XCTAssertTrue(coordinator.waitForOutput(containing: "Epoch 11/", timeout: 120), coordinator.errorsSoFar)
@@ -64,16 +76,22 @@ final class FailureTests: XCTestCase {
         for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
     }
 
-    func testTheCoordinatorKilledAndResumedWithItsWorkersStillRunning() throws {
+    func testTheCoordinatorKilledAndResumedWithItsWorkersStillRunning() throws { try coordinatorKilledAndResumed(exchange: "auto") }
+    func testTheCoordinatorKilledAndResumedWithItsWorkersStillRunningInARing() throws {
+        try coordinatorKilledAndResumed(exchange: "ring")
+    }
+
+    private func coordinatorKilledAndResumed(exchange: String) throws {
         let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
-        let flags = ["--epochs", "150"]
+        let flags = ["--epochs", "150", "--exchange", exchange]
         let workers = try workers(4, endpoint: endpoint, extra: ["--coordinator-timeout", "3"])
         let first = try dlcoord.start(
             ["--workers", "4", "--bind", endpoint, "--checkpoint-every-steps", "20", "--verbose", "2", "--run-dir", directory] + flags)
         XCTAssertTrue(first.waitForOutput(containing: "Epoch 11/", timeout: 120), first.errorsSoFar)
         first.signal(SIGKILL)
         XCTAssertEqual(first.wait(timeout: 30).status, SIGKILL)
-        let resumed = try dlcoord.run(["--resume", directory, "--workers", "4", "--bind", endpoint, "--verbose", "1"], timeout: 300)
+        let resumed = try dlcoord.run(
+            ["--resume", directory, "--workers", "4", "--bind", endpoint, "--exchange", exchange, "--verbose", "1"], timeout: 300)
         XCTAssertEqual(resumed.status, 0, resumed.errors)
         XCTAssertTrue(resumed.output.contains("Resuming from \(directory)/checkpoint-"), resumed.output)
         XCTAssertTrue(resumed.output.contains("Epoch 150/150"))

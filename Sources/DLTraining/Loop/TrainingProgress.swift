@@ -23,15 +23,16 @@ public struct TrainingPosition: Sendable, Equatable, Codable, CustomStringConver
 public struct TrainingProgress: Sendable, Equatable {
     public let metrics: MetricSet
     public let stepsPerEpoch: Int
-    public private(set) var parameters: [Float]
-    public private(set) var optimizer: Optimizer
+    public private(set) var state: ParameterState
     public private(set) var position: TrainingPosition
     /// The loss and metric sums of the epoch in progress, over its applied steps.
     public private(set) var epochSums: [Double]
     /// The reports of the finished epochs.
     public private(set) var history: [EpochReport]
-    private var meanGradient: [Float]
     private var stepSums: [Double]
+
+    public var parameters: [Float] { state.parameters }
+    public var optimizer: Optimizer { state.optimizer }
 
     /// The start of a fresh run: the job's seeded initial weights, a new optimizer.
     public init(job: TrainingJob) {
@@ -49,12 +50,10 @@ public struct TrainingProgress: Sendable, Equatable {
         precondition(epochSums.count == metrics.slotCount && optimizer.parameterCount == parameters.count)
         self.metrics = metrics
         self.stepsPerEpoch = stepsPerEpoch
-        self.parameters = parameters
-        self.optimizer = optimizer
+        state = ParameterState(parameters: parameters, optimizer: optimizer)
         self.position = position
         self.epochSums = epochSums
         self.history = history
-        meanGradient = [Float](repeating: 0, count: parameters.count)
         stepSums = metrics.makeSums()
     }
 
@@ -68,63 +67,26 @@ public struct TrainingProgress: Sendable, Equatable {
     public mutating func applyStep(
         shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
     ) throws {
-        precondition(!shardGradients.isEmpty && batchSize > 0 && !epochStepsDone)
-        let count = parameters.count
-        precondition(shardGradients.allSatisfy { $0.count == count })
-        let parts = pool.parts(elements: count * shardGradients.count)
-        // Plain element-wise loops over raw buffers, which the compiler vectorizes: adding and
-        // dividing element by element give the same bits in any vector width.
-        meanGradient.withUnsafeMutableBufferPointer { mean in
-            shardGradients.withUnsafeBufferPointer { shards in
-                pool.run(ShardMean(shards: shards, mean: mean, divisor: Float(batchSize), parts: parts))
-            }
-        }
-        meanGradient.withUnsafeBufferPointer { mean in
-            parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p, pool: pool) }
-        }
+        precondition(!epochStepsDone)
+        let finite = state.apply(shardGradients: shardGradients, batchSize: batchSize, pool: pool)
+        try finishStep(shardSums: shardSums, finite: finite)
+    }
+
+    /// The same, from the step's gradient already summed over the shards in shard order (by a ring
+    /// of workers).
+    public mutating func applyStep(
+        summedGradient: [Float], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
+    ) throws {
+        precondition(!epochStepsDone)
+        let finite = summedGradient.withUnsafeBufferPointer { state.apply(summedGradient: $0, batchSize: batchSize, pool: pool) }
+        try finishStep(shardSums: shardSums, finite: finite)
+    }
+
+    private mutating func finishStep(shardSums: [[Double]], finite: Bool) throws {
         metrics.total(of: shardSums, into: &stepSums)
         for i in epochSums.indices { epochSums[i] += stepSums[i] }
-        guard parameters.withUnsafeBufferPointer(Self.allFinite) else {
-            throw JobError.diverged(epoch: position.epoch + 1, step: position.step + 1)
-        }
+        guard finite else { throw JobError.diverged(epoch: position.epoch + 1, step: position.step + 1) }
         position.step += 1
-    }
-
-    /// mean[i] = (shard 0's [i] + shard 1's [i] + ...) / divisor, in ranges of the indices.
-    private struct ShardMean: ComputeTask {
-        let shards: UnsafeBufferPointer<[Float]>
-        let mean: UnsafeMutableBufferPointer<Float>
-        let divisor: Float
-        let parts: Int
-
-        func run(part: Int) {
-            let range = ComputePool.range(part, of: parts, count: mean.count, multiple: 16)
-            guard !range.isEmpty else { return }
-            let target = mean.baseAddress! + range.lowerBound
-            shards[0].withUnsafeBufferPointer { target.update(from: $0.baseAddress! + range.lowerBound, count: range.count) }
-            for shard in shards.dropFirst() {
-                shard.withUnsafeBufferPointer { shard in
-                    let source = shard.baseAddress! + range.lowerBound
-                    for i in 0..<range.count { target[i] += source[i] }
-                }
-            }
-            for i in 0..<range.count { target[i] /= divisor }
-        }
-    }
-
-    /// Whether no value is infinite or NaN (exponent bits all ones). It runs over every parameter
-    /// after every step, so it tests eight at a time and without an early exit.
-    private static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
-        let exponent = SIMD8<UInt32>(repeating: 0x7F80_0000)
-        var nonFinite = SIMDMask<SIMD8<Int32>>(repeating: false)
-        let vectors = values.count / 8
-        if let base = values.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            for vector in 0..<vectors {
-                nonFinite .|= raw.loadUnaligned(fromByteOffset: vector * 32, as: SIMD8<UInt32>.self) & exponent .== exponent
-            }
-        }
-        return !any(nonFinite) && values[(vectors * 8)...].allSatisfy(\.isFinite)
     }
 
     /// Closes the epoch whose steps are all applied: its report (with the validation sums, if

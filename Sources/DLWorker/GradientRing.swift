@@ -1,0 +1,144 @@
+// A worker's part in summing one step's gradient around the ring (RingPlan says the order): it adds
+// its segments' shard gradients to the running sum it receives and passes it on, finishes the total
+// if it owns the last segment, and forwards the total's chunks to the next member (or, as the last
+// member, to the coordinator). It holds the total until the coordinator says to apply it.
+//
+// Messages for a round or plan this worker has not begun yet (a faster neighbour) are kept until it
+// begins it; messages of an older round or plan are dropped. No I/O: what to send goes to `send`,
+// with the receiving worker's index, or nil for the coordinator.
+
+import DLProtocol
+
+final class GradientRing {
+    private let me: Int
+    private let parameterCount: Int
+    private let send: (_ worker: Int?, _ message: Message) -> Void
+
+    /// The round and plan being summed; nil before the first.
+    private(set) var round: UInt64?
+    private(set) var plan: RingPlan?
+    /// The shard gradients of the round, indexed by shard (this worker's computed).
+    private var gradients: [[Float]] = []
+    /// The running sum of each of this worker's segments, per chunk, as it is finished.
+    private var running: [Float]
+    /// The total, filled chunk by chunk.
+    private(set) var total: [Float]
+    private var totalChunks: [Bool] = []
+    /// Messages of a round or plan not begun yet: (round, message).
+    private var early: [(round: UInt64, message: Message)] = []
+
+    init(me: Int, parameterCount: Int, send: @escaping (_ worker: Int?, _ message: Message) -> Void) {
+        self.me = me
+        self.parameterCount = parameterCount
+        self.send = send
+        running = [Float](repeating: 0, count: parameterCount)
+        total = [Float](repeating: 0, count: parameterCount)
+    }
+
+    /// Whether the whole total of the current round has arrived (or been finished here).
+    var hasTotal: Bool { round != nil && !totalChunks.isEmpty && totalChunks.allSatisfy { $0 } }
+
+    /// Starts summing `round` under `plan`, with this worker's shard gradients (computed already):
+    /// sends what it can (the first segment's sum) and takes the messages that came early.
+    func begin(round: UInt64, plan: RingPlan, gradients: [[Float]]) {
+        self.round = round
+        self.plan = plan
+        self.gradients = gradients
+        totalChunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: parameterCount))
+        precondition(!plan.star, "a star is summed by the coordinator")
+        if plan.segments.first?.worker == me {
+            for chunk in totalChunks.indices { add(segment: 0, chunk: chunk, to: nil) }
+        }
+        let waiting = early
+        early = []
+        for (earlyRound, message) in waiting { receive(message, round: earlyRound) }
+    }
+
+    /// Forgets the round in progress (its plan was abandoned, or the coordinator moved on).
+    func reset() {
+        round = nil
+        plan = nil
+        gradients = []
+        totalChunks = []
+    }
+
+    /// A partial or total from another worker. Returns false when it was dropped as stale or
+    /// malformed (the caller logs it).
+    @discardableResult
+    func receive(_ message: Message, round: UInt64) -> Bool {
+        let chunk: GradientChunk
+        switch message {
+        case let .partial(piece), let .total(piece): chunk = piece
+        default: return false
+        }
+        guard let current = self.round, let plan else {
+            early.append((round, message))
+            return true
+        }
+        if (round, chunk.ringVersion) > (current, plan.version) {
+            early.append((round, message))
+            return true
+        }
+        guard round == current, chunk.ringVersion == plan.version, totalChunks.indices.contains(chunk.chunk),
+            chunk.values.count == plan.chunkRange(chunk.chunk, parameterCount: parameterCount).count
+        else { return false }
+        if case .partial = message {
+            let segment = chunk.hop + 1
+            guard plan.segments.indices.contains(segment), plan.segments[segment].worker == me else { return false }
+            add(segment: segment, chunk: chunk.chunk, to: chunk.values)
+        } else {
+            let order = plan.broadcastOrder
+            guard chunk.hop + 1 < order.count, order[chunk.hop + 1] == me, !totalChunks[chunk.chunk] else { return false }
+            takeTotal(chunk.values, chunk: chunk.chunk, hop: chunk.hop + 1)
+        }
+        return true
+    }
+
+    /// Adds a segment's shards to the running sum `incoming` (nil: the segment starts the sum) for
+    /// one chunk, then passes the result on.
+    private func add(segment: Int, chunk: Int, to incoming: [Float]?) {
+        let plan = self.plan!
+        let range = plan.chunkRange(chunk, parameterCount: parameterCount)
+        let shards = plan.segments[segment].shards
+        running.withUnsafeMutableBufferPointer { sum in
+            let base = range.lowerBound
+            if let incoming {
+                for i in range { sum[i] = incoming[i - base] }
+            } else {
+                gradients[shards[0]].withUnsafeBufferPointer { first in
+                    for i in range { sum[i] = first[i] }
+                }
+            }
+            for shard in (incoming == nil ? shards.dropFirst() : shards[...]) {
+                gradients[shard].withUnsafeBufferPointer { gradient in
+                    for i in range { sum[i] += gradient[i] }
+                }
+            }
+        }
+        let values = Array(running[range])
+        if segment + 1 < plan.segments.count {
+            send(plan.segments[segment + 1].worker, .partial(GradientChunk(
+                ringVersion: plan.version, hop: segment, chunk: chunk, values: values)))
+        } else {
+            takeTotal(values, chunk: chunk, hop: 0)
+        }
+    }
+
+    /// Keeps a chunk of the total and sends it to the next in the broadcast order; `hop` is this
+    /// worker's place in that order.
+    private func takeTotal(_ values: [Float], chunk: Int, hop: Int) {
+        store(values, chunk: chunk)
+        let plan = self.plan!
+        let order = plan.broadcastOrder
+        let next = hop + 1 < order.count ? order[hop + 1] : nil
+        send(next, .total(GradientChunk(ringVersion: plan.version, hop: hop, chunk: chunk, values: values)))
+    }
+
+    private func store(_ values: [Float], chunk: Int) {
+        let range = plan!.chunkRange(chunk, parameterCount: parameterCount)
+        total.withUnsafeMutableBufferPointer { total in
+            for i in range { total[i] = values[i - range.lowerBound] }
+        }
+        totalChunks[chunk] = true
+    }
+}

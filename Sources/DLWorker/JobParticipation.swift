@@ -1,0 +1,191 @@
+// A job this worker takes part in: the rows of its shards and their runners, its own copy of the
+// parameters and optimizer state (a replica: every member of the ring applies each step's summed
+// gradient itself), the current ring plan, and its part in summing each step (GradientRing).
+//
+// A step, from this worker's side: the coordinator's compute-step for round r first commits round
+// r - 1 (the total this worker holds is applied to its replica), then the worker computes its
+// shards' gradients with the replica's parameters, adds them into the ring, and once it holds
+// round r's whole total it reports step-done with its shards' loss and metric sums.
+
+import DLCore
+import DLData
+import DLProtocol
+import DLTraining
+
+final class JobParticipation {
+    let job: WorkerJob
+    let schedule: ShardSchedule
+    let loss: Loss
+    let metrics: MetricSet
+    let optimizer: OptimizerConfig
+    /// The model's parameter count (kept: building the layout to count them allocates).
+    let parameterCount: Int
+    private(set) var runners: [Int: ShardRunner] = [:]
+    /// Shards given to this worker whose rows have not all arrived.
+    private(set) var pending: Set<Int>
+    /// The parameters and optimizer state as they are before `replicaRound`; nil until the
+    /// coordinator sends them.
+    private(set) var replica: ParameterState?
+    private(set) var replicaRound: UInt64 = 0
+    private(set) var plan: RingPlan?
+    /// This worker's shards under `plan`, in shard order, and their runners.
+    private var planShards: [Int] = []
+    private var planRunners: [ShardRunner] = []
+    private let send: (_ worker: Int?, _ round: UInt64, _ message: Message) -> Void
+    private lazy var ring: GradientRing = GradientRing(me: job.workerIndex, parameterCount: parameterCount) {
+        [unowned self] worker, message in self.send(worker, self.ring.round ?? 0, message)
+    }
+    /// The gradients and sums of the round in progress, indexed by shard (empty for the shards this
+    /// worker does not hold), reused every step.
+    private var gradients: [[Float]]
+    private var sums: [[Double]]
+    private var computeMicroseconds: UInt32 = 0
+    /// Whether step-done was sent for the round in progress.
+    private var reported = false
+    /// The round last computed (what a star's step-done reports).
+    private var starRound: UInt64?
+
+    /// `send` takes the receiving worker's index (nil: the coordinator), the round and the message.
+    init(job: WorkerJob, send: @escaping (_ worker: Int?, _ round: UInt64, _ message: Message) -> Void) throws {
+        self.job = job
+        let loss = try Loss(name: job.loss)
+        self.loss = loss
+        metrics = MetricSet(try job.metrics.map { try Metric(name: $0, loss: loss, outputs: job.model.outputWidth) })
+        optimizer = try OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments)
+        schedule = ShardSchedule(rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
+        pending = Set(job.shards)
+        parameterCount = job.model.layout.count
+        gradients = Array(repeating: [], count: job.shardCount)
+        sums = Array(repeating: [], count: job.shardCount)
+        self.send = send
+    }
+
+    /// More shards to load.
+    func assign(_ shards: [Int]) {
+        pending.formUnion(shards.filter { runners[$0] == nil })
+    }
+
+    /// One shard's rows; false when they do not fit what this worker was assigned.
+    func load(_ rows: ShardRows) -> Bool {
+        guard pending.contains(rows.shard), rows.featureCount == job.featureCount, rows.targetWidth == job.targetWidth,
+            rows.trainingTargets.count / job.targetWidth == schedule.shardRows[rows.shard].count
+        else { return false }
+        runners[rows.shard] = ShardRunner(
+            shard: rows.shard, schedule: schedule,
+            rows: TabularRows(
+                featureCount: job.featureCount, targetWidth: job.targetWidth,
+                features: rows.trainingFeatures, targets: rows.trainingTargets),
+            validationRows: rows.validationTargets.isEmpty ? nil : TabularRows(
+                featureCount: job.featureCount, targetWidth: job.targetWidth,
+                features: rows.validationFeatures, targets: rows.validationTargets),
+            model: job.model, loss: loss, metrics: metrics)
+        gradients[rows.shard] = [Float](repeating: 0, count: parameterCount)
+        sums[rows.shard] = metrics.makeSums()
+        pending.remove(rows.shard)
+        return true
+    }
+
+    /// The parameters and optimizer state to continue from, before `round`.
+    func take(_ state: ReplicaState, round: UInt64) -> String? {
+        guard state.parameters.count == parameterCount,
+            state.optimizerState.count == Optimizer(optimizer, parameterCount: parameterCount).state.count
+        else { return "a state of \(state.parameters.count) parameters does not fit this model" }
+        replica = ParameterState(
+            parameters: state.parameters,
+            optimizer: Optimizer(
+                optimizer, parameterCount: parameterCount, iterations: state.optimizerIterations, state: state.optimizerState))
+        replicaRound = round
+        ring.reset()
+        return nil
+    }
+
+    /// A new ring plan: the next compute-step names it.
+    func take(_ plan: RingPlan) -> String? {
+        guard plan.isValid(shardCount: job.shardCount) else { return "a ring plan that does not cover the shards once" }
+        let mine = plan.segments(of: job.workerIndex).flatMap { plan.segments[$0].shards }
+        guard mine.allSatisfy({ runners[$0] != nil }) else {
+            return "a ring plan giving this worker shards \(mine) while it holds \(runners.keys.sorted())"
+        }
+        self.plan = plan
+        planShards = mine
+        planRunners = mine.map { runners[$0]! }
+        return nil
+    }
+
+    /// Round `round` under the plan of `ringVersion`: commits the previous round, computes this
+    /// worker's shards, and starts its part in the ring. Returns why not, when it cannot.
+    func computeStep(round: UInt64, ringVersion: UInt32, total: [Float]) -> String? {
+        guard let plan, plan.version == ringVersion else { return "a compute-step for a ring plan this worker does not have" }
+        if plan.star {
+            if let problem = apply(total, before: round) { return problem }
+        } else {
+            commit(before: round)
+        }
+        guard replicaRound == round, let parameters = replica?.parameters else {
+            return "asked for round \(round), but its parameters are for round \(replicaRound)"
+        }
+        let steps = UInt64(schedule.stepsPerEpoch)
+        let clock = ContinuousClock(), started = clock.now
+        ShardRunner.computeStep(
+            planRunners, epoch: Int(round / steps), step: Int(round % steps), parameters: parameters,
+            gradients: &gradients, sums: &sums)
+        let elapsed = clock.now - started
+        computeMicroseconds = UInt32(clamping: Int64(elapsed / .microseconds(1)))
+        reported = false
+        starRound = round
+        if !plan.star { ring.begin(round: round, plan: plan, gradients: gradients) }
+        return nil
+    }
+
+    /// In a star, the coordinator's sum of the round before `round` (empty: nothing to apply, as
+    /// when it just sent the state, or runs the round again).
+    func apply(_ total: [Float], before round: UInt64) -> String? {
+        guard !total.isEmpty else { return nil }
+        guard total.count == parameterCount, replica != nil, round > 0, replicaRound == round - 1 else {
+            return "a total for round \(round - 1) while its parameters are for round \(replicaRound)"
+        }
+        let step = Int((round - 1) % UInt64(schedule.stepsPerEpoch))
+        _ = total.withUnsafeBufferPointer { replica!.apply(summedGradient: $0, batchSize: schedule.batchSize(ofStep: step)) }
+        replicaRound = round
+        return nil
+    }
+
+    /// A partial or total from another worker; false when it is stale or malformed.
+    func receive(_ message: Message, round: UInt64) -> Bool { ring.receive(message, round: round) }
+
+    /// Step-done for the round in progress, with the round, once this worker holds its whole total
+    /// (in a star, at once, with its shards' gradients), once per round.
+    func takeStepDone() -> (round: UInt64, done: StepDone)? {
+        guard !reported, let plan else { return nil }
+        guard let round = plan.star ? starRound : (ring.hasTotal ? ring.round : nil) else { return nil }
+        reported = true
+        let shards = planShards
+        return (round, StepDone(
+            ringVersion: plan.version, computeMicroseconds: computeMicroseconds, shards: shards,
+            sums: shards.map { sums[$0] }, gradients: plan.star ? shards.map { gradients[$0] } : []))
+    }
+
+    /// The validation sums of `shards` after `epoch`'s last step (committed first).
+    func evaluate(_ shards: [Int], epoch: UInt64) -> [ValidationSums]? {
+        let next = (epoch + 1) * UInt64(schedule.stepsPerEpoch)
+        commit(before: next)
+        guard let replica, replicaRound == next, shards.allSatisfy({ runners[$0] != nil }) else { return nil }
+        return replica.parameters.withUnsafeBufferPointer { parameters in
+            shards.map { shard in
+                var shardSums = metrics.makeSums()
+                runners[shard]!.evaluateValidation(parameters: parameters, sums: &shardSums)
+                return ValidationSums(shard: shard, sums: shardSums)
+            }
+        }
+    }
+
+    /// Applies the total of the round before `round`, if this worker holds it: the coordinator has
+    /// moved on, so every member holds it too.
+    private func commit(before round: UInt64) {
+        guard round > 0, ring.round == round - 1, ring.hasTotal, replicaRound == round - 1, replica != nil else { return }
+        let step = Int((round - 1) % UInt64(schedule.stepsPerEpoch))
+        _ = ring.total.withUnsafeBufferPointer { replica!.apply(summedGradient: $0, batchSize: schedule.batchSize(ofStep: step)) }
+        replicaRound = round
+        ring.reset()
+    }
+}

@@ -1,0 +1,71 @@
+// Where a worker's peer socket listens, and the address the other workers reach it at.
+//
+// By default it follows the coordinator's endpoint: beside an `ipc://` coordinator it binds an ipc
+// path of its own; for `tcp://` it binds an ephemeral port on every interface and advertises the
+// address of the interface it reaches the coordinator through (the other workers reach the
+// coordinator's network too). That address is what the kernel would use for the route to the
+// coordinator's host: a UDP socket connected there (which sends nothing) tells it.
+
+import Foundation
+
+enum PeerEndpoint {
+    /// The endpoint to bind, from `--peer-bind` or derived from the coordinator's endpoint.
+    static func bindEndpoint(requested: String?, coordinator: String) -> String {
+        if let requested { return requested }
+        if coordinator.hasPrefix("ipc://") {
+            return coordinator + ".peer-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
+        }
+        return "tcp://*:*"
+    }
+
+    /// The endpoint other workers connect to, for the one `bound` (as libzmq reports it).
+    static func advertised(bound: String, coordinator: String, host: String?) throws -> String {
+        guard bound.hasPrefix("tcp://"), let colon = bound.lastIndex(of: ":") else { return bound }
+        let port = bound[bound.index(after: colon)...]
+        let address = try host ?? localAddress(towards: coordinatorHost(coordinator))
+        return "tcp://\(address.contains(":") ? "[\(address)]" : address):\(port)"
+    }
+
+    /// The host part of `tcp://HOST:PORT`.
+    static func coordinatorHost(_ endpoint: String) -> String {
+        var rest = endpoint.dropFirst("tcp://".count)
+        if let colon = rest.lastIndex(of: ":") { rest = rest[..<colon] }
+        return String(rest.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+    }
+
+    /// The local address the system would send from to reach `host`.
+    static func localAddress(towards host: String) throws -> String {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, "9", &hints, &found) == 0, let info = found else {
+            throw PeerEndpointError(reason: "cannot resolve the coordinator's host \(host)")
+        }
+        defer { freeaddrinfo(found) }
+        let descriptor = socket(info.pointee.ai_family, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { throw PeerEndpointError(reason: "cannot open a socket: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard connect(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+            throw PeerEndpointError(reason: "no route to \(host): \(String(cString: strerror(errno)))")
+        }
+        var local = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw PeerEndpointError(reason: "cannot read the local address: \(String(cString: strerror(errno)))") }
+        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let printed = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
+            }
+        }
+        guard printed == 0 else { throw PeerEndpointError(reason: "cannot print the local address") }
+        return String(cString: text)
+    }
+}
+
+public struct PeerEndpointError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "cannot choose where other workers reach this one: \(reason); set --advertise HOST" }
+}
