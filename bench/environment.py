@@ -23,8 +23,7 @@ def run_command(argv, **options):
 
 
 def build():
-    """Builds the release binaries (exits on failure) and the malloc counter; returns whether the
-    counter was built, since without it the allocations are reported as not measured."""
+    """Builds the release binaries; exits on failure."""
     print("== swift build -c release", flush=True)
     start = time.perf_counter()
     completed = subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, capture_output=True, text=True)
@@ -35,6 +34,11 @@ def build():
     for tool in TOOLS:
         if not (RELEASE / tool).exists():
             sys.exit(f"{RELEASE / tool} is missing after the build (is the dlbench target in Package.swift?)")
+
+
+def build_malloc_counter():
+    """Builds the malloc counter (with or without --no-build: it is one C file); returns whether it
+    was built, since without it the allocations are reported as not measured."""
     compiler = shutil.which("cc")
     if compiler is None:
         print("   no C compiler: allocations will be 'not measured'")

@@ -326,16 +326,42 @@ def target_figures(summary, ours, reference):
             None)
 
 
-def star_model(workers):
-    """Today's exchange, a star through the coordinator: per step its link carries every worker's
-    parameters out and every worker's gradient in, a worker's link one of each (payload only; headers,
-    ZeroMQ's framing and TCP/IP add a few per cent)."""
-    return dict(coordinator=workers * PARAMETER_BYTES, worker=PARAMETER_BYTES)
+def dltrain_model(workers):
+    """dltrain's ring (the large job is above the star's one chunk): per step a worker's link carries a
+    partial sum and the total each way at most (with one worker, only the total out, to the
+    coordinator), and the coordinator's link one total in; none of it grows with N (payload only;
+    headers, ZeroMQ's framing and TCP/IP add a few per cent)."""
+    return dict(coordinator=PARAMETER_BYTES, worker=(2 if workers > 1 else 1) * PARAMETER_BYTES)
 
 
-def ring_model(ranks):
+def gloo_model(ranks):
     """gloo's ring all-reduce: each rank sends and receives 2(N-1)/N of the gradient per step."""
     return 2 * (ranks - 1) / ranks * PARAMETER_BYTES
+
+
+def scaling_floor_note(summary):
+    """Why four worker hosts cannot train 1.5 times as fast as one on these links: the bytes a step
+    must move over one host's link, against the one host's measured rate."""
+    multihost = summary.get("multihost") or {}
+    one = (multihost.get(dltrain_variant(1)) or {}).get("samples_per_s")
+    if not one:
+        return None
+    def rate(link_bytes):
+        return LARGE_BATCH / (link_bytes / LINK_BYTES_PER_S)
+    least, ring = gloo_model(4), dltrain_model(4)["worker"]
+    return (f"Large job, 4 worker hosts against 1, the floor: however 4 worker hosts sum a step's gradient among "
+            f"themselves, each must send and receive at least 2(N−1)/N of the model's {PARAMETER_BYTES:,} bytes over "
+            "its link (the all-reduce bound), "
+            f"{least / LINK_BYTES_PER_S * 1000:.2f} ms at 1 Gbit/s (gloo's ring all-reduce moves exactly that); with "
+            f"no compute and no latency at all, 4 hosts would then train {rate(least):,.0f} samples/s, "
+            f"{rate(least) / one:.2f} × the {one:,.0f} of one host measured here. dltrain's ring moves twice the "
+            f"model per link to keep the shard order ({ring / LINK_BYTES_PER_S * 1000:.2f} ms: "
+            f"{rate(ring):,.0f} samples/s, {rate(ring) / one:.2f} ×). So 1.5 × is out of reach on 1 Gbit/s links for "
+            "any exchange of the whole gradient at every step among the workers. Summing servers on hosts of their "
+            "own (BytePS) lower a worker's share towards one model each way, but these runs have no host to spare but "
+            "the coordinator's, whose one link would then carry what the workers' links no longer do; otherwise it "
+            "takes sending less than a gradient per step (compression, or more rows per step), which changes what is "
+            "trained.")
 
 
 def milliseconds(microseconds):
@@ -386,11 +412,11 @@ def multihost_section(summary):
              "Bytes per link per step are read off the bridge's ports (`/proc/PID/net/dev` of a process in the "
              "bridge's namespace; Ethernet, IP and TCP headers and acknowledgements included): dltrain's over the "
              f"middle {COUNTED_SHARE:.0%} of the epoch, away from the rows sent before it, DDP's over the whole run "
-             "(its rendezvous is kilobytes). The model is payload only: today's star carries every worker's "
-             f"parameters out of the coordinator's link and every gradient into it, N × {PARAMETER_BYTES:,} bytes "
-             f"each way per step ({LARGE_PARAMETERS:,} float32), and one of each over a worker's link; gloo's ring "
-             f"all-reduce sends and receives 2(N−1)/N × {PARAMETER_BYTES:,} bytes per rank. \"× model\" is the "
-             "link's larger direction over the model's figure.", ""]
+             "(its rendezvous is kilobytes). The model is payload only: dltrain's ring carries at most a partial sum "
+             f"and the total each way over a worker's link, 2 × {PARAMETER_BYTES:,} bytes per step ({LARGE_PARAMETERS:,} "
+             "float32; with one worker only the total, out to the coordinator), and one total into the coordinator's "
+             f"link, whatever N; gloo's ring all-reduce sends and receives 2(N−1)/N × {PARAMETER_BYTES:,} bytes per "
+             "rank. \"× model\" is the link's larger direction over the model's figure.", ""]
     if multihost.get("skipped"):
         return lines + [f"Skipped: {multihost['skipped']}.", ""]
     one_host = (multihost.get(dltrain_variant(1)) or {}).get("samples_per_s")
@@ -402,7 +428,7 @@ def multihost_section(summary):
         run = multihost.get(dltrain_variant(workers)) or {}
         if not run.get("n"):
             continue
-        links, model = run["bytes_per_step"], star_model(workers)
+        links, model = run["bytes_per_step"], dltrain_model(workers)
         lines.append(table_row(
             "dltrain, coordinator on h0", workers, speed_cell(run),
             ratio_text(run["samples_per_s"], one_host, "x", 2), format_number(run["fit_s"]),
@@ -421,7 +447,7 @@ def multihost_section(summary):
             "PyTorch DDP `ddp_hosts.sh`", ranks, speed_cell(run),
             ratio_text(run["samples_per_s"], one_host, "x", 2), format_number(run["fit_s"]),
             format_number(run["fit_s"] / run["steps"] * 1000), "", format_number(run["wall_s"]), "", "",
-            *link_cells(busiest_worker_link(links, 1), ring_model(ranks)), format_number(link_ms(links))))
+            *link_cells(busiest_worker_link(links, 1), gloo_model(ranks)), format_number(link_ms(links))))
     lines.append("")
     return lines + load_note(multihost)
 

@@ -2,6 +2,7 @@
 and the floors that bound the targets not met (what the bare exchange alone would cost)."""
 
 from formatting import format_number, one_over
+from multihost import MULTIHOST_CASE, scaling_floor_note
 from settings import LARGE_PARAMETERS, SEED_EPOCHS
 
 
@@ -128,4 +129,6 @@ def observations(summary, cases):
         notes += [large_floor_note(summary), large_workers_note(summary), *large_step_notes(summary)]
     if 6 in cases:
         notes += allocation_notes(summary)
+    if MULTIHOST_CASE in cases:
+        notes.append(scaling_floor_note(summary))
     return [note for note in notes if note is not None]

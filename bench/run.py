@@ -43,11 +43,11 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # run from the source tree: leave no __pycache__ beside the modules
 
 from cases import CaseRunner, Jobs, run_cases
-from environment import (anchor_status, build, install_anchors, interpreter_for, machine_facts, probe_interpreters,
-                         run_command)
+from environment import (anchor_status, build, build_malloc_counter, install_anchors, interpreter_for, machine_facts,
+                         probe_interpreters, run_command)
 from multihost import MULTIHOST_CASE, multi_host, summarize_multihost
 from report import render
-from settings import (ALL_CASES, ANCHOR_MODULES, BENCH, DEFAULT_ANCHORS, LARGE_BATCH, LARGE_FEATURES, LOGS, MALLOC_SO,
+from settings import (ALL_CASES, ANCHOR_MODULES, BENCH, DEFAULT_ANCHORS, LARGE_BATCH, LARGE_FEATURES, LOGS,
                       RELEASE, RESULTS_JSON, ROOT, SEED_BATCH, SEED_CSV, default_report_path)
 from summary import CLUSTER_VARIANTS, fit_range, summarize
 
@@ -139,7 +139,9 @@ def main():
     LOGS.mkdir(parents=True, exist_ok=True)
     if args.install_anchors:
         install_anchors()
-    counter_built = build() if not args.no_build else MALLOC_SO.exists()
+    if not args.no_build:
+        build()
+    counter_built = build_malloc_counter()
     interpreters = probe_interpreters(args.python)
     machine = machine_facts(interpreters)
     for script in ANCHOR_MODULES:
