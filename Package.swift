@@ -31,6 +31,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // HKDF and X25519 for the CURVE keys derived from a job's secret (BoringSSL underneath).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "CKernels"),
@@ -40,7 +42,7 @@ let package = Package(
         .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
         .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLTraining"]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-        .target(name: "DLTransport", dependencies: ["CZeroMQ"]),
+        .target(name: "DLTransport", dependencies: ["CZeroMQ", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DLProtocol", dependencies: ["DLCore"]),
         .target(
             name: "DLWorker",
@@ -57,14 +59,14 @@ let package = Package(
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLCore", "DLTraining", "DLRun", "DLCoordinator",
+                "DLCore", "DLTraining", "DLRun", "DLCoordinator", "DLTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "dlworker",
             dependencies: [
-                "DLCore", "DLWorker",
+                "DLCore", "DLTransport", "DLWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

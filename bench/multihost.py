@@ -206,19 +206,32 @@ def large_job_argv(synth):
             "--batch-size", LARGE_BATCH, "--epochs", EPOCHS]
 
 
+def job_secret(run_dir):
+    """A secret file for one run (the hosts' links are a network: dltrain needs a secret there, and
+    encrypts everything with it, as a user's run across machines does)."""
+    path = run_dir.parent / f"{run_dir.name}.secret"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as secret:
+        secret.write(os.urandom(32).hex())
+    return path
+
+
 def dltrain_on_hosts(runner, hosts, workers, rep, jobs, rows):
-    """dlcoord --workers N on h0, one dlworker on each of h1..hN (they connect when it listens)."""
+    """dlcoord --workers N on h0, one dlworker on each of h1..hN (they connect when it listens), all
+    holding the run's secret."""
     variant = dltrain_variant(workers)
     tag = runner.next_tag(variant)
     run_dir = fresh_run_dir(tag)
+    secret = job_secret(run_dir)
     coordinator = on_host(0, RELEASE / "dlcoord", "--workers", workers, "--bind", COORDINATOR_ENDPOINT,
-                          "--verbose", "2", "--run-dir", run_dir, *large_job_argv(jobs.synth))
+                          "--secret-file", secret, "--verbose", "2", "--run-dir", run_dir, *large_job_argv(jobs.synth))
     specs = [ProcessSpec("coordinator", coordinator)]
     specs += [ProcessSpec(f"worker-h{host}", on_host(host, RELEASE / "dlworker", "--connect", COORDINATOR_ENDPOINT,
-                                                     "--name", f"h{host}"))
+                                                     "--secret-file", secret, "--name", f"h{host}"))
               for host in range(1, workers + 1)]
     with TrafficSampler(hosts.watcher.pid) as sampler:
         group = runner.run(MULTIHOST_CASE, tag, specs, RUN_TIMEOUT_S)
+    secret.unlink(missing_ok=True)
     if not group["ok"]:
         runner.errors.append(failure_text(tag, group))
         return None

@@ -19,10 +19,15 @@ public struct ClusterOptions: Sendable {
     public var policy: CoordinatorSession.Policy
     /// Where spawned workers' logs go.
     public var runDirectory: String
+    /// The job's keys (the socket speaks CURVE and admits only workers holding the secret), or nil
+    /// for an endpoint that needs none (EndpointSecurity).
+    public var keys: JobKeys?
+    /// The secret file spawned workers are given (nil: none, or made for the run when `keys` is set).
+    public var secretFile: String?
 
     public init(
         bind: String, workers: Int, spawn: Bool, timeouts: CoordinatorSession.Timeouts, policy: CoordinatorSession.Policy,
-        runDirectory: String
+        runDirectory: String, keys: JobKeys? = nil, secretFile: String? = nil
     ) {
         self.bind = bind
         self.workers = workers
@@ -30,6 +35,8 @@ public struct ClusterOptions: Sendable {
         self.timeouts = timeouts
         self.policy = policy
         self.runDirectory = runDirectory
+        self.keys = keys
+        self.secretFile = secretFile
     }
 }
 
@@ -56,16 +63,29 @@ public final class Coordinator {
         try socket.set([
             .maxMessageSize(largest), .linger(.seconds(2)), .routerHandover(true),
         ])
+        // The handler answers before the socket can accept anyone, and until it is closed.
+        let refusals = RefusalLog { [logger] line in logger.warning("\(line)") }
+        let authenticator = try options.keys.map { keys throws(TransportError) in
+            try ZAPHandler(context: context, admittedKey: keys.worker.publicKey, refused: refusals.report)
+        }
+        defer {
+            socket.close()
+            authenticator?.stop()
+        }
+        if let keys = options.keys { try socket.set(keys.serverOptions) }
         let endpoint: String
         do {
             endpoint = try socket.bind(options.bind)
         } catch {
             throw ClusterError.cannotBind(endpoint: options.bind, reason: "\(error)")
         }
-        logger.notice("listening on \(endpoint) for \(options.workers) worker(s), job \(job.settings.data)")
+        if endpoint.hasPrefix("ipc://") { Self.restrictToOwner(ipc: endpoint) }
+        let admission = options.keys == nil ? "" : "; only workers holding the job's secret are admitted, and all traffic is encrypted"
+        logger.notice("listening on \(endpoint) for \(options.workers) worker(s), job \(job.settings.data)\(admission)")
 
         var children = try options.spawn ? WorkerProcesses.spawn(
-            count: options.workers, endpoint: Self.connectable(endpoint), logDirectory: options.runDirectory) : nil
+            count: options.workers, endpoint: Self.connectable(endpoint), logDirectory: options.runDirectory,
+            secretFile: options.secretFile) : nil
         defer { children?.stop(within: .seconds(5)) }
 
         let jobId = UInt64.random(in: 1...UInt64.max)
@@ -118,6 +138,12 @@ public final class Coordinator {
         let times = session.workerStepTimes.map { "\($0.name) \(String(format: "%.3f", $0.millisecondsPerStep)) ms/step" }
         logger.info("per-worker compute in the last epoch: \(times.joined(separator: ", "))")
         return session.progress
+    }
+
+    /// Makes a bound ipc socket file readable and writable by its owner alone: connecting to it
+    /// needs write permission, so no other user can join the job through it.
+    static func restrictToOwner(ipc endpoint: String) {
+        _ = chmod(String(endpoint.dropFirst("ipc://".count)), 0o600)
     }
 
     /// An endpoint a local worker can connect to for a bound one (`tcp://0.0.0.0:5555` -> 127.0.0.1).

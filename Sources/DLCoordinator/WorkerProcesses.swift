@@ -8,7 +8,7 @@ import Foundation
 struct WorkerProcesses {
     private var processes: [(process: Process, log: String, reported: Bool)] = []
 
-    static func spawn(count: Int, endpoint: String, logDirectory: String) throws -> WorkerProcesses {
+    static func spawn(count: Int, endpoint: String, logDirectory: String, secretFile: String?) throws -> WorkerProcesses {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("dlworker")
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -23,6 +23,7 @@ struct WorkerProcesses {
             // workers share this machine's CPUs (as torchrun gives each process one OpenMP thread).
             process.arguments = ["--connect", endpoint, "--name", "worker-\(index)", "--reconnect-timeout", "10",
                                  "--threads", "\(max(1, AvailableCPUs.count() / count))"]
+                + (secretFile.map { ["--secret-file", $0] } ?? [])
             let log = "\(logDirectory)/worker-\(index).log"
             guard FileManager.default.createFile(atPath: log, contents: nil), let handle = FileHandle(forWritingAtPath: log) else {
                 throw ClusterError.cannotSpawn(reason: "cannot create \(log)")

@@ -30,6 +30,17 @@ public enum ZMQSocketOption: Sendable {
     case reconnectInterval(Duration)
     /// The ceiling of the exponential reconnect back-off (zero: no back-off).
     case reconnectIntervalMax(Duration)
+    /// CURVE as the server: peers must encrypt to this socket's public key, and the ZAP handler of
+    /// the socket's context decides which clients' keys are admitted. Set with `curveSecretKey`.
+    case curveServer(Bool)
+    /// This socket's long-term CURVE key pair, 32 bytes each (a server's or a client's).
+    case curvePublicKey([UInt8])
+    case curveSecretKey([UInt8])
+    /// A CURVE client: the server's public key (32 bytes), which only holders of the job's secret
+    /// can derive.
+    case curveServerKey([UInt8])
+    /// The ZAP domain its peers are authenticated in (the ZAP handler sees it in each request).
+    case zapDomain(String)
 }
 
 extension ZMQSocket {
@@ -85,6 +96,11 @@ extension ZMQSocketOption {
         case let .reconnectInterval(duration): (ZMQ_RECONNECT_IVL, "ZMQ_RECONNECT_IVL", .int32(duration.zmqMilliseconds))
         case let .reconnectIntervalMax(duration):
             (ZMQ_RECONNECT_IVL_MAX, "ZMQ_RECONNECT_IVL_MAX", .int32(duration.zmqMilliseconds))
+        case let .curveServer(on): (ZMQ_CURVE_SERVER, "ZMQ_CURVE_SERVER", .int32(on ? 1 : 0))
+        case let .curvePublicKey(key): (ZMQ_CURVE_PUBLICKEY, "ZMQ_CURVE_PUBLICKEY", .bytes(key))
+        case let .curveSecretKey(key): (ZMQ_CURVE_SECRETKEY, "ZMQ_CURVE_SECRETKEY", .bytes(key))
+        case let .curveServerKey(key): (ZMQ_CURVE_SERVERKEY, "ZMQ_CURVE_SERVERKEY", .bytes(key))
+        case let .zapDomain(domain): (ZMQ_ZAP_DOMAIN, "ZMQ_ZAP_DOMAIN", .bytes(Array(domain.utf8)))
         }
     }
 }

@@ -1,11 +1,13 @@
 // Where a worker's peer socket listens, and the address the other workers reach it at.
 //
 // By default it follows the coordinator's endpoint: beside an `ipc://` coordinator it binds an ipc
-// path of its own; for `tcp://` it binds an ephemeral port on every interface and advertises the
+// path of its own; for `tcp://` it binds an ephemeral port on every interface (on loopback beside a
+// loopback coordinator) and advertises the
 // address of the interface it reaches the coordinator through (the other workers reach the
 // coordinator's network too). That address is what the kernel would use for the route to the
 // coordinator's host: a UDP socket connected there (which sends nothing) tells it.
 
+import DLTransport
 import Foundation
 
 enum PeerEndpoint {
@@ -15,7 +17,9 @@ enum PeerEndpoint {
         if coordinator.hasPrefix("ipc://") {
             return coordinator + ".peer-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
         }
-        return "tcp://*:*"
+        // Beside a coordinator on loopback the workers are on this machine too: the peer socket
+        // stays off the network, as the coordinator's does.
+        return EndpointSecurity.isLocal(coordinator) ? "tcp://127.0.0.1:*" : "tcp://*:*"
     }
 
     /// The endpoint other workers connect to, for the one `bound` (as libzmq reports it).

@@ -19,10 +19,13 @@ public struct WorkerOptions: Sendable {
     /// workers reach it at (the interface towards the coordinator when nil).
     public var peerBind: String?
     public var advertise: String?
+    /// The job's keys: the worker proves it holds the secret to the coordinator and to the other
+    /// workers, and admits only holders to its peer socket; nil where none is needed.
+    public var keys: JobKeys?
 
     public init(
         endpoint: String, name: String, timeouts: WorkerSession.Timeouts, keepRunning: Bool, peerBind: String? = nil,
-        advertise: String? = nil
+        advertise: String? = nil, keys: JobKeys? = nil
     ) {
         self.endpoint = endpoint
         self.name = name
@@ -30,6 +33,7 @@ public struct WorkerOptions: Sendable {
         self.keepRunning = keepRunning
         self.peerBind = peerBind
         self.advertise = advertise
+        self.keys = keys
     }
 }
 
@@ -44,13 +48,24 @@ public enum WorkerProcess {
         try socket.set([
             .routingId(routingId), .immediate(true), .linger(.seconds(1)),
             .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1)),
-        ])
+        ] + (options.keys?.clientOptions ?? []))
         try socket.connect(options.endpoint)
         let peerSocket = try ZMQSocket(.router, context: context)
+        // The handler answers before the peer socket can accept anyone, and until it is closed.
+        let refusals = RefusalLog { [logger] line in logger.warning("\(line)") }
+        let authenticator = try options.keys.map { keys throws(TransportError) in
+            try ZAPHandler(context: context, admittedKey: keys.worker.publicKey, refused: refusals.report)
+        }
+        defer {
+            peerSocket.close()
+            authenticator?.stop()
+        }
         // Other workers send it partials and totals only: a chunk at most.
         try peerSocket.set([.linger(.zero), .maxMessageSize(MessageCodec.largestMessageFromWorker(
-            shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false))])
+            shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false))]
+            + (options.keys?.serverOptions ?? []))
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
+        if bound.hasPrefix("ipc://") { _ = chmod(String(bound.dropFirst("ipc://".count)), 0o600) }
         let peerEndpoint = try PeerEndpoint.advertised(bound: bound, coordinator: options.endpoint, host: options.advertise)
         defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }
         var peers: [String: ZMQSocket] = [:]
@@ -71,7 +86,9 @@ public enum WorkerProcess {
                 return sent
             },
             sendToPeer: { endpoint, envelope in
-                guard let peer = peers[endpoint] ?? (try? connectPeer(endpoint, context: context)) else { return false }
+                guard let peer = peers[endpoint] ?? (try? connectPeer(endpoint, context: context, keys: options.keys)) else {
+                    return false
+                }
                 peers[endpoint] = peer
                 let message = OutgoingMessage(envelope)
                 return (try? peer.send(prefix: nil, count: message.count, timeout: .seconds(1), write: message.write)) ?? false
@@ -107,9 +124,10 @@ public enum WorkerProcess {
 }
 
 /// A DEALER to another worker's peer socket. It queues what is sent before the connection is up.
-private func connectPeer(_ endpoint: String, context: ZMQContext) throws -> ZMQSocket {
+private func connectPeer(_ endpoint: String, context: ZMQContext, keys: JobKeys?) throws -> ZMQSocket {
     let peer = try ZMQSocket(.dealer, context: context)
-    try peer.set([.linger(.milliseconds(500)), .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1))])
+    try peer.set([.linger(.milliseconds(500)), .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1))]
+        + (keys?.clientOptions ?? []))
     try peer.connect(endpoint)
     return peer
 }

@@ -6,6 +6,7 @@ import DLCore
 import DLCoordinator
 import DLRun
 import DLTraining
+import DLTransport
 import Foundation
 import Logging
 
@@ -137,6 +138,17 @@ struct ClusterArguments: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Give shards to workers that join during the run.")
     var rebalance = true
 
+    @Option(
+        name: .customLong("secret-file"),
+        help: ArgumentHelp(
+            "The job's secret (default: $DLTRAIN_SECRET_FILE): only workers holding the same file are admitted, and all "
+                + "traffic is encrypted (CURVE). Needed to bind a TCP endpoint other machines reach; only its owner may read "
+                + "it. Make one with: \(JobSecret.makeCommand)", valueName: "path"))
+    var secretFile: String?
+
+    @Flag(help: "Bind a TCP endpoint other machines reach without a secret: anyone who reaches it could join the job and read its data. Only on networks you trust.")
+    var insecure = false
+
     @Option(help: ArgumentHelp(
         "How each step's gradient is summed: star (at the coordinator: one hop each way, but its link carries every "
             + "worker's gradient), ring (around the workers: each host's link carries about twice the model, whatever the "
@@ -155,17 +167,39 @@ struct ClusterArguments: ParsableArguments {
         var logger = Logger(label: "dlcoord")
         logger.logLevel = run.verbose == 0 ? .notice : .info
         let endpoint = bind ?? (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555")
+        let (keys, secretFile) = try jobKeys(endpoint: endpoint, runDirectory: run.runDirectory)
+        defer { if let secretFile, secretFile != configuredSecretFile { unlink(secretFile) } }
+        if keys == nil && insecure && !EndpointSecurity.isLocal(endpoint) {
+            logger.warning("--insecure: \(endpoint) admits anyone who reaches it, and nothing on it is encrypted")
+        }
         let coordinator = Coordinator(
             options: ClusterOptions(
                 bind: endpoint, workers: workers, spawn: spawn,
                 timeouts: .init(
                     registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
                 policy: .init(minWorkers: minWorkers, rebalance: rebalance, exchange: exchange),
-                runDirectory: run.runDirectory),
+                runDirectory: run.runDirectory, keys: keys, secretFile: secretFile),
             logger: logger)
         try run.run { job, progress, observers, checkpointer in
             try coordinator.train(job, progress: progress, observers: observers, checkpointer: checkpointer)
         }
+    }
+
+    private var configuredSecretFile: String? { secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"] }
+
+    /// The job's keys and the secret file spawned workers get: the configured secret; for workers
+    /// spawned on a TCP endpoint without one, a secret made for this run (in a file only this user
+    /// can read, removed at the end); none where the endpoint needs none.
+    private func jobKeys(endpoint: String, runDirectory: String) throws -> (JobKeys?, String?) {
+        if configuredSecretFile == nil && spawn && !EndpointSecurity.isLocal(endpoint) {
+            let path = runDirectory + "/.job-secret"
+            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+            let secret = JobSecret.generate()
+            try JobSecret.writePrivateFile(secret, to: path)
+            return (JobKeys(secret: secret), path)
+        }
+        let keys = try EndpointSecurity.keys(endpoint: endpoint, secretFile: configuredSecretFile, insecure: insecure)
+        return (keys, keys == nil ? nil : configuredSecretFile)
     }
 }
 

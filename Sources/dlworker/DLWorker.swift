@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import DLCore
+import DLTransport
 import DLWorker
 import Foundation
 import Logging
@@ -16,8 +17,11 @@ struct DLWorkerCommand: ParsableCommand {
             The worker needs no copy of the data: the coordinator sends it the rows of the shards it \
             owns. Each step's gradient is summed from worker to worker (never through the \
             coordinator), so workers must reach each other: each listens on --peer-bind. It may start before or after the coordinator and says hello every second until one \
-            answers (for at most --reconnect-timeout seconds). Exit status: 0 when the job finished, \
-            3 when the coordinator stopped it early, 1 when this worker failed or gave up.
+            answers (for at most --reconnect-timeout seconds). Over TCP beyond this machine it needs \
+            the job's secret (--secret-file, the same file as the coordinator's): it then proves it \
+            to the coordinator and the other workers, and everything it sends is encrypted. Exit \
+            status: 0 when the job finished, 3 when the coordinator stopped it early, 1 when this \
+            worker failed or gave up.
             """,
         version: DLTrainVersion.current)
 
@@ -29,6 +33,16 @@ struct DLWorkerCommand: ParsableCommand {
 
     @Option(name: .customLong("reconnect-timeout"), help: ArgumentHelp("How long to keep trying to reach a coordinator, in seconds.", valueName: "s"))
     var reconnectTimeout: Double = 60
+
+    @Option(
+        name: .customLong("secret-file"),
+        help: ArgumentHelp(
+            "The job's secret, the same file the coordinator reads (default: $DLTRAIN_SECRET_FILE). Only its owner may "
+                + "read it. Make one with: \(JobSecret.makeCommand)", valueName: "path"))
+    var secretFile: String?
+
+    @Flag(help: "Work without a secret over a TCP network: nothing is encrypted and any peer could pose as the coordinator. Only on networks you trust.")
+    var insecure = false
 
     @Option(name: .customLong("coordinator-timeout"), help: ArgumentHelp("Silence from the coordinator after which it counts as lost, in seconds.", valueName: "s"))
     var coordinatorTimeout: Double = 15
@@ -62,10 +76,20 @@ struct DLWorkerCommand: ParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let name = self.name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let logger = Logger(label: "dlworker \(name)")
+        let keys: JobKeys?
+        do {
+            keys = try workerKeys()
+        } catch {
+            FileHandle.standardError.write(Data("dlworker: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        if keys == nil && insecure {
+            logger.warning("--insecure: nothing this worker sends or receives is encrypted, and no peer is authenticated")
+        }
         let options = WorkerOptions(
             endpoint: connect, name: name,
             timeouts: .init(reconnect: .milliseconds(Int(reconnectTimeout * 1000)), coordinator: .milliseconds(Int(coordinatorTimeout * 1000))),
-            keepRunning: keepRunning, peerBind: peerBind, advertise: advertise)
+            keepRunning: keepRunning, peerBind: peerBind, advertise: advertise, keys: keys)
         let outcome: WorkerSession.Outcome
         do {
             outcome = try WorkerProcess.run(options, logger: logger)
@@ -80,8 +104,21 @@ struct DLWorkerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("dlworker: the coordinator stopped the job: \(reason)\n".utf8))
             throw ExitCode(3)
         case let .failed(reason):
-            FileHandle.standardError.write(Data("dlworker: error: \(reason)\n".utf8))
+            // With a secret, a coordinator of another secret looks exactly like none: the handshake
+            // fails before either side says a word.
+            let hint = keys != nil && reason.hasPrefix("no coordinator answered")
+                ? " (if it runs, check that it and this worker read the same secret)" : ""
+            FileHandle.standardError.write(Data("dlworker: error: \(reason)\(hint)\n".utf8))
             throw ExitCode.failure
         }
+    }
+
+    /// The job's keys, when the coordinator's endpoint or this worker's peer socket can be reached
+    /// from other machines (or a secret is given anyway).
+    private func workerKeys() throws(EndpointSecurity.Problem) -> JobKeys? {
+        let file = secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"]
+        let keys = try EndpointSecurity.keys(endpoint: connect, secretFile: file, insecure: insecure)
+        if keys == nil, let peerBind { _ = try EndpointSecurity.keys(endpoint: peerBind, secretFile: nil, insecure: insecure) }
+        return keys
     }
 }

@@ -15,16 +15,6 @@ final class DistributedTests: XCTestCase {
     let dlworker = Executable(name: "dlworker")
 
 
-    /// A TCP port nobody listens on right now.
-    private func freePort() throws -> Int {
-        let context = try ZMQContext()
-        let socket = try ZMQSocket(.router, context: context)
-        let endpoint = try socket.bind("tcp://127.0.0.1:*")
-        socket.close()
-        return Int(endpoint.split(separator: ":").last!)!
-    }
-
-
     func testSpawnedWorkersGiveTheLocalResultByteForByte() throws {
         let directory = try temporaryDirectory(self)
         let result = try dlcoord.run(["--workers", "4", "--spawn", "--verbose", "2", "--run-dir", directory])

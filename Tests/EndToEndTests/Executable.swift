@@ -3,6 +3,7 @@
 // no process left behind.
 
 import DLTestSupport
+import DLTransport
 import Foundation
 import XCTest
 
@@ -145,6 +146,22 @@ extension XCTestCase {
     /// A private ipc endpoint for one test.
     func ipcEndpoint() throws -> String {
         "ipc://" + (try temporaryDirectory(self)) + "/coordinator.ipc"
+    }
+
+    /// A TCP port nobody listens on right now.
+    func freePort() throws -> Int {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(.router, context: context)
+        let endpoint = try socket.bind("tcp://127.0.0.1:*")
+        socket.close()
+        return Int(endpoint.split(separator: ":").last!)!
+    }
+
+    /// A secret file only its owner can read, in a temporary folder of the test.
+    func secretFile(_ secret: String = "a secret only this test's processes hold, 44b") throws -> String {
+        let path = try temporaryDirectory(self) + "/job.secret"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]))
+        return path
     }
 
     /// The model file of `dlcoord --local` with `flags`: what every distributed variant must equal.

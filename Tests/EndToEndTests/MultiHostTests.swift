@@ -1,7 +1,7 @@
 // Training across hosts, for real: network namespaces on one bridge, each host's link limited by a
 // token bucket, made by ../shared/anchors/multihost/hosts.sh (root and iproute2 needed; the test
 // says why it skips without them). The coordinator runs on h0 and one worker on each of h1..h3,
-// summing around a ring; one host is partitioned away for longer than --worker-timeout and healed,
+// holding the job's secret (every link encrypted), summing around a ring; one host is partitioned away for longer than --worker-timeout and healed,
 // and the model must still be the bytes of `dlcoord --local` with the same shards.
 
 import DLTestSupport
@@ -14,13 +14,14 @@ final class MultiHostTests: XCTestCase {
 
     func testAHostPartitionedPastTheTimeoutAndHealedChangesNothing() throws {
         try makeHosts(workers: 3)
-        let directory = try temporaryDirectory(self)
+        let directory = try temporaryDirectory(self), secret = try secretFile()
         let flags = ["--epochs", "60", "--shards", "3"]
         let workers = try (1...3).map { host in
-            try onHost(host, "dlworker", ["--connect", Self.coordinatorEndpoint, "--name", "w\(host)"])
+            try onHost(host, "dlworker", ["--connect", Self.coordinatorEndpoint, "--secret-file", secret, "--name", "w\(host)"])
         }
         let coordinator = try onHost(0, "dlcoord", [
-            "--workers", "3", "--bind", Self.coordinatorEndpoint, "--exchange", "ring", "--worker-timeout", "2",
+            "--workers", "3", "--bind", Self.coordinatorEndpoint, "--secret-file", secret, "--exchange", "ring",
+            "--worker-timeout", "2",
             "--verbose", "2", "--run-dir", directory,
         ] + flags)
         XCTAssertTrue(coordinator.waitForOutput(containing: "Epoch 6/", timeout: 120), coordinator.errorsSoFar)

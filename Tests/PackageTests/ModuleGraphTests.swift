@@ -83,7 +83,7 @@ struct DeclaredTarget {
     let dependencies: Set<String>
 
     /// The products of package dependencies that targets may import.
-    static let packageProducts: Set<String> = ["ArgumentParser", "Logging"]
+    static let packageProducts: Set<String> = ["ArgumentParser", "Crypto", "Logging"]
 
     static func all(in manifest: String) -> [DeclaredTarget] {
         let code = manifest.split(separator: "\n", omittingEmptySubsequences: false)

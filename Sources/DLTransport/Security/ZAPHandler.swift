@@ -1,0 +1,114 @@
+// The authentication handler of one libzmq context (ZAP, ZeroMQ RFC 27): libzmq asks it about every
+// client that completes a CURVE handshake with one of the context's server sockets, and it admits
+// only a client that proved the key pair derived for the job's workers. A client without the job's
+// secret does not get this far: it cannot encrypt to the server's public key, which is derived from
+// the secret too, so libzmq drops its handshake before asking.
+//
+// libzmq admits every client when no handler is bound (its ZAP_ENFORCE_DOMAIN option is a draft that
+// Debian's libzmq does not build), so the handler is bound before any server socket of the context
+// and answers until after they are closed. It runs on a thread of its own: the handshake happens in
+// libzmq's I/O thread, which waits for the answer however busy the process's own thread is.
+
+import CZeroMQ
+import Foundation
+
+public final class ZAPHandler: @unchecked Sendable {
+    /// The endpoint libzmq sends its requests to, in every context.
+    static let endpoint = "inproc://zeromq.zap.01"
+
+    private let context: ZMQContext
+    private let socket: UnsafeMutableRawPointer
+    private let admittedKey: [UInt8]
+    private let refused: @Sendable (_ address: String, _ reason: String) -> Void
+    private let stopping = NSLock()
+    private var stopRequested = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts answering for `context`: a CURVE client with public key `admittedKey` is admitted, any
+    /// other is refused and reported to `refused` (from the handler's thread) with its address.
+    public init(
+        context: ZMQContext, admittedKey: [UInt8], refused: @escaping @Sendable (_ address: String, _ reason: String) -> Void
+    ) throws(TransportError) {
+        guard let socket = zmq_socket(context.handle, ZMQ_REP) else { throw TransportError.last(operation: "create ZAP socket") }
+        var zero: Int32 = 0
+        _ = zmq_setsockopt(socket, ZMQ_LINGER, &zero, MemoryLayout<Int32>.size)
+        guard zmq_bind(socket, Self.endpoint) == 0 else {
+            let error = TransportError.last(operation: "bind", endpoint: Self.endpoint)
+            zmq_close(socket)
+            throw error
+        }
+        self.context = context
+        self.socket = socket
+        self.admittedKey = admittedKey
+        self.refused = refused
+        let thread = Thread { [self] in serve() }
+        thread.name = "ZAP handler"
+        thread.start()
+    }
+
+    /// Stops answering and closes the handler's socket; returns once its thread has finished (within
+    /// about 0.1 s). Call it after the context's server sockets are closed.
+    public func stop() {
+        stopping.withLock { stopRequested = true }
+        finished.wait()
+    }
+
+    private var shouldStop: Bool { stopping.withLock { stopRequested } }
+
+    private func serve() {
+        defer {
+            zmq_close(socket)
+            finished.signal()
+        }
+        var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        while !shouldStop {
+            let ready = zmq_poll(&item, 1, 100)
+            if ready < 0 && zmq_errno() != EINTR { return }  // the context was terminated
+            guard ready > 0, let request = receiveFrames() else { continue }
+            guard sendReply(to: request) else { return }
+        }
+    }
+
+    /// One request's frames (RFC 27: version, request id, domain, address, identity, mechanism,
+    /// then the mechanism's credentials), or nil when it could not be read whole.
+    private func receiveFrames() -> [[UInt8]]? {
+        var frames: [[UInt8]] = []
+        var more = true
+        while more {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            guard zmq_msg_recv(&message, socket, 0) >= 0 else { return nil }
+            let size = zmq_msg_size(&message)
+            let data = zmq_msg_data(&message)
+            frames.append(size == 0 ? [] : Array(UnsafeRawBufferPointer(start: data, count: size)))
+            more = zmq_msg_more(&message) != 0
+            guard frames.count <= 16 else { return nil }  // no ZAP request has more frames
+        }
+        return frames
+    }
+
+    private func sendReply(to request: [[UInt8]]) -> Bool {
+        let version = request.first ?? [], requestId = request.count > 1 ? request[1] : []
+        let address = request.count > 3 ? String(decoding: request[3], as: UTF8.self) : "?"
+        let mechanism = request.count > 5 ? String(decoding: request[5], as: UTF8.self) : ""
+        let (status, text): (String, String)
+        if version != Array("1.0".utf8) {
+            (status, text) = ("500", "unsupported ZAP version")
+        } else if mechanism != "CURVE" {
+            (status, text) = ("400", "mechanism \(mechanism.isEmpty ? "none" : mechanism), not CURVE")
+        } else if request.count > 6, request[6] == admittedKey {
+            (status, text) = ("200", "OK")
+        } else {
+            (status, text) = ("400", "a CURVE key that is not this job's (another secret)")
+        }
+        if status != "200" { refused(address, text) }
+        let reply: [[UInt8]] = [Array("1.0".utf8), requestId, Array(status.utf8), Array(text.utf8), [], []]
+        for (index, frame) in reply.enumerated() {
+            let flags = index + 1 < reply.count ? ZMQ_SNDMORE : 0
+            let sent = frame.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, flags) }
+            if sent < 0 { return false }
+        }
+        return true
+    }
+}

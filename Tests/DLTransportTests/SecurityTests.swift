@@ -1,0 +1,160 @@
+// The job's secret and what it guards: the keys derived from it, the secret file's checks, which
+// endpoints need one, and CURVE sockets with the ZAP handler: a worker holding the secret gets
+// through; a plain socket, a client of another secret and a CURVE client with a key of its own get
+// nothing through, and the refusal that reaches the handler is reported once.
+
+import DLTransport
+import Foundation
+import XCTest
+
+final class SecurityTests: XCTestCase {
+    private let secret = Array("correct horse battery staple, 32 bytes".utf8)
+
+    func testKeysFollowFromTheSecretAlone() {
+        XCTAssertEqual(JobKeys(secret: secret), JobKeys(secret: secret))
+        let other = JobKeys(secret: Array("another secret, just as long as it".utf8))
+        XCTAssertNotEqual(JobKeys(secret: secret).server, other.server)
+        XCTAssertNotEqual(JobKeys(secret: secret).worker, other.worker)
+        let keys = JobKeys(secret: secret)
+        XCTAssertNotEqual(keys.server, keys.worker)
+        for key in [keys.server.publicKey, keys.server.secretKey, keys.worker.publicKey, keys.worker.secretKey] {
+            XCTAssertEqual(key.count, 32)
+        }
+    }
+
+    private func secretFile(_ contents: String, mode: mode_t) throws -> String {
+        let path = try temporaryDirectory() + "/secret"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(contents.utf8)))
+        XCTAssertEqual(chmod(path, mode), 0)
+        return path
+    }
+
+    private func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    func testASecretFileOthersCanReadIsRefusedWithTheFix() throws {
+        let path = try secretFile("0123456789abcdef0123456789abcdef\n", mode: 0o644)
+        XCTAssertThrowsError(try JobSecret.read(path: path)) {
+            XCTAssertEqual($0 as? JobSecret.Problem, .readableByOthers(path: path, mode: "644"))
+            XCTAssertTrue("\($0)".hasSuffix("make it private with: chmod 600 \(path)"), "\($0)")
+        }
+        XCTAssertEqual(chmod(path, 0o640), 0)
+        XCTAssertThrowsError(try JobSecret.read(path: path))
+        XCTAssertEqual(chmod(path, 0o600), 0)
+        XCTAssertEqual(try JobSecret.read(path: path), Array("0123456789abcdef0123456789abcdef".utf8), "the newline is not part of it")
+    }
+
+    func testAShortOrMissingSecretIsRefused() throws {
+        let path = try secretFile("  short \n", mode: 0o600)
+        XCTAssertThrowsError(try JobSecret.read(path: path)) {
+            XCTAssertEqual($0 as? JobSecret.Problem, .tooShort(path: path, length: 5))
+            XCTAssertTrue("\($0)".contains(JobSecret.makeCommand))
+        }
+        XCTAssertThrowsError(try JobSecret.read(path: path + ".missing")) {
+            guard case .unreadable = $0 as? JobSecret.Problem else { return XCTFail("\($0)") }
+        }
+    }
+
+    func testARunsSecretIsWrittenPrivateAndReadBackUnchanged() throws {
+        let path = try temporaryDirectory() + "/run-secret"
+        let secret = JobSecret.generate()
+        try JobSecret.writePrivateFile(secret, to: path)
+        XCTAssertEqual(try JobSecret.read(path: path), secret)
+        XCTAssertNotEqual(JobSecret.generate(), secret)
+        var status = stat()
+        XCTAssertEqual(stat(path, &status), 0)
+        XCTAssertEqual(status.st_mode & 0o777, 0o600)
+    }
+
+    func testOnlyEndpointsOtherMachinesReachNeedASecret() throws {
+        for local in ["ipc:///tmp/x.ipc", "tcp://127.0.0.1:5555", "tcp://localhost:5555", "tcp://[::1]:5555"] {
+            XCTAssertTrue(EndpointSecurity.isLocal(local), local)
+            XCTAssertNil(try EndpointSecurity.keys(endpoint: local, secretFile: nil, insecure: false))
+        }
+        for remote in ["tcp://*:5555", "tcp://0.0.0.0:5555", "tcp://10.0.0.5:5555", "tcp://node-7:5555"] {
+            XCTAssertFalse(EndpointSecurity.isLocal(remote), remote)
+            XCTAssertThrowsError(try EndpointSecurity.keys(endpoint: remote, secretFile: nil, insecure: false)) {
+                XCTAssertEqual($0 as? EndpointSecurity.Problem, .secretNeeded(endpoint: remote))
+                XCTAssertTrue("\($0)".contains("Make a secret with: \(JobSecret.makeCommand)"), "\($0)")
+            }
+            XCTAssertNil(try EndpointSecurity.keys(endpoint: remote, secretFile: nil, insecure: true))
+        }
+        let path = try secretFile(String(decoding: secret, as: UTF8.self), mode: 0o600)
+        XCTAssertEqual(try EndpointSecurity.keys(endpoint: "ipc:///tmp/x", secretFile: path, insecure: false), JobKeys(secret: secret))
+    }
+
+    /// What a ZAP handler refused, collected from its thread.
+    private final class RefusalBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [String] = []
+        func append(_ item: String) { lock.withLock { items.append(item) } }
+        var all: [String] { lock.withLock { items } }
+    }
+
+    /// A CURVE server with the job's keys and its context's ZAP handler, and what the handler refused.
+    private final class SecuredServer {
+        let router: ZMQSocket
+        let endpoint: String
+        let refusals = RefusalBox()
+        private let handler: ZAPHandler
+
+        init(keys: JobKeys) throws {
+            let context = try ZMQContext()
+            let refusals = self.refusals
+            handler = try ZAPHandler(context: context, admittedKey: keys.worker.publicKey) { address, reason in
+                refusals.append(address + " " + reason)
+            }
+            router = try ZMQSocket(.router, context: context)
+            try router.set(keys.serverOptions)
+            endpoint = try router.bind("tcp://127.0.0.1:*")
+        }
+
+        func stop() {
+            router.close()
+            handler.stop()
+        }
+    }
+
+    func testOnlyAWorkerHoldingTheSecretGetsThrough() throws {
+        let keys = JobKeys(secret: secret)
+        let server = try SecuredServer(keys: keys)
+        defer { server.stop() }
+
+        let worker = try dealer(connectedTo: server.endpoint, options: keys.clientOptions)
+        XCTAssertTrue(try worker.send("hello from a worker"))
+        XCTAssertEqual(try server.router.receiveText()?.text, "hello from a worker")
+
+        let otherKeys = JobKeys(secret: Array("a secret of another job entirely".utf8))
+        let stranger = try dealer(connectedTo: server.endpoint, options: otherKeys.clientOptions)
+        let plain = try dealer(connectedTo: server.endpoint)
+        // Knows the server's key (as only a holder of the secret could) but proves a key of its own.
+        let impostor = try dealer(connectedTo: server.endpoint, options: [
+            .curveServerKey(keys.server.publicKey), .curvePublicKey(otherKeys.worker.publicKey),
+            .curveSecretKey(otherKeys.worker.secretKey),
+        ])
+        for (socket, text) in [(stranger, "from another job"), (plain, "in the clear"), (impostor, "with my own key")] {
+            _ = try socket.send(text, timeout: .milliseconds(200))
+        }
+        XCTAssertNil(try server.router.receiveText(timeout: .seconds(1)), "nothing but the worker's message arrives")
+        let refusals = server.refusals.all
+        XCTAssertEqual(refusals.count, 1, "only the impostor reaches the handler: \(refusals)")
+        XCTAssertTrue(refusals.first?.contains("a CURVE key that is not this job's") ?? false, "\(refusals)")
+
+        XCTAssertTrue(try worker.send("still here"))
+        XCTAssertEqual(try server.router.receiveText()?.text, "still here", "the worker's connection is undisturbed")
+    }
+
+    func testRefusalsAreLoggedOncePerAddressAndThenNoMore() {
+        let lines = RefusalBox()
+        let log = RefusalLog { lines.append($0) }
+        for _ in 0..<5 { log.report(address: "10.0.0.9", reason: "a CURVE key that is not this job's") }
+        XCTAssertEqual(lines.all, ["refused a peer at 10.0.0.9: a CURVE key that is not this job's; it is not admitted to the job"])
+        for index in 0..<1000 { log.report(address: "10.1.\(index / 256).\(index % 256)", reason: "junk") }
+        XCTAssertEqual(lines.all.count, RefusalLog.limit + 1)
+        XCTAssertEqual(lines.all.last, "refused more than \(RefusalLog.limit) peers; further refusals are not logged")
+    }
+}
