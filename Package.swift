@@ -2,7 +2,6 @@
 // dltrain: a distributed data-parallel trainer for dense networks on tabular data.
 // Modules from the bottom up; none imports one above it:
 //   CKernels     the matrix products, in C with AVX2 variants (same bits as the plain ones)
-//   CDigest      SHA-256's rounds (on the CPU's SHA extensions where present), for fingerprinting data files
 //   DLCore       dense-network math (layers, losses, optimizers, metrics, RNG); nothing outside this package
 //   DLData       CSV reading, feature/label encoding, standardization, the shard schedule
 //   DLTraining   the job, the shard runner and the step every trainer applies (TrainingProgress),
@@ -31,14 +30,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        // HKDF and X25519 for the CURVE keys derived from a job's secret (BoringSSL underneath).
+        // SHA-256 for the data fingerprint, HKDF and X25519 for the CURVE keys derived from a job's
+        // secret (BoringSSL underneath, on the CPU's SHA extensions where it has them).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "CKernels"),
-        .target(name: "CDigest"),
         .target(name: "DLCore", dependencies: ["CKernels"]),
-        .target(name: "DLData", dependencies: ["DLCore", "CDigest"]),
+        .target(name: "DLData", dependencies: ["DLCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
         .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLTraining"]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),

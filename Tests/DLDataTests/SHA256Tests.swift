@@ -113,25 +113,6 @@ final class SHA256Tests: XCTestCase {
         }
     }
 
-    /// The SHA-extension rounds (where the CPU has them) and the portable rounds agree on every
-    /// length around the block and padding edges, and on multi-block updates at odd offsets.
-    func testHardwareAndPortableRoundsAgree() throws {
-        try XCTSkipUnless(SHA256.hardwareAvailable, "this CPU has no SHA extensions; only the portable rounds run here")
-        var generator = TestGenerator(seed: 5)
-        let message = randomBytes(5_000, using: &generator)
-        for length in Array(0...130) + [1_000, 4_097, 5_000] {
-            for offset in [0, 3] where offset <= length {
-                var hardware = SHA256(usingHardware: true), portable = SHA256(usingHardware: false)
-                message[offset..<length].withUnsafeBytes { hardware.update($0) }
-                message[offset..<length].withUnsafeBytes { portable.update($0) }
-                XCTAssertEqual(hardware.finalize(), portable.finalize(), "bytes \(offset)..<\(length)")
-            }
-        }
-        var portable = SHA256(usingHardware: false)
-        portable.update([UInt8](repeating: 0x61, count: 1_000_000))
-        XCTAssertEqual(SHA256.hex(portable.finalize()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-    }
-
     func testFingerprintOfDataset() throws {
         let path = Repository.root + "/dataset/ThoraricSurgery.csv"
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
