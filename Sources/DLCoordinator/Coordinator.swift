@@ -64,9 +64,8 @@ public final class Coordinator {
             .maxMessageSize(largest), .linger(.seconds(2)), .routerHandover(true),
         ])
         // The handler answers before the socket can accept anyone, and until it is closed.
-        let refusals = RefusalLog { [logger] line in logger.warning("\(line)") }
-        let authenticator = try options.keys.map { keys throws(TransportError) in
-            try ZAPHandler(context: context, admittedKey: keys.worker.publicKey, refused: refusals.report)
+        let authenticator = try ZAPHandler.admittingWorkers(of: options.keys, context: context) { [logger] line in
+            logger.warning("\(line)")
         }
         defer {
             socket.close()

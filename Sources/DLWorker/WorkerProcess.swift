@@ -52,9 +52,8 @@ public enum WorkerProcess {
         try socket.connect(options.endpoint)
         let peerSocket = try ZMQSocket(.router, context: context)
         // The handler answers before the peer socket can accept anyone, and until it is closed.
-        let refusals = RefusalLog { [logger] line in logger.warning("\(line)") }
-        let authenticator = try options.keys.map { keys throws(TransportError) in
-            try ZAPHandler(context: context, admittedKey: keys.worker.publicKey, refused: refusals.report)
+        let authenticator = try ZAPHandler.admittingWorkers(of: options.keys, context: context) { [logger] line in
+            logger.warning("\(line)")
         }
         defer {
             peerSocket.close()

@@ -46,6 +46,16 @@ public final class ZAPHandler: @unchecked Sendable {
         thread.start()
     }
 
+    /// The handler a process holding `keys` needs on `context` (nil without keys): it admits the
+    /// job's workers, and `log` gets one line per refused address (RefusalLog).
+    public static func admittingWorkers(
+        of keys: JobKeys?, context: ZMQContext, log: @escaping @Sendable (String) -> Void
+    ) throws(TransportError) -> ZAPHandler? {
+        guard let keys else { return nil }
+        let refusals = RefusalLog(emit: log)
+        return try ZAPHandler(context: context, admittedKey: keys.worker.publicKey, refused: refusals.report)
+    }
+
     /// Stops answering and closes the handler's socket; returns once its thread has finished (within
     /// about 0.1 s). Call it after the context's server sockets are closed.
     public func stop() {
