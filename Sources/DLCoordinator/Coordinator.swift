@@ -78,7 +78,6 @@ public final class Coordinator {
         } catch {
             throw ClusterError.cannotBind(endpoint: options.bind, reason: "\(error)")
         }
-        if endpoint.hasPrefix("ipc://") { Self.restrictToOwner(ipc: endpoint) }
         let admission = options.keys == nil ? "" : "; only workers holding the job's secret are admitted, and all traffic is encrypted"
         logger.notice("listening on \(endpoint) for \(options.workers) worker(s), job \(job.settings.data)\(admission)")
 
@@ -137,12 +136,6 @@ public final class Coordinator {
         let times = session.workerStepTimes.map { "\($0.name) \(String(format: "%.3f", $0.millisecondsPerStep)) ms/step" }
         logger.info("per-worker compute in the last epoch: \(times.joined(separator: ", "))")
         return session.progress
-    }
-
-    /// Makes a bound ipc socket file readable and writable by its owner alone: connecting to it
-    /// needs write permission, so no other user can join the job through it.
-    static func restrictToOwner(ipc endpoint: String) {
-        _ = chmod(String(endpoint.dropFirst("ipc://".count)), 0o600)
     }
 
     /// An endpoint a local worker can connect to for a bound one (`tcp://0.0.0.0:5555` -> 127.0.0.1).

@@ -63,6 +63,7 @@ public final class ZMQSocket: @unchecked Sendable {
 
     /// Binds to `endpoint` and returns the endpoint actually bound, which differs when it has
     /// wildcards: `tcp://127.0.0.1:*` picks a free port and returns e.g. `tcp://127.0.0.1:40123`.
+    /// An `ipc://` socket file is made readable and writable by its owner alone (mode 600).
     @discardableResult
     public func bind(_ endpoint: String) throws(TransportError) -> String {
         let socket = try liveHandle("bind", endpoint: endpoint)
@@ -71,7 +72,9 @@ public final class ZMQSocket: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 1024)
         var size = buffer.count
         try retryingInterrupts("get ZMQ_LAST_ENDPOINT") { zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size) }
-        return String(decoding: buffer.prefix(while: { $0 != 0 }), as: UTF8.self)
+        let bound = String(decoding: buffer.prefix(while: { $0 != 0 }), as: UTF8.self)
+        EndpointSecurity.restrictToOwner(boundEndpoint: bound)
+        return bound
     }
 
     /// Starts connecting to `endpoint`. Returns at once: libzmq connects (and reconnects) in the

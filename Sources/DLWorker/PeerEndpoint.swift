@@ -26,15 +26,8 @@ enum PeerEndpoint {
     static func advertised(bound: String, coordinator: String, host: String?) throws -> String {
         guard bound.hasPrefix("tcp://"), let colon = bound.lastIndex(of: ":") else { return bound }
         let port = bound[bound.index(after: colon)...]
-        let address = try host ?? localAddress(towards: coordinatorHost(coordinator))
+        let address = try host ?? localAddress(towards: EndpointSecurity.host(ofTCP: coordinator) ?? coordinator)
         return "tcp://\(address.contains(":") ? "[\(address)]" : address):\(port)"
-    }
-
-    /// The host part of `tcp://HOST:PORT`.
-    static func coordinatorHost(_ endpoint: String) -> String {
-        var rest = endpoint.dropFirst("tcp://".count)
-        if let colon = rest.lastIndex(of: ":") { rest = rest[..<colon] }
-        return String(rest.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
     }
 
     /// The local address the system would send from to reach `host`.

@@ -64,7 +64,6 @@ public enum WorkerProcess {
             shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false))]
             + (options.keys?.serverOptions ?? []))
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
-        if bound.hasPrefix("ipc://") { _ = chmod(String(bound.dropFirst("ipc://".count)), 0o600) }
         let peerEndpoint = try PeerEndpoint.advertised(bound: bound, coordinator: options.endpoint, host: options.advertise)
         defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }
         var peers: [String: ZMQSocket] = [:]

@@ -15,8 +15,9 @@ struct DLWorkerCommand: ParsableCommand {
         abstract: "A dltrain worker: computes its shards' gradients for a coordinator (dlcoord --workers N).",
         discussion: """
             The worker needs no copy of the data: the coordinator sends it the rows of the shards it \
-            owns. Each step's gradient is summed from worker to worker (never through the \
-            coordinator), so workers must reach each other: each listens on --peer-bind. It may start before or after the coordinator and says hello every second until one \
+            owns. For models of more than 16,384 parameters (or with dlcoord --exchange ring) each \
+            step's gradient is summed from worker to worker, so workers must reach each other: each \
+            listens on --peer-bind. It may start before or after the coordinator and says hello every second until one \
             answers (for at most --reconnect-timeout seconds). Over TCP beyond this machine it needs \
             the job's secret (--secret-file, the same file as the coordinator's): it then proves it \
             to the coordinator and the other workers, and everything it sends is encrypted. Exit \

@@ -70,6 +70,21 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(status.st_mode & 0o777, 0o600)
     }
 
+    /// An ipc socket file only its owner may connect to (connecting needs write permission), whatever
+    /// the umask, so an ipc endpoint needs no secret.
+    func testABoundIpcSocketFileIsPrivateToItsOwner() throws {
+        let path = try temporaryDirectory() + "/private.ipc"
+        let socket = try ZMQSocket(.router, context: ZMQContext())
+        let previous = umask(0)
+        defer { umask(previous) }
+        XCTAssertEqual(try socket.bind("ipc://" + path), "ipc://" + path)
+        var status = stat()
+        XCTAssertEqual(stat(path, &status), 0)
+        XCTAssertEqual(status.st_mode & 0o777, 0o600)
+        XCTAssertEqual(EndpointSecurity.host(ofTCP: "tcp://[::1]:5555"), "::1")
+        XCTAssertNil(EndpointSecurity.host(ofTCP: "ipc://" + path))
+    }
+
     func testOnlyEndpointsOtherMachinesReachNeedASecret() throws {
         for local in ["ipc:///tmp/x.ipc", "tcp://127.0.0.1:5555", "tcp://localhost:5555", "tcp://[::1]:5555"] {
             XCTAssertTrue(EndpointSecurity.isLocal(local), local)

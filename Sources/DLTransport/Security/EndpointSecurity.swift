@@ -3,6 +3,8 @@
 // loopback needs one unless the user says `--insecure`; an `ipc://` endpoint is a socket file that
 // only its owner may connect to, and loopback is this machine's.
 
+import Foundation
+
 public enum EndpointSecurity {
     /// Why a process may not use an endpoint as asked.
     public enum Problem: Error, Equatable, CustomStringConvertible {
@@ -39,10 +41,22 @@ public enum EndpointSecurity {
     /// Whether only this machine (and, for ipc, only its owner) can reach `endpoint`.
     public static func isLocal(_ endpoint: String) -> Bool {
         if endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://") { return true }
-        guard endpoint.hasPrefix("tcp://") else { return false }
+        guard let name = host(ofTCP: endpoint) else { return false }
+        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
+    }
+
+    /// The host of `tcp://HOST:PORT`, without an IPv6 address's brackets; nil for other transports.
+    public static func host(ofTCP endpoint: String) -> String? {
+        guard endpoint.hasPrefix("tcp://") else { return nil }
         var host = endpoint.dropFirst("tcp://".count)
         if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
-        let name = host.filter { $0 != "[" && $0 != "]" }  // an IPv6 address is bracketed
-        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
+        return host.filter { $0 != "[" && $0 != "]" }
+    }
+
+    /// Makes a bound ipc socket file readable and writable by its owner alone: connecting to it
+    /// needs write permission, so no other user can reach the socket through it.
+    static func restrictToOwner(boundEndpoint endpoint: String) {
+        guard endpoint.hasPrefix("ipc://") else { return }
+        _ = chmod(String(endpoint.dropFirst("ipc://".count)), 0o600)
     }
 }
