@@ -21,7 +21,8 @@ public enum ZMQSocketOption: Sendable {
     /// worker that reconnects keeps its identity.
     case routerHandover(Bool)
     /// Peers sending a larger message are disconnected: an untrusted peer cannot make us allocate
-    /// arbitrary amounts of memory.
+    /// arbitrary amounts of memory. The bytes are those of a frame on the wire: set it with
+    /// `maxMessageSize(payload:encrypted:)`, which counts what CURVE adds.
     case maxMessageSize(Int)
     /// Queue messages only on completed connections, so a send waits (or gives up) instead of
     /// queueing for a peer that is not there.
@@ -41,6 +42,19 @@ public enum ZMQSocketOption: Sendable {
     case curveServerKey([UInt8])
     /// The ZAP domain its peers are authenticated in (the ZAP handler sees it in each request).
     case zapDomain(String)
+}
+
+extension ZMQSocketOption {
+    /// What CURVE wraps each message in on the wire, which libzmq counts against ZMQ_MAXMSGSIZE as a
+    /// frame arrives: the MESSAGE command's name (8 bytes), the nonce (8), the MAC (16) and the
+    /// flags (1).
+    public static let curveMessageOverhead = 33
+
+    /// The largest message a socket accepts, for messages of at most `payload` bytes, sent
+    /// encrypted (CURVE) or not.
+    public static func maxMessageSize(payload: Int, encrypted: Bool) -> ZMQSocketOption {
+        .maxMessageSize(payload + (encrypted ? curveMessageOverhead : 0))
+    }
 }
 
 extension ZMQSocket {

@@ -60,8 +60,9 @@ public enum WorkerProcess {
             authenticator?.stop()
         }
         // Other workers send it partials and totals only: a chunk at most.
-        try peerSocket.set([.linger(.zero), .maxMessageSize(MessageCodec.largestMessageFromWorker(
-            shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false))]
+        let largestFromPeer = MessageCodec.largestMessageFromWorker(
+            shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false)
+        try peerSocket.set([.linger(.zero), .maxMessageSize(payload: largestFromPeer, encrypted: options.keys != nil)]
             + (options.keys?.serverOptions ?? []))
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
         let peerEndpoint = try PeerEndpoint.advertised(bound: bound, coordinator: options.endpoint, host: options.advertise)

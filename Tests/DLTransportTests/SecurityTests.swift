@@ -1,7 +1,8 @@
 // The job's secret and what it guards: the keys derived from it, the secret file's checks, which
 // endpoints need one, and CURVE sockets with the ZAP handler: a worker holding the secret gets
 // through; a plain socket, a client of another secret and a CURVE client with a key of its own get
-// nothing through, and the refusal that reaches the handler is reported once.
+// nothing through, and the refusal that reaches the handler is reported once; the size limit of an
+// encrypted socket lets its largest legal message through.
 
 import DLTransport
 import Foundation
@@ -117,14 +118,14 @@ final class SecurityTests: XCTestCase {
         let refusals = RefusalBox()
         private let handler: ZAPHandler
 
-        init(keys: JobKeys) throws {
+        init(keys: JobKeys, options: [ZMQSocketOption] = []) throws {
             let context = try ZMQContext()
             let refusals = self.refusals
             handler = try ZAPHandler(context: context, admittedKey: keys.worker.publicKey) { address, reason in
                 refusals.append(address + " " + reason)
             }
             router = try ZMQSocket(.router, context: context)
-            try router.set(keys.serverOptions)
+            try router.set(options + keys.serverOptions)
             endpoint = try router.bind("tcp://127.0.0.1:*")
         }
 
@@ -161,6 +162,22 @@ final class SecurityTests: XCTestCase {
 
         XCTAssertTrue(try worker.send("still here"))
         XCTAssertEqual(try server.router.receiveText()?.text, "still here", "the worker's connection is undisturbed")
+    }
+
+    /// A limit on messages of 1,000 bytes lets an encrypted message of 1,000 bytes through, though
+    /// its frame on the wire is larger, and still stops one of 1,001 (by dropping its connection).
+    func testTheMessageSizeLimitCountsWhatEncryptionAdds() throws {
+        let keys = JobKeys(secret: secret)
+        let server = try SecuredServer(keys: keys, options: [.maxMessageSize(payload: 1000, encrypted: true)])
+        defer { server.stop() }
+        let worker = try dealer(connectedTo: server.endpoint, options: keys.clientOptions)
+        let largest = String(repeating: "x", count: 1000)
+        XCTAssertTrue(try worker.send(largest))
+        XCTAssertEqual(try server.router.receiveText()?.text, largest)
+
+        let oversized = try dealer(connectedTo: server.endpoint, options: keys.clientOptions)
+        _ = try oversized.send(largest + "y", timeout: .milliseconds(200))
+        XCTAssertNil(try server.router.receiveText(timeout: .seconds(1)), "a message over the limit does not arrive")
     }
 
     func testRefusalsAreLoggedOncePerAddressAndThenNoMore() {
