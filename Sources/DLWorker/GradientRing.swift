@@ -3,9 +3,16 @@
 // if it owns the last segment, and forwards the total's chunks to the next member (or, as the last
 // member, to the coordinator). It holds the total until the coordinator says to apply it.
 //
-// Messages for a round or plan this worker has not begun yet (a faster neighbour) are kept until it
-// begins it; messages of an older round or plan are dropped. No I/O: what to send goes to `send`,
-// with the receiving worker's index, or nil for the coordinator.
+// A round begins before this worker computes its gradients: if it starts the sum, it sends each
+// chunk as soon as its part of the gradient is final (the upper layers' while the lower ones still
+// compute), highest chunk first. The order each chunk's shards are added in is the same whenever
+// it is sent, so this changes when the bits travel, not which.
+//
+// Messages for a round or plan this worker has not begun yet (a faster neighbour), or that arrive
+// while it computes, are kept until it can take them; messages of an older round or plan are
+// dropped. No I/O: what to send goes to `send`, with the receiving worker's index, or nil for the
+// coordinator. The shard gradients are the caller's, indexed by shard, passed to each call that
+// reads them.
 
 import DLProtocol
 
@@ -17,8 +24,9 @@ final class GradientRing {
     /// The round and plan being summed; nil before the first.
     private(set) var round: UInt64?
     private(set) var plan: RingPlan?
-    /// The shard gradients of the round, indexed by shard (this worker's computed).
-    private var gradients: [[Float]] = []
+    /// This worker's gradients are final from this offset to the end (the parameter count before
+    /// any are).
+    private var readyFrom = 0
     /// The running sum of each of this worker's segments, per chunk, as it is finished.
     private var running: [Float]
     /// The total, filled chunk by chunk.
@@ -38,34 +46,44 @@ final class GradientRing {
     /// Whether the whole total of the current round has arrived (or been finished here).
     var hasTotal: Bool { round != nil && !totalChunks.isEmpty && totalChunks.allSatisfy { $0 } }
 
-    /// Starts summing `round` under `plan`, with this worker's shard gradients (computed already):
-    /// sends what it can (the first segment's sum) and takes the messages that came early.
-    func begin(round: UInt64, plan: RingPlan, gradients: [[Float]]) {
+    /// Starts summing `round` under `plan`, before this worker's gradients are computed.
+    func begin(round: UInt64, plan: RingPlan) {
+        precondition(!plan.star, "a star is summed by the coordinator")
         self.round = round
         self.plan = plan
-        self.gradients = gradients
+        readyFrom = parameterCount
         totalChunks = [Bool](repeating: false, count: plan.chunkCount(parameterCount: parameterCount))
-        precondition(!plan.star, "a star is summed by the coordinator")
+    }
+
+    /// This worker's `gradients` are final from `offset` to the end (0: all of them): if it starts
+    /// the sum, sends the chunks that just became whole; once all are, takes the messages that
+    /// came early.
+    func gradientsReady(from offset: Int, gradients: UnsafeBufferPointer<[Float]>) {
+        guard let plan, offset < readyFrom else { return }
         if plan.segments.first?.worker == me {
-            for chunk in totalChunks.indices { add(segment: 0, chunk: chunk, to: nil) }
+            for chunk in totalChunks.indices.reversed() {
+                let start = plan.chunkRange(chunk, parameterCount: parameterCount).lowerBound
+                if start >= offset && start < readyFrom { add(segment: 0, chunk: chunk, to: nil, gradients: gradients) }
+            }
         }
+        readyFrom = offset
+        guard offset == 0 else { return }
         let waiting = early
         early = []
-        for (earlyRound, message) in waiting { receive(message, round: earlyRound) }
+        for (earlyRound, message) in waiting { receive(message, round: earlyRound, gradients: gradients) }
     }
 
     /// Forgets the round in progress (its plan was abandoned, or the coordinator moved on).
     func reset() {
         round = nil
         plan = nil
-        gradients = []
         totalChunks = []
     }
 
     /// A partial or total from another worker. Returns false when it was dropped as stale or
     /// malformed (the caller logs it).
     @discardableResult
-    func receive(_ message: Message, round: UInt64) -> Bool {
+    func receive(_ message: Message, round: UInt64, gradients: UnsafeBufferPointer<[Float]>) -> Bool {
         let chunk: GradientChunk
         switch message {
         case let .partial(piece), let .total(piece): chunk = piece
@@ -75,7 +93,7 @@ final class GradientRing {
             early.append((round, message))
             return true
         }
-        if (round, chunk.ringVersion) > (current, plan.version) {
+        if (round, chunk.ringVersion) > (current, plan.version) || (round, chunk.ringVersion) == (current, plan.version) && readyFrom > 0 {
             early.append((round, message))
             return true
         }
@@ -85,7 +103,7 @@ final class GradientRing {
         if case .partial = message {
             let segment = chunk.hop + 1
             guard plan.segments.indices.contains(segment), plan.segments[segment].worker == me else { return false }
-            add(segment: segment, chunk: chunk.chunk, to: chunk.values)
+            add(segment: segment, chunk: chunk.chunk, to: chunk.values, gradients: gradients)
         } else {
             let order = plan.broadcastOrder
             guard chunk.hop + 1 < order.count, order[chunk.hop + 1] == me, !totalChunks[chunk.chunk] else { return false }
@@ -96,7 +114,7 @@ final class GradientRing {
 
     /// Adds a segment's shards to the running sum `incoming` (nil: the segment starts the sum) for
     /// one chunk, then passes the result on.
-    private func add(segment: Int, chunk: Int, to incoming: [Float]?) {
+    private func add(segment: Int, chunk: Int, to incoming: [Float]?, gradients: UnsafeBufferPointer<[Float]>) {
         let plan = self.plan!
         let range = plan.chunkRange(chunk, parameterCount: parameterCount)
         let shards = plan.segments[segment].shards

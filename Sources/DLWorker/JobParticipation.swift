@@ -126,14 +126,21 @@ final class JobParticipation {
         }
         let steps = UInt64(schedule.stepsPerEpoch)
         let clock = ContinuousClock(), started = clock.now
-        ShardRunner.computeStep(
-            planRunners, epoch: Int(round / steps), step: Int(round % steps), parameters: parameters,
-            gradients: &gradients, sums: &sums)
+        if !plan.star { ring.begin(round: round, plan: plan) }
+        gradients.withUnsafeMutableBufferPointer { gradients in
+            let computed = UnsafeBufferPointer(gradients)
+            sums.withUnsafeMutableBufferPointer { sums in
+                ShardRunner.computeStep(
+                    planRunners, epoch: Int(round / steps), step: Int(round % steps), parameters: parameters,
+                    gradients: gradients, sums: sums, gradientsReady: plan.star ? nil : { [ring] offset in
+                        ring.gradientsReady(from: offset, gradients: computed)
+                    })
+            }
+        }
         let elapsed = clock.now - started
         computeMicroseconds = UInt32(clamping: Int64(elapsed / .microseconds(1)))
         reported = false
         starRound = round
-        if !plan.star { ring.begin(round: round, plan: plan, gradients: gradients) }
         return nil
     }
 
@@ -151,7 +158,9 @@ final class JobParticipation {
     }
 
     /// A partial or total from another worker; false when it is stale or malformed.
-    func receive(_ message: Message, round: UInt64) -> Bool { ring.receive(message, round: round) }
+    func receive(_ message: Message, round: UInt64) -> Bool {
+        gradients.withUnsafeBufferPointer { ring.receive(message, round: round, gradients: $0) }
+    }
 
     /// Step-done for the round in progress, with the round, once this worker holds its whole total
     /// (in a star, at once, with its shards' gradients), once per round.

@@ -1,7 +1,8 @@
 // Work split over threads gives the bits of the work done whole: the kernel gradient and the
 // transpose computed a block of rows at a time, a batch engine's gradient and evaluation with 2 and
-// 3 threads (its products large enough to be split, which the pool's count shows), and every
-// optimizer's update of a large buffer in ranges.
+// 3 threads (its products large enough to be split, which the pool's count shows), every
+// optimizer's update of a large buffer in ranges, and the parts of a gradient a batch engine
+// reports final before its backward pass ends (what the ring sends early).
 
 import CKernels
 @testable import DLCore
@@ -75,6 +76,35 @@ final class SplitComputationTests: XCTestCase {
             XCTAssertEqual(results[threads - 1].sums, results[0].sums)
             XCTAssertEqual(results[threads - 1].outputs, results[0].outputs)
         }
+    }
+
+    func testTheGradientReportedReadyIsFinalFromTheTopLayerDown() throws {
+        let spec = try ModelSpec(inputDim: 12, layers: [
+            DenseSpec(units: 16, activation: .relu), DenseSpec(units: 8, activation: .tanh),
+            DenseSpec(units: 1, activation: .sigmoid),
+        ])
+        let metrics = MetricSet([.binaryAccuracy])
+        let parameters = spec.initialParameters(seed: 3)
+        var generator = SeededGenerator(seed: 4)
+        let rows = 30
+        let engine = BatchEngine(spec: spec, loss: .binaryCrossentropy, metrics: metrics, capacity: rows, pool: ComputePool(threads: 1))
+        engine.inputs.baseAddress!.update(from: values(rows * 12, &generator), count: rows * 12)
+        engine.targets.baseAddress!.update(from: (0..<rows).map { Float($0 % 2) }, count: rows)
+        var gradient = [Float](repeating: .nan, count: spec.layout.count)
+        var sums = metrics.makeSums()
+        var reported: [(offset: Int, values: [UInt32])] = []
+        parameters.withUnsafeBufferPointer { p in
+            gradient.withUnsafeMutableBufferPointer { g in
+                engine.computeGradientSum(parameters: p, rows: rows, gradient: g, sums: &sums) { [g] offset in
+                    reported.append((offset, g[offset...].map(\.bitPattern)))
+                }
+            }
+        }
+        XCTAssertEqual(reported.map(\.offset), [spec.layout.kernelOffsets[2], spec.layout.kernelOffsets[1]])
+        for (offset, values) in reported {
+            XCTAssertEqual(values, gradient[offset...].map(\.bitPattern), "from \(offset)")
+        }
+        XCTAssertFalse(gradient.contains { $0.isNaN })
     }
 
     func testEveryOptimizerUpdatesInRangesToTheSameBits() {

@@ -48,16 +48,18 @@ final class DistributedTests: XCTestCase {
             try localModel(["--shards", "4"] + flags))
     }
 
-    /// With a model of 19,001 parameters (more than one chunk), so the workers sum each step in a
-    /// ring over TCP, each reaching the others at the address it advertises.
+    /// With a model of 21,721 parameters (two chunks), so the workers sum each step in a ring over
+    /// TCP, each reaching the others at the address it advertises. On one thread a worker computes
+    /// its two shards one after the other, so the upper chunk, final once the second layer's
+    /// gradient is, leaves while the first layer's computes.
     func testCoordinatorStartedFirstOverTCPWithMoreShardsThanWorkers() throws {
         let port = try freePort()
         let directory = try temporaryDirectory(self)
-        let flags = ["--epochs", "5", "--shards", "6", "--layers", "1000:relu,1:sigmoid"]
+        let flags = ["--epochs", "5", "--shards", "6", "--layers", "40:relu,500:relu,1:sigmoid"]
         let coordinator = try dlcoord.start(
             ["--workers", "3", "--bind", "tcp://127.0.0.1:\(port)", "--verbose", "0", "--run-dir", directory] + flags)
         XCTAssertTrue(coordinator.waitForError(containing: "listening on tcp://127.0.0.1:\(port)", timeout: 30), coordinator.errorsSoFar)
-        let workers = try (1...3).map { try dlworker.start(["--connect", "tcp://127.0.0.1:\(port)", "--name", "tcp-\($0)"]) }
+        let workers = try (1...3).map { try dlworker.start(["--connect", "tcp://127.0.0.1:\(port)", "--name", "tcp-\($0)", "--threads", "1"]) }
         let result = coordinator.wait(timeout: 120)
         XCTAssertEqual(result.status, 0, result.errors)
         for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }

@@ -101,9 +101,15 @@ public final class BatchEngine {
 
     /// Forward and backward pass: writes into `gradient` the gradient of the loss summed over the
     /// first `rows` rows (not divided by anything), and adds the batch's loss and metric sums to `sums`.
+    ///
+    /// The backward pass finishes the layers from the last to the first, so the gradient is final
+    /// from the end backwards: `gradientsReady(offset)` is called, on this thread, each time
+    /// `gradient[offset...]` is (for every layer but the first, whose gradient completes the
+    /// call), so that an exchange can send the upper layers' gradient while the lower ones compute.
     public func computeGradientSum(
         parameters: UnsafeBufferPointer<Float>, rows: Int,
-        gradient: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutablePointer<Double>
+        gradient: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutablePointer<Double>,
+        gradientsReady: ((_ offset: Int) -> Void)? = nil
     ) {
         precondition(gradient.count == layout.count)
         let g = gradient.baseAddress!
@@ -135,6 +141,7 @@ public final class BatchEngine {
                 engine: self, index: index, upstream: current, parameters: parameters.baseAddress!, gradient: g, rows: rows,
                 parts: parts))
             if index > 0 {
+                gradientsReady?(layout.kernelOffsets[index])
                 pool.run(RowBlocks(engine: self, pass: .passDown(layer: index, upstream: current, below: below), rows: rows, parts: parts))
                 swap(&current, &below)
             }

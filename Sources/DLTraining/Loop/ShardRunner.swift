@@ -58,10 +58,11 @@ public final class ShardRunner {
     }
 
     /// Writes this shard's gradient sum for `step` of `epoch` (0-based) into `gradient`, and adds its
-    /// loss and metric sums to `sums`.
+    /// loss and metric sums to `sums`; `gradientsReady` as BatchEngine calls it.
     public func computeStep(
         epoch: Int, step: Int, parameters: UnsafeBufferPointer<Float>,
-        gradient: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutablePointer<Double>
+        gradient: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutablePointer<Double>,
+        gradientsReady: ((_ offset: Int) -> Void)? = nil
     ) {
         if orderEpoch != epoch {
             schedule.fillEpochOrder(&order, shard: shard, epoch: epoch)
@@ -70,7 +71,8 @@ public final class ShardRunner {
         let range = schedule.stepRange(shard: shard, step: step)
         let parts = engine.pool.parts(elements: range.count * (rows.featureCount + rows.targetWidth))
         engine.pool.run(GatherRows(runner: self, rows: range, parts: parts))
-        engine.computeGradientSum(parameters: parameters, rows: range.count, gradient: gradient, sums: sums)
+        engine.computeGradientSum(
+            parameters: parameters, rows: range.count, gradient: gradient, sums: sums, gradientsReady: gradientsReady)
     }
 
     /// The step's rows (positions `rows` of this epoch's order) copied into the engine's buffers, in
@@ -122,22 +124,35 @@ extension ShardRunner {
         _ runners: [ShardRunner], epoch: Int, step: Int, parameters: [Float],
         gradients: inout [[Float]], sums: inout [[Double]]
     ) {
+        gradients.withUnsafeMutableBufferPointer { gradients in
+            sums.withUnsafeMutableBufferPointer { sums in
+                computeStep(runners, epoch: epoch, step: step, parameters: parameters, gradients: gradients, sums: sums)
+            }
+        }
+    }
+
+    /// `computeStep` on buffers the caller holds, so that `gradientsReady` may read the gradients
+    /// while the step computes: when the runners run one after the other it is called, on this
+    /// thread, each time every runner's gradient is final from an offset to the end (see
+    /// BatchEngine), and once more with 0 at the end; side by side, only with 0 at the end.
+    public static func computeStep(
+        _ runners: [ShardRunner], epoch: Int, step: Int, parameters: [Float],
+        gradients: UnsafeMutableBufferPointer<[Float]>, sums: UnsafeMutableBufferPointer<[Double]>,
+        gradientsReady: ((_ offset: Int) -> Void)? = nil
+    ) {
+        defer { gradientsReady?(0) }
         guard let pool = runners.first?.pool else { return }
         let work = runners.reduce(0) { $0 + $1.schedule.stepRange(shard: $1.shard, step: step).count }
             * runners[0].engine.layout.shapes.reduce(0) { $0 + $1.inputs * $1.units }
         let sideBySide = runners.count >= pool.threads
             && pool.parts(multiplyAdds: work) > 1
         parameters.withUnsafeBufferPointer { parameters in
-            // Each runner reaches its own element of the outer arrays through their buffers, so runners
-            // on different threads never touch the same array.
-            gradients.withUnsafeMutableBufferPointer { gradients in
-                sums.withUnsafeMutableBufferPointer { sums in
-                    runners.withUnsafeBufferPointer { runners in
-                        pool.run(Shards(
-                            runners: runners, epoch: epoch, step: step, parameters: parameters, gradients: gradients,
-                            sums: sums, sideBySide: sideBySide))
-                    }
-                }
+            runners.withUnsafeBufferPointer { runners in
+                // Each runner reaches its own element of the outer arrays through their buffers, so
+                // runners on different threads never touch the same array.
+                pool.run(Shards(
+                    runners: runners, epoch: epoch, step: step, parameters: parameters, gradients: gradients,
+                    sums: sums, sideBySide: sideBySide, gradientsReady: gradientsReady))
             }
         }
     }
@@ -151,16 +166,21 @@ extension ShardRunner {
         let gradients: UnsafeMutableBufferPointer<[Float]>
         let sums: UnsafeMutableBufferPointer<[Double]>
         let sideBySide: Bool
+        let gradientsReady: ((_ offset: Int) -> Void)?
 
         var parts: Int { sideBySide ? runners.count : 1 }
 
         func run(part: Int) {
-            for runner in sideBySide ? runners[part...part] : runners[...] {
+            let last = runners.count - 1
+            for index in sideBySide ? part...part : 0...last {
+                let runner = runners[index]
                 gradients[runner.shard].withUnsafeMutableBufferPointer { gradient in
                     sums[runner.shard].withUnsafeMutableBufferPointer { shardSums in
                         shardSums.update(repeating: 0)
+                        // Only the last runner's layers finish every runner's: the ones before it are done.
                         runner.computeStep(
-                            epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: shardSums.baseAddress!)
+                            epoch: epoch, step: step, parameters: parameters, gradient: gradient, sums: shardSums.baseAddress!,
+                            gradientsReady: !sideBySide && index == last ? gradientsReady : nil)
                     }
                 }
             }
