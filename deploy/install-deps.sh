@@ -10,8 +10,9 @@ with_tests=false
 
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 packages=(libzmq3-dev pkg-config)
-# iproute2: the multi-host test makes network-namespace hosts with ip and tc (as root).
-$with_tests && packages+=(python3 python3-venv iproute2)
+# iproute2: the multi-host test makes network-namespace hosts with ip and tc (as root); tcpdump:
+# the capture test looks at what a secured run puts on the wire (as root).
+$with_tests && packages+=(python3 python3-venv iproute2 tcpdump)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 echo "installed: ${packages[*]}"
