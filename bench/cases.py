@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import tempfile
 from dataclasses import dataclass
@@ -40,6 +41,20 @@ def epochs_seconds(run_dir):
     """The summed epoch `seconds` of a run's metrics.jsonl, how many epochs it has, and the last one."""
     epochs = [json.loads(line) for line in open(run_dir / "metrics.jsonl") if line.strip()]
     return sum(epoch["seconds"] for epoch in epochs), len(epochs), epochs[-1]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def job_secret(directory):
+    """A new secret file in `directory`, private to this user (mkstemp makes it 0600) as dltrain requires."""
+    descriptor, path = tempfile.mkstemp(prefix="job-", suffix=".secret", dir=directory)
+    with os.fdopen(descriptor, "w") as secret:
+        secret.write(os.urandom(32).hex())
+    return Path(path)
 
 
 def ipc_dir():
@@ -108,22 +123,30 @@ class CaseRunner:
                                                   final=last, cpu_s=cpu_seconds(process)))
 
     def dlcoord_cluster(self, case, variant, rep, workers, extra, timeout, steps_per_epoch, spawn=False,
-                        worker_flags=()):
-        """dltrain with `workers` hand-started dlworker processes (each given `worker_flags`), or with --spawn."""
+                        worker_flags=(), tcp=None):
+        """dltrain with `workers` hand-started dlworker processes (each given `worker_flags`), or with --spawn;
+        over an ipc:// endpoint, or with `tcp` ("secret" or "insecure") over loopback TCP, every process
+        given a secret file or --insecure."""
         tag = self.next_tag(variant)
         run_dir = fresh_run_dir(tag)
         socket_dir = ipc_dir()
         socket = socket_dir / "coordinator.ipc"
-        endpoint = f"ipc://{socket}"
+        if tcp is None:
+            endpoint, security, ready = f"ipc://{socket}", [], lambda: socket.exists()
+        else:
+            # The workers retry until the coordinator listens: no readiness to wait for.
+            endpoint, ready = f"tcp://127.0.0.1:{free_port()}", None
+            security = ["--secret-file", job_secret(socket_dir)] if tcp == "secret" else ["--insecure"]
         # --verbose 2: one line per epoch, and the workers' compute time per step in the log at the end.
-        coordinator_argv = [RELEASE / "dlcoord", "--workers", workers, "--verbose", "2", "--run-dir", run_dir, *extra]
+        coordinator_argv = [RELEASE / "dlcoord", "--workers", workers, "--verbose", "2", "--run-dir", run_dir,
+                            *security, *extra]
         specs = [ProcessSpec("coordinator", coordinator_argv + (["--spawn"] if spawn else ["--bind", endpoint]))]
         if not spawn:
             specs += [ProcessSpec(f"worker{k + 1}", [RELEASE / "dlworker", "--connect", endpoint,
-                                                     "--name", f"bench-worker-{k + 1}", *worker_flags])
+                                                     "--name", f"bench-worker-{k + 1}", *security, *worker_flags])
                       for k in range(workers)]
         try:
-            group = self.run(case, tag, specs, timeout, ready=lambda: socket.exists())
+            group = self.run(case, tag, specs, timeout, ready=ready)
         finally:
             shutil.rmtree(socket_dir, ignore_errors=True)
         if not group["ok"]:
@@ -231,6 +254,10 @@ def seed_job_four_workers(runner, jobs):
     run_in_rotation(runner, {
         "dltrain": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4", rep, 4, [], 300, jobs.seed_steps),
         "spawn": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-spawn", rep, 4, [], 300, jobs.seed_steps, spawn=True),
+        "tcp-secret": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-secret", rep, 4, [], 300, jobs.seed_steps,
+                                                         tcp="secret"),
+        "tcp-insecure": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-insecure", rep, 4, [], 300,
+                                                           jobs.seed_steps, tcp="insecure"),
         "ddp": lambda rep: runner.anchor(2, "torch-ddp4", rep, "torch_ddp_seed.py", ddp_argv, 600),
         "exchange": lambda rep: runner.exchange(2, "exchange-w4", rep, 4, SEED_PARAMETERS, exchange_rounds),
     }, lambda run: (f"wall {run['wall_s']:.3f} s" if "wall_s" in run

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from cases import cpu_seconds, epochs_seconds, fresh_run_dir, logged_compute_us, run_in_rotation
+from cases import cpu_seconds, epochs_seconds, fresh_run_dir, job_secret, logged_compute_us, run_in_rotation
 from environment import anchor_env, interpreter_for
 from formatting import MISSING, format_number, ratio_text, table_head, table_row
 from harness import ProcessSpec, failure_text, result_line
@@ -206,23 +206,15 @@ def large_job_argv(synth):
             "--batch-size", LARGE_BATCH, "--epochs", EPOCHS]
 
 
-def job_secret(run_dir):
-    """A secret file for one run (the hosts' links are a network: dltrain needs a secret there, and
-    encrypts everything with it, as a user's run across machines does)."""
-    path = run_dir.parent / f"{run_dir.name}.secret"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as secret:
-        secret.write(os.urandom(32).hex())
-    return path
-
-
 def dltrain_on_hosts(runner, hosts, workers, rep, jobs, rows):
     """dlcoord --workers N on h0, one dlworker on each of h1..hN (they connect when it listens), all
     holding the run's secret."""
     variant = dltrain_variant(workers)
     tag = runner.next_tag(variant)
     run_dir = fresh_run_dir(tag)
-    secret = job_secret(run_dir)
+    # The hosts' links are a network: dltrain needs a secret there, and encrypts everything with it, as a
+    # user's run across machines does.
+    secret = job_secret(run_dir.parent)
     coordinator = on_host(0, RELEASE / "dlcoord", "--workers", workers, "--bind", COORDINATOR_ENDPOINT,
                           "--secret-file", secret, "--verbose", "2", "--run-dir", run_dir, *large_job_argv(jobs.synth))
     specs = [ProcessSpec("coordinator", coordinator)]

@@ -93,7 +93,8 @@ def seed_four_workers_section(summary):
     lines = ["## 2. Seed job, four workers", "",
              "`dlcoord --workers 4` with four `dlworker` processes started by hand, over an `ipc://` endpoint (wall: "
              "from starting the coordinator until the last process exits; fit: the epochs' `seconds`); the same with "
-             "`--spawn`; `torch_ddp_seed.py --world 4` (gloo, one thread per process, global batch 12 as 4 × 3); and "
+             "`--spawn`; the same over loopback TCP with a secret (every message encrypted) and with `--insecure`; "
+             "`torch_ddp_seed.py --world 4` (gloo, one thread per process, global batch 12 as 4 × 3); and "
              f"the raw exchange: `dlbench exchange`, a ROUTER sending {SEED_PARAMETERS} float32 to four DEALER "
              f"processes that each answer with {SEED_PARAMETERS}, the traffic of one step without the trainer.", "",
              *table_head("run", "wall s", "fit s", "µs per step", "worker compute µs per step", "coordinator RSS MiB",
@@ -105,6 +106,12 @@ def seed_four_workers_section(summary):
              table_row("dltrain, `--spawn`", format_number(spawned["wall_s"], 3), format_number(spawned["fit_s"], 3),
                        format_number(spawned["step_us"], 1), format_number(spawned["worker_compute_us"], 1),
                        f"{format_number(spawned['rss_mib'], 1)} (largest of it and its workers)", "")]
+    for variant, text in (("dltrain-w4-tcp-secret", "dltrain, hand-started, loopback TCP, `--secret-file` (encrypted)"),
+                          ("dltrain-w4-tcp-insecure", "dltrain, hand-started, loopback TCP, `--insecure`")):
+        run = summary.get(variant) or {}
+        lines.append(table_row(text, format_number(run.get("wall_s"), 3), format_number(run.get("fit_s"), 3),
+                               format_number(run.get("step_us"), 1), format_number(run.get("worker_compute_us"), 1),
+                               format_number(run.get("rss_mib"), 1), format_number(run.get("worker_rss_mib"), 1)))
     if ddp_status != "ok":
         lines.append(unavailable_row("PyTorch DDP, 4 processes", ddp_status, 7))
     else:

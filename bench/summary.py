@@ -7,7 +7,8 @@ from settings import LARGE_EPOCHS, SEED_EPOCHS
 
 THREAD_VARIANTS = ("dltrain-large-threads", "dltrain-large-t1", "dltrain-seed-threads", "dltrain-seed-t1")
 LOCAL_VARIANTS = ("dltrain", "dltrain-ckpt-end", "dltrain-large") + THREAD_VARIANTS
-CLUSTER_VARIANTS = ("dltrain-w4", "dltrain-w4-spawn", "dltrain-large-w1", "dltrain-large-w2")
+CLUSTER_VARIANTS = ("dltrain-w4", "dltrain-w4-spawn", "dltrain-w4-tcp-secret", "dltrain-w4-tcp-insecure",
+                    "dltrain-large-w1", "dltrain-large-w2")
 LARGE_TORCH_VARIANTS = ("torch-large-1t", "torch-large-ddp2", "torch-large-default")
 ANCHOR_VARIANTS = ("keras", "torch", "torch-ddp4") + LARGE_TORCH_VARIANTS
 
