@@ -9,6 +9,7 @@ import DLTraining
 
 extension CoordinatorSession {
     func hello(_ info: WorkerInfo, from peer: PeerID, now: ContinuousClock.Instant) {
+        if refuseIfExcluded(peer) { return }
         if let known = workers.worker(for: peer) {
             known.lastHeard = now  // a repeated hello from a worker still waiting for its welcome
             return
@@ -91,6 +92,21 @@ extension CoordinatorSession {
         report(.workerLost(worker.record, reason: reason))
         if case .gathering = phase { return }
         assignOrphans(now: now)
+    }
+
+    /// Takes a worker out of the run for good: it is lost (its shards move to the others), told
+    /// why with a reject, and refused if it registers again.
+    func exclude(_ worker: Worker, because reason: String, now: ContinuousClock.Instant) {
+        excluded[worker.peer] = reason
+        lose(worker, because: "excluded from the run: \(reason)", now: now)
+        _ = refuseIfExcluded(worker.peer)
+    }
+
+    /// Answers an excluded worker's message with a reject that says why; whether it was one.
+    func refuseIfExcluded(_ peer: PeerID) -> Bool {
+        guard let reason = excluded[peer] else { return false }
+        send(peer, Envelope(jobId: jobId, round: 0, message: .reject(reason: "excluded from this run: \(reason)")))
+        return true
     }
 
     /// Gives shards that no worker computes or loads to the least loaded live workers. Returns

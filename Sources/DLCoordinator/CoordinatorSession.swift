@@ -70,6 +70,10 @@ public final class CoordinatorSession {
     private var stepResent = false
     /// Peers of another protocol version already sent a reject (one each is enough).
     private var rejectedPeers: Set<PeerID> = []
+    /// With --audit: the coordinator's own computation of the shards drawn each step.
+    private let audit: StepAudit?
+    /// Workers excluded from the run (a gradient the audit found wrong), by peer, with the reason.
+    var excluded: [PeerID: String] = [:]
     /// Workers told to stop that have not yet confirmed it.
     private var unconfirmedStops: Set<Int> = []
     /// When the run started waiting for workers (too few, or shards nobody can take).
@@ -100,6 +104,7 @@ public final class CoordinatorSession {
         steps = StepCollector(
             shardCount: job.schedule.shardCount, parameterCount: job.model.layout.count, sumsCount: job.metrics.slotCount)
         validation = RoundCollector(shardCount: job.schedule.shardCount, sumsCount: job.metrics.slotCount)
+        audit = policy.audit > 0 ? StepAudit(fraction: policy.audit, job: job) : nil
         epochStarted = now
     }
 
@@ -115,6 +120,9 @@ public final class CoordinatorSession {
 
     /// Which worker computes each shard now, by worker index (nil: none yet).
     public var shardOwners: [Int?] { ownership.owners }
+
+    /// With --audit, how many shard gradients the coordinator computed again.
+    public var auditedGradients: Int? { audit?.checked }
 
     /// The per-worker compute time of the last epoch, for the log.
     public var workerStepTimes: [(name: String, millisecondsPerStep: Double)] {
@@ -134,6 +142,7 @@ public final class CoordinatorSession {
         }
         if case let .hello(info) = envelope.message { return hello(info, from: peer, now: now) }
         guard let worker = workers.worker(for: peer) else {
+            if refuseIfExcluded(peer) { return }
             // A dltrain worker this coordinator does not know: declared lost earlier, or working for
             // a coordinator that was restarted. It may register again.
             report(.messageDropped(from: nil, type: envelope.message.type, reason: .unregistered))
@@ -330,6 +339,7 @@ public final class CoordinatorSession {
     }
 
     private func finishStep(now: ContinuousClock.Instant) {
+        if let audit, plan?.star == true, !passes(audit, now: now) { return }
         stepSent = nil
         let step = progress.position.step
         if let plan, plan.star {
@@ -363,6 +373,32 @@ public final class CoordinatorSession {
         guard !sentAhead else { return }
         markMembersCurrent(round: currentRound)
         progress.epochStepsDone ? endEpochSteps(now: now) : startStep(now: now)
+    }
+
+    /// --audit: the drawn shards' gradients against the coordinator's own computation. A worker
+    /// that sent a wrong one is excluded, and the step runs again without it (no copy has applied
+    /// it yet); whether the step may be applied.
+    private func passes(_ audit: StepAudit, now: ContinuousClock.Instant) -> Bool {
+        let position = progress.position
+        for shard in audit.draw() {
+            let (reported, sender) = steps.gradient(ofShard: shard)
+            switch audit.check(
+                shard: shard, epoch: position.epoch, step: position.step, parameters: progress.parameters, reported: reported)
+            {
+            case .agrees:
+                continue
+            case .workerWrong:
+                guard let sender else { continue }
+                exclude(workers[sender], because: "its gradient of shard \(shard) at \(position) differs from the "
+                    + "coordinator's, which computed the same bits twice (--audit)", now: now)
+                return false
+            case .unsettled:
+                fail("the coordinator computed the gradient of shard \(shard) at \(position) twice and got two "
+                    + "different results, neither the worker's: this machine computes unreliably", now: now)
+                return false
+            }
+        }
+        return true
     }
 
     /// Whether the next step can go to the plan's members as they are: no shard moved or on its

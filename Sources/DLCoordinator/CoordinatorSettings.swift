@@ -32,17 +32,21 @@ extension CoordinatorSession {
         public var rebalance: Bool
         /// How each step's gradient is summed.
         public var exchange: Exchange
+        /// The fraction of shard gradients the coordinator computes again and compares (0: none).
+        public var audit: Double
 
-        public init(minWorkers: Int = 1, rebalance: Bool = true, exchange: Exchange = .auto) {
+        public init(minWorkers: Int = 1, rebalance: Bool = true, exchange: Exchange = .auto, audit: Double = 0) {
             self.minWorkers = minWorkers
             self.rebalance = rebalance
             self.exchange = exchange
+            self.audit = audit
         }
 
-        /// Whether a model of `parameterCount` parameters is summed by the coordinator.
+        /// Whether a model of `parameterCount` parameters is summed by the coordinator: small ones,
+        /// and any model under audit, which needs every shard's gradient there.
         public func usesStar(parameterCount: Int) -> Bool {
             switch exchange {
-            case .auto: RingPlan.usesStar(parameterCount: parameterCount)
+            case .auto: audit > 0 || RingPlan.usesStar(parameterCount: parameterCount)
             case .star: true
             case .ring: false
             }

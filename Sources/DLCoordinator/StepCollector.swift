@@ -72,6 +72,11 @@ struct StepCollector {
         }
     }
 
+    /// In a star, once complete: the gradient `shard`'s owner sent, and who that is.
+    func gradient(ofShard shard: Int) -> (values: [Float], sender: Int?) {
+        (shardGradients[shard], shardsOfMember.first { $0.value.contains(shard) }?.key)
+    }
+
     /// A member's step-done; why not, when it does not belong to this step.
     mutating func take(_ report: StepDone, round: UInt64, from worker: Int) -> DropReason? {
         guard round == self.round else { return .wrongRound(round, expected: self.round) }

@@ -44,10 +44,17 @@ final class JobParticipation {
     private var reported = false
     /// The round last computed (what a star's step-done reports).
     private var starRound: UInt64?
+    /// A test hook (DLTRAIN_FAULT_FLIP_BIT): the round at which one bit of this worker's gradient
+    /// is flipped, as silent corruption would, for the audit to catch.
+    private let faultFlipRound: UInt64?
 
     /// `send` takes the receiving worker's index (nil: the coordinator), the round and the message.
-    init(job: WorkerJob, send: @escaping (_ worker: Int?, _ round: UInt64, _ message: Message) -> Void) throws {
+    init(
+        job: WorkerJob, faultFlipRound: UInt64? = nil,
+        send: @escaping (_ worker: Int?, _ round: UInt64, _ message: Message) -> Void
+    ) throws {
         self.job = job
+        self.faultFlipRound = faultFlipRound
         let loss = try Loss(name: job.loss)
         self.loss = loss
         metrics = MetricSet(try job.metrics.map { try Metric(name: $0, loss: loss, outputs: job.model.outputWidth) })
@@ -127,13 +134,24 @@ final class JobParticipation {
         let steps = UInt64(schedule.stepsPerEpoch)
         let clock = ContinuousClock(), started = clock.now
         if !plan.star { ring.begin(round: round, plan: plan) }
+        let flipsBit = round == faultFlipRound
+        let firstShard = planShards[0]
         gradients.withUnsafeMutableBufferPointer { gradients in
-            let computed = UnsafeBufferPointer(gradients)
+            let computed = gradients
             sums.withUnsafeMutableBufferPointer { sums in
                 ShardRunner.computeStep(
                     planRunners, epoch: Int(round / steps), step: Int(round % steps), parameters: parameters,
-                    gradients: gradients, sums: sums, gradientsReady: plan.star ? nil : { [ring] offset in
-                        ring.gradientsReady(from: offset, gradients: computed)
+                    gradients: gradients, sums: sums, gradientsReady: plan.star && !flipsBit ? nil : { [ring] offset in
+                        if flipsBit {
+                            // Corrupts the finished gradient before any of it leaves (no chunk goes
+                            // early on this step): the sign bit of its largest value.
+                            guard offset == 0 else { return }
+                            computed[firstShard].withUnsafeMutableBufferPointer { gradient in
+                                let largest = gradient.indices.max { abs(gradient[$0]) < abs(gradient[$1]) }!
+                                gradient[largest] = Float(bitPattern: gradient[largest].bitPattern ^ (1 << 31))
+                            }
+                        }
+                        if !plan.star { ring.gradientsReady(from: offset, gradients: UnsafeBufferPointer(computed)) }
                     })
             }
         }

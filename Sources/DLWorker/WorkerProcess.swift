@@ -73,10 +73,15 @@ public enum WorkerProcess {
             peerEndpoint: peerEndpoint)
         logger.info("connecting to \(options.endpoint) as \(options.name) (pid \(info.pid)), other workers reach it at \(peerEndpoint)")
 
+        let faultFlipRound = ProcessInfo.processInfo.environment["DLTRAIN_FAULT_FLIP_BIT"].flatMap { UInt64($0) }
+        if let faultFlipRound {
+            logger.warning("DLTRAIN_FAULT_FLIP_BIT=\(faultFlipRound): this worker flips a bit of its gradient at that step (a test hook)")
+        }
         let clock = ContinuousClock()
         var unsent = 0
         let session = WorkerSession(
-            info: info, timeouts: options.timeouts, keepRunning: options.keepRunning, now: clock.now,
+            info: info, timeouts: options.timeouts, keepRunning: options.keepRunning,
+            faultFlipRound: faultFlipRound, now: clock.now,
             send: { envelope in
                 let message = OutgoingMessage(envelope)
                 let sent = (try? socket.send(prefix: nil, count: message.count, timeout: .milliseconds(200), write: message.write))

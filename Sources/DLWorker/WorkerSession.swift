@@ -50,6 +50,9 @@ public final class WorkerSession {
     public let timeouts: Timeouts
     /// Whether to register again for the next job after a stop, instead of finishing.
     public let keepRunning: Bool
+    /// The test hook DLTRAIN_FAULT_FLIP_BIT: the global step (0-based) at which this worker flips
+    /// the sign bit of its largest gradient value; nil in every real run.
+    public let faultFlipRound: UInt64?
     /// Sends a message to the coordinator; false when it could not be queued (none connected yet).
     private let send: (Envelope) -> Bool
     /// Sends a message to the worker whose peer socket listens at the endpoint.
@@ -62,13 +65,15 @@ public final class WorkerSession {
     private var lastSent: ContinuousClock.Instant
 
     public init(
-        info: WorkerInfo, timeouts: Timeouts = Timeouts(), keepRunning: Bool = false, now: ContinuousClock.Instant,
+        info: WorkerInfo, timeouts: Timeouts = Timeouts(), keepRunning: Bool = false, faultFlipRound: UInt64? = nil,
+        now: ContinuousClock.Instant,
         send: @escaping (Envelope) -> Bool, sendToPeer: @escaping (String, Envelope) -> Bool,
         log: @escaping (Logger.Level, String) -> Void
     ) {
         self.info = info
         self.timeouts = timeouts
         self.keepRunning = keepRunning
+        self.faultFlipRound = faultFlipRound
         self.send = send
         self.sendToPeer = sendToPeer
         self.log = log
@@ -238,7 +243,7 @@ public final class WorkerSession {
         }
         do {
             var participation: JobParticipation!
-            participation = try JobParticipation(job: job) { [unowned self] worker, round, message in
+            participation = try JobParticipation(job: job, faultFlipRound: faultFlipRound) { [unowned self] worker, round, message in
                 let envelope = Envelope(jobId: self.jobId, round: round, message: message)
                 if let worker {
                     if let endpoint = participation.plan?.endpoint(of: worker), self.sendToPeer(endpoint, envelope) { return }

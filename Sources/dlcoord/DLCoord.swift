@@ -68,6 +68,15 @@ struct DLCoord: ParsableCommand {
         guard (0...2).contains(verbose) else { throw ValidationError("--verbose must be 0, 1 or 2") }
         if local && clusterOptions.workers != nil { throw ValidationError("--local and --workers exclude each other") }
         if clusterOptions.spawn && clusterOptions.workers == nil { throw ValidationError("--spawn needs --workers N") }
+        if !(0...1).contains(clusterOptions.audit) {
+            throw ValidationError("--audit is a fraction from 0 to 1; got \(clusterOptions.audit)")
+        }
+        if clusterOptions.audit != 0 && clusterOptions.workers == nil {
+            throw ValidationError("--audit checks workers' gradients: it needs --workers N")
+        }
+        if clusterOptions.audit != 0 && clusterOptions.exchange == .ring {
+            throw ValidationError("--audit needs every shard's gradient at the coordinator (the star); drop --exchange ring")
+        }
         if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -157,6 +166,15 @@ struct ClusterArguments: ParsableArguments {
         valueName: "auto|star|ring"))
     var exchange: CoordinatorSession.Exchange = .auto
 
+    @Option(help: ArgumentHelp(
+        "Check the workers: the coordinator computes this fraction of the shards' gradients again, drawn at random "
+            + "each step after the workers sent theirs, and compares them bit for bit. A worker whose gradient differs "
+            + "(silent corruption, or a worker that lies) is named and excluded, and the step runs again without it: "
+            + "the weights stay those of an undisturbed run. 1 checks every gradient. Auditing sums at the coordinator "
+            + "(the star).",
+        valueName: "fraction"))
+    var audit: Double = 0
+
     func train(_ run: TrainingRun) throws {
         guard let workers else { return }
         guard let shards = run.settings.shards, shards >= workers else {
@@ -177,7 +195,7 @@ struct ClusterArguments: ParsableArguments {
                 bind: endpoint, workers: workers, spawn: spawn,
                 timeouts: .init(
                     registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
-                policy: .init(minWorkers: minWorkers, rebalance: rebalance, exchange: exchange),
+                policy: .init(minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit),
                 runDirectory: run.runDirectory, keys: keys, secretFile: secretFile),
             logger: logger)
         try run.run { job, progress, observers, checkpointer in

@@ -50,15 +50,16 @@ final class ClusterHarness {
 
     static func peer(_ index: Int) -> [UInt8] { [0, UInt8(index)] }
 
-    /// Adds a worker session (it says hello on its first tick).
+    /// Adds a worker session (it says hello on its first tick); `faultFlipRound` as
+    /// DLTRAIN_FAULT_FLIP_BIT sets it.
     @discardableResult
-    func addWorker(timeouts: WorkerSession.Timeouts = .init()) -> Int {
+    func addWorker(timeouts: WorkerSession.Timeouts = .init(), faultFlipRound: UInt64? = nil) -> Int {
         let index = workers.count
         workerLogs.append([])
         let info = WorkerInfo(
             name: "w\(index + 1)", host: "test", pid: Int32(100 + index), version: "test", peerEndpoint: "mem://\(index)")
         workers.append(WorkerSession(
-            info: info, timeouts: timeouts, now: now,
+            info: info, timeouts: timeouts, faultFlipRound: faultFlipRound, now: now,
             send: { [unowned self] envelope in
                 self.toCoordinator.append((Self.peer(index), MessageCodec.encode(envelope)))
                 return true

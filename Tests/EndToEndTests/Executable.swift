@@ -25,9 +25,11 @@ struct Executable {
         try start(arguments, in: directory).wait(timeout: timeout)
     }
 
-    /// Starts the executable without waiting for it.
-    func start(_ arguments: [String], in directory: String = Repository.root) throws -> RunningProcess {
-        try RunningProcess(executable: Self.productsDirectory.appendingPathComponent(name), arguments: arguments, directory: directory)
+    /// Starts the executable without waiting for it, with `environment` added to this process's.
+    func start(_ arguments: [String], in directory: String = Repository.root, environment: [String: String] = [:]) throws -> RunningProcess {
+        try RunningProcess(
+            executable: Self.productsDirectory.appendingPathComponent(name), arguments: arguments, directory: directory,
+            environment: environment)
     }
 }
 
@@ -42,9 +44,12 @@ final class RunningProcess: @unchecked Sendable {
     private var exited = false
     private var result: Executable.Result?
 
-    init(executable: URL, arguments: [String], directory: String) throws {
+    init(executable: URL, arguments: [String], directory: String, environment: [String: String] = [:]) throws {
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardInput = FileHandle.nullDevice
         for isError in [false, true] {

@@ -1,0 +1,48 @@
+// --audit in memory: a worker that flips one bit of one gradient (the DLTRAIN_FAULT_FLIP_BIT hook)
+// is caught when the coordinator checks every gradient, named and excluded (and told why), and the step runs again
+// without it, so the weights are the single-process ones; without the audit the same flip changes
+// them, which shows the flip is there to be caught.
+
+import DLCoordinator
+import DLTraining
+import XCTest
+
+final class AuditTests: XCTestCase {
+    /// Early in the run, while the seed model's gradients still move its weights.
+    private let flipRound: UInt64 = 2
+
+    private func run(audit: Double) throws -> (harness: ClusterHarness, expected: [UInt32], steps: Int) {
+        let job = try TrainingJob.seedJob(shards: 4, epochs: 2)
+        let trainer = LocalTrainer(job: job)
+        _ = try trainer.train()
+        let harness = ClusterHarness(job: job, workerCount: 3, policy: .init(audit: audit), exchange: .auto)
+        harness.addWorker()
+        harness.addWorker()
+        harness.addWorker(faultFlipRound: flipRound)
+        harness.runToCompletion()
+        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
+        return (harness, trainer.parameters.map(\.bitPattern), job.schedule.stepsPerEpoch)
+    }
+
+    func testAFlippedBitIsCaughtTheWorkerExcludedAndTheWeightsKept() throws {
+        let (harness, expected, steps) = try run(audit: 1)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected)
+        let lost = harness.coordinatorEvents.compactMap { event -> (String, String)? in
+            if case let .workerLost(worker, reason) = event { (worker.info.name, reason) } else { nil }
+        }
+        XCTAssertEqual(lost.map(\.0), ["w3"], "only the worker that flipped a bit is excluded")
+        XCTAssertTrue(lost.first?.1.hasPrefix("excluded from the run: its gradient of shard") ?? false, "\(lost)")
+        let position = "epoch \(Int(flipRound) / steps + 1), step \(Int(flipRound) % steps + 1)"
+        XCTAssertTrue(lost.first?.1.contains("at \(position) differs") ?? false, "round \(flipRound): \(lost)")
+        guard case let .failed(reason) = harness.workers[2].outcome else { return XCTFail("w3 goes on: \(String(describing: harness.workers[2].outcome))") }
+        XCTAssertTrue(reason.hasPrefix("the coordinator refused this worker: excluded from this run: its gradient"), reason)
+        XCTAssertGreaterThanOrEqual(harness.coordinator.auditedGradients ?? 0, 4 * 2 * steps, "every shard of every step")
+    }
+
+    func testWithoutTheAuditTheFlipChangesTheWeights() throws {
+        let (harness, expected, _) = try run(audit: 0)
+        let differing = zip(harness.coordinator.parameters.map(\.bitPattern), expected).filter { $0 != $1 }.count
+        XCTAssertGreaterThan(differing, 0, "the flip changes the weights")
+        XCTAssertNil(harness.coordinator.auditedGradients)
+    }
+}
