@@ -16,7 +16,7 @@ from pathlib import Path
 
 from environment import anchor_env, interpreter_for
 from harness import ProcessSpec, failure_text, result_line, run_processes, wait_until_idle
-from settings import (LARGE_BATCH, LARGE_EPOCHS, LARGE_LAYERS, LARGE_PARAMETERS, MALLOC_SO, RELEASE, RUNS, SEED_CSV,
+from settings import (AUDIT_FRACTION, LARGE_BATCH, LARGE_EPOCHS, LARGE_LAYERS, LARGE_PARAMETERS, MALLOC_SO, RELEASE, RUNS, SEED_CSV,
                       SEED_EPOCHS, SEED_PARAMETERS)
 
 
@@ -258,6 +258,8 @@ def seed_job_four_workers(runner, jobs):
                                                          tcp="secret"),
         "tcp-insecure": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-insecure", rep, 4, [], 300,
                                                            jobs.seed_steps, tcp="insecure"),
+        "audit": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-audit", rep, 4, ["--audit", AUDIT_FRACTION], 300,
+                                                    jobs.seed_steps),
         "ddp": lambda rep: runner.anchor(2, "torch-ddp4", rep, "torch_ddp_seed.py", ddp_argv, 600),
         "exchange": lambda rep: runner.exchange(2, "exchange-w4", rep, 4, SEED_PARAMETERS, exchange_rounds),
     }, lambda run: (f"wall {run['wall_s']:.3f} s" if "wall_s" in run
@@ -282,6 +284,9 @@ def large_job(runner, jobs):
                                                  worker_flags=one_thread),
         "w2": lambda rep: runner.dlcoord_cluster(3, "dltrain-large-w2", rep, 2, large_argv, 900, jobs.large_steps,
                                                  worker_flags=one_thread),
+        "w2-audit": lambda rep: runner.dlcoord_cluster(3, "dltrain-large-w2-audit", rep, 2,
+                                                       large_argv + ["--audit", AUDIT_FRACTION], 900, jobs.large_steps,
+                                                       worker_flags=one_thread),
         "torch1": lambda rep: runner.anchor(3, "torch-large-1t", rep, "big_torch.py",
                                               ["--csv", jobs.synth, "--threads", "1"], 900),
         "ddp2": lambda rep: runner.anchor(3, "torch-large-ddp2", rep, "big_torch.py",

@@ -5,7 +5,7 @@ and the method. It is rendered from the summary alone, so an earlier results.jso
 from formatting import format_number, ratio_text, table_head, table_row
 from multihost import MULTIHOST_CASE, multihost_section
 from observations import observations
-from settings import (LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES, LARGE_LAYERS, LARGE_PARAMETERS, ROOT, SEED_BATCH,
+from settings import (AUDIT_FRACTION, LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES, LARGE_LAYERS, LARGE_PARAMETERS, ROOT, SEED_BATCH,
                       SEED_EPOCHS, SEED_PARAMETERS)
 from summary import median
 from targets import targets_section
@@ -107,7 +107,8 @@ def seed_four_workers_section(summary):
                        format_number(spawned["step_us"], 1), format_number(spawned["worker_compute_us"], 1),
                        f"{format_number(spawned['rss_mib'], 1)} (largest of it and its workers)", "")]
     for variant, text in (("dltrain-w4-tcp-secret", "dltrain, hand-started, loopback TCP, `--secret-file` (encrypted)"),
-                          ("dltrain-w4-tcp-insecure", "dltrain, hand-started, loopback TCP, `--insecure`")):
+                          ("dltrain-w4-tcp-insecure", "dltrain, hand-started, loopback TCP, `--insecure`"),
+                          ("dltrain-w4-audit", f"dltrain, hand-started, `--audit {AUDIT_FRACTION}`")):
         run = summary.get(variant) or {}
         lines.append(table_row(text, format_number(run.get("wall_s"), 3), format_number(run.get("fit_s"), 3),
                                format_number(run.get("step_us"), 1), format_number(run.get("worker_compute_us"), 1),
@@ -121,6 +122,10 @@ def seed_four_workers_section(summary):
     lines += [table_row(f"raw exchange, 4 workers, {SEED_PARAMETERS} floats each way", "", "",
                         f"{format_number(exchange['us_mean'], 1)} (median {format_number(exchange['us_median'], 1)}, "
                         f"p90 {format_number(exchange['us_p90'], 1)})", "", "", ""), ""]
+    audited = summary["dltrain-w4-audit"]
+    if workers["fit_s"] and audited.get("fit_s"):
+        lines += [f"`--audit {AUDIT_FRACTION}` (the coordinator computes 5 % of the shard gradients again) trains in "
+                  f"{audited['fit_s'] / workers['fit_s']:.2f} × the time of the same run without it.", ""]
     if workers["step_us"] and spawned["step_us"] and exchange["us_mean"]:
         one_process = (f"; one process computes the same step in {format_number(local['step_us'], 1)} µs."
                        if local["step_us"] else ".")
@@ -163,6 +168,8 @@ def large_job_section(summary):
     lines += [row("dltrain `dlcoord --local --verbose 0 --threads 1`", local),
               row("dltrain `--workers 1`, hand-started (every process `--threads 1`)", one),
               row("dltrain `--workers 2`, hand-started (every process `--threads 1`)", two),
+              row(f"dltrain `--workers 2 --audit {AUDIT_FRACTION}` (summed at the coordinator)",
+                  summary["dltrain-large-w2-audit"]),
               row("PyTorch `big_torch.py --threads 1`", torch_one_thread, torch_status),
               row("PyTorch DDP `big_torch.py --world 2 --threads 1`", summary["torch-large-ddp2"], torch_status)]
     for workers in (1, 2):
@@ -178,6 +185,11 @@ def large_job_section(summary):
     if one["samples_per_s"] and two["samples_per_s"]:
         lines += [f"Two workers give {two['samples_per_s'] / one['samples_per_s']:.2f} × one worker's samples per "
                   "second.", ""]
+    audited = summary["dltrain-large-w2-audit"]
+    if two["samples_per_s"] and audited.get("samples_per_s"):
+        lines += [f"With `--audit {AUDIT_FRACTION}` two workers train {audited['samples_per_s'] / two['samples_per_s']:.2f} "
+                  "× the samples per second of the same run without it: the coordinator computes 5 % of the shard "
+                  "gradients again, and auditing sums every step at the coordinator (the star) instead of the ring.", ""]
     return lines
 
 

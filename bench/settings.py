@@ -45,3 +45,5 @@ def default_report_path(quick, cases):
     """docs/benchmarks.md for a full run; a quick or partial run must not replace it."""
     full = not quick and set(cases) == ALL_CASES
     return ROOT / "docs" / "benchmarks.md" if full else BENCH / "benchmarks.md"
+# The fraction `dlcoord --audit` checks in the cases that measure what auditing costs.
+AUDIT_FRACTION = "0.05"

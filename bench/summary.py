@@ -8,7 +8,7 @@ from settings import LARGE_EPOCHS, SEED_EPOCHS
 THREAD_VARIANTS = ("dltrain-large-threads", "dltrain-large-t1", "dltrain-seed-threads", "dltrain-seed-t1")
 LOCAL_VARIANTS = ("dltrain", "dltrain-ckpt-end", "dltrain-large") + THREAD_VARIANTS
 CLUSTER_VARIANTS = ("dltrain-w4", "dltrain-w4-spawn", "dltrain-w4-tcp-secret", "dltrain-w4-tcp-insecure",
-                    "dltrain-large-w1", "dltrain-large-w2")
+                    "dltrain-w4-audit", "dltrain-large-w1", "dltrain-large-w2", "dltrain-large-w2-audit")
 LARGE_TORCH_VARIANTS = ("torch-large-1t", "torch-large-ddp2", "torch-large-default")
 ANCHOR_VARIANTS = ("keras", "torch", "torch-ddp4") + LARGE_TORCH_VARIANTS
 
@@ -78,7 +78,8 @@ def summarize(records, load, facts, anchor_statuses):
         summary[variant]["samples_per_s"] = median_of(variant, "result", "samples_per_s_fit")
         summary[variant]["load_s"] = median_of(variant, "result", "load_s")
     samples = facts["rows"] * LARGE_EPOCHS
-    for variant in ("dltrain-large", "dltrain-large-w1", "dltrain-large-w2", "dltrain-large-threads", "dltrain-large-t1"):
+    for variant in ("dltrain-large", "dltrain-large-w1", "dltrain-large-w2", "dltrain-large-w2-audit", "dltrain-large-threads",
+                    "dltrain-large-t1"):
         fit_s = summary[variant]["fit_s"]
         summary[variant]["samples_per_s"] = samples / fit_s if fit_s else None
     # dltrain's time per step is a mean (the epochs' seconds over their steps), so the exchange's
