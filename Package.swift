@@ -95,6 +95,6 @@ let package = Package(
         // The real executables, started as processes.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker"]),
+            dependencies: ["DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker", "dlbench"]),
     ]
 )

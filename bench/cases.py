@@ -16,8 +16,8 @@ from pathlib import Path
 
 from environment import anchor_env, interpreter_for
 from harness import ProcessSpec, failure_text, result_line, run_processes, wait_until_idle
-from settings import (AUDIT_FRACTION, LARGE_BATCH, LARGE_EPOCHS, LARGE_LAYERS, LARGE_PARAMETERS, MALLOC_SO, RELEASE, RUNS, SEED_CSV,
-                      SEED_EPOCHS, SEED_PARAMETERS)
+from settings import (AUDIT_FRACTION, FLOOD_BYTES, FLOOD_CONNECTIONS, LARGE_BATCH, LARGE_EPOCHS, LARGE_LAYERS,
+                      LARGE_PARAMETERS, MALLOC_SO, RELEASE, RUNS, SEED_CSV, SEED_EPOCHS, SEED_PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -123,10 +123,10 @@ class CaseRunner:
                                                   final=last, cpu_s=cpu_seconds(process)))
 
     def dlcoord_cluster(self, case, variant, rep, workers, extra, timeout, steps_per_epoch, spawn=False,
-                        worker_flags=(), tcp=None):
+                        worker_flags=(), tcp=None, flood=False):
         """dltrain with `workers` hand-started dlworker processes (each given `worker_flags`), or with --spawn;
         over an ipc:// endpoint, or with `tcp` ("secret" or "insecure") over loopback TCP, every process
-        given a secret file or --insecure."""
+        given a secret file or --insecure; with `flood`, `dlbench flood` beside them, started with them."""
         tag = self.next_tag(variant)
         run_dir = fresh_run_dir(tag)
         socket_dir = ipc_dir()
@@ -145,6 +145,9 @@ class CaseRunner:
             specs += [ProcessSpec(f"worker{k + 1}", [RELEASE / "dlworker", "--connect", endpoint,
                                                      "--name", f"bench-worker-{k + 1}", *security, *worker_flags])
                       for k in range(workers)]
+        if flood:
+            specs.append(ProcessSpec("flood", [RELEASE / "dlbench", "flood", "--target", endpoint, "--connections",
+                                               FLOOD_CONNECTIONS, "--junk-bytes", FLOOD_BYTES]))
         try:
             group = self.run(case, tag, specs, timeout, ready=ready)
         finally:
@@ -154,13 +157,14 @@ class CaseRunner:
             return None
         fit_s, epochs, last = epochs_seconds(run_dir)
         shutil.rmtree(run_dir, ignore_errors=True)
-        coordinator, workers_run = group["processes"][0], group["processes"][1:]
+        coordinator, workers_run = group["processes"][0], group["processes"][1:1 + workers]
         worker_rss = [process["rss_mib"] for process in workers_run]
         return self.keep(case, variant, rep, dict(
             wall_s=group["wall_s"], rss_mib=coordinator["rss_mib"], worker_rss_mib=max(worker_rss) if worker_rss else None,
             worker_rss_all=worker_rss, total_rss_mib=coordinator["rss_mib"] + sum(worker_rss), fit_s=fit_s,
             epochs=epochs, step_us=fit_s / (epochs * steps_per_epoch) * 1e6, final=last,
             worker_compute_us=logged_compute_us(coordinator),
+            flood=result_line(group["processes"][-1]["stdout"]) if flood else None,
             coordinator_cpu_s=cpu_seconds(coordinator), worker_cpu_s=[cpu_seconds(process) for process in workers_run],
             cpu_s=sum(cpu_seconds(process) for process in group["processes"])))
 
@@ -258,6 +262,8 @@ def seed_job_four_workers(runner, jobs):
                                                          tcp="secret"),
         "tcp-insecure": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-insecure", rep, 4, [], 300,
                                                            jobs.seed_steps, tcp="insecure"),
+        "tcp-flood": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-flood", rep, 4, [], 300, jobs.seed_steps,
+                                                        tcp="secret", flood=True),
         "audit": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-audit", rep, 4, ["--audit", AUDIT_FRACTION], 300,
                                                     jobs.seed_steps),
         "ddp": lambda rep: runner.anchor(2, "torch-ddp4", rep, "torch_ddp_seed.py", ddp_argv, 600),

@@ -5,8 +5,8 @@ and the method. It is rendered from the summary alone, so an earlier results.jso
 from formatting import format_number, ratio_text, table_head, table_row
 from multihost import MULTIHOST_CASE, multihost_section
 from observations import observations
-from settings import (AUDIT_FRACTION, LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES, LARGE_LAYERS, LARGE_PARAMETERS, ROOT, SEED_BATCH,
-                      SEED_EPOCHS, SEED_PARAMETERS)
+from settings import (AUDIT_FRACTION, FLOOD_BYTES, FLOOD_CONNECTIONS, LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES,
+                      LARGE_LAYERS, LARGE_PARAMETERS, ROOT, SEED_BATCH, SEED_EPOCHS, SEED_PARAMETERS)
 from summary import median
 from targets import targets_section
 
@@ -86,6 +86,15 @@ def seed_one_process_section(summary):
     return lines
 
 
+def flood_label(run):
+    made = ""
+    if run.get("flood_connections") is not None:
+        made = (f"; it made {run['flood_connections']:,.0f} connections and wrote {run['flood_bytes'] / 1e6:.1f} MB "
+                "before the run ended")
+    return (f"dltrain, loopback TCP with a secret, `dlbench flood` beside it (up to {FLOOD_CONNECTIONS:,} connections and "
+            f"{FLOOD_BYTES / 1e6:.0f} MB of junk{made})")
+
+
 def seed_four_workers_section(summary):
     workers, spawned, ddp = summary["dltrain-w4"], summary["dltrain-w4-spawn"], summary["torch-ddp4"]
     exchange, local = summary["exchange"], summary["dltrain"]
@@ -108,6 +117,7 @@ def seed_four_workers_section(summary):
                        f"{format_number(spawned['rss_mib'], 1)} (largest of it and its workers)", "")]
     for variant, text in (("dltrain-w4-tcp-secret", "dltrain, hand-started, loopback TCP, `--secret-file` (encrypted)"),
                           ("dltrain-w4-tcp-insecure", "dltrain, hand-started, loopback TCP, `--insecure`"),
+                          ("dltrain-w4-tcp-flood", flood_label(summary["dltrain-w4-tcp-flood"])),
                           ("dltrain-w4-audit", f"dltrain, hand-started, `--audit {AUDIT_FRACTION}`")):
         run = summary.get(variant) or {}
         lines.append(table_row(text, format_number(run.get("wall_s"), 3), format_number(run.get("fit_s"), 3),

@@ -47,3 +47,5 @@ def default_report_path(quick, cases):
     return ROOT / "docs" / "benchmarks.md" if full else BENCH / "benchmarks.md"
 # The fraction `dlcoord --audit` checks in the cases that measure what auditing costs.
 AUDIT_FRACTION = "0.05"
+# What `dlbench flood` throws at a secured run beside it (case 2): connections, and bytes of junk in all.
+FLOOD_CONNECTIONS, FLOOD_BYTES = 10_000, 100_000_000

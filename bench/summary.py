@@ -8,7 +8,7 @@ from settings import LARGE_EPOCHS, SEED_EPOCHS
 THREAD_VARIANTS = ("dltrain-large-threads", "dltrain-large-t1", "dltrain-seed-threads", "dltrain-seed-t1")
 LOCAL_VARIANTS = ("dltrain", "dltrain-ckpt-end", "dltrain-large") + THREAD_VARIANTS
 CLUSTER_VARIANTS = ("dltrain-w4", "dltrain-w4-spawn", "dltrain-w4-tcp-secret", "dltrain-w4-tcp-insecure",
-                    "dltrain-w4-audit", "dltrain-large-w1", "dltrain-large-w2", "dltrain-large-w2-audit")
+                    "dltrain-w4-tcp-flood", "dltrain-w4-audit", "dltrain-large-w1", "dltrain-large-w2", "dltrain-large-w2-audit")
 LARGE_TORCH_VARIANTS = ("torch-large-1t", "torch-large-ddp2", "torch-large-default")
 ANCHOR_VARIANTS = ("keras", "torch", "torch-ddp4") + LARGE_TORCH_VARIANTS
 
@@ -64,7 +64,9 @@ def summarize(records, load, facts, anchor_statuses):
             fit_s=median_of(variant, "fit_s"), step_us=median_of(variant, "step_us"), cpu_s=median_of(variant, "cpu_s"),
             worker_compute_us=median_of(variant, "worker_compute_us"),
             coordinator_cpu_s=median_of(variant, "coordinator_cpu_s"), worker_cpu_s=median(busiest_worker_cpu_s),
-            fit_range=fit_range(records, variant))
+            fit_range=fit_range(records, variant),
+            flood_connections=median_of(variant, "flood", "connections"),
+            flood_bytes=median_of(variant, "flood", "bytes_written"))
     for variant in ANCHOR_VARIANTS:
         summary[variant] = dict(n=len(runs_of(variant)), wall_s=median_of(variant, "wall_s"),
                                 rss_mib=median_of(variant, "rss_mib"), fit_s=median_of(variant, "result", "fit_s"),

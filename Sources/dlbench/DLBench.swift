@@ -13,5 +13,7 @@ struct DLBench: ParsableCommand {
             Run them all, with the Keras and PyTorch anchors beside them, with `python3 bench/run.py`; \
             see docs/benchmarks.md.
             """,
-        subcommands: [GenSynth.self, CSVBench.self, FingerprintBench.self, Exchange.self, Allocations.self, SplitBench.self])
+        subcommands: [
+            GenSynth.self, CSVBench.self, FingerprintBench.self, Exchange.self, Allocations.self, SplitBench.self, Flood.self,
+        ])
 }

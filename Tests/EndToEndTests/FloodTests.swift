@@ -1,0 +1,59 @@
+// A secured run under attack: while the seed job trains with two workers on loopback TCP with a
+// secret, `dlbench flood` opens up to 2,000 connections to the coordinator's port, 10 kB of junk in
+// each (half of it behind a valid greeting asking for CURVE, so it reaches the handshake), until the
+// run ends. The
+// model is byte-identical to `--local`'s, the coordinator's peak resident memory stays bounded, and
+// its log gains no line from the flood: no stranger gets past the handshake, so none is registered,
+// answered or logged per attempt.
+
+import DLTestSupport
+import Foundation
+import XCTest
+
+final class FloodTests: XCTestCase {
+    let dlcoord = Executable(name: "dlcoord")
+    let dlworker = Executable(name: "dlworker")
+    let dlbench = Executable(name: "dlbench")
+
+    func testAFloodOfConnectionsAndJunkChangesNothing() throws {
+        let port = try freePort(), secret = try secretFile(), directory = try temporaryDirectory(self)
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        let flags = ["--epochs", "150", "--shards", "2"]
+        let coordinator = try dlcoord.start(
+            ["--workers", "2", "--bind", endpoint, "--secret-file", secret, "--verbose", "1", "--run-dir", directory] + flags)
+        let workers = try (1...2).map {
+            try dlworker.start(["--connect", endpoint, "--secret-file", secret, "--name", "w\($0)"])
+        }
+        XCTAssertTrue(coordinator.waitForError(containing: "worker 2/2 joined", timeout: 30), coordinator.errorsSoFar)
+        let flood = try dlbench.start(["flood", "--target", endpoint, "--connections", "2000", "--junk-bytes", "20000000"])
+        let pid = coordinator.process.processIdentifier
+        var peakKiB = 0
+        let deadline = Date().addingTimeInterval(120)
+        while coordinator.process.isRunning && Date() < deadline {
+            peakKiB = max(peakKiB, Self.peakResidentKiB(of: pid) ?? 0)
+            usleep(20_000)
+        }
+        let flooded = flood.wait(timeout: 120)
+        XCTAssertEqual(flooded.status, 0, flooded.errors)
+        let made = flooded.output.split(separator: "\n").first { $0.hasPrefix("RESULT ") }.flatMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.dropFirst("RESULT ".count).utf8)) as? [String: Any]
+        }
+        XCTAssertGreaterThanOrEqual(made?["connections"] as? Int ?? 0, 100, "the flood reached the run: \(flooded.output)")
+        let result = coordinator.wait(timeout: 120)
+        XCTAssertEqual(result.status, 0, result.errors)
+        for worker in workers { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
+        XCTAssertEqual(try model(in: directory), try localModel(flags))
+        XCTAssertGreaterThan(peakKiB, 0, "the coordinator's memory was read")
+        XCTAssertLessThan(peakKiB, 150 * 1024, "peak resident memory \(peakKiB) KiB")
+        let logLines = result.errors.split(separator: "\n").filter { $0.contains(" dlcoord: ") }
+        XCTAssertLessThanOrEqual(logLines.count, 5, "the log stays short: \(logLines.joined(separator: "\n"))")
+    }
+
+    /// VmHWM from /proc: the process's peak resident memory so far, in KiB.
+    private static func peakResidentKiB(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+    }
+}
