@@ -75,6 +75,9 @@ let package = Package(
                 "DLCore", "DLData", "DLTraining", "DLTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Hostile bytes for every reader of outside input: a corpus replayer, and with -D FUZZING a
+        // libFuzzer binary (Tests/Fuzz/run.sh).
+        .executableTarget(name: "dlfuzz", dependencies: ["DLData", "DLProtocol", "DLRun"]),
         // Helpers every test tier shares: the repository's data sets, temporary folders, the jobs the tests train.
         .target(name: "DLTestSupport", dependencies: ["DLTraining"], path: "Tests/DLTestSupport"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
@@ -95,6 +98,6 @@ let package = Package(
         // The real executables, started as processes.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker", "dlbench"]),
+            dependencies: ["DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker", "dlbench", "dlfuzz"]),
     ]
 )

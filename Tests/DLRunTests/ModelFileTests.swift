@@ -69,6 +69,14 @@ final class ModelFileTests: XCTestCase {
         var hugeHeader = bytes
         hugeHeader[6] = 0xFF
         XCTAssertTrue(reason(hugeHeader).contains("the header claims"))
+        // Found by fuzzing: a length with its top bit set (once read as negative), and a shape whose
+        // element count overflows (once a trap).
+        var topBit = bytes
+        topBit[7] = 0xFF
+        XCTAssertTrue(reason(topBit).contains("the header claims 1837468647967162"), reason(topBit))
+        let header = Array(#"{"t":{"dtype":"F32","shape":[2147483647,2147483647,16],"data_offsets":[0,0]}}"#.utf8)
+        let overflowing = withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header + [UInt8](repeating: 0, count: 8)
+        XCTAssertTrue(reason(overflowing).contains("tensor t has byte range [0, 0], which does not fit shape"), reason(overflowing))
         var notJSON = bytes
         notJSON[8] = UInt8(ascii: "[")
         XCTAssertTrue(reason(notJSON).contains("not a JSON object"))

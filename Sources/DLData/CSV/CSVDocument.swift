@@ -33,6 +33,11 @@ public struct CSVDocument: Sendable {
         try CSVDocument(path: path, bytes: readWholeFile(atPath: path, threads: processorCount()), options: options)
     }
 
+    /// The same from bytes already in memory; `path` names them in errors.
+    public init(bytes: [UInt8], path: String, options: CSVOptions = CSVOptions()) throws {
+        try self.init(path: path, bytes: bytes, options: options)
+    }
+
     private init(path: String, bytes: [UInt8], options: CSVOptions) throws {
         self.path = path
         self.bytes = bytes

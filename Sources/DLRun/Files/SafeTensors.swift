@@ -66,12 +66,13 @@ public struct SafeTensors: Equatable, Sendable {
     public init(decoding bytes: [UInt8], path: String) throws {
         func bad(_ reason: String) -> RunError { .badModelFile(path: path, reason: reason) }
         guard bytes.count >= 8 else { throw bad("the file is \(bytes.count) bytes, shorter than a safetensors header") }
-        var headerLength = 0
-        for i in (0..<8).reversed() { headerLength = headerLength << 8 | Int(bytes[i]) }
-        guard headerLength <= Self.maximumHeaderSize, headerLength <= bytes.count - 8 else {
-            throw bad("the header claims \(headerLength) bytes but the file has \(bytes.count - 8) after the length")
+        // Unsigned: a length with its top bit set is huge, not negative.
+        var claimed: UInt64 = 0
+        for i in (0..<8).reversed() { claimed = claimed << 8 | UInt64(bytes[i]) }
+        guard claimed <= UInt64(Self.maximumHeaderSize), claimed <= UInt64(bytes.count - 8) else {
+            throw bad("the header claims \(claimed) bytes but the file has \(bytes.count - 8) after the length")
         }
-        let dataStart = 8 + headerLength
+        let dataStart = 8 + Int(claimed)
         let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
         guard let header = json as? [String: Any] else { throw bad("the header is not a JSON object") }
 
@@ -92,8 +93,14 @@ public struct SafeTensors: Equatable, Sendable {
             guard dtype == "F32" else { throw bad("tensor \(name) is \(dtype); dltrain reads F32 tensors") }
             guard shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else { throw bad("tensor \(name) has shape \(shape)") }
             let (begin, end) = (offsets[0], offsets[1])
-            let count = shape.reduce(1, *)
-            guard begin >= 0, begin <= end, end <= dataLength, end - begin == count * 4 else {
+            // A product that overflows cannot fit the file either.
+            let count = shape.reduce(Optional(1)) { product, dimension in
+                product.flatMap { product in
+                    let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+                    return overflow || next > dataLength / 4 ? nil : next
+                }
+            }
+            guard let count, begin >= 0, begin <= end, end <= dataLength, end - begin == count * 4 else {
                 throw bad("tensor \(name) has byte range \(offsets), which does not fit shape \(shape) in \(dataLength) data bytes")
             }
             var values = [Float](repeating: 0, count: count)

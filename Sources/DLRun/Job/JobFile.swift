@@ -8,6 +8,11 @@ public enum JobFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RunError.badJobFile(path: path, reason: "cannot read the file (missing, or not readable)")
         }
+        return try decode(data, path: path)
+    }
+
+    /// A job file's bytes; `path` names them in errors.
+    public static func decode(_ data: Data, path: String) throws -> JobSettings {
         do {
             return try JSONDecoder().decode(JobSettings.self, from: data)
         } catch let error as DecodingError {
