@@ -72,6 +72,7 @@ public final class Coordinator {
             authenticator?.stop()
         }
         if let keys = options.keys { try socket.set(keys.serverOptions) }
+        try authenticator?.watch(socket)
         let endpoint: String
         do {
             endpoint = try socket.bind(options.bind)

@@ -64,6 +64,7 @@ public enum WorkerProcess {
             shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false)
         try peerSocket.set([.linger(.zero), .maxMessageSize(payload: largestFromPeer, encrypted: options.keys != nil)]
             + (options.keys?.serverOptions ?? []))
+        try authenticator?.watch(peerSocket)
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
         let peerEndpoint = try PeerEndpoint.advertised(bound: bound, coordinator: options.endpoint, host: options.advertise)
         defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }

@@ -103,6 +103,24 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(try EndpointSecurity.keys(endpoint: "ipc:///tmp/x", secretFile: path, insecure: false), JobKeys(secret: secret))
     }
 
+    /// Bytes that are not ZeroMQ, over a plain TCP connection to `endpoint` (tcp://127.0.0.1:PORT).
+    private func sendJunk(to endpoint: String) throws {
+        let port = try XCTUnwrap(UInt16(endpoint.split(separator: ":").last ?? ""))
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        let junk = Array("GET / HTTP/1.1\r\nHost: dltrain\r\n\r\n".utf8) + [UInt8](repeating: 0xAB, count: 200)
+        XCTAssertEqual(junk.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }, junk.count)
+        usleep(200_000)
+    }
+
     /// What a ZAP handler refused, collected from its thread.
     private final class RefusalBox: @unchecked Sendable {
         private let lock = NSLock()
@@ -126,6 +144,7 @@ final class SecurityTests: XCTestCase {
             }
             router = try ZMQSocket(.router, context: context)
             try router.set(options + keys.serverOptions)
+            try handler.watch(router)
             endpoint = try router.bind("tcp://127.0.0.1:*")
         }
 
@@ -155,10 +174,28 @@ final class SecurityTests: XCTestCase {
         for (socket, text) in [(stranger, "from another job"), (plain, "in the clear"), (impostor, "with my own key")] {
             _ = try socket.send(text, timeout: .milliseconds(200))
         }
+        try sendJunk(to: server.endpoint)
         XCTAssertNil(try server.router.receiveText(timeout: .seconds(1)), "nothing but the worker's message arrives")
+        // The handler is asked about the impostor only; the others fail the handshake before it,
+        // and the socket's monitor reports them with why, and with the peer's address unless the
+        // connection was gone before the monitor could ask for it. (Junk that is not ZeroMQ at all
+        // ends without a handshake event, and goes unreported.)
         let refusals = server.refusals.all
-        XCTAssertEqual(refusals.count, 1, "only the impostor reaches the handler: \(refusals)")
-        XCTAssertTrue(refusals.first?.contains("a CURVE key that is not this job's") ?? false, "\(refusals)")
+        let addresses = ["127.0.0.1 ", "an unknown address "]
+        XCTAssertTrue(refusals.allSatisfy { line in addresses.contains { line.hasPrefix($0) } }, "\(refusals)")
+        XCTAssertTrue(refusals.contains { $0.hasPrefix("127.0.0.1 ") }, "\(refusals)")
+        for expected in [
+            "a CURVE key that is not this job's (another secret)",
+            "its handshake cannot be decrypted with this job's keys (another secret)",
+        ] {
+            XCTAssertTrue(refusals.contains { $0.hasSuffix(expected) }, "\(expected) among \(Set(refusals))")
+        }
+        // The plain socket's refusal comes with libzmq's reason or without one, as its I/O thread
+        // happens to notice.
+        XCTAssertTrue(refusals.contains {
+            $0.hasSuffix("not encrypted (no secret, or --insecure)")
+                || $0.hasSuffix("the connection failed before its handshake finished (not ZeroMQ, or not this job's encryption)")
+        }, "\(Set(refusals))")
 
         XCTAssertTrue(try worker.send("still here"))
         XCTAssertEqual(try server.router.receiveText()?.text, "still here", "the worker's connection is undisturbed")

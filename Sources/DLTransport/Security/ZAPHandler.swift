@@ -4,6 +4,9 @@
 // secret does not get this far: it cannot encrypt to the server's public key, which is derived from
 // the secret too, so libzmq drops its handshake before asking.
 //
+// A peer that fails earlier, in the handshake itself, never reaches the handler; `watch` adds a
+// HandshakeMonitor on a server socket so that those are reported too.
+//
 // libzmq admits every client when no handler is bound (its ZAP_ENFORCE_DOMAIN option is a draft that
 // Debian's libzmq does not build), so the handler is bound before any server socket of the context
 // and answers until after they are closed. It runs on a thread of its own: the handshake happens in
@@ -23,6 +26,8 @@ public final class ZAPHandler: @unchecked Sendable {
     private let stopping = NSLock()
     private var stopRequested = false
     private let finished = DispatchSemaphore(value: 0)
+    /// The monitors of the server sockets `watch` was given, stopped with the handler.
+    private var monitors: [HandshakeMonitor] = []
 
     /// Starts answering for `context`: a CURVE client with public key `admittedKey` is admitted, any
     /// other is refused and reported to `refused` (from the handler's thread) with its address.
@@ -56,10 +61,21 @@ public final class ZAPHandler: @unchecked Sendable {
         return try ZAPHandler(context: context, admittedKey: keys.worker.publicKey, refused: refusals.report)
     }
 
-    /// Stops answering and closes the handler's socket; returns once its thread has finished (within
-    /// about 0.1 s). Call it after the context's server sockets are closed.
+    /// Also reports the peers that fail `socket`'s handshake before this handler is asked (see
+    /// HandshakeMonitor), to the same `refused`. Call it before the socket binds.
+    public func watch(_ socket: ZMQSocket) throws(TransportError) {
+        let monitor = try HandshakeMonitor(socket: socket, context: context, refused: refused)
+        stopping.withLock { monitors.append(monitor) }
+    }
+
+    /// Stops answering and closes the handler's socket and monitors; returns once their threads have
+    /// finished (within about 0.1 s). Call it after the context's server sockets are closed.
     public func stop() {
-        stopping.withLock { stopRequested = true }
+        let monitors = stopping.withLock {
+            stopRequested = true
+            return self.monitors
+        }
+        for monitor in monitors { monitor.stop() }
         finished.wait()
     }
 
