@@ -11,11 +11,8 @@ import CZeroMQ
 import Foundation
 
 public final class HandshakeMonitor: @unchecked Sendable {
-    private let pair: UnsafeMutableRawPointer
     private let refused: @Sendable (_ address: String, _ reason: String) -> Void
-    private let stopping = NSLock()
-    private var stopRequested = false
-    private let finished = DispatchSemaphore(value: 0)
+    private var thread: SocketThread!
     /// Peer addresses of the connections accepted and not yet closed, by descriptor.
     private var peers: [Int32: String] = [:]
     /// The reason of the last failed handshake, until its connection's disconnect names the peer.
@@ -30,8 +27,8 @@ public final class HandshakeMonitor: @unchecked Sendable {
         socket: ZMQSocket, context: ZMQContext, refused: @escaping @Sendable (_ address: String, _ reason: String) -> Void
     ) throws(TransportError) {
         let endpoint = "inproc://dltrain.handshakes.\(UInt64.random(in: 0...UInt64.max))"
-        let handle = try socket.liveHandle("monitor")
-        guard zmq_socket_monitor(handle, endpoint, Self.events) == 0 else {
+        let monitored = try socket.liveHandle("monitor")
+        guard zmq_socket_monitor(monitored, endpoint, Self.events) == 0 else {
             throw TransportError.last(operation: "monitor", endpoint: endpoint)
         }
         guard let pair = zmq_socket(context.handle, ZMQ_PAIR) else { throw TransportError.last(operation: "create monitor socket") }
@@ -42,33 +39,16 @@ public final class HandshakeMonitor: @unchecked Sendable {
             zmq_close(pair)
             throw error
         }
-        self.pair = pair
         self.refused = refused
-        let thread = Thread { [self] in watch() }
-        thread.name = "handshake monitor"
-        thread.start()
+        thread = SocketThread(name: "handshake monitor", socket: pair) { [self] pair in
+            if let (event, value) = Self.receiveEvent(from: pair) { self.handle(event: event, value: value) }
+            return true
+        }
     }
 
     /// Stops watching; returns once the monitor's thread has finished (within about 0.1 s).
     public func stop() {
-        stopping.withLock { stopRequested = true }
-        finished.wait()
-    }
-
-    private var shouldStop: Bool { stopping.withLock { stopRequested } }
-
-    private func watch() {
-        defer {
-            zmq_close(pair)
-            finished.signal()
-        }
-        var item = zmq_pollitem_t(socket: pair, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
-        while !shouldStop {
-            let ready = zmq_poll(&item, 1, 100)
-            if ready < 0 && zmq_errno() != EINTR { return }  // the context was terminated
-            guard ready > 0, let (event, value) = receiveEvent() else { continue }
-            handle(event: event, value: value)
-        }
+        thread.stop()
     }
 
     func handle(event: Int32, value: UInt32) {
@@ -120,7 +100,7 @@ public final class HandshakeMonitor: @unchecked Sendable {
 
     /// One event: its number and value (the first frame: 16 and 32 bits, the host's byte order) and
     /// the endpoint (the second frame, ignored).
-    private func receiveEvent() -> (Int32, UInt32)? {
+    private static func receiveEvent(from pair: UnsafeMutableRawPointer) -> (Int32, UInt32)? {
         var header = [UInt8](repeating: 0, count: 6)
         let size = header.withUnsafeMutableBytes { zmq_recv(pair, $0.baseAddress, 6, ZMQ_DONTWAIT) }
         var more: Int32 = 0

@@ -20,13 +20,11 @@ public final class ZAPHandler: @unchecked Sendable {
     static let endpoint = "inproc://zeromq.zap.01"
 
     private let context: ZMQContext
-    private let socket: UnsafeMutableRawPointer
     private let admittedKey: [UInt8]
     private let refused: @Sendable (_ address: String, _ reason: String) -> Void
-    private let stopping = NSLock()
-    private var stopRequested = false
-    private let finished = DispatchSemaphore(value: 0)
+    private var thread: SocketThread!
     /// The monitors of the server sockets `watch` was given, stopped with the handler.
+    private let lock = NSLock()
     private var monitors: [HandshakeMonitor] = []
 
     /// Starts answering for `context`: a CURVE client with public key `admittedKey` is admitted, any
@@ -43,12 +41,12 @@ public final class ZAPHandler: @unchecked Sendable {
             throw error
         }
         self.context = context
-        self.socket = socket
         self.admittedKey = admittedKey
         self.refused = refused
-        let thread = Thread { [self] in serve() }
-        thread.name = "ZAP handler"
-        thread.start()
+        thread = SocketThread(name: "ZAP handler", socket: socket) { [self] socket in
+            guard let request = Self.receiveFrames(from: socket) else { return true }
+            return sendReply(to: request, on: socket)
+        }
     }
 
     /// The handler a process holding `keys` needs on `context` (nil without keys): it admits the
@@ -65,39 +63,19 @@ public final class ZAPHandler: @unchecked Sendable {
     /// HandshakeMonitor), to the same `refused`. Call it before the socket binds.
     public func watch(_ socket: ZMQSocket) throws(TransportError) {
         let monitor = try HandshakeMonitor(socket: socket, context: context, refused: refused)
-        stopping.withLock { monitors.append(monitor) }
+        lock.withLock { monitors.append(monitor) }
     }
 
     /// Stops answering and closes the handler's socket and monitors; returns once their threads have
     /// finished (within about 0.1 s). Call it after the context's server sockets are closed.
     public func stop() {
-        let monitors = stopping.withLock {
-            stopRequested = true
-            return self.monitors
-        }
-        for monitor in monitors { monitor.stop() }
-        finished.wait()
-    }
-
-    private var shouldStop: Bool { stopping.withLock { stopRequested } }
-
-    private func serve() {
-        defer {
-            zmq_close(socket)
-            finished.signal()
-        }
-        var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
-        while !shouldStop {
-            let ready = zmq_poll(&item, 1, 100)
-            if ready < 0 && zmq_errno() != EINTR { return }  // the context was terminated
-            guard ready > 0, let request = receiveFrames() else { continue }
-            guard sendReply(to: request) else { return }
-        }
+        for monitor in lock.withLock({ monitors }) { monitor.stop() }
+        thread.stop()
     }
 
     /// One request's frames (RFC 27: version, request id, domain, address, identity, mechanism,
     /// then the mechanism's credentials), or nil when it could not be read whole.
-    private func receiveFrames() -> [[UInt8]]? {
+    private static func receiveFrames(from socket: UnsafeMutableRawPointer) -> [[UInt8]]? {
         var frames: [[UInt8]] = []
         var more = true
         while more {
@@ -114,7 +92,7 @@ public final class ZAPHandler: @unchecked Sendable {
         return frames
     }
 
-    private func sendReply(to request: [[UInt8]]) -> Bool {
+    private func sendReply(to request: [[UInt8]], on socket: UnsafeMutableRawPointer) -> Bool {
         let version = request.first ?? [], requestId = request.count > 1 ? request[1] : []
         let address = request.count > 3 ? String(decoding: request[3], as: UTF8.self) : "?"
         let mechanism = request.count > 5 ? String(decoding: request[5], as: UTF8.self) : ""
