@@ -12,16 +12,23 @@ import Foundation
 struct DLFuzz {
     static func main() {
         let arguments = CommandLine.arguments
-        guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
-            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
-            FileHandle.standardError.write(Data("usage: dlfuzz \(names) FILE_OR_DIRECTORY... (or libFuzzer's arguments)\n".utf8))
-            exit(2)
-        }
+        let named = arguments.count >= 2 ? FuzzTarget(rawValue: arguments[1]) : nil
         #if FUZZING
-        exit(runLibFuzzer(target, arguments: [arguments[0]] + arguments.dropFirst(2)))
+        // libFuzzer runs this binary again for -merge and -fork, with its own arguments only: the
+        // target goes to those runs in the environment.
+        guard let target = named ?? ProcessInfo.processInfo.environment["DLFUZZ_TARGET"].flatMap(FuzzTarget.init) else { usage() }
+        setenv("DLFUZZ_TARGET", target.rawValue, 1)
+        exit(runLibFuzzer(target, arguments: named == nil ? arguments : [arguments[0]] + arguments.dropFirst(2)))
         #else
+        guard let target = named else { usage() }
         exit(replay(target, paths: Array(arguments.dropFirst(2))))
         #endif
+    }
+
+    static func usage() -> Never {
+        let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+        FileHandle.standardError.write(Data("usage: dlfuzz \(names) FILE_OR_DIRECTORY... (or libFuzzer's arguments)\n".utf8))
+        exit(2)
     }
 
     /// Runs every file under `paths` through `target`; 1 when a path cannot be read.
