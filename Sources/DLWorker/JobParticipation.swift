@@ -47,6 +47,12 @@ final class JobParticipation {
     /// A test hook (DLTRAIN_FAULT_FLIP_BIT): the round at which one bit of this worker's gradient
     /// is flipped, as silent corruption would, for the audit to catch.
     private let faultFlipRound: UInt64?
+    /// While a step computes: the gradients being written, and whether this step flips a bit.
+    private var computing: UnsafeMutableBufferPointer<[Float]>?
+    private var flipsBit = false
+    /// What the backward pass calls as the gradient becomes final (made once: a closure made per step
+    /// would be an allocation per step).
+    private lazy var gradientsReady: (_ offset: Int) -> Void = { [unowned self] offset in self.gradientsFinal(from: offset) }
 
     /// `send` takes the receiving worker's index (nil: the coordinator), the round and the message.
     init(
@@ -134,25 +140,14 @@ final class JobParticipation {
         let steps = UInt64(schedule.stepsPerEpoch)
         let clock = ContinuousClock(), started = clock.now
         if !plan.star { ring.begin(round: round, plan: plan) }
-        let flipsBit = round == faultFlipRound
-        let firstShard = planShards[0]
+        flipsBit = round == faultFlipRound
         gradients.withUnsafeMutableBufferPointer { gradients in
-            let computed = gradients
+            computing = gradients
+            defer { computing = nil }
             sums.withUnsafeMutableBufferPointer { sums in
                 ShardRunner.computeStep(
                     planRunners, epoch: Int(round / steps), step: Int(round % steps), parameters: parameters,
-                    gradients: gradients, sums: sums, gradientsReady: plan.star && !flipsBit ? nil : { [ring] offset in
-                        if flipsBit {
-                            // Corrupts the finished gradient before any of it leaves (no chunk goes
-                            // early on this step): the sign bit of its largest value.
-                            guard offset == 0 else { return }
-                            computed[firstShard].withUnsafeMutableBufferPointer { gradient in
-                                let largest = gradient.indices.max { abs(gradient[$0]) < abs(gradient[$1]) }!
-                                gradient[largest] = Float(bitPattern: gradient[largest].bitPattern ^ (1 << 31))
-                            }
-                        }
-                        if !plan.star { ring.gradientsReady(from: offset, gradients: UnsafeBufferPointer(computed)) }
-                    })
+                    gradients: gradients, sums: sums, gradientsReady: plan.star && !flipsBit ? nil : gradientsReady)
             }
         }
         let elapsed = clock.now - started
@@ -160,6 +155,21 @@ final class JobParticipation {
         reported = false
         starRound = round
         return nil
+    }
+
+    /// This worker's gradients are final from `offset` to the end: the ring sends what it can. On
+    /// the step DLTRAIN_FAULT_FLIP_BIT names, the finished gradient is corrupted first, before any
+    /// of it leaves (so no chunk goes early on that step): the sign bit of its largest value.
+    private func gradientsFinal(from offset: Int) {
+        guard let computing, let plan else { return }
+        if flipsBit {
+            guard offset == 0 else { return }
+            computing[planShards[0]].withUnsafeMutableBufferPointer { gradient in
+                let largest = gradient.indices.max { abs(gradient[$0]) < abs(gradient[$1]) }!
+                gradient[largest] = Float(bitPattern: gradient[largest].bitPattern ^ (1 << 31))
+            }
+        }
+        if !plan.star { ring.gradientsReady(from: offset, gradients: UnsafeBufferPointer(computing)) }
     }
 
     /// In a star, the coordinator's sum of the round before `round` (empty: nothing to apply, as

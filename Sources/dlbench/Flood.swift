@@ -58,7 +58,7 @@ struct Flood: ParsableCommand {
                 counters.add(written)
                 if written == nil {
                     // Not listening yet: wait for it. Gone after it was reached: the flood is over.
-                    if counters.connected > 0 { break }
+                    if counters.reachedTarget { break }
                     usleep(10_000)
                     continue
                 }
@@ -107,6 +107,9 @@ struct Flood: ParsableCommand {
     private final class Counters: @unchecked Sendable {
         private let lock = NSLock()
         private(set) var connected = 0, refused = 0, written = 0
+
+        /// Whether any connection got through yet (read while the other threads count).
+        var reachedTarget: Bool { lock.withLock { connected > 0 } }
 
         func add(_ bytes: Int?) {
             lock.withLock {

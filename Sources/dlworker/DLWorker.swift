@@ -55,7 +55,8 @@ struct DLWorkerCommand: ParsableCommand {
         name: .customLong("peer-bind"),
         help: ArgumentHelp(
             "Where this worker listens for the other workers' parts of each step (default: an ephemeral TCP port on "
-                + "every interface, or an ipc path beside an ipc coordinator).", valueName: "endpoint"))
+                + "every interface, on loopback beside a loopback coordinator, or an ipc path beside an ipc coordinator).",
+            valueName: "endpoint"))
     var peerBind: String?
 
     @Option(

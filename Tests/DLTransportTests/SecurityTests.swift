@@ -103,7 +103,8 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(try EndpointSecurity.keys(endpoint: "ipc:///tmp/x", secretFile: path, insecure: false), JobKeys(secret: secret))
     }
 
-    /// Bytes that are not ZeroMQ, over a plain TCP connection to `endpoint` (tcp://127.0.0.1:PORT).
+    /// Bytes that are not ZeroMQ, over a plain TCP connection to `endpoint` (tcp://127.0.0.1:PORT);
+    /// returns once the server has closed the connection (waiting at most 5 s).
     private func sendJunk(to endpoint: String) throws {
         let port = try XCTUnwrap(UInt16(endpoint.split(separator: ":").last ?? ""))
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -118,7 +119,16 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(connected, 0)
         let junk = Array("GET / HTTP/1.1\r\nHost: dltrain\r\n\r\n".utf8) + [UInt8](repeating: 0xAB, count: 200)
         XCTAssertEqual(junk.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }, junk.count)
-        usleep(200_000)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var reply = [UInt8](repeating: 0, count: 256)
+        var received = 0
+        repeat {
+            received = reply.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        } while received > 0  // the server's greeting, until it hangs up or the wait ends
+        // Closed with our junk unread, the connection is reset rather than ended; a timeout is neither.
+        let reset = received < 0 && errno == ECONNRESET
+        XCTAssertTrue(received == 0 || reset, "the server closes a connection that does not speak ZeroMQ (errno \(errno))")
     }
 
     /// What a ZAP handler refused, collected from its thread.

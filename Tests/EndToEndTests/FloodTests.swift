@@ -28,6 +28,7 @@ final class FloodTests: XCTestCase {
         let flood = try dlbench.start(["flood", "--target", endpoint, "--connections", "2000", "--junk-bytes", "20000000"])
         let pid = coordinator.process.processIdentifier
         var peakKiB = 0
+        // Memory has no event to wait for: it is sampled every 20 ms while the run lasts (bounded).
         let deadline = Date().addingTimeInterval(120)
         while coordinator.process.isRunning && Date() < deadline {
             peakKiB = max(peakKiB, Self.peakResidentKiB(of: pid) ?? 0)

@@ -51,7 +51,7 @@ public final class HandshakeMonitor: @unchecked Sendable {
         thread.stop()
     }
 
-    func handle(event: Int32, value: UInt32) {
+    private func handle(event: Int32, value: UInt32) {
         switch event {
         case ZMQ_EVENT_ACCEPTED:
             peers[Int32(bitPattern: value)] = Self.peerAddress(of: Int32(bitPattern: value))
@@ -70,7 +70,7 @@ public final class HandshakeMonitor: @unchecked Sendable {
         }
     }
 
-    static func reason(event: Int32, code: UInt32) -> String {
+    private static func reason(event: Int32, code: UInt32) -> String {
         guard event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL else {
             return "the connection failed before its handshake finished (not ZeroMQ, or not this job's encryption)"
         }
