@@ -61,7 +61,8 @@ public final class Coordinator {
             shardCount: job.schedule.shardCount, metricSlots: job.metrics.slotCount, parameterCount: job.model.layout.count,
             star: options.policy.usesStar(parameterCount: job.model.layout.count))
         try socket.set([
-.maxMessageSize(payload: largest, encrypted: options.keys != nil), .linger(.seconds(2)), .routerHandover(true),
+            .maxMessageSize(payload: largest, encrypted: options.keys != nil), .linger(.seconds(2)), .routerHandover(true),
+            .serverBacklog,
         ])
         // The handler answers before the socket can accept anyone, and until it is closed.
         let authenticator = try ZAPHandler.admittingWorkers(of: options.keys, context: context) { [logger] line in

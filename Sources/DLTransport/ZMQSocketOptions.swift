@@ -42,9 +42,19 @@ public enum ZMQSocketOption: Sendable {
     case curveServerKey([UInt8])
     /// The ZAP domain its peers are authenticated in (the ZAP handler sees it in each request).
     case zapDomain(String)
+    /// How many connections the kernel queues for a bound socket before libzmq accepts them
+    /// (listen's backlog; the kernel caps it at net.core.somaxconn). Beyond it new connections'
+    /// first packets are dropped and retried a second later.
+    case backlog(Int32)
 }
 
 extension ZMQSocketOption {
+    /// The backlog of the sockets others connect to. libzmq's default of 100 makes a burst of
+    /// connections beyond it wait a second (hundreds of workers registering at once, or a flood of
+    /// strangers' connections, which would then hold back the workers'); a thousand absorbs such
+    /// bursts for a few megabytes of kernel memory at most.
+    public static let serverBacklog = ZMQSocketOption.backlog(1024)
+
     /// What CURVE wraps each message in on the wire, which libzmq counts against ZMQ_MAXMSGSIZE as a
     /// frame arrives: the MESSAGE command's name (8 bytes), the nonce (8), the MAC (16) and the
     /// flags (1).
@@ -114,6 +124,7 @@ extension ZMQSocketOption {
         case let .curvePublicKey(key): (ZMQ_CURVE_PUBLICKEY, "ZMQ_CURVE_PUBLICKEY", .bytes(key))
         case let .curveSecretKey(key): (ZMQ_CURVE_SECRETKEY, "ZMQ_CURVE_SECRETKEY", .bytes(key))
         case let .curveServerKey(key): (ZMQ_CURVE_SERVERKEY, "ZMQ_CURVE_SERVERKEY", .bytes(key))
+        case let .backlog(connections): (ZMQ_BACKLOG, "ZMQ_BACKLOG", .int32(connections))
         case let .zapDomain(domain): (ZMQ_ZAP_DOMAIN, "ZMQ_ZAP_DOMAIN", .bytes(Array(domain.utf8)))
         }
     }

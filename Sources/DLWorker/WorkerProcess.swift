@@ -62,7 +62,9 @@ public enum WorkerProcess {
         // Other workers send it partials and totals only: a chunk at most.
         let largestFromPeer = MessageCodec.largestMessageFromWorker(
             shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false)
-        try peerSocket.set([.linger(.zero), .maxMessageSize(payload: largestFromPeer, encrypted: options.keys != nil)]
+        try peerSocket.set([
+            .linger(.zero), .maxMessageSize(payload: largestFromPeer, encrypted: options.keys != nil), .serverBacklog,
+        ]
             + (options.keys?.serverOptions ?? []))
         try authenticator?.watch(peerSocket)
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))

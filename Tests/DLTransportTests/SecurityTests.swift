@@ -188,8 +188,7 @@ final class SecurityTests: XCTestCase {
         XCTAssertNil(try server.router.receiveText(timeout: .seconds(1)), "nothing but the worker's message arrives")
         // The handler is asked about the impostor only; the others fail the handshake before it,
         // and the socket's monitor reports them with why, and with the peer's address unless the
-        // connection was gone before the monitor could ask for it. (Junk that is not ZeroMQ at all
-        // ends without a handshake event, and goes unreported.)
+        // connection was gone before the monitor could ask for it.
         let refusals = server.refusals.all
         let addresses = ["127.0.0.1 ", "an unknown address "]
         XCTAssertTrue(refusals.allSatisfy { line in addresses.contains { line.hasPrefix($0) } }, "\(refusals)")
@@ -209,6 +208,28 @@ final class SecurityTests: XCTestCase {
 
         XCTAssertTrue(try worker.send("still here"))
         XCTAssertEqual(try server.router.receiveText()?.text, "still here", "the worker's connection is undisturbed")
+    }
+
+    /// Junk ends without any handshake event; the monitor still reports it, and does not report a
+    /// worker that got in and then left.
+    func testJunkIsReportedAndAWorkerThatLeavesIsNot() throws {
+        let keys = JobKeys(secret: secret)
+        let server = try SecuredServer(keys: keys)
+        defer { server.stop() }
+        let worker = try dealer(connectedTo: server.endpoint, options: keys.clientOptions)
+        XCTAssertTrue(try worker.send("hello"))
+        XCTAssertEqual(try server.router.receiveText()?.text, "hello")
+        worker.close()
+
+        // Twice, so that the worker's disconnect, which its close starts, has long been seen.
+        for count in 1...2 {
+            try sendJunk(to: server.endpoint)
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline, server.refusals.all.count < count { usleep(10_000) }
+        }
+        let lines = server.refusals.all
+        XCTAssertEqual(lines.count, 2, "\(lines)")
+        XCTAssertTrue(lines.allSatisfy { $0.hasSuffix(HandshakeMonitor.notZeroMQ) }, "\(lines)")
     }
 
     /// A limit on messages of 1,000 bytes lets an encrypted message of 1,000 bytes through, though

@@ -4,8 +4,14 @@
 // Debian's libzmq has) name the listener, not the peer. So the monitor remembers each accepted
 // connection's peer address by its descriptor (ACCEPTED carries it), and a failed handshake is
 // reported when its connection's DISCONNECTED arrives with the same descriptor: libzmq's one I/O
-// thread emits the failure and the disconnect of one connection back to back. Reports go to a
-// RefusalLog, so each address is logged once.
+// thread emits the failure and the disconnect of one connection back to back.
+//
+// Junk that is not ZeroMQ raises no failure event at all: libzmq just drops the connection. It is
+// told apart from a worker that leaves by the handshake: a connection that closes while no handshake
+// has succeeded since it was accepted is reported as one that never spoke ZeroMQ. A success event
+// does not say whose handshake it was, so it counts for every connection then waiting: under
+// concurrent handshakes junk can go unreported, but a worker that got in is never reported.
+// Reports go to a RefusalLog, so each address is logged once.
 
 import CZeroMQ
 import Foundation
@@ -13,14 +19,29 @@ import Foundation
 public final class HandshakeMonitor: @unchecked Sendable {
     private let refused: @Sendable (_ address: String, _ reason: String) -> Void
     private var thread: SocketThread!
-    /// Peer addresses of the connections accepted and not yet closed, by descriptor.
-    private var peers: [Int32: String] = [:]
-    /// The reason of the last failed handshake, until its connection's disconnect names the peer.
-    private var failure: String?
+    /// The connections accepted and not yet closed, by descriptor.
+    private var peers: [Int32: Connection] = [:]
+    /// How the last failed handshake failed, until its connection's disconnect names the peer.
+    private var failure: Failure?
+
+    private struct Connection {
+        let address: String?
+        /// Whether a handshake succeeded while it was open (perhaps another connection's).
+        var mayHaveShakenHands = false
+    }
+
+    private enum Failure {
+        case reason(String)
+        /// The ZAP handler refused it, and reports it itself.
+        case refusedByHandler
+    }
+
+    /// Why a connection that ends without any handshake event was dropped.
+    public static let notZeroMQ = "it did not speak ZeroMQ (its first bytes were not a ZeroMQ greeting)"
 
     private static let events =
         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
 
     /// Starts watching `socket` (before it binds); refusals go to `refused`, from the monitor's thread.
     public init(
@@ -40,13 +61,13 @@ public final class HandshakeMonitor: @unchecked Sendable {
             throw error
         }
         self.refused = refused
-        thread = SocketThread(name: "handshake monitor", socket: pair) { [self] pair in
+        thread = try SocketThread(name: "handshake monitor", socket: pair) { [self] pair in
             if let (event, value) = Self.receiveEvent(from: pair) { self.handle(event: event, value: value) }
             return true
         }
     }
 
-    /// Stops watching; returns once the monitor's thread has finished (within about 0.1 s).
+    /// Stops watching; returns once the monitor's thread has finished.
     public func stop() {
         thread.stop()
     }
@@ -54,17 +75,23 @@ public final class HandshakeMonitor: @unchecked Sendable {
     private func handle(event: Int32, value: UInt32) {
         switch event {
         case ZMQ_EVENT_ACCEPTED:
-            peers[Int32(bitPattern: value)] = Self.peerAddress(of: Int32(bitPattern: value))
+            peers[Int32(bitPattern: value)] = Connection(address: Self.peerAddress(of: Int32(bitPattern: value)))
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             failure = nil
+            for descriptor in peers.keys { peers[descriptor]?.mayHaveShakenHands = true }
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-            failure = Self.reason(event: event, code: value)
+            failure = .reason(Self.reason(event: event, code: value))
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            failure = .refusedByHandler
         case ZMQ_EVENT_DISCONNECTED:
-            let address = peers.removeValue(forKey: Int32(bitPattern: value))
-            if let reason = failure {
-                refused(address ?? "an unknown address", reason)
-                failure = nil
+            let connection = peers.removeValue(forKey: Int32(bitPattern: value))
+            let address = connection?.address ?? "an unknown address"
+            switch failure {
+            case .reason(let reason): refused(address, reason)
+            case .refusedByHandler: break
+            case nil: if let connection, !connection.mayHaveShakenHands { refused(address, Self.notZeroMQ) }
             }
+            failure = nil
         default:
             break
         }

@@ -43,7 +43,7 @@ public final class ZAPHandler: @unchecked Sendable {
         self.context = context
         self.admittedKey = admittedKey
         self.refused = refused
-        thread = SocketThread(name: "ZAP handler", socket: socket) { [self] socket in
+        thread = try SocketThread(name: "ZAP handler", socket: socket) { [self] socket in
             guard let request = Self.receiveFrames(from: socket) else { return true }
             return sendReply(to: request, on: socket)
         }
@@ -67,7 +67,7 @@ public final class ZAPHandler: @unchecked Sendable {
     }
 
     /// Stops answering and closes the handler's socket and monitors; returns once their threads have
-    /// finished (within about 0.1 s). Call it after the context's server sockets are closed.
+    /// finished. Call it after the context's server sockets are closed.
     public func stop() {
         for monitor in lock.withLock({ monitors }) { monitor.stop() }
         thread.stop()
