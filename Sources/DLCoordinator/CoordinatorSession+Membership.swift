@@ -87,6 +87,7 @@ extension CoordinatorSession {
         if planMembers.contains(worker.index) {
             plan = nil  // the step in progress cannot finish without it
             steps.abandon()
+            ringAudit = nil
             stepSent = nil
         }
         report(.workerLost(worker.record, reason: reason))

@@ -72,6 +72,8 @@ public final class CoordinatorSession {
     private var rejectedPeers: Set<PeerID> = []
     /// With --audit: the coordinator's own computation of the shards drawn each step.
     private let audit: StepAudit?
+    /// In a ring with --audit: the step's audit, waiting for the owners' digests.
+    var ringAudit: RingAudit?
     /// Workers excluded from the run (a gradient the audit found wrong), by peer, with the reason.
     var excluded: [PeerID: String] = [:]
     /// Workers told to stop that have not yet confirmed it.
@@ -166,12 +168,18 @@ public final class CoordinatorSession {
                 return drop(envelope, from: worker, because: reason)
             }
             worker.epochMicroseconds += UInt64(report.computeMicroseconds)
-            if steps.isComplete { finishStep(now: now) }
+            if steps.isComplete { stepCompleted(now: now) }
         case let (.training, .total(chunk)):
             if let reason = steps.take(chunk, round: envelope.round, from: worker.index) {
                 return drop(envelope, from: worker, because: reason)
             }
-            if steps.isComplete { finishStep(now: now) }
+            if steps.isComplete { stepCompleted(now: now) }
+        case let (.training, .auditDigests(digests)):
+            guard ringAudit != nil else { return drop(envelope, from: worker, because: .unexpected) }
+            if let reason = ringAudit!.take(digests, round: envelope.round, from: worker.index) {
+                return drop(envelope, from: worker, because: reason)
+            }
+            if ringAudit!.isComplete { ringAuditAnswered(now: now) }
         case let (.validating, .validationSums(result)):
             if let reason = validation.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
                 return drop(envelope, from: worker, because: reason)
@@ -285,6 +293,7 @@ public final class CoordinatorSession {
         stepSent = now
         for member in next.members { sendStateIfStale(to: workers[member], round: round, now: now) }
         steps.begin(round: round, plan: plan!)
+        ringAudit = nil
         owedTotal.formIntersection(planMembers)
         for member in next.members {
             let total = owedTotal.remove(member) != nil ? starTotal : []
@@ -324,7 +333,8 @@ public final class CoordinatorSession {
     /// naming the workers whose part is missing.
     private func stepStalled(now: ContinuousClock.Instant) {
         guard ownership.isComplete else { return }
-        let missing = steps.missingMembers.map { workers[$0].record }
+        let missing = (ringAudit.map { audit in Set(audit.expected.filter { audit.reported[$0.key] == nil }.map(\.value.owner)).sorted() }
+            ?? steps.missingMembers).map { workers[$0].record }
         report(.stepStalled(round: currentRound, missing: missing, retrying: !stepResent))
         guard !stepResent else {
             return fail(
@@ -338,8 +348,16 @@ public final class CoordinatorSession {
         stepResent = true
     }
 
+    /// Every member's part of the step has arrived: it is audited (with --audit), then finished.
+    private func stepCompleted(now: ContinuousClock.Instant) {
+        if let audit, let plan {
+            guard plan.star else { return startRingAudit(audit, now: now) }
+            guard passes(audit, now: now) else { return }
+        }
+        finishStep(now: now)
+    }
+
     private func finishStep(now: ContinuousClock.Instant) {
-        if let audit, plan?.star == true, !passes(audit, now: now) { return }
         stepSent = nil
         let step = progress.position.step
         if let plan, plan.star {
@@ -375,30 +393,71 @@ public final class CoordinatorSession {
         progress.epochStepsDone ? endEpochSteps(now: now) : startStep(now: now)
     }
 
-    /// --audit: the drawn shards' gradients against the coordinator's own computation. A worker
-    /// that sent a wrong one is excluded, and the step runs again without it (no copy has applied
-    /// it yet); whether the step may be applied.
+    /// --audit in a star: the drawn shards' gradients against the coordinator's own computation. A
+    /// worker that sent a wrong one is excluded, and the step runs again without it (no copy has
+    /// applied it yet); whether the step may be applied.
     private func passes(_ audit: StepAudit, now: ContinuousClock.Instant) -> Bool {
         let position = progress.position
         for shard in audit.draw() {
             let (reported, sender) = steps.gradient(ofShard: shard)
-            switch audit.check(
+            let verdict = audit.check(
                 shard: shard, epoch: position.epoch, step: position.step, parameters: progress.parameters, reported: reported)
-            {
-            case .agrees:
-                continue
-            case .workerWrong:
-                guard let sender else { continue }
-                exclude(workers[sender], because: "its gradient of shard \(shard) at \(position) differs from the "
-                    + "coordinator's, which computed the same bits twice (--audit)", now: now)
-                return false
-            case .unsettled:
-                fail("the coordinator computed the gradient of shard \(shard) at \(position) twice and got two "
-                    + "different results, neither the worker's: this machine computes unreliably", now: now)
-                return false
-            }
+            guard act(on: verdict, shard: shard, owner: sender, now: now) else { return false }
         }
         return true
+    }
+
+    /// --audit in a ring: asks the drawn shards' owners for their gradients' digests and computes
+    /// the shards meanwhile; the step finishes when the digests are in (`ringAuditAnswered`).
+    private func startRingAudit(_ audit: StepAudit, now: ContinuousClock.Instant) {
+        var asked: [Int: [Int]] = [:]
+        for shard in audit.draw() {
+            if let owner = steps.member(owning: shard) { asked[owner, default: []].append(shard) }
+        }
+        guard !asked.isEmpty else { return finishStep(now: now) }
+        for (owner, shards) in asked { emit(.audit(shards: shards), round: currentRound, to: workers[owner], now: now) }
+        let position = progress.position
+        var expected: [Int: (owner: Int, digest: [UInt8])] = [:]
+        for (owner, shards) in asked {
+            for shard in shards {
+                expected[shard] = (owner, audit.expectedDigest(
+                    shard: shard, epoch: position.epoch, step: position.step, parameters: progress.parameters))
+            }
+        }
+        ringAudit = RingAudit(round: currentRound, expected: expected)
+    }
+
+    /// Every digest of the ring's audit has arrived: the step finishes if they all match.
+    private func ringAuditAnswered(now: ContinuousClock.Instant) {
+        guard let pending = ringAudit, let audit else { return }
+        ringAudit = nil
+        let position = progress.position
+        for (shard, expected) in pending.expected.sorted(by: { $0.key < $1.key }) {
+            let verdict = audit.settle(
+                shard: shard, epoch: position.epoch, step: position.step, parameters: progress.parameters,
+                expected: expected.digest, reported: pending.reported[shard]!)
+            guard act(on: verdict, shard: shard, owner: expected.owner, now: now) else { return }
+        }
+        finishStep(now: now)
+    }
+
+    /// What an audit's verdict on `shard` (computed by `owner`) means for the step: whether it may
+    /// go on. A worker found wrong is excluded; a coordinator that disagrees with itself stops the run.
+    private func act(on verdict: StepAudit.Verdict, shard: Int, owner: Int?, now: ContinuousClock.Instant) -> Bool {
+        let position = progress.position
+        switch verdict {
+        case .agrees:
+            return true
+        case .workerWrong:
+            guard let owner else { return true }
+            exclude(workers[owner], because: "its gradient of shard \(shard) at \(position) differs from the "
+                + "coordinator's, which computed the same bits twice (--audit)", now: now)
+            return false
+        case .unsettled:
+            fail("the coordinator computed the gradient of shard \(shard) at \(position) twice and got two "
+                + "different results, neither the worker's: this machine computes unreliably", now: now)
+            return false
+        }
     }
 
     /// Whether the next step can go to the plan's members as they are: no shard moved or on its

@@ -42,11 +42,10 @@ extension CoordinatorSession {
             self.audit = audit
         }
 
-        /// Whether a model of `parameterCount` parameters is summed by the coordinator: small ones,
-        /// and any model under audit, which needs every shard's gradient there.
+        /// Whether a model of `parameterCount` parameters is summed by the coordinator.
         public func usesStar(parameterCount: Int) -> Bool {
             switch exchange {
-            case .auto: audit > 0 || RingPlan.usesStar(parameterCount: parameterCount)
+            case .auto: RingPlan.usesStar(parameterCount: parameterCount)
             case .star: true
             case .ring: false
             }

@@ -5,8 +5,9 @@
 // hardware, or a worker that lies. A difference is settled by a third computation, here again.
 //
 // The shards to check are drawn from the system's random source after the workers have sent their
-// gradients, so no worker can tell which of its results will be checked. Auditing needs every
-// shard's gradient at the coordinator, which the star sends it (see CoordinatorSession.Policy).
+// gradients (in a star) or the step's total has arrived (in a ring), so no worker can tell which of
+// its results will be checked. A star brings every shard's gradient to the coordinator; a ring keeps
+// them on the workers, which send a digest of each drawn one instead (RingAudit).
 
 import DLCore
 import DLTraining
@@ -56,6 +57,23 @@ final class StepAudit {
         compute(shard: shard, epoch: epoch, step: step, parameters: parameters, into: &second)
         if Self.sameBits(first, second) { return .workerWrong }
         return Self.sameBits(second, reported) ? .agrees : .unsettled
+    }
+
+    /// In a ring: the digest of the coordinator's computation of `shard`, for `settle` to compare.
+    func expectedDigest(shard: Int, epoch: Int, step: Int, parameters: [Float]) -> [UInt8] {
+        checked += 1
+        compute(shard: shard, epoch: epoch, step: step, parameters: parameters, into: &first)
+        return GradientDigest.of(first)
+    }
+
+    /// In a ring: whether the owner's digest `reported` is that of the gradient whose digest the
+    /// coordinator computed as `expected`, settled by computing it again when they differ.
+    func settle(shard: Int, epoch: Int, step: Int, parameters: [Float], expected: [UInt8], reported: [UInt8]) -> Verdict {
+        if expected == reported { return .agrees }
+        compute(shard: shard, epoch: epoch, step: step, parameters: parameters, into: &second)
+        let again = GradientDigest.of(second)
+        if again == expected { return .workerWrong }
+        return again == reported ? .agrees : .unsettled
     }
 
     private func compute(shard: Int, epoch: Int, step: Int, parameters: [Float], into gradient: inout [Float]) {

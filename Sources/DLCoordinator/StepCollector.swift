@@ -74,7 +74,12 @@ struct StepCollector {
 
     /// In a star, once complete: the gradient `shard`'s owner sent, and who that is.
     func gradient(ofShard shard: Int) -> (values: [Float], sender: Int?) {
-        (shardGradients[shard], shardsOfMember.first { $0.value.contains(shard) }?.key)
+        (shardGradients[shard], member(owning: shard))
+    }
+
+    /// The member that computes `shard` under the step's plan.
+    func member(owning shard: Int) -> Int? {
+        shardsOfMember.first { $0.value.contains(shard) }?.key
     }
 
     /// A member's step-done; why not, when it does not belong to this step.

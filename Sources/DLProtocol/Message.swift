@@ -20,6 +20,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case partial = 14
     case total = 15
     case state = 16
+    case audit = 17
+    case auditDigests = 18
     /// Refusal of a peer, readable by every protocol version: the header's first eight bytes and this
     /// code never change, and its payload is plain UTF-8 text.
     case reject = 0xFFFF
@@ -42,6 +44,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .partial: "partial"
         case .total: "total"
         case .state: "state"
+        case .audit: "audit"
+        case .auditDigests: "audit-digests"
         case .reject: "reject"
         }
     }
@@ -133,6 +137,22 @@ public struct ReplicaState: Sendable, Equatable {
     }
 }
 
+/// The digests of shard gradients a ring's member computed for a round, for `dlcoord --audit`: each
+/// shard's SHA-256 of its gradient's float32 bytes (little-endian), which the coordinator compares with
+/// the digest of its own computation.
+public struct AuditDigests: Sendable, Equatable {
+    public static let digestSize = 32
+    public var shards: [Int]
+    /// One digest of `digestSize` bytes per shard.
+    public var digests: [[UInt8]]
+
+    public init(shards: [Int], digests: [[UInt8]]) {
+        precondition(shards.count == digests.count && digests.allSatisfy { $0.count == Self.digestSize })
+        self.shards = shards
+        self.digests = digests
+    }
+}
+
 /// One shard's loss and metric sums over its validation rows.
 public struct ValidationSums: Sendable, Equatable {
     public var shard: Int
@@ -169,6 +189,10 @@ public enum Message: Sendable, Equatable {
     case partial(GradientChunk)
     case total(GradientChunk)
     case state(ReplicaState)
+    /// `dlcoord --audit` on a ring: the digests of these shards' gradients of the round, which the
+    /// worker still holds (it has not been told to go on).
+    case audit(shards: [Int])
+    case auditDigests(AuditDigests)
     case reject(reason: String)
 
     public var type: MessageType {
@@ -189,6 +213,8 @@ public enum Message: Sendable, Equatable {
         case .partial: .partial
         case .total: .total
         case .state: .state
+        case .audit: .audit
+        case .auditDigests: .auditDigests
         case .reject: .reject
         }
     }

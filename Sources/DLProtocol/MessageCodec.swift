@@ -16,8 +16,9 @@ public enum MessageCodec {
     public static let magic: UInt32 = 0x5254_4C44  // "DLTR" as little-endian bytes
     /// Version 2 put the JSON keys in snake_case and dropped the hello's `threads`; version 3 sums
     /// the gradient around a ring of workers (or, for small models, at the coordinator) and keeps a
-    /// copy of the parameters on every worker (ring, partial, total, state, step-done).
-    public static let version: UInt16 = 3
+    /// copy of the parameters on every worker (ring, partial, total, state, step-done); version 4
+    /// audits a ring (audit, audit-digests).
+    public static let version: UInt16 = 4
     public static let headerSize = 24
     /// The largest JSON payload accepted (hello, welcome, stop, assign).
     public static let maximumControlPayload = 64 * 1024
@@ -39,11 +40,15 @@ public enum MessageCodec {
             ringVersion: 0, computeMicroseconds: 0, shards: Array(0..<shardCount),
             sums: Array(repeating: [Double](repeating: 0, count: metricSlots), count: shardCount),
             gradients: star ? Array(repeating: [Float](repeating: 0, count: parameterCount), count: shardCount) : [])
+        let digests = AuditDigests(
+            shards: Array(0..<shardCount),
+            digests: Array(repeating: [UInt8](repeating: 0, count: AuditDigests.digestSize), count: shardCount))
         // Every other message a worker sends is no larger than one of these: validation-sums than a
         // step-done, a partial than a total's chunk, a failure's text than a hello's JSON.
         return max(
             OutgoingMessage(Envelope(jobId: 0, round: 0, message: .total(chunk))).count,
             OutgoingMessage(Envelope(jobId: 0, round: 0, message: .stepDone(done))).count,
+            OutgoingMessage(Envelope(jobId: 0, round: 0, message: .auditDigests(digests))).count,
             headerSize + maximumControlPayload)
     }
 
@@ -71,9 +76,15 @@ public enum MessageCodec {
             writer.append(ringVersion)
             writer.append(UInt32(total.count))
             writer.append(total)
-        case let .evaluate(shards):
+        case let .evaluate(shards), let .audit(shards):
             writer.append(UInt32(shards.count))
             for shard in shards { writer.append(UInt32(shard)) }
+        case let .auditDigests(audited):
+            writer.append(UInt32(audited.shards.count))
+            for (shard, digest) in zip(audited.shards, audited.digests) {
+                writer.append(UInt32(shard))
+                digest.withUnsafeBytes { writer.append(raw: $0) }
+            }
         case let .stepDone(done):
             precondition(done.isRectangular, "a step-done with one set of sums (and gradient) of one length per shard")
             writer.append(done.ringVersion)
@@ -122,7 +133,9 @@ public enum MessageCodec {
         case let .assign(shards): json(shards)
         case let .ring(plan): json(plan)
         case let .failure(reason), let .reject(reason): Array(reason.utf8.prefix(maximumReasonLength))
-        case .ready, .heartbeat, .computeStep, .evaluate, .shardRows, .stepDone, .validationSums, .partial, .total, .state: []
+        case .ready, .heartbeat, .computeStep, .evaluate, .shardRows, .stepDone, .validationSums, .partial, .total, .state,
+            .audit, .auditDigests:
+            []
         }
     }
 
@@ -182,10 +195,22 @@ public enum MessageCodec {
             let total = try reader.floats(count: try reader.count())
             try reader.expectEnd()
             message = .computeStep(ringVersion: ringVersion, total: total)
-        case .evaluate:
+        case .evaluate, .audit:
             let shards = try reader.counts(try reader.count())
             try reader.expectEnd()
-            message = .evaluate(shards: shards)
+            message = type == .evaluate ? .evaluate(shards: shards) : .audit(shards: shards)
+        case .auditDigests:
+            let count = try reader.count()
+            guard count <= reader.remaining.count / (4 + AuditDigests.digestSize) else {
+                throw .badSize(type: "\(type)", size: bytes.count, expected: "\(count) shards and digests")
+            }
+            var shards: [Int] = [], digests: [[UInt8]] = []
+            for _ in 0..<count {
+                shards.append(try reader.count())
+                digests.append(try reader.bytes(count: AuditDigests.digestSize))
+            }
+            try reader.expectEnd()
+            message = .auditDigests(AuditDigests(shards: shards, digests: digests))
         case .ring:
             message = .ring(try reader.json(RingPlan.self, limit: maximumRingPayload))
         case .stepDone:
@@ -364,6 +389,12 @@ struct ByteReader {
     }
 
     mutating func floats(count: Int) throws(ProtocolError) -> [Float] { try values(count: count) }
+
+    mutating func bytes(count: Int) throws(ProtocolError) -> [UInt8] {
+        guard count <= bytes.count - offset else { throw tooShort(count) }
+        defer { offset += count }
+        return Array(bytes[offset..<(offset + count)])
+    }
 
     mutating func doubles(count: Int) throws(ProtocolError) -> [Double] { try values(count: count) }
 

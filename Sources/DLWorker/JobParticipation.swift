@@ -42,8 +42,8 @@ final class JobParticipation {
     private var computeMicroseconds: UInt32 = 0
     /// Whether step-done was sent for the round in progress.
     private var reported = false
-    /// The round last computed (what a star's step-done reports).
-    private var starRound: UInt64?
+    /// The round last computed (what a star's step-done reports, and an audit asks about).
+    private var computedRound: UInt64?
     /// A test hook (DLTRAIN_FAULT_FLIP_BIT): the round at which one bit of this worker's gradient
     /// is flipped, as silent corruption would, for the audit to catch.
     private let faultFlipRound: UInt64?
@@ -153,7 +153,7 @@ final class JobParticipation {
         let elapsed = clock.now - started
         computeMicroseconds = UInt32(clamping: Int64(elapsed / .microseconds(1)))
         reported = false
-        starRound = round
+        computedRound = round
         return nil
     }
 
@@ -194,12 +194,19 @@ final class JobParticipation {
     /// (in a star, at once, with its shards' gradients), once per round.
     func takeStepDone() -> (round: UInt64, done: StepDone)? {
         guard !reported, let plan else { return nil }
-        guard let round = plan.star ? starRound : (ring.hasTotal ? ring.round : nil) else { return nil }
+        guard let round = plan.star ? computedRound : (ring.hasTotal ? ring.round : nil) else { return nil }
         reported = true
         let shards = planShards
         return (round, StepDone(
             ringVersion: plan.version, computeMicroseconds: computeMicroseconds, shards: shards,
             sums: shards.map { sums[$0] }, gradients: plan.star ? shards.map { gradients[$0] } : []))
+    }
+
+    /// `dlcoord --audit` on a ring: the digests of `shards`' gradients of `round`, which this worker
+    /// computed and still holds; nil when it does not hold them.
+    func auditDigests(of shards: [Int], round: UInt64) -> AuditDigests? {
+        guard computedRound == round, !shards.isEmpty, shards.allSatisfy(planShards.contains) else { return nil }
+        return AuditDigests(shards: shards, digests: shards.map { GradientDigest.of(gradients[$0]) })
     }
 
     /// The validation sums of `shards` after `epoch`'s last step (committed first).

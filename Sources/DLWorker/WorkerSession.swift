@@ -221,6 +221,12 @@ public final class WorkerSession {
         case let .computeStep(ringVersion, total):
             problem = joined.computeStep(round: round, ringVersion: ringVersion, total: total)
             reportStepDone(joined, now: now)
+        case let .audit(shards):
+            if let digests = joined.auditDigests(of: shards, round: round) {
+                emit(.auditDigests(digests), round: round, now: now)
+            } else {
+                problem = "does not hold the gradients of shards \(shards) at round \(round)"
+            }
         case let .evaluate(shards):
             if let results = joined.evaluate(shards, epoch: round) {
                 for result in results { emit(.validationSums(result), round: round, now: now) }

@@ -74,9 +74,6 @@ struct DLCoord: ParsableCommand {
         if clusterOptions.audit != 0 && clusterOptions.workers == nil {
             throw ValidationError("--audit checks workers' gradients: it needs --workers N")
         }
-        if clusterOptions.audit != 0 && clusterOptions.exchange == .ring {
-            throw ValidationError("--audit needs every shard's gradient at the coordinator (the star); drop --exchange ring")
-        }
         if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -168,10 +165,11 @@ struct ClusterArguments: ParsableArguments {
 
     @Option(help: ArgumentHelp(
         "Check the workers: the coordinator computes this fraction of the shards' gradients again, drawn at random "
-            + "each step after the workers sent theirs, and compares them bit for bit. A worker whose gradient differs "
-            + "(silent corruption, or a worker that lies) is named and excluded, and the step runs again without it: "
-            + "the weights stay those of an undisturbed run. 1 checks every gradient. Auditing sums at the coordinator "
-            + "(the star).",
+            + "each step after the workers sent theirs, and compares them bit for bit (in a ring, by their SHA-256 digests). "
+            + "A worker whose gradient differs (silent corruption, or a worker that lies) is named and excluded, and the "
+            + "step runs again without it: the weights stay those of an undisturbed run. 1 checks every gradient. In a "
+            + "star the coordinator checks the very gradients it adds; in a ring, the ones each worker computed (see "
+            + "docs/security.md).",
         valueName: "fraction"))
     var audit: Double = 0
 

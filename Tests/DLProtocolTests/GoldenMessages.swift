@@ -74,8 +74,14 @@ enum GoldenMessages {
             ringVersion: 2, hop: 1, chunk: 0, values: [1, -0.25, 3, 0.125]))),
         Envelope(jobId: jobId, round: 17, message: .state(ReplicaState(
             optimizerIterations: 17, parameters: [0.5, -0.25, 1], optimizerState: [0.125, -0.5, 0.25, 0.0625, 0.03125, 2]))),
+        Envelope(jobId: jobId, round: 17, message: .audit(shards: [2, 3])),
+        Envelope(jobId: jobId, round: 17, message: .auditDigests(AuditDigests(shards: [2, 3], digests: [
+            // SHA-256 of the float32 bytes of [0.5, -0.25, 1, 2] and of [-0.5, 0.125, 3, -2]
+            [0x74, 0x36, 0xfb, 0x10, 0x38, 0x05, 0xed, 0xf5, 0x83, 0xb0, 0x26, 0x59, 0x18, 0xa8, 0x51, 0x14, 0x43, 0xe1, 0xf5, 0x8f, 0xa1, 0x16, 0x69, 0xba, 0xc0, 0xc8, 0x8f, 0xdc, 0xe5, 0xb5, 0x2f, 0xe2],
+            [0xe4, 0x21, 0x1a, 0x28, 0x05, 0x90, 0x79, 0xf1, 0xf2, 0x9f, 0xc0, 0x8f, 0x21, 0xa2, 0x7a, 0x4d, 0xb3, 0x6d, 0x81, 0x76, 0xe7, 0xc8, 0xb9, 0x45, 0xf1, 0x3d, 0xb7, 0x50, 0xf7, 0xff, 0xd1, 0x08],
+        ]))),
         Envelope(jobId: jobId, round: 0, message: .reject(
-            reason: "this coordinator speaks dltrain protocol version 3; protocol version 4, but this process speaks version 3")),
+            reason: "this coordinator speaks dltrain protocol version 4; protocol version 5, but this process speaks version 4")),
     ]
 
     /// In a star (here of a 4-parameter model), compute-step carries the previous round's total and

@@ -51,6 +51,9 @@ final class MessageCodecTests: XCTestCase {
         .total(GradientChunk(ringVersion: 7, hop: 0, chunk: 0, values: [])),
         .state(ReplicaState(optimizerIterations: 1 << 40, parameters: [1, 2, 3], optimizerState: [4, 5, 6, 7, 8, 9])),
         .state(ReplicaState(optimizerIterations: 0, parameters: [1, 2], optimizerState: [])),
+        .audit(shards: [1, 4]),
+        .auditDigests(AuditDigests(shards: [1, 4], digests: [[UInt8](repeating: 7, count: 32), [UInt8](0..<32)])),
+        .auditDigests(AuditDigests(shards: [], digests: [])),
         .reject(reason: "protocol version 4, but this process speaks version 3"),
     ]
 

@@ -130,7 +130,7 @@ final class ProtocolDocumentTests: XCTestCase {
             }
         }
         XCTAssertEqual(checked.sorted(), [
-            "compute-step", "compute-step-star", "evaluate", "partial", "shard-rows", "state", "step-done", "step-done-star",
+            "audit", "audit-digests", "compute-step", "compute-step-star", "evaluate", "partial", "shard-rows", "state", "step-done", "step-done-star",
             "total", "validation-sums",
         ])
     }
@@ -203,8 +203,10 @@ struct ProtocolDocument {
                 "T": rows.trainingTargets.count / rows.targetWidth, "V": rows.validationTargets.count / rows.targetWidth,
                 "F": rows.featureCount, "W": rows.targetWidth,
             ]
-        case let .evaluate(shards):
+        case let .evaluate(shards), let .audit(shards):
             return ["K": shards.count]
+        case let .auditDigests(audited):
+            return ["K": audited.shards.count]
         case let .stepDone(done):
             return ["K": done.shards.count, "M": done.sums.first?.count ?? 0, "G": done.gradients.first?.count ?? 0]
         case let .computeStep(_, total):
