@@ -16,8 +16,8 @@ from pathlib import Path
 
 from environment import anchor_env, interpreter_for
 from harness import ProcessSpec, failure_text, result_line, run_processes, wait_until_idle
-from settings import (AUDIT_FRACTION, FLOOD_BYTES, FLOOD_CONNECTIONS, LARGE_BATCH, LARGE_EPOCHS, LARGE_LAYERS,
-                      LARGE_PARAMETERS, MALLOC_SO, RELEASE, RUNS, SEED_CSV, SEED_EPOCHS, SEED_PARAMETERS)
+from settings import (AUDIT_FRACTION, FLOOD_BYTES_PER_CONNECTION, FLOOD_CONNECTIONS, FLOOD_EPOCHS, LARGE_BATCH,
+                      LARGE_EPOCHS, LARGE_LAYERS, LARGE_PARAMETERS, MALLOC_SO, RELEASE, RUNS, SEED_CSV, SEED_EPOCHS, SEED_PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,8 @@ class CaseRunner:
                       for k in range(workers)]
         if flood:
             specs.append(ProcessSpec("flood", [RELEASE / "dlbench", "flood", "--target", endpoint, "--connections",
-                                               FLOOD_CONNECTIONS, "--junk-bytes", FLOOD_BYTES]))
+                                               FLOOD_CONNECTIONS, "--junk-bytes",
+                                               FLOOD_CONNECTIONS * FLOOD_BYTES_PER_CONNECTION]))
         try:
             group = self.run(case, tag, specs, timeout, ready=ready)
         finally:
@@ -191,18 +192,24 @@ class CaseRunner:
         return self.keep(case, variant, rep, dict(wall_s=group["wall_s"], rss_mib=process["rss_mib"], result=result,
                                                   cpu_s=cpu_seconds(process)))
 
-    def exchange(self, case, variant, rep, workers, floats, rounds):
-        """`dlbench exchange`: the messages of a step, `floats` each way per worker, without the trainer."""
+    def exchange(self, case, variant, rep, workers, floats, rounds, tcp=None):
+        """`dlbench exchange`: the messages of a step, `floats` each way per worker, without the trainer; over an
+        ipc:// endpoint, or with `tcp` ("secret" or "insecure") over loopback TCP, encrypted with a secret or not."""
         tag = self.next_tag(variant)
         socket_dir = ipc_dir()
         socket = socket_dir / "exchange.ipc"
-        common = ["--endpoint", f"ipc://{socket}", "--floats", floats]
+        if tcp is None:
+            endpoint, security, ready = f"ipc://{socket}", [], lambda: socket.exists()
+        else:
+            endpoint, ready = f"tcp://127.0.0.1:{free_port()}", None
+            security = ["--secret-file", job_secret(socket_dir)] if tcp == "secret" else []
+        common = ["--endpoint", endpoint, "--floats", floats, *security]
         specs = [ProcessSpec("coordinator", [RELEASE / "dlbench", "exchange", "--role", "coordinator",
                                              "--workers", workers, "--rounds", rounds, *common])]
         specs += [ProcessSpec(f"worker{k + 1}", [RELEASE / "dlbench", "exchange", "--role", "worker", *common])
                   for k in range(workers)]
         try:
-            group = self.run(case, tag, specs, 300, ready=lambda: socket.exists())
+            group = self.run(case, tag, specs, 300, ready=ready)
         finally:
             shutil.rmtree(socket_dir, ignore_errors=True)
         if not group["ok"]:
@@ -262,12 +269,18 @@ def seed_job_four_workers(runner, jobs):
                                                          tcp="secret"),
         "tcp-insecure": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-insecure", rep, 4, [], 300,
                                                            jobs.seed_steps, tcp="insecure"),
-        "tcp-flood": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-flood", rep, 4, [], 300, jobs.seed_steps,
-                                                        tcp="secret", flood=True),
+        "tcp-long": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-long", rep, 4, ["--epochs", FLOOD_EPOCHS], 600,
+                                                       jobs.seed_steps, tcp="secret"),
+        "tcp-flood": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-tcp-flood", rep, 4, ["--epochs", FLOOD_EPOCHS], 600,
+                                                        jobs.seed_steps, tcp="secret", flood=True),
         "audit": lambda rep: runner.dlcoord_cluster(2, "dltrain-w4-audit", rep, 4, ["--audit", AUDIT_FRACTION], 300,
                                                     jobs.seed_steps),
         "ddp": lambda rep: runner.anchor(2, "torch-ddp4", rep, "torch_ddp_seed.py", ddp_argv, 600),
         "exchange": lambda rep: runner.exchange(2, "exchange-w4", rep, 4, SEED_PARAMETERS, exchange_rounds),
+        "exchange-tcp-secret": lambda rep: runner.exchange(2, "exchange-w4-tcp-secret", rep, 4, SEED_PARAMETERS,
+                                                           exchange_rounds, tcp="secret"),
+        "exchange-tcp-insecure": lambda rep: runner.exchange(2, "exchange-w4-tcp-insecure", rep, 4, SEED_PARAMETERS,
+                                                             exchange_rounds, tcp="insecure"),
     }, lambda run: (f"wall {run['wall_s']:.3f} s" if "wall_s" in run
                     else f"median {run['result']['us_median']} us/round"))
 

@@ -5,7 +5,7 @@ and the method. It is rendered from the summary alone, so an earlier results.jso
 from formatting import format_number, ratio_text, table_head, table_row
 from multihost import MULTIHOST_CASE, multihost_section
 from observations import observations
-from settings import (AUDIT_FRACTION, FLOOD_BYTES, FLOOD_CONNECTIONS, LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES,
+from settings import (AUDIT_FRACTION, FLOOD_BYTES_PER_CONNECTION, FLOOD_CONNECTIONS, FLOOD_EPOCHS, LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES,
                       LARGE_LAYERS, LARGE_PARAMETERS, ROOT, SEED_BATCH, SEED_EPOCHS, SEED_PARAMETERS)
 from summary import median
 from targets import targets_section
@@ -89,10 +89,11 @@ def seed_one_process_section(summary):
 def flood_label(run):
     made = ""
     if run.get("flood_connections") is not None:
-        made = (f"; it made {run['flood_connections']:,.0f} connections and wrote {run['flood_bytes'] / 1e6:.1f} MB "
-                "before the run ended")
-    return (f"dltrain, loopback TCP with a secret, `dlbench flood` beside it (up to {FLOOD_CONNECTIONS:,} connections and "
-            f"{FLOOD_BYTES / 1e6:.0f} MB of junk{made})")
+        made = (f": it made {run['flood_connections']:,.0f} connections and wrote {run['flood_bytes'] / 1e6:.1f} MB "
+                "during the run")
+    return (f"dltrain, loopback TCP with a secret, `--epochs {FLOOD_EPOCHS}`, `dlbench flood` beside it "
+            f"({FLOOD_CONNECTIONS:,} connections with {FLOOD_BYTES_PER_CONNECTION / 1000:.0f} kB of junk each, as fast as "
+            f"it can{made})")
 
 
 def seed_four_workers_section(summary):
@@ -117,6 +118,7 @@ def seed_four_workers_section(summary):
                        f"{format_number(spawned['rss_mib'], 1)} (largest of it and its workers)", "")]
     for variant, text in (("dltrain-w4-tcp-secret", "dltrain, hand-started, loopback TCP, `--secret-file` (encrypted)"),
                           ("dltrain-w4-tcp-insecure", "dltrain, hand-started, loopback TCP, `--insecure`"),
+                          ("dltrain-w4-tcp-long", f"dltrain, loopback TCP with a secret, `--epochs {FLOOD_EPOCHS}`"),
                           ("dltrain-w4-tcp-flood", flood_label(summary["dltrain-w4-tcp-flood"])),
                           ("dltrain-w4-audit", f"dltrain, hand-started, `--audit {AUDIT_FRACTION}`")):
         run = summary.get(variant) or {}
@@ -129,9 +131,20 @@ def seed_four_workers_section(summary):
         lines.append(table_row("PyTorch DDP `torch_ddp_seed.py --world 4`", format_number(ddp["wall_s"], 3),
                                format_number(ddp["fit_s"], 3), format_number(ddp["step_us"], 1), "",
                                f"{format_number(ddp['rss_mib'], 1)} (largest process)", ""))
-    lines += [table_row(f"raw exchange, 4 workers, {SEED_PARAMETERS} floats each way", "", "",
-                        f"{format_number(exchange['us_mean'], 1)} (median {format_number(exchange['us_median'], 1)}, "
-                        f"p90 {format_number(exchange['us_p90'], 1)})", "", "", ""), ""]
+    for key, text in (("exchange", ""), ("exchange-tcp-secret", ", loopback TCP, encrypted with a secret"),
+                      ("exchange-tcp-insecure", ", loopback TCP, not encrypted")):
+        raw = summary.get(key) or {}
+        lines.append(table_row(f"raw exchange, 4 workers, {SEED_PARAMETERS} floats each way{text}", "", "",
+                               f"{format_number(raw.get('us_mean'), 1)} (median {format_number(raw.get('us_median'), 1)}, "
+                               f"p90 {format_number(raw.get('us_p90'), 1)})", "", "", ""))
+    lines.append("")
+    secret, insecure = summary.get("dltrain-w4-tcp-secret") or {}, summary.get("dltrain-w4-tcp-insecure") or {}
+    raw_secret, raw_insecure = summary.get("exchange-tcp-secret") or {}, summary.get("exchange-tcp-insecure") or {}
+    if all((secret.get("step_us"), insecure.get("step_us"), raw_secret.get("us_mean"), raw_insecure.get("us_mean"))):
+        lines += [f"Encryption adds {secret['step_us'] - insecure['step_us']:.0f} µs to dltrain's step over loopback TCP "
+                  f"and {raw_secret['us_mean'] - raw_insecure['us_mean']:.0f} µs to the raw exchange's round, which is "
+                  f"{raw_secret['us_mean'] / raw_insecure['us_mean']:.2f} × as long encrypted: what CURVE costs is the "
+                  "transport's, for the same messages.", ""]
     audited = summary["dltrain-w4-audit"]
     if workers["fit_s"] and audited.get("fit_s"):
         lines += [f"`--audit {AUDIT_FRACTION}` (the coordinator computes 5 % of the shard gradients again) trains in "
@@ -178,7 +191,7 @@ def large_job_section(summary):
     lines += [row("dltrain `dlcoord --local --verbose 0 --threads 1`", local),
               row("dltrain `--workers 1`, hand-started (every process `--threads 1`)", one),
               row("dltrain `--workers 2`, hand-started (every process `--threads 1`)", two),
-              row(f"dltrain `--workers 2 --audit {AUDIT_FRACTION}` (summed at the coordinator)",
+              row(f"dltrain `--workers 2 --audit {AUDIT_FRACTION}` (the ring; the drawn shards' digests to the coordinator)",
                   summary["dltrain-large-w2-audit"]),
               row("PyTorch `big_torch.py --threads 1`", torch_one_thread, torch_status),
               row("PyTorch DDP `big_torch.py --world 2 --threads 1`", summary["torch-large-ddp2"], torch_status)]
@@ -199,7 +212,8 @@ def large_job_section(summary):
     if two["samples_per_s"] and audited.get("samples_per_s"):
         lines += [f"With `--audit {AUDIT_FRACTION}` two workers train {audited['samples_per_s'] / two['samples_per_s']:.2f} "
                   "× the samples per second of the same run without it: the coordinator computes 5 % of the shard "
-                  "gradients again, and auditing sums every step at the coordinator (the star) instead of the ring.", ""]
+                  "gradients again, and a step with a drawn shard waits for the coordinator's computation and the owner's "
+                  "digest before the next one starts.", ""]
     return lines
 
 

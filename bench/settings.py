@@ -47,5 +47,7 @@ def default_report_path(quick, cases):
     return ROOT / "docs" / "benchmarks.md" if full else BENCH / "benchmarks.md"
 # The fraction `dlcoord --audit` checks in the cases that measure what auditing costs.
 AUDIT_FRACTION = "0.05"
-# What `dlbench flood` throws at a secured run beside it (case 2): connections, and bytes of junk in all.
-FLOOD_CONNECTIONS, FLOOD_BYTES = 10_000, 100_000_000
+# What `dlbench flood` throws at a secured run beside it (case 2): 10,000 connections with 10 kB of junk
+# each, as fast as it can make them. The run trains the seed job for FLOOD_EPOCHS epochs, long enough
+# for all of them to land during it.
+FLOOD_CONNECTIONS, FLOOD_BYTES_PER_CONNECTION, FLOOD_EPOCHS = 10_000, 10_000, 400

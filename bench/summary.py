@@ -8,7 +8,7 @@ from settings import LARGE_EPOCHS, SEED_EPOCHS
 THREAD_VARIANTS = ("dltrain-large-threads", "dltrain-large-t1", "dltrain-seed-threads", "dltrain-seed-t1")
 LOCAL_VARIANTS = ("dltrain", "dltrain-ckpt-end", "dltrain-large") + THREAD_VARIANTS
 CLUSTER_VARIANTS = ("dltrain-w4", "dltrain-w4-spawn", "dltrain-w4-tcp-secret", "dltrain-w4-tcp-insecure",
-                    "dltrain-w4-tcp-flood", "dltrain-w4-audit", "dltrain-large-w1", "dltrain-large-w2", "dltrain-large-w2-audit")
+                    "dltrain-w4-tcp-long", "dltrain-w4-tcp-flood", "dltrain-w4-audit", "dltrain-large-w1", "dltrain-large-w2", "dltrain-large-w2-audit")
 LARGE_TORCH_VARIANTS = ("torch-large-1t", "torch-large-ddp2", "torch-large-default")
 ANCHOR_VARIANTS = ("keras", "torch", "torch-ddp4") + LARGE_TORCH_VARIANTS
 
@@ -86,7 +86,8 @@ def summarize(records, load, facts, anchor_statuses):
         summary[variant]["samples_per_s"] = samples / fit_s if fit_s else None
     # dltrain's time per step is a mean (the epochs' seconds over their steps), so the exchange's
     # mean round is what it is compared with; the median and 90th percentile show the spread.
-    for name, variant in (("exchange", "exchange-w4"), ("exchange-large-w1", "exchange-large-w1"),
+    for name, variant in (("exchange", "exchange-w4"), ("exchange-tcp-secret", "exchange-w4-tcp-secret"),
+                          ("exchange-tcp-insecure", "exchange-w4-tcp-insecure"), ("exchange-large-w1", "exchange-large-w1"),
                           ("exchange-large-w2", "exchange-large-w2")):
         summary[name] = dict(n=len(runs_of(variant)), us_mean=median_of(variant, "result", "us_mean"),
                              us_median=median_of(variant, "result", "us_median"),

@@ -8,6 +8,7 @@ from typing import Callable
 from formatting import MISSING, format_number, one_over, table_head, table_row, times_smaller
 from multihost import (LINK_BYTES_PER_S, MULTIHOST_CASE, PARAMETER_BYTES, ddp_variant, dltrain_variant,
                        target_figures)
+from settings import FLOOD_CONNECTIONS, FLOOD_EPOCHS
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,15 @@ TARGETS = [
                   "encrypted and authenticated. The seed job's messages are small and many (4,700 rounds), the "
                   "case where that costs most; security that is on by default must cost at most a tenth."),
     Target(
-        case=2, name="seed job, four workers over loopback TCP with a secret: training time under a flood of "
-                     "connections and junk ≤ {threshold:g} × without",
+        case=2, name=f"seed job for {FLOOD_EPOCHS} epochs, four workers over loopback TCP with a secret: training "
+                     "time under a flood of at least 10,000 connections and 100 MB of junk ≤ {threshold:g} × without",
         anchor=None,
         # Training time (the epochs' seconds), not wall time: the run's wall time would include waiting for
-        # the flood to notice the run is over.
-        measure=lambda summary: multiple_of(summary["dltrain-w4-tcp-flood"]["fit_s"],
-                                            summary["dltrain-w4-tcp-secret"]["fit_s"], our_unit=" s", reference_unit=" s"),
+        # the flood to notice the run is over. A flood that fell short of the bar measures nothing.
+        measure=lambda summary: multiple_of(
+            summary["dltrain-w4-tcp-flood"]["fit_s"] if (summary["dltrain-w4-tcp-flood"].get("flood_connections") or 0)
+            >= FLOOD_CONNECTIONS else None,
+            summary["dltrain-w4-tcp-long"]["fit_s"], our_unit=" s", reference_unit=" s"),
         threshold=1.1, at_least=False,
         reasoning="Junk and connection storms from another process must cost a run little: strangers are turned away "
                   "in the handshake, before anything is registered, answered or logged. The flood runs on the same two "

@@ -2,8 +2,9 @@
 // sends F float32 to each of N workers (DEALER, each its own process), each worker answers with F
 // float32, and the round ends when all N answers are in: the floor under dltrain's time per step in
 // a distributed run. Messages go through the socket calls dltrain's coordinator and workers use:
-// written in place into libzmq's buffer, read in place where libzmq received them. The coordinator
-// prints the median and 90th percentile round time.
+// written in place into libzmq's buffer, read in place where libzmq received them; with
+// --secret-file, encrypted with CURVE as dltrain's are, so the two show what encryption alone costs.
+// The coordinator prints the median and 90th percentile round time.
 
 import ArgumentParser
 import DLTransport
@@ -23,6 +24,8 @@ struct Exchange: ParsableCommand {
     @Option(help: "Timed rounds.") var rounds: Int = 2000
     @Option(help: "Untimed rounds first.") var warmup: Int = 200
     @Option(help: "How long to wait for peers, in seconds.") var timeout: Double = 30
+    @Option(name: .customLong("secret-file"), help: "Encrypt with the CURVE keys of this job secret, as dltrain does.")
+    var secretFile: String?
 
     func validate() throws {
         guard workers >= 1, floats >= 1, rounds >= 1, warmup >= 0, timeout > 0 else {
@@ -32,17 +35,23 @@ struct Exchange: ParsableCommand {
 
     func run() throws {
         let context = try ZMQContext()
+        let keys = try secretFile.map { try JobKeys(secret: JobSecret.read(path: $0)) }
         switch role {
-        case .coordinator: try coordinate(context)
-        case .worker: try work(context)
+        case .coordinator:
+            let handler = try ZAPHandler.admittingWorkers(of: keys, context: context) { _ in }
+            defer { handler?.stop() }
+            try coordinate(context, security: keys?.serverOptions ?? [])
+        case .worker:
+            try work(context, security: keys?.clientOptions ?? [])
         }
     }
 
     private var wait: Duration { .milliseconds(Int(timeout * 1000)) }
 
-    private func coordinate(_ context: ZMQContext) throws {
+    private func coordinate(_ context: ZMQContext, security: [ZMQSocketOption]) throws {
         let socket = try ZMQSocket(.router, context: context)
-        try socket.set([.linger(.seconds(2)), .routerMandatory(true)])
+        defer { socket.close() }
+        try socket.set([.linger(.seconds(2)), .routerMandatory(true)] + security)
         try socket.bind(endpoint)
 
         var peers: [[UInt8]] = []
@@ -86,14 +95,14 @@ struct Exchange: ParsableCommand {
             + "median \(String(format: "%.1f", median)) us, p90 \(String(format: "%.1f", p90)) us per round")
         Report.result([
             "case": "exchange", "endpoint": endpoint, "workers": workers, "floats": floats, "bytes": 4 * floats,
-            "rounds": rounds, "warmup": warmup, "us_median": Report.rounded(median, 1), "us_p90": Report.rounded(p90, 1),
+            "rounds": rounds, "warmup": warmup, "encrypted": secretFile != nil, "us_median": Report.rounded(median, 1), "us_p90": Report.rounded(p90, 1),
             "us_p10": Report.rounded(p10, 1), "us_mean": Report.rounded(mean, 1),
         ])
     }
 
-    private func work(_ context: ZMQContext) throws {
+    private func work(_ context: ZMQContext, security: [ZMQSocketOption]) throws {
         let socket = try ZMQSocket(.dealer, context: context)
-        try socket.set([.linger(.seconds(1)), .reconnectInterval(.milliseconds(20))])
+        try socket.set([.linger(.seconds(1)), .reconnectInterval(.milliseconds(20))] + security)
         try socket.connect(endpoint)
         guard try socket.send(prefix: nil, count: 1, timeout: wait, write: { $0[0] = 1 }) else {
             throw BenchError("could not say hello to the coordinator within \(timeout) s")
