@@ -72,6 +72,8 @@ final class AuditTests: XCTestCase {
             harness.runToCompletion()
             XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
             XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), trainer.parameters.map(\.bitPattern), "\(exchange)")
+            let lost = harness.coordinatorEvents.filter { if case .workerLost = $0 { true } else { false } }
+            XCTAssertTrue(lost.isEmpty, "\(exchange): no honest worker is excluded: \(lost)")
             let audited = harness.coordinator.auditedGradients ?? 0
             let all = 4 * 2 * job.schedule.stepsPerEpoch
             XCTAssertTrue(audited > 0 && audited < all, "\(exchange): \(audited) of \(all) gradients audited")
