@@ -11,6 +11,7 @@
 //   CZeroMQ, DLTransport   libzmq and the project's Swift wrapper over it
 //   DLProtocol   the messages between coordinator and workers, and their byte layout
 //   DLCoordinator, DLWorker   the two sides of a distributed run
+//   DLMetrics    the run's state for Prometheus to scrape (dlcoord --metrics-address)
 //   dlcoord, dlworker         their command lines
 //   dlbench      the benchmarks' own measurements (bench/run.py drives them beside Keras and PyTorch)
 import PackageDescription
@@ -33,6 +34,10 @@ let package = Package(
         // SHA-256 for the data fingerprint, HKDF and X25519 for the CURVE keys derived from a job's
         // secret (BoringSSL underneath, on the CPU's SHA extensions where it has them).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // /metrics: the Prometheus text format, and a small HTTP server without SwiftNIO (which would
+        // add minutes to every CI build for one endpoint).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         .target(name: "CKernels"),
@@ -55,10 +60,16 @@ let package = Package(
                 "DLCore", "DLData", "DLTraining", "DLProtocol", "DLTransport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(
+            name: "DLMetrics",
+            dependencies: [
+                "DLCore", "DLTraining", "DLCoordinator", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
+            ]),
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLCore", "DLTraining", "DLRun", "DLCoordinator", "DLTransport",
+                "DLCore", "DLTraining", "DLRun", "DLCoordinator", "DLTransport", "DLMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -87,6 +98,7 @@ let package = Package(
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
         .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLCoordinatorTests", dependencies: ["DLProtocol", "DLCoordinator"]),
+        .testTarget(name: "DLMetricsTests", dependencies: ["DLMetrics", "DLCoordinator", "DLProtocol", "DLTraining", "DLTestSupport"]),
         // The coordinator and workers together, as state machines in memory.
         .testTarget(
             name: "DLClusterTests",

@@ -11,8 +11,9 @@ with_tests=false
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 packages=(libzmq3-dev pkg-config)
 # iproute2: the multi-host test makes network-namespace hosts with ip and tc (as root); tcpdump:
-# the capture test looks at what a secured run puts on the wire (as root).
-$with_tests && packages+=(python3 python3-venv iproute2 tcpdump)
+# the capture test looks at what a secured run puts on the wire (as root); slurm-wlm and munge: the
+# Slurm test runs a real single-node Slurm (as root).
+$with_tests && packages+=(python3 python3-venv iproute2 tcpdump slurm-wlm munge)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 echo "installed: ${packages[*]}"
@@ -22,6 +23,6 @@ if $with_tests; then
     # developer's give the same environment.
     python=/usr/bin/python3
     [ -x .build/python/bin/python3 ] || "$python" -m venv .build/python
-    .build/python/bin/pip install --quiet --disable-pip-version-check safetensors numpy
+    .build/python/bin/pip install --quiet --disable-pip-version-check safetensors numpy prometheus-client
     echo "python test environment: .build/python ($(.build/python/bin/python3 -c 'import safetensors; print("safetensors", safetensors.__version__)'))"
 fi

@@ -24,10 +24,12 @@ public struct ClusterOptions: Sendable {
     public var keys: JobKeys?
     /// The secret file spawned workers are given (nil: none, or made for the run when `keys` is set).
     public var secretFile: String?
+    /// Told the run's events and traffic, for metrics (nil: nobody).
+    public var monitor: CoordinatorMonitor?
 
     public init(
         bind: String, workers: Int, spawn: Bool, timeouts: CoordinatorSession.Timeouts, policy: CoordinatorSession.Policy,
-        runDirectory: String, keys: JobKeys? = nil, secretFile: String? = nil
+        runDirectory: String, keys: JobKeys? = nil, secretFile: String? = nil, monitor: CoordinatorMonitor? = nil
     ) {
         self.bind = bind
         self.workers = workers
@@ -37,6 +39,7 @@ public struct ClusterOptions: Sendable {
         self.runDirectory = runDirectory
         self.keys = keys
         self.secretFile = secretFile
+        self.monitor = monitor
     }
 }
 
@@ -90,6 +93,8 @@ public final class Coordinator {
 
         let jobId = UInt64.random(in: 1...UInt64.max)
         let clock = ContinuousClock()
+        let monitor = options.monitor
+        var sentBytes = 0, receivedBytes = 0
         let session = CoordinatorSession(
             job: job, workerCount: options.workers, jobId: jobId, timeouts: options.timeouts, policy: options.policy,
             progress: progress, observers: observers, checkpointer: checkpointer, now: clock.now,
@@ -97,9 +102,14 @@ public final class Coordinator {
                 // A ROUTER never blocks: a message to a peer that is gone is dropped, and the
                 // peer's silence is noticed by the worker timeout.
                 let message = OutgoingMessage(envelope)
-                _ = try? socket.send(prefix: peer, count: message.count, timeout: .zero, write: message.write)
+                if (try? socket.send(prefix: peer, count: message.count, timeout: .zero, write: message.write)) == true {
+                    sentBytes += message.count
+                }
             },
-            events: { [logger] event in logger.log(level: event.level, "\(event)") })
+            events: { [logger] event in
+                logger.log(level: event.level, "\(event)")
+                monitor?.observe(event)
+            })
         Interrupt.install()
 
         // The session's timeouts and heartbeats count in seconds, so it is told the time every
@@ -114,6 +124,7 @@ public final class Coordinator {
                 session.workerProcessExited(pid: exit.pid, description: exit.description, now: clock.now)
             }
             try socket.receive(timeout: max(.zero, nextTick - clock.now)) { message, peer, parts in
+                receivedBytes += message.count
                 if let peer, parts == 2 {
                     session.receive(message, from: Array(peer), now: clock.now)
                 } else {
@@ -123,6 +134,9 @@ public final class Coordinator {
             if clock.now >= nextTick {
                 session.tick(now: clock.now)
                 nextTick = clock.now + .milliseconds(100)
+                monitor?.tick(sentBytes: sentBytes, receivedBytes: receivedBytes, workerStepTimes: session.workerStepTimes)
+                sentBytes = 0
+                receivedBytes = 0
             }
         }
         // Closing the socket at once could lose the stop messages still on their way.

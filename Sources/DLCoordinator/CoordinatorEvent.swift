@@ -10,6 +10,11 @@ public struct WorkerRecord: Sendable, Equatable, CustomStringConvertible {
     public let index: Int
     public let info: WorkerInfo
 
+    public init(index: Int, info: WorkerInfo) {
+        self.index = index
+        self.info = info
+    }
+
     public var description: String { "worker \(index + 1) (\(info.name), \(info.host) pid \(info.pid))" }
 }
 

@@ -126,10 +126,9 @@ public final class CoordinatorSession {
     /// With --audit, how many shard gradients the coordinator computed again.
     public var auditedGradients: Int? { audit?.checked }
 
-    /// The per-worker compute time of the last epoch, for the log.
+    /// Each live worker's compute time per step over the epoch so far (after a run, its last epoch).
     public var workerStepTimes: [(name: String, millisecondsPerStep: Double)] {
-        workers.all.filter { $0.status == .joined }
-            .map { ($0.info.name, Double($0.epochMicroseconds) / Double(job.schedule.stepsPerEpoch) / 1000) }
+        workers.all.filter { $0.status == .joined }.map { ($0.info.name, $0.millisecondsPerStep) }
     }
 
     // MARK: What arrives, and time passing
@@ -168,6 +167,7 @@ public final class CoordinatorSession {
                 return drop(envelope, from: worker, because: reason)
             }
             worker.epochMicroseconds += UInt64(report.computeMicroseconds)
+            worker.epochSteps += 1
             if steps.isComplete { stepCompleted(now: now) }
         case let (.training, .total(chunk)):
             if let reason = steps.take(chunk, round: envelope.round, from: worker.index) {
@@ -240,7 +240,10 @@ public final class CoordinatorSession {
     func startEpoch(now: ContinuousClock.Instant) {
         guard progress.position.epoch < job.settings.epochs else { return finish(now: now) }
         epochStarted = now
-        for worker in workers.all { worker.epochMicroseconds = 0 }
+        for worker in workers.all {
+            worker.epochMicroseconds = 0
+            worker.epochSteps = 0
+        }
         for observer in observers {
             observer.epochStarted(epoch: progress.position.epoch + 1, of: job.settings.epochs, steps: job.schedule.stepsPerEpoch)
         }
@@ -506,8 +509,7 @@ public final class CoordinatorSession {
     private func reportSlowWorkers() {
         let active = workers.all.filter { $0.status == .joined }
         guard active.count > 1 else { return }
-        let steps = Double(job.schedule.stepsPerEpoch)
-        let perStep = active.map { Double($0.epochMicroseconds) / steps / 1000 }
+        let perStep = active.map(\.millisecondsPerStep)
         let median = perStep.sorted()[perStep.count / 2]
         for (worker, time) in zip(active, perStep) where time > 3 * median && time - median > 1 {
             report(.workerSlow(worker.record, millisecondsPerStep: time, median: median))

@@ -18,8 +18,12 @@ final class Worker {
     var loaded = false
     var lastHeard: ContinuousClock.Instant
     var lastSent: ContinuousClock.Instant
-    /// Compute time reported for this epoch's shard gradients.
+    /// Compute time reported for this epoch's shard gradients, and the steps it covers.
     var epochMicroseconds: UInt64 = 0
+    var epochSteps = 0
+
+    /// Its compute time per step over the epoch so far.
+    var millisecondsPerStep: Double { epochSteps == 0 ? 0 : Double(epochMicroseconds) / Double(epochSteps) / 1000 }
     /// The round its copy of the parameters is for (it was sent them, or took part in every step
     /// since); nil when it has none that is current.
     var stateRound: UInt64?

@@ -4,6 +4,7 @@
 import ArgumentParser
 import DLCore
 import DLCoordinator
+import DLMetrics
 import DLRun
 import DLTraining
 import DLTransport
@@ -58,6 +59,14 @@ struct DLCoord: ParsableCommand {
     @Option(name: .customLong("run-dir"), help: ArgumentHelp("Where to write metrics.jsonl and model.safetensors (default: runs/<date-time>).", valueName: "dir"))
     var runDirectory: String?
 
+    @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
+        "Serve the run's state at http://HOST:PORT/metrics in the Prometheus text format while it trains: its state, "
+            + "epoch and step, samples per second, the last epoch's loss and metrics, the workers, their compute time, the "
+            + "coordinator's traffic, the checkpoints. HOST is an IPv4 address, 0.0.0.0 for every interface. No secret "
+            + "guards it, and it shows no data, only these figures.",
+        valueName: "host:port"))
+    var metricsAddress: String?
+
     @Option(help: ArgumentHelp("0 silent, 1 a progress bar on a terminal (one line per epoch otherwise), 2 one line per epoch.", valueName: "0|1|2"))
     var verbose: Int = 1
 
@@ -83,16 +92,16 @@ struct DLCoord: ParsableCommand {
         do {
             var settings: JobSettings
             var resume: (checkpoint: Checkpoint, path: String)?
-            if let resumeDirectory = checkpointOptions.resume {
-                guard config == nil else {
-                    throw ValidationError("--resume takes the job from the checkpoint; it cannot be combined with --config")
-                }
+            if let resumeDirectory = try checkpointOptions.resumeDirectory(runDirectory: runDirectory) {
                 let found = try Checkpointer.newest(in: resumeDirectory) { note in
                     FileHandle.standardError.write(Data("dlcoord: \(note)\n".utf8))
                 }
-                var requested = found.checkpoint.settings
+                // --resume auto keeps the whole command line, --config included: the job it describes must
+                // be the checkpoint's.
+                var requested = try config.map(JobFile.read) ?? found.checkpoint.settings
                 dataOptions.apply(to: &requested)
                 trainingOptions.apply(to: &requested)
+                if let workers = clusterOptions.workers { requested.shards = requested.shards ?? workers }
                 settings = try Resumption.settings(checkpoint: found.checkpoint.settings, requested: requested)
                 resume = found
             } else {
@@ -100,15 +109,27 @@ struct DLCoord: ParsableCommand {
                 dataOptions.apply(to: &settings)
                 trainingOptions.apply(to: &settings)
             }
-            let runDirectory = self.runDirectory ?? checkpointOptions.resume ?? RunDirectory.defaultPath()
+            let runDirectory = self.runDirectory ?? checkpointOptions.resume.flatMap { $0 == CheckpointArguments.auto ? nil : $0 }
+                ?? RunDirectory.defaultPath()
             if let workers = clusterOptions.workers { settings.shards = settings.shards ?? workers }
+            let served = try startMetrics()
+            defer { served?.server.stop() }
+            let metrics = served?.metrics
+            var checkpointWritten: (@Sendable (String) -> Void)?
+            if let metrics { checkpointWritten = { _ in metrics.checkpointWritten() } }
             let run = TrainingRun(
                 settings: settings, runDirectory: runDirectory, verbose: verbose, checkpoints: checkpointOptions.policy,
-                resume: resume)
-            if clusterOptions.workers != nil {
-                try clusterOptions.train(run)
-            } else {
-                try run.runLocally()
+                resume: resume, observers: metrics.map { [$0] } ?? [], checkpointWritten: checkpointWritten)
+            do {
+                if clusterOptions.workers != nil {
+                    try clusterOptions.train(run, monitor: metrics)
+                } else {
+                    try run.runLocally()
+                }
+                metrics?.set(.finished)
+            } catch {
+                metrics?.set(.failed)
+                throw error
             }
         } catch let error as ExitCode {
             throw error
@@ -116,6 +137,18 @@ struct DLCoord: ParsableCommand {
             FileHandle.standardError.write(Data("dlcoord: error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+    }
+}
+
+extension DLCoord {
+    /// With --metrics-address: the run's metrics and their server, listening.
+    private func startMetrics() throws -> (metrics: RunMetrics, server: MetricsServer)? {
+        guard let metricsAddress else { return nil }
+        let metrics = RunMetrics()
+        let server = try MetricsServer(address: metricsAddress, metrics: metrics)
+        try server.start()
+        if verbose > 0 { FileHandle.standardOutput.write(Data("Metrics: \(server.url)\n".utf8)) }
+        return (metrics, server)
     }
 }
 
@@ -173,7 +206,7 @@ struct ClusterArguments: ParsableArguments {
         valueName: "fraction"))
     var audit: Double = 0
 
-    func train(_ run: TrainingRun) throws {
+    func train(_ run: TrainingRun, monitor: CoordinatorMonitor?) throws {
         guard let workers else { return }
         guard let shards = run.settings.shards, shards >= workers else {
             throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(run.settings.shards ?? 1)")
@@ -194,7 +227,7 @@ struct ClusterArguments: ParsableArguments {
                 timeouts: .init(
                     registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
                 policy: .init(minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit),
-                runDirectory: run.runDirectory, keys: keys, secretFile: secretFile),
+                runDirectory: run.runDirectory, keys: keys, secretFile: secretFile, monitor: monitor),
             logger: logger)
         try run.run { job, progress, observers, checkpointer in
             try coordinator.train(job, progress: progress, observers: observers, checkpointer: checkpointer)
@@ -220,8 +253,26 @@ struct ClusterArguments: ParsableArguments {
 }
 
 struct CheckpointArguments: ParsableArguments {
-    @Option(help: ArgumentHelp("Continue the run in this directory from its newest intact checkpoint (with --local or --workers N; only --epochs may change).", valueName: "run-dir"))
+    @Option(help: ArgumentHelp(
+        "Continue the run in this directory from its newest intact checkpoint (with --local or --workers N; only --epochs "
+            + "may change). `--resume auto` with --run-dir DIR continues the run in DIR if it has a checkpoint and starts it "
+            + "there otherwise, so one command line serves a first start and every restart (a requeued Slurm job, a "
+            + "restarted pod); a run that finished is not trained again.",
+        valueName: "run-dir|auto"))
     var resume: String?
+
+    static let auto = "auto"
+
+    /// The directory to resume from: --resume's, or with `--resume auto` the run directory if it holds a
+    /// checkpoint (nil: start afresh).
+    func resumeDirectory(runDirectory: String?) throws -> String? {
+        guard let resume else { return nil }
+        guard resume == Self.auto else { return resume }
+        guard let runDirectory else {
+            throw ValidationError("--resume auto continues the run in --run-dir DIR if it has a checkpoint: give --run-dir")
+        }
+        return Checkpointer.paths(in: runDirectory).isEmpty ? nil : runDirectory
+    }
 
     @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("Write a checkpoint every N epochs (and after the last).", valueName: "n"))
     var checkpointEvery: Int = 1

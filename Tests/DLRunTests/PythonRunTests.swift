@@ -1,7 +1,8 @@
-// The tests' Python runner (Python.swift) itself: a child that writes far more than a pipe holds
+// The tests' Python runner (DLTestSupport/Python.swift) itself: a child that writes far more than a pipe holds
 // to both streams finishes and is read whole, a failure carries its standard error, and one that
 // never ends is killed at the bound instead of hanging the test.
 
+import DLTestSupport
 import XCTest
 
 final class PythonRunTests: XCTestCase {

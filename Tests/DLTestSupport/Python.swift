@@ -1,19 +1,18 @@
-// Running a Python script of the test environment from the file tests, which read dltrain's files
-// with the Python `safetensors` package.
+// Running a Python script of the test environment from the tests that check dltrain against real
+// Python clients (the `safetensors` package reading its files, `prometheus-client` its metrics).
 
-import DLTestSupport
 import Foundation
 
 /// The Python of the test environment (.build/python, made by deploy/install-deps.sh --test).
-enum Python {
-    static var executable: String {
+public enum Python {
+    public static var executable: String {
         let venv = Repository.root + "/.build/python/bin/python3"
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
     }
 
     /// Runs `script` and returns its standard output; a failure carries its standard error. It is
     /// killed, and reported, when still running after `timeout` seconds.
-    static func run(_ script: String, arguments: [String], timeout: Double = 120) throws -> String {
+    public static func run(_ script: String, arguments: [String], timeout: Double = 120) throws -> String {
         let result = try runProcess(executable, ["-c", script] + arguments, timeout: timeout)
         guard result.status == 0 else {
             throw PythonError(
@@ -23,8 +22,8 @@ enum Python {
         return String(decoding: result.output, as: UTF8.self)
     }
 
-    struct PythonError: Error, CustomStringConvertible {
+    public struct PythonError: Error, CustomStringConvertible {
         let message: String
-        var description: String { message }
+        public var description: String { message }
     }
 }

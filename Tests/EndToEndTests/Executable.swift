@@ -127,8 +127,9 @@ final class RunningProcess: @unchecked Sendable {
         // Children that inherited the pipes could hold them open: a bound keeps that from hanging.
         _ = wait(timeout: 10, until: { $0.openStreams == 0 })
         condition.lock()
+        // A process that outlived even SIGKILL's bound has no status to read (reading it would trap).
         let result = Executable.Result(
-            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            status: exited ? process.terminationStatus : -1, output: String(decoding: output, as: UTF8.self),
             errors: String(decoding: errors, as: UTF8.self), timedOut: timedOut)
         condition.unlock()
         self.result = result

@@ -132,4 +132,28 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(more.status, 0, more.errors)
         XCTAssertEqual(try model(in: directory), try localModel(["--epochs", "3"]))
     }
+
+    /// One command line for a first start and every restart: `--resume auto` starts a run in an
+    /// empty --run-dir, continues it from its checkpoint, and does not train a finished one again.
+    func testResumeAutoStartsContinuesAndLeavesAFinishedRunAlone() throws {
+        let directory = try temporaryDirectory(self) + "/run"
+        let command = ["--local", "--run-dir", directory, "--resume", "auto", "--verbose", "2"]
+        let first = try dlcoord.run(command + ["--epochs", "2"])
+        XCTAssertEqual(first.status, 0, first.errors)
+        XCTAssertFalse(first.output.contains("Resuming"), first.output)
+        let longer = try dlcoord.run(command + ["--epochs", "4"])
+        XCTAssertEqual(longer.status, 0, longer.errors)
+        XCTAssertTrue(longer.output.contains("Resuming from \(directory)/checkpoint-"), longer.output)
+        let trained = try model(in: directory)
+        XCTAssertEqual(trained, try localModel(["--epochs", "4"]))
+        let again = try dlcoord.run(command + ["--epochs", "4"])
+        XCTAssertEqual(again.status, 0, again.errors)
+        XCTAssertTrue(again.output.contains("already trained its 4 epochs: nothing to train"), again.output)
+        XCTAssertEqual(try model(in: directory), trained)
+        XCTAssertEqual(try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 4)
+
+        let refused = try dlcoord.run(["--local", "--resume", "auto"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.errors.contains("--resume auto continues the run in --run-dir DIR"), refused.errors)
+    }
 }

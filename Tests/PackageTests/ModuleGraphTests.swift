@@ -83,7 +83,9 @@ struct DeclaredTarget {
     let dependencies: Set<String>
 
     /// The products of package dependencies that targets may import.
-    static let packageProducts: Set<String> = ["ArgumentParser", "Crypto", "Logging"]
+    static let packageProducts: Set<String> = [
+        "ArgumentParser", "Crypto", "Logging", "Prometheus", "FlyingFox", "FlyingSocks",
+    ]
 
     static func all(in manifest: String) -> [DeclaredTarget] {
         let code = manifest.split(separator: "\n", omittingEmptySubsequences: false)

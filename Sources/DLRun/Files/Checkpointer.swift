@@ -36,11 +36,14 @@ public final class Checkpointer: CheckpointSink, @unchecked Sendable {
     private var failure: Error?
     /// Used by whichever thread writes, one at a time (the writing thread, or `save` after `finish`).
     private let historyJSON = HistoryJSON()
+    /// Told each checkpoint's path once it is on disk (from the thread that wrote it).
+    private let written: (@Sendable (String) -> Void)?
 
-    public init(job: TrainingJob, directory: String, policy: CheckpointPolicy) {
+    public init(job: TrainingJob, directory: String, policy: CheckpointPolicy, written: (@Sendable (String) -> Void)? = nil) {
         self.job = job
         self.directory = directory
         self.policy = policy
+        self.written = written
     }
 
     /// After a step: a checkpoint when the steps applied in this epoch are a multiple of `everySteps`.
@@ -113,6 +116,7 @@ public final class Checkpointer: CheckpointSink, @unchecked Sendable {
 
     private func write(_ checkpoint: Checkpoint, to path: String) throws {
         try checkpoint.write(to: path, history: historyJSON)
+        written?(path)
         for old in Self.paths(in: directory).dropFirst(policy.keep) {
             try? FileManager.default.removeItem(atPath: old)
         }

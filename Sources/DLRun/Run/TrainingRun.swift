@@ -15,6 +15,10 @@ public struct TrainingRun {
     public let resume: (checkpoint: Checkpoint, path: String)?
     /// Where the console output goes (standard output unless a test captures it).
     public let output: ((String) -> Void)?
+    /// Observers besides the console and metrics.jsonl (a metrics exporter).
+    public let observers: [TrainingObserver]
+    /// Told the path of every checkpoint written.
+    public let checkpointWritten: (@Sendable (String) -> Void)?
 
     /// How a run's epochs are computed: from the job and where it stands, with the run's observers
     /// and checkpointer, to where it ends.
@@ -22,7 +26,8 @@ public struct TrainingRun {
 
     public init(
         settings: JobSettings, runDirectory: String, verbose: Int, checkpoints: CheckpointPolicy = CheckpointPolicy(),
-        resume: (checkpoint: Checkpoint, path: String)? = nil, output: ((String) -> Void)? = nil
+        resume: (checkpoint: Checkpoint, path: String)? = nil, output: ((String) -> Void)? = nil,
+        observers: [TrainingObserver] = [], checkpointWritten: (@Sendable (String) -> Void)? = nil
     ) {
         self.settings = settings
         self.runDirectory = runDirectory
@@ -30,6 +35,8 @@ public struct TrainingRun {
         self.checkpoints = checkpoints
         self.resume = resume
         self.output = output
+        self.observers = observers
+        self.checkpointWritten = checkpointWritten
     }
 
     /// Trains in this process.
@@ -57,12 +64,17 @@ public struct TrainingRun {
         if verbose > 0 {
             console.note(Self.summary(job))
             if let resume { console.note("Resuming from \(resume.path) at \(progress.position)") }
+            if progress.position.epoch >= job.settings.epochs {
+                console.note("The run in \(runDirectory) already trained its \(job.settings.epochs) epochs: nothing to train")
+            }
         }
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", history: progress.history)
-        let checkpointer = Checkpointer(job: job, directory: runDirectory, policy: checkpoints)
+        let checkpointer = Checkpointer(job: job, directory: runDirectory, policy: checkpoints, written: checkpointWritten)
+        let everyObserver: [TrainingObserver] = [console, log] + observers
+        for observer in everyObserver { observer.runStarted(job, at: progress.position) }
         let final: TrainingProgress
         do {
-            final = try train(job, progress, [console, log], checkpointer)
+            final = try train(job, progress, everyObserver, checkpointer)
         } catch {
             try? checkpointer.finish()  // what was taken before the failure still reaches the disk
             throw error
