@@ -57,7 +57,6 @@ public final class Coordinator {
     public func train(
         _ job: TrainingJob, progress: TrainingProgress, observers: [TrainingObserver], checkpointer: CheckpointSink
     ) throws -> TrainingProgress {
-        guard progress.position.epoch < job.settings.epochs else { return progress }
         let context = try ZMQContext()
         let socket = try ZMQSocket(.router, context: context)
         let largest = MessageCodec.largestMessageFromWorker(
@@ -84,6 +83,10 @@ public final class Coordinator {
             throw ClusterError.cannotBind(endpoint: options.bind, reason: "\(error)")
         }
         let admission = options.keys == nil ? "" : "; only workers holding the job's secret are admitted, and all traffic is encrypted"
+        guard progress.position.epoch < job.settings.epochs else {
+            tellWorkersTheRunFinished(on: socket, epochs: job.settings.epochs)
+            return progress
+        }
         logger.notice("listening on \(endpoint) for \(options.workers) worker(s), job \(job.settings.data)\(admission)")
 
         var children = try options.spawn ? WorkerProcesses.spawn(
@@ -155,6 +158,27 @@ public final class Coordinator {
             logger.notice("audit: computed \(audited) shard gradient(s) again here; \(session.excluded.count) worker(s) excluded")
         }
         return session.progress
+    }
+
+    /// A run resumed after its last epoch (`--resume auto` restarting a finished job) trains nothing,
+    /// but its workers were started with it: each that says hello is told the job finished, so it
+    /// exits as after a run instead of waiting for a coordinator, until all N were told or the
+    /// registration timeout has passed.
+    private func tellWorkersTheRunFinished(on socket: ZMQSocket, epochs: Int) {
+        guard !options.spawn else { return }  // none was started
+        let notice = StopNotice(finished: true, reason: "the run had already trained its \(epochs) epochs")
+        let stop = OutgoingMessage(Envelope(jobId: 0, round: 0, message: .stop(notice)))
+        let clock = ContinuousClock()
+        let deadline = clock.now + options.timeouts.registration
+        var told: Set<[UInt8]> = []
+        while told.count < options.workers && clock.now < deadline && !Interrupt.requested {
+            _ = try? socket.receive(timeout: .milliseconds(100)) { message, peer, parts in
+                guard let peer, parts == 2, case .hello? = (try? MessageCodec.decode(message))?.message else { return }
+                let id = Array(peer)
+                if (try? socket.send(prefix: id, count: stop.count, timeout: .zero, write: stop.write)) == true { told.insert(id) }
+            }
+        }
+        logger.notice("the run had already trained its \(epochs) epochs; told \(told.count) worker(s) the job finished")
     }
 
     /// An endpoint a local worker can connect to for a bound one (`tcp://0.0.0.0:5555` -> 127.0.0.1).

@@ -22,6 +22,28 @@ enum PeerEndpoint {
         return EndpointSecurity.isLocal(coordinator) ? "tcp://127.0.0.1:*" : "tcp://*:*"
     }
 
+    /// `advertised`, waiting (up to `timeout`) while the coordinator's host does not resolve yet: a
+    /// worker's container or pod may start before the coordinator's name exists, and a worker that
+    /// starts first is expected to wait for it anyway.
+    static func advertised(
+        bound: String, coordinator: String, host: String?, waitingUpTo timeout: Duration, log: (String) -> Void
+    ) throws -> String {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var waiting = false
+        while true {
+            do {
+                return try advertised(bound: bound, coordinator: coordinator, host: host)
+            } catch let error as PeerEndpointError where error.unresolved && clock.now < deadline {
+                if !waiting {
+                    log("\(error.reason); trying again for up to \(Int(timeout / .seconds(1))) s")
+                    waiting = true
+                }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+    }
+
     /// The endpoint other workers connect to, for the one `bound` (as libzmq reports it).
     static func advertised(bound: String, coordinator: String, host: String?) throws -> String {
         guard bound.hasPrefix("tcp://"), let colon = bound.lastIndex(of: ":") else { return bound }
@@ -36,7 +58,7 @@ enum PeerEndpoint {
         hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
         var found: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, "9", &hints, &found) == 0, let info = found else {
-            throw PeerEndpointError(reason: "cannot resolve the coordinator's host \(host)")
+            throw PeerEndpointError(reason: "cannot resolve the coordinator's host \(host)", unresolved: true)
         }
         defer { freeaddrinfo(found) }
         let descriptor = socket(info.pointee.ai_family, Int32(SOCK_DGRAM.rawValue), 0)
@@ -64,5 +86,7 @@ enum PeerEndpoint {
 
 public struct PeerEndpointError: Error, CustomStringConvertible {
     public let reason: String
+    /// The coordinator's host name did not resolve (it may yet).
+    var unresolved = false
     public var description: String { "cannot choose where other workers reach this one: \(reason); set --advertise HOST" }
 }

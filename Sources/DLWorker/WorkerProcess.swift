@@ -68,7 +68,9 @@ public enum WorkerProcess {
             + (options.keys?.serverOptions ?? []))
         try authenticator?.watch(peerSocket)
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
-        let peerEndpoint = try PeerEndpoint.advertised(bound: bound, coordinator: options.endpoint, host: options.advertise)
+        let peerEndpoint = try PeerEndpoint.advertised(
+            bound: bound, coordinator: options.endpoint, host: options.advertise, waitingUpTo: options.timeouts.reconnect
+        ) { [logger] line in logger.notice("\(line)") }
         defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }
         var peers: [String: ZMQSocket] = [:]
         let info = WorkerInfo(

@@ -164,4 +164,15 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(alone.status, 1)
         XCTAssertTrue(alone.errors.contains("dlworker: error: no coordinator answered within 1 s"), alone.errors)
     }
+
+    /// A coordinator whose host name does not resolve yet (its container or pod not started) is
+    /// waited for, for the reconnect timeout, before the worker gives up and says why.
+    func testAWorkerWaitsForTheCoordinatorsNameToResolve() throws {
+        let unknown = "dltrain-coordinator-not-started.invalid"
+        let waited = try dlworker.run(
+            ["--connect", "tcp://\(unknown):5555", "--insecure", "--reconnect-timeout", "1"], timeout: 30)
+        XCTAssertEqual(waited.status, 1)
+        XCTAssertTrue(waited.errors.contains("cannot resolve the coordinator's host \(unknown); trying again for up to 1 s"), waited.errors)
+        XCTAssertTrue(waited.errors.contains("dlworker: error: cannot choose where other workers reach this one"), waited.errors)
+    }
 }

@@ -152,6 +152,21 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(try model(in: directory), trained)
         XCTAssertEqual(try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 4)
 
+        // Distributed, the same restart tells the workers started with it that the job is done.
+        let endpoint = try ipcEndpoint()
+        let coordinator = try dlcoord.start(
+            ["--workers", "1", "--bind", endpoint, "--run-dir", directory, "--resume", "auto", "--epochs", "4", "--verbose", "2"])
+        let workers = [try dlworker.start(["--connect", endpoint, "--name", "w1"])]
+        let restarted = coordinator.wait(timeout: 60)
+        XCTAssertEqual(restarted.status, 0, restarted.errors)
+        XCTAssertTrue(restarted.errors.contains("told 1 worker(s) the job finished"), restarted.errors)
+        for worker in workers {
+            let told = worker.wait(timeout: 30)
+            XCTAssertEqual(told.status, 0, told.errors)
+            XCTAssertTrue(told.errors.contains("the run had already trained its 4 epochs"), told.errors)
+        }
+        XCTAssertEqual(try model(in: directory), trained)
+
         let refused = try dlcoord.run(["--local", "--resume", "auto"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.errors.contains("--resume auto continues the run in --run-dir DIR"), refused.errors)

@@ -1,8 +1,9 @@
 // Training across hosts, for real: network namespaces on one bridge, each host's link limited by a
 // token bucket, made by ../shared/anchors/multihost/hosts.sh (root and iproute2 needed; the test
-// says why it skips without them). The coordinator runs on h0 and one worker on each of h1..h3,
-// holding the job's secret (every link encrypted), summing around a ring; one host is partitioned away for longer than --worker-timeout and healed,
-// and the model must still be the bytes of `dlcoord --local` with the same shards.
+// says why it skips without them). The coordinator runs on h0 and one worker on each of h1..h4,
+// five hosts, holding the job's secret (every link encrypted), summing around a ring; one host is
+// partitioned away for longer than --worker-timeout and healed, and the model must still be the
+// bytes of `dlcoord --local --shards 4`.
 
 import DLTestSupport
 import Foundation
@@ -13,14 +14,14 @@ final class MultiHostTests: XCTestCase {
     private static let coordinatorEndpoint = "tcp://10.78.0.1:5555"  // h0, as hosts.sh numbers the hosts
 
     func testAHostPartitionedPastTheTimeoutAndHealedChangesNothing() throws {
-        try makeHosts(workers: 3)
+        try makeHosts(workers: 4)
         let directory = try temporaryDirectory(self), secret = try secretFile()
-        let flags = ["--epochs", "60", "--shards", "3"]
-        let workers = try (1...3).map { host in
+        let flags = ["--epochs", "60", "--shards", "4"]
+        let workers = try (1...4).map { host in
             try onHost(host, "dlworker", ["--connect", Self.coordinatorEndpoint, "--secret-file", secret, "--name", "w\(host)"])
         }
         let coordinator = try onHost(0, "dlcoord", [
-            "--workers", "3", "--bind", Self.coordinatorEndpoint, "--secret-file", secret, "--exchange", "ring",
+            "--workers", "4", "--bind", Self.coordinatorEndpoint, "--secret-file", secret, "--exchange", "ring",
             "--worker-timeout", "2",
             "--verbose", "2", "--run-dir", directory,
         ] + flags)

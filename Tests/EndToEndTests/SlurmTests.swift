@@ -45,9 +45,10 @@ final class SlurmTests: XCTestCase {
 
     func testARequeuedJobContinuesFromItsCheckpoint() throws {
         let cluster = try XCTUnwrap(cluster)
-        let flags = ["--shards", "4", "--epochs", "40"]
+        let flags = ["--shards", "4", "--epochs", "300"]
         let job = try cluster.submit(tasks: 5, dlcoordFlags: flags)
-        // Requeued once its first epochs are in a checkpoint (bounded: the run takes tens of seconds).
+        // Requeued once its first epochs are in a checkpoint, well before its last (the run takes
+        // about ten seconds).
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline, Self.checkpoints(in: job.runDirectory) < 2 { usleep(100_000) }
         XCTAssertGreaterThanOrEqual(Self.checkpoints(in: job.runDirectory), 2, job.output)
