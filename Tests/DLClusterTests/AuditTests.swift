@@ -6,6 +6,7 @@
 // to be caught.
 
 import DLCoordinator
+import DLTestSupport
 import DLTraining
 import XCTest
 

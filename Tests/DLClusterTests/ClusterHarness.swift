@@ -155,13 +155,3 @@ extension ClusterHarness {
     }
 }
 
-extension TrainingJob {
-    /// The seed job on the repository's data set, with S shards and a validation split.
-    static func seedJob(shards: Int = 4, epochs: Int, validation: Double = 0.2) throws -> TrainingJob {
-        var settings = JobSettings.seedJob
-        settings.epochs = epochs
-        settings.shards = shards
-        settings.validationSplit = validation
-        return try TrainingJob(settings)
-    }
-}

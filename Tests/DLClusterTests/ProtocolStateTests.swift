@@ -2,9 +2,10 @@
 // single-process weights bit for bit whatever the number of workers and the arrival order, bad
 // messages are refused without disturbing the run, and every wait ends in a clear failure.
 
-import DLCore
 import DLCoordinator
+import DLCore
 import DLProtocol
+import DLTestSupport
 import DLTraining
 import DLWorker
 import XCTest

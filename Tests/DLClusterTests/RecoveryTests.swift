@@ -2,10 +2,11 @@
 // mid-run, a worker that comes back after being declared lost, a run that loses every worker and
 // gets one back, and a resumed checkpoint. Each ends with the undisturbed run's weights, bit for bit.
 
-import DLCore
 import DLCoordinator
+import DLCore
 import DLProtocol
 import DLRun
+import DLTestSupport
 import DLTraining
 import DLWorker
 import Foundation

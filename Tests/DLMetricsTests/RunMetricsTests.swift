@@ -17,11 +17,7 @@ final class RunMetricsTests: XCTestCase {
     }
 
     func testATrainedRunIsReportedWithItsLastEpoch() throws {
-        var settings = JobSettings.seedJob
-        settings.epochs = 2
-        settings.shards = 2
-        settings.validationSplit = 0.2
-        let job = try TrainingJob(settings)
+        let job = try TrainingJob.seedJob(shards: 2, epochs: 2)
         let metrics = RunMetrics()
         XCTAssertEqual(value(of: #"dltrain_run_state{state="starting"}"#, in: text(metrics)), 1)
         metrics.runStarted(job, at: TrainingProgress(job: job).position)

@@ -45,6 +45,17 @@ extension JobSettings {
     }
 }
 
+extension TrainingJob {
+    /// The seed job on the repository's data set, with S shards and a validation split.
+    public static func seedJob(shards: Int = 4, epochs: Int, validation: Double = 0.2) throws -> TrainingJob {
+        var settings = JobSettings.seedJob
+        settings.epochs = epochs
+        settings.shards = shards
+        settings.validationSplit = validation
+        return try TrainingJob(settings)
+    }
+}
+
 /// What a child process printed, and how it ended.
 public struct ProcessResult {
     public let status: Int32
