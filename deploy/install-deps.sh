@@ -12,8 +12,10 @@ if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 packages=(libzmq3-dev pkg-config)
 # iproute2: the multi-host test makes network-namespace hosts with ip and tc (as root); tcpdump:
 # the capture test looks at what a secured run puts on the wire (as root); slurm-wlm and munge: the
-# Slurm test runs a real single-node Slurm (as root).
-$with_tests && packages+=(python3 python3-venv iproute2 tcpdump slurm-wlm munge)
+# Slurm test runs a real single-node Slurm (as root); podman, runc and debootstrap: the container
+# test builds and runs the image without a registry (as root), from binaries linked statically,
+# which needs libcurl's development files (deploy/container/build-binaries.sh).
+$with_tests && packages+=(python3 python3-venv iproute2 tcpdump slurm-wlm munge podman runc debootstrap libcurl4-openssl-dev)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 echo "installed: ${packages[*]}"
