@@ -25,6 +25,6 @@ if $with_tests; then
     # developer's give the same environment.
     python=/usr/bin/python3
     [ -x .build/python/bin/python3 ] || "$python" -m venv .build/python
-    .build/python/bin/pip install --quiet --disable-pip-version-check safetensors numpy prometheus-client
+    .build/python/bin/pip install --quiet --disable-pip-version-check safetensors numpy prometheus-client kubernetes-validate
     echo "python test environment: .build/python ($(.build/python/bin/python3 -c 'import safetensors; print("safetensors", safetensors.__version__)'))"
 fi
