@@ -27,7 +27,7 @@ final class ContainerTests: XCTestCase {
                 throw XCTSkip("needs \(Self.release)/\(tool) built by deploy/container/build-binaries.sh")
             }
         }
-        engine = try Podman(directory: try temporaryDirectory(self))
+        engine = try Podman()
         try engine.ensureBase(Self.base)
         let built = try runProcess("/usr/bin/env", [
             "CONTAINERS_CONF=\(engine.configuration)", "DLTRAIN_IMAGE=\(Self.image)", "DLTRAIN_BIN=\(Self.release)",
@@ -89,6 +89,7 @@ final class ContainerTests: XCTestCase {
 
 /// podman with a configuration of its own (this machine's kernel needs runc, and root here cannot
 /// raise the hard limit on open files), and the containers and networks it made, removed at the end.
+/// Its files live in a folder of its own, not the test's: that is gone when tearDown runs.
 private final class Podman {
     struct Result {
         let status: Int32
@@ -102,8 +103,9 @@ private final class Podman {
     private var containers: [String] = []
     private var networks: [String] = []
 
-    init(directory: String) throws {
-        self.directory = directory
+    init() throws {
+        directory = NSTemporaryDirectory() + "dltrain-podman-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configuration = directory + "/containers.conf"
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
@@ -195,6 +197,7 @@ private final class Podman {
         for network in networks { _ = try? run(["network", "rm", "-f", network]) }
         containers.removeAll()
         networks.removeAll()
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// The Debian mirror apt uses here for bookworm's main component (deb.debian.org when none is named).
