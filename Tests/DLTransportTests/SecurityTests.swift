@@ -133,10 +133,23 @@ final class SecurityTests: XCTestCase {
 
     /// What a ZAP handler refused, collected from its thread.
     private final class RefusalBox: @unchecked Sendable {
-        private let lock = NSLock()
+        private let condition = NSCondition()
         private var items: [String] = []
-        func append(_ item: String) { lock.withLock { items.append(item) } }
-        var all: [String] { lock.withLock { items } }
+        func append(_ item: String) {
+            condition.withLock {
+                items.append(item)
+                condition.broadcast()
+            }
+        }
+        var all: [String] { condition.withLock { items } }
+
+        /// Waits (at most `timeout` seconds) until `count` refusals have arrived.
+        func wait(for count: Int, timeout: Double) {
+            let deadline = Date().addingTimeInterval(timeout)
+            condition.withLock {
+                while items.count < count { if !condition.wait(until: deadline) { break } }
+            }
+        }
     }
 
     /// A CURVE server with the job's keys and its context's ZAP handler, and what the handler refused.
@@ -224,8 +237,7 @@ final class SecurityTests: XCTestCase {
         // Twice, so that the worker's disconnect, which its close starts, has long been seen.
         for count in 1...2 {
             try sendJunk(to: server.endpoint)
-            let deadline = Date().addingTimeInterval(5)
-            while Date() < deadline, server.refusals.all.count < count { usleep(10_000) }
+            server.refusals.wait(for: count, timeout: 5)
         }
         let lines = server.refusals.all
         XCTAssertEqual(lines.count, 2, "\(lines)")
