@@ -23,18 +23,18 @@ final class ContainerTests: XCTestCase {
         }
         for tool in ["dlcoord", "dlworker"] {
             let linked = try runProcess("/usr/bin/ldd", [Self.release + "/" + tool])
-            guard linked.status == 0, !String(decoding: linked.output, as: UTF8.self).contains("libswiftCore") else {
+            guard linked.status == 0, !linked.outputText.contains("libswiftCore") else {
                 throw XCTSkip("needs \(Self.release)/\(tool) built by deploy/container/build-binaries.sh")
             }
         }
         engine = try Podman()
         try engine.ensureBase(Self.base)
-        let built = try runProcess("/usr/bin/env", [
-            "CONTAINERS_CONF=\(engine.configuration)", "DLTRAIN_IMAGE=\(Self.image)", "DLTRAIN_BIN=\(Self.release)",
-            Repository.root + "/deploy/container/build.sh", "--prebuilt", "--pull=never",
-        ], timeout: 600)
+        let built = try runProcess(
+            Repository.root + "/deploy/container/build.sh", ["--prebuilt", "--pull=never"],
+            environment: ["CONTAINERS_CONF": engine.configuration, "DLTRAIN_IMAGE": Self.image, "DLTRAIN_BIN": Self.release],
+            timeout: 600)
         guard built.status == 0 else {
-            return XCTFail("build.sh --prebuilt failed: \(String(decoding: built.errors, as: UTF8.self))")
+            return XCTFail("build.sh --prebuilt failed: \(built.errorText)")
         }
     }
 
@@ -45,11 +45,11 @@ final class ContainerTests: XCTestCase {
 
     func testTheImageTrainsTheSeedJobAsANonRootUser() throws {
         let user = try engine.run(["run", "--rm", Self.image, "id", "-u"])
-        XCTAssertEqual(user.output.trimmingCharacters(in: .whitespacesAndNewlines), "10001")
+        XCTAssertEqual(user.outputText.trimmingCharacters(in: .whitespacesAndNewlines), "10001")
         let trained = try engine.run(["run", "--rm", Self.image, "dlcoord", "--local", "--epochs", "2", "--verbose", "2"])
-        XCTAssertEqual(trained.status, 0, trained.errors)
-        XCTAssertTrue(trained.output.contains("Epoch 2/2"), trained.output)
-        XCTAssertTrue(trained.output.contains("Saved runs/"), trained.output)
+        XCTAssertEqual(trained.status, 0, trained.errorText)
+        XCTAssertTrue(trained.outputText.contains("Epoch 2/2"), trained.outputText)
+        XCTAssertTrue(trained.outputText.contains("Saved runs/"), trained.outputText)
     }
 
     func testACoordinatorAndFourWorkerContainersTrainTheLocalModel() throws {
@@ -79,10 +79,10 @@ final class ContainerTests: XCTestCase {
         }
         let exit = try engine.run(["wait", coordinator], timeout: 180)
         let logs = try engine.run(["logs", coordinator])
-        let workerLogs = try workers.map { try engine.run(["logs", $0]).errors }.joined(separator: "\n")
-        XCTAssertEqual(exit.output.trimmingCharacters(in: .whitespacesAndNewlines), "0", logs.output + logs.errors + workerLogs)
-        XCTAssertTrue(logs.errors.contains("only workers holding the job's secret are admitted"), logs.errors)
-        XCTAssertEqual(logs.errors.components(separatedBy: " joined: w").count - 1, 4, logs.errors)
+        let workerLogs = try workers.map { try engine.run(["logs", $0]).errorText }.joined(separator: "\n")
+        XCTAssertEqual(exit.outputText.trimmingCharacters(in: .whitespacesAndNewlines), "0", logs.outputText + logs.errorText + workerLogs)
+        XCTAssertTrue(logs.errorText.contains("only workers holding the job's secret are admitted"), logs.errorText)
+        XCTAssertEqual(logs.errorText.components(separatedBy: " joined: w").count - 1, 4, logs.errorText)
         XCTAssertEqual(try model(in: runs + "/job"), try localModel(flags))
     }
 }
@@ -91,12 +91,6 @@ final class ContainerTests: XCTestCase {
 /// raise the hard limit on open files), and the containers and networks it made, removed at the end.
 /// Its files live in a folder of its own, not the test's: that is gone when tearDown runs.
 private final class Podman {
-    struct Result {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
     let configuration: String
     private let directory: String
     private let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -118,47 +112,18 @@ private final class Podman {
             """.write(toFile: configuration, atomically: true, encoding: .utf8)
     }
 
-    /// Runs podman and waits for it (at most `timeout` seconds). Not through Foundation's Process:
-    /// that gives the child a descriptor whose closing tells Foundation it exited, and `podman run
-    /// -d` hands its descriptors on to the container's monitor, so Foundation would see the exit
-    /// only when the container ends. Here the child inherits nothing but its three streams.
-    func run(_ arguments: [String], timeout: Double = 120) throws -> Result {
-        let output = directory + "/podman.out", errors = directory + "/podman.err"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let inherited = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
-        for descriptor in inherited where descriptor > 2 { posix_spawn_file_actions_addclose(&actions, descriptor) }
-        let argv = (["/usr/bin/podman"] + arguments).map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        let environment = (ProcessInfo.processInfo.environment.merging(["CONTAINERS_CONF": configuration]) { $1 })
-            .map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for variable in environment { free(variable) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/usr/bin/podman", &actions, nil, argv, environment)
-        guard spawned == 0 else { throw PodmanError("cannot start podman: \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(timeout)
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            guard Date() < deadline else {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                throw PodmanError("podman \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s; killed")
-            }
-            usleep(20_000)
-        }
-        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return Result(status: (status >> 8) & 0xFF, output: read(output), errors: read(errors))
+    /// Runs podman and waits for it (at most `timeout` seconds). `podman run -d` leaves the
+    /// container's monitor running with whatever it inherited: runProcess hands on nothing but the
+    /// three streams.
+    func run(_ arguments: [String], timeout: Double = 120) throws -> ProcessResult {
+        try runProcess("/usr/bin/podman", arguments, environment: ["CONTAINERS_CONF": configuration], timeout: timeout)
     }
 
     /// A network of its own; its name.
     func network() throws -> String {
         let name = "dltrain-test-\(suffix)"
         let made = try run(["network", "create", name])
-        guard made.status == 0 else { throw PodmanError("podman network create: \(made.errors)") }
+        guard made.status == 0 else { throw PodmanError("podman network create: \(made.errorText)") }
         networks.append(name)
         return name
     }
@@ -169,7 +134,7 @@ private final class Podman {
         let container = "dltrain-\(name)-\(suffix)"
         containers.append(container)
         let started = try run(["run", "-d", "--name", container, "--network", network] + arguments)
-        guard started.status == 0 else { throw PodmanError("podman run \(name): \(started.errors)") }
+        guard started.status == 0 else { throw PodmanError("podman run \(name): \(started.errorText)") }
         return container
     }
 
@@ -178,18 +143,17 @@ private final class Podman {
         if try run(["image", "exists", image]).status == 0 { return }
         let rootfs = directory + "/rootfs"
         // debootstrap runs chroot and other tools of the system folders, which the test's PATH may lack.
-        let made = try runProcess("/usr/bin/env", [
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "/usr/sbin/debootstrap", "--variant=minbase",
-            "bookworm", rootfs, Self.mirror(),
-        ], timeout: 600)
+        let made = try runProcess(
+            "/usr/sbin/debootstrap", ["--variant=minbase", "bookworm", rootfs, Self.mirror()],
+            environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], timeout: 600)
         guard made.status == 0 else {
-            throw PodmanError("debootstrap failed: \(String(decoding: made.output + made.errors, as: UTF8.self).suffix(2000))")
+            throw PodmanError("debootstrap failed: \((made.outputText + made.errorText).suffix(2000))")
         }
         let imported = try runProcess("/bin/sh", ["-c", """
             rm -rf '\(rootfs)'/var/lib/apt/lists/* '\(rootfs)'/var/cache/apt/*.bin && \
             tar -C '\(rootfs)' -c . | CONTAINERS_CONF='\(configuration)' podman import --change 'CMD ["bash"]' - \(image)
             """], timeout: 300)
-        guard imported.status == 0 else { throw PodmanError("podman import failed: \(String(decoding: imported.errors, as: UTF8.self))") }
+        guard imported.status == 0 else { throw PodmanError("podman import failed: \(imported.errorText)") }
     }
 
     func removeEverything() {

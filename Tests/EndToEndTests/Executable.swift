@@ -65,11 +65,10 @@ final class RunningProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// Kills a process still running, without waiting: Foundation reaps it. (`waitUntilExit` would
+    /// never return for a child whose daemon kept the descriptor Foundation watches for its exit.)
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     private func received(_ data: Data, isError: Bool) {

@@ -71,8 +71,8 @@ final class SlurmTests: XCTestCase {
 
 /// A one-node Slurm cluster of its own: munge (started unless it runs), slurmctld and slurmd with a
 /// configuration in `directory`, on free ports; `stop` ends the daemons it started. They run as
-/// daemons, not as children: each closes the descriptors it inherits, which Foundation's Process
-/// takes for its exit, and then waits for it, blind to every other child.
+/// daemons, not as children, started by runProcess, which hands them no descriptor but their
+/// streams: munged keeps whatever it inherits, and Foundation's Process would then wait for ever.
 private final class SlurmCluster {
     struct Job {
         let id: String
@@ -125,8 +125,8 @@ private final class SlurmCluster {
         do {
             try startMunge()
             for daemon in ["slurmctld", "slurmd"] {
-                let result = try Self.run("/usr/sbin/" + daemon, ["-f", configuration], environment: environment)
-                guard result.status == 0 else { throw SlurmError("\(daemon) did not start: \(result.errors)\(log(daemon))") }
+                let result = try runProcess("/usr/sbin/" + daemon, ["-f", configuration], environment: environment, timeout: 60)
+                guard result.status == 0 else { throw SlurmError("\(daemon) did not start: \(result.errorText)\(log(daemon))") }
                 daemons.append(try pid(of: daemon))
             }
             try waitForIdleNode()
@@ -139,20 +139,20 @@ private final class SlurmCluster {
     private var environment: [String: String] { ["SLURM_CONF": configuration] }
 
     /// Runs a Slurm client (sbatch, scontrol, ...) against this cluster.
-    func slurm(_ tool: String, _ arguments: [String]) throws -> Executable.Result {
-        try Self.run("/usr/bin/" + tool, arguments, environment: environment)
+    func slurm(_ tool: String, _ arguments: [String]) throws -> ProcessResult {
+        try runProcess("/usr/bin/" + tool, arguments, environment: environment, timeout: 60)
     }
 
     /// Submits deploy/slurm/dltrain.sbatch with the test build's executables.
     func submit(tasks: Int, dlcoordFlags: [String]) throws -> Job {
         let runDirectory = directory + "/run", output = directory + "/job.out"
         let result = try slurm("sbatch", [
-            "--parsable", "--ntasks=\(tasks)", "--output=\(output)",
+            "--parsable", "--ntasks=\(tasks)", "--output=\(output)", "--chdir=\(Repository.root)",
             "--export=ALL,DLTRAIN_BIN=\(Executable.productsDirectory.path),DLTRAIN_RUN_DIR=\(runDirectory)",
             Repository.root + "/deploy/slurm/dltrain.sbatch", "--verbose", "2",
         ] + dlcoordFlags)
-        guard result.status == 0 else { throw SlurmError("sbatch failed: \(result.errors)") }
-        let id = result.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
+        guard result.status == 0 else { throw SlurmError("sbatch failed: \(result.errorText)") }
+        let id = result.outputText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
         return Job(id: id, runDirectory: runDirectory, outputPath: output)
     }
 
@@ -167,7 +167,7 @@ private final class SlurmCluster {
         let deadline = Date().addingTimeInterval(timeout)
         var state = ""
         while Date() < deadline {
-            state = try slurm("scontrol", ["show", "job", job]).output
+            state = try slurm("scontrol", ["show", "job", job]).outputText
                 .firstMatch(of: /JobState=([A-Z_]+)/).map { String($0.output.1) } ?? ""
             if states.contains(state) { return state }
             usleep(200_000)
@@ -191,9 +191,10 @@ private final class SlurmCluster {
     }
 
     private func startMunge() throws {
-        if (try? Self.run("/bin/sh", ["-c", "munge -n | unmunge"]))?.status == 0 { return }
-        let result = try Self.run("/bin/sh", ["-c", "mkdir -p /run/munge && chown munge:munge /run/munge && runuser -u munge -- /usr/sbin/munged"])
-        guard result.status == 0 else { throw SlurmError("munged did not start: \(result.errors)") }
+        if (try? runProcess("/bin/sh", ["-c", "munge -n | unmunge"], timeout: 60))?.status == 0 { return }
+        let result = try runProcess(
+            "/bin/sh", ["-c", "mkdir -p /run/munge && chown munge:munge /run/munge && runuser -u munge -- /usr/sbin/munged"], timeout: 60)
+        guard result.status == 0 else { throw SlurmError("munged did not start: \(result.errorText)") }
         mungeStarted = true
     }
 
@@ -225,7 +226,7 @@ private final class SlurmCluster {
         let deadline = Date().addingTimeInterval(60)
         var state = ""
         while Date() < deadline {
-            state = (try? slurm("sinfo", ["--noheader", "--format=%T"]).output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
+            state = (try? slurm("sinfo", ["--noheader", "--format=%T"]).outputText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
             if state == "idle" { return }
             usleep(200_000)
         }
@@ -235,12 +236,6 @@ private final class SlurmCluster {
     private func log(_ daemon: String) -> String {
         let text = (try? String(contentsOfFile: "\(directory)/\(daemon).log", encoding: .utf8)) ?? ""
         return text.isEmpty ? "" : "\n\(daemon).log ends:\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n")
-    }
-
-    private static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Executable.Result {
-        try RunningProcess(
-            executable: URL(fileURLWithPath: path), arguments: arguments, directory: Repository.root, environment: environment
-        ).wait(timeout: 60)
     }
 }
 
