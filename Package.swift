@@ -90,7 +90,9 @@ let package = Package(
         // libFuzzer binary (Tests/Fuzz/run.sh).
         .executableTarget(name: "dlfuzz", dependencies: ["DLData", "DLProtocol", "DLRun"]),
         // Helpers every test tier shares: the repository's data sets, temporary folders, the jobs the tests train.
-        .target(name: "DLTestSupport", dependencies: ["DLTraining"], path: "Tests/DLTestSupport"),
+        .target(name: "DLTestSupport", dependencies: ["DLTraining", "CTestWatchdog"], path: "Tests/DLTestSupport"),
+        // Ends a test binary that hangs past any bound, printing its threads, so CI shows the stuck test.
+        .target(name: "CTestWatchdog", path: "Tests/CTestWatchdog"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLTestSupport"]),
         .testTarget(name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"]),

@@ -1,6 +1,7 @@
 // Helpers every test tier shares: where the repository and its data sets are, temporary folders
 // that are removed after the test, and the jobs the tests train.
 
+import CTestWatchdog  // for its constructor alone: the watchdog of a hung test binary
 import DLTraining
 import Foundation
 import XCTest
