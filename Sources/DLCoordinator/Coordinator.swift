@@ -3,6 +3,7 @@
 // most a tenth of a second at a time), so Ctrl-C, a worker process that exits, or a timeout always
 // ends the run promptly, and the workers are told.
 
+import DLCore
 import DLProtocol
 import DLTraining
 import DLTransport
@@ -120,7 +121,7 @@ public final class Coordinator {
         var nextTick = clock.now
         while session.outcome == nil {
             if Interrupt.requested {
-                session.stop(reason: "the coordinator was interrupted (Ctrl-C)", now: clock.now)
+                session.stop(reason: "the coordinator was interrupted (\(Interrupt.cause))", now: clock.now)
                 break
             }
             while let exit = children?.takeExited() {

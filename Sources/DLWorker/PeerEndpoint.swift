@@ -7,6 +7,7 @@
 // coordinator's network too). That address is what the kernel would use for the route to the
 // coordinator's host: a UDP socket connected there (which sends nothing) tells it.
 
+import DLCore
 import DLTransport
 import Foundation
 
@@ -34,7 +35,7 @@ enum PeerEndpoint {
         while true {
             do {
                 return try advertised(bound: bound, coordinator: coordinator, host: host)
-            } catch let error as PeerEndpointError where error.unresolved && clock.now < deadline {
+            } catch let error as PeerEndpointError where error.unresolved && clock.now < deadline && !Interrupt.requested {
                 if !waiting {
                     log("\(error.reason); trying again for up to \(Int(timeout / .seconds(1))) s")
                     waiting = true

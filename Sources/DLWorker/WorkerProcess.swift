@@ -40,6 +40,7 @@ public struct WorkerOptions: Sendable {
 public enum WorkerProcess {
     /// Works for the coordinator at `options.endpoint` until the job ends or the worker gives up.
     public static func run(_ options: WorkerOptions, logger: Logger) throws -> WorkerSession.Outcome {
+        Interrupt.install()
         let context = try ZMQContext()
         let socket = try ZMQSocket(.dealer, context: context)
         // A routing id of its own, so a reconnection (a dropped TCP connection, a coordinator
@@ -68,9 +69,14 @@ public enum WorkerProcess {
             + (options.keys?.serverOptions ?? []))
         try authenticator?.watch(peerSocket)
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
-        let peerEndpoint = try PeerEndpoint.advertised(
-            bound: bound, coordinator: options.endpoint, host: options.advertise, waitingUpTo: options.timeouts.reconnect
-        ) { [logger] line in logger.notice("\(line)") }
+        let peerEndpoint: String
+        do {
+            peerEndpoint = try PeerEndpoint.advertised(
+                bound: bound, coordinator: options.endpoint, host: options.advertise, waitingUpTo: options.timeouts.reconnect
+            ) { [logger] line in logger.notice("\(line)") }
+        } catch where Interrupt.requested {
+            return .left("it was stopped (\(Interrupt.cause)) before the coordinator's name resolved")
+        }
         defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }
         var peers: [String: ZMQSocket] = [:]
         let info = WorkerInfo(
@@ -111,6 +117,10 @@ public enum WorkerProcess {
             }
         }
         while session.outcome == nil {
+            if Interrupt.requested {
+                session.leave(because: "it was stopped (\(Interrupt.cause))", now: clock.now)
+                break
+            }
             // While registering, look again soon: the hello goes out as soon as the connection is up.
             let timeout = Duration.milliseconds(session.isRegistering ? 10 : 100)
             if session.expectsPeerTraffic {

@@ -38,6 +38,9 @@ public final class WorkerSession {
         case stopped(finished: Bool, reason: String)
         /// This worker gave up: the reason says why.
         case failed(String)
+        /// This worker was told to stop (SIGTERM, Ctrl-C), and told the coordinator, which moves
+        /// its shards to the others at once instead of waiting for the worker timeout.
+        case left(String)
     }
 
     private enum State {
@@ -289,6 +292,13 @@ public final class WorkerSession {
         } else {
             state = .done(.stopped(finished: notice.finished, reason: notice.reason))
         }
+    }
+
+    /// Leaves the job, or stops waiting for one: the coordinator hears why (a failure, which makes
+    /// it move this worker's shards at once), and the session is done.
+    public func leave(because reason: String, now: ContinuousClock.Instant) {
+        if case .joined = state { emit(.failure(reason: reason), round: 0, now: now) }
+        state = .done(.left(reason))
     }
 
     private func fail(_ reason: String, now: ContinuousClock.Instant) {

@@ -22,7 +22,8 @@ struct DLWorkerCommand: ParsableCommand {
             the job's secret (--secret-file, the same file as the coordinator's): it then proves it \
             to the coordinator and the other workers, and everything it sends is encrypted. Exit \
             status: 0 when the job finished, 3 when the coordinator stopped it early, 1 when this \
-            worker failed or gave up.
+            worker failed or gave up, 143 (SIGTERM) or 130 (Ctrl-C) when it was told to stop: it \
+            then tells the coordinator, which moves its shards to the other workers at once.
             """,
         version: DLTrainVersion.current)
 
@@ -105,6 +106,9 @@ struct DLWorkerCommand: ParsableCommand {
         case let .stopped(finished: false, reason):
             FileHandle.standardError.write(Data("dlworker: the coordinator stopped the job: \(reason)\n".utf8))
             throw ExitCode(3)
+        case let .left(reason):
+            FileHandle.standardError.write(Data("dlworker: left the job: \(reason); the coordinator moves its shards to the other workers\n".utf8))
+            throw ExitCode(128 + Interrupt.signalNumber)
         case let .failed(reason):
             // With a secret, a coordinator of another secret looks exactly like none: the handshake
             // fails before either side says a word.

@@ -1,6 +1,6 @@
-// Failures recovered in memory, deterministically: a worker lost mid-step, a worker that joins
-// mid-run, a worker that comes back after being declared lost, a run that loses every worker and
-// gets one back, and a resumed checkpoint. Each ends with the undisturbed run's weights, bit for bit.
+// Failures recovered in memory, deterministically: a worker lost mid-step, a worker that leaves
+// (SIGTERM), a worker that joins mid-run, a worker that comes back after being declared lost, a
+// run that loses every worker and gets one back, and a resumed checkpoint. Each ends with the undisturbed run's weights, bit for bit.
 
 import DLCoordinator
 import DLCore
@@ -52,6 +52,25 @@ final class RecoveryTests: XCTestCase {
             }, "the lost worker's shard went to another worker")
             XCTAssertFalse(harness.coordinator.shardOwners.contains(2), "no shard is left with the lost worker")
         }
+    }
+
+    func testAWorkerThatLeavesHandsItsShardsOnAtOnce() throws {
+        let job = try job()
+        // A worker timeout longer than the run: only the worker's own word can move its shards.
+        let harness = ClusterHarness(job: job, workerCount: 4, timeouts: .init(worker: .seconds(3600)))
+        for _ in 0..<4 { harness.addWorker() }
+        advance(harness, ticks: 30)
+        XCTAssertNil(harness.coordinator.outcome)
+        harness.workers[2].leave(because: "it was stopped (SIGTERM)", now: harness.now)  // as dlworker does on SIGTERM
+        XCTAssertEqual(harness.workers[2].outcome, .left("it was stopped (SIGTERM)"))
+        harness.runToCompletion(perTick: 6)
+        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
+        XCTAssertEqual(harness.lostWorkers, [2])
+        XCTAssertTrue(harness.coordinatorEvents.contains {
+            if case let .workerLost(worker, reason) = $0 { worker.info.name == "w3" && reason == "failed: it was stopped (SIGTERM)" }
+            else { false }
+        }, harness.recentLog)
     }
 
     func testAWorkerJoiningMidRunTakesOverShards() throws {

@@ -1,6 +1,6 @@
 // Failures with real processes, each of which must leave the trained model byte-identical to an
-// undisturbed `dlcoord --local` run with the same shards: a worker killed mid-epoch, a worker stopped
-// past the timeout and continued, a worker added mid-run, the coordinator killed and resumed with
+// undisturbed `dlcoord --local` run with the same shards: a worker killed mid-epoch, a worker told
+// to stop (SIGTERM), a worker stopped past the timeout and continued, a worker added mid-run, the coordinator killed and resumed with
 // the workers still running (each with the seed model's own exchange, a star, and again with the
 // gradient summed around a ring of workers), and a damaged newest checkpoint.
 
@@ -16,21 +16,32 @@ final class FailureTests: XCTestCase {
         try (1...count).map { try dlworker.start(["--connect", endpoint, "--name", "w\($0)"] + extra) }
     }
 
-    func testAWorkerKilledMidEpochChangesNothing() throws { try workerKilledMidEpoch(exchange: "auto") }
-    func testAWorkerKilledMidEpochChangesNothingInARing() throws { try workerKilledMidEpoch(exchange: "ring") }
+    func testAWorkerKilledMidEpochChangesNothing() throws { try workerLostMidEpoch(by: SIGKILL, exchange: "auto") }
+    func testAWorkerKilledMidEpochChangesNothingInARing() throws { try workerLostMidEpoch(by: SIGKILL, exchange: "ring") }
+    /// SIGTERM, as Kubernetes, Slurm and podman stop a worker: it tells the coordinator, which moves
+    /// its shards at once (the worker timeout here is longer than the test's bound).
+    func testAWorkerToldToStopLeavesAndItsShardsMoveAtOnce() throws { try workerLostMidEpoch(by: SIGTERM, exchange: "auto") }
 
-    private func workerKilledMidEpoch(exchange: String) throws {
+    private func workerLostMidEpoch(by signal: Int32, exchange: String) throws {
+        let told = signal == SIGTERM
         let endpoint = try ipcEndpoint(), directory = try temporaryDirectory(self)
         let flags = ["--epochs", "150", "--exchange", exchange]
         let workers = try workers(4, endpoint: endpoint)
-        let coordinator = try dlcoord.start(
-            ["--workers", "4", "--bind", endpoint, "--worker-timeout", "2", "--verbose", "2", "--run-dir", directory] + flags)
+        let coordinator = try dlcoord.start([
+            "--workers", "4", "--bind", endpoint, "--worker-timeout", told ? "3600" : "2", "--verbose", "2", "--run-dir", directory,
+        ] + flags)
         XCTAssertTrue(coordinator.waitForOutput(containing: "Epoch 11/", timeout: 120), coordinator.errorsSoFar)
-        workers[1].signal(SIGKILL)
+        workers[1].signal(signal)
+        if told {
+            let left = workers[1].wait(timeout: 30)
+            XCTAssertEqual(left.status, 128 + SIGTERM, left.errors)
+            XCTAssertTrue(left.errors.contains("dlworker: left the job: it was stopped (SIGTERM)"), left.errors)
+        }
         let result = coordinator.wait(timeout: 300)
         XCTAssertEqual(result.status, 0, result.errors)
         XCTAssertTrue(result.errors.contains("(w2, "), result.errors)
-        XCTAssertTrue(result.errors.contains("is lost: has sent nothing for 2 s"), result.errors)
+        let loss = told ? "is lost: failed: it was stopped (SIGTERM)" : "is lost: has sent nothing for 2 s"
+        XCTAssertTrue(result.errors.contains(loss), result.errors)
         XCTAssertEqual(try model(in: directory), try localModel(["--shards", "4"] + flags))
         for (index, worker) in workers.enumerated() where index != 1 { XCTAssertEqual(worker.wait(timeout: 30).status, 0) }
     }
