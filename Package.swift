@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "DLRun", targets: ["DLRun"]),
         .executable(name: "dlcoord", targets: ["dlcoord"]),
         .executable(name: "dlworker", targets: ["dlworker"]),
+        .executable(name: "dlmodel", targets: ["dlmodel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,10 +67,14 @@ let package = Package(
                 "DLCore", "DLTraining", "DLCoordinator", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
             ]),
+        // The command-line options more than one executable takes (the CSV format).
+        .target(
+            name: "DLCommandLine",
+            dependencies: ["DLTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLCore", "DLTraining", "DLRun", "DLCoordinator", "DLTransport", "DLMetrics",
+                "DLCore", "DLTraining", "DLRun", "DLCoordinator", "DLTransport", "DLMetrics", "DLCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -85,6 +90,12 @@ let package = Package(
             dependencies: [
                 "DLCore", "DLData", "DLTraining", "DLTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Using a trained model: its summary and predictions.
+        .executableTarget(
+            name: "dlmodel",
+            dependencies: [
+                "DLCore", "DLTraining", "DLRun", "DLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Hostile bytes for every reader of outside input: a corpus replayer, and with -D FUZZING a
         // libFuzzer binary (Tests/Fuzz/run.sh).
@@ -112,7 +123,9 @@ let package = Package(
         // The real executables, started as processes.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker", "dlbench", "dlfuzz"],
+            dependencies: [
+                "DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker", "dlmodel", "dlbench", "dlfuzz",
+            ],
             exclude: ["adapt-k8s.py"]),
     ]
 )

@@ -2,6 +2,7 @@
 // this project starts from, in this process.
 
 import ArgumentParser
+import DLCommandLine
 import DLCore
 import DLCoordinator
 import DLMetrics
@@ -298,20 +299,13 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The CSV file to train on.", valueName: "path"))
     var data: String?
 
-    @Flag(inversion: .prefixedNo, help: "Whether the first row is a header (detected when neither is given).")
-    var header: Bool?
-
-    @Option(help: ArgumentHelp("The field separator, one character.", valueName: "char"))
-    var delimiter: String?
+    @OptionGroup var format: CSVFormatOptions
 
     @Option(name: .customLong("label-column"), help: ArgumentHelp("The label column(s), comma-separated (default: the last column).", valueName: "columns"))
     var labelColumn: String?
 
     @Option(help: ArgumentHelp("The feature columns, comma-separated (default: every other column).", valueName: "columns"))
     var features: String?
-
-    @Flag(name: .customLong("allow-non-finite"), help: "Accept NaN and infinite values in the data instead of rejecting them.")
-    var allowNonFinite = false
 
     @Option(name: .customLong("validation-split"), help: ArgumentHelp("The fraction of rows, taken from the end of the file before any shuffling, held out for validation.", valueName: "fraction"))
     var validationSplit: Double?
@@ -321,11 +315,9 @@ struct DataOptions: ParsableArguments {
 
     func apply(to settings: inout JobSettings) {
         if let data { settings.data = data }
-        if let header { settings.header = header }
-        if let delimiter { settings.delimiter = delimiter == "\\t" || delimiter == "tab" ? "\t" : delimiter }
+        format.apply(to: &settings)
         if let labelColumn { settings.labelColumn = JobSettings.splitList(labelColumn) }
         if let features { settings.features = JobSettings.splitList(features) }
-        if allowNonFinite { settings.allowNonFinite = true }
         if let validationSplit { settings.validationSplit = validationSplit }
         if let standardize { settings.standardize = standardize }
     }

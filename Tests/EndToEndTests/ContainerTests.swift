@@ -1,7 +1,7 @@
 // deploy/container for real, with podman and no registry: the image is built from this build's
 // static release binaries (deploy/container/build.sh --prebuilt) on a Debian base made locally with
 // debootstrap, as ../shared/notes/cluster-engines.md describes; it trains the seed job on its own,
-// as a non-root user; then a coordinator and four workers run as five containers on a podman
+// as a non-root user, and dlmodel summarizes the model; then a coordinator and four workers run as five containers on a podman
 // network, the job's secret mounted from a file, and the model must be byte-identical to
 // `dlcoord --local --shards 4`. Needs root, podman, runc and debootstrap (deploy/install-deps.sh
 // --test), and deploy/container/build-binaries.sh (the README's test command runs it).
@@ -25,10 +25,13 @@ final class ContainerTests: XCTestCase {
     func testTheImageTrainsTheSeedJobAsANonRootUser() throws {
         let user = try engine.run(["run", "--rm", Podman.testImage, "id", "-u"])
         XCTAssertEqual(user.outputText.trimmingCharacters(in: .whitespacesAndNewlines), "10001")
-        let trained = try engine.run(["run", "--rm", Podman.testImage, "dlcoord", "--local", "--epochs", "2", "--verbose", "2"])
+        let trained = try engine.run([
+            "run", "--rm", Podman.testImage, "sh", "-c", "dlcoord --local --epochs 2 --verbose 2 --run-dir runs/seed && dlmodel summary runs/seed",
+        ])
         XCTAssertEqual(trained.status, 0, trained.errorText)
         XCTAssertTrue(trained.outputText.contains("Epoch 2/2"), trained.outputText)
-        XCTAssertTrue(trained.outputText.contains("Saved runs/"), trained.outputText)
+        XCTAssertTrue(trained.outputText.contains("Saved runs/seed/model.safetensors"), trained.outputText)
+        XCTAssertTrue(trained.outputText.contains(" Total params: 571 (2.23 KB)"), "dlmodel is in the image: \(trained.outputText)")
     }
 
     func testACoordinatorAndFourWorkerContainersTrainTheLocalModel() throws {

@@ -30,7 +30,7 @@ final class Podman {
         for tool in ["/usr/bin/podman", "/usr/sbin/debootstrap"] where !FileManager.default.isExecutableFile(atPath: tool) {
             throw XCTSkip("needs \(tool): apt-get install podman runc debootstrap (deploy/install-deps.sh --test)")
         }
-        for tool in ["dlcoord", "dlworker"] {
+        for tool in ["dlcoord", "dlworker", "dlmodel"] {
             let linked = try runProcess("/usr/bin/ldd", [release + "/" + tool])
             guard linked.status == 0, !linked.outputText.contains("libswiftCore") else {
                 throw XCTSkip("needs \(release)/\(tool) built by deploy/container/build-binaries.sh")

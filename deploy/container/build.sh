@@ -16,7 +16,7 @@ if ! $prebuilt; then
     exec "$engine" build -f deploy/container/Containerfile -t "$tag" "$@" .
 fi
 bin=${DLTRAIN_BIN:-.build/release}
-for tool in dlcoord dlworker; do
+for tool in dlcoord dlworker dlmodel; do
     [ -x "$bin/$tool" ] || { echo "build.sh: no $bin/$tool; run deploy/container/build-binaries.sh" >&2; exit 2; }
     if ldd "$bin/$tool" | grep -q libswiftCore; then
         echo "build.sh: $bin/$tool links the Swift runtime dynamically; run deploy/container/build-binaries.sh" >&2
@@ -26,7 +26,7 @@ done
 context=$(mktemp -d)
 trap 'rm -rf "$context"' EXIT
 mkdir "$context/bin"
-cp "$bin/dlcoord" "$bin/dlworker" "$context/bin/"
+cp "$bin/dlcoord" "$bin/dlworker" "$bin/dlmodel" "$context/bin/"
 cp -r dataset "$context/dataset"
 "$engine" build -f deploy/container/Containerfile.prebuilt -t "$tag" "$@" "$context"
 echo "built $tag"

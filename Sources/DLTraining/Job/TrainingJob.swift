@@ -53,15 +53,20 @@ public struct TrainingJob: Sendable {
 extension JobSettings {
     /// The data part of the settings, with column references parsed.
     func dataSettings() throws -> DataSettings {
+        DataSettings(
+            path: data, csv: try csvOptions(),
+            labelColumns: try labelColumn.map { try Self.columnReferences($0) },
+            featureColumns: try features.map { try Self.columnReferences($0) },
+            validationSplit: validationSplit, standardize: standardize)
+    }
+
+    /// The CSV format the settings describe, checked.
+    public func csvOptions() throws -> CSVOptions {
         guard let delimiter = delimiter.utf8.first, delimiter < 128, self.delimiter.utf8.count == 1 else {
             throw JobError.badSetting("delimiter", delimiter, "it must be one ASCII character, such as , or ;")
         }
         let header: HeaderMode = self.header.map { $0 ? .present : .absent } ?? .detect
-        return DataSettings(
-            path: data, csv: CSVOptions(delimiter: delimiter, header: header, allowNonFinite: allowNonFinite),
-            labelColumns: try labelColumn.map { try Self.columnReferences($0) },
-            featureColumns: try features.map { try Self.columnReferences($0) },
-            validationSplit: validationSplit, standardize: standardize)
+        return CSVOptions(delimiter: delimiter, header: header, allowNonFinite: allowNonFinite)
     }
 
     /// Column references from a list of indices, `A-B` index ranges and header names.

@@ -1,0 +1,88 @@
+// `dlmodel summary`: what Keras's `model.summary()` prints for the same Sequential model (the
+// layers, their output shapes and parameter counts, the totals with their size), then what only
+// the model file knows: the loss, optimizer and metrics, the feature columns, the labels, the
+// standardization and how the model was trained.
+
+import DLCore
+import Foundation
+
+public enum ModelSummary {
+    /// The summary of `model`, as lines of text.
+    public static func text(of model: ModelFile) -> String {
+        let layout = model.model.layout
+        let rows = model.model.layers.indices.map { index in
+            let shape = layout.shapes[index]
+            return [
+                "\(ModelFile.layerName(index)) (Dense)", "(None, \(shape.units))",
+                grouped(shape.inputs * shape.units + shape.units),
+            ]
+        }
+        var lines = ["Model: \"sequential\""] + table(header: ["Layer (type)", "Output Shape", "Param #"], rows: rows)
+        let total = layout.count
+        lines += [
+            " Total params: \(grouped(total)) (\(size(bytes: total * 4)))",
+            " Trainable params: \(grouped(total)) (\(size(bytes: total * 4)))",
+            " Non-trainable params: 0 (\(size(bytes: 0)))",
+            "",
+        ]
+        // The optimizer computes in float32: its arguments read as the float32 values they are.
+        let arguments = model.optimizerArguments.sorted { $0.key < $1.key }.map { "\($0.key)=\(Float($0.value))" }
+        lines.append("Loss: \(model.loss.rawValue)")
+        lines.append("Optimizer: \(model.optimizer)" + (arguments.isEmpty ? "" : " (\(arguments.joined(separator: ", ")))"))
+        lines.append("Metrics: " + (model.metrics.isEmpty ? "none" : model.metrics.joined(separator: ", ")))
+        lines.append("Features (\(model.features.count)): \(model.features.joined(separator: ", "))")
+        let classes = model.labels.classes.map { "; classes in index order: \($0.joined(separator: ", "))" } ?? ""
+        lines.append("Labels: \(model.labels.columns.joined(separator: ", ")) (\(model.labels.kind.rawValue))\(classes)")
+        lines.append("Standardization: " + (model.standardization == nil
+            ? "none" : "each feature as (x - mean) / scale, with the training rows' mean and scale (stored in the file)"))
+        let training = model.training
+        lines.append(
+            "Training: \(training.epochs) epoch(s), batch \(training.batchSize), seed \(training.seed), \(training.shards) shard(s), "
+                + "\(training.trainingRows) training row(s), \(training.validationRows) validation row(s)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Keras's table: heavy lines around the header, light lines between the layers.
+    private static func table(header: [String], rows: [[String]]) -> [String] {
+        let widths = [31, 22, 13]
+        func cells(_ values: [String]) -> [String] {
+            values.enumerated().map { column, value in
+                let padding = String(repeating: " ", count: max(0, widths[column] - value.count))
+                return column == values.count - 1 ? padding + value : value + padding
+            }
+        }
+        func rule(_ left: String, _ fill: String, _ middle: String, _ right: String) -> String {
+            left + widths.map { String(repeating: fill, count: $0 + 2) }.joined(separator: middle) + right
+        }
+        var lines = [
+            rule("┏", "━", "┳", "┓"),
+            "┃ " + cells(header).joined(separator: " ┃ ") + " ┃",
+            rule("┡", "━", "╇", "┩"),
+        ]
+        for (index, row) in rows.enumerated() {
+            if index > 0 { lines.append(rule("├", "─", "┼", "┤")) }
+            lines.append("│ " + cells(row).joined(separator: " │ ") + " │")
+        }
+        lines.append(rule("└", "─", "┴", "┘"))
+        return lines
+    }
+
+    /// 12345 as "12,345", as Keras prints counts.
+    static func grouped(_ value: Int) -> String {
+        let digits = Array(String(value))
+        return String(digits.enumerated().flatMap { index, digit in
+            index > 0 && (digits.count - index) % 3 == 0 ? [",", digit] : [digit]
+        })
+    }
+
+    /// Keras's readable size: B, KB, MB, GB (powers of 1,024), two decimals.
+    static func size(bytes: Int) -> String {
+        var value = Double(bytes), unit = 0
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return String(format: "%.2f", value) + " " + units[unit]
+    }
+}

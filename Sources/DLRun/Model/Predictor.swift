@@ -1,0 +1,123 @@
+// `dlmodel predict`: a model's outputs for every row of a CSV. The file is read with the training
+// reader (so its errors are the same, with file, line and column), the model's feature columns are
+// taken by header name (by position when the model was trained on a file without a header), the
+// stored standardization is applied, and the rows go through the training kernels' forward pass a
+// batch at a time. A label column in the file is ignored.
+
+import DLCore
+import DLData
+import Foundation
+
+public struct Predictor {
+    public let model: ModelFile
+    /// Rows per forward pass.
+    public let batchSize: Int
+
+    public init(model: ModelFile, batchSize: Int = 1024) {
+        self.model = model
+        self.batchSize = batchSize
+    }
+
+    /// What the model's outputs mean, which names the output columns and the prediction.
+    enum Reading: Equatable {
+        /// One sigmoid output: the probability of the second class (or of 1).
+        case probability
+        /// Softmax outputs: one probability per class.
+        case classProbabilities
+        /// Anything else: values, one per output.
+        case values
+    }
+
+    var reading: Reading {
+        if model.model.outputActivation == .softmax { return .classProbabilities }
+        if model.model.outputWidth == 1 && model.model.outputActivation == .sigmoid { return .probability }
+        return .values
+    }
+
+    /// The output CSV's columns: the outputs, then `predicted` for a classifier.
+    public var header: [String] {
+        let width = model.model.outputWidth
+        switch reading {
+        case .probability:
+            return ["probability", "predicted"]
+        case .classProbabilities:
+            let classes = model.labels.classes.flatMap { $0.count == width ? $0 : nil } ?? (0..<width).map { "class \($0)" }
+            return classes + ["predicted"]
+        case .values:
+            if model.labels.columns.count == width { return model.labels.columns }
+            if let classes = model.labels.classes, classes.count == width { return classes }
+            return (0..<width).map { "output \($0)" }
+        }
+    }
+
+    /// The CSV's rows as model inputs, `featureCount` values each, standardized as in training.
+    func inputs(of path: String, options: CSVOptions) throws -> (features: [Float], rows: Int) {
+        let document = try CSVDocument.open(path: path, options: options)
+        let columns = try model.features.map { name in
+            // A model trained without a header names its features by position.
+            if document.columnNames == nil, name.hasPrefix("column "), let index = Int(name.dropFirst("column ".count)) {
+                return try document.resolve(.index(index))
+            }
+            return try document.resolve(.name(name))
+        }
+        let read = try document.read(features: columns, labels: [])
+        var features = read.features
+        if let standardization = model.standardization {
+            let width = columns.count
+            for row in 0..<read.rowCount {
+                for column in 0..<width {
+                    let index = row * width + column
+                    features[index] = (features[index] - standardization.mean[column]) / standardization.scale[column]
+                }
+            }
+        }
+        return (features, read.rowCount)
+    }
+
+    /// Predicts every row of the CSV at `path` and hands `write` the output CSV, a line at a time
+    /// (each ending in a newline), the header first. Returns the number of rows.
+    @discardableResult
+    public func predict(csv path: String, options: CSVOptions = CSVOptions(), write: (String) throws -> Void) throws -> Int {
+        let (features, rows) = try inputs(of: path, options: options)
+        try write(header.map(Self.quoted).joined(separator: ",") + "\n")
+        let spec = model.model, width = spec.outputWidth, featureCount = spec.inputDim
+        let engine = BatchEngine(
+            spec: spec, loss: model.loss, metrics: MetricSet([]), capacity: max(1, min(batchSize, rows)))
+        let classes = header.dropLast().map(Self.quoted)
+        try model.parameters.withUnsafeBufferPointer { parameters in
+            var start = 0
+            while start < rows {
+                let count = min(engine.capacity, rows - start)
+                features.withUnsafeBufferPointer { all in
+                    _ = engine.inputs.update(fromContentsOf: all[(start * featureCount)..<((start + count) * featureCount)])
+                }
+                engine.forward(parameters: parameters, rows: count)
+                let outputs = engine.outputs
+                for row in 0..<count {
+                    let values = (0..<width).map { outputs[row * width + $0] }
+                    var fields = values.map { "\($0)" }
+                    switch reading {
+                    case .probability:
+                        let positive = values[0] >= 0.5
+                        fields.append(model.labels.classes.map { Self.quoted($0[positive ? 1 : 0]) } ?? (positive ? "1" : "0"))
+                    case .classProbabilities:
+                        // max(by:) keeps the first of equal largest values, as numpy's argmax does.
+                        let best = values.indices.max { values[$0] < values[$1] }!
+                        fields.append(classes[best])
+                    case .values:
+                        break
+                    }
+                    try write(fields.joined(separator: ",") + "\n")
+                }
+                start += count
+            }
+        }
+        return rows
+    }
+
+    /// A CSV field: quoted when it holds a comma, a quote or a line break.
+    static func quoted(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

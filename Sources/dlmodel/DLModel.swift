@@ -1,0 +1,92 @@
+// dlmodel: uses a model dltrain trained. `summary` prints what Keras's model.summary() shows and
+// what the model file adds; `predict` writes the model's outputs for every row of a CSV.
+
+import ArgumentParser
+import DLCommandLine
+import DLCore
+import DLRun
+import DLTraining
+import Foundation
+
+@main
+struct DLModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlmodel",
+        abstract: "Use a model dltrain trained: its summary, its predictions.",
+        discussion: """
+            MODEL is a model file (RUN/model.safetensors), a run directory (its model.safetensors), \
+            or a checkpoint (RUN/checkpoint-*.safetensors: the CSV it was trained on must still be \
+            there, unchanged, for its feature names, classes and standardization). Errors name the \
+            file, and for a CSV the line and column; the exit status is then 1.
+            """,
+        version: DLTrainVersion.current,
+        subcommands: [Summary.self, Predict.self])
+}
+
+/// Runs `body`, turning an error into one line on standard error and exit status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("dlmodel: error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+struct Summary: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The layers, output shapes and parameter counts as Keras's model.summary() shows them, then the loss, "
+            + "optimizer, metrics, feature columns, labels, standardization and training settings.")
+
+    @Argument(help: ArgumentHelp("A model file, a run directory or a checkpoint.", valueName: "model"))
+    var model: String
+
+    func run() throws {
+        try reportingErrors {
+            print(ModelSummary.text(of: try ModelFile.load(from: model)), terminator: "")
+        }
+    }
+}
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The model's outputs for every row of a CSV, as a CSV.",
+        discussion: """
+            The model's feature columns are taken by header name (by position when it was trained on \
+            a file without a header); a label column in the file is ignored; the standardization \
+            the model was trained with is applied. The output has a header row: for one sigmoid \
+            output `probability` and `predicted` (the class, or 0 and 1, at 0.5); for softmax \
+            outputs one probability column per class and `predicted` (the likeliest class); \
+            otherwise one column per output, named after the label column(s).
+            """)
+
+    @Argument(help: ArgumentHelp("A model file, a run directory or a checkpoint.", valueName: "model"))
+    var model: String
+
+    @Option(help: ArgumentHelp("The CSV file to predict.", valueName: "path"))
+    var data: String
+
+    @Option(help: ArgumentHelp("Where to write the predictions (default: standard output).", valueName: "path"))
+    var output: String?
+
+    @OptionGroup var format: CSVFormatOptions
+
+    func run() throws {
+        try reportingErrors {
+            let predictor = Predictor(model: try ModelFile.load(from: model))
+            var settings = JobSettings()
+            format.apply(to: &settings)
+            let options = try settings.csvOptions()
+            let sink = try LineSink(path: output)
+            do {
+                try predictor.predict(csv: data, options: options, write: sink.write)
+                try sink.finish()
+            } catch {
+                sink.discard()
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+// dlmodel as users run it, on a run dlcoord just made: the summary, predictions to standard output
+// and to a file (the same bytes; the file appears only once complete), a checkpoint as the model,
+// and one error line with exit status 1 for a missing model, a file that is not a model, and a
+// CSV without the model's columns. The predicted numbers themselves are checked against an
+// independent forward pass in DLRunTests.ModelUseTests.
+
+import DLTestSupport
+import Foundation
+import XCTest
+
+final class DLModelTests: XCTestCase {
+    let dlcoord = Executable(name: "dlcoord")
+    let dlmodel = Executable(name: "dlmodel")
+
+    private func trainedRun() throws -> String {
+        let directory = try temporaryDirectory(self) + "/run"
+        let trained = try dlcoord.run([
+            "--local", "--data", "dataset/breast_cancer.csv", "--label-column", "diagnosis", "--layers", "16:relu,1:sigmoid",
+            "--loss", "binary_crossentropy", "--standardize", "--validation-split", "0.2", "--epochs", "2", "--verbose", "0",
+            "--run-dir", directory,
+        ])
+        XCTAssertEqual(trained.status, 0, trained.errors)
+        return directory
+    }
+
+    func testASummaryAndPredictionsOfATrainedRun() throws {
+        let run = try trainedRun()
+        let summary = try dlmodel.run(["summary", run])
+        XCTAssertEqual(summary.status, 0, summary.errors)
+        XCTAssertTrue(summary.output.contains("│ dense (Dense)                   │ (None, 16)             │           496 │"), summary.output)
+        XCTAssertTrue(summary.output.contains(" Total params: 513 (2.00 KB)"), summary.output)
+        XCTAssertTrue(summary.output.contains("Labels: diagnosis (values); classes in index order: B, M"), summary.output)
+
+        let printed = try dlmodel.run(["predict", run, "--data", "dataset/breast_cancer.csv"])
+        XCTAssertEqual(printed.status, 0, printed.errors)
+        let lines = printed.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 570)
+        XCTAssertEqual(lines.first, "probability,predicted")
+        XCTAssertTrue(lines.dropFirst().allSatisfy { $0.hasSuffix(",B") || $0.hasSuffix(",M") })
+
+        let file = try temporaryDirectory(self) + "/predictions.csv"
+        let written = try dlmodel.run(["predict", run + "/model.safetensors", "--data", "dataset/breast_cancer.csv", "--output", file])
+        XCTAssertEqual(written.status, 0, written.errors)
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), printed.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file + ".partial"))
+
+        let checkpoint = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("checkpoint-") }.max())
+        let fromCheckpoint = try dlmodel.run(["predict", run + "/" + checkpoint, "--data", "dataset/breast_cancer.csv"])
+        XCTAssertEqual(fromCheckpoint.output, printed.output, "the last checkpoint holds the final weights")
+    }
+
+    func testErrorsNameTheFileAndTheProblem() throws {
+        let run = try trainedRun()
+        let missing = try dlmodel.run(["summary", run + "/nothing"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.errors, "dlmodel: error: \(run)/nothing: not a valid dltrain model file: no such file or directory\n")
+
+        let notAModel = try dlmodel.run(["summary", "dataset/breast_cancer.csv"])
+        XCTAssertEqual(notAModel.status, 1)
+        XCTAssertTrue(notAModel.errors.hasPrefix("dlmodel: error: dataset/breast_cancer.csv: "), notAModel.errors)
+
+        let output = try temporaryDirectory(self) + "/out.csv"
+        let wrongColumns = try dlmodel.run(["predict", run, "--data", "dataset/ThoraricSurgery.csv", "--output", output])
+        XCTAssertEqual(wrongColumns.status, 1)
+        XCTAssertTrue(wrongColumns.errors.hasPrefix("dlmodel: error: dataset/ThoraricSurgery.csv: no column named"), wrongColumns.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output), "nothing is written")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output + ".partial"), "nothing is left behind")
+
+        let help = try dlmodel.run(["--help"])
+        XCTAssertTrue(help.output.contains("summary") && help.output.contains("predict"), help.output)
+    }
+}
