@@ -28,6 +28,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         path: String, line: Int, column: Int, columnName: String?, found: String, firstDataLine: Int)
     /// A label value the loss cannot train on, such as 2 for binary_crossentropy or 4.5 as a class index.
     case labelOutOfRange(path: String, line: Int, column: Int, name: String?, found: Float, expected: String)
+    /// A class name a trained model does not know (evaluating it on new data).
+    case unknownClass(path: String, line: Int, column: Int, name: String?, found: String, known: [String])
     /// A text label column with more classes than the model or the loss can represent.
     case tooManyClasses(path: String, column: Int, name: String?, classes: [String], limit: Int, loss: String)
     /// The number of label columns does not fit the number of model outputs and the loss.
@@ -75,6 +77,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
                 + "line \(firstDataLine) holds a number, this line holds \(Self.cell(found))"
         case .labelOutOfRange(let path, let line, let column, let name, let found, let expected):
             return "\(Self.place(path, line, column, name)): label \(found) is out of range: expected \(expected)"
+        case .unknownClass(let path, let line, let column, let name, let found, let known):
+            return "\(Self.place(path, line, column, name)): class \(Self.quoted(found)) is not one the model was trained on "
+                + "(\(known.map(Self.quoted).joined(separator: ", ")))"
         case .tooManyClasses(let path, let column, let name, let classes, let limit, let loss):
             let shown = classes.prefix(10).map(Self.quoted).joined(separator: ", ") + (classes.count > 10 ? ", …" : "")
             return "\(path): column \(column)\(name.map { " (\(Self.quoted($0)))" } ?? ""): \(classes.count) classes "

@@ -1,5 +1,6 @@
 // dlmodel: uses a model dltrain trained. `summary` prints what Keras's model.summary() shows and
-// what the model file adds; `predict` writes the model's outputs for every row of a CSV.
+// what the model file adds; `predict` writes the model's outputs for every row of a CSV; `evaluate`
+// prints its loss and metrics over a CSV's rows, as Keras's evaluate does.
 
 import ArgumentParser
 import DLCommandLine
@@ -12,7 +13,7 @@ import Foundation
 struct DLModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlmodel",
-        abstract: "Use a model dltrain trained: its summary, its predictions.",
+        abstract: "Use a model dltrain trained: its summary, its predictions, its evaluation on new data.",
         discussion: """
             MODEL is a model file (RUN/model.safetensors), a run directory (its model.safetensors), \
             or a checkpoint (RUN/checkpoint-*.safetensors: the CSV it was trained on must still be \
@@ -20,7 +21,7 @@ struct DLModelCommand: ParsableCommand {
             file, and for a CSV the line and column; the exit status is then 1.
             """,
         version: DLTrainVersion.current,
-        subcommands: [Summary.self, Predict.self])
+        subcommands: [Summary.self, Predict.self, Evaluate.self])
 }
 
 /// Runs `body`, turning an error into one line on standard error and exit status 1.
@@ -87,6 +88,37 @@ struct Predict: ParsableCommand {
                 sink.discard()
                 throw error
             }
+        }
+    }
+}
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The model's loss and metrics over every row of a CSV, as Keras's evaluate computes them.",
+        discussion: """
+            The rows are read as for predict, and the label column(s) the model was trained on must \
+            be there (text classes must be ones the model knows). Prints one line as Keras's \
+            evaluate(verbose=2) does (steps of 32 rows), or with --json an object under Keras's names \
+            (loss, accuracy, ...), as evaluate(return_dict=True) returns them.
+            """)
+
+    @Argument(help: ArgumentHelp("A model file, a run directory or a checkpoint.", valueName: "model"))
+    var model: String
+
+    @Option(help: ArgumentHelp("The CSV file to evaluate on.", valueName: "path"))
+    var data: String
+
+    @Flag(help: "Print a JSON object instead of Keras's line.")
+    var json = false
+
+    @OptionGroup var format: CSVFormatOptions
+
+    func run() throws {
+        try reportingErrors {
+            var settings = JobSettings()
+            format.apply(to: &settings)
+            let evaluation = try Evaluator(model: try ModelFile.load(from: model)).evaluate(csv: data, options: try settings.csvOptions())
+            print(json ? evaluation.json : evaluation.line)
         }
     }
 }

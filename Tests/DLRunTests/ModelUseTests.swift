@@ -1,7 +1,9 @@
-// Using a trained model (dlmodel's library side): the summary Keras would print, and predictions
+// Using a trained model (dlmodel's library side): the summary Keras would print; predictions
 // checked against a forward pass written here from the file's tensors, for a sigmoid classifier
-// with text classes and standardization, a softmax classifier, and a regression; the model loaded
-// from a file, a run directory and a checkpoint; and located errors for what cannot be predicted.
+// with text classes and standardization, a softmax classifier, and a regression; an evaluation
+// against the training's own validation figures and against the loss computed here; the model
+// loaded from a file, a run directory and a checkpoint; and located errors for what cannot be
+// predicted or evaluated.
 
 import DLCore
 import DLData
@@ -119,6 +121,54 @@ final class ModelUseTests: XCTestCase {
         for (line, want) in zip(values, expectedValues) {
             XCTAssertEqual(line.count, 1)
             XCTAssertEqual(try XCTUnwrap(Double(line[0])), want[0], accuracy: 1e-4)
+        }
+    }
+
+    func testAnEvaluationGivesFitsValidationFiguresAndTheLossComputedHere() throws {
+        var settings = JobSettings.breastCancerJob
+        settings.metrics = ["accuracy", "auc"]
+        settings.epochs = 3
+        let job = try TrainingJob(settings)
+        let trainer = LocalTrainer(job: job)
+        let reports = try trainer.train()
+        let model = ModelFile(job: job, parameters: trainer.parameters, epochs: 3)
+        // The validation rows: the last 114 of the file (Keras's split), with its header.
+        let lines = try String(contentsOfFile: Repository.dataset("breast_cancer.csv"), encoding: .utf8).split(separator: "\n")
+        let csv = try temporaryDirectory(self) + "/validation.csv"
+        try ([lines[0]] + lines.suffix(114)).joined(separator: "\n").appending("\n").write(toFile: csv, atomically: true, encoding: .utf8)
+
+        let evaluation = try Evaluator(model: model, batchSize: 13).evaluate(csv: csv)
+        XCTAssertEqual(evaluation.rows, 114)
+        XCTAssertEqual(evaluation.values.map(\.name), ["loss", "accuracy", "auc"])
+        let last = try XCTUnwrap(reports.last)
+        let fit = try ["val_loss", "val_accuracy", "val_auc"].map { try XCTUnwrap(last.value($0), $0) }
+        for (value, reported) in zip(evaluation.values, fit) {
+            // The same sums, added in another order (fit adds them per shard, in its batches).
+            XCTAssertEqual(value.value, reported, accuracy: 1e-12 * max(1, abs(reported)), value.name)
+        }
+
+        let document = try CSVDocument.open(path: csv)
+        let outputs = try reference(model, rows: try rows(of: csv, columns: try model.features.map { try document.resolve(.name($0)) }))
+        let truth: [Double] = lines.suffix(114).map { $0.hasSuffix(",M") ? 1 : 0 }
+        var loss = 0.0
+        for (output, y) in zip(outputs, truth) {
+            let p = min(max(output[0], 1e-7), 1 - 1e-7)  // Keras's epsilon
+            loss -= y * log(p) + (1 - y) * log(1 - p)
+        }
+        loss /= 114
+        XCTAssertEqual(evaluation.values[0].value, loss, accuracy: 1e-5)
+        let accuracy = Double(zip(outputs, truth).filter { ($0[0] > 0.5 ? 1.0 : 0.0) == $1 }.count) / 114
+        XCTAssertEqual(evaluation.values[1].value, accuracy)
+        XCTAssertTrue(evaluation.line.hasPrefix("4/4 - 0s - "), evaluation.line)
+        XCTAssertTrue(evaluation.line.hasSuffix(String(format: " - loss: %.4f - accuracy: %.4f - auc: %.4f", fit[0], fit[1], fit[2])))
+
+        let unknown = try temporaryDirectory(self) + "/unknown.csv"
+        var changed = [lines[0]] + lines.suffix(3)
+        changed[2] = changed[2].dropLast() + "X"  // the label is the last field
+        try (changed.joined(separator: "\n") + "\n").write(toFile: unknown, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Evaluator(model: model).evaluate(csv: unknown)) {
+            XCTAssertTrue("\($0)".hasPrefix("\(unknown):3: column "), "\($0)")
+            XCTAssertTrue("\($0)".hasSuffix("class \"X\" is not one the model was trained on (\"B\", \"M\")"), "\($0)")
         }
     }
 

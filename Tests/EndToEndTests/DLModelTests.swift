@@ -1,5 +1,6 @@
 // dlmodel as users run it, on a run dlcoord just made: the summary, predictions to standard output
-// and to a file (the same bytes; the file appears only once complete), a checkpoint as the model,
+// and to a file (the same bytes; the file appears only once complete), an evaluation on the
+// validation rows that gives fit's own val_ figures, a checkpoint as the model,
 // and one error line with exit status 1 for a missing model, a file that is not a model, and a
 // CSV without the model's columns. The predicted numbers themselves are checked against an
 // independent forward pass in DLRunTests.ModelUseTests.
@@ -23,7 +24,7 @@ final class DLModelTests: XCTestCase {
         return directory
     }
 
-    func testASummaryAndPredictionsOfATrainedRun() throws {
+    func testASummaryPredictionsAndAnEvaluationOfATrainedRun() throws {
         let run = try trainedRun()
         let summary = try dlmodel.run(["summary", run])
         XCTAssertEqual(summary.status, 0, summary.errors)
@@ -43,6 +44,24 @@ final class DLModelTests: XCTestCase {
         XCTAssertEqual(written.status, 0, written.errors)
         XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), printed.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: file + ".partial"))
+
+        // The validation rows (the file's last 114, as Keras splits) give fit's last val_ figures.
+        let rows = try String(contentsOfFile: Repository.dataset("breast_cancer.csv"), encoding: .utf8).split(separator: "\n")
+        let validation = try temporaryDirectory(self) + "/validation.csv"
+        try (([rows[0]] + rows.suffix(114)).joined(separator: "\n") + "\n").write(toFile: validation, atomically: true, encoding: .utf8)
+        let evaluated = try dlmodel.run(["evaluate", run, "--data", validation, "--json"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.errors)
+        let values = try JSONDecoder().decode([String: Double].self, from: Data(evaluated.output.utf8))
+        let log = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        let fit = try JSONSerialization.jsonObject(with: Data(log.last!.utf8)) as! [String: Any]
+        XCTAssertEqual(Set(values.keys), ["loss", "accuracy"])
+        for (name, value) in values {
+            let reported = try XCTUnwrap(fit["val_" + name] as? Double)
+            XCTAssertEqual(value, reported, accuracy: 1e-12, name)
+        }
+        let line = try dlmodel.run(["evaluate", run, "--data", validation])
+        XCTAssertTrue(line.output.hasPrefix("4/4 - "), line.output)
+        XCTAssertTrue(line.output.contains(String(format: " - loss: %.4f - accuracy: %.4f", values["loss"]!, values["accuracy"]!)), line.output)
 
         let checkpoint = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("checkpoint-") }.max())
         let fromCheckpoint = try dlmodel.run(["predict", run + "/" + checkpoint, "--data", "dataset/breast_cancer.csv"])

@@ -103,6 +103,9 @@ struct TargetEncoder {
     let columnNames: [String]?
     let labelIndices: [Int]
     let lineNumbers: [Int32]
+    /// A trained model's classes in index order: class names are encoded through them, not
+    /// through the file's own (sorted) table, and a name outside them is an error.
+    var knownClasses: [String]? = nil
 
     func encode(_ labels: [LabelColumn], rowCount: Int) throws -> (targets: [Float], classes: [String]?) {
         let width = loss.targetWidth(outputs: outputs)
@@ -113,6 +116,16 @@ struct TargetEncoder {
             switch column {
             case let .numbers(numbers):
                 values = numbers
+            case let .classes(codes, names) where knownClasses != nil:
+                let known = knownClasses!
+                let mapped = names.map { known.firstIndex(of: $0) }
+                if let unknown = mapped.firstIndex(of: nil), let row = codes.firstIndex(of: Int32(unknown)) {
+                    throw DataError.unknownClass(
+                        path: path, line: Int(lineNumbers[row]), column: labelIndices[position],
+                        name: columnNames?[labelIndices[position]], found: names[unknown], known: known)
+                }
+                classes = known
+                values = codes.map { Float(mapped[Int($0)]!) }
             case let .classes(codes, names):
                 classes = names
                 if kind != .values || loss == .binaryCrossentropy, names.count > classLimit {

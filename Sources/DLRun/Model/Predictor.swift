@@ -50,35 +50,13 @@ public struct Predictor {
         }
     }
 
-    /// The CSV's rows as model inputs, `featureCount` values each, standardized as in training.
-    func inputs(of path: String, options: CSVOptions) throws -> (features: [Float], rows: Int) {
-        let document = try CSVDocument.open(path: path, options: options)
-        let columns = try model.features.map { name in
-            // A model trained without a header names its features by position.
-            if document.columnNames == nil, name.hasPrefix("column "), let index = Int(name.dropFirst("column ".count)) {
-                return try document.resolve(.index(index))
-            }
-            return try document.resolve(.name(name))
-        }
-        let read = try document.read(features: columns, labels: [])
-        var features = read.features
-        if let standardization = model.standardization {
-            let width = columns.count
-            for row in 0..<read.rowCount {
-                for column in 0..<width {
-                    let index = row * width + column
-                    features[index] = (features[index] - standardization.mean[column]) / standardization.scale[column]
-                }
-            }
-        }
-        return (features, read.rowCount)
-    }
-
     /// Predicts every row of the CSV at `path` and hands `write` the output CSV, a line at a time
     /// (each ending in a newline), the header first. Returns the number of rows.
     @discardableResult
     public func predict(csv path: String, options: CSVOptions = CSVOptions(), write: (String) throws -> Void) throws -> Int {
-        let (features, rows) = try inputs(of: path, options: options)
+        let data = try ModelData.read(
+            path: path, options: options, features: model.features, standardization: model.standardization)
+        let features = data.features, rows = data.rowCount
         try write(header.map(Self.quoted).joined(separator: ",") + "\n")
         let spec = model.model, width = spec.outputWidth, featureCount = spec.inputDim
         let engine = BatchEngine(

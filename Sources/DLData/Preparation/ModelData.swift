@@ -1,0 +1,61 @@
+// A CSV read for a model trained before (dlmodel predict and evaluate): the model's feature columns
+// found by header name (by position when it was trained on a file without a header, whose columns
+// it names `column K`), standardized with the statistics stored in the model, and, for an
+// evaluation, the label columns encoded as in training, class names through the model's classes.
+
+import DLCore
+
+public struct ModelData: Sendable {
+    public let rowCount: Int
+    /// rowCount x the model's inputs, row-major, standardized as in training.
+    public let features: [Float]
+    /// rowCount x the loss's target width, when labels were asked for.
+    public let targets: [Float]?
+
+    /// How to find and encode the labels of a trained model.
+    public struct Labels: Sendable {
+        public let encoding: LabelEncoding
+        public let loss: Loss
+        public let outputs: Int
+
+        public init(encoding: LabelEncoding, loss: Loss, outputs: Int) {
+            self.encoding = encoding
+            self.loss = loss
+            self.outputs = outputs
+        }
+    }
+
+    public static func read(
+        path: String, options: CSVOptions, features: [String], standardization: Standardization?, labels: Labels? = nil
+    ) throws -> ModelData {
+        let document = try CSVDocument.open(path: path, options: options)
+        func column(_ name: String) throws -> Int {
+            if document.columnNames == nil, name.hasPrefix("column "), let index = Int(name.dropFirst("column ".count)) {
+                return try document.resolve(.index(index))
+            }
+            return try document.resolve(.name(name))
+        }
+        let featureIndices = try features.map(column)
+        let labelIndices = try labels?.encoding.columns.map(column) ?? []
+        let read = try document.read(features: featureIndices, labels: labelIndices)
+        var values = read.features
+        if let standardization {
+            let width = featureIndices.count
+            for row in 0..<read.rowCount {
+                for feature in 0..<width {
+                    let index = row * width + feature
+                    values[index] = (values[index] - standardization.mean[feature]) / standardization.scale[feature]
+                }
+            }
+        }
+        var targets: [Float]?
+        if let labels {
+            let encoder = TargetEncoder(
+                path: path, kind: labels.encoding.kind, loss: labels.loss, outputs: labels.outputs,
+                columnNames: document.columnNames, labelIndices: labelIndices, lineNumbers: read.lineNumbers,
+                knownClasses: labels.encoding.classes)
+            targets = try encoder.encode(read.labels, rowCount: read.rowCount).targets
+        }
+        return ModelData(rowCount: read.rowCount, features: values, targets: targets)
+    }
+}
