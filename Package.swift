@@ -106,7 +106,9 @@ let package = Package(
         .target(name: "CTestWatchdog", path: "Tests/CTestWatchdog"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLTestSupport"]),
-        .testTarget(name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"]),
+        .testTarget(
+            name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
+            exclude: ["Fixtures/record_keras_early_stopping.py"], resources: [.copy("Fixtures/keras_early_stopping.json")]),
         .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
         .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),

@@ -84,7 +84,7 @@ public final class Coordinator {
             throw ClusterError.cannotBind(endpoint: options.bind, reason: "\(error)")
         }
         let admission = options.keys == nil ? "" : "; only workers holding the job's secret are admitted, and all traffic is encrypted"
-        guard progress.position.epoch < job.settings.epochs else {
+        guard !progress.isComplete(epochs: job.settings.epochs) else {
             tellWorkersTheRunFinished(on: socket, epochs: job.settings.epochs)
             return progress
         }

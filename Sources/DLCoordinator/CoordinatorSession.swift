@@ -238,7 +238,7 @@ public final class CoordinatorSession {
     // MARK: Steps and epochs
 
     func startEpoch(now: ContinuousClock.Instant) {
-        guard progress.position.epoch < job.settings.epochs else { return finish(now: now) }
+        guard !progress.isComplete(epochs: job.settings.epochs) else { return finish(now: now) }
         epochStarted = now
         for worker in workers.all {
             worker.epochMicroseconds = 0

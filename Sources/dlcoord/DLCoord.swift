@@ -354,6 +354,22 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The number of logical shards S the rows are dealt into.", valueName: "n"))
     var shards: Int?
 
+    @Option(
+        name: .customLong("early-stopping-patience"),
+        help: ArgumentHelp("Stop after this many epochs without improvement of --monitor, as Keras's EarlyStopping.", valueName: "n"))
+    var earlyStoppingPatience: Int?
+
+    @Option(help: ArgumentHelp(
+        "The value early stopping watches (default val_loss): loss or a metric, val_ for the validation rows; "
+            + "lower is better for losses and errors, higher for accuracy and auc.", valueName: "name"))
+    var monitor: String?
+
+    @Option(name: .customLong("min-delta"), help: ArgumentHelp("The least change of --monitor that counts as an improvement.", valueName: "d"))
+    var minDelta: Double?
+
+    @Flag(name: .customLong("restore-best-weights"), help: "With early stopping, end with the weights of the best epoch instead of the last.")
+    var restoreBestWeights = false
+
     func validate() throws {
         _ = try parsedOptimizerArguments()
     }
@@ -386,6 +402,10 @@ struct TrainingOptions: ParsableArguments {
         if let batchSize { settings.batchSize = batchSize }
         if let seed { settings.seed = seed }
         if let shards { settings.shards = shards }
+        if let earlyStoppingPatience { settings.earlyStoppingPatience = earlyStoppingPatience }
+        if let monitor { settings.monitor = monitor }
+        if let minDelta { settings.minDelta = minDelta }
+        if restoreBestWeights { settings.restoreBestWeights = true }
     }
 }
 

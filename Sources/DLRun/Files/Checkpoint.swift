@@ -23,6 +23,8 @@ public struct Checkpoint: Sendable, Equatable {
     public var optimizer: Optimizer
     public var history: [EpochReport]
     public var epochSums: [Double]
+    /// Keras's EarlyStopping state, with the best weights when it restores them.
+    public var earlyStopping: EarlyStopping?
 
     public init(job: TrainingJob, progress: TrainingProgress) {
         var settings = job.settings
@@ -35,6 +37,7 @@ public struct Checkpoint: Sendable, Equatable {
         optimizer = progress.optimizer
         history = progress.history
         epochSums = progress.epochSums
+        earlyStopping = progress.earlyStopping
     }
 
     /// A copy that shares no storage with the training state, so handing it to another thread
@@ -46,6 +49,7 @@ public struct Checkpoint: Sendable, Equatable {
             optimizer.config, parameterCount: optimizer.parameterCount, iterations: optimizer.iterations,
             state: optimizer.state.withUnsafeBufferPointer { Array($0) })
         copy.epochSums = epochSums.withUnsafeBufferPointer { Array($0) }
+        copy.earlyStopping?.bestParameters = earlyStopping?.bestParameters?.withUnsafeBufferPointer { Array($0) }
         return copy
     }
 
@@ -53,7 +57,7 @@ public struct Checkpoint: Sendable, Equatable {
     public func progress(for job: TrainingJob) -> TrainingProgress {
         TrainingProgress(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
-            optimizer: optimizer, position: position, epochSums: epochSums, history: history)
+            optimizer: optimizer, position: position, epochSums: epochSums, history: history, earlyStopping: earlyStopping)
     }
 
     private struct OptimizerEntry: Codable {
@@ -73,9 +77,12 @@ public struct Checkpoint: Sendable, Equatable {
             tensors += ModelFile.layerTensors(
                 optimizer.state[start..<(start + optimizer.parameterCount)], model: model, prefix: "optimizer/\(name)/")
         }
+        if let best = earlyStopping?.bestParameters {
+            tensors += ModelFile.layerTensors(best[...], model: model, prefix: "best/")
+        }
         let settingsEncoder = JSONEncoder()
         settingsEncoder.outputFormatting = .sortedKeys
-        let metadata = [
+        var metadata = [
             "format": Self.format,
             "settings": String(decoding: try! settingsEncoder.encode(settings), as: UTF8.self),
             "model": ModelFile.json(model),
@@ -87,6 +94,7 @@ public struct Checkpoint: Sendable, Equatable {
             "epoch_sums": ModelFile.json(epochSums),
             "checksum": Self.checksumPlaceholder,
         ]
+        if let earlyStopping { metadata["early_stopping"] = ModelFile.json(earlyStopping) }
         var bytes = SafeTensors(tensors: tensors, metadata: metadata).encoded()
         let digest = "sha256:" + SHA256.hex(SHA256.hash(bytes))
         // The digest has the placeholder's length, so the header and every offset stay as they are.
@@ -147,6 +155,13 @@ public struct Checkpoint: Sendable, Equatable {
             state += try ModelFile.flatten(file, model: model, prefix: "optimizer/\(name)/", path: path)
         }
         optimizer = Optimizer(config, parameterCount: parameters.count, iterations: entry.iterations, state: state)
+        if file.metadata["early_stopping"] != nil {
+            var stopping = try field("early_stopping", EarlyStopping.self)
+            if stopping.rule.restoreBestWeights && file.tensor(named: "best/dense/kernel") != nil {
+                stopping.bestParameters = try ModelFile.flatten(file, model: model, prefix: "best/", path: path)
+            }
+            earlyStopping = stopping
+        }
     }
 
     /// Where `text` stands in the JSON header of a safetensors file.

@@ -52,10 +52,11 @@ public final class Checkpointer: CheckpointSink, @unchecked Sendable {
         try take(progress)
     }
 
-    /// After an epoch's report: a checkpoint every `everyEpochs` epochs and after the last.
+    /// After an epoch's report: a checkpoint every `everyEpochs` epochs and after the last (the
+    /// job's last, or the one after which training stopped early).
     public func epochFinished(_ progress: TrainingProgress) throws {
         let finished = progress.position.epoch
-        if finished % policy.everyEpochs == 0 || finished == job.settings.epochs { try take(progress) }
+        if finished % policy.everyEpochs == 0 || progress.isComplete(epochs: job.settings.epochs) { try take(progress) }
     }
 
     /// Hands a copy of `progress` to the writing thread; reports an earlier write's failure.

@@ -30,6 +30,6 @@ extension ModelFile {
         let checkpoint = try Checkpoint(decoding: Array(data), path: path)
         let job = try TrainingJob(checkpoint.settings)
         try Resumption.check(job, against: checkpoint)
-        return ModelFile(job: job, parameters: checkpoint.parameters, epochs: checkpoint.position.epoch)
+        return ModelFile(job: job, parameters: checkpoint.progress(for: job).finalParameters, epochs: checkpoint.position.epoch)
     }
 }

@@ -64,7 +64,9 @@ public struct TrainingRun {
         if verbose > 0 {
             console.note(Self.summary(job))
             if let resume { console.note("Resuming from \(resume.path) at \(progress.position)") }
-            if progress.position.epoch >= job.settings.epochs {
+            if let stopped = progress.earlyStopping?.stoppedEpoch {
+                console.note("The run in \(runDirectory) stopped early after epoch \(stopped + 1): nothing to train")
+            } else if progress.position.epoch >= job.settings.epochs {
                 console.note("The run in \(runDirectory) already trained its \(job.settings.epochs) epochs: nothing to train")
             }
         }
@@ -80,7 +82,14 @@ public struct TrainingRun {
             throw error
         }
         try checkpointer.finish()
-        let model = ModelFile(job: job, parameters: final.parameters, epochs: settings.epochs)
+        if verbose > 0, let stopping = final.earlyStopping {
+            // Keras's EarlyStopping(verbose=1) lines.
+            if let stopped = stopping.stoppedEpoch { console.note("Epoch \(stopped + 1): early stopping") }
+            if stopping.rule.restoreBestWeights, stopping.bestParameters != nil {
+                console.note("Restoring model weights from the end of the best epoch: \(stopping.bestEpoch + 1).")
+            }
+        }
+        let model = ModelFile(job: job, parameters: final.finalParameters, epochs: final.position.epoch)
         let modelPath = runDirectory + "/model.safetensors"
         try model.write(to: modelPath)
         if verbose > 0 { console.note("Saved \(modelPath) and \(log.path)") }

@@ -34,6 +34,15 @@ public struct JobSettings: Sendable, Equatable, Codable {
     public var shards: Int?
     public var validationSplit: Double = 0
     public var standardize: Bool = false
+    /// Keras's EarlyStopping: epochs without improvement of `monitor` before training stops; nil
+    /// for no early stopping.
+    public var earlyStoppingPatience: Int?
+    /// The value early stopping watches: `val_loss` (Keras's default), `loss`, `val_accuracy`, ...
+    public var monitor: String = "val_loss"
+    /// The least change of `monitor` that counts as an improvement.
+    public var minDelta: Double = 0
+    /// Whether the model ends with the weights of the best epoch instead of the last.
+    public var restoreBestWeights: Bool = false
 
     public init() {}
 
@@ -42,6 +51,8 @@ public struct JobSettings: Sendable, Equatable, Codable {
         case labelColumn = "label_column", allowNonFinite = "allow_non_finite", learningRate = "learning_rate"
         case optimizerArguments = "optimizer_arguments", batchSize = "batch_size"
         case validationSplit = "validation_split"
+        case earlyStoppingPatience = "early_stopping_patience", monitor, minDelta = "min_delta"
+        case restoreBestWeights = "restore_best_weights"
     }
 
     /// Decodes a job file; every key is optional and falls back to the seed job's value.
@@ -66,6 +77,10 @@ public struct JobSettings: Sendable, Equatable, Codable {
         shards = try c.decodeIfPresent(Int.self, forKey: .shards)
         validationSplit = try c.decodeIfPresent(Double.self, forKey: .validationSplit) ?? d.validationSplit
         standardize = try c.decodeIfPresent(Bool.self, forKey: .standardize) ?? d.standardize
+        earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience)
+        monitor = try c.decodeIfPresent(String.self, forKey: .monitor) ?? d.monitor
+        minDelta = try c.decodeIfPresent(Double.self, forKey: .minDelta) ?? d.minDelta
+        restoreBestWeights = try c.decodeIfPresent(Bool.self, forKey: .restoreBestWeights) ?? d.restoreBestWeights
     }
 }
 

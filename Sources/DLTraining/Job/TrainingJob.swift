@@ -15,6 +15,8 @@ public struct TrainingJob: Sendable {
     public let optimizer: OptimizerConfig
     public let data: PreparedData
     public let schedule: ShardSchedule
+    /// Keras's EarlyStopping, when the settings ask for it.
+    public let earlyStopping: EarlyStopping.Rule?
 
     public init(_ settings: JobSettings) throws {
         guard settings.epochs > 0 else { throw JobError.badSetting("epochs", "\(settings.epochs)", "it must be at least 1") }
@@ -42,11 +44,31 @@ public struct TrainingJob: Sendable {
         self.loss = loss
         metricNames = settings.metrics
         metrics = MetricSet(try settings.metrics.map { try Metric(name: $0, loss: loss, outputs: outputs) })
+        earlyStopping = try Self.earlyStoppingRule(settings, metrics: metrics, validated: data.validation != nil)
         optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
         self.data = data
         schedule = ShardSchedule(
             rowCount: data.training.count, shardCount: shards, batchSize: settings.batchSize,
             seed: settings.seed)
+    }
+}
+
+extension TrainingJob {
+    /// The early-stopping rule of `settings`, its monitor checked against the values each epoch reports.
+    static func earlyStoppingRule(_ settings: JobSettings, metrics: MetricSet, validated: Bool) throws -> EarlyStopping.Rule? {
+        guard let patience = settings.earlyStoppingPatience else { return nil }
+        guard patience >= 0 else {
+            throw JobError.badSetting("early_stopping_patience", "\(patience)", "it must be 0 or more")
+        }
+        let trained = ["loss"] + metrics.metrics.map(\.historyName)
+        let reported = trained + (validated ? trained.map { "val_" + $0 } : [])
+        guard reported.contains(settings.monitor) else {
+            let hint = settings.monitor.hasPrefix("val_") && !validated ? "; val_ values need --validation-split" : ""
+            throw JobError.badSetting(
+                "monitor", settings.monitor, "each epoch reports \(reported.joined(separator: ", "))\(hint)")
+        }
+        return EarlyStopping.Rule(
+            patience: patience, monitor: settings.monitor, minDelta: settings.minDelta, restoreBestWeights: settings.restoreBestWeights)
     }
 }
 

@@ -34,7 +34,7 @@ public final class LocalTrainer {
         var reports: [EpochReport] = []
         let steps = job.schedule.stepsPerEpoch, epochs = job.settings.epochs
         let clock = ContinuousClock()
-        while progress.position.epoch < epochs {
+        while !progress.isComplete(epochs: epochs) {
             let epoch = progress.position.epoch, started = clock.now
             for observer in observers { observer.epochStarted(epoch: epoch + 1, of: epochs, steps: steps) }
             while !progress.epochStepsDone {

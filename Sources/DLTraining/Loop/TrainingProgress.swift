@@ -31,7 +31,19 @@ public struct TrainingProgress: Sendable, Equatable {
     public private(set) var history: [EpochReport]
     private var stepSums: [Double]
 
+    /// Keras's EarlyStopping, when the job asks for it: told of every finished epoch.
+    public private(set) var earlyStopping: EarlyStopping?
+
     public var parameters: [Float] { state.parameters }
+
+    /// The model's weights at the end: the best epoch's when early stopping restores them.
+    public var finalParameters: [Float] {
+        if let earlyStopping, earlyStopping.rule.restoreBestWeights, let best = earlyStopping.bestParameters { return best }
+        return state.parameters
+    }
+
+    /// Whether training is over: every epoch trained, or stopped early.
+    public func isComplete(epochs: Int) -> Bool { position.epoch >= epochs || earlyStopping?.stoppedEpoch != nil }
     public var optimizer: Optimizer { state.optimizer }
 
     /// The start of a fresh run: the job's seeded initial weights, a new optimizer.
@@ -40,12 +52,13 @@ public struct TrainingProgress: Sendable, Equatable {
         self.init(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
             optimizer: Optimizer(job.optimizer, parameterCount: parameters.count),
-            position: TrainingPosition(epoch: 0, step: 0), epochSums: job.metrics.makeSums(), history: [])
+            position: TrainingPosition(epoch: 0, step: 0), epochSums: job.metrics.makeSums(), history: [],
+            earlyStopping: job.earlyStopping.map(EarlyStopping.init(rule:)))
     }
 
     public init(
         metrics: MetricSet, stepsPerEpoch: Int, parameters: [Float], optimizer: Optimizer, position: TrainingPosition,
-        epochSums: [Double], history: [EpochReport]
+        epochSums: [Double], history: [EpochReport], earlyStopping: EarlyStopping? = nil
     ) {
         precondition(epochSums.count == metrics.slotCount && optimizer.parameterCount == parameters.count)
         self.metrics = metrics
@@ -54,6 +67,7 @@ public struct TrainingProgress: Sendable, Equatable {
         self.position = position
         self.epochSums = epochSums
         self.history = history
+        self.earlyStopping = earlyStopping
         stepSums = metrics.makeSums()
     }
 
@@ -97,6 +111,9 @@ public struct TrainingProgress: Sendable, Equatable {
             epoch: position.epoch + 1, seconds: seconds, steps: stepsPerEpoch, metrics: metrics,
             training: epochSums, validation: validationSums)
         history.append(report)
+        if let monitor = earlyStopping?.rule.monitor {
+            earlyStopping?.epochEnded(position.epoch, value: report.value(monitor), parameters: state.parameters)
+        }
         epochSums = metrics.makeSums()
         position = TrainingPosition(epoch: position.epoch + 1, step: 0)
         return report
