@@ -290,8 +290,11 @@ struct CheckpointArguments: ParsableArguments {
         }
     }
 
+    @Flag(name: .customLong("save-best"), help: "Write model-best.safetensors after each epoch with the best --monitor value so far (Keras's ModelCheckpoint(save_best_only=True)).")
+    var saveBest = false
+
     var policy: CheckpointPolicy {
-        CheckpointPolicy(everyEpochs: checkpointEvery, everySteps: checkpointEverySteps, keep: keep)
+        CheckpointPolicy(everyEpochs: checkpointEvery, everySteps: checkpointEverySteps, keep: keep, saveBest: saveBest)
     }
 }
 

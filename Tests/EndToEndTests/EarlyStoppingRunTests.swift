@@ -1,7 +1,9 @@
 // Early stopping with the real executables: workers spawned by the coordinator stop after the same
 // epoch as one process and write the same model file, byte for byte, with Keras's closing lines;
-// and `--resume auto` leaves a run that stopped early alone.
+// --save-best keeps the best epoch's weights in model-best.safetensors; and `--resume auto` leaves
+// a run that stopped early alone.
 
+import DLRun
 import DLTestSupport
 import Foundation
 import XCTest
@@ -13,17 +15,21 @@ final class EarlyStoppingRunTests: XCTestCase {
         let flags = [
             "--data", "dataset/breast_cancer.csv", "--label-column", "diagnosis", "--layers", "16:relu,1:sigmoid",
             "--loss", "binary_crossentropy", "--standardize", "--validation-split", "0.2", "--epochs", "300",
-            "--early-stopping-patience", "3", "--restore-best-weights", "--shards", "2",
+            "--early-stopping-patience", "3", "--restore-best-weights", "--shards", "2", "--save-best",
         ]
         let directory = try temporaryDirectory(self)
         let result = try dlcoord.run(["--workers", "2", "--spawn", "--verbose", "2", "--run-dir", directory] + flags)
         XCTAssertEqual(result.status, 0, result.errors)
         let stopped = try XCTUnwrap(result.output.firstMatch(of: /\nEpoch (\d+): early stopping\n/), result.output)
-        let best = try XCTUnwrap(result.output.firstMatch(of: /Restoring model weights from the end of the best epoch: (\d+)\./))
-        XCTAssertEqual(Int(stopped.1)!, Int(best.1)! + 3)
+        let restored = try XCTUnwrap(result.output.firstMatch(of: /Restoring model weights from the end of the best epoch: (\d+)\./))
+        XCTAssertEqual(Int(stopped.1)!, Int(restored.1)! + 3)
         let epochs = try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count
         XCTAssertEqual(epochs, Int(stopped.1)!)
         XCTAssertEqual(try model(in: directory), try localModel(flags))
+        // --save-best kept the same epoch's weights as the restored ones (both watch val_loss).
+        let best = try ModelFile.read(path: directory + "/model-best.safetensors")
+        XCTAssertEqual(best.parameters.map(\.bitPattern), try ModelFile.read(path: directory + "/model.safetensors").parameters.map(\.bitPattern))
+        XCTAssertEqual(best.training.epochs, Int(restored.1)!)
 
         let again = try dlcoord.run(["--local", "--resume", "auto", "--run-dir", directory] + flags)
         XCTAssertEqual(again.status, 0, again.errors)

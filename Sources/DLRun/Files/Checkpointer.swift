@@ -17,11 +17,15 @@ public struct CheckpointPolicy: Sendable, Equatable {
     public var everyEpochs: Int
     public var everySteps: Int?
     public var keep: Int
+    /// Keras's ModelCheckpoint(save_best_only=True): model-best.safetensors is written after each
+    /// epoch whose monitored value (the job's `monitor`) is the best so far.
+    public var saveBest: Bool
 
-    public init(everyEpochs: Int = 1, everySteps: Int? = nil, keep: Int = 3) {
+    public init(everyEpochs: Int = 1, everySteps: Int? = nil, keep: Int = 3, saveBest: Bool = false) {
         self.everyEpochs = everyEpochs
         self.everySteps = everySteps
         self.keep = keep
+        self.saveBest = saveBest
     }
 }
 
@@ -55,8 +59,25 @@ public final class Checkpointer: CheckpointSink, @unchecked Sendable {
     /// After an epoch's report: a checkpoint every `everyEpochs` epochs and after the last (the
     /// job's last, or the one after which training stopped early).
     public func epochFinished(_ progress: TrainingProgress) throws {
+        if policy.saveBest { try saveIfBest(progress) }
         let finished = progress.position.epoch
         if finished % policy.everyEpochs == 0 || progress.isComplete(epochs: job.settings.epochs) { try take(progress) }
+    }
+
+    /// Writes model-best.safetensors when the epoch just finished has the best monitored value of
+    /// the run so far, as Keras's ModelCheckpoint decides it (no min_delta; the first epoch is
+    /// always the best so far). The best is found again in the history, so a resumed run goes on
+    /// from the right one.
+    private func saveIfBest(_ progress: TrainingProgress) throws {
+        let monitor = job.settings.monitor
+        let rule = EarlyStopping.Rule(patience: 0, monitor: monitor, minDelta: 0, restoreBestWeights: false)
+        var best: Double?
+        for report in progress.history.dropLast() {
+            if let value = report.value(monitor), !value.isNaN, rule.improves(value, on: best) { best = value }
+        }
+        guard let current = progress.history.last?.value(monitor), !current.isNaN, rule.improves(current, on: best) else { return }
+        try ModelFile(job: job, parameters: progress.parameters, epochs: progress.position.epoch)
+            .write(to: directory + "/model-best.safetensors")
     }
 
     /// Hands a copy of `progress` to the writing thread; reports an earlier write's failure.

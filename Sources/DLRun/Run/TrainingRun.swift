@@ -54,6 +54,7 @@ public struct TrainingRun {
     @discardableResult
     public func run(_ train: Trainer) throws -> (history: [EpochReport], model: ModelFile) {
         let job = try TrainingJob(settings)
+        if checkpoints.saveBest { try job.checkMonitor(settings.monitor) }
         var progress = TrainingProgress(job: job)
         if let resume {
             try Resumption.check(job, against: resume.checkpoint)

@@ -60,15 +60,25 @@ extension TrainingJob {
         guard patience >= 0 else {
             throw JobError.badSetting("early_stopping_patience", "\(patience)", "it must be 0 or more")
         }
-        let trained = ["loss"] + metrics.metrics.map(\.historyName)
-        let reported = trained + (validated ? trained.map { "val_" + $0 } : [])
-        guard reported.contains(settings.monitor) else {
-            let hint = settings.monitor.hasPrefix("val_") && !validated ? "; val_ values need --validation-split" : ""
-            throw JobError.badSetting(
-                "monitor", settings.monitor, "each epoch reports \(reported.joined(separator: ", "))\(hint)")
-        }
+        try checkMonitor(settings.monitor, metrics: metrics, validated: validated)
         return EarlyStopping.Rule(
             patience: patience, monitor: settings.monitor, minDelta: settings.minDelta, restoreBestWeights: settings.restoreBestWeights)
+    }
+}
+
+extension TrainingJob {
+    /// Refuses a monitored name (`--monitor`) that the epochs of this job do not report.
+    public func checkMonitor(_ name: String) throws {
+        try Self.checkMonitor(name, metrics: metrics, validated: data.validation != nil)
+    }
+
+    static func checkMonitor(_ name: String, metrics: MetricSet, validated: Bool) throws {
+        let trained = ["loss"] + metrics.metrics.map(\.historyName)
+        let reported = trained + (validated ? trained.map { "val_" + $0 } : [])
+        guard reported.contains(name) else {
+            let hint = name.hasPrefix("val_") && !validated ? "; val_ values need --validation-split" : ""
+            throw JobError.badSetting("monitor", name, "each epoch reports \(reported.joined(separator: ", "))\(hint)")
+        }
     }
 }
 

@@ -26,6 +26,12 @@ public struct EarlyStopping: Sendable, Equatable, Codable {
             let name = monitor.hasPrefix("val_") ? String(monitor.dropFirst(4)) : monitor
             return name == "accuracy" || name == "auc"
         }
+
+        /// Whether `value` improves on `reference` by more than `minDelta` (on nothing, it does).
+        public func improves(_ value: Double, on reference: Double?) -> Bool {
+            guard let reference else { return true }
+            return improvesUpward ? value - minDelta > reference : value + minDelta < reference
+        }
     }
 
     public let rule: Rule
@@ -44,12 +50,6 @@ public struct EarlyStopping: Sendable, Equatable, Codable {
 
     public init(rule: Rule) { self.rule = rule }
 
-    /// Whether `value` improves on `reference` by more than the rule's delta.
-    func improves(_ value: Double, on reference: Double?) -> Bool {
-        guard let reference else { return true }
-        return rule.improvesUpward ? value - rule.minDelta > reference : value + rule.minDelta < reference
-    }
-
     /// The end of 0-based `epoch`, whose monitored value is `current` (nil if the epoch did not
     /// report it, which Keras skips) and weights `parameters`.
     public mutating func epochEnded(_ epoch: Int, value current: Double?, parameters: [Float]) {
@@ -59,7 +59,7 @@ public struct EarlyStopping: Sendable, Equatable, Codable {
             bestEpoch = epoch
         }
         wait += 1
-        if improves(current, on: best) {
+        if rule.improves(current, on: best) {
             best = current
             bestEpoch = epoch
             if rule.restoreBestWeights { bestParameters = parameters }
