@@ -15,9 +15,10 @@ final class Podman {
     private let directory: String
     /// Ends the name of everything this instance makes, which `removeEverything` removes.
     let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-    private var containers: [String] = []
     private var networks: [String] = []
     private var played: [String] = []
+    /// The volumes no container used when this instance began.
+    private var danglingBefore: Set<String> = []
 
     static let testImage = "localhost/dltrain-test:latest"
     private static let base = "docker.io/library/debian:bookworm-slim"
@@ -64,6 +65,7 @@ final class Podman {
             runtime = "runc"
 
             """.write(toFile: configuration, atomically: true, encoding: .utf8)
+        danglingBefore = Set(names(["volume", "ls", "--filter", "dangling=true", "--format", "{{.Name}}"]))
     }
 
     /// Runs podman and waits for it (at most `timeout` seconds). `podman run -d` leaves the
@@ -86,7 +88,6 @@ final class Podman {
     /// host name there.
     func start(name: String, network: String, _ arguments: [String]) throws -> String {
         let container = "dltrain-\(name)-\(suffix)"
-        containers.append(container)
         let started = try run(["run", "-d", "--name", container, "--network", network] + arguments)
         guard started.status == 0 else { throw PodmanError("podman run \(name): \(started.errorText)") }
         return container
@@ -125,26 +126,36 @@ final class Podman {
             directory: Repository.root, environment: ["CONTAINERS_CONF": configuration])
     }
 
-    /// Removes what this instance made: pods played, containers (with their anonymous volumes: the
-    /// image declares its run directory a volume), and the pods, networks, volumes and secrets
-    /// named with `suffix`.
+    /// Removes what this instance made, named with `suffix`: containers (with their anonymous
+    /// volumes, which neither `kube down` nor `pod rm` removes, and the image declares one for its
+    /// run directory), the pods played, then volumes, secrets and networks.
     func removeEverything() {
+        let containers = ours(["ps", "--all", "--format", "{{.Names}}"])
+        if !containers.isEmpty { _ = try? run(["rm", "--force", "--volumes"] + containers) }
         for file in played.reversed() { _ = try? run(["kube", "down", file]) }
         // A play that failed halfway leaves pods that `kube down` does not know.
-        let pods = (try? run(["pod", "ls", "--format", "{{.Name}}"]))?.outputText.split(separator: "\n") ?? []
-        let ourPods = pods.map(String.init).filter { $0.contains(suffix) }
-        if !ourPods.isEmpty { _ = try? run(["pod", "rm", "--force"] + ourPods) }
-        if !containers.isEmpty { _ = try? run(["rm", "-f", "-v"] + containers) }
-        for kind in ["volume", "secret"] {
-            let names = (try? run([kind, "ls", "--format", "{{.Name}}"]))?.outputText.split(separator: "\n") ?? []
-            let ours = names.map(String.init).filter { $0.hasSuffix(suffix) }
-            if !ours.isEmpty { _ = try? run([kind, "rm"] + (kind == "volume" ? ["-f"] : []) + ours) }
-        }
-        for network in networks { _ = try? run(["network", "rm", "-f", network]) }
+        let pods = ours(["pod", "ls", "--format", "{{.Name}}"])
+        if !pods.isEmpty { _ = try? run(["pod", "rm", "--force"] + pods) }
+        // The init containers kube play ran and removed left their anonymous volumes behind:
+        // those unused now that were not before.
+        let dangling = Set(names(["volume", "ls", "--filter", "dangling=true", "--format", "{{.Name}}"]))
+        let volumes = ours(["volume", "ls", "--format", "{{.Name}}"]) + dangling.subtracting(danglingBefore).sorted()
+        if !volumes.isEmpty { _ = try? run(["volume", "rm", "--force"] + volumes) }
+        let secrets = ours(["secret", "ls", "--format", "{{.Name}}"])
+        if !secrets.isEmpty { _ = try? run(["secret", "rm"] + secrets) }
+        for network in networks { _ = try? run(["network", "rm", "--force", network]) }
         played.removeAll()
-        containers.removeAll()
         networks.removeAll()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The names a listing command prints that hold `suffix`.
+    private func ours(_ listing: [String]) -> [String] {
+        names(listing).filter { $0.contains(suffix) }
+    }
+
+    private func names(_ listing: [String]) -> [String] {
+        ((try? run(listing))?.outputText.split(separator: "\n") ?? []).map(String.init)
     }
 
     /// The Debian mirror apt uses here for bookworm's main component (deb.debian.org when none is named).
