@@ -72,8 +72,10 @@ public struct TrainingRun {
             }
         }
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", history: progress.history)
+        let curves = CurvesChart(path: runDirectory + "/curves.svg", history: progress.history)
+        if verbose > 0 { console.note("Curves: \(curves.path) (rewritten as each epoch ends)") }
         let checkpointer = Checkpointer(job: job, directory: runDirectory, policy: checkpoints, written: checkpointWritten)
-        let everyObserver: [TrainingObserver] = [console, log] + observers
+        let everyObserver: [TrainingObserver] = [console, log, curves] + observers
         for observer in everyObserver { observer.runStarted(job, at: progress.position) }
         let final: TrainingProgress
         do {

@@ -1,0 +1,134 @@
+// curves.svg: the run's loss and each metric against the epoch, one panel each, training as a
+// solid line and validation dashed, with labelled axes, readable in any browser without a tool.
+// It is rewritten (atomically) as each epoch ends, from the run's whole history, so it always
+// shows every finished epoch, a resumed run's earlier ones included. SVG is text: a chart needs no
+// library, only the numbers placed on a grid.
+
+import DLTraining
+import Foundation
+
+public final class CurvesChart: TrainingObserver {
+    public let path: String
+    private var history: [EpochReport]
+
+    /// Draws into `path`, starting from `history` (the epochs before a resumed run's checkpoint).
+    public init(path: String, history: [EpochReport] = []) {
+        self.path = path
+        self.history = history
+    }
+
+    public func epochFinished(_ report: EpochReport, of epochs: Int) throws {
+        history.append(report)
+        try AtomicFile.write(Array(Self.svg(history, epochs: epochs).utf8), to: path)
+    }
+
+    /// One panel per training value (`loss`, `accuracy`, ...), with its `val_` twin when there is one.
+    static func svg(_ history: [EpochReport], epochs: Int) -> String {
+        let names = history.first?.values.map(\.name).filter { !$0.hasPrefix("val_") } ?? []
+        let panels = names.map { name in
+            Panel(title: name, series: [
+                Series(label: "training", dashed: false, points: points(history, name)),
+                Series(label: "validation", dashed: true, points: points(history, "val_" + name)),
+            ].filter { !$0.points.isEmpty })
+        }
+        return render(panels, epochs: max(epochs, history.last?.epoch ?? 1))
+    }
+
+    private static func points(_ history: [EpochReport], _ name: String) -> [(x: Double, y: Double)] {
+        history.compactMap { report in report.value(name).flatMap { $0.isFinite ? (Double(report.epoch), $0) : nil } }
+    }
+
+    struct Series {
+        let label: String
+        let dashed: Bool
+        let points: [(x: Double, y: Double)]
+    }
+
+    struct Panel {
+        let title: String
+        let series: [Series]
+    }
+
+    private static let width = 640.0, panelHeight = 260.0
+    private static let left = 70.0, right = 20.0, top = 30.0, bottom = 45.0
+
+    /// The panels stacked, each with its axes, ticks, lines and legend.
+    static func render(_ panels: [Panel], epochs: Int) -> String {
+        var svg = [
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(panelHeight) * max(1, panels.count))\" "
+                + "font-family=\"sans-serif\" font-size=\"12\">",
+            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
+        ]
+        for (index, panel) in panels.enumerated() {
+            svg += render(panel, at: Double(index) * panelHeight, epochs: epochs)
+        }
+        svg.append("</svg>")
+        return svg.joined(separator: "\n") + "\n"
+    }
+
+    private static func render(_ panel: Panel, at offset: Double, epochs: Int) -> [String] {
+        let plotLeft = left, plotRight = width - right, plotTop = offset + top, plotBottom = offset + panelHeight - bottom
+        let values = panel.series.flatMap { $0.points.map(\.y) }
+        var low = values.min() ?? 0, high = values.max() ?? 1
+        if high - low < 1e-12 { (low, high) = (low - 0.5, high + 0.5) }
+        let padding = (high - low) * 0.05
+        (low, high) = (low - padding, high + padding)
+        let firstEpoch = 1.0, lastEpoch = Double(max(epochs, 2))
+        func x(_ epoch: Double) -> Double { plotLeft + (epoch - firstEpoch) / (lastEpoch - firstEpoch) * (plotRight - plotLeft) }
+        func y(_ value: Double) -> Double { plotBottom - (value - low) / (high - low) * (plotBottom - plotTop) }
+        func number(_ value: Double) -> String { String(format: "%.1f", value) }
+
+        var lines = [
+            "<g class=\"panel\" id=\"\(escaped(panel.title))\">",
+            "<text x=\"\(number(plotLeft))\" y=\"\(number(offset + 18))\" font-weight=\"bold\">\(escaped(panel.title))</text>",
+            "<line x1=\"\(number(plotLeft))\" y1=\"\(number(plotBottom))\" x2=\"\(number(plotRight))\" y2=\"\(number(plotBottom))\" stroke=\"black\"/>",
+            "<line x1=\"\(number(plotLeft))\" y1=\"\(number(plotTop))\" x2=\"\(number(plotLeft))\" y2=\"\(number(plotBottom))\" stroke=\"black\"/>",
+            "<text x=\"\(number((plotLeft + plotRight) / 2))\" y=\"\(number(plotBottom + 35))\" text-anchor=\"middle\">epoch</text>",
+            "<text transform=\"translate(15 \(number((plotTop + plotBottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escaped(panel.title))</text>",
+        ]
+        for tick in ticks(from: firstEpoch, to: lastEpoch, integers: true) {
+            lines.append("<text x=\"\(number(x(tick)))\" y=\"\(number(plotBottom + 16))\" text-anchor=\"middle\">\(Int(tick))</text>")
+        }
+        for tick in ticks(from: low, to: high, integers: false) {
+            lines.append("<line x1=\"\(number(plotLeft - 4))\" y1=\"\(number(y(tick)))\" x2=\"\(number(plotLeft))\" y2=\"\(number(y(tick)))\" stroke=\"black\"/>")
+            lines.append("<text x=\"\(number(plotLeft - 7))\" y=\"\(number(y(tick) + 4))\" text-anchor=\"end\">\(label(tick))</text>")
+        }
+        let colors = ["#1f77b4", "#ff7f0e"]
+        for (index, series) in panel.series.enumerated() {
+            let color = colors[index % colors.count]
+            let coordinates = series.points.map { "\(number(x($0.x))),\(number(y($0.y)))" }.joined(separator: " ")
+            lines.append("<polyline class=\"\(series.label)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\""
+                + (series.dashed ? " stroke-dasharray=\"6 4\"" : "") + " points=\"\(coordinates)\"/>")
+            // The legend on the title's line, clear of the lines.
+            let legendX = plotRight - 200 + Double(index) * 100, legendY = offset + 14
+            lines.append("<line x1=\"\(number(legendX))\" y1=\"\(number(legendY))\" x2=\"\(number(legendX + 25))\" y2=\"\(number(legendY))\" "
+                + "stroke=\"\(color)\" stroke-width=\"2\"" + (series.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>")
+            lines.append("<text x=\"\(number(legendX + 30))\" y=\"\(number(legendY + 4))\">\(series.label)</text>")
+        }
+        lines.append("</g>")
+        return lines
+    }
+
+    /// About five round values between `low` and `high`.
+    static func ticks(from low: Double, to high: Double, integers: Bool) -> [Double] {
+        let raw = (high - low) / 5, magnitude = pow(10, floor(log10(raw)))
+        var step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        if integers { step = max(1, step.rounded()) }
+        var tick = (low / step).rounded(.up) * step, result: [Double] = []
+        while tick <= high + step * 1e-9 {
+            result.append(tick)
+            tick += step
+        }
+        return result
+    }
+
+    private static func label(_ value: Double) -> String {
+        abs(value) >= 1e4 || (abs(value) < 1e-3 && value != 0) ? String(format: "%.2e", value) : String(format: "%.4g", value)
+    }
+
+    private static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

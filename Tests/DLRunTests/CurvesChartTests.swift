@@ -1,0 +1,62 @@
+// curves.svg after a real run: well-formed XML (read by Python's own parser), one panel per value,
+// a training and a validation line of one point per epoch, each placed where its value is (a
+// higher value never drawn lower), and round tick values.
+
+import DLCore
+@testable import DLRun
+import DLTestSupport
+import DLTraining
+import Foundation
+import XCTest
+
+final class CurvesChartTests: XCTestCase {
+    /// Each panel's lines as {"panel": {"training": [[x, y], ...], ...}}, by Python's XML parser.
+    private static let read = """
+        import json, sys, xml.etree.ElementTree as ET
+        ns = {"svg": "http://www.w3.org/2000/svg"}
+        root = ET.parse(sys.argv[1]).getroot()
+        panels = {}
+        for group in root.findall("svg:g", ns):
+            lines = {}
+            for line in group.findall("svg:polyline", ns):
+                lines[line.get("class")] = [[float(v) for v in p.split(",")] for p in line.get("points").split()]
+            panels[group.get("id")] = lines
+        print(json.dumps({"tag": root.tag, "panels": panels}))
+        """
+
+    private struct Chart: Decodable {
+        let tag: String
+        let panels: [String: [String: [[Double]]]]
+    }
+
+    func testTheChartOfARunDrawsEveryEpochWhereItsValueIs() throws {
+        let directory = try temporaryDirectory(self)
+        var settings = JobSettings.breastCancerJob
+        settings.epochs = 6
+        let (history, _) = try TrainingRun(settings: settings, runDirectory: directory, verbose: 0).runLocally()
+        let chart = try JSONDecoder().decode(
+            Chart.self, from: Data(try Python.run(Self.read, arguments: [directory + "/curves.svg"]).utf8))
+        XCTAssertEqual(chart.tag, "{http://www.w3.org/2000/svg}svg")
+        XCTAssertEqual(Set(chart.panels.keys), ["loss", "accuracy"])
+        for (name, lines) in chart.panels {
+            XCTAssertEqual(Set(lines.keys), ["training", "validation"], name)
+            for (line, key) in [("training", name), ("validation", "val_" + name)] {
+                let points = try XCTUnwrap(lines[line])
+                let values = history.map { $0.value(key)! }
+                XCTAssertEqual(points.count, 6, "\(name) \(line)")
+                XCTAssertEqual(points.map { $0[0] }, points.map { $0[0] }.sorted(), "epochs left to right")
+                for i in values.indices {
+                    for j in values.indices where values[i] > values[j] {
+                        XCTAssertLessThanOrEqual(points[i][1], points[j][1], "\(key): a higher value is drawn higher")
+                    }
+                }
+            }
+        }
+    }
+
+    func testTicksAreRoundValuesSpanningTheRange() {
+        XCTAssertEqual(CurvesChart.ticks(from: 0.905, to: 0.99, integers: false).map { ($0 * 100).rounded() / 100 }, [0.92, 0.94, 0.96, 0.98])
+        XCTAssertEqual(CurvesChart.ticks(from: 1, to: 30, integers: true), [10, 20, 30])
+        XCTAssertEqual(CurvesChart.ticks(from: 1, to: 3, integers: true), [1, 2, 3])
+    }
+}
