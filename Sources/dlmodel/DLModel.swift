@@ -1,6 +1,7 @@
 // dlmodel: uses a model dltrain trained. `summary` prints what Keras's model.summary() shows and
 // what the model file adds; `predict` writes the model's outputs for every row of a CSV; `evaluate`
-// prints its loss and metrics over a CSV's rows, as Keras's evaluate does.
+// prints its loss and metrics over a CSV's rows, as Keras's evaluate does; `plot` draws several
+// runs' curves on one chart.
 
 import ArgumentParser
 import DLCommandLine
@@ -13,7 +14,7 @@ import Foundation
 struct DLModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlmodel",
-        abstract: "Use a model dltrain trained: its summary, its predictions, its evaluation on new data.",
+        abstract: "Use what dltrain trained: a model's summary, predictions and evaluation; runs' curves side by side.",
         discussion: """
             MODEL is a model file (RUN/model.safetensors), a run directory (its model.safetensors), \
             or a checkpoint (RUN/checkpoint-*.safetensors: the CSV it was trained on must still be \
@@ -21,7 +22,7 @@ struct DLModelCommand: ParsableCommand {
             file, and for a CSV the line and column; the exit status is then 1.
             """,
         version: DLTrainVersion.current,
-        subcommands: [Summary.self, Predict.self, Evaluate.self])
+        subcommands: [Summary.self, Predict.self, Evaluate.self, Plot.self])
 }
 
 /// Runs `body`, turning an error into one line on standard error and exit status 1.
@@ -119,6 +120,40 @@ struct Evaluate: ParsableCommand {
             format.apply(to: &settings)
             let evaluation = try Evaluator(model: try ModelFile.load(from: model)).evaluate(csv: data, options: try settings.csvOptions())
             print(json ? evaluation.json : evaluation.line)
+        }
+    }
+}
+
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Several runs' loss and metric curves on one chart (SVG), for comparison.",
+        discussion: """
+            Each RUN is a run directory (its metrics.jsonl is read) and gets a colour of its own, \
+            labelled with the directory's name; training lines are solid, validation lines dashed, \
+            one panel per value. The chart is what each run's curves.svg shows, side by side.
+            """)
+
+    @Argument(help: ArgumentHelp("Run directories.", valueName: "run"))
+    var runs: [String]
+
+    @Option(help: ArgumentHelp("Where to write the chart (default: standard output).", valueName: "path"))
+    var output: String?
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let histories = try runs.map { run in
+                (label: Optional((run as NSString).lastPathComponent), history: try MetricsLog.read(path: run + "/metrics.jsonl"))
+            }
+            let chart = CurvesChart.svg(runs: histories)
+            if let output {
+                try AtomicFile.write(Array(chart.utf8), to: output)
+            } else {
+                print(chart, terminator: "")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 // curves.svg after a real run: well-formed XML (read by Python's own parser), one panel per value,
 // a training and a validation line of one point per epoch, each placed where its value is (a
-// higher value never drawn lower), and round tick values.
+// higher value never drawn lower), and round tick values; several runs on one chart (dlmodel
+// plot), read back from their metrics.jsonl.
 
 import DLCore
 @testable import DLRun
@@ -19,7 +20,8 @@ final class CurvesChartTests: XCTestCase {
         for group in root.findall("svg:g", ns):
             lines = {}
             for line in group.findall("svg:polyline", ns):
-                lines[line.get("class")] = [[float(v) for v in p.split(",")] for p in line.get("points").split()]
+                key = line.get("class") + ("" if line.get("data-run") == "0" else " " + line.get("data-run"))
+                lines[key] = [[float(v) for v in p.split(",")] for p in line.get("points").split()]
             panels[group.get("id")] = lines
         print(json.dumps({"tag": root.tag, "panels": panels}))
         """
@@ -36,6 +38,7 @@ final class CurvesChartTests: XCTestCase {
         let (history, _) = try TrainingRun(settings: settings, runDirectory: directory, verbose: 0).runLocally()
         let chart = try JSONDecoder().decode(
             Chart.self, from: Data(try Python.run(Self.read, arguments: [directory + "/curves.svg"]).utf8))
+        XCTAssertEqual(try MetricsLog.read(path: directory + "/metrics.jsonl").map(\.values), history.map(\.values))
         XCTAssertEqual(chart.tag, "{http://www.w3.org/2000/svg}svg")
         XCTAssertEqual(Set(chart.panels.keys), ["loss", "accuracy"])
         for (name, lines) in chart.panels {
@@ -51,6 +54,31 @@ final class CurvesChartTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    func testSeveralRunsShareOneChartEachInItsColour() throws {
+        let directory = try temporaryDirectory(self)
+        var histories: [(label: String?, history: [EpochReport])] = []
+        for (name, epochs) in [("short", 3), ("long", 5)] {
+            var settings = JobSettings.breastCancerJob
+            settings.epochs = epochs
+            settings.metrics = name == "long" ? ["accuracy", "auc"] : ["accuracy"]
+            try TrainingRun(settings: settings, runDirectory: directory + "/" + name, verbose: 0).runLocally()
+            histories.append((name, try MetricsLog.read(path: directory + "/\(name)/metrics.jsonl")))
+        }
+        let path = directory + "/plot.svg"
+        try CurvesChart.svg(runs: histories).write(toFile: path, atomically: true, encoding: .utf8)
+        let chart = try JSONDecoder().decode(Chart.self, from: Data(try Python.run(Self.read, arguments: [path]).utf8))
+        XCTAssertEqual(Set(chart.panels.keys), ["loss", "accuracy", "auc"], "every value any run reports")
+        XCTAssertEqual(chart.panels["loss"]?.mapValues(\.count), ["training": 3, "validation": 3, "training 1": 5, "validation 1": 5])
+        XCTAssertEqual(chart.panels["auc"]?.mapValues(\.count), ["training 1": 5, "validation 1": 5], "only the run that has it")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.contains(">short (validation)</text>") && text.contains(">long</text>"), "each run is labelled")
+
+        try "{\"epoch\": 1, \"loss\": nope}\n".write(toFile: directory + "/bad.jsonl", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try MetricsLog.read(path: directory + "/bad.jsonl")) {
+            XCTAssertEqual("\($0)", "\(directory)/bad.jsonl:1: not a dltrain metrics log: loss is nope, not a number")
         }
     }
 

@@ -63,6 +63,11 @@ final class DLModelTests: XCTestCase {
         XCTAssertTrue(line.output.hasPrefix("4/4 - "), line.output)
         XCTAssertTrue(line.output.contains(String(format: " - loss: %.4f - accuracy: %.4f", values["loss"]!, values["accuracy"]!)), line.output)
 
+        let chart = try temporaryDirectory(self) + "/runs.svg"
+        let plotted = try dlmodel.run(["plot", run, run, "--output", chart])
+        XCTAssertEqual(plotted.status, 0, plotted.errors)
+        XCTAssertTrue(try String(contentsOfFile: chart, encoding: .utf8).contains(">run (validation)</text>"))
+
         let checkpoint = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("checkpoint-") }.max())
         let fromCheckpoint = try dlmodel.run(["predict", run + "/" + checkpoint, "--data", "dataset/breast_cancer.csv"])
         XCTAssertEqual(fromCheckpoint.output, printed.output, "the last checkpoint holds the final weights")
@@ -84,6 +89,10 @@ final class DLModelTests: XCTestCase {
         XCTAssertTrue(wrongColumns.errors.hasPrefix("dlmodel: error: dataset/ThoraricSurgery.csv: no column named"), wrongColumns.errors)
         XCTAssertFalse(FileManager.default.fileExists(atPath: output), "nothing is written")
         XCTAssertFalse(FileManager.default.fileExists(atPath: output + ".partial"), "nothing is left behind")
+
+        let plot = try dlmodel.run(["plot", run, run + "/nothing"])
+        XCTAssertEqual(plot.status, 1)
+        XCTAssertEqual(plot.errors, "dlmodel: error: \(run)/nothing/metrics.jsonl:0: not a dltrain metrics log: cannot read the file\n")
 
         let help = try dlmodel.run(["--help"])
         XCTAssertTrue(help.output.contains("summary") && help.output.contains("predict"), help.output)

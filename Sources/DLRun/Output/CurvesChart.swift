@@ -24,14 +24,31 @@ public final class CurvesChart: TrainingObserver {
 
     /// One panel per training value (`loss`, `accuracy`, ...), with its `val_` twin when there is one.
     static func svg(_ history: [EpochReport], epochs: Int) -> String {
-        let names = history.first?.values.map(\.name).filter { !$0.hasPrefix("val_") } ?? []
-        let panels = names.map { name in
-            Panel(title: name, series: [
-                Series(label: "training", dashed: false, points: points(history, name)),
-                Series(label: "validation", dashed: true, points: points(history, "val_" + name)),
-            ].filter { !$0.points.isEmpty })
+        svg(runs: [(label: nil, history: history)], epochs: epochs)
+    }
+
+    /// Several runs on one chart (`dlmodel plot`): each run in its colour, labelled, training solid
+    /// and validation dashed; a panel per value any of them reports. A run without a label is
+    /// alone on its chart and its lines are labelled `training` and `validation`.
+    public static func svg(runs: [(label: String?, history: [EpochReport])], epochs: Int? = nil) -> String {
+        var names: [String] = []
+        for run in runs {
+            for name in run.history.first?.values.map(\.name) ?? [] where !name.hasPrefix("val_") && !names.contains(name) {
+                names.append(name)
+            }
         }
-        return render(panels, epochs: max(epochs, history.last?.epoch ?? 1))
+        let panels = names.map { name in
+            Panel(title: name, series: runs.enumerated().flatMap { index, run in
+                [
+                    Series(label: run.label ?? "training", run: index, dashed: false, points: points(run.history, name)),
+                    Series(
+                        label: run.label.map { "\($0) (validation)" } ?? "validation", run: index, dashed: true,
+                        points: points(run.history, "val_" + name)),
+                ].filter { !$0.points.isEmpty }
+            })
+        }
+        let last = runs.map { $0.history.last?.epoch ?? 1 }.max() ?? 1
+        return render(panels, epochs: max(epochs ?? 1, last), legendBeside: runs.count > 1)
     }
 
     private static func points(_ history: [EpochReport], _ name: String) -> [(x: Double, y: Double)] {
@@ -40,6 +57,8 @@ public final class CurvesChart: TrainingObserver {
 
     struct Series {
         let label: String
+        /// Which run it belongs to, which chooses its colour.
+        let run: Int
         let dashed: Bool
         let points: [(x: Double, y: Double)]
     }
@@ -49,25 +68,28 @@ public final class CurvesChart: TrainingObserver {
         let series: [Series]
     }
 
-    private static let width = 640.0, panelHeight = 260.0
+    private static let width = 640.0, panelHeight = 260.0, legendWidth = 260.0
     private static let left = 70.0, right = 20.0, top = 30.0, bottom = 45.0
+    private static let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
-    /// The panels stacked, each with its axes, ticks, lines and legend.
-    static func render(_ panels: [Panel], epochs: Int) -> String {
+    /// The panels stacked, each with its axes, ticks, lines and legend (on the title's line, or
+    /// in a column beside the plot when there are several runs).
+    static func render(_ panels: [Panel], epochs: Int, legendBeside: Bool) -> String {
+        let total = width + (legendBeside ? legendWidth : 0)
         var svg = [
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(panelHeight) * max(1, panels.count))\" "
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(total))\" height=\"\(Int(panelHeight) * max(1, panels.count))\" "
                 + "font-family=\"sans-serif\" font-size=\"12\">",
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
         ]
         for (index, panel) in panels.enumerated() {
-            svg += render(panel, at: Double(index) * panelHeight, epochs: epochs)
+            svg += render(panel, at: Double(index) * panelHeight, epochs: epochs, legendBeside: legendBeside)
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n") + "\n"
     }
 
-    private static func render(_ panel: Panel, at offset: Double, epochs: Int) -> [String] {
+    private static func render(_ panel: Panel, at offset: Double, epochs: Int, legendBeside: Bool) -> [String] {
         let plotLeft = left, plotRight = width - right, plotTop = offset + top, plotBottom = offset + panelHeight - bottom
         let values = panel.series.flatMap { $0.points.map(\.y) }
         var low = values.min() ?? 0, high = values.max() ?? 1
@@ -94,17 +116,18 @@ public final class CurvesChart: TrainingObserver {
             lines.append("<line x1=\"\(number(plotLeft - 4))\" y1=\"\(number(y(tick)))\" x2=\"\(number(plotLeft))\" y2=\"\(number(y(tick)))\" stroke=\"black\"/>")
             lines.append("<text x=\"\(number(plotLeft - 7))\" y=\"\(number(y(tick) + 4))\" text-anchor=\"end\">\(label(tick))</text>")
         }
-        let colors = ["#1f77b4", "#ff7f0e"]
         for (index, series) in panel.series.enumerated() {
-            let color = colors[index % colors.count]
+            // Alone, training and validation take the first two colours; several runs, one each.
+            let color = colors[(legendBeside ? series.run : index) % colors.count]
             let coordinates = series.points.map { "\(number(x($0.x))),\(number(y($0.y)))" }.joined(separator: " ")
-            lines.append("<polyline class=\"\(series.label)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\""
+            lines.append("<polyline class=\"\(series.dashed ? "validation" : "training")\" data-run=\"\(series.run)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\""
                 + (series.dashed ? " stroke-dasharray=\"6 4\"" : "") + " points=\"\(coordinates)\"/>")
-            // The legend on the title's line, clear of the lines.
-            let legendX = plotRight - 200 + Double(index) * 100, legendY = offset + 14
+            // The legend on the title's line, or beside the plot, clear of the lines.
+            let legendX = legendBeside ? width : plotRight - 200 + Double(index) * 100
+            let legendY = legendBeside ? plotTop + 4 + Double(index) * 16 : offset + 14
             lines.append("<line x1=\"\(number(legendX))\" y1=\"\(number(legendY))\" x2=\"\(number(legendX + 25))\" y2=\"\(number(legendY))\" "
                 + "stroke=\"\(color)\" stroke-width=\"2\"" + (series.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>")
-            lines.append("<text x=\"\(number(legendX + 30))\" y=\"\(number(legendY + 4))\">\(series.label)</text>")
+            lines.append("<text x=\"\(number(legendX + 30))\" y=\"\(number(legendY + 4))\">\(escaped(series.label))</text>")
         }
         lines.append("</g>")
         return lines

@@ -44,4 +44,27 @@ public final class MetricsLog: TrainingObserver {
     }
 
     private static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+
+    /// The epochs a metrics.jsonl records, its values in the order written (a null is left out).
+    public static func read(path: String) throws -> [EpochReport] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw RunError.badMetricsLog(path: path, line: 0, reason: "cannot read the file")
+        }
+        return try text.split(separator: "\n").enumerated().map { index, line in
+            func bad(_ reason: String) -> RunError { .badMetricsLog(path: path, line: index + 1, reason: reason) }
+            var epoch: Int?, seconds = 0.0, values: [EpochReport.NamedValue] = []
+            for field in line.matches(of: /"([^"]+)":\s*([^,}\s]+)/) {
+                let name = String(field.1), text = String(field.2)
+                if text == "null" { continue }
+                guard let value = Double(text) else { throw bad("\(name) is \(text), not a number") }
+                switch name {
+                case "epoch": epoch = Int(text)
+                case "seconds": seconds = value
+                default: values.append(.init(name: name, value: value))
+                }
+            }
+            guard let epoch, epoch > 0 else { throw bad("no epoch number") }
+            return EpochReport(epoch: epoch, seconds: seconds, steps: 0, values: values)
+        }
+    }
 }

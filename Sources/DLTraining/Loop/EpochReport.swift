@@ -32,5 +32,13 @@ public struct EpochReport: Sendable, Equatable, Codable {
         self.values = values
     }
 
+    /// A report as metrics.jsonl records it: the values by name.
+    public init(epoch: Int, seconds: Double, steps: Int, values: [NamedValue]) {
+        self.epoch = epoch
+        self.seconds = seconds
+        self.steps = steps
+        self.values = values
+    }
+
     public func value(_ name: String) -> Double? { values.first { $0.name == name }?.value }
 }
