@@ -17,7 +17,8 @@ public struct ProcessResult {
     public var errorText: String { String(decoding: errors, as: UTF8.self) }
 }
 
-public struct ProcessTimeout: Error, CustomStringConvertible {
+/// A child that could not be started, or was killed for running past its bound.
+public struct ChildProcessError: Error, CustomStringConvertible {
     public let description: String
 }
 
@@ -49,13 +50,13 @@ public func runProcess(
     var pid: pid_t = 0
     let spawned = posix_spawn(&pid, executable, &actions, nil, argv, variables)
     guard spawned == 0 else {
-        throw ProcessTimeout(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
+        throw ChildProcessError(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
     }
     let exit = ChildExit(pid)
     guard let status = exit.wait(timeout: timeout) else {
         kill(pid, SIGKILL)
         _ = exit.wait(timeout: 10)
-        throw ProcessTimeout(description: "\(executable) did not finish within \(Int(timeout)) s; killed")
+        throw ChildProcessError(description: "\(executable) did not finish within \(Int(timeout)) s; killed")
     }
     return ProcessResult(
         status: status, output: try Data(contentsOf: URL(fileURLWithPath: outputFile)),
