@@ -1,7 +1,7 @@
 // Early stopping with the real executables: workers spawned by the coordinator stop after the same
 // epoch as one process and write the same model file, byte for byte, with Keras's closing lines;
-// --save-best keeps the best epoch's weights in model-best.safetensors; and `--resume auto` leaves
-// a run that stopped early alone.
+// --save-best keeps the best epoch's weights in model-best.safetensors; curves.svg ends with every
+// epoch; and `--resume auto` leaves a run that stopped early alone.
 
 import DLRun
 import DLTestSupport
@@ -25,6 +25,10 @@ final class EarlyStoppingRunTests: XCTestCase {
         XCTAssertEqual(Int(stopped.1)!, Int(restored.1)! + 3)
         let epochs = try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count
         XCTAssertEqual(epochs, Int(stopped.1)!)
+        // The chart is drawn at the end, with every epoch, though the run stopped before its last.
+        let chart = try String(contentsOfFile: directory + "/curves.svg", encoding: .utf8)
+        let line = try XCTUnwrap(chart.firstMatch(of: /class="training"[^>]* points="([^"]*)"/))
+        XCTAssertEqual(line.1.split(separator: " ").count, epochs)
         XCTAssertEqual(try model(in: directory), try localModel(flags))
         // --save-best kept the same epoch's weights as the restored ones (both watch val_loss).
         let best = try ModelFile.read(path: directory + "/model-best.safetensors")

@@ -1,6 +1,8 @@
 // Writing a file so that it is either wholly the old version or wholly the new one, even if the
 // process or the machine stops halfway: write a temporary file beside it, flush it to disk, rename
-// it over the target, and flush the directory so the rename itself is durable.
+// it over the target, and flush the directory so the rename itself is durable. A file that is
+// only a view of others (curves.svg, redrawn from the run's history) skips the flushes: readers
+// still never see half of it, and training does not wait for the disk.
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +19,8 @@ private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ coun
 }
 
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String) throws {
+    /// `durable`: flushed to disk before and after the rename, so a machine that stops keeps it.
+    public static func write(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
         let temporary = "\(path).tmp-\(getpid())"
         func failure(_ what: String) -> RunError {
             .cannotWrite(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
@@ -38,7 +41,7 @@ public enum AtomicFile {
             }
             written += result
         }
-        guard fsync(descriptor) == 0 else {
+        guard !durable || fsync(descriptor) == 0 else {
             let error = failure("fsync failed")
             close(descriptor)
             unlink(temporary)
@@ -50,6 +53,7 @@ public enum AtomicFile {
             unlink(temporary)
             throw error
         }
+        guard durable else { return }
         let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {

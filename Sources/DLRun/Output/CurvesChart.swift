@@ -1,7 +1,8 @@
 // curves.svg: the run's loss and each metric against the epoch, one panel each, training as a
 // solid line and validation dashed, with labelled axes, readable in any browser without a tool.
-// It is rewritten (atomically) as each epoch ends, from the run's whole history, so it always
-// shows every finished epoch, a resumed run's earlier ones included. SVG is text: a chart needs no
+// It is rewritten (atomically) from the run's whole history after the first epoch, then after an
+// epoch at most twice a second, and at the end, so it shows the run as it goes and every epoch
+// once it is over (at most one per pixel of width), a resumed run's earlier ones included. SVG is text: a chart needs no
 // library, only the numbers placed on a grid.
 
 import DLTraining
@@ -10,6 +11,13 @@ import Foundation
 public final class CurvesChart: TrainingObserver {
     public let path: String
     private var history: [EpochReport]
+    private var epochs = 1
+    /// When the chart was last drawn, and whether epochs have ended since.
+    private var drawn: ContinuousClock.Instant?
+    private var pending = false
+    /// Epochs can take less time than drawing (the seed job's take 0.4 ms): the chart is drawn
+    /// after an epoch at most this often, and after the last.
+    private static let interval = Duration.milliseconds(500)
 
     /// Draws into `path`, starting from `history` (the epochs before a resumed run's checkpoint).
     public init(path: String, history: [EpochReport] = []) {
@@ -19,7 +27,21 @@ public final class CurvesChart: TrainingObserver {
 
     public func epochFinished(_ report: EpochReport, of epochs: Int) throws {
         history.append(report)
-        try AtomicFile.write(Array(Self.svg(history, epochs: epochs).utf8), to: path)
+        self.epochs = epochs
+        pending = true
+        if report.epoch >= epochs || drawn.map({ ContinuousClock.now - $0 >= Self.interval }) ?? true { try draw() }
+    }
+
+    /// Draws the epochs not drawn yet: at the end of a run, which may stop before its last epoch.
+    public func finish() throws {
+        if pending { try draw() }
+    }
+
+    private func draw() throws {
+        // A view of metrics.jsonl, which is what a crash must keep: no flush to wait for.
+        try AtomicFile.write(Array(Self.svg(history, epochs: epochs).utf8), to: path, durable: false)
+        drawn = .now
+        pending = false
     }
 
     /// One panel per training value (`loss`, `accuracy`, ...), with its `val_` twin when there is one.
@@ -31,6 +53,7 @@ public final class CurvesChart: TrainingObserver {
     /// and validation dashed; a panel per value any of them reports. A run without a label is
     /// alone on its chart and its lines are labelled `training` and `validation`.
     public static func svg(runs: [(label: String?, history: [EpochReport])], epochs: Int? = nil) -> String {
+        let runs = runs.map { (label: $0.label, history: thinned($0.history)) }
         var names: [String] = []
         for run in runs {
             for name in run.history.first?.values.map(\.name) ?? [] where !name.hasPrefix("val_") && !names.contains(name) {
@@ -53,6 +76,18 @@ public final class CurvesChart: TrainingObserver {
 
     private static func points(_ history: [EpochReport], _ name: String) -> [(x: Double, y: Double)] {
         history.compactMap { report in report.value(name).flatMap { $0.isFinite ? (Double(report.epoch), $0) : nil } }
+    }
+
+    /// The epochs drawn: every one, or in a run of more epochs than the plot is pixels wide, every
+    /// k-th and the last (more would fall on the same pixels). Chosen by position alone, so a
+    /// redraw after each epoch costs the same at epoch 10,000 as at epoch 500.
+    static func thinned(_ history: [EpochReport]) -> [EpochReport] {
+        let most = Int(width - left - right)
+        guard history.count > most else { return history }
+        let step = (history.count + most - 1) / most
+        var kept = Array(Swift.stride(from: 0, to: history.count, by: step))
+        if kept.last != history.count - 1 { kept.append(history.count - 1) }
+        return kept.map { history[$0] }
     }
 
     struct Series {
@@ -99,7 +134,6 @@ public final class CurvesChart: TrainingObserver {
         let firstEpoch = 1.0, lastEpoch = Double(max(epochs, 2))
         func x(_ epoch: Double) -> Double { plotLeft + (epoch - firstEpoch) / (lastEpoch - firstEpoch) * (plotRight - plotLeft) }
         func y(_ value: Double) -> Double { plotBottom - (value - low) / (high - low) * (plotBottom - plotTop) }
-        func number(_ value: Double) -> String { String(format: "%.1f", value) }
 
         var lines = [
             "<g class=\"panel\" id=\"\(escaped(panel.title))\">",
@@ -131,6 +165,13 @@ public final class CurvesChart: TrainingObserver {
         }
         lines.append("</g>")
         return lines
+    }
+
+    /// A coordinate to a tenth of a pixel. Not String(format:), which would cost more than the
+    /// rest of the chart: there are thousands of coordinates to write after each epoch.
+    static func number(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded()), whole = abs(tenths) / 10
+        return (tenths < 0 ? "-" : "") + String(whole) + "." + String(abs(tenths) % 10)
     }
 
     /// About five round values between `low` and `high`.

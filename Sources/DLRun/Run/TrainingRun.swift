@@ -73,7 +73,7 @@ public struct TrainingRun {
         }
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", history: progress.history)
         let curves = CurvesChart(path: runDirectory + "/curves.svg", history: progress.history)
-        if verbose > 0 { console.note("Curves: \(curves.path) (rewritten as each epoch ends)") }
+        if verbose > 0 { console.note("Curves: \(curves.path) (redrawn as the epochs end)") }
         let checkpointer = Checkpointer(job: job, directory: runDirectory, policy: checkpoints, written: checkpointWritten)
         let everyObserver: [TrainingObserver] = [console, log, curves] + observers
         for observer in everyObserver { observer.runStarted(job, at: progress.position) }
@@ -82,9 +82,11 @@ public struct TrainingRun {
             final = try train(job, progress, everyObserver, checkpointer)
         } catch {
             try? checkpointer.finish()  // what was taken before the failure still reaches the disk
+            try? curves.finish()
             throw error
         }
         try checkpointer.finish()
+        try curves.finish()
         if verbose > 0, let stopping = final.earlyStopping {
             // Keras's EarlyStopping(verbose=1) lines.
             if let stopped = stopping.stoppedEpoch { console.note("Epoch \(stopped + 1): early stopping") }
