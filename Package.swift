@@ -39,13 +39,18 @@ let package = Package(
         // add minutes to every CI build for one endpoint).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        // The runtime of the ONNX and TensorBoard message types generated from their .proto files.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "CKernels"),
         .target(name: "DLCore", dependencies: ["CKernels"]),
         .target(name: "DLData", dependencies: ["DLCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
-        .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLTraining"]),
+        .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLTraining", "TensorBoardFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Message types generated once from onnx.proto and TensorBoard's event protos (deploy/generate-formats.sh).
+        .target(name: "ONNXFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "TensorBoardFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "DLTransport", dependencies: ["CZeroMQ", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DLProtocol", dependencies: ["DLCore"]),
@@ -91,11 +96,12 @@ let package = Package(
                 "DLCore", "DLData", "DLTraining", "DLTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Using a trained model: its summary and predictions.
+        // Using a trained model: its summary, predictions, evaluation and export; runs' curves.
         .executableTarget(
             name: "dlmodel",
             dependencies: [
-                "DLCore", "DLTraining", "DLRun", "DLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DLCore", "DLTraining", "DLRun", "DLCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Hostile bytes for every reader of outside input: a corpus replayer, and with -D FUZZING a
         // libFuzzer binary (Tests/Fuzz/run.sh).

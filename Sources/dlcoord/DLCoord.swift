@@ -57,8 +57,17 @@ struct DLCoord: ParsableCommand {
     @Option(name: .customLong("config"), help: ArgumentHelp("A JSON job file with the same settings (flags override it).", valueName: "file"))
     var config: String?
 
-    @Option(name: .customLong("run-dir"), help: ArgumentHelp("Where to write metrics.jsonl and model.safetensors (default: runs/<date-time>).", valueName: "dir"))
+    @Option(name: .customLong("run-dir"), help: ArgumentHelp(
+        "Where to write metrics.jsonl, curves.svg, TensorBoard's train/ and validation/ event files, checkpoints and "
+            + "model.safetensors (default: runs/<date-time>; `tensorboard --logdir runs` shows every run).",
+        valueName: "dir"))
     var runDirectory: String?
+
+    @Option(name: .customLong("log-steps"), help: ArgumentHelp(
+        "Also log the training loss and metrics to TensorBoard every N steps (batch_loss, ...: the epoch's running mean, "
+            + "as Keras's TensorBoard(update_freq=N) does).",
+        valueName: "n"))
+    var logSteps: Int?
 
     @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
         "Serve the run's state at http://HOST:PORT/metrics in the Prometheus text format while it trains: its state, "
@@ -86,6 +95,7 @@ struct DLCoord: ParsableCommand {
         }
         if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let logSteps, logSteps < 1 { throw ValidationError("--log-steps must be at least 1") }
     }
 
     func run() throws {
@@ -120,7 +130,8 @@ struct DLCoord: ParsableCommand {
             if let metrics { checkpointWritten = { _ in metrics.checkpointWritten() } }
             let run = TrainingRun(
                 settings: settings, runDirectory: runDirectory, verbose: verbose, checkpoints: checkpointOptions.policy,
-                resume: resume, observers: metrics.map { [$0] } ?? [], checkpointWritten: checkpointWritten)
+                resume: resume, observers: metrics.map { [$0] } ?? [], checkpointWritten: checkpointWritten,
+                logSteps: logSteps)
             do {
                 if clusterOptions.workers != nil {
                     try clusterOptions.train(run, monitor: metrics)

@@ -1,5 +1,6 @@
 // A whole run as dlcoord performs it, in one process or across workers: check the job, train with
-// Keras-style output, log every epoch to metrics.jsonl, and save model.safetensors. How the
+// Keras-style output, log every epoch to metrics.jsonl, TensorBoard's event files and curves.svg,
+// and save model.safetensors. How the
 // epochs are computed is the one thing the caller supplies.
 
 import DLTraining
@@ -19,6 +20,8 @@ public struct TrainingRun {
     public let observers: [TrainingObserver]
     /// Told the path of every checkpoint written.
     public let checkpointWritten: (@Sendable (String) -> Void)?
+    /// Also log the running training values to TensorBoard every this many steps.
+    public let logSteps: Int?
 
     /// How a run's epochs are computed: from the job and where it stands, with the run's observers
     /// and checkpointer, to where it ends.
@@ -27,7 +30,7 @@ public struct TrainingRun {
     public init(
         settings: JobSettings, runDirectory: String, verbose: Int, checkpoints: CheckpointPolicy = CheckpointPolicy(),
         resume: (checkpoint: Checkpoint, path: String)? = nil, output: ((String) -> Void)? = nil,
-        observers: [TrainingObserver] = [], checkpointWritten: (@Sendable (String) -> Void)? = nil
+        observers: [TrainingObserver] = [], checkpointWritten: (@Sendable (String) -> Void)? = nil, logSteps: Int? = nil
     ) {
         self.settings = settings
         self.runDirectory = runDirectory
@@ -37,6 +40,7 @@ public struct TrainingRun {
         self.output = output
         self.observers = observers
         self.checkpointWritten = checkpointWritten
+        self.logSteps = logSteps
     }
 
     /// Trains in this process.
@@ -72,10 +76,14 @@ public struct TrainingRun {
             }
         }
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", history: progress.history)
+        let tensorBoard = try TensorBoardLog(
+            runDirectory: runDirectory, history: progress.history, learningRate: job.optimizer.learningRate, logSteps: logSteps)
         let curves = CurvesChart(path: runDirectory + "/curves.svg", history: progress.history)
-        if verbose > 0 { console.note("Curves: \(curves.path) (redrawn as the epochs end)") }
+        if verbose > 0 {
+            console.note("Curves: \(curves.path) (redrawn as the epochs end); TensorBoard: tensorboard --logdir \(runDirectory)")
+        }
         let checkpointer = Checkpointer(job: job, directory: runDirectory, policy: checkpoints, written: checkpointWritten)
-        let everyObserver: [TrainingObserver] = [console, log, curves] + observers
+        let everyObserver: [TrainingObserver] = [console, log, tensorBoard, curves] + observers
         for observer in everyObserver { observer.runStarted(job, at: progress.position) }
         let final: TrainingProgress
         do {
