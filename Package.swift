@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         // The runtime of the ONNX and TensorBoard message types generated from their .proto files.
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // The zip archive a Keras 3 .keras file is.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .target(name: "CKernels"),
@@ -51,6 +53,14 @@ let package = Package(
         // Message types generated once from onnx.proto and TensorBoard's event protos (deploy/generate-formats.sh).
         .target(name: "ONNXFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TensorBoardFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // A trained model in other tools' formats: ONNX, and Keras 3's .keras.
+        .target(
+            name: "DLExport",
+            dependencies: [
+                "DLCore", "DLRun", "ONNXFormat", "CHDF5", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "DLTransport", dependencies: ["CZeroMQ", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DLProtocol", dependencies: ["DLCore"]),
@@ -100,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "dlmodel",
             dependencies: [
-                "DLCore", "DLTraining", "DLRun", "DLCommandLine",
+                "DLCore", "DLTraining", "DLRun", "DLExport", "DLCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Hostile bytes for every reader of outside input: a corpus replayer, and with -D FUZZING a
@@ -116,6 +126,7 @@ let package = Package(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
             exclude: ["Fixtures/record_keras_early_stopping.py"], resources: [.copy("Fixtures/keras_early_stopping.json")]),
         .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
+        .testTarget(name: "DLExportTests", dependencies: ["DLCore", "DLData", "DLExport", "DLRun", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
         .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLCoordinatorTests", dependencies: ["DLProtocol", "DLCoordinator"]),

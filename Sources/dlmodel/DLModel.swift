@@ -1,11 +1,12 @@
 // dlmodel: uses a model dltrain trained. `summary` prints what Keras's model.summary() shows and
 // what the model file adds; `predict` writes the model's outputs for every row of a CSV; `evaluate`
-// prints its loss and metrics over a CSV's rows, as Keras's evaluate does; `plot` draws several
-// runs' curves on one chart.
+// prints its loss and metrics over a CSV's rows, as Keras's evaluate does; `export` writes it as an
+// ONNX model or a Keras 3 .keras file; `plot` draws several runs' curves on one chart.
 
 import ArgumentParser
 import DLCommandLine
 import DLCore
+import DLExport
 import DLRun
 import DLTraining
 import Foundation
@@ -14,7 +15,7 @@ import Foundation
 struct DLModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlmodel",
-        abstract: "Use what dltrain trained: a model's summary, predictions and evaluation; runs' curves side by side.",
+        abstract: "Use what dltrain trained: a model's summary, predictions, evaluation and export; runs' curves side by side.",
         discussion: """
             MODEL is a model file (RUN/model.safetensors), a run directory (its model.safetensors), \
             or a checkpoint (RUN/checkpoint-*.safetensors: the CSV it was trained on must still be \
@@ -22,7 +23,7 @@ struct DLModelCommand: ParsableCommand {
             file, and for a CSV the line and column; the exit status is then 1.
             """,
         version: DLTrainVersion.current,
-        subcommands: [Summary.self, Predict.self, Evaluate.self, Plot.self])
+        subcommands: [Summary.self, Predict.self, Evaluate.self, Export.self, Plot.self])
 }
 
 /// Runs `body`, turning an error into one line on standard error and exit status 1.
@@ -120,6 +121,46 @@ struct Evaluate: ParsableCommand {
             format.apply(to: &settings)
             let evaluation = try Evaluator(model: try ModelFile.load(from: model)).evaluate(csv: data, options: try settings.csvOptions())
             print(json ? evaluation.json : evaluation.line)
+        }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The model as an ONNX model or a Keras 3 .keras file, taking raw feature values.",
+        discussion: """
+            onnx: opset 17; input `features` (float32, rows x feature columns in the model's order, \
+            which `dlmodel summary` lists and the file's metadata_props holds), output `output`; the \
+            standardization is a Sub and a Div at the front. onnxruntime's outputs equal `dlmodel \
+            predict`'s within 1e-6.
+            keras: a .keras file (config.json, metadata.json, model.weights.h5) that \
+            keras.saving.load_model opens, compiled with the model's loss and metrics; the \
+            standardization is a leading Normalization layer. Its predict equals `dlmodel predict` \
+            within 1e-6.
+            The file is written whole or not at all.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case onnx, keras
+    }
+
+    @Argument(help: ArgumentHelp("A model file, a run directory or a checkpoint.", valueName: "model"))
+    var model: String
+
+    @Option(help: ArgumentHelp("onnx or keras.", valueName: "format"))
+    var format: Format
+
+    @Option(help: ArgumentHelp("The file to write (model.onnx, model.keras).", valueName: "path"))
+    var output: String
+
+    func run() throws {
+        try reportingErrors {
+            let model = try ModelFile.load(from: model)
+            let bytes = switch format {
+            case .onnx: try ONNXExport.encoded(model)
+            case .keras: try KerasExport.encoded(model)
+            }
+            try AtomicFile.write(bytes, to: output)
         }
     }
 }

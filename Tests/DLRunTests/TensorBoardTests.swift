@@ -1,7 +1,7 @@
 // TensorBoard's event files: the framing and the records byte for byte against a file Keras 3.15's
 // TensorBoard callback wrote (TF 2.21), and a run's files read by the `tensorboard` package's own
 // readers (both CRCs checked record by record), every value equal to metrics.jsonl's as float32,
-// also for --log-steps and after a resume.
+// also for --log-steps and after a resume; the run names the files' place as it starts.
 
 import DLCore
 @testable import DLRun
@@ -47,52 +47,6 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertEqual(try event.serializedBytes() as [UInt8], keras)
     }
 
-    /// Every event file of the run, read record by record with both CRCs checked, then the values
-    /// as {"train": {tag: [[step, value], ...]}, "validation": {...}} through EventAccumulator.
-    private static let read = """
-        import glob, json, os, sys
-        from tensorboard.backend.event_processing import event_accumulator as ea
-        from tensorboard.compat.proto import event_pb2
-        from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
-        from tensorboard.util import tensor_util
-        run, result = sys.argv[1], {"files": {}}
-        for part in ("train", "validation"):
-            directory = os.path.join(run, part)
-            files = sorted(glob.glob(os.path.join(directory, "events.out.tfevents.*")))
-            result["files"][part] = len(files)
-            for path in files:
-                reader = pywrap_tensorflow.PyRecordReader_New(path.encode())
-                records = 0
-                while True:
-                    try:
-                        reader.GetNext()
-                    except errors.OutOfRangeError:
-                        break
-                    event_pb2.Event.FromString(reader.record())
-                    records += 1
-                assert records > 1, path
-            if not files:
-                continue
-            accumulator = ea.EventAccumulator(directory, size_guidance=ea.STORE_EVERYTHING_SIZE_GUIDANCE)
-            accumulator.Reload()
-            values = {}
-            for tag in accumulator.Tags()["tensors"]:
-                assert accumulator.SummaryMetadata(tag).plugin_data.plugin_name == "scalars", tag
-                values[tag] = [[e.step, float(tensor_util.make_ndarray(e.tensor_proto))] for e in accumulator.Tensors(tag)]
-            result[part] = values
-        print(json.dumps(result))
-        """
-
-    private struct Logged: Decodable {
-        let files: [String: Int]
-        let train: [String: [[Double]]]
-        let validation: [String: [[Double]]]?
-    }
-
-    private func logged(_ directory: String) throws -> Logged {
-        try JSONDecoder().decode(Logged.self, from: Data(try Python.run(Self.read, arguments: [directory]).utf8))
-    }
-
     /// The epoch values TensorBoard should show for `history`: each value as float32, by tag.
     private func expected(_ history: [EpochReport], validation: Bool) -> [String: [[Double]]] {
         var tags: [String: [[Double]]] = [:]
@@ -111,7 +65,7 @@ final class TensorBoardTests: XCTestCase {
         settings.epochs = 4
         let (history, _) = try TrainingRun(settings: settings, runDirectory: directory, verbose: 0, logSteps: 5).runLocally()
         XCTAssertEqual(try MetricsLog.read(path: directory + "/metrics.jsonl").map(\.values), history.map(\.values))
-        let log = try logged(directory)
+        let log = try TensorBoardEvents.read(directory)
         XCTAssertEqual(log.files, ["train": 1, "validation": 1])
 
         let steps = history[0].steps
@@ -135,6 +89,19 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertEqual(log.validation, validation)
     }
 
+    func testTheRunPrintsWhereToLookAtTheStart() throws {
+        let directory = try temporaryDirectory(self)
+        var settings = JobSettings.breastCancerJob
+        settings.epochs = 1
+        var text = ""
+        try TrainingRun(settings: settings, runDirectory: directory, verbose: 2, output: { text += $0 }).runLocally()
+        let lines = text.split(separator: "\n")
+        let note = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("Curves: ") })
+        XCTAssertEqual(
+            lines[note], "Curves: \(directory)/curves.svg (redrawn as the epochs end); TensorBoard: tensorboard --logdir \(directory)")
+        XCTAssertLessThan(note, try XCTUnwrap(lines.firstIndex { $0.hasPrefix("Epoch 1/1") }), "before the first epoch")
+    }
+
     func testAResumedRunShowsEachEpochOnce() throws {
         let directory = try temporaryDirectory(self)
         var settings = JobSettings.breastCancerJob
@@ -145,7 +112,7 @@ final class TensorBoardTests: XCTestCase {
         try TrainingRun(settings: settings, runDirectory: directory, verbose: 0, resume: (checkpoint, path)).runLocally()
         let history = try MetricsLog.read(path: directory + "/metrics.jsonl")
         XCTAssertEqual(history.map(\.epoch), [1, 2, 3, 4, 5])
-        let log = try logged(directory)
+        let log = try TensorBoardEvents.read(directory)
         XCTAssertEqual(log.files, ["train": 1, "validation": 1], "the first attempt's files are gone")
         XCTAssertEqual(log.train["epoch_loss"], expected(history, validation: false)["epoch_loss"])
         XCTAssertEqual(log.validation?["epoch_loss"], expected(history, validation: true)["epoch_loss"])

@@ -1,9 +1,10 @@
 // dlmodel as users run it, on a run dlcoord just made: the summary, predictions to standard output
 // and to a file (the same bytes; the file appears only once complete), an evaluation on the
-// validation rows that gives fit's own val_ figures, a checkpoint as the model,
-// and one error line with exit status 1 for a missing model, a file that is not a model, and a
-// CSV without the model's columns. The predicted numbers themselves are checked against an
-// independent forward pass in DLRunTests.ModelUseTests.
+// validation rows that gives fit's own val_ figures, exports to ONNX and Keras, a checkpoint as the
+// model, and one error line with exit status 1 for a missing model, a file that is not a model, a
+// CSV without the model's columns and an export that cannot be written. The predicted numbers
+// themselves are checked against an independent forward pass in DLRunTests.ModelUseTests, and the
+// exports by onnxruntime and Keras in DLExportTests.
 
 import DLTestSupport
 import Foundation
@@ -63,6 +64,14 @@ final class DLModelTests: XCTestCase {
         XCTAssertTrue(line.output.hasPrefix("4/4 - "), line.output)
         XCTAssertTrue(line.output.contains(String(format: " - loss: %.4f - accuracy: %.4f", values["loss"]!, values["accuracy"]!)), line.output)
 
+        for (format, magic) in [("onnx", [UInt8(0x08)]), ("keras", Array("PK".utf8))] {
+            let file = try temporaryDirectory(self) + "/model." + format
+            let exported = try dlmodel.run(["export", run, "--format", format, "--output", file])
+            XCTAssertEqual(exported.status, 0, exported.errors)
+            let bytes = try XCTUnwrap(FileManager.default.contents(atPath: file))
+            XCTAssertEqual(Array(bytes.prefix(magic.count)), magic, "\(format): an ONNX ModelProto starts with ir_version, a .keras file is a zip")
+        }
+
         let chart = try temporaryDirectory(self) + "/runs.svg"
         let plotted = try dlmodel.run(["plot", run, run, "--output", chart])
         XCTAssertEqual(plotted.status, 0, plotted.errors)
@@ -94,7 +103,14 @@ final class DLModelTests: XCTestCase {
         XCTAssertEqual(plot.status, 1)
         XCTAssertEqual(plot.errors, "dlmodel: error: \(run)/nothing/metrics.jsonl:0: not a dltrain metrics log: cannot read the file\n")
 
+        let unwritable = try dlmodel.run(["export", run, "--format", "onnx", "--output", run + "/no/such/dir/model.onnx"])
+        XCTAssertEqual(unwritable.status, 1)
+        XCTAssertTrue(unwritable.errors.hasPrefix("dlmodel: error: cannot write \(run)/no/such/dir/model.onnx: "), unwritable.errors)
+        let format = try dlmodel.run(["export", run, "--format", "pmml", "--output", run + "/model.pmml"])
+        XCTAssertNotEqual(format.status, 0)
+        XCTAssertTrue(format.errors.contains("pmml"), format.errors)
+
         let help = try dlmodel.run(["--help"])
-        XCTAssertTrue(help.output.contains("summary") && help.output.contains("predict"), help.output)
+        XCTAssertTrue(["summary", "predict", "evaluate", "export", "plot"].allSatisfy(help.output.contains), help.output)
     }
 }

@@ -1,7 +1,8 @@
 // Early stopping with the real executables: workers spawned by the coordinator stop after the same
 // epoch as one process and write the same model file, byte for byte, with Keras's closing lines;
-// --save-best keeps the best epoch's weights in model-best.safetensors; curves.svg ends with every
-// epoch; and `--resume auto` leaves a run that stopped early alone.
+// --save-best keeps the best epoch's weights in model-best.safetensors; curves.svg and TensorBoard's
+// event files (as the tensorboard package reads them) end with every epoch; and `--resume auto`
+// leaves a run that stopped early alone.
 
 import DLRun
 import DLTestSupport
@@ -29,6 +30,13 @@ final class EarlyStoppingRunTests: XCTestCase {
         let chart = try String(contentsOfFile: directory + "/curves.svg", encoding: .utf8)
         let line = try XCTUnwrap(chart.firstMatch(of: /class="training"[^>]* points="([^"]*)"/))
         XCTAssertEqual(line.1.split(separator: " ").count, epochs)
+        // So do the event files the coordinator wrote, the validation loss of every epoch.
+        let events = try TensorBoardEvents.read(directory)
+        let logged = try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(
+            events.validation?["epoch_loss"], try logged.enumerated().map { [Double($0), Double(Float(try XCTUnwrap($1["val_loss"] as? Double)))] })
         XCTAssertEqual(try model(in: directory), try localModel(flags))
         // --save-best kept the same epoch's weights as the restored ones (both watch val_loss).
         let best = try ModelFile.read(path: directory + "/model-best.safetensors")

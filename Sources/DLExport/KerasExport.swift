@@ -1,0 +1,192 @@
+// `dlmodel export --format keras`: a trained model as a Keras 3 .keras file, which
+// keras.saving.load_model opens as a compiled Sequential model taking raw feature values:
+//   config.json       InputLayer, a Normalization layer holding the stored standardization (when
+//                     the model has one), the Dense layers, and the loss, metrics and optimizer;
+//   metadata.json     the Keras version the layout was checked against, and the date;
+//   model.weights.h5  the layers' variables as Keras lays them out (layers/<name>/vars/<i>, each
+//                     layer named by its class and position) and the optimizer's, written through
+//                     libhdf5.
+// The optimizer's variables are what a fresh Keras optimizer starts from (iteration 0, zero or
+// initial-value slots): a model file keeps the weights, not the optimizer's state, and Keras
+// warns when a compiled model's file lacks them. The JSON keeps to keys Keras 3.3 to 3.15 read.
+
+import DLCore
+import DLRun
+import Foundation
+import ZIPFoundation
+
+public enum KerasExport {
+    /// The Keras version whose file layout this follows.
+    public static let kerasVersion = "3.15.1"
+
+    /// The .keras file's bytes: a zip of the three files, stored uncompressed as Keras stores them.
+    public static func encoded(_ model: ModelFile, date: Date = Date()) throws -> [UInt8] {
+        let optimizer: OptimizerConfig
+        do {
+            optimizer = try OptimizerConfig(name: model.optimizer, arguments: model.optimizerArguments)
+        } catch {
+            throw RunError.badModelFile(path: "model", reason: "\(error)")
+        }
+        let files: [(String, Data)] = [
+            ("metadata.json", try json(["keras_version": kerasVersion, "date_saved": savedDate(date)])),
+            ("config.json", try json(config(model, optimizer: optimizer))),
+            ("model.weights.h5", Data(try weights(model, optimizer: optimizer))),
+        ]
+        do {
+            let archive = try Archive(accessMode: .create)
+            for (name, contents) in files {
+                try archive.addEntry(
+                    with: name, type: .file, uncompressedSize: Int64(contents.count), modificationDate: date,
+                    compressionMethod: .none
+                ) { position, size in
+                    contents.subdata(in: Int(position)..<(Int(position) + size))
+                }
+            }
+            guard let data = archive.data else { throw ExportError.zip("the archive has no bytes") }
+            return Array(data)
+        } catch let error as ExportError {
+            throw error
+        } catch {
+            throw ExportError.zip("\(error)")
+        }
+    }
+
+    /// The layers in order with the names Keras gives them: by class, counted per class.
+    static func layerNames(_ model: ModelFile) -> (normalization: String?, dense: [String]) {
+        (model.standardization == nil ? nil : "normalization", model.model.layers.indices.map(ModelFile.layerName))
+    }
+
+    static func config(_ model: ModelFile, optimizer: OptimizerConfig) -> [String: Any] {
+        let spec = model.model
+        let inputShape: [Any] = [NSNull(), spec.inputDim]
+        var layers: [[String: Any]] = [
+            layer("InputLayer", ["batch_shape": inputShape, "dtype": "float32", "sparse": false, "name": "input_layer"]),
+        ]
+        let names = layerNames(model)
+        if let name = names.normalization {
+            // mean and variance are the layer's weights (model.weights.h5), as after adapt().
+            layers.append(layer(
+                "Normalization",
+                [
+                    "name": name, "trainable": true, "dtype": "float32", "axis": [-1], "invert": false,
+                    "mean": NSNull(), "variance": NSNull(),
+                ],
+                inputShape: inputShape))
+        }
+        for (index, dense) in spec.layers.enumerated() {
+            layers.append(layer(
+                "Dense",
+                [
+                    "name": names.dense[index], "trainable": true, "dtype": "float32", "units": dense.units,
+                    "activation": dense.activation.rawValue, "use_bias": true,
+                    "kernel_initializer": serialized("keras.initializers", "GlorotUniform", ["seed": NSNull()]),
+                    "bias_initializer": serialized("keras.initializers", "Zeros", [:]),
+                    "kernel_regularizer": NSNull(), "bias_regularizer": NSNull(), "activity_regularizer": NSNull(),
+                    "kernel_constraint": NSNull(), "bias_constraint": NSNull(),
+                ],
+                inputShape: [NSNull(), spec.fanIn(ofLayer: index)]))
+        }
+        var optimizerConfig: [String: Any] = ["name": optimizer.name]
+        for (key, value) in optimizer.arguments {
+            optimizerConfig[key] = key == "nesterov" ? value != 0 : Double(Float(value))
+        }
+        if case .adam = optimizer { optimizerConfig["amsgrad"] = false }
+        if case .rmsprop = optimizer { optimizerConfig["centered"] = false }
+        return [
+            "module": "keras", "class_name": "Sequential", "registered_name": NSNull(),
+            "config": ["name": "sequential", "trainable": true, "dtype": "float32", "layers": layers, "build_input_shape": inputShape],
+            "build_config": ["input_shape": inputShape],
+            "compile_config": [
+                "optimizer": serialized("keras.optimizers", kerasClass(optimizer), optimizerConfig),
+                "loss": model.loss.rawValue, "loss_weights": NSNull(), "metrics": model.metrics, "weighted_metrics": NSNull(),
+                "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false,
+            ] as [String: Any],
+        ]
+    }
+
+    /// model.weights.h5: each layer's variables, then the optimizer's.
+    static func weights(_ model: ModelFile, optimizer: OptimizerConfig) throws -> [UInt8] {
+        let file = try HDF5Image()
+        let names = layerNames(model), layout = model.model.layout
+        try file.group("/layers")
+        if let name = names.normalization, let standardization = model.standardization {
+            try file.group("/layers/\(name)")
+            try file.group("/layers/\(name)/vars", name: name)
+            let width = standardization.mean.count
+            try file.dataset("/layers/\(name)/vars/0", shape: [width], values: standardization.mean)
+            // Keras divides by sqrt(variance); the square root of a float32 square gives the scale back exactly.
+            try file.dataset("/layers/\(name)/vars/1", shape: [width], values: standardization.scale.map { $0 * $0 })
+            try file.dataset("/layers/\(name)/vars/2", shape: [], values: [Int64(0)])
+        }
+        // Keras's trainable variables in order: each Dense layer's kernel, then its bias.
+        var variables: [[Int]] = []
+        for index in model.model.layers.indices {
+            let name = names.dense[index], shape = layout.shapes[index]
+            try file.group("/layers/\(name)")
+            try file.group("/layers/\(name)/vars", name: name)
+            try file.dataset(
+                "/layers/\(name)/vars/0", shape: [shape.inputs, shape.units], values: Array(model.parameters[layout.kernelRange(index)]))
+            try file.dataset("/layers/\(name)/vars/1", shape: [shape.units], values: Array(model.parameters[layout.biasRange(index)]))
+            variables += [[shape.inputs, shape.units], [shape.units]]
+        }
+        try file.group("/optimizer")
+        try file.group("/optimizer/vars", name: optimizer.name)
+        try file.dataset("/optimizer/vars/0", shape: [], values: [Int64(0)])
+        try file.dataset("/optimizer/vars/1", shape: [], values: [optimizer.learningRate])
+        var index = 2
+        for (slots, initial) in slotLayout(optimizer) {
+            for shape in variables {
+                for _ in slots {
+                    try file.dataset(
+                        "/optimizer/vars/\(index)", shape: shape, values: [Float](repeating: initial, count: shape.reduce(1, *)))
+                    index += 1
+                }
+            }
+        }
+        try file.group("/vars", name: "sequential")
+        return try file.bytes()
+    }
+
+    /// Keras's optimizer variables after iteration and learning rate: groups in order, each
+    /// holding its slots for every trainable variable in turn (Adam interleaves momentum and
+    /// velocity per variable; RMSprop keeps all velocities, then all momentums), and the value
+    /// each starts at.
+    static func slotLayout(_ optimizer: OptimizerConfig) -> [(slots: [String], initial: Float)] {
+        switch optimizer {
+        case .adam: return [(["momentum", "velocity"], 0)]
+        case let .adagrad(_, initial, _): return [(["accumulator"], initial)]
+        case .sgd, .rmsprop: return optimizer.slotNames.map { ([$0], 0) }
+        }
+    }
+
+    static func kerasClass(_ optimizer: OptimizerConfig) -> String {
+        switch optimizer {
+        case .sgd: "SGD"
+        case .adam: "Adam"
+        case .rmsprop: "RMSprop"
+        case .adagrad: "Adagrad"
+        }
+    }
+
+    private static func layer(_ className: String, _ config: [String: Any], inputShape: [Any]? = nil) -> [String: Any] {
+        var layer = serialized("keras.layers", className, config)
+        if let inputShape { layer["build_config"] = ["input_shape": inputShape] }
+        return layer
+    }
+
+    private static func serialized(_ module: String, _ className: String, _ config: [String: Any]) -> [String: Any] {
+        ["module": module, "class_name": className, "config": config, "registered_name": NSNull()]
+    }
+
+    private static func json(_ object: [String: Any]) throws -> Data {
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    }
+
+    /// Keras's date_saved: local time as YYYY-mm-dd@HH:MM:SS.
+    private static func savedDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd@HH:mm:ss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,156 @@
+// `dlmodel export --format onnx`: a trained model as an ONNX graph (opset 17) that takes raw
+// feature values. The stored standardization is an explicit Sub and Div at the front, each layer
+// a Gemm followed by its activation's operator, and the feature columns, label columns and classes
+// travel in the model's metadata_props so a consumer can line up its columns. The message types
+// are generated from onnx.proto (Sources/ONNXFormat, deploy/generate-formats.sh).
+
+import DLCore
+import DLRun
+import Foundation
+import ONNXFormat
+import SwiftProtobuf
+
+public enum ONNXExport {
+    /// The opset the graph declares: every operator used is unchanged from 13 to the newest.
+    public static let opsetVersion: Int64 = 17
+    /// ONNX's IR version for opset 17.
+    static let irVersion: Int64 = 8
+    public static let inputName = "features"
+    public static let outputName = "output"
+
+    /// The ONNX file's bytes.
+    public static func encoded(_ model: ModelFile) throws -> [UInt8] {
+        try self.model(model).serializedBytes()
+    }
+
+    /// The whole ONNX model.
+    public static func model(_ file: ModelFile) -> Onnx_ModelProto {
+        var graph = Onnx_GraphProto()
+        graph.name = "dltrain"
+        graph.input = [tensorInfo(inputName, width: file.model.inputDim)]
+        graph.output = [tensorInfo(outputName, width: file.model.outputWidth)]
+
+        var current = inputName
+        if let standardization = file.standardization {
+            graph.initializer += [
+                tensor("standardization/mean", shape: [file.model.inputDim], values: standardization.mean),
+                tensor("standardization/scale", shape: [file.model.inputDim], values: standardization.scale),
+            ]
+            graph.node += [
+                node("Sub", inputs: [current, "standardization/mean"], output: "standardization/centered"),
+                node("Div", inputs: ["standardization/centered", "standardization/scale"], output: "standardization/output"),
+            ]
+            current = "standardization/output"
+        }
+
+        let layout = file.model.layout
+        for (index, layer) in file.model.layers.enumerated() {
+            let name = ModelFile.layerName(index), shape = layout.shapes[index]
+            let isLast = index == file.model.layers.count - 1
+            graph.initializer += [
+                tensor("\(name)/kernel", shape: [shape.inputs, shape.units], values: Array(file.parameters[layout.kernelRange(index)])),
+                tensor("\(name)/bias", shape: [shape.units], values: Array(file.parameters[layout.biasRange(index)])),
+            ]
+            let output = isLast ? outputName : "\(name)/output"
+            let product = layer.activation == .linear ? output : "\(name)/logits"
+            graph.node.append(node("Gemm", inputs: [current, "\(name)/kernel", "\(name)/bias"], output: product))
+            if let activation = activationNode(layer.activation, input: product, output: output) {
+                graph.node.append(activation)
+            }
+            current = output
+        }
+
+        var model = Onnx_ModelProto()
+        model.irVersion = irVersion
+        model.producerName = "dltrain"
+        model.producerVersion = DLTrainVersion.current
+        model.docString = "Trained by dltrain; input: raw values of the feature columns, in metadata_props' order."
+        var opset = Onnx_OperatorSetIdProto()
+        opset.domain = ""
+        opset.version = opsetVersion
+        model.opsetImport = [opset]
+        model.graph = graph
+        model.metadataProps = metadata(file).map { key, value in
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = key
+            entry.value = value
+            return entry
+        }
+        return model
+    }
+
+    /// The columns and classes a consumer needs to feed the graph and read its output, as JSON.
+    static func metadata(_ file: ModelFile) -> [(String, String)] {
+        func json(_ value: some Encodable) -> String {
+            String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
+        }
+        var entries = [("features", json(file.features)), ("label_columns", json(file.labels.columns))]
+        if let classes = file.labels.classes { entries.append(("classes", json(classes))) }
+        entries.append(("loss", file.loss.rawValue))
+        return entries
+    }
+
+    private static func activationNode(_ activation: Activation, input: String, output: String) -> Onnx_NodeProto? {
+        switch activation {
+        case .linear: return nil
+        case .relu: return node("Relu", inputs: [input], output: output)
+        case .sigmoid: return node("Sigmoid", inputs: [input], output: output)
+        case .tanh: return node("Tanh", inputs: [input], output: output)
+        case .softmax: return node("Softmax", inputs: [input], output: output, attributes: [intAttribute("axis", -1)])
+        case .leakyRelu:
+            return node("LeakyRelu", inputs: [input], output: output, attributes: [floatAttribute("alpha", Activation.leakyReluSlope)])
+        case .elu: return node("Elu", inputs: [input], output: output, attributes: [floatAttribute("alpha", 1)])
+        }
+    }
+
+    private static func node(_ op: String, inputs: [String], output: String, attributes: [Onnx_AttributeProto] = []) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = op
+        node.name = output
+        node.input = inputs
+        node.output = [output]
+        node.attribute = attributes
+        return node
+    }
+
+    private static func intAttribute(_ name: String, _ value: Int64) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .int
+        attribute.i = value
+        return attribute
+    }
+
+    private static func floatAttribute(_ name: String, _ value: Float) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .float
+        attribute.f = value
+        return attribute
+    }
+
+    /// A float32 initializer, its values little-endian in raw_data.
+    private static func tensor(_ name: String, shape: [Int], values: [Float]) -> Onnx_TensorProto {
+        var tensor = Onnx_TensorProto()
+        tensor.name = name
+        tensor.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        tensor.dims = shape.map(Int64.init)
+        tensor.rawData = Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+        return tensor
+    }
+
+    /// A float32 matrix of `width` columns and any number of rows.
+    private static func tensorInfo(_ name: String, width: Int) -> Onnx_ValueInfoProto {
+        var rows = Onnx_TensorShapeProto.Dimension()
+        rows.dimParam = "batch"
+        var columns = Onnx_TensorShapeProto.Dimension()
+        columns.dimValue = Int64(width)
+        var type = Onnx_TypeProto.Tensor()
+        type.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        type.shape.dim = [rows, columns]
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type.tensorType = type
+        return info
+    }
+}
