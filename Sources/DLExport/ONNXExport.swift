@@ -96,7 +96,8 @@ public enum ONNXExport {
         case .relu: return node("Relu", inputs: [input], output: output)
         case .sigmoid: return node("Sigmoid", inputs: [input], output: output)
         case .tanh: return node("Tanh", inputs: [input], output: output)
-        case .softmax: return node("Softmax", inputs: [input], output: output, attributes: [intAttribute("axis", -1)])
+        // Softmax over the last axis, its default from opset 13 on.
+        case .softmax: return node("Softmax", inputs: [input], output: output)
         case .leakyRelu:
             return node("LeakyRelu", inputs: [input], output: output, attributes: [floatAttribute("alpha", Activation.leakyReluSlope)])
         case .elu: return node("Elu", inputs: [input], output: output, attributes: [floatAttribute("alpha", 1)])
@@ -111,14 +112,6 @@ public enum ONNXExport {
         node.output = [output]
         node.attribute = attributes
         return node
-    }
-
-    private static func intAttribute(_ name: String, _ value: Int64) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .int
-        attribute.i = value
-        return attribute
     }
 
     private static func floatAttribute(_ name: String, _ value: Float) -> Onnx_AttributeProto {

@@ -5,7 +5,8 @@
 // (numpy backend) compiled with the model's loss and optimizer and without a warning. Both must
 // give dlmodel predict's outputs on the raw feature values within 1e-6 (relative above 1), which
 // also checks predict against Keras's own forward pass, and Keras's evaluate of the loaded model
-// must give dlmodel evaluate's loss and metrics.
+// must give dlmodel evaluate's loss and metrics. KERAS_BACKEND chooses another backend (docs/cli.md,
+// "Checking an export with TensorFlow").
 
 import DLCore
 import DLData
@@ -21,7 +22,7 @@ final class ExportTests: XCTestCase {
     /// predictions, Keras's warnings, and what the loaded Keras model was compiled with.
     private static let check = """
         import json, os, sys, warnings
-        os.environ["KERAS_BACKEND"] = "numpy"
+        os.environ.setdefault("KERAS_BACKEND", "numpy")
         import numpy as np, onnx, onnxruntime
         try:
             import keras
@@ -48,6 +49,7 @@ final class ExportTests: XCTestCase {
                 result["keras"] = deviation(loaded.predict(features, verbose=0))
                 result["evaluation"] = {k: float(v) for k, v in loaded.evaluate(features, targets, verbose=0, return_dict=True).items()}
             result["warnings"] = [str(w.message) for w in caught]
+            result["backend"] = keras.backend.backend()
             result["layers"] = [type(layer).__name__ for layer in loaded.layers]
             result["loss"] = loaded.loss
             result["optimizer"] = loaded.optimizer.name
@@ -66,13 +68,14 @@ final class ExportTests: XCTestCase {
             let keras: Double
             let evaluation: [String: Double]
             let warnings: [String]
+            let backend: String
             let layers: [String]
             let loss: String
             let optimizer: String
             let learningRate: Double
 
             enum CodingKeys: String, CodingKey {
-                case onnx, opset, metadata, keras, evaluation, warnings, layers, loss, optimizer
+                case onnx, opset, metadata, keras, evaluation, warnings, backend, layers, loss, optimizer
                 case learningRate = "learning_rate"
             }
         }
@@ -124,20 +127,10 @@ final class ExportTests: XCTestCase {
         return Case(settings: settings, model: model, evaluation: evaluation, files: files)
     }
 
-    private func threeClasses(in directory: String) throws -> String {
-        let csv = directory + "/three.csv"
-        var text = "a,b,kind,size\n"
-        for row in 0..<90 {
-            let a = Double(row % 3) + Double(row) / 100, b = Double((row * 7) % 5)
-            text += "\(a),\(b),\(["low", "mid", "high"][row % 3]),\(a * 2 + b)\n"
-        }
-        try text.write(toFile: csv, atomically: true, encoding: .utf8)
-        return csv
-    }
-
     func testOnnxruntimeAndKerasComputeWhatPredictDoes() throws {
         let directory = try temporaryDirectory(self)
-        let three = try threeClasses(in: directory)
+        let three = directory + "/three.csv"
+        try SyntheticData.writeThreeClasses(to: three)
 
         var softmax = JobSettings()
         softmax.data = three
@@ -182,6 +175,7 @@ final class ExportTests: XCTestCase {
             XCTAssertEqual(result.opset, 17)
             XCTAssertEqual(result.metadata["features"], String(decoding: try JSONEncoder().encode(model.features), as: UTF8.self))
             XCTAssertEqual(result.warnings, [], name)
+            XCTAssertEqual(result.backend, ProcessInfo.processInfo.environment["KERAS_BACKEND"] ?? "numpy")
             XCTAssertEqual(Set(result.evaluation.keys), Set(exported.evaluation.values.map(\.name)), name)
             for value in exported.evaluation.values {
                 // Keras sums float32 batch means; dltrain sums exactly.

@@ -87,12 +87,7 @@ final class ModelUseTests: XCTestCase {
     func testASoftmaxClassifierAndARegressionNameTheirColumns() throws {
         let directory = try temporaryDirectory(self)
         let csv = directory + "/three.csv"
-        var text = "a,b,kind,size\n"
-        for row in 0..<90 {
-            let a = Double(row % 3) + Double(row) / 100, b = Double((row * 7) % 5)
-            text += "\(a),\(b),\(["low", "mid", "high"][row % 3]),\(a * 2 + b)\n"
-        }
-        try text.write(toFile: csv, atomically: true, encoding: .utf8)
+        try SyntheticData.writeThreeClasses(to: csv)
 
         var softmax = JobSettings()
         softmax.data = csv

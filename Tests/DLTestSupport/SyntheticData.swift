@@ -29,6 +29,19 @@ public enum SyntheticData {
     }
 }
 
+extension SyntheticData {
+    /// Writes a CSV with a header: two features `a` and `b`, a text class `kind` (low, mid, high)
+    /// and a numeric `size` (2a + b), 90 rows, for a softmax classifier and a regression.
+    public static func writeThreeClasses(to path: String) throws {
+        var text = "a,b,kind,size\n"
+        for row in 0..<90 {
+            let a = Double(row % 3) + Double(row) / 100, b = Double((row * 7) % 5)
+            text += "\(a),\(b),\(["low", "mid", "high"][row % 3]),\(a * 2 + b)\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
 extension JobSettings {
     /// A job on a synthetic file (`SyntheticData.write`, 64 features): 64 -> 128 relu -> 128 relu ->
     /// 1 sigmoid, binary cross-entropy, Adam, batch 256, one epoch. Its products are large enough to
