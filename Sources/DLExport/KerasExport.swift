@@ -21,12 +21,8 @@ public enum KerasExport {
 
     /// The .keras file's bytes: a zip of the three files, stored uncompressed as Keras stores them.
     public static func encoded(_ model: ModelFile, date: Date = Date()) throws -> [UInt8] {
-        let optimizer: OptimizerConfig
-        do {
-            optimizer = try OptimizerConfig(name: model.optimizer, arguments: model.optimizerArguments)
-        } catch {
-            throw RunError.badModelFile(path: "model", reason: "\(error)")
-        }
+        // A model file's optimizer was checked when it was read.
+        let optimizer = try OptimizerConfig(name: model.optimizer, arguments: model.optimizerArguments)
         let files: [(String, Data)] = [
             ("metadata.json", try json(["keras_version": kerasVersion, "date_saved": savedDate(date)])),
             ("config.json", try json(config(model, optimizer: optimizer))),

@@ -84,6 +84,9 @@ final class ModelFileTests: XCTestCase {
         other.metadata["format"] = "something.else"
         XCTAssertTrue(reason(other.encoded()).contains("expected dltrain.model.v1"))
         other.metadata["format"] = ModelFile.format
+        var unknownOptimizer = other
+        unknownOptimizer.metadata["optimizer"] = #"{"name":"lion","arguments":{}}"#
+        XCTAssertTrue(reason(unknownOptimizer.encoded()).hasPrefix("m.safetensors: not a valid dltrain model file: optimizer: "), reason(unknownOptimizer.encoded()))
         other.tensors.removeLast()
         XCTAssertTrue(reason(other.encoded()).contains("tensor dense_1/bias is missing"))
     }

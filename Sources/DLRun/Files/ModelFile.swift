@@ -144,6 +144,11 @@ public struct ModelFile: Sendable, Equatable {
         self.loss = loss
         metrics = try field("metrics", [String].self)
         let optimizerEntry = try field("optimizer", OptimizerEntry.self)
+        do {
+            _ = try OptimizerConfig(name: optimizerEntry.name, arguments: optimizerEntry.arguments)
+        } catch {
+            throw bad("optimizer: \(error)")
+        }
         optimizer = optimizerEntry.name
         optimizerArguments = optimizerEntry.arguments
         features = try field("features", [String].self)

@@ -1,7 +1,6 @@
 // A whole run as dlcoord performs it, in one process or across workers: check the job, train with
 // Keras-style output, log every epoch to metrics.jsonl, TensorBoard's event files and curves.svg,
-// and save model.safetensors. How the
-// epochs are computed is the one thing the caller supplies.
+// and save model.safetensors. How the epochs are computed is the one thing the caller supplies.
 
 import DLTraining
 import DLCore
