@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLCore", "DLTraining", "DLRun", "DLCoordinator", "DLTransport", "DLMetrics", "DLCommandLine",
+                "DLCore", "DLData", "DLTraining", "DLRun", "DLCoordinator", "DLTransport", "DLMetrics", "DLCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

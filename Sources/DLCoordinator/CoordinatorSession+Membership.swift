@@ -30,39 +30,34 @@ extension CoordinatorSession {
         phase = .loading
         let live = workers.live
         for (worker, shards) in zip(live, ownership.deal(among: live.map(\.index))) { give(shards, to: worker, now: now) }
+        pumpFeeds(now: now)
     }
 
-    /// Sends shards to a worker: its welcome (first time) or an assign, then their rows.
+    /// Sends shards to a worker: its welcome (first time) or an assign; their rows follow from the
+    /// file (feedRows), once the caller has given every shard it gives now and pumps the feeds.
     private func give(_ shards: [Int], to worker: Worker, now: ContinuousClock.Instant) {
         if worker.status == .registered {
             worker.status = .joined
             emit(.welcome(WorkerJob(
                 workerIndex: worker.index, model: job.model, loss: job.loss.rawValue, metrics: job.metricNames,
-                trainingRows: job.data.training.count, shardCount: job.schedule.shardCount, batchSize: job.settings.batchSize,
-                seed: job.settings.seed, featureCount: job.data.training.featureCount,
-                targetWidth: job.data.training.targetWidth, optimizer: job.optimizer.name,
+                trainingRows: job.data.trainingCount, validationRows: job.data.validationCount,
+                shardCount: job.schedule.shardCount, batchSize: job.settings.batchSize, seed: job.settings.seed,
+                featureCount: job.data.featureCount, targetWidth: job.data.targetWidth, optimizer: job.optimizer.name,
                 optimizerArguments: job.optimizer.arguments, shards: shards)), round: 0, to: worker, now: now)
         } else {
             emit(.assign(shards: shards), round: 0, to: worker, now: now)
         }
         worker.loaded = false
-        for shard in shards { emit(.shardRows(rows(of: shard)), round: 0, to: worker, now: now) }
-    }
-
-    private func rows(of shard: Int) -> ShardRows {
-        let training = job.data.training.select(job.schedule.shardRows[shard])
-        let validation = job.data.validation.map {
-            $0.slice(ShardSchedule.validationRange(shard: shard, shardCount: job.schedule.shardCount, rowCount: $0.count))
-        }
-        return ShardRows(
-            shard: shard, featureCount: training.featureCount, targetWidth: training.targetWidth,
-            trainingFeatures: training.features, trainingTargets: training.targets,
-            validationFeatures: validation?.features ?? [], validationTargets: validation?.targets ?? [])
+        feedRows(shards, to: worker)
     }
 
     /// A worker has all the rows it was sent: shards nobody computes become its own at once, and
     /// what the current round still lacks from them is asked for.
     func loaded(_ worker: Worker, now: ContinuousClock.Instant) {
+        guard feeds.isEmpty else {
+            readyDuringFeeds.insert(worker.index)
+            return
+        }
         worker.loaded = true
         let adopted = ownership.adoptUnowned(by: worker.index)
         if ownership.isComplete { waitingSince = nil }
@@ -84,6 +79,7 @@ extension CoordinatorSession {
         guard worker.isLive else { return }
         workers.markLost(worker)
         ownership.release(worker.index)
+        stopFeeding(worker, now: now)
         if planMembers.contains(worker.index) {
             plan = nil  // the step in progress cannot finish without it
             steps.abandon()
@@ -128,6 +124,7 @@ extension CoordinatorSession {
             report(.shardsMoved(shards, to: workers[index].record, rebalancing: false))
             give(shards, to: workers[index], now: now)
         }
+        pumpFeeds(now: now)
         return true
     }
 
@@ -140,5 +137,6 @@ extension CoordinatorSession {
             report(.shardsMoved(shards, to: workers[index].record, rebalancing: true))
             give(shards, to: workers[index], now: now)
         }
+        pumpFeeds(now: now)
     }
 }

@@ -78,6 +78,13 @@ public final class CoordinatorSession {
     var excluded: [PeerID: String] = [:]
     /// Workers told to stop that have not yet confirmed it.
     private var unconfirmedStops: Set<Int> = []
+    /// The passes over the data file that send shards' rows to their new owners, the one in
+    /// progress first, and the workers that said ready while one ran (counted loaded once all are
+    /// done: the last pass's end is where a changed file would be found).
+    var feeds: [RowFeed] = []
+    var readyDuringFeeds: Set<Int> = []
+    /// Each training row's place in the deal, made for the first feed.
+    lazy var dealtPositions: [Int32] = job.schedule.dealtPositions()
     /// When the run started waiting for workers (too few, or shards nobody can take).
     var waitingSince: ContinuousClock.Instant?
     /// A step that could not start for lack of workers.
@@ -162,6 +169,9 @@ public final class CoordinatorSession {
             lose(worker, because: "failed: \(reason)", now: now)
         case (_, .ready):
             loaded(worker, now: now)
+        case (_, .rowsReceived):
+            worker.unacknowledgedRows = max(0, worker.unacknowledgedRows - 1)
+            pumpFeeds(now: now)
         case let (.training, .stepDone(report)):
             if let reason = steps.take(report, round: envelope.round, from: worker.index) {
                 return drop(envelope, from: worker, because: reason)
@@ -479,7 +489,7 @@ public final class CoordinatorSession {
 
     /// After an epoch's last step (or on resuming a run stopped there): its validation pass, or its report.
     private func endEpochSteps(now: ContinuousClock.Instant) {
-        if job.data.validation != nil {
+        if job.data.validationCount > 0 {
             phase = .validating
             validation.begin(round: UInt64(progress.position.epoch))
             requestValidation(of: Array(0..<job.schedule.shardCount), now: now)
@@ -520,7 +530,7 @@ public final class CoordinatorSession {
 
     /// Ends the run: a checkpoint of the last completed step (unless the state is not worth
     /// keeping), every worker told, one message with the cause.
-    private func fail(_ reason: String, now: ContinuousClock.Instant, checkpoint: Bool = true) {
+    func fail(_ reason: String, now: ContinuousClock.Instant, checkpoint: Bool = true) {
         var message = reason
         if checkpoint, let checkpointer, !isGathering {
             do {

@@ -1,6 +1,7 @@
 // What a coordinator session is told to do (its bounded waits and its policy on workers coming and
 // going) and how its run can end.
 
+import DLData
 import DLProtocol
 
 extension CoordinatorSession {
@@ -34,12 +35,18 @@ extension CoordinatorSession {
         public var exchange: Exchange
         /// The fraction of shard gradients the coordinator computes again and compares (0: none).
         public var audit: Double
+        /// How many bytes of the data file are read, parsed and sent to the workers at once.
+        public var rowChunkSize: Int
 
-        public init(minWorkers: Int = 1, rebalance: Bool = true, exchange: Exchange = .auto, audit: Double = 0) {
+        public init(
+            minWorkers: Int = 1, rebalance: Bool = true, exchange: Exchange = .auto, audit: Double = 0,
+            rowChunkSize: Int = CSVDocument.defaultChunkSize
+        ) {
             self.minWorkers = minWorkers
             self.rebalance = rebalance
             self.exchange = exchange
             self.audit = audit
+            self.rowChunkSize = rowChunkSize
         }
 
         /// Whether a model of `parameterCount` parameters is summed by the coordinator.

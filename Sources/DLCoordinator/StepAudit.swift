@@ -77,8 +77,9 @@ final class StepAudit {
     }
 
     private func compute(shard: Int, epoch: Int, step: Int, parameters: [Float], into gradient: inout [Float]) {
+        guard let rows = job.rows else { preconditionFailure("an audited job holds its rows") }
         let runner = runners[shard] ?? ShardRunner(
-            shard: shard, schedule: job.schedule, rows: job.data.training.select(job.schedule.shardRows[shard]),
+            shard: shard, schedule: job.schedule, rows: rows.training, dealtRows: job.schedule.shardRows[shard],
             validationRows: nil, model: job.model, loss: job.loss, metrics: job.metrics)
         runners[shard] = runner
         parameters.withUnsafeBufferPointer { parameters in

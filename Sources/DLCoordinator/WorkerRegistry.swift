@@ -16,6 +16,8 @@ final class Worker {
     var status = Status.registered
     /// Whether all the rows it was sent have arrived (it said ready since the last assignment).
     var loaded = false
+    /// Shard-rows messages sent to it that it has not yet said it received.
+    var unacknowledgedRows = 0
     var lastHeard: ContinuousClock.Instant
     var lastSent: ContinuousClock.Instant
     /// Compute time reported for this epoch's shard gradients, and the steps it covers.

@@ -7,6 +7,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case fileNotFound(path: String)
     /// `path` exists but cannot be read (a directory, no permission, an I/O error); `reason` is the system's text.
     case unreadable(path: String, reason: String)
+    /// The file is not the one read before: it changed while it was read, or between two reads
+    /// that must see the same bytes (the row count and the data, or a re-read for a new owner).
+    case fileChanged(path: String, detail: String)
     /// The file holds no data rows: it is empty, blank, or holds only a header.
     case emptyFile(path: String)
     /// A feature cell is not a decimal number; `found` is the cell's text, cut to about 40 characters.
@@ -47,6 +50,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): no such file; check the path"
         case .unreadable(let path, let reason):
             return "\(path): cannot read the file: \(reason)"
+        case .fileChanged(let path, let detail):
+            return "\(path): the file changed: \(detail); leave it unchanged while a job uses it"
         case .emptyFile(let path):
             return "\(path): no data rows (the file is empty or holds only a header)"
         case .notANumber(let path, let line, let column, let columnName, let found):

@@ -82,7 +82,7 @@ public final class RunMetrics: TrainingObserver, CoordinatorMonitor, @unchecked 
     // MARK: TrainingObserver
 
     public func runStarted(_ job: TrainingJob, at position: TrainingPosition) {
-        lock.withLock { trainingRows = job.data.training.count }
+        lock.withLock { trainingRows = job.data.trainingCount }
         epochs.set(Int64(job.settings.epochs))
         stepsPerEpoch.set(Int64(job.schedule.stepsPerEpoch))
         epoch.set(Int64(min(position.epoch + 1, job.settings.epochs)))

@@ -39,6 +39,9 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public var loss: String
     public var metrics: [String]
     public var trainingRows: Int
+    /// The rows held out for validation (0 without a validation split): each shard's block of them
+    /// is ShardSchedule.validationRange.
+    public var validationRows: Int
     public var shardCount: Int
     public var batchSize: Int
     public var seed: UInt64
@@ -52,8 +55,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public var shards: [Int]
 
     public init(
-        workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, shardCount: Int,
-        batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, optimizer: String,
+        workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, validationRows: Int,
+        shardCount: Int, batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, optimizer: String,
         optimizerArguments: [String: Double], shards: [Int]
     ) {
         self.workerIndex = workerIndex
@@ -61,6 +64,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         self.loss = loss
         self.metrics = metrics
         self.trainingRows = trainingRows
+        self.validationRows = validationRows
         self.shardCount = shardCount
         self.batchSize = batchSize
         self.seed = seed
@@ -77,6 +81,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         case loss
         case metrics
         case trainingRows = "training_rows"
+        case validationRows = "validation_rows"
         case shardCount = "shard_count"
         case batchSize = "batch_size"
         case seed
@@ -95,6 +100,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         loss = try container.decode(String.self, forKey: .loss)
         metrics = try container.decode([String].self, forKey: .metrics)
         trainingRows = try container.decode(Int.self, forKey: .trainingRows)
+        validationRows = try container.decode(Int.self, forKey: .validationRows)
         shardCount = try container.decode(Int.self, forKey: .shardCount)
         batchSize = try container.decode(Int.self, forKey: .batchSize)
         seed = try container.decode(UInt64.self, forKey: .seed)
@@ -112,6 +118,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         try container.encode(loss, forKey: .loss)
         try container.encode(metrics, forKey: .metrics)
         try container.encode(trainingRows, forKey: .trainingRows)
+        try container.encode(validationRows, forKey: .validationRows)
         try container.encode(shardCount, forKey: .shardCount)
         try container.encode(batchSize, forKey: .batchSize)
         try container.encode(seed, forKey: .seed)

@@ -22,6 +22,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case state = 16
     case audit = 17
     case auditDigests = 18
+    case rowsReceived = 19
     /// Refusal of a peer, readable by every protocol version: the header's first eight bytes and this
     /// code never change, and its payload is plain UTF-8 text.
     case reject = 0xFFFF
@@ -46,32 +47,41 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .state: "state"
         case .audit: "audit"
         case .auditDigests: "audit-digests"
+        case .rowsReceived: "rows-received"
         case .reject: "reject"
         }
     }
 }
 
-/// One shard's rows: its training rows in the schedule's dealt order, and its validation block.
+/// Some of one shard's rows, as the coordinator reads them from the file: training rows, each with
+/// its slot in the shard's dealt order, or validation rows, each with its offset in the shard's
+/// validation block. A shard's rows arrive in several of these, in file order.
 public struct ShardRows: Sendable, Equatable {
+    public enum Part: UInt32, Sendable {
+        case training = 0
+        case validation = 1
+    }
+
     public var shard: Int
+    public var part: Part
     public var featureCount: Int
     public var targetWidth: Int
-    public var trainingFeatures: [Float]
-    public var trainingTargets: [Float]
-    public var validationFeatures: [Float]
-    public var validationTargets: [Float]
+    /// Where each row goes: a slot (training) or an offset (validation).
+    public var places: [UInt32]
+    /// places.count x featureCount and places.count x targetWidth, row-major.
+    public var features: [Float]
+    public var targets: [Float]
 
     public init(
-        shard: Int, featureCount: Int, targetWidth: Int, trainingFeatures: [Float], trainingTargets: [Float],
-        validationFeatures: [Float], validationTargets: [Float]
+        shard: Int, part: Part, featureCount: Int, targetWidth: Int, places: [UInt32], features: [Float], targets: [Float]
     ) {
         self.shard = shard
+        self.part = part
         self.featureCount = featureCount
         self.targetWidth = targetWidth
-        self.trainingFeatures = trainingFeatures
-        self.trainingTargets = trainingTargets
-        self.validationFeatures = validationFeatures
-        self.validationTargets = validationTargets
+        self.places = places
+        self.features = features
+        self.targets = targets
     }
 }
 
@@ -193,6 +203,8 @@ public enum Message: Sendable, Equatable {
     /// worker still holds (it has not been told to go on).
     case audit(shards: [Int])
     case auditDigests(AuditDigests)
+    /// A worker stored a shard-rows message; the coordinator reads on when the workers keep up.
+    case rowsReceived
     case reject(reason: String)
 
     public var type: MessageType {
@@ -215,6 +227,7 @@ public enum Message: Sendable, Equatable {
         case .state: .state
         case .audit: .audit
         case .auditDigests: .auditDigests
+        case .rowsReceived: .rowsReceived
         case .reject: .reject
         }
     }

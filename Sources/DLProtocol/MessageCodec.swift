@@ -17,8 +17,9 @@ public enum MessageCodec {
     /// Version 2 put the JSON keys in snake_case and dropped the hello's `threads`; version 3 sums
     /// the gradient around a ring of workers (or, for small models, at the coordinator) and keeps a
     /// copy of the parameters on every worker (ring, partial, total, state, step-done); version 4
-    /// audits a ring (audit, audit-digests).
-    public static let version: UInt16 = 4
+    /// audits a ring (audit, audit-digests); version 5 streams the rows from the file in pieces
+    /// (shard-rows with places, rows-received, the welcome's validation_rows).
+    public static let version: UInt16 = 5
     public static let headerSize = 24
     /// The largest JSON payload accepted (hello, welcome, stop, assign).
     public static let maximumControlPayload = 64 * 1024
@@ -70,7 +71,7 @@ public enum MessageCodec {
         switch envelope.message {
         case .hello, .welcome, .stop, .assign, .ring, .failure, .reject:
             text.withUnsafeBytes { writer.append(raw: $0) }
-        case .ready, .heartbeat:
+        case .ready, .heartbeat, .rowsReceived:
             break
         case let .computeStep(ringVersion, total):
             writer.append(ringVersion)
@@ -109,14 +110,13 @@ public enum MessageCodec {
             writer.append(state.optimizerState)
         case let .shardRows(rows):
             writer.append(UInt32(rows.shard))
-            writer.append(UInt32(rows.trainingTargets.count / max(rows.targetWidth, 1)))
-            writer.append(UInt32(rows.validationTargets.count / max(rows.targetWidth, 1)))
+            writer.append(rows.part.rawValue)
+            writer.append(UInt32(rows.places.count))
             writer.append(UInt32(rows.featureCount))
             writer.append(UInt32(rows.targetWidth))
-            writer.append(rows.trainingFeatures)
-            writer.append(rows.trainingTargets)
-            writer.append(rows.validationFeatures)
-            writer.append(rows.validationTargets)
+            for place in rows.places { writer.append(place) }
+            writer.append(rows.features)
+            writer.append(rows.targets)
         case let .validationSums(result):
             writer.append(UInt32(result.shard))
             writer.append(UInt32(result.sums.count))
@@ -134,7 +134,7 @@ public enum MessageCodec {
         case let .ring(plan): json(plan)
         case let .failure(reason), let .reject(reason): Array(reason.utf8.prefix(maximumReasonLength))
         case .ready, .heartbeat, .computeStep, .evaluate, .shardRows, .stepDone, .validationSums, .partial, .total, .state,
-            .audit, .auditDigests:
+            .audit, .auditDigests, .rowsReceived:
             []
         }
     }
@@ -187,9 +187,9 @@ public enum MessageCodec {
                 throw .badSize(type: "\(type)", size: bytes.count, expected: "at most \(maximumReasonLength) bytes of text")
             }
             message = .failure(reason: String(decoding: reader.remaining, as: UTF8.self))
-        case .ready, .heartbeat:
+        case .ready, .heartbeat, .rowsReceived:
             try reader.expectEnd()
-            message = type == .ready ? .ready : .heartbeat
+            message = type == .ready ? .ready : type == .heartbeat ? .heartbeat : .rowsReceived
         case .computeStep:
             let ringVersion = try reader.uint32()
             let total = try reader.floats(count: try reader.count())
@@ -246,20 +246,21 @@ public enum MessageCodec {
         case .assign:
             message = .assign(shards: try reader.json([Int].self))
         case .shardRows:
-            let shard = try reader.count(), trainingRows = try reader.count(), validationRows = try reader.count()
+            let shard = try reader.count(), partCode = try reader.uint32(), rows = try reader.count()
             let featureCount = try reader.count(), targetWidth = try reader.count()
+            guard let part = ShardRows.Part(rawValue: partCode) else {
+                throw .badContent(type: "\(type)", reason: "part \(partCode) is neither 0 (training) nor 1 (validation)")
+            }
             guard featureCount > 0, targetWidth > 0 else {
                 throw .badContent(type: "\(type)", reason: "feature count and target width must be positive")
             }
-            let trainingFeatures = try reader.floats(count: try reader.product(trainingRows, featureCount))
-            let trainingTargets = try reader.floats(count: try reader.product(trainingRows, targetWidth))
-            let validationFeatures = try reader.floats(count: try reader.product(validationRows, featureCount))
-            let validationTargets = try reader.floats(count: try reader.product(validationRows, targetWidth))
+            let places = try reader.uint32s(count: rows)
+            let features = try reader.floats(count: try reader.product(rows, featureCount))
+            let targets = try reader.floats(count: try reader.product(rows, targetWidth))
             try reader.expectEnd()
             message = .shardRows(ShardRows(
-                shard: shard, featureCount: featureCount, targetWidth: targetWidth,
-                trainingFeatures: trainingFeatures, trainingTargets: trainingTargets,
-                validationFeatures: validationFeatures, validationTargets: validationTargets))
+                shard: shard, part: part, featureCount: featureCount, targetWidth: targetWidth, places: places,
+                features: features, targets: targets))
         case .validationSums:
             let shard = try reader.count(), sumsCount = try reader.count()
             let sums = try reader.doubles(count: sumsCount)
@@ -389,6 +390,18 @@ struct ByteReader {
     }
 
     mutating func floats(count: Int) throws(ProtocolError) -> [Float] { try values(count: count) }
+
+    /// `count` UInt32 values, checked against the bytes left before any is read.
+    mutating func uint32s(count: Int) throws(ProtocolError) -> [UInt32] {
+        guard count <= remaining.count / 4 else { throw tooShort(count * 4) }
+        return [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count * 4)]))
+            for index in 0..<count { buffer[index] = UInt32(littleEndian: buffer[index]) }
+            initialized = count
+            offset += count * 4
+        }
+    }
 
     mutating func bytes(count: Int) throws(ProtocolError) -> [UInt8] {
         guard count <= bytes.count - offset else { throw tooShort(count) }

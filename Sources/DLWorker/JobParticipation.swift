@@ -21,8 +21,9 @@ final class JobParticipation {
     /// The model's parameter count (kept: building the layout to count them allocates).
     let parameterCount: Int
     private(set) var runners: [Int: ShardRunner] = [:]
-    /// Shards given to this worker whose rows have not all arrived.
-    private(set) var pending: Set<Int>
+    /// Shards given to this worker whose rows have not all arrived, and the rows that have.
+    private(set) var pending: Set<Int> = []
+    private var loads: [Int: ShardLoad] = [:]
     /// The parameters and optimizer state as they are before `replicaRound`; nil until the
     /// coordinator sends them.
     private(set) var replica: ParameterState?
@@ -66,36 +67,43 @@ final class JobParticipation {
         metrics = MetricSet(try job.metrics.map { try Metric(name: $0, loss: loss, outputs: job.model.outputWidth) })
         optimizer = try OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments)
         schedule = ShardSchedule(rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
-        pending = Set(job.shards)
         parameterCount = job.model.layout.count
         gradients = Array(repeating: [], count: job.shardCount)
         sums = Array(repeating: [], count: job.shardCount)
         self.send = send
+        assign(job.shards)
     }
 
-    /// More shards to load.
+    /// More shards to load: room for their rows is made now.
     func assign(_ shards: [Int]) {
-        pending.formUnion(shards.filter { runners[$0] == nil })
+        for shard in shards where runners[shard] == nil && !pending.contains(shard) {
+            pending.insert(shard)
+            loads[shard] = ShardLoad(
+                trainingRows: schedule.shardRows[shard].count,
+                validationRows: ShardSchedule.validationRange(
+                    shard: shard, shardCount: job.shardCount, rowCount: job.validationRows).count,
+                featureCount: job.featureCount, targetWidth: job.targetWidth)
+        }
     }
 
-    /// One shard's rows; false when they do not fit what this worker was assigned.
-    func load(_ rows: ShardRows) -> Bool {
-        guard pending.contains(rows.shard), rows.featureCount == job.featureCount, rows.targetWidth == job.targetWidth,
-            rows.trainingTargets.count / job.targetWidth == schedule.shardRows[rows.shard].count
-        else { return false }
+    /// A piece of a shard's rows; the reason it does not fit what this worker was assigned, if it does not.
+    func load(_ rows: ShardRows) -> String? {
+        guard pending.contains(rows.shard), var load = loads.removeValue(forKey: rows.shard) else {
+            return "rows for shard \(rows.shard), which this worker is not loading"
+        }
+        let problem = load.take(rows)
+        guard problem == nil, load.isComplete else {
+            loads[rows.shard] = load
+            return problem.map { "rows for shard \(rows.shard): \($0)" }
+        }
         runners[rows.shard] = ShardRunner(
-            shard: rows.shard, schedule: schedule,
-            rows: TabularRows(
-                featureCount: job.featureCount, targetWidth: job.targetWidth,
-                features: rows.trainingFeatures, targets: rows.trainingTargets),
-            validationRows: rows.validationTargets.isEmpty ? nil : TabularRows(
-                featureCount: job.featureCount, targetWidth: job.targetWidth,
-                features: rows.validationFeatures, targets: rows.validationTargets),
+            shard: rows.shard, schedule: schedule, rows: load.training,
+            validationRows: job.validationRows == 0 ? nil : load.validation,
             model: job.model, loss: loss, metrics: metrics)
         gradients[rows.shard] = [Float](repeating: 0, count: parameterCount)
         sums[rows.shard] = metrics.makeSums()
         pending.remove(rows.shard)
-        return true
+        return nil
     }
 
     /// The parameters and optimizer state to continue from, before `round`.

@@ -209,11 +209,10 @@ public final class WorkerSession {
             log(.info, "assigned shard(s) \(shards.map(String.init).joined(separator: ","))")
             reportReadyIfLoaded(joined, now: now)
         case let .shardRows(rows):
-            if joined.load(rows) {
-                reportReadyIfLoaded(joined, now: now)
-            } else {
-                problem = "rows for shard \(rows.shard) do not fit what this worker was assigned"
-            }
+            // Acknowledged whatever becomes of it: the coordinator reads on as the workers keep up.
+            problem = joined.load(rows)
+            emit(.rowsReceived, round: 0, now: now)
+            if problem == nil { reportReadyIfLoaded(joined, now: now) }
         case let .state(replica):
             problem = joined.take(replica, round: round)
         case let .ring(plan):

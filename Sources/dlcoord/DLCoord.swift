@@ -4,6 +4,7 @@
 import ArgumentParser
 import DLCommandLine
 import DLCore
+import DLData
 import DLCoordinator
 import DLMetrics
 import DLRun
@@ -77,6 +78,13 @@ struct DLCoord: ParsableCommand {
         valueName: "host:port"))
     var metricsAddress: String?
 
+    @Option(name: .customLong("read-chunk"), help: ArgumentHelp(
+        "Bytes of the data file read and parsed at once (default 64 MiB). The file is never held whole: --local holds "
+            + "its rows as float32 and this much of the file; a coordinator holds a few chunks and sends each row to the "
+            + "worker that owns its shard. The weights do not depend on it.",
+        valueName: "bytes"))
+    var readChunk: Int = CSVDocument.defaultChunkSize
+
     @Option(help: ArgumentHelp("0 silent, 1 a progress bar on a terminal (one line per epoch otherwise), 2 one line per epoch.", valueName: "0|1|2"))
     var verbose: Int = 1
 
@@ -96,6 +104,7 @@ struct DLCoord: ParsableCommand {
         if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let logSteps, logSteps < 1 { throw ValidationError("--log-steps must be at least 1") }
+        if readChunk < 1 { throw ValidationError("--read-chunk must be at least 1 byte") }
     }
 
     func run() throws {
@@ -131,7 +140,7 @@ struct DLCoord: ParsableCommand {
             let run = TrainingRun(
                 settings: settings, runDirectory: runDirectory, verbose: verbose, checkpoints: checkpointOptions.policy,
                 resume: resume, observers: metrics.map { [$0] } ?? [], checkpointWritten: checkpointWritten,
-                logSteps: logSteps)
+                logSteps: logSteps, readChunk: readChunk)
             do {
                 if clusterOptions.workers != nil {
                     try clusterOptions.train(run, monitor: metrics)
@@ -238,10 +247,14 @@ struct ClusterArguments: ParsableArguments {
                 bind: endpoint, workers: workers, spawn: spawn,
                 timeouts: .init(
                     registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
-                policy: .init(minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit),
+                policy: .init(
+                    minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit,
+                    rowChunkSize: run.readChunk),
                 runDirectory: run.runDirectory, keys: keys, secretFile: secretFile, monitor: monitor),
             logger: logger)
-        try run.run { job, progress, observers, checkpointer in
+        // The coordinator streams the rows to the workers; only --audit, which computes shards'
+        // gradients again here, holds them.
+        try run.run(loadingRows: audit > 0) { job, progress, observers, checkpointer in
             try coordinator.train(job, progress: progress, observers: observers, checkpointer: checkpointer)
         }
     }

@@ -100,18 +100,6 @@ final class CSVDocumentTests: XCTestCase {
         XCTAssertEqual(crlf.features, [1, 2, 3, 4])
     }
 
-    func testFilesAreReadWholeWhateverSizeStatGives() throws {
-        let text = (0..<300_001).map { "\($0),0.\($0)" }.joined(separator: "\n")  // 4.5 MB
-        let path = try temporaryCSV(text)
-        for threads in [1, 2, 3, 7] {
-            XCTAssertEqual(try readWholeFile(atPath: path, threads: threads), Array(text.utf8), "\(threads) threads")
-        }
-        #if os(Linux)
-            // /proc files report size 0 but have content.
-            XCTAssertTrue(String(decoding: try readWholeFile(atPath: "/proc/version"), as: UTF8.self).hasPrefix("Linux"))
-        #endif
-    }
-
     func testBlankLinesAreSkippedAndLineNumbersKept() throws {
         let csv = try openCSV("\n  \nx,y\n\n1,2\n \t \n3,4\r\n\r\n\n   ")
         XCTAssertEqual(csv.columnNames, ["x", "y"])

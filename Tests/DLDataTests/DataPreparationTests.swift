@@ -7,13 +7,43 @@ import XCTest
 @testable import DLData
 
 final class DataPreparationTests: XCTestCase {
+    /// A file's data prepared at once, after checking that describing it and reading its rows a
+    /// chunk at a time (chunks smaller than one record) gives the same description and rows.
     private func prepare(
         _ text: String, loss: Loss, outputs: Int, labels: [ColumnReference]? = nil, split: Double = 0,
-        standardize: Bool = false
-    ) throws -> PreparedData {
+        standardize: Bool = false, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Prepared {
         let settings = DataSettings(
             path: try temporaryCSV(text), labelColumns: labels, validationSplit: split, standardize: standardize)
-        return try DataPreparation.prepare(settings, loss: loss, outputs: outputs)
+        let (data, rows) = try DataPreparation.prepare(settings, loss: loss, outputs: outputs)
+        let described = try DataDescription.describe(settings, loss: loss, outputs: outputs, chunkSize: 5)
+        XCTAssertEqual(described.labels, data.labels, file: file, line: line)
+        XCTAssertEqual(described.featureNames, data.featureNames, file: file, line: line)
+        XCTAssertEqual(described.standardization, data.standardization, file: file, line: line)
+        XCTAssertEqual(described.fingerprint, data.fingerprint, file: file, line: line)
+        XCTAssertEqual(described.trainingCount, rows.training.count, file: file, line: line)
+        XCTAssertEqual(described.validationCount, rows.validation?.count ?? 0, file: file, line: line)
+        var features: [Float] = [], targets: [Float] = []
+        let stream = try described.rows(chunkSize: 5)
+        while let chunk = try stream.next() {
+            XCTAssertEqual(chunk.firstRow * data.featureCount, features.count, file: file, line: line)
+            features += chunk.rows.features
+            targets += chunk.rows.targets
+        }
+        XCTAssertEqual(features, rows.training.features + (rows.validation?.features ?? []), file: file, line: line)
+        XCTAssertEqual(targets, rows.training.targets + (rows.validation?.targets ?? []), file: file, line: line)
+        return Prepared(data: data, rows: rows)
+    }
+
+    private struct Prepared {
+        let data: DataDescription
+        let rows: PreparedRows
+
+        var training: TabularRows { rows.training }
+        var validation: TabularRows? { rows.validation }
+        var labels: LabelEncoding { data.labels }
+        var featureNames: [String] { data.featureNames }
+        var standardization: Standardization? { data.standardization }
     }
 
     func testTextClassesBecomeSortedIndices() throws {
@@ -105,9 +135,11 @@ final class DataPreparationTests: XCTestCase {
         }
     }
 
-    func testSelectAndGatherCopyRowsInOrder() {
-        let rows = TabularRows(featureCount: 2, targetWidth: 1, features: [0, 1, 10, 11, 20, 21], targets: [0, 1, 2])
-        XCTAssertEqual(rows.select([2, 0]).features, [20, 21, 0, 1])
+    func testPlaceSliceAndGatherMoveRowsInOrder() {
+        var rows = TabularRows(zeroRows: 3, featureCount: 2, targetWidth: 1)
+        rows.place(features: [20, 21, 0, 1], targets: [2, 0], at: [2, 0])
+        rows.place(features: [10, 11], targets: [1], at: [1])
+        XCTAssertEqual(rows.features, [0, 1, 10, 11, 20, 21])
         XCTAssertEqual(rows.slice(1..<3).targets, [1, 2])
         var features = [Float](repeating: 0, count: 4), targets = [Float](repeating: 0, count: 2)
         rows.gather([1, 2], features: &features, targets: &targets)

@@ -33,8 +33,8 @@ final class RunMetricsTests: XCTestCase {
         for named in last.values {
             XCTAssertEqual(value(of: #"dltrain_epoch_metric{name="\#(named.name)"}"#, in: exposition), named.value, named.name)
         }
-        XCTAssertEqual(value(of: "dltrain_samples_per_second", in: exposition)!, Double(job.data.training.count) / last.seconds,
-            accuracy: 1e-6 * Double(job.data.training.count) / last.seconds)
+        XCTAssertEqual(value(of: "dltrain_samples_per_second", in: exposition)!, Double(job.data.trainingCount) / last.seconds,
+            accuracy: 1e-6 * Double(job.data.trainingCount) / last.seconds)
         XCTAssertTrue(exposition.contains("# HELP dltrain_epoch_metric "), exposition)
         metrics.set(.finished)
         XCTAssertEqual(value(of: #"dltrain_run_state{state="finished"}"#, in: text(metrics)), 1)

@@ -43,11 +43,11 @@ enum GoldenMessages {
             name: "w1", host: "node-a", pid: 1234, version: "1.2.3", peerEndpoint: "tcp://10.0.0.5:40123"))),
         Envelope(jobId: jobId, round: 0, message: .welcome(WorkerJob(
             workerIndex: 1, model: model, loss: "binary_crossentropy", metrics: ["accuracy"], trainingRows: 470,
-            shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "adam",
+            validationRows: 117, shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "adam",
             optimizerArguments: adamArguments, shards: [2, 3]))),
         Envelope(jobId: jobId, round: 0, message: .shardRows(ShardRows(
-            shard: 1, featureCount: 2, targetWidth: 1, trainingFeatures: [1, 2, 3, 4], trainingTargets: [0, 1],
-            validationFeatures: [5, 6], validationTargets: [1]))),
+            shard: 1, part: .training, featureCount: 2, targetWidth: 1, places: [3, 0], features: [1, 2, 3, 4],
+            targets: [0, 1]))),
         Envelope(jobId: jobId, round: 0, message: .ready),
         Envelope(jobId: jobId, round: 17, message: .computeStep(ringVersion: 2, total: [])),
         Envelope(jobId: jobId, round: 17, message: .stepDone(StepDone(
@@ -80,8 +80,9 @@ enum GoldenMessages {
             [0x74, 0x36, 0xfb, 0x10, 0x38, 0x05, 0xed, 0xf5, 0x83, 0xb0, 0x26, 0x59, 0x18, 0xa8, 0x51, 0x14, 0x43, 0xe1, 0xf5, 0x8f, 0xa1, 0x16, 0x69, 0xba, 0xc0, 0xc8, 0x8f, 0xdc, 0xe5, 0xb5, 0x2f, 0xe2],
             [0xe4, 0x21, 0x1a, 0x28, 0x05, 0x90, 0x79, 0xf1, 0xf2, 0x9f, 0xc0, 0x8f, 0x21, 0xa2, 0x7a, 0x4d, 0xb3, 0x6d, 0x81, 0x76, 0xe7, 0xc8, 0xb9, 0x45, 0xf1, 0x3d, 0xb7, 0x50, 0xf7, 0xff, 0xd1, 0x08],
         ]))),
+        Envelope(jobId: jobId, round: 0, message: .rowsReceived),
         Envelope(jobId: jobId, round: 0, message: .reject(
-            reason: "this coordinator speaks dltrain protocol version 4; protocol version 5, but this process speaks version 4")),
+            reason: "this coordinator speaks dltrain protocol version 5; protocol version 6, but this process speaks version 5")),
     ]
 
     /// In a star (here of a 4-parameter model), compute-step carries the previous round's total and

@@ -20,12 +20,13 @@ final class MessageCodecTests: XCTestCase {
         .hello(WorkerInfo(name: "w1", host: "node-a", pid: 1234, version: "1.2.3", peerEndpoint: "tcp://10.0.0.5:40123")),
         .welcome(WorkerJob(
             workerIndex: 2, model: model, loss: "binary_crossentropy", metrics: ["accuracy", "auc"], trainingRows: 470,
-            shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "sgd",
+            validationRows: 0, shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "sgd",
             optimizerArguments: ["learning_rate": 0.5, "momentum": 0, "nesterov": 1], shards: [2])),
         .shardRows(ShardRows(
-            shard: 1, featureCount: 2, targetWidth: 1, trainingFeatures: [1, 2, 3, 4], trainingTargets: [0, 1],
-            validationFeatures: [5, 6], validationTargets: [1])),
+            shard: 1, part: .training, featureCount: 2, targetWidth: 1, places: [7, 0], features: [1, 2, 3, 4], targets: [0, 1])),
+        .shardRows(ShardRows(shard: 3, part: .validation, featureCount: 2, targetWidth: 1, places: [2], features: [5, 6], targets: [1])),
         .ready,
+        .rowsReceived,
         .computeStep(ringVersion: 0xFFFF_FFFF, total: []),
         .computeStep(ringVersion: 3, total: [0.5, -0.25, .leastNonzeroMagnitude]),
         .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 77, shards: [1, 5], sums: [[0.5, 10, 7], [-0.0, 1e300, 2]])),
@@ -169,11 +170,12 @@ final class MessageCodecTests: XCTestCase {
         }
         assertRefused(replacing(evaluate, uint32: 1, at: 24), "evaluate message of \(evaluate.count) bytes, expected \(evaluate.count - 4) bytes")
 
-        var huge = encode(.shardRows(ShardRows(
-            shard: 0, featureCount: 1, targetWidth: 1, trainingFeatures: [1], trainingTargets: [1],
-            validationFeatures: [], validationTargets: [])))
-        for i in 28..<32 { huge[i] = 0xFF }  // 4 billion training rows
+        let rows = encode(.shardRows(ShardRows(
+            shard: 0, part: .training, featureCount: 1, targetWidth: 1, places: [0], features: [1], targets: [1])))
+        var huge = rows
+        for i in 32..<36 { huge[i] = 0xFF }  // 4 billion rows
         XCTAssertThrowsError(try MessageCodec.decode(huge))
+        assertRefused(replacing(rows, uint32: 2, at: 28), "shard-rows message with invalid content: part 2 is neither 0 (training) nor 1 (validation)")
 
         let validation = encode(.validationSums(ValidationSums(shard: 0, sums: [1, 2])))
         assertRefused(replacing(validation, uint32: 0xFFFF_FFFF, at: 28), "validation-sums message of \(validation.count) bytes, expected at least")

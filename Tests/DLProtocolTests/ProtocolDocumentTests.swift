@@ -199,10 +199,7 @@ struct ProtocolDocument {
     static func symbols(of message: Message) -> [Character: Int] {
         switch message {
         case let .shardRows(rows):
-            return [
-                "T": rows.trainingTargets.count / rows.targetWidth, "V": rows.validationTargets.count / rows.targetWidth,
-                "F": rows.featureCount, "W": rows.targetWidth,
-            ]
+            return ["R": rows.places.count, "F": rows.featureCount, "W": rows.targetWidth]
         case let .evaluate(shards), let .audit(shards):
             return ["K": shards.count]
         case let .auditDigests(audited):

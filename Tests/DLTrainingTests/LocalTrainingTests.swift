@@ -16,7 +16,7 @@ final class LocalTrainingTests: XCTestCase {
     func testSeedJobReachesTheMajorityRateAsKerasDoes() throws {
         let job = try TrainingJob(.seedJob)
         XCTAssertEqual(job.model.inputDim, 17)
-        XCTAssertEqual(job.data.training.count, 470)
+        XCTAssertEqual(job.data.trainingCount, 470)
         XCTAssertEqual(job.schedule.stepsPerEpoch, 47)
         let reports = try LocalTrainer(job: job).train()
         let accuracy = try XCTUnwrap(reports.last?.value("accuracy"))
@@ -41,7 +41,7 @@ final class LocalTrainingTests: XCTestCase {
         for seed: UInt64 in 1...5 {
             settings.seed = seed
             let job = try TrainingJob(settings)
-            let labels = job.data.training.targets
+            let labels = try XCTUnwrap(job.rows).training.targets
             let p = labels.reduce(0.0) { $0 + Double($1) } / Double(labels.count)
             XCTAssertEqual(p, 70.0 / 470.0, accuracy: 1e-12)
             let report = try XCTUnwrap(try LocalTrainer(job: job).train().last)
@@ -58,8 +58,8 @@ final class LocalTrainingTests: XCTestCase {
         for seed: UInt64 in [1, 2, 3] {
             settings.seed = seed
             let job = try TrainingJob(settings)
-            XCTAssertEqual(job.data.training.count, 455)
-            XCTAssertEqual(job.data.validation?.count, 114)
+            XCTAssertEqual(job.data.trainingCount, 455)
+            XCTAssertEqual(job.data.validationCount, 114)
             XCTAssertEqual(job.data.labels.classes, ["B", "M"])
             let report = try XCTUnwrap(try LocalTrainer(job: job).train().last)
             XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.value("val_accuracy")), 0.9649 - 1.0 / 114, "seed \(seed)")

@@ -1,48 +1,52 @@
-// An opened CSV file: its bytes, whether it has a header, its column count, and the
-// entry points that turn column references into indices and records into columns.
+// An opened CSV file: whether it has a header, its column count, and the entry points that turn
+// column references into indices and the data records into columns.
 
-import Dispatch
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// An opened CSV file: its bytes, the header decision, the column count (from the first record).
+/// An opened CSV file: the header decision and the column count, from its first records. The
+/// data records are read later, in chunks, by `read`, so that memory holds a chunk of the file at a
+/// time and never the whole of it.
 public struct CSVDocument: Sendable {
     public let path: String
     /// The header row's fields (unquoted, trimmed) when there is a header.
     public let columnNames: [String]?
     public let columnCount: Int
+    /// The most bytes of the file read and parsed at once (more when one record is longer).
+    public let chunkSize: Int
 
-    /// The size and SHA-256 of the file's bytes, which a checkpoint records to recognize the data.
-    public var fingerprint: DataFingerprint {
-        bytes.withUnsafeBytes { DataFingerprint(bytes: $0) }
-    }
+    public static let defaultChunkSize = 64 << 20
 
-    private let bytes: [UInt8]
     private let options: CSVOptions
+    /// The file's first bytes, through at least the first data record.
+    private let head: [UInt8]
+    /// The file's size and modification time when the head was read, to tell that `read` reads the same file.
+    private let identity: FileIdentity
+    /// The bytes of a document made from memory; nil for a file, read from `path`.
+    private let memory: [UInt8]?
     /// Where the first data record starts, and its 1-based line.
     private let dataStart: Int
     private let dataStartLine: Int
 
-    /// Reads the file and decides whether its first record is a header.
-    public static func open(path: String, options: CSVOptions = CSVOptions()) throws -> CSVDocument {
-        try CSVDocument(path: path, bytes: readWholeFile(atPath: path, threads: processorCount()), options: options)
+    /// Reads the file's first records and decides whether the first one is a header.
+    public static func open(
+        path: String, options: CSVOptions = CSVOptions(), chunkSize: Int = defaultChunkSize
+    ) throws -> CSVDocument {
+        try CSVDocument(source: ByteSource(path: path), memory: nil, options: options, chunkSize: chunkSize)
     }
 
     /// The same from bytes already in memory; `path` names them in errors.
-    public init(bytes: [UInt8], path: String, options: CSVOptions = CSVOptions()) throws {
-        try self.init(path: path, bytes: bytes, options: options)
+    public init(bytes: [UInt8], path: String, options: CSVOptions = CSVOptions(), chunkSize: Int = defaultChunkSize) throws {
+        try self.init(source: ByteSource(bytes: bytes, path: path), memory: bytes, options: options, chunkSize: chunkSize)
     }
 
-    private init(path: String, bytes: [UInt8], options: CSVOptions) throws {
+    private init(source: ByteSource, memory: [UInt8]?, options: CSVOptions, chunkSize: Int) throws {
+        precondition(chunkSize > 0)
+        let path = source.path
         self.path = path
-        self.bytes = bytes
         self.options = options
-        (columnNames, columnCount, dataStart, dataStartLine) = try bytes.withUnsafeBufferPointer { buffer in
+        self.chunkSize = chunkSize
+        self.memory = memory
+        identity = source.identity
+        head = try Self.readHead(source, delimiter: options.delimiter)
+        (columnNames, columnCount, dataStart, dataStartLine) = try head.withUnsafeBufferPointer { buffer in
             let tokenizer = CSVTokenizer(bytes: buffer, delimiter: options.delimiter)
             var firstLine = 1
             let firstStart = tokenizer.skipBlankLines(from: 0, end: buffer.count, line: &firstLine)
@@ -66,6 +70,30 @@ public struct CSVDocument: Sendable {
             guard second != nil else { throw DataError.emptyFile(path: path) }
             let names = first.fields.map { String(decoding: tokenizer.content(of: $0), as: UTF8.self) }
             return (names, first.fields.count, secondStart, secondLine)
+        }
+    }
+
+    /// The file's first bytes, through its first two records (each ends at a line break, since
+    /// a quoted field cannot hold one), or the whole file when it is shorter.
+    private static func readHead(_ source: ByteSource, delimiter: UInt8) throws -> [UInt8] {
+        var head: [UInt8] = []
+        var piece = 1 << 16
+        while true {
+            let read = try head.appendReading(upTo: piece, from: source)
+            if read == 0 { return head }
+            piece = min(piece * 2, 1 << 24)
+            let complete = head.withUnsafeBufferPointer { buffer in
+                let tokenizer = CSVTokenizer(bytes: buffer, delimiter: delimiter)
+                var line = 1, position = 0, records = 0
+                while records < 2 {
+                    position = tokenizer.skipBlankLines(from: position, end: buffer.count, line: &line)
+                    guard let lineEnd = buffer.firstLineBreak(from: position) else { return false }
+                    position = lineEnd + 1
+                    records += 1
+                }
+                return true
+            }
+            if complete { return head }
         }
     }
 
@@ -108,98 +136,91 @@ public struct CSVDocument: Sendable {
         }
     }
 
-    /// Parses every data record. `features` and `labels` are column indices (in the order the
-    /// caller wants them in the output). A label column holds numbers when its cell in the first
-    /// data record is a number, and class names otherwise.
+    /// Parses every data record, a chunk at a time. `features` and `labels` are column indices
+    /// (in the order the caller wants them in the output). A label column holds numbers when its
+    /// cell in the first data record is a number, and class names otherwise.
     public func read(features: [Int], labels: [Int]) throws -> CSVColumns {
+        let (plan, firstRecordLength) = try columnPlan(features: features, labels: labels)
+        let stream = try records(plan)
+        var records = ParsedRecords(plan: plan)
+        // Records of a numeric table are about equally long, so the first one sizes the outputs.
+        let estimatedRows = max(stream.source.sizeAtOpen - dataStart, 0) / max(firstRecordLength, 1) + 1
+        records.reserveRows(estimatedRows + estimatedRows / 16, featureCount: plan.featureCount)
+        let fingerprint = try stream.forEachChunk { records.append(contentsOf: $0) }
+        return CSVColumns(
+            rowCount: records.rowCount, features: records.features, labels: records.labelColumns(plan),
+            lineNumbers: records.lineNumbers, fingerprint: fingerprint)
+    }
+
+    /// What each requested column feeds, the label kinds decided by the first data record, and
+    /// that record's length in bytes.
+    func columnPlan(features: [Int], labels: [Int]) throws -> (plan: ColumnPlan, firstRecordLength: Int) {
         for column in features + labels where column < 0 || column >= columnCount {
             throw DataError.columnOutOfRange(path: path, index: column, columnCount: columnCount)
         }
-        return try bytes.withUnsafeBufferPointer { buffer in
+        return try head.withUnsafeBufferPointer { buffer in
             let tokenizer = CSVTokenizer(bytes: buffer, delimiter: options.delimiter)
-            let firstRecord = try Self.checkedRecord(
-                at: dataStart, line: dataStartLine, tokenizer: tokenizer, path: path
-            ).fields
-            guard firstRecord.count == columnCount else {
+            let first = try Self.checkedRecord(at: dataStart, line: dataStartLine, tokenizer: tokenizer, path: path)
+            guard first.fields.count == columnCount else {
                 throw DataError.wrongFieldCount(
-                    path: path, line: dataStartLine, expected: columnCount, found: firstRecord.count)
+                    path: path, line: dataStartLine, expected: columnCount, found: first.fields.count)
             }
             let labelKinds = labels.map { column in
-                (column, tokenizer.number(in: firstRecord[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
+                (column, tokenizer.number(in: first.fields[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
             }
-            let plan = ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds)
-            let parser = RecordParser(
-                tokenizer: tokenizer, plan: plan, allowNonFinite: options.allowNonFinite, path: path,
-                columnNames: columnNames, firstDataLine: dataStartLine)
-            let parsed = try Self.parseInParallel(parser, buffer: buffer, range: dataStart..<buffer.count, firstLine: dataStartLine)
-            return CSVColumns(
-                rowCount: parsed.rowCount, features: parsed.features,
-                labels: plan.labelSources.map { source in
-                    switch source {
-                    case .numbers(let list): return .numbers(parsed.numberLabels[list])
-                    case .classes(let table): return parsed.classLabels[table].sortedColumn()
+            return (ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds), first.next - dataStart)
+        }
+    }
+
+    /// The data records of the file, parsed a chunk at a time as `plan` says.
+    func records(_ plan: ColumnPlan) throws -> RecordStream {
+        let source = try openAgain()
+        return RecordStream(
+            source: source, chunkSize: chunkSize, dataStart: dataStart, dataStartLine: dataStartLine, plan: plan,
+            options: options, columnNames: columnNames)
+    }
+
+    /// How many data records the file holds, and its fingerprint: a pass that reads every byte
+    /// but parses none, counting the lines that are not blank (a record is one line).
+    public func countRecords() throws -> (count: Int, fingerprint: DataFingerprint) {
+        let source = try openAgain()
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
+        defer { buffer.deallocate() }
+        var offset = 0, count = 0
+        // Whether the line being read had a byte that is not blank, and whether it lies in the data.
+        var lineHasContent = false
+        var lineIsData = dataStart == 0
+        while true {
+            let read = try source.read(into: buffer)
+            if read == 0 { break }
+            let bytes = UnsafeBufferPointer(rebasing: buffer[..<read])
+            var position = 0
+            while position < read {
+                if !lineHasContent {
+                    while position < read && (bytes[position] == 0x20 || bytes[position] == 0x09 || bytes[position] == 0x0D) {
+                        position += 1
                     }
-                },
-                lineNumbers: parsed.lineNumbers)
-        }
-    }
-
-    /// Large files are cut at line breaks into one part per processor, parsed at the same time,
-    /// and joined in order. A line break always ends a record (quoted fields cannot hold one).
-    /// Each part is parsed as if its first line were line 1; the joined line numbers are then
-    /// shifted, and a part that fails is parsed again with its true first line, so errors name
-    /// the same line as a sequential parse would (the first error in file order).
-    private static func parseInParallel(
-        _ parser: RecordParser, buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>, firstLine: Int
-    ) throws -> ParsedRecords {
-        let minimumPart = 1 << 20
-        let parts = min(max(1, range.count / minimumPart), processorCount())
-        guard parts > 1 else { return try parser.parse(range, firstLine: firstLine) }
-        var bounds = [range.lowerBound]
-        for part in 1..<parts {
-            var cut = range.lowerBound + range.count * part / parts
-            while cut < range.upperBound && buffer[cut - 1] != UInt8(ascii: "\n") { cut += 1 }
-            bounds.append(max(cut, bounds[bounds.count - 1]))
-        }
-        bounds.append(range.upperBound)
-        let results = UnsafeMutableBufferPointer<Result<ParsedRecords, Error>?>.allocate(capacity: parts)
-        results.initialize(repeating: nil)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        let shared = PartsInFlight(parser: parser, bounds: bounds, results: results)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let partRange = shared.bounds[part]..<shared.bounds[part + 1]
-            // The first part is the one the others are appended to.
-            let roomUntil = part == 0 ? shared.bounds[parts] : nil
-            shared.results[part] = Result { try shared.parser.parse(partRange, firstLine: 1, roomUntil: roomUntil) }
-        }
-        var joined: ParsedRecords?
-        var line = firstLine
-        for part in 0..<parts {
-            // Taken out of its slot: the joined arrays then share no storage with it and grow in place.
-            guard case var .success(records) = results[part].take()! else {
-                _ = try parser.parse(bounds[part]..<bounds[part + 1], firstLine: line)
-                preconditionFailure("a part that failed in parallel parsed without error")
+                    guard position < read else { break }
+                    if bytes[position] != 0x0A { lineHasContent = true }
+                }
+                guard let lineEnd = bytes.firstLineBreak(from: position) else { break }
+                if lineHasContent && lineIsData { count += 1 }
+                lineHasContent = false
+                position = lineEnd + 1
+                lineIsData = lineIsData || offset + position >= dataStart
             }
-            let shift = Int32(line - 1)
-            for row in records.lineNumbers.indices { records.lineNumbers[row] += shift }
-            line += records.endLine - 1  // every part but the last ends with a line break
-            if joined == nil { joined = records } else { joined!.append(contentsOf: records) }
+            offset += read
         }
-        return joined!
+        if lineHasContent && lineIsData { count += 1 }
+        return (count, try source.fingerprint())
     }
 
-    private static func processorCount() -> Int {
-        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// The file opened again, refused if it is not the one whose head was read.
+    private func openAgain() throws -> ByteSource {
+        let source = try memory.map { ByteSource(bytes: $0, path: path) } ?? ByteSource(path: path)
+        guard source.identity == identity else {
+            throw DataError.fileChanged(path: path, detail: "it is not the file whose header was read")
+        }
+        return source
     }
-}
-
-/// What the parts of a parallel parse share. Unchecked: the parser (and the file's bytes it reads)
-/// is only read, and each part writes only its own slot of `results`.
-private struct PartsInFlight: @unchecked Sendable {
-    let parser: RecordParser
-    let bounds: [Int]
-    let results: UnsafeMutableBufferPointer<Result<ParsedRecords, Error>?>
 }

@@ -1,108 +1,128 @@
-// Reads a whole file into one byte array with POSIX calls, turning failures into DataError.
+// A CSV's bytes read front to back in pieces, so that no reader holds the whole file: a file
+// through POSIX calls (its failures as DataError), or bytes already in memory. Every byte read is
+// hashed as it passes, so the fingerprint of exactly the bytes that were parsed comes with the
+// last piece, and a file that changed while it was read is refused instead of half-trusted.
 
-import Dispatch
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
-#elseif canImport(Darwin)
-    import Darwin
 #endif
 
-/// The file's bytes; a large file is read by up to `threads` threads at once.
-func readWholeFile(atPath path: String, threads: Int = 1) throws -> [UInt8] {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-        let code = errno
-        if code == ENOENT { throw DataError.fileNotFound(path: path) }
-        throw DataError.unreadable(path: path, reason: systemMessage(code))
-    }
-    defer { close(descriptor) }
+final class ByteSource {
+    let path: String
+    /// The size stat gave when the file was opened (the byte count for memory).
+    var sizeAtOpen: Int { identity.size }
+    /// What tells two openings of the file apart without reading it: its size and modification
+    /// time (for memory, the byte count alone).
+    let identity: FileIdentity
+    private let origin: Origin
+    private var offset = 0
+    private var hasher = SHA256()
 
-    var status = stat()
-    guard fstat(descriptor, &status) == 0 else {
-        throw DataError.unreadable(path: path, reason: systemMessage(errno))
-    }
-    // Linux opens a directory for reading without complaint; only read() would fail.
-    if status.st_mode & S_IFMT == S_IFDIR {
-        throw DataError.unreadable(path: path, reason: systemMessage(EISDIR))
+    private enum Origin {
+        case file(descriptor: Int32)
+        case memory([UInt8])
     }
 
-    // The size stat gives is read straight into the array, saving a copy of a large file; the
-    // chunks after it read what stat could not tell of (pipes, a file still growing).
-    var bytes = try [UInt8](unsafeUninitializedCapacity: max(Int(status.st_size), 0)) { buffer, count in
-        count = try readInParts(descriptor, into: buffer, threads: threads, path: path)
-    }
-    // pread leaves the file offset at the start; the chunks go on after the bytes read.
-    if !bytes.isEmpty && lseek(descriptor, off_t(bytes.count), SEEK_SET) < 0 {
-        throw DataError.unreadable(path: path, reason: systemMessage(errno))
-    }
-    try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 20) { chunk in
-        while true {
-            let count = try readSome(descriptor, into: UnsafeMutableRawBufferPointer(chunk), path: path)
-            if count == 0 { return }
-            bytes.append(contentsOf: chunk[..<count])
+    /// Opens `path` for reading; a missing file, a directory or a refused open is a DataError.
+    init(path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == ENOENT { throw DataError.fileNotFound(path: path) }
+            throw DataError.unreadable(path: path, reason: systemMessage(code))
         }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw DataError.unreadable(path: path, reason: systemMessage(code))
+        }
+        // Linux opens a directory for reading without complaint; only read() would fail.
+        if status.st_mode & S_IFMT == S_IFDIR {
+            close(descriptor)
+            throw DataError.unreadable(path: path, reason: systemMessage(EISDIR))
+        }
+        self.path = path
+        identity = FileIdentity(status)
+        origin = .file(descriptor: descriptor)
     }
-    return bytes
-}
 
-/// Fills `buffer` from the start of the file, in parts read at once by up to `threads` threads
-/// when it is large: copying from the page cache and first touching each page of the array cost
-/// about as much as parsing the bytes. Returns how many bytes were read before the end of the
-/// file, which is less than `buffer.count` when the file shrank since stat.
-private func readInParts(
-    _ descriptor: Int32, into buffer: UnsafeMutableBufferPointer<UInt8>, threads: Int, path: String
-) throws -> Int {
-    let minimumPart = 1 << 20
-    let parts = min(max(1, buffer.count / minimumPart), max(1, threads))
-    let partStarts = (0...parts).map { buffer.count * $0 / parts }
-    let outcomes = UnsafeMutableBufferPointer<(end: Int, error: Int32)>.allocate(capacity: parts)
-    defer { outcomes.deallocate() }
-    let shared = PartsToRead(descriptor: descriptor, buffer: buffer, partStarts: partStarts, outcomes: outcomes)
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-        var position = shared.partStarts[part]
-        var error: Int32 = 0
-        while position < shared.partStarts[part + 1] {
-            let count = pread(
-                shared.descriptor, shared.buffer.baseAddress! + position, shared.partStarts[part + 1] - position,
-                off_t(position))
-            if count > 0 {
-                position += count
-            } else if count == 0 {
-                break
-            } else if errno != EINTR {
-                error = errno
-                break
+    init(bytes: [UInt8], path: String) {
+        self.path = path
+        identity = FileIdentity(size: bytes.count, modifiedSeconds: 0, modifiedNanoseconds: 0)
+        origin = .memory(bytes)
+    }
+
+    deinit {
+        if case let .file(descriptor) = origin { close(descriptor) }
+    }
+
+    /// Reads up to `buffer.count` bytes into `buffer`; 0 only at the end.
+    func read(into buffer: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
+        guard !buffer.isEmpty else { return 0 }
+        let count: Int
+        switch origin {
+        case let .file(descriptor):
+            count = try Self.readSome(descriptor, into: UnsafeMutableRawBufferPointer(buffer), path: path)
+        case let .memory(bytes):
+            count = min(buffer.count, bytes.count - offset)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[..<count]).initialize(from: bytes[offset..<(offset + count)])
+        }
+        hasher.update(UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[..<count]))
+        offset += count
+        return count
+    }
+
+    /// The fingerprint of every byte read, once the end was reached. A file whose size or
+    /// modification time is not what it was when opened changed under the reader: its bytes may
+    /// mix two versions, so they are refused.
+    func fingerprint() throws -> DataFingerprint {
+        if case let .file(descriptor) = origin {
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else { throw DataError.unreadable(path: path, reason: systemMessage(errno)) }
+            // /proc files and pipes report size 0 and are read to their end; a regular file must match.
+            if FileIdentity(status) != identity || (identity.size > 0 && offset != identity.size) {
+                throw DataError.fileChanged(path: path, detail: "it changed while it was being read")
             }
         }
-        shared.outcomes[part] = (position, error)
+        return DataFingerprint(size: offset, sha256: SHA256.hex(hasher.finalize()))
     }
-    // In file order, as one sequential read would meet them: an error, or the end of the file.
-    for part in 0..<parts {
-        if outcomes[part].error != 0 { throw DataError.unreadable(path: path, reason: systemMessage(outcomes[part].error)) }
-        if outcomes[part].end < partStarts[part + 1] { return outcomes[part].end }
+
+    /// One read() into `buffer`, retried when a signal interrupts it; 0 at the end of the file.
+    private static func readSome(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        while true {
+            let count = systemRead(descriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            let code = errno
+            if code != EINTR { throw DataError.unreadable(path: path, reason: systemMessage(code)) }
+        }
     }
-    return buffer.count
 }
 
-/// What the threads of readInParts share. Unchecked: each thread reads into its own part of
-/// the buffer and writes only its own slot of `outcomes`.
-private struct PartsToRead: @unchecked Sendable {
-    let descriptor: Int32
-    let buffer: UnsafeMutableBufferPointer<UInt8>
-    let partStarts: [Int]
-    let outcomes: UnsafeMutableBufferPointer<(end: Int, error: Int32)>
+/// A file's size and modification time.
+struct FileIdentity: Equatable, Sendable {
+    let size: Int
+    let modifiedSeconds: Int
+    let modifiedNanoseconds: Int
+
+    init(size: Int, modifiedSeconds: Int, modifiedNanoseconds: Int) {
+        self.size = size
+        self.modifiedSeconds = modifiedSeconds
+        self.modifiedNanoseconds = modifiedNanoseconds
+    }
+
+    init(_ status: stat) {
+        self.init(
+            size: max(Int(status.st_size), 0), modifiedSeconds: Int(status.st_mtim.tv_sec),
+            modifiedNanoseconds: Int(status.st_mtim.tv_nsec))
+    }
 }
 
-/// One read() into `buffer`, retried when a signal interrupts it; 0 at the end of the file.
-private func readSome(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
-    while true {
-        let count = read(descriptor, buffer.baseAddress, buffer.count)
-        if count >= 0 { return count }
-        let code = errno
-        if code != EINTR { throw DataError.unreadable(path: path, reason: systemMessage(code)) }
-    }
+/// read(2), which the class's own `read` hides inside it.
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(descriptor, buffer, count)
 }
 
 private func systemMessage(_ code: Int32) -> String {

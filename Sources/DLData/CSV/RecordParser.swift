@@ -27,6 +27,22 @@ struct ParsedRecords {
         for table in classLabels.indices { classLabels[table].append(contentsOf: other.classLabels[table]) }
     }
 
+    /// The features, leaving none behind, so that the caller can change them without a copy.
+    mutating func takeFeatures() -> [Float] {
+        defer { features = [] }
+        return features
+    }
+
+    /// The label columns in request order, class names sorted and their codes renumbered.
+    func labelColumns(_ plan: ColumnPlan) -> [LabelColumn] {
+        plan.labelSources.map { source in
+            switch source {
+            case .numbers(let list): return .numbers(numberLabels[list])
+            case .classes(let table): return classLabels[table].sortedColumn()
+            }
+        }
+    }
+
     mutating func reserveRows(_ rows: Int, featureCount: Int) {
         features.reserveCapacity(rows * featureCount)
         lineNumbers.reserveCapacity(rows)

@@ -31,54 +31,33 @@ public struct DataSettings: Sendable, Equatable {
     }
 }
 
-/// The rows a job trains and validates on, and everything needed to encode new rows the same way.
-public struct PreparedData: Sendable {
+/// The rows a job trains and validates on, as float32 tables.
+public struct PreparedRows: Sendable {
     public var training: TabularRows
     public var validation: TabularRows?
-    public let featureNames: [String]
-    public let labels: LabelEncoding
-    public let standardization: Standardization?
-    /// What identifies the file's content.
-    public let fingerprint: DataFingerprint
 }
 
 public enum DataPreparation {
-    /// Reads and validates the data for a model with `outputs` output units trained with `loss`.
-    public static func prepare(_ settings: DataSettings, loss: Loss, outputs: Int) throws -> PreparedData {
-        guard settings.validationSplit >= 0, settings.validationSplit < 1 else {
-            throw DataError.badValidationSplit(settings.validationSplit, rows: nil)
-        }
-        let document = try CSVDocument.open(path: settings.path, options: settings.csv)
-        let labelIndices = try (settings.labelColumns ?? [.index(document.columnCount - 1)]).map(document.resolve)
-        let featureIndices = try settings.featureColumns.map { try $0.map(document.resolve) }
-            ?? (0..<document.columnCount).filter { !labelIndices.contains($0) }
-        if let both = featureIndices.first(where: labelIndices.contains) {
-            throw DataError.columnIsFeatureAndLabel(path: settings.path, column: both, name: document.columnNames?[both])
-        }
-        guard !featureIndices.isEmpty else { throw DataError.noFeatureColumns(path: settings.path) }
-        guard let kind = LabelEncoding.kind(labelColumns: labelIndices.count, outputs: outputs, loss: loss) else {
-            throw DataError.labelsDoNotFitOutputs(labelColumns: labelIndices.count, outputs: outputs, loss: loss.rawValue)
-        }
+    /// Reads and validates the data for a model with `outputs` output units trained with `loss`:
+    /// the description of the data, and its rows, parsed once into the tables that hold them.
+    public static func prepare(
+        _ settings: DataSettings, loss: Loss, outputs: Int
+    ) throws -> (data: DataDescription, rows: PreparedRows) {
+        let columns = try ResolvedColumns(settings, loss: loss, outputs: outputs)
+        var parsed = try columns.document.read(features: columns.features, labels: columns.labels)
+        let encoder = columns.encoder(lineNumbers: parsed.lineNumbers)
+        let (targets, classes) = try encoder.encode(parsed.labels, rowCount: parsed.rowCount)
 
-        let columns = try document.read(features: featureIndices, labels: labelIndices)
-        func name(_ index: Int) -> String { document.columnNames?[index] ?? "column \(index)" }
-        let encoder = TargetEncoder(
-            path: settings.path, kind: kind, loss: loss, outputs: outputs, columnNames: document.columnNames,
-            labelIndices: labelIndices, lineNumbers: columns.lineNumbers)
-        let (targets, classes) = try encoder.encode(columns.labels, rowCount: columns.rowCount)
-
-        let all = TabularRows(
-            featureCount: featureIndices.count, targetWidth: loss.targetWidth(outputs: outputs),
-            features: columns.features, targets: targets)
-        var training = all, validation: TabularRows?
-        if settings.validationSplit > 0 {
-            // Keras: split_at = floor(n * (1 - validation_split)), both parts non-empty.
-            let splitAt = Int((Double(all.count) * (1 - settings.validationSplit)).rounded(.down))
-            guard splitAt > 0, splitAt < all.count else {
-                throw DataError.badValidationSplit(settings.validationSplit, rows: all.count)
-            }
-            training = all.slice(0..<splitAt)
-            validation = all.slice(splitAt..<all.count)
+        // The parsed features are the training rows' storage: taken out of `parsed` so that the
+        // split and the standardization below change them in place, with no copy of the table.
+        var training = TabularRows(
+            featureCount: columns.features.count, targetWidth: loss.targetWidth(outputs: outputs),
+            features: parsed.takeFeatures(), targets: targets)
+        var validation: TabularRows?
+        let rowCount = training.count, splitAt = try trainingCount(of: rowCount, split: settings.validationSplit)
+        if splitAt < rowCount {
+            validation = training.slice(splitAt..<rowCount)
+            training.removeRows(from: splitAt)
         }
         var standardization: Standardization?
         if settings.standardize {
@@ -87,10 +66,23 @@ public enum DataPreparation {
             if validation != nil { fitted.apply(to: &validation!) }
             standardization = fitted
         }
-        return PreparedData(
-            training: training, validation: validation, featureNames: featureIndices.map(name),
-            labels: LabelEncoding(kind: kind, columns: labelIndices.map(name), classes: classes),
-            standardization: standardization, fingerprint: document.fingerprint)
+        let classesByColumn: [[String]?] = parsed.labels.map { column in
+            if case let .classes(_, names) = column { return names } else { return nil }
+        }
+        let data = DataDescription(
+            columns: columns, settings: settings, trainingCount: splitAt, validationCount: rowCount - splitAt,
+            classes: classes, classesByColumn: classesByColumn, standardization: standardization,
+            fingerprint: parsed.fingerprint)
+        return (data, PreparedRows(training: training, validation: validation))
+    }
+
+    /// How many of `rowCount` rows are trained on: Keras's split_at = floor(n * (1 - validation_split)),
+    /// both parts non-empty.
+    static func trainingCount(of rowCount: Int, split: Double) throws -> Int {
+        guard split > 0 else { return rowCount }
+        let splitAt = Int((Double(rowCount) * (1 - split)).rounded(.down))
+        guard splitAt > 0, splitAt < rowCount else { throw DataError.badValidationSplit(split, rows: rowCount) }
+        return splitAt
     }
 }
 
@@ -103,9 +95,10 @@ struct TargetEncoder {
     let columnNames: [String]?
     let labelIndices: [Int]
     let lineNumbers: [Int32]
-    /// A trained model's classes in index order: class names are encoded through them, not
-    /// through the file's own (sorted) table, and a name outside them is an error.
-    var knownClasses: [String]? = nil
+    /// Per label column, the classes in index order that class names are encoded through,
+    /// instead of the names the rows at hand hold (sorted); a name outside them is an error. A
+    /// trained model's classes, or those of a whole file whose rows come a chunk at a time.
+    var knownClasses: [[String]?]? = nil
 
     func encode(_ labels: [LabelColumn], rowCount: Int) throws -> (targets: [Float], classes: [String]?) {
         let width = loss.targetWidth(outputs: outputs)
@@ -116,8 +109,8 @@ struct TargetEncoder {
             switch column {
             case let .numbers(numbers):
                 values = numbers
-            case let .classes(codes, names) where knownClasses != nil:
-                let known = knownClasses!
+            case let .classes(codes, names) where knownClasses?[position] != nil:
+                let known = knownClasses![position]!
                 let mapped = names.map { known.firstIndex(of: $0) }
                 if let unknown = mapped.firstIndex(of: nil), let row = codes.firstIndex(of: Int32(unknown)) {
                     throw DataError.unknownClass(
@@ -128,11 +121,7 @@ struct TargetEncoder {
                 values = codes.map { Float(mapped[Int($0)]!) }
             case let .classes(codes, names):
                 classes = names
-                if kind != .values || loss == .binaryCrossentropy, names.count > classLimit {
-                    throw DataError.tooManyClasses(
-                        path: path, column: labelIndices[position], name: columnNames?[labelIndices[position]],
-                        classes: names, limit: classLimit, loss: loss.rawValue)
-                }
+                try checkClassCount(names, position: position)
                 values = codes.map(Float.init)
             }
             for row in 0..<rowCount {
@@ -146,6 +135,15 @@ struct TargetEncoder {
             }
         }
         return (targets, classes)
+    }
+
+    /// Refuses more class names in label column `position` than the model can represent.
+    func checkClassCount(_ names: [String], position: Int) throws {
+        if kind != .values || loss == .binaryCrossentropy, names.count > classLimit {
+            throw DataError.tooManyClasses(
+                path: path, column: labelIndices[position], name: columnNames?[labelIndices[position]],
+                classes: names, limit: classLimit, loss: loss.rawValue)
+        }
     }
 
     /// The most classes the model can represent.

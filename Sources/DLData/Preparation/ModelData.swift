@@ -39,21 +39,13 @@ public struct ModelData: Sendable {
         let labelIndices = try labels?.encoding.columns.map(column) ?? []
         let read = try document.read(features: featureIndices, labels: labelIndices)
         var values = read.features
-        if let standardization {
-            let width = featureIndices.count
-            for row in 0..<read.rowCount {
-                for feature in 0..<width {
-                    let index = row * width + feature
-                    values[index] = (values[index] - standardization.mean[feature]) / standardization.scale[feature]
-                }
-            }
-        }
+        if let standardization { values.withUnsafeMutableBufferPointer { standardization.apply(to: $0) } }
         var targets: [Float]?
         if let labels {
             let encoder = TargetEncoder(
                 path: path, kind: labels.encoding.kind, loss: labels.loss, outputs: labels.outputs,
                 columnNames: document.columnNames, labelIndices: labelIndices, lineNumbers: read.lineNumbers,
-                knownClasses: labels.encoding.classes)
+                knownClasses: labelIndices.map { _ in labels.encoding.classes })
             targets = try encoder.encode(read.labels, rowCount: read.rowCount).targets
         }
         return ModelData(rowCount: read.rowCount, features: values, targets: targets)

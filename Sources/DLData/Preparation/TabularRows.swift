@@ -19,6 +19,37 @@ public struct TabularRows: Sendable, Equatable {
 
     public var count: Int { features.count / featureCount }
 
+    /// `count` rows of zeros, to be filled in place by `place`.
+    public init(zeroRows count: Int, featureCount: Int, targetWidth: Int) {
+        self.init(
+            featureCount: featureCount, targetWidth: targetWidth,
+            features: [Float](repeating: 0, count: count * featureCount),
+            targets: [Float](repeating: 0, count: count * targetWidth))
+    }
+
+    /// Writes rows given row-major (`features` and `targets`, one row per place) at rows `places`,
+    /// which the caller has checked are below `count`.
+    public mutating func place(features rowFeatures: [Float], targets rowTargets: [Float], at places: [UInt32]) {
+        precondition(rowFeatures.count == places.count * featureCount && rowTargets.count == places.count * targetWidth)
+        let featureCount = featureCount, targetWidth = targetWidth
+        features.withUnsafeMutableBufferPointer { features in
+            rowFeatures.withUnsafeBufferPointer { source in
+                for (row, place) in places.enumerated() {
+                    (features.baseAddress! + Int(place) * featureCount).update(
+                        from: source.baseAddress! + row * featureCount, count: featureCount)
+                }
+            }
+        }
+        targets.withUnsafeMutableBufferPointer { targets in
+            rowTargets.withUnsafeBufferPointer { source in
+                for (row, place) in places.enumerated() {
+                    (targets.baseAddress! + Int(place) * targetWidth).update(
+                        from: source.baseAddress! + row * targetWidth, count: targetWidth)
+                }
+            }
+        }
+    }
+
     /// The rows in `range`, as a table of their own.
     public func slice(_ range: Range<Int>) -> TabularRows {
         TabularRows(
@@ -27,16 +58,10 @@ public struct TabularRows: Sendable, Equatable {
             targets: Array(targets[(range.lowerBound * targetWidth)..<(range.upperBound * targetWidth)]))
     }
 
-    /// The rows at `indices`, in that order, as a table of their own.
-    public func select(_ indices: [Int32]) -> TabularRows {
-        var features = [Float](), targets = [Float]()
-        features.reserveCapacity(indices.count * featureCount)
-        targets.reserveCapacity(indices.count * targetWidth)
-        for index in indices.map(Int.init) {
-            features.append(contentsOf: self.features[(index * featureCount)..<((index + 1) * featureCount)])
-            targets.append(contentsOf: self.targets[(index * targetWidth)..<((index + 1) * targetWidth)])
-        }
-        return TabularRows(featureCount: featureCount, targetWidth: targetWidth, features: features, targets: targets)
+    /// Drops the rows from `row` on, in place.
+    mutating func removeRows(from row: Int) {
+        features.removeSubrange((row * featureCount)...)
+        targets.removeSubrange((row * targetWidth)...)
     }
 
     /// Copies the rows at `indices` into contiguous batch buffers, without allocating.

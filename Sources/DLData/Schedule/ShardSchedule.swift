@@ -34,6 +34,21 @@ public struct ShardSchedule: Sendable, Equatable {
         shardRows = shards
     }
 
+    /// Each training row's position in the deal (its shard is position mod S, its slot in the
+    /// shard's dealt order position / S): where a row read from the file goes.
+    public func dealtPositions() -> [Int32] {
+        var positions = [Int32](repeating: 0, count: rowCount)
+        for (shard, rows) in shardRows.enumerated() {
+            for (slot, row) in rows.enumerated() { positions[Int(row)] = Int32(slot * shardCount + shard) }
+        }
+        return positions
+    }
+
+    /// The shard whose validation block holds validation row `row` (see `validationRange`).
+    public static func validationShard(ofRow row: Int, shardCount: Int, rowCount: Int) -> Int {
+        ((row + 1) * shardCount - 1) / rowCount
+    }
+
     public var stepsPerEpoch: Int { (rowCount + batchSize - 1) / batchSize }
 
     /// The largest number of rows any shard takes in one step: what its engine must hold.

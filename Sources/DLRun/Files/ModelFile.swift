@@ -47,8 +47,8 @@ public struct ModelFile: Sendable, Equatable {
         standardization = job.data.standardization
         training = Training(
             epochs: epochs, batchSize: job.settings.batchSize, seed: job.settings.seed,
-            shards: job.schedule.shardCount, trainingRows: job.data.training.count,
-            validationRows: job.data.validation?.count ?? 0)
+            shards: job.schedule.shardCount, trainingRows: job.data.trainingCount,
+            validationRows: job.data.validationCount)
     }
 
     /// Keras's default layer names: dense, dense_1, dense_2, ...

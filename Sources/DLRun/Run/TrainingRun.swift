@@ -4,6 +4,7 @@
 
 import DLTraining
 import DLCore
+import DLData
 import Foundation
 
 public struct TrainingRun {
@@ -21,6 +22,8 @@ public struct TrainingRun {
     public let checkpointWritten: (@Sendable (String) -> Void)?
     /// Also log the running training values to TensorBoard every this many steps.
     public let logSteps: Int?
+    /// Bytes of the data file read and parsed at once.
+    public let readChunk: Int
 
     /// How a run's epochs are computed: from the job and where it stands, with the run's observers
     /// and checkpointer, to where it ends.
@@ -29,7 +32,8 @@ public struct TrainingRun {
     public init(
         settings: JobSettings, runDirectory: String, verbose: Int, checkpoints: CheckpointPolicy = CheckpointPolicy(),
         resume: (checkpoint: Checkpoint, path: String)? = nil, output: ((String) -> Void)? = nil,
-        observers: [TrainingObserver] = [], checkpointWritten: (@Sendable (String) -> Void)? = nil, logSteps: Int? = nil
+        observers: [TrainingObserver] = [], checkpointWritten: (@Sendable (String) -> Void)? = nil, logSteps: Int? = nil,
+        readChunk: Int = CSVDocument.defaultChunkSize
     ) {
         self.settings = settings
         self.runDirectory = runDirectory
@@ -40,6 +44,7 @@ public struct TrainingRun {
         self.observers = observers
         self.checkpointWritten = checkpointWritten
         self.logSteps = logSteps
+        self.readChunk = readChunk
     }
 
     /// Trains in this process.
@@ -53,10 +58,11 @@ public struct TrainingRun {
     }
 
     /// Builds the job (checking it against the checkpoint when resuming), lets `train` run its
-    /// epochs with the run's observers and checkpointer, and writes the model file.
+    /// epochs with the run's observers and checkpointer, and writes the model file. Without
+    /// `loadingRows` the job describes its data and holds none of its rows.
     @discardableResult
-    public func run(_ train: Trainer) throws -> (history: [EpochReport], model: ModelFile) {
-        let job = try TrainingJob(settings)
+    public func run(loadingRows: Bool = true, _ train: Trainer) throws -> (history: [EpochReport], model: ModelFile) {
+        let job = try TrainingJob(settings, loadsRows: loadingRows, chunkSize: readChunk)
         if checkpoints.saveBest { try job.checkMonitor(settings.monitor) }
         var progress = TrainingProgress(job: job)
         if let resume {
@@ -111,11 +117,11 @@ public struct TrainingRun {
     /// One paragraph on what is about to be trained.
     static func summary(_ job: TrainingJob) -> String {
         let layers = job.model.layers.map { "\($0.units) \($0.activation.rawValue)" }.joined(separator: " -> ")
-        let validation = job.data.validation.map { ", \($0.count) validation rows" } ?? ""
+        let validation = job.data.validationCount > 0 ? ", \(job.data.validationCount) validation rows" : ""
         return """
             Model: \(job.model.inputDim) inputs -> \(layers) (\(job.model.layout.count) parameters), \
             loss \(job.loss.rawValue), optimizer \(job.optimizer.name)
-            Data: \(job.settings.data): \(job.data.training.count) training rows\(validation), \
+            Data: \(job.settings.data): \(job.data.trainingCount) training rows\(validation), \
             \(job.schedule.shardCount) shard(s), global batch \(job.settings.batchSize), seed \(job.settings.seed)
             """
     }

@@ -1,5 +1,5 @@
-// A job with everything resolved and checked: the model, loss, metrics, optimizer, the prepared rows
-// and the shard schedule. Building one is where a user's mistakes surface, each as one clear error,
+// A job with everything resolved and checked: the model, loss, metrics, optimizer, the data (and,
+// where the job computes here, its rows) and the shard schedule. Building one is where a user's mistakes surface, each as one clear error,
 // before any training starts.
 
 import DLCore
@@ -13,12 +13,17 @@ public struct TrainingJob: Sendable {
     /// The names in `settings.metrics`, in order, for the model file.
     public let metricNames: [String]
     public let optimizer: OptimizerConfig
-    public let data: PreparedData
+    public let data: DataDescription
+    /// The rows, parsed once into float32 tables; nil for a job that only described them (a
+    /// coordinator that streams them from the file to its workers).
+    public let rows: PreparedRows?
     public let schedule: ShardSchedule
     /// Keras's EarlyStopping, when the settings ask for it.
     public let earlyStopping: EarlyStopping.Rule?
 
-    public init(_ settings: JobSettings) throws {
+    /// With `loadsRows` false, the data is described (DataDescription.describe, reading the file
+    /// `chunkSize` bytes at a time) and no row is kept.
+    public init(_ settings: JobSettings, loadsRows: Bool = true, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
         guard settings.epochs > 0 else { throw JobError.badSetting("epochs", "\(settings.epochs)", "it must be at least 1") }
         guard settings.batchSize > 0 else {
             throw JobError.badSetting("batch_size", "\(settings.batchSize)", "it must be at least 1")
@@ -30,13 +35,16 @@ public struct TrainingJob: Sendable {
         let outputs = layers[layers.count - 1].units
         try loss.validate(outputs: outputs)
 
-        let data = try DataPreparation.prepare(try settings.dataSettings(), loss: loss, outputs: outputs)
-        let model = try ModelSpec(inputDim: data.training.featureCount, layers: layers)
+        let dataSettings = try settings.dataSettings()
+        let (data, rows) = loadsRows
+            ? try DataPreparation.prepare(dataSettings, loss: loss, outputs: outputs)
+            : (try DataDescription.describe(dataSettings, loss: loss, outputs: outputs, chunkSize: chunkSize), nil)
+        let model = try ModelSpec(inputDim: data.featureCount, layers: layers)
         var arguments = settings.optimizerArguments
         if let learningRate = settings.learningRate { arguments["learning_rate"] = learningRate }
-        guard shards <= data.training.count else {
+        guard shards <= data.trainingCount else {
             throw JobError.badSetting(
-                "shards", "\(shards)", "there are only \(data.training.count) training rows to deal")
+                "shards", "\(shards)", "there are only \(data.trainingCount) training rows to deal")
         }
 
         self.settings = settings
@@ -44,11 +52,12 @@ public struct TrainingJob: Sendable {
         self.loss = loss
         metricNames = settings.metrics
         metrics = MetricSet(try settings.metrics.map { try Metric(name: $0, loss: loss, outputs: outputs) })
-        earlyStopping = try Self.earlyStoppingRule(settings, metrics: metrics, validated: data.validation != nil)
+        earlyStopping = try Self.earlyStoppingRule(settings, metrics: metrics, validated: data.validationCount > 0)
         optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
         self.data = data
+        self.rows = rows
         schedule = ShardSchedule(
-            rowCount: data.training.count, shardCount: shards, batchSize: settings.batchSize,
+            rowCount: data.trainingCount, shardCount: shards, batchSize: settings.batchSize,
             seed: settings.seed)
     }
 }
@@ -69,7 +78,7 @@ extension TrainingJob {
 extension TrainingJob {
     /// Refuses a monitored name (`--monitor`) that the epochs of this job do not report.
     public func checkMonitor(_ name: String) throws {
-        try Self.checkMonitor(name, metrics: metrics, validated: data.validation != nil)
+        try Self.checkMonitor(name, metrics: metrics, validated: data.validationCount > 0)
     }
 
     static func checkMonitor(_ name: String, metrics: MetricSet, validated: Bool) throws {

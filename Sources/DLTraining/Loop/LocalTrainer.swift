@@ -45,7 +45,7 @@ public final class LocalTrainer {
                 }
                 try checkpointer?.stepApplied(progress)
             }
-            let validationSums = job.data.validation == nil
+            let validationSums = job.data.validationCount == 0
                 ? nil : ShardRunner.validationSums(runners, parameters: progress.parameters, metrics: job.metrics)
             let report = progress.finishEpoch(validationSums: validationSums, seconds: (clock.now - started) / .seconds(1))
             for observer in observers { try observer.epochFinished(report, of: epochs) }

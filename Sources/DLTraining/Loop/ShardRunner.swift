@@ -1,8 +1,9 @@
 // One logical shard's part of training: its rows, its per-epoch order, and the gradient sum of its
 // part of every step.
 //
-// A runner holds only its own shard's rows, in dealt order, so the same code runs in one process
-// (one runner per shard) and on a worker that was sent just the rows of the shards it owns.
+// A runner reads its shard's rows from a table: on a worker, a table of just those rows in dealt
+// order, as they were sent; in one process, the whole training table, shared by every runner and
+// read through the schedule's deal, so that the data is held once however many shards there are.
 //
 // Threads: a runner's engine splits its large products over the pool it is given. Several runners'
 // parts of one step (`computeStep(_:...)`) run side by side on the pool instead, one runner per
@@ -15,25 +16,33 @@ import DLData
 public final class ShardRunner {
     public let shard: Int
     public let schedule: ShardSchedule
-    /// This shard's training rows, in the schedule's dealt order.
+    /// The table that holds this shard's training rows.
     public let rows: TabularRows
-    /// This shard's block of the validation rows.
-    public let validationRows: TabularRows?
+    /// Where the shard's rows are in `rows`, in dealt order; nil when `rows` is just them, in that order.
+    private let dealtRows: [Int32]?
+    /// The table that holds this shard's block of the validation rows, and where the block is in it.
+    private let validationRows: TabularRows?
+    private let validationBlock: Range<Int>
     private let engine: BatchEngine
     private var order: [Int32] = []
     private var orderEpoch = -1
 
+    /// `dealtRows` and `validationBlock` say where the shard's rows are in tables that hold more;
+    /// without them, `rows` and `validationRows` hold just the shard's.
     public init(
-        shard: Int, schedule: ShardSchedule, rows: TabularRows, validationRows: TabularRows?,
+        shard: Int, schedule: ShardSchedule, rows: TabularRows, dealtRows: [Int32]? = nil,
+        validationRows: TabularRows?, validationBlock: Range<Int>? = nil,
         model: ModelSpec, loss: Loss, metrics: MetricSet, pool: ComputePool = .shared
     ) {
-        precondition(rows.count == schedule.shardRows[shard].count)
+        precondition((dealtRows?.count ?? rows.count) == schedule.shardRows[shard].count)
         self.shard = shard
         self.schedule = schedule
         self.rows = rows
+        self.dealtRows = dealtRows
         self.validationRows = validationRows
+        self.validationBlock = validationBlock ?? 0..<(validationRows?.count ?? 0)
         engine = BatchEngine(spec: model, loss: loss, metrics: metrics, capacity: schedule.largestShardBatch, pool: pool)
-        order.reserveCapacity(rows.count)
+        order.reserveCapacity(schedule.shardRows[shard].count)
     }
 
     /// The loss and metrics whose sums `computeStep` and `evaluateValidation` add to.
@@ -42,16 +51,15 @@ public final class ShardRunner {
     /// The threads this runner's work is split over.
     public var pool: ComputePool { engine.pool }
 
-    /// The runners of every shard of `job`, for training in one process.
+    /// The runners of every shard of `job`, for training in one process: they share its rows.
     public static func allShards(of job: TrainingJob, pool: ComputePool = .shared) -> [ShardRunner] {
-        (0..<job.schedule.shardCount).map { shard in
+        guard let rows = job.rows else { preconditionFailure("a job described without its rows cannot train here") }
+        return (0..<job.schedule.shardCount).map { shard in
             ShardRunner(
-                shard: shard, schedule: job.schedule,
-                rows: job.data.training.select(job.schedule.shardRows[shard]),
-                validationRows: job.data.validation.map { validation in
-                    validation.slice(
-                        ShardSchedule.validationRange(
-                            shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count))
+                shard: shard, schedule: job.schedule, rows: rows.training, dealtRows: job.schedule.shardRows[shard],
+                validationRows: rows.validation,
+                validationBlock: rows.validation.map { validation in
+                    ShardSchedule.validationRange(shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count)
                 },
                 model: job.model, loss: job.loss, metrics: job.metrics, pool: pool)
         }
@@ -66,6 +74,9 @@ public final class ShardRunner {
     ) {
         if orderEpoch != epoch {
             schedule.fillEpochOrder(&order, shard: shard, epoch: epoch)
+            if let dealtRows {
+                for index in order.indices { order[index] = dealtRows[Int(order[index])] }
+            }
             orderEpoch = epoch
         }
         let range = schedule.stepRange(shard: shard, step: step)
@@ -96,9 +107,9 @@ public final class ShardRunner {
     /// Adds the loss and metric sums of this shard's validation rows to `sums`.
     public func evaluateValidation(parameters: UnsafeBufferPointer<Float>, sums: UnsafeMutablePointer<Double>) {
         guard let validationRows else { return }
-        var start = 0
-        while start < validationRows.count {
-            let end = min(start + engine.capacity, validationRows.count)
+        var start = validationBlock.lowerBound
+        while start < validationBlock.upperBound {
+            let end = min(start + engine.capacity, validationBlock.upperBound)
             validationRows.features.withUnsafeBufferPointer { features in
                 engine.inputs.baseAddress!.update(
                     from: features.baseAddress! + start * validationRows.featureCount,

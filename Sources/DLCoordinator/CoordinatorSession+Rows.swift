@@ -1,0 +1,55 @@
+// The coordinator session's rules for sending rows: shards given to a worker join a pass over the
+// data file (RowFeed), and the passes run one after another, a chunk at a time, each chunk read
+// only when every worker it goes to has received all but about two chunks' worth of what it was
+// sent. So the coordinator's memory holds a few chunks however large the file, and a slow worker
+// slows the pass instead of filling the coordinator's queues. A worker's ready counts once no pass
+// runs: the end of a pass is where a bad record or a changed file is found, before any training.
+
+import DLProtocol
+
+extension CoordinatorSession {
+    /// Sends `shards`' rows to `worker` in a pass over the file: the next one not yet started, or a new one.
+    func feedRows(_ shards: [Int], to worker: Worker) {
+        guard !shards.isEmpty else { return }
+        if let last = feeds.last, !last.started {
+            last.add(shards, to: worker.index)
+        } else {
+            feeds.append(RowFeed(
+                routes: Dictionary(uniqueKeysWithValues: shards.map { ($0, worker.index) }), data: job.data,
+                shardCount: job.schedule.shardCount, positions: dealtPositions, chunkSize: policy.rowChunkSize))
+        }
+    }
+
+    /// Sends the next chunks of the passes while their workers keep up; once none is left, the
+    /// workers that said ready meanwhile count as loaded.
+    func pumpFeeds(now: ContinuousClock.Instant) {
+        while outcome == nil, let feed = feeds.first {
+            for index in feed.destinations {
+                let backlog = 2 * feed.routes.values.filter { $0 == index }.count
+                if workers[index].unacknowledgedRows > backlog { return }
+            }
+            do {
+                guard let pieces = try feed.next() else {
+                    feeds.removeFirst()
+                    continue
+                }
+                for (index, rows) in pieces {
+                    emit(.shardRows(rows), round: 0, to: workers[index], now: now)
+                    workers[index].unacknowledgedRows += 1
+                }
+            } catch {
+                return fail("cannot send the training rows: \(error)", now: now, checkpoint: phase != .loading)
+            }
+        }
+        guard outcome == nil, feeds.isEmpty, !readyDuringFeeds.isEmpty else { return }
+        let ready = readyDuringFeeds.sorted()
+        readyDuringFeeds = []
+        for index in ready where workers[index].isLive { loaded(workers[index], now: now) }
+    }
+
+    /// No more rows for a lost worker; a pass left with nobody to send to ends.
+    func stopFeeding(_ worker: Worker, now: ContinuousClock.Instant) {
+        readyDuringFeeds.remove(worker.index)
+        feeds.removeAll { !$0.dropRoutes(to: worker.index) }
+    }
+}

@@ -1,0 +1,54 @@
+// One shard's rows as they arrive from the coordinator, in pieces in file order: each row is
+// written straight into place in the tables the shard's runner then trains on, so a worker holds
+// its rows once. Every place must come exactly once; a piece that does not fit is refused whole.
+
+import DLData
+import DLProtocol
+
+struct ShardLoad {
+    private(set) var training: TabularRows
+    private(set) var validation: TabularRows
+    private var trainingSeen: [Bool]
+    private var validationSeen: [Bool]
+    private var missing: Int
+
+    init(trainingRows: Int, validationRows: Int, featureCount: Int, targetWidth: Int) {
+        training = TabularRows(zeroRows: trainingRows, featureCount: featureCount, targetWidth: targetWidth)
+        validation = TabularRows(zeroRows: validationRows, featureCount: featureCount, targetWidth: targetWidth)
+        trainingSeen = [Bool](repeating: false, count: trainingRows)
+        validationSeen = [Bool](repeating: false, count: validationRows)
+        missing = trainingRows + validationRows
+    }
+
+    var isComplete: Bool { missing == 0 }
+
+    /// Stores a piece of the shard's rows; the reason it does not fit, if it does not.
+    mutating func take(_ rows: ShardRows) -> String? {
+        guard rows.featureCount == training.featureCount, rows.targetWidth == training.targetWidth else {
+            return "rows of \(rows.featureCount) features and \(rows.targetWidth) targets for a job of "
+                + "\(training.featureCount) and \(training.targetWidth)"
+        }
+        switch rows.part {
+        case .training:
+            if let reason = Self.mark(rows.places, in: &trainingSeen) { return "training \(reason)" }
+            training.place(features: rows.features, targets: rows.targets, at: rows.places)
+        case .validation:
+            if let reason = Self.mark(rows.places, in: &validationSeen) { return "validation \(reason)" }
+            validation.place(features: rows.features, targets: rows.targets, at: rows.places)
+        }
+        missing -= rows.places.count
+        return nil
+    }
+
+    /// Marks `places` as filled, or (changing nothing) says why they cannot be.
+    private static func mark(_ places: [UInt32], in seen: inout [Bool]) -> String? {
+        for (index, place) in places.enumerated() {
+            guard Int(place) < seen.count, !seen[Int(place)] else {
+                for marked in places[..<index] { seen[Int(marked)] = false }
+                return Int(place) < seen.count ? "row \(place) sent twice" : "row \(place) outside the shard's \(seen.count)"
+            }
+            seen[Int(place)] = true
+        }
+        return nil
+    }
+}
