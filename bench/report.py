@@ -3,6 +3,7 @@ section per case with dltrain and its anchors side by side, where the time goes,
 and the method. It is rendered from the summary alone, so an earlier results.json renders it again."""
 
 from formatting import format_number, ratio_text, table_head, table_row
+from largefile import LARGE_FILE_CASE, large_file_section
 from multihost import MULTIHOST_CASE, multihost_section
 from observations import observations
 from settings import (AUDIT_FRACTION, FLOOD_BYTES_PER_CONNECTION, FLOOD_CONNECTIONS, FLOOD_EPOCHS, LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES,
@@ -361,6 +362,8 @@ def render(summary, machine, command, errors, cases, quick):
         lines += threads_section(summary)
     if MULTIHOST_CASE in cases:
         lines += multihost_section(summary)
+    if LARGE_FILE_CASE in cases:
+        lines += large_file_section(summary.get("largefile"))
     lines += bullet_section("Where the time goes", observations(summary, cases))
     lines += bullet_section("Runs that failed or ended badly", errors)
     lines += bullet_section("Method", METHOD)

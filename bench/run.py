@@ -28,6 +28,8 @@ Cases:
                                  big_torch.py at torch's default threads; allocations per step split over threads
   8. multi-host                  the large job on network-namespace hosts (root): dlcoord on h0 + dlworker on
                                  h1..hN vs ddp_hosts.sh, samples/s and bytes per link per step
+  9. large file                  one epoch on a 2,000,000-row CSV: peak RSS of every process against the data's
+                                 float32 size, dlcoord --local and --workers 2 vs big_torch.py (1 process, DDP x2)
 """
 
 # The entry point: the command line and the order of the work; bench/README.md says which module does
@@ -45,6 +47,7 @@ sys.dont_write_bytecode = True  # run from the source tree: leave no __pycache__
 from cases import CaseRunner, Jobs, run_cases
 from environment import (anchor_status, build, build_malloc_counter, install_anchors, interpreter_for, machine_facts,
                          probe_interpreters, run_command)
+from largefile import LARGE_FILE_CASE, large_file, large_file_rows, summarize_large_file
 from multihost import MULTIHOST_CASE, multi_host, summarize_multihost
 from report import render
 from settings import (ALL_CASES, ANCHOR_MODULES, BENCH, DEFAULT_ANCHORS, LARGE_BATCH, LARGE_FEATURES, LOGS,
@@ -111,6 +114,9 @@ def rerender(args):
         summary[variant].setdefault("fit_range", fit_range(results.get("runs", []), variant))
     # The multi-host case's summary is made again from its runs, so an older results.json gets its ranges.
     summary["multihost"] = summarize_multihost(results.get("runs", []))
+    large = summary.get("largefile")
+    if large:
+        summary["largefile"] = summarize_large_file(results.get("runs", []), large["rows"], large["file_bytes"])
     report = render(summary, results["machine"], results["command"], results["errors"], cases, quick)
     out = args.out or default_report_path(quick, cases)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +164,12 @@ def main():
     run_cases(runner, cases, jobs, counter_built)
     if MULTIHOST_CASE in cases:
         multi_host(runner, jobs, rows)
+    large_file_summary = None
+    if LARGE_FILE_CASE in cases:
+        file_rows = large_file_rows(args.quick)
+        big = synthetic_csv(file_rows)
+        large_file(runner, big, file_rows)
+        large_file_summary = (file_rows, big.stat().st_size)
 
     facts = dict(seed_rows=seed_rows, seed_steps=jobs.seed_steps, rows=rows, large_steps=jobs.large_steps,
                  synth_bytes=synth.stat().st_size, synth=str(synth.relative_to(ROOT)), reps=args.reps,
@@ -165,6 +177,7 @@ def main():
     anchor_statuses = {script: anchor_status(script, args.anchors, interpreters) for script in ANCHOR_MODULES}
     summary = summarize(runner.records, runner.load, facts, anchor_statuses)
     summary["multihost"] = summarize_multihost(runner.records)
+    summary["largefile"] = summarize_large_file(runner.records, *large_file_summary) if large_file_summary else None
     report = render(summary, machine, command, runner.errors, cases, args.quick)
     print()
     print(report)

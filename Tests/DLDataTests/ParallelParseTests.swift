@@ -27,6 +27,10 @@ final class ParallelParseTests: XCTestCase {
         let document = try openCSV(largeCSV(rows: rows))
         let columns = try document.read(features: [0, 1, 2], labels: [3])
         XCTAssertEqual(columns.rowCount, rows)
+        // Counted while hashed on another thread, in pieces of megabytes: the same count and fingerprint.
+        let counted = try document.countRecords()
+        XCTAssertEqual(counted.count, rows)
+        XCTAssertEqual(counted.fingerprint, columns.fingerprint)
         for row in [0, 1, 4999, 5000, 49_999, 50_000, 77_777, rows - 1] {
             XCTAssertEqual(columns.features[row * 3], Float(row))
             XCTAssertEqual(columns.features[row * 3 + 1], Float(Double(row) * 0.25))

@@ -35,6 +35,9 @@ final class StreamedReadTests: XCTestCase {
             XCTAssertEqual(streamed.labels, whole.labels, "chunk \(chunkSize)")
             XCTAssertEqual(streamed.lineNumbers, whole.lineNumbers, "chunk \(chunkSize)")
             XCTAssertEqual(streamed.fingerprint, whole.fingerprint, "chunk \(chunkSize)")
+            let counted = try CSVDocument.open(path: path, chunkSize: chunkSize).countRecords()
+            XCTAssertEqual(counted.count, 400, "chunk \(chunkSize)")
+            XCTAssertEqual(counted.fingerprint, whole.fingerprint, "chunk \(chunkSize)")
         }
         XCTAssertEqual(whole.lineNumbers.prefix(11), [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14])
         guard case let .classes(_, names) = whole.labels[0] else { return XCTFail("not classes") }

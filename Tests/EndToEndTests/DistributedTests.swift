@@ -36,7 +36,9 @@ final class DistributedTests: XCTestCase {
         let workers = try (1...4).map { try dlworker.start(["--connect", endpoint, "--name", "hand-\($0)"]) }
         let directory = try temporaryDirectory(self)
         let flags = ["--epochs", "20", "--validation-split", "0.2"]
-        let coordinator = try dlcoord.start(["--workers", "4", "--bind", endpoint, "--verbose", "0", "--run-dir", directory] + flags)
+        // The file is streamed to the workers in chunks of a few rows: the weights do not change.
+        let coordinator = try dlcoord.start(
+            ["--workers", "4", "--bind", endpoint, "--verbose", "0", "--run-dir", directory, "--read-chunk", "500"] + flags)
         let result = coordinator.wait(timeout: 120)
         XCTAssertEqual(result.status, 0, result.errors)
         for worker in workers {
@@ -110,6 +112,23 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(
             try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors")),
             try localModel(["--shards", "2"] + flags))
+    }
+
+    func testABadRecordAtTheEndOfTheFileStopsTheRunBeforeTraining() throws {
+        let directory = try temporaryDirectory(self)
+        var lines = try String(contentsOfFile: Repository.dataset("ThoraricSurgery.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        lines[lines.count - 1] = "oops," + lines[lines.count - 1].split(separator: ",").dropFirst().joined(separator: ",")
+        let data = directory + "/damaged.csv"
+        try lines.joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let result = try dlcoord.run([
+            "--workers", "2", "--spawn", "--data", data, "--read-chunk", "4096", "--run-dir", directory + "/run",
+        ])
+        XCTAssertEqual(result.status, 1, result.errors)
+        XCTAssertTrue(result.errors.contains("dlcoord: error: the run stopped: cannot send the training rows: \(data):\(lines.count): column 0: expected a number, found \"oops\""),
+                      result.errors)
+        XCTAssertFalse(result.errors.contains("checkpoint"), result.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/run/model.safetensors"))
     }
 
     func testTooFewWorkersEndTheWaitWithAMessage() throws {

@@ -181,38 +181,15 @@ public struct CSVDocument: Sendable {
     }
 
     /// How many data records the file holds, and its fingerprint: a pass that reads every byte
-    /// but parses none, counting the lines that are not blank (a record is one line).
+    /// but parses none, counting the lines that are not blank (a record is one line) while the
+    /// bytes are hashed.
     public func countRecords() throws -> (count: Int, fingerprint: DataFingerprint) {
         let source = try openAgain()
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
         defer { buffer.deallocate() }
-        var offset = 0, count = 0
-        // Whether the line being read had a byte that is not blank, and whether it lies in the data.
-        var lineHasContent = false
-        var lineIsData = dataStart == 0
-        while true {
-            let read = try source.read(into: buffer)
-            if read == 0 { break }
-            let bytes = UnsafeBufferPointer(rebasing: buffer[..<read])
-            var position = 0
-            while position < read {
-                if !lineHasContent {
-                    while position < read && (bytes[position] == 0x20 || bytes[position] == 0x09 || bytes[position] == 0x0D) {
-                        position += 1
-                    }
-                    guard position < read else { break }
-                    if bytes[position] != 0x0A { lineHasContent = true }
-                }
-                guard let lineEnd = bytes.firstLineBreak(from: position) else { break }
-                if lineHasContent && lineIsData { count += 1 }
-                lineHasContent = false
-                position = lineEnd + 1
-                lineIsData = lineIsData || offset + position >= dataStart
-            }
-            offset += read
-        }
-        if lineHasContent && lineIsData { count += 1 }
-        return (count, try source.fingerprint())
+        var counter = RecordCounter(dataStart: dataStart)
+        while try source.read(into: buffer, alongside: { counter.count($0) }) > 0 {}
+        return (counter.finish(), try source.fingerprint())
     }
 
     /// The file opened again, refused if it is not the one whose head was read.
@@ -222,5 +199,44 @@ public struct CSVDocument: Sendable {
             throw DataError.fileChanged(path: path, detail: "it is not the file whose header was read")
         }
         return source
+    }
+}
+
+/// Counts the records of a file given a piece at a time: the lines from `dataStart` on that hold a
+/// byte other than a blank (space, tab, carriage return), as the parser skips them.
+private struct RecordCounter {
+    let dataStart: Int
+    private var offset = 0, count = 0
+    /// Whether the line being read has a byte that is not blank, and whether it lies in the data.
+    private var lineHasContent = false
+    private var lineIsData: Bool
+
+    init(dataStart: Int) {
+        self.dataStart = dataStart
+        lineIsData = dataStart == 0
+    }
+
+    mutating func count(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var position = 0
+        while position < bytes.count {
+            if !lineHasContent {
+                while position < bytes.count && (bytes[position] == 0x20 || bytes[position] == 0x09 || bytes[position] == 0x0D) {
+                    position += 1
+                }
+                guard position < bytes.count else { break }
+                if bytes[position] != 0x0A { lineHasContent = true }
+            }
+            guard let lineEnd = bytes.firstLineBreak(from: position) else { break }
+            if lineHasContent && lineIsData { count += 1 }
+            lineHasContent = false
+            position = lineEnd + 1
+            lineIsData = lineIsData || offset + position >= dataStart
+        }
+        offset += bytes.count
+    }
+
+    /// The count, once every piece was given.
+    func finish() -> Int {
+        count + (lineHasContent && lineIsData ? 1 : 0)
     }
 }

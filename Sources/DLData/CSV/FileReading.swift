@@ -3,6 +3,7 @@
 // hashed as it passes, so the fingerprint of exactly the bytes that were parsed comes with the
 // last piece, and a file that changed while it was read is refused instead of half-trusted.
 
+import Dispatch
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -61,6 +62,14 @@ final class ByteSource {
 
     /// Reads up to `buffer.count` bytes into `buffer`; 0 only at the end.
     func read(into buffer: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
+        try read(into: buffer, alongside: nil)
+    }
+
+    /// The same, with `work` done on the bytes read on another thread while they are hashed: a
+    /// pass that looks at every byte then costs about what hashing them does.
+    func read(
+        into buffer: UnsafeMutableBufferPointer<UInt8>, alongside work: ((UnsafeBufferPointer<UInt8>) -> Void)?
+    ) throws -> Int {
         guard !buffer.isEmpty else { return 0 }
         let count: Int
         switch origin {
@@ -70,7 +79,17 @@ final class ByteSource {
             count = min(buffer.count, bytes.count - offset)
             _ = UnsafeMutableBufferPointer(rebasing: buffer[..<count]).initialize(from: bytes[offset..<(offset + count)])
         }
-        hasher.update(UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[..<count]))
+        let bytes = UnsafeBufferPointer(rebasing: buffer[..<count])
+        if let work, count >= 1 << 20 {
+            withoutActuallyEscaping(work) { work in
+                let both = HashAndWork(hash: { self.hasher.update(UnsafeRawBufferPointer(bytes)) }, work: { work(bytes) })
+                DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? both.hash() : both.work() }
+            }
+        } else {
+            // A small piece: handing it to another thread would cost more than it saves.
+            hasher.update(UnsafeRawBufferPointer(bytes))
+            work?(bytes)
+        }
         offset += count
         return count
     }
@@ -99,6 +118,13 @@ final class ByteSource {
             if code != EINTR { throw DataError.unreadable(path: path, reason: systemMessage(code)) }
         }
     }
+}
+
+/// The two halves of a read done at once. Unchecked: the hash touches only the hasher, the work
+/// only what its caller gave it, and both only read the bytes.
+private struct HashAndWork: @unchecked Sendable {
+    let hash: () -> Void
+    let work: () -> Void
 }
 
 /// A file's size and modification time.
