@@ -68,7 +68,7 @@ def parse_args():
                         help="a Python with anchor packages, tried before .build/anchors-venv (repeatable)")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS,
                         help="the anchors' scripts (default ../shared/anchors)")
-    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8", help="the cases to run, e.g. 1,3 (default all)")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8,9", help="the cases to run, e.g. 1,3 (default all)")
     parser.add_argument("--out", type=Path, default=None,
                         help="the Markdown report (default docs/benchmarks.md; .build/bench/benchmarks.md for --quick "
                              "or --cases)")
