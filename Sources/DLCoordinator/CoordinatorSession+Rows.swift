@@ -4,6 +4,8 @@
 // sent. So the coordinator's memory holds a few chunks however large the file, and a slow worker
 // slows the pass instead of filling the coordinator's queues. A worker's ready counts once no pass
 // runs: the end of a pass is where a bad record or a changed file is found, before any training.
+// In a job that standardizes, the end of a pass is also where the workers it fed are sent the
+// standardization, which they apply to their rows before they say ready.
 
 import DLProtocol
 
@@ -31,6 +33,7 @@ extension CoordinatorSession {
             do {
                 guard let pieces = try feed.next() else {
                     feeds.removeFirst()
+                    sendStandardization(to: feed.destinations, now: now)
                     continue
                 }
                 for (index, rows) in pieces {
@@ -45,6 +48,18 @@ extension CoordinatorSession {
         let ready = readyDuringFeeds.sorted()
         readyDuringFeeds = []
         for index in ready where workers[index].isLive { loaded(workers[index], now: now) }
+    }
+
+    /// After a pass, in a job that standardizes: the standardization, which the first pass to
+    /// reach the end of the file fitted, for the workers it brought rows to apply to them.
+    private func sendStandardization(to destinations: Set<Int>, now: ContinuousClock.Instant) {
+        guard job.data.standardizes else { return }
+        guard let standardization = job.data.standardization else {
+            preconditionFailure("a pass over the whole file fits the standardization")
+        }
+        for index in destinations.sorted() where workers[index].isLive {
+            emit(.standardization(mean: standardization.mean, scale: standardization.scale), round: 0, to: workers[index], now: now)
+        }
     }
 
     /// No more rows for a lost worker; a pass left with nobody to send to ends.

@@ -53,11 +53,14 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public var optimizerArguments: [String: Double]
     /// The shards this worker computes, in increasing order.
     public var shards: [Int]
+    /// Whether the features are standardized: the rows arrive as the file has them, and the worker
+    /// applies the standardization message's transform to them before it trains.
+    public var standardizes: Bool
 
     public init(
         workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, validationRows: Int,
         shardCount: Int, batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, optimizer: String,
-        optimizerArguments: [String: Double], shards: [Int]
+        optimizerArguments: [String: Double], shards: [Int], standardizes: Bool
     ) {
         self.workerIndex = workerIndex
         self.model = model
@@ -73,6 +76,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         self.optimizer = optimizer
         self.optimizerArguments = optimizerArguments
         self.shards = shards
+        self.standardizes = standardizes
     }
 
     enum CodingKeys: String, CodingKey {
@@ -90,6 +94,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         case optimizer
         case optimizerArguments = "optimizer_arguments"
         case shards
+        case standardizes
     }
 
     // Written out only because the model travels in its wire form (below), not in ModelSpec's own.
@@ -109,6 +114,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         optimizer = try container.decode(String.self, forKey: .optimizer)
         optimizerArguments = try container.decode([String: Double].self, forKey: .optimizerArguments)
         shards = try container.decode([Int].self, forKey: .shards)
+        standardizes = try container.decode(Bool.self, forKey: .standardizes)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -127,6 +133,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         try container.encode(optimizer, forKey: .optimizer)
         try container.encode(optimizerArguments, forKey: .optimizerArguments)
         try container.encode(shards, forKey: .shards)
+        try container.encode(standardizes, forKey: .standardizes)
     }
 }
 

@@ -23,6 +23,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case audit = 17
     case auditDigests = 18
     case rowsReceived = 19
+    case standardization = 20
     /// Refusal of a peer, readable by every protocol version: the header's first eight bytes and this
     /// code never change, and its payload is plain UTF-8 text.
     case reject = 0xFFFF
@@ -48,6 +49,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .audit: "audit"
         case .auditDigests: "audit-digests"
         case .rowsReceived: "rows-received"
+        case .standardization: "standardization"
         case .reject: "reject"
         }
     }
@@ -205,6 +207,9 @@ public enum Message: Sendable, Equatable {
     case auditDigests(AuditDigests)
     /// A worker stored a shard-rows message; the coordinator reads on when the workers keep up.
     case rowsReceived
+    /// The standardization of a job that standardizes, once the coordinator has read every training
+    /// row: per feature, x becomes (x - mean) / scale, in float32, on every row the worker holds.
+    case standardization(mean: [Float], scale: [Float])
     case reject(reason: String)
 
     public var type: MessageType {
@@ -228,6 +233,7 @@ public enum Message: Sendable, Equatable {
         case .audit: .audit
         case .auditDigests: .auditDigests
         case .rowsReceived: .rowsReceived
+        case .standardization: .standardization
         case .reject: .reject
         }
     }

@@ -18,8 +18,10 @@ public enum MessageCodec {
     /// the gradient around a ring of workers (or, for small models, at the coordinator) and keeps a
     /// copy of the parameters on every worker (ring, partial, total, state, step-done); version 4
     /// audits a ring (audit, audit-digests); version 5 streams the rows from the file in pieces
-    /// (shard-rows with places, rows-received, the welcome's validation_rows).
-    public static let version: UInt16 = 5
+    /// (shard-rows with places, rows-received, the welcome's validation_rows); version 6 sends the
+    /// rows unstandardized and the standardization after them (standardization, the welcome's
+    /// standardizes).
+    public static let version: UInt16 = 6
     public static let headerSize = 24
     /// The largest JSON payload accepted (hello, welcome, stop, assign).
     public static let maximumControlPayload = 64 * 1024
@@ -117,6 +119,11 @@ public enum MessageCodec {
             for place in rows.places { writer.append(place) }
             writer.append(rows.features)
             writer.append(rows.targets)
+        case let .standardization(mean, scale):
+            precondition(mean.count == scale.count, "a mean and a scale per feature")
+            writer.append(UInt32(mean.count))
+            writer.append(mean)
+            writer.append(scale)
         case let .validationSums(result):
             writer.append(UInt32(result.shard))
             writer.append(UInt32(result.sums.count))
@@ -134,7 +141,7 @@ public enum MessageCodec {
         case let .ring(plan): json(plan)
         case let .failure(reason), let .reject(reason): Array(reason.utf8.prefix(maximumReasonLength))
         case .ready, .heartbeat, .computeStep, .evaluate, .shardRows, .stepDone, .validationSums, .partial, .total, .state,
-            .audit, .auditDigests, .rowsReceived:
+            .audit, .auditDigests, .rowsReceived, .standardization:
             []
         }
     }
@@ -261,6 +268,11 @@ public enum MessageCodec {
             message = .shardRows(ShardRows(
                 shard: shard, part: part, featureCount: featureCount, targetWidth: targetWidth, places: places,
                 features: features, targets: targets))
+        case .standardization:
+            let featureCount = try reader.count()
+            let mean = try reader.floats(count: featureCount), scale = try reader.floats(count: featureCount)
+            try reader.expectEnd()
+            message = .standardization(mean: mean, scale: scale)
         case .validationSums:
             let shard = try reader.count(), sumsCount = try reader.count()
             let sums = try reader.doubles(count: sumsCount)

@@ -21,9 +21,12 @@ final class JobParticipation {
     /// The model's parameter count (kept: building the layout to count them allocates).
     let parameterCount: Int
     private(set) var runners: [Int: ShardRunner] = [:]
-    /// Shards given to this worker whose rows have not all arrived, and the rows that have.
+    /// Shards given to this worker that it cannot train yet (rows still to come, or, in a job that
+    /// standardizes, the standardization), and the rows that have arrived.
     private(set) var pending: Set<Int> = []
     private var loads: [Int: ShardLoad] = [:]
+    /// The standardization of a job that standardizes, once the coordinator has sent it.
+    private var standardization: Standardization?
     /// The parameters and optimizer state as they are before `replicaRound`; nil until the
     /// coordinator sends them.
     private(set) var replica: ParameterState?
@@ -88,22 +91,45 @@ final class JobParticipation {
 
     /// A piece of a shard's rows; the reason it does not fit what this worker was assigned, if it does not.
     func load(_ rows: ShardRows) -> String? {
-        guard pending.contains(rows.shard), var load = loads.removeValue(forKey: rows.shard) else {
+        guard pending.contains(rows.shard), loads[rows.shard] != nil else {
             return "rows for shard \(rows.shard), which this worker is not loading"
         }
-        let problem = load.take(rows)
-        guard problem == nil, load.isComplete else {
-            loads[rows.shard] = load
-            return problem.map { "rows for shard \(rows.shard): \($0)" }
-        }
-        runners[rows.shard] = ShardRunner(
-            shard: rows.shard, schedule: schedule, rows: load.training,
-            validationRows: job.validationRows == 0 ? nil : load.validation,
-            model: job.model, loss: loss, metrics: metrics)
-        gradients[rows.shard] = [Float](repeating: 0, count: parameterCount)
-        sums[rows.shard] = metrics.makeSums()
-        pending.remove(rows.shard)
+        if let problem = loads[rows.shard]!.take(rows) { return "rows for shard \(rows.shard): \(problem)" }
+        finishLoads()
         return nil
+    }
+
+    /// The job's standardization; the reason it does not fit the job, if it does not.
+    func take(standardizationMean mean: [Float], scale: [Float]) -> String? {
+        guard job.standardizes else { return "a standardization for a job that does not standardize" }
+        guard mean.count == job.featureCount, scale.count == job.featureCount else {
+            return "a standardization of \(mean.count) features for a job of \(job.featureCount)"
+        }
+        guard mean.allSatisfy(\.isFinite), scale.allSatisfy({ $0.isFinite && $0 != 0 }) else {
+            return "a standardization with a mean that is not finite or a scale that is 0 or not finite"
+        }
+        let received = Standardization(mean: mean, scale: scale)
+        if let standardization, standardization != received { return "a standardization unlike the one received before" }
+        standardization = received
+        finishLoads()
+        return nil
+    }
+
+    /// Builds the runners of the shards whose rows have all arrived, standardized in place first
+    /// when the job standardizes (so the shard's rows are held once).
+    private func finishLoads() {
+        guard !job.standardizes || standardization != nil else { return }
+        for (shard, load) in loads where load.isComplete {
+            var load = loads.removeValue(forKey: shard)!
+            if let standardization { load.standardize(standardization) }
+            runners[shard] = ShardRunner(
+                shard: shard, schedule: schedule, rows: load.training,
+                validationRows: job.validationRows == 0 ? nil : load.validation,
+                model: job.model, loss: loss, metrics: metrics)
+            gradients[shard] = [Float](repeating: 0, count: parameterCount)
+            sums[shard] = metrics.makeSums()
+            pending.remove(shard)
+        }
     }
 
     /// The parameters and optimizer state to continue from, before `round`.

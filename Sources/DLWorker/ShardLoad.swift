@@ -40,6 +40,13 @@ struct ShardLoad {
         return nil
     }
 
+    /// Applies the job's standardization to every row, in place, once all have arrived.
+    mutating func standardize(_ standardization: Standardization) {
+        precondition(isComplete)
+        standardization.apply(to: &training)
+        standardization.apply(to: &validation)
+    }
+
     /// Marks `places` as filled, or (changing nothing) says why they cannot be.
     private static func mark(_ places: [UInt32], in seen: inout [Bool]) -> String? {
         for (index, place) in places.enumerated() {

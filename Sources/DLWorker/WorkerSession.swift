@@ -213,6 +213,11 @@ public final class WorkerSession {
             problem = joined.load(rows)
             emit(.rowsReceived, round: 0, now: now)
             if problem == nil { reportReadyIfLoaded(joined, now: now) }
+        case let .standardization(mean, scale):
+            // Sent after every pass that brought rows; ready only if it let shards finish loading.
+            let waiting = !joined.pending.isEmpty
+            problem = joined.take(standardizationMean: mean, scale: scale)
+            if problem == nil && waiting { reportReadyIfLoaded(joined, now: now) }
         case let .state(replica):
             problem = joined.take(replica, round: round)
         case let .ring(plan):

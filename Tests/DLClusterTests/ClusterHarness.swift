@@ -27,6 +27,9 @@ final class ClusterHarness {
     var peerLinksCut = false
     /// Workers whose messages are lost (as if the process stopped).
     var silenced: Set<Int> = []
+    /// Every message the sessions send, in the order they send them (the coordinator is nil),
+    /// once a test sets it to [] to record them.
+    var traffic: [(sender: Int?, receiver: Int?, message: Message)]?
     private(set) var coordinatorEvents: [CoordinatorEvent] = []
     private(set) var workerLogs: [[String]] = []
     /// Delivers the coordinator's queue and the workers' messages to each other in a scrambled
@@ -44,7 +47,10 @@ final class ClusterHarness {
         coordinator = CoordinatorSession(
             job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, policy: policy, progress: progress,
             checkpointer: checkpointer, now: now,
-            send: { [unowned self] peer, envelope in self.toWorkers[peer, default: []].append(MessageCodec.encode(envelope)) },
+            send: { [unowned self] peer, envelope in
+                self.traffic?.append((nil, Int(peer[1]), envelope.message))
+                self.toWorkers[peer, default: []].append(MessageCodec.encode(envelope))
+            },
             events: { [unowned self] in self.coordinatorEvents.append($0) })
     }
 
@@ -61,6 +67,7 @@ final class ClusterHarness {
         workers.append(WorkerSession(
             info: info, timeouts: timeouts, faultFlipRound: faultFlipRound, now: now,
             send: { [unowned self] envelope in
+                self.traffic?.append((index, nil, envelope.message))
                 self.toCoordinator.append((Self.peer(index), MessageCodec.encode(envelope)))
                 return true
             },

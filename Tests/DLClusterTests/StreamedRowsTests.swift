@@ -52,6 +52,68 @@ final class StreamedRowsTests: XCTestCase {
         }
     }
 
+    /// The coordinator fits the standardization as it streams the rows, so the rows leave as the
+    /// file has them; each worker gets the standardization after its last row and says ready only
+    /// then, with its rows standardized in place (the weights are the local ones, bit for bit).
+    func testTheRowsLeaveRawAndEachWorkerStandardizesItsOwn() throws {
+        let settings = settings(shards: 3)
+        let expected = try localWeights(settings)
+        let harness = try distributed(settings, workers: 2, chunkSize: 4096)
+        harness.traffic = []
+        harness.runToCompletion()
+        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected)
+
+        let traffic = try XCTUnwrap(harness.traffic)
+        let largestSent = traffic.compactMap { if case let .shardRows(rows) = $0.message { rows.features.map(abs).max() } else { nil } }.max()
+        XCTAssertEqual(largestSent, 4254, "the largest value in the file (an area), not a standardized one")
+        let local = try TrainingJob(settings)
+        for worker in 0..<2 {
+            let received = traffic.indices.filter { traffic[$0].receiver == worker }
+            let standardizations = received.filter { if case .standardization = traffic[$0].message { true } else { false } }
+            XCTAssertEqual(standardizations.count, 1, "worker \(worker)")
+            let standardization = try XCTUnwrap(standardizations.first)
+            XCTAssertEqual(
+                traffic[standardization].message,
+                .standardization(mean: local.data.standardization!.mean, scale: local.data.standardization!.scale))
+            let lastRows = try XCTUnwrap(received.last { if case .shardRows = traffic[$0].message { true } else { false } })
+            XCTAssertLessThan(lastRows, standardization, "worker \(worker): the standardization follows its rows")
+            let ready = try XCTUnwrap(traffic.indices.first { traffic[$0].sender == worker && traffic[$0].message == .ready })
+            XCTAssertGreaterThan(ready, standardization, "worker \(worker): ready only once it can standardize")
+        }
+    }
+
+    /// A standardization that does not fit the job, or unlike the one a worker holds, is dropped
+    /// with the reason in the worker's log and changes nothing.
+    func testAWorkerRefusesAStandardizationThatDoesNotFit() throws {
+        let settings = settings(shards: 2)
+        let expected = try localWeights(settings)
+        let harness = try distributed(settings, workers: 2, chunkSize: 4096)
+        harness.traffic = []
+        harness.advance(.milliseconds(10))
+        for _ in 0..<10_000 where !(harness.traffic!.contains { $0.message.type == .computeStep }) {
+            harness.deliver(limit: 1)
+        }
+        XCTAssertEqual(harness.coordinator.outcome, nil, "training has begun, and goes on")
+        let width = try TrainingJob(settings).data.featureCount
+        let ones = [Float](repeating: 1, count: width)
+        for message: Message in [
+            .standardization(mean: [0, 0], scale: [1, 1]), .standardization(mean: ones, scale: ones),
+            .standardization(mean: ones, scale: [0] + ones.dropFirst()),
+        ] {
+            harness.toWorkers[ClusterHarness.peer(0), default: []].append(MessageCodec.encode(Envelope(jobId: 0x1234, round: 0, message: message)))
+        }
+        harness.runToCompletion()
+        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected)
+        let dropped = harness.workerLogs[0].filter { $0.hasPrefix("dropped a standardization message") }
+        XCTAssertEqual(dropped, [
+            "dropped a standardization message: a standardization of 2 features for a job of \(width)",
+            "dropped a standardization message: a standardization unlike the one received before",
+            "dropped a standardization message: a standardization with a mean that is not finite or a scale that is 0 or not finite",
+        ])
+    }
+
     func testABadRecordInTheLastChunkEndsTheRunBeforeAnyStep() throws {
         let directory = try temporaryDirectory(self)
         let path = directory + "/bad-end.csv"

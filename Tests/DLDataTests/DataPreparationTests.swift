@@ -8,7 +8,8 @@ import XCTest
 
 final class DataPreparationTests: XCTestCase {
     /// A file's data prepared at once, after checking that describing it and reading its rows a
-    /// chunk at a time (chunks smaller than one record) gives the same description and rows.
+    /// chunk at a time (chunks smaller than one record) gives the same description and rows: the
+    /// streamed rows raw, and standardized by the fit the stream made, to the same bits.
     private func prepare(
         _ text: String, loss: Loss, outputs: Int, labels: [ColumnReference]? = nil, split: Double = 0,
         standardize: Bool = false, file: StaticString = #filePath, line: UInt = #line
@@ -19,7 +20,7 @@ final class DataPreparationTests: XCTestCase {
         let described = try DataDescription.describe(settings, loss: loss, outputs: outputs, chunkSize: 5)
         XCTAssertEqual(described.labels, data.labels, file: file, line: line)
         XCTAssertEqual(described.featureNames, data.featureNames, file: file, line: line)
-        XCTAssertEqual(described.standardization, data.standardization, file: file, line: line)
+        XCTAssertNil(described.standardization, "fitted by the first read of the rows", file: file, line: line)
         XCTAssertEqual(described.fingerprint, data.fingerprint, file: file, line: line)
         XCTAssertEqual(described.trainingCount, rows.training.count, file: file, line: line)
         XCTAssertEqual(described.validationCount, rows.validation?.count ?? 0, file: file, line: line)
@@ -29,6 +30,10 @@ final class DataPreparationTests: XCTestCase {
             XCTAssertEqual(chunk.firstRow * data.featureCount, features.count, file: file, line: line)
             features += chunk.rows.features
             targets += chunk.rows.targets
+        }
+        XCTAssertEqual(described.standardization, data.standardization, file: file, line: line)
+        if let standardization = described.standardization {
+            features.withUnsafeMutableBufferPointer { standardization.apply(to: $0) }
         }
         XCTAssertEqual(features, rows.training.features + (rows.validation?.features ?? []), file: file, line: line)
         XCTAssertEqual(targets, rows.training.targets + (rows.validation?.targets ?? []), file: file, line: line)
@@ -126,6 +131,18 @@ final class DataPreparationTests: XCTestCase {
         XCTAssertEqual(standardization.scale, [1, 1], "population deviation of 1 and 3 is 1; a constant column keeps scale 1")
         XCTAssertEqual(data.training.features, [-1, 0, 1, 0])
         XCTAssertEqual(data.validation?.features, [98, 0])
+    }
+
+    /// The one-pass fit on values far from zero with a small spread (timestamps, say), where a sum
+    /// of squares would cancel: equal, to float32's precision, to the two-pass fit in Double.
+    func testStandardizationOfLargeValuesWithASmallSpreadKeepsItsPrecision() throws {
+        let values = (0..<1000).map { 100_000 + Float($0 % 37) * 0.25 }
+        let data = try prepare(values.map { "\($0),1" }.joined(separator: "\n"), loss: .meanSquaredError, outputs: 1, standardize: true)
+        let mean = values.reduce(0.0) { $0 + Double($1) } / 1000
+        let deviation = (values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / 1000).squareRoot()
+        let standardization = try XCTUnwrap(data.standardization)
+        XCTAssertEqual(standardization.mean, [Float(mean)])
+        XCTAssertEqual(Double(standardization.scale[0]), deviation, accuracy: deviation * 1e-6)
     }
 
     func testFeatureAndLabelMustDiffer() throws {

@@ -44,7 +44,7 @@ enum GoldenMessages {
         Envelope(jobId: jobId, round: 0, message: .welcome(WorkerJob(
             workerIndex: 1, model: model, loss: "binary_crossentropy", metrics: ["accuracy"], trainingRows: 470,
             validationRows: 117, shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "adam",
-            optimizerArguments: adamArguments, shards: [2, 3]))),
+            optimizerArguments: adamArguments, shards: [2, 3], standardizes: true))),
         Envelope(jobId: jobId, round: 0, message: .shardRows(ShardRows(
             shard: 1, part: .training, featureCount: 2, targetWidth: 1, places: [3, 0], features: [1, 2, 3, 4],
             targets: [0, 1]))),
@@ -81,8 +81,9 @@ enum GoldenMessages {
             [0xe4, 0x21, 0x1a, 0x28, 0x05, 0x90, 0x79, 0xf1, 0xf2, 0x9f, 0xc0, 0x8f, 0x21, 0xa2, 0x7a, 0x4d, 0xb3, 0x6d, 0x81, 0x76, 0xe7, 0xc8, 0xb9, 0x45, 0xf1, 0x3d, 0xb7, 0x50, 0xf7, 0xff, 0xd1, 0x08],
         ]))),
         Envelope(jobId: jobId, round: 0, message: .rowsReceived),
+        Envelope(jobId: jobId, round: 0, message: .standardization(mean: [2, -0.5, 100], scale: [0.5, 1, 4])),
         Envelope(jobId: jobId, round: 0, message: .reject(
-            reason: "this coordinator speaks dltrain protocol version 5; protocol version 6, but this process speaks version 5")),
+            reason: "this coordinator speaks dltrain protocol version 6; protocol version 7, but this process speaks version 6")),
     ]
 
     /// In a star (here of a 4-parameter model), compute-step carries the previous round's total and

@@ -21,12 +21,13 @@ final class MessageCodecTests: XCTestCase {
         .welcome(WorkerJob(
             workerIndex: 2, model: model, loss: "binary_crossentropy", metrics: ["accuracy", "auc"], trainingRows: 470,
             validationRows: 0, shardCount: 4, batchSize: 10, seed: 3, featureCount: 3, targetWidth: 1, optimizer: "sgd",
-            optimizerArguments: ["learning_rate": 0.5, "momentum": 0, "nesterov": 1], shards: [2])),
+            optimizerArguments: ["learning_rate": 0.5, "momentum": 0, "nesterov": 1], shards: [2], standardizes: false)),
         .shardRows(ShardRows(
             shard: 1, part: .training, featureCount: 2, targetWidth: 1, places: [7, 0], features: [1, 2, 3, 4], targets: [0, 1])),
         .shardRows(ShardRows(shard: 3, part: .validation, featureCount: 2, targetWidth: 1, places: [2], features: [5, 6], targets: [1])),
         .ready,
         .rowsReceived,
+        .standardization(mean: [0.5, -2, 1e30], scale: [1, 0.25, 3]),
         .computeStep(ringVersion: 0xFFFF_FFFF, total: []),
         .computeStep(ringVersion: 3, total: [0.5, -0.25, .leastNonzeroMagnitude]),
         .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 77, shards: [1, 5], sums: [[0.5, 10, 7], [-0.0, 1e300, 2]])),
@@ -120,7 +121,7 @@ final class MessageCodecTests: XCTestCase {
     func testEveryBinaryMessageMustBeExactlyItsSize() {
         for message in Self.examples {
             switch message {
-            case .computeStep, .stepDone, .evaluate, .shardRows, .validationSums, .partial, .total, .state: break
+            case .computeStep, .stepDone, .evaluate, .shardRows, .validationSums, .partial, .total, .state, .standardization: break
             default: continue
             }
             let bytes = encode(message)

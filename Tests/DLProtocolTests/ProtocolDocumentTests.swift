@@ -130,8 +130,8 @@ final class ProtocolDocumentTests: XCTestCase {
             }
         }
         XCTAssertEqual(checked.sorted(), [
-            "audit", "audit-digests", "compute-step", "compute-step-star", "evaluate", "partial", "shard-rows", "state", "step-done", "step-done-star",
-            "total", "validation-sums",
+            "audit", "audit-digests", "compute-step", "compute-step-star", "evaluate", "partial", "shard-rows", "standardization", "state",
+            "step-done", "step-done-star", "total", "validation-sums",
         ])
     }
 }
@@ -214,6 +214,8 @@ struct ProtocolDocument {
             return ["P": state.parameters.count, "Q": state.optimizerState.count]
         case let .validationSums(result):
             return ["M": result.sums.count]
+        case let .standardization(mean, _):
+            return ["F": mean.count]
         default:
             return [:]
         }

@@ -5,11 +5,13 @@
 // holds this and a chunk, never the table.
 //
 // Describing a file reads it once without parsing it (the row count, which the validation split
-// and the shard deal need, and the fingerprint). Class names and the standardization need the
-// whole file before the first row can be encoded, so a job with text labels or --standardize
-// parses it once more first (twice for the standardization: its scale needs the mean).
+// and the shard deal need, and the fingerprint). Class names need the whole file before the first
+// row can be encoded, so a job with text labels parses it once more first. The standardization
+// does not hold up the rows: they are read and sent raw, the first read to reach the end of the
+// file fits it (RowStream), and whoever holds the rows applies it to them.
 
 import DLCore
+import Synchronization
 
 public struct DataDescription: Sendable {
     public let trainingCount: Int
@@ -18,7 +20,12 @@ public struct DataDescription: Sendable {
     public let targetWidth: Int
     public let featureNames: [String]
     public let labels: LabelEncoding
-    public let standardization: Standardization?
+    /// Whether the features are standardized (--standardize).
+    public var standardizes: Bool { settings.standardize }
+    /// The standardization of the training rows, once fitted: from the start when the rows were
+    /// read at once; for a described file, once a RowStream has read it to the end.
+    public var standardization: Standardization? { fittedStandardization.value }
+    let fittedStandardization: StandardizationSlot
     /// What identifies the file's content.
     public let fingerprint: DataFingerprint
     /// What reading the rows again needs.
@@ -38,7 +45,7 @@ public struct DataDescription: Sendable {
         targetWidth = columns.targetWidth
         featureNames = columns.features.map(columns.name)
         labels = LabelEncoding(kind: columns.labelKind, columns: columns.labels.map(columns.name), classes: classes)
-        self.standardization = standardization
+        fittedStandardization = StandardizationSlot(standardization)
         self.fingerprint = fingerprint
         self.settings = settings
         loss = columns.loss
@@ -56,34 +63,18 @@ public struct DataDescription: Sendable {
         let trainingCount = try DataPreparation.trainingCount(of: rowCount, split: settings.validationSplit)
         let plan = try columns.document.columnPlan(features: columns.features, labels: columns.labels).plan
         var classesByColumn = [[String]?](repeating: nil, count: columns.labels.count)
-        var standardization: Standardization?
-
-        /// One parse of the whole file; `body` gets each chunk and the index of its first row.
-        func scan(_ body: (ParsedRecords, Int) throws -> Void) throws {
-            let stream = try columns.document.records(plan)
-            var firstRow = 0
-            while let records = try stream.next() {
-                try body(records, firstRow)
-                firstRow += records.rowCount
-            }
-            guard stream.fingerprint == fingerprint, firstRow == rowCount else {
-                throw DataError.fileChanged(path: settings.path, detail: "it changed between the row count and the data pass")
-            }
-        }
-        /// The features of the chunk's training rows.
-        func trainingFeatures(_ records: ParsedRecords, firstRow: Int) -> ArraySlice<Float> {
-            records.features.prefix(max(0, min(records.rowCount, trainingCount - firstRow)) * plan.featureCount)
-        }
-
-        let hasClasses = plan.labelSources.contains { if case .classes = $0 { true } else { false } }
-        if hasClasses || settings.standardize {
+        if plan.labelSources.contains(where: { if case .classes = $0 { true } else { false } }) {
             var names = [Set<String>](repeating: [], count: columns.labels.count)
-            var fit = Standardization.Fit(featureCount: plan.featureCount)
-            try scan { records, firstRow in
+            let stream = try columns.document.records(plan)
+            var rowsRead = 0
+            while let records = try stream.next() {
                 for (position, column) in records.labelColumns(plan).enumerated() {
                     if case let .classes(_, chunkNames) = column { names[position].formUnion(chunkNames) }
                 }
-                if settings.standardize { trainingFeatures(records, firstRow: firstRow).withUnsafeBufferPointer { fit.addToSums($0) } }
+                rowsRead += records.rowCount
+            }
+            guard stream.fingerprint == fingerprint, rowsRead == rowCount else {
+                throw DataError.fileChanged(path: settings.path, detail: "it changed between the row count and the data pass")
             }
             let encoder = columns.encoder(lineNumbers: [])
             for (position, source) in plan.labelSources.enumerated() {
@@ -93,22 +84,33 @@ public struct DataDescription: Sendable {
                 try encoder.checkClassCount(sorted, position: position)
                 classesByColumn[position] = sorted
             }
-            if settings.standardize {
-                fit.finishSums()
-                try scan { records, firstRow in
-                    trainingFeatures(records, firstRow: firstRow).withUnsafeBufferPointer { fit.addToSquares($0) }
-                }
-                standardization = fit.result()
-            }
         }
         return DataDescription(
             columns: columns, settings: settings, trainingCount: trainingCount, validationCount: rowCount - trainingCount,
             classes: classesByColumn.last { $0 != nil } ?? nil, classesByColumn: classesByColumn,
-            standardization: standardization, fingerprint: fingerprint)
+            standardization: nil, fingerprint: fingerprint)
     }
 
-    /// The rows read again from the file, a chunk at a time.
+    /// The rows read again from the file, a chunk at a time, with their features as the file has
+    /// them (not standardized).
     public func rows(chunkSize: Int = CSVDocument.defaultChunkSize) throws -> RowStream {
         try RowStream(self, chunkSize: chunkSize)
+    }
+}
+
+/// Where a description keeps its standardization: a class, so that the fit one RowStream makes
+/// reaches every copy of the description (the coordinator's job, its checkpointer's, its model
+/// file's). The first fit stays: every later read of the same file fits the same bits.
+final class StandardizationSlot: Sendable {
+    private let fitted: Mutex<Standardization?>
+
+    init(_ standardization: Standardization?) {
+        fitted = Mutex(standardization)
+    }
+
+    var value: Standardization? { fitted.withLock { $0 } }
+
+    func settle(_ standardization: Standardization) {
+        fitted.withLock { if $0 == nil { $0 = standardization } }
     }
 }

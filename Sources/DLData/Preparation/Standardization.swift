@@ -14,55 +14,48 @@ public struct Standardization: Sendable, Equatable, Codable {
     /// Fits mean and standard deviation (ddof = 0, as scikit-learn's StandardScaler) to `rows`.
     public init(fittedTo rows: TabularRows) {
         var fit = Fit(featureCount: rows.featureCount)
-        rows.features.withUnsafeBufferPointer { fit.addToSums($0) }
-        fit.finishSums()
-        rows.features.withUnsafeBufferPointer { fit.addToSquares($0) }
+        rows.features.withUnsafeBufferPointer { fit.add($0) }
         self = fit.result()
     }
 
-    /// The fit in two passes over the rows, each given in row order and in as many parts as
-    /// wanted, so that rows read a chunk at a time fit to the same bits as rows held at once: the
-    /// sums give the mean, then the squared deviations from it give the scale.
+    /// The fit in one pass over the rows, given in row order and in as many parts as wanted, so
+    /// that rows read a chunk at a time (as the coordinator streams them to the workers) fit to the
+    /// same bits as rows held at once. The mean is the sum over the count; the squared deviations
+    /// are Welford's running ones, which need no second pass and do not cancel as a sum of squares
+    /// would.
     struct Fit {
         let featureCount: Int
         private var rows = 0
         private var sum: [Double]
-        private var mean: [Double] = []
+        private var runningMean: [Double]
         private var squares: [Double]
 
         init(featureCount: Int) {
             self.featureCount = featureCount
             sum = [Double](repeating: 0, count: featureCount)
+            runningMean = sum
             squares = sum
         }
 
-        /// The first pass: adds the rows of `features` (row-major) to the sums.
-        mutating func addToSums(_ features: UnsafeBufferPointer<Float>) {
+        /// Adds the rows of `features` (row-major).
+        mutating func add(_ features: UnsafeBufferPointer<Float>) {
             let width = featureCount, count = features.count / width
             for row in 0..<count {
-                for j in 0..<width { sum[j] += Double(features[row * width + j]) }
-            }
-            rows += count
-        }
-
-        mutating func finishSums() {
-            mean = sum.map { $0 / Double(rows) }
-        }
-
-        /// The second pass, after `finishSums`.
-        mutating func addToSquares(_ features: UnsafeBufferPointer<Float>) {
-            let width = featureCount, count = features.count / width
-            for row in 0..<count {
+                rows += 1
+                let n = Double(rows)
                 for j in 0..<width {
-                    let d = Double(features[row * width + j]) - mean[j]
-                    squares[j] += d * d
+                    let x = Double(features[row * width + j])
+                    sum[j] += x
+                    let before = x - runningMean[j]
+                    runningMean[j] += before / n
+                    squares[j] += before * (x - runningMean[j])
                 }
             }
         }
 
         func result() -> Standardization {
             Standardization(
-                mean: mean.map { Float($0) },
+                mean: sum.map { Float($0 / Double(rows)) },
                 scale: squares.map { sum in
                     let deviation = (sum / Double(rows)).squareRoot()
                     return deviation > 0 ? Float(deviation) : 1
@@ -77,7 +70,7 @@ public struct Standardization: Sendable, Equatable, Codable {
     }
 
     /// The same on row-major features.
-    func apply(to features: UnsafeMutableBufferPointer<Float>) {
+    public func apply(to features: UnsafeMutableBufferPointer<Float>) {
         let width = mean.count, count = features.count / width
         for row in 0..<count {
             for j in 0..<width {

@@ -44,6 +44,7 @@ public struct ModelFile: Sendable, Equatable {
         optimizerArguments = job.optimizer.arguments
         features = job.data.featureNames
         labels = job.data.labels
+        precondition(!job.data.standardizes || job.data.standardization != nil, "the standardization is fitted before training")
         standardization = job.data.standardization
         training = Training(
             epochs: epochs, batchSize: job.settings.batchSize, seed: job.settings.seed,
