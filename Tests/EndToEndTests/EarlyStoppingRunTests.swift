@@ -2,7 +2,7 @@
 // epoch as one process and write the same model file, byte for byte, with Keras's closing lines;
 // --save-best keeps the best epoch's weights in model-best.safetensors; curves.svg and TensorBoard's
 // event files (as the tensorboard package reads them) end with every epoch; and `--resume auto`
-// leaves a run that stopped early alone.
+// leaves a run that stopped early alone, its model file (standardization included) unchanged.
 
 import DLRun
 import DLTestSupport
@@ -43,7 +43,8 @@ final class EarlyStoppingRunTests: XCTestCase {
         XCTAssertEqual(best.parameters.map(\.bitPattern), try ModelFile.read(path: directory + "/model.safetensors").parameters.map(\.bitPattern))
         XCTAssertEqual(best.training.epochs, Int(restored.1)!)
 
-        let again = try dlcoord.run(["--local", "--resume", "auto", "--run-dir", directory] + flags)
+        // Distributed, with nothing to train, no rows go out: the model file still gets its standardization.
+        let again = try dlcoord.run(["--workers", "2", "--spawn", "--resume", "auto", "--run-dir", directory] + flags)
         XCTAssertEqual(again.status, 0, again.errors)
         XCTAssertTrue(again.output.contains("stopped early after epoch \(stopped.1): nothing to train"), again.output)
         XCTAssertEqual(try model(in: directory), try localModel(flags))

@@ -91,6 +91,14 @@ public struct DataDescription: Sendable {
             standardization: nil, fingerprint: fingerprint)
     }
 
+    /// Fits the standardization of a job that standardizes when no stream has read its rows to the
+    /// end yet (a resumed run with nothing left to train sends no rows), by reading them once.
+    public func fitStandardization(chunkSize: Int = CSVDocument.defaultChunkSize) throws {
+        guard standardizes && standardization == nil else { return }
+        let stream = try rows(chunkSize: chunkSize)
+        while try stream.next() != nil {}
+    }
+
     /// The rows read again from the file, a chunk at a time, with their features as the file has
     /// them (not standardized).
     public func rows(chunkSize: Int = CSVDocument.defaultChunkSize) throws -> RowStream {

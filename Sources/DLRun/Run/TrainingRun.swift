@@ -107,6 +107,9 @@ public struct TrainingRun {
                 console.note("Restoring model weights from the end of the best epoch: \(stopping.bestEpoch + 1).")
             }
         }
+        // A distributed run fits the standardization as it streams the rows; one that had nothing
+        // left to train streamed none.
+        try job.data.fitStandardization(chunkSize: readChunk)
         let model = ModelFile(job: job, parameters: final.finalParameters, epochs: final.position.epoch)
         let modelPath = runDirectory + "/model.safetensors"
         try model.write(to: modelPath)
