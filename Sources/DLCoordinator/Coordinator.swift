@@ -164,19 +164,30 @@ public final class Coordinator {
     /// A run resumed after its last epoch (`--resume auto` restarting a finished job) trains nothing,
     /// but its workers were started with it: each that says hello is told the job finished, so it
     /// exits as after a run instead of waiting for a coordinator, until all N were told or the
-    /// registration timeout has passed.
+    /// registration timeout has passed. As after a run, the socket stays open (at most 3 s more)
+    /// until each told worker has confirmed with a heartbeat: closing it at once could lose the stop.
     private func tellWorkersTheRunFinished(on socket: ZMQSocket, epochs: Int) {
         guard !options.spawn else { return }  // none was started
         let notice = StopNotice(finished: true, reason: "the run had already trained its \(epochs) epochs")
         let stop = OutgoingMessage(Envelope(jobId: 0, round: 0, message: .stop(notice)))
         let clock = ContinuousClock()
         let deadline = clock.now + options.timeouts.registration
-        var told: Set<[UInt8]> = []
-        while told.count < options.workers && clock.now < deadline && !Interrupt.requested {
+        var settleDeadline = clock.now
+        var told: Set<[UInt8]> = [], confirmed: Set<[UInt8]> = []
+        while (told.count < options.workers && clock.now < deadline || confirmed.count < told.count && clock.now < settleDeadline)
+            && !Interrupt.requested
+        {
             _ = try? socket.receive(timeout: .milliseconds(100)) { message, peer, parts in
-                guard let peer, parts == 2, case .hello? = (try? MessageCodec.decode(message))?.message else { return }
+                guard let peer, parts == 2, let received = (try? MessageCodec.decode(message))?.message else { return }
                 let id = Array(peer)
-                if (try? socket.send(prefix: id, count: stop.count, timeout: .zero, write: stop.write)) == true { told.insert(id) }
+                if case .hello = received,
+                    (try? socket.send(prefix: id, count: stop.count, timeout: .zero, write: stop.write)) == true
+                {
+                    told.insert(id)
+                    settleDeadline = clock.now + .seconds(3)
+                } else if received == .heartbeat, told.contains(id) {
+                    confirmed.insert(id)
+                }
             }
         }
         logger.notice("the run had already trained its \(epochs) epochs; told \(told.count) worker(s) the job finished")
