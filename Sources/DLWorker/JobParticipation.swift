@@ -119,7 +119,9 @@ final class JobParticipation {
     /// when the job standardizes (so the shard's rows are held once).
     private func finishLoads() {
         guard !job.standardizes || standardization != nil else { return }
-        for (shard, load) in loads where load.isComplete {
+        // By key: a loop over `loads` itself would keep a reference to each table, and
+        // standardizing it in place would then copy it.
+        for shard in loads.keys.filter({ loads[$0]!.isComplete }) {
             var load = loads.removeValue(forKey: shard)!
             if let standardization { load.standardize(standardization) }
             runners[shard] = ShardRunner(
