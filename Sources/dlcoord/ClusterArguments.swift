@@ -1,0 +1,116 @@
+// dlcoord's options for a distributed run (--workers N): where workers connect, the timeouts, the
+// secret, the exchange and the audit; and how they become a Coordinator that trains the run.
+
+import ArgumentParser
+import DLCoordinator
+import DLMetrics
+import DLRun
+import DLTransport
+import Foundation
+import Logging
+
+struct ClusterArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Train on N dlworker processes.", valueName: "n"))
+    var workers: Int?
+
+    @Flag(help: "Start the --workers as child processes on this machine, and stop them at the end.")
+    var spawn = false
+
+    @Option(help: ArgumentHelp("Where workers connect: tcp://*:5555 by default, or an ipc:// path; with --spawn a private ipc path.", valueName: "endpoint"))
+    var bind: String?
+
+    @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long to wait for the workers to register, in seconds.", valueName: "s"))
+    var waitTimeout: Double = 60
+
+    @Option(name: .customLong("worker-timeout"), help: ArgumentHelp("Silence after which a worker counts as lost and its shards move to the others, in seconds.", valueName: "s"))
+    var workerTimeout: Double = 15
+
+    @Option(name: .customLong("min-workers"), help: ArgumentHelp("Below this many workers the run pauses and waits for more.", valueName: "n"))
+    var minWorkers: Int = 1
+
+    @Option(name: .customLong("rejoin-timeout"), help: ArgumentHelp("How long a paused run waits for workers before it stops with a checkpoint, in seconds.", valueName: "s"))
+    var rejoinTimeout: Double = 60
+
+    @Flag(inversion: .prefixedNo, help: "Give shards to workers that join during the run.")
+    var rebalance = true
+
+    @Option(
+        name: .customLong("secret-file"),
+        help: ArgumentHelp(
+            "The job's secret (default: $DLTRAIN_SECRET_FILE): only workers holding the same file are admitted, and all "
+                + "traffic is encrypted (CURVE). Needed to bind a TCP endpoint other machines reach; only its owner may read "
+                + "it. Make one with: \(JobSecret.makeCommand)", valueName: "path"))
+    var secretFile: String?
+
+    @Flag(help: "Bind a TCP endpoint other machines reach without a secret: anyone who reaches it could join the job and read its data. Only on networks you trust.")
+    var insecure = false
+
+    @Option(help: ArgumentHelp(
+        "How each step's gradient is summed: star (at the coordinator: one hop each way, but its link carries every "
+            + "worker's gradient), ring (around the workers: each host's link carries about twice the model, whatever the "
+            + "number of workers), or auto (star for models of at most 16,384 parameters, ring above). The trained weights "
+            + "are the same bits either way.",
+        valueName: "auto|star|ring"))
+    var exchange: CoordinatorSession.Exchange = .auto
+
+    @Option(help: ArgumentHelp(
+        "Check the workers: the coordinator computes this fraction of the shards' gradients again, drawn at random "
+            + "each step after the workers sent theirs, and compares them bit for bit (in a ring, by their SHA-256 digests). "
+            + "A worker whose gradient differs (silent corruption, or a worker that lies) is named and excluded, and the "
+            + "step runs again without it: the weights stay those of an undisturbed run. 1 checks every gradient. In a "
+            + "star the coordinator checks the very gradients it adds; in a ring, the ones each worker computed (see "
+            + "docs/security.md).",
+        valueName: "fraction"))
+    var audit: Double = 0
+
+    func train(_ run: TrainingRun, monitor: CoordinatorMonitor?) throws {
+        guard let workers else { return }
+        guard let shards = run.settings.shards, shards >= workers else {
+            throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(run.settings.shards ?? 1)")
+        }
+        guard minWorkers >= 1 else { throw ValidationError("--min-workers must be at least 1") }
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "dlcoord")
+        logger.logLevel = run.verbose == 0 ? .notice : .info
+        let endpoint = bind ?? (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555")
+        let (keys, secretFile) = try jobKeys(endpoint: endpoint, runDirectory: run.runDirectory)
+        defer { if let secretFile, secretFile != configuredSecretFile { unlink(secretFile) } }
+        if keys == nil && insecure && !EndpointSecurity.isLocal(endpoint) {
+            logger.warning("--insecure: \(endpoint) admits anyone who reaches it, and nothing on it is encrypted")
+        }
+        let coordinator = Coordinator(
+            options: ClusterOptions(
+                bind: endpoint, workers: workers, spawn: spawn,
+                timeouts: .init(
+                    registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
+                policy: .init(
+                    minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit,
+                    rowChunkSize: run.readChunk),
+                runDirectory: run.runDirectory, keys: keys, secretFile: secretFile, monitor: monitor),
+            logger: logger)
+        // The coordinator streams the rows to the workers; only --audit, which computes shards'
+        // gradients again here, holds them.
+        try run.run(loadingRows: audit > 0) { job, progress, observers, checkpointer in
+            try coordinator.train(job, progress: progress, observers: observers, checkpointer: checkpointer)
+        }
+    }
+
+    private var configuredSecretFile: String? { secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"] }
+
+    /// The job's keys and the secret file spawned workers get: the configured secret; for workers
+    /// spawned on a TCP endpoint without one, a secret made for this run (in a file only this user
+    /// can read, removed at the end); none where the endpoint needs none.
+    private func jobKeys(endpoint: String, runDirectory: String) throws -> (JobKeys?, String?) {
+        if configuredSecretFile == nil && spawn && !EndpointSecurity.isLocal(endpoint) {
+            let path = runDirectory + "/.job-secret"
+            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+            let secret = JobSecret.generate()
+            try JobSecret.writePrivateFile(secret, to: path)
+            return (JobKeys(secret: secret), path)
+        }
+        let keys = try EndpointSecurity.keys(endpoint: endpoint, secretFile: configuredSecretFile, insecure: insecure)
+        return (keys, keys == nil ? nil : configuredSecretFile)
+    }
+}
+
+extension CoordinatorSession.Exchange: ExpressibleByArgument {}

@@ -1,0 +1,120 @@
+// dlcoord's options that describe the job (the data, the model, the training), each overriding the
+// job file's setting of the same name.
+
+import ArgumentParser
+import DLCommandLine
+import DLTraining
+
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The CSV file to train on.", valueName: "path"))
+    var data: String?
+
+    @OptionGroup var format: CSVFormatOptions
+
+    @Option(name: .customLong("label-column"), help: ArgumentHelp("The label column(s), comma-separated (default: the last column).", valueName: "columns"))
+    var labelColumn: String?
+
+    @Option(help: ArgumentHelp("The feature columns, comma-separated (default: every other column).", valueName: "columns"))
+    var features: String?
+
+    @Option(name: .customLong("validation-split"), help: ArgumentHelp("The fraction of rows, taken from the end of the file before any shuffling, held out for validation.", valueName: "fraction"))
+    var validationSplit: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Standardize the features to z-scores fitted on the training rows.")
+    var standardize: Bool?
+
+    func apply(to settings: inout JobSettings) {
+        if let data { settings.data = data }
+        format.apply(to: &settings)
+        if let labelColumn { settings.labelColumn = JobSettings.splitList(labelColumn) }
+        if let features { settings.features = JobSettings.splitList(features) }
+        if let validationSplit { settings.validationSplit = validationSplit }
+        if let standardize { settings.standardize = standardize }
+    }
+}
+
+struct TrainingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The Dense layers as UNITS:ACTIVATION, comma-separated, e.g. 30:relu,1:sigmoid.", valueName: "layers"))
+    var layers: String?
+
+    @Option(help: ArgumentHelp("The loss, by its Keras name or alias (mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy).", valueName: "name"))
+    var loss: String?
+
+    @Option(help: ArgumentHelp("sgd, adam, rmsprop or adagrad, with Keras's defaults.", valueName: "name"))
+    var optimizer: String?
+
+    @Option(name: .customLong("learning-rate"), help: ArgumentHelp("The optimizer's learning rate (default: Keras's for that optimizer).", valueName: "rate"))
+    var learningRate: Double?
+
+    @Option(name: .customLong("optimizer-args"), help: ArgumentHelp("Further optimizer arguments under their Keras names, e.g. momentum=0.9,nesterov=true.", valueName: "k=v,..."))
+    var optimizerArguments: String?
+
+    @Option(help: ArgumentHelp("Metrics, comma-separated: accuracy, mae, mse, auc.", valueName: "names"))
+    var metrics: String?
+
+    @Option(help: ArgumentHelp("How many passes over the training rows.", valueName: "n"))
+    var epochs: Int?
+
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("The global batch: rows per step over all shards.", valueName: "n"))
+    var batchSize: Int?
+
+    @Option(help: ArgumentHelp("Fixes the initial weights, the shard deal and every shuffle.", valueName: "n"))
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("The number of logical shards S the rows are dealt into.", valueName: "n"))
+    var shards: Int?
+
+    @Option(
+        name: .customLong("early-stopping-patience"),
+        help: ArgumentHelp("Stop after this many epochs without improvement of --monitor, as Keras's EarlyStopping.", valueName: "n"))
+    var earlyStoppingPatience: Int?
+
+    @Option(help: ArgumentHelp(
+        "The value early stopping watches (default val_loss): loss or a metric, val_ for the validation rows; "
+            + "lower is better for losses and errors, higher for accuracy and auc.", valueName: "name"))
+    var monitor: String?
+
+    @Option(name: .customLong("min-delta"), help: ArgumentHelp("The least change of --monitor that counts as an improvement.", valueName: "d"))
+    var minDelta: Double?
+
+    @Flag(name: .customLong("restore-best-weights"), help: "With early stopping, end with the weights of the best epoch instead of the last.")
+    var restoreBestWeights = false
+
+    func validate() throws {
+        _ = try parsedOptimizerArguments()
+    }
+
+    /// `momentum=0.9,nesterov=true` as Keras-named numbers (true and false as 1 and 0).
+    func parsedOptimizerArguments() throws -> [String: Double] {
+        var arguments: [String: Double] = [:]
+        for item in JobSettings.splitList(optimizerArguments ?? "") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { String($0) }
+            let value = parts.count == 2 ? (parts[1] == "true" ? 1 : parts[1] == "false" ? 0 : Double(parts[1])) : nil
+            guard let value else {
+                throw ValidationError("--optimizer-args: \"\(item)\" is not NAME=NUMBER (or NAME=true/false)")
+            }
+            arguments[parts[0]] = value
+        }
+        return arguments
+    }
+
+    func apply(to settings: inout JobSettings) {
+        if let layers { settings.layers = layers }
+        // Validated in validate(); the parse cannot fail here.
+        if optimizerArguments != nil, let arguments = try? parsedOptimizerArguments() {
+            settings.optimizerArguments.merge(arguments) { _, new in new }
+        }
+        if let loss { settings.loss = loss }
+        if let optimizer { settings.optimizer = optimizer }
+        if let learningRate { settings.learningRate = learningRate }
+        if let metrics { settings.metrics = JobSettings.splitList(metrics) }
+        if let epochs { settings.epochs = epochs }
+        if let batchSize { settings.batchSize = batchSize }
+        if let seed { settings.seed = seed }
+        if let shards { settings.shards = shards }
+        if let earlyStoppingPatience { settings.earlyStoppingPatience = earlyStoppingPatience }
+        if let monitor { settings.monitor = monitor }
+        if let minDelta { settings.minDelta = minDelta }
+        if restoreBestWeights { settings.restoreBestWeights = true }
+    }
+}
