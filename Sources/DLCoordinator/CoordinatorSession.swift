@@ -399,7 +399,7 @@ public final class CoordinatorSession {
             }
             try checkpointer?.stepApplied(progress)
         } catch {
-            return fail("\(error)", now: now, checkpoint: false)
+            return fail("\(job.explained(error))", now: now, checkpoint: false)
         }
         guard !sentAhead else { return }
         markMembersCurrent(round: currentRound)

@@ -11,8 +11,12 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
     case unknownOptimizer(String, known: [String])
     /// A metric name that dltrain does not compute.
     case unknownMetric(String, known: [String])
-    /// A layer list entry that is not `UNITS:ACTIVATION` with a positive unit count.
+    /// A layer list entry that is not `UNITS` or `UNITS:ACTIVATION` with a positive unit count.
     case badLayer(String)
+    /// A layer with more units than dltrain allows.
+    case tooManyUnits(String, maximum: Int)
+    /// `auto` somewhere other than the last layer of the list.
+    case autoNotLast(String)
     /// The model has no layers, or no inputs.
     case emptyModel
     /// A loss that cannot train this output layer, such as categorical cross-entropy on one unit.
@@ -35,7 +39,12 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
         case let .unknownMetric(name, known):
             return "unknown metric \"\(name)\"; known: \(known.joined(separator: ", "))"
         case let .badLayer(text):
-            return "bad layer \"\(text)\": expected UNITS:ACTIVATION with UNITS > 0, for example 30:relu"
+            return "bad layer \"\(text)\": expected UNITS:ACTIVATION or UNITS (a linear layer, as Keras's Dense(UNITS)) "
+                + "with UNITS > 0, for example 30:relu; or auto as the last layer, to choose it from the label"
+        case let .tooManyUnits(text, maximum):
+            return "layer \"\(text)\" has more units than the \(maximum) a layer may have"
+        case let .autoNotLast(text):
+            return "\"\(text)\": auto stands only for the last (output) layer, which it chooses from the label"
         case .emptyModel:
             return "the model needs at least one input column and one layer"
         case let .lossDoesNotFitOutput(loss, outputs, reason):

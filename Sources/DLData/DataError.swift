@@ -33,8 +33,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case labelOutOfRange(path: String, line: Int, column: Int, name: String?, found: Float, expected: String)
     /// A class name a trained model does not know (evaluating it on new data).
     case unknownClass(path: String, line: Int, column: Int, name: String?, found: String, known: [String])
-    /// A text label column with more classes than the model or the loss can represent.
-    case tooManyClasses(path: String, column: Int, name: String?, classes: [String], limit: Int, loss: String)
+    /// A feature column that --standardize cannot fit: it holds NaN or an infinity (let in by
+    /// --allow-non-finite), the first of which is `firstNonFinite` when known.
+    case cannotStandardize(path: String, column: Int, name: String?, firstNonFinite: NonFiniteCell?)
+    /// A label the output layer and the loss cannot represent, with the flags that fit.
+    case headDoesNotFitLabel(HeadMismatch)
     /// The number of label columns does not fit the number of model outputs and the loss.
     case labelsDoNotFitOutputs(labelColumns: Int, outputs: Int, loss: String)
     /// One column was chosen both as a feature and as a label.
@@ -85,11 +88,13 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .unknownClass(let path, let line, let column, let name, let found, let known):
             return "\(Self.place(path, line, column, name)): class \(Self.quoted(found)) is not one the model was trained on "
                 + "(\(known.map(Self.quoted).joined(separator: ", ")))"
-        case .tooManyClasses(let path, let column, let name, let classes, let limit, let loss):
-            let shown = classes.prefix(10).map(Self.quoted).joined(separator: ", ") + (classes.count > 10 ? ", …" : "")
-            return "\(path): column \(column)\(name.map { " (\(Self.quoted($0)))" } ?? ""): \(classes.count) classes "
-                + "(\(shown)), but \(loss) with this output layer takes at most \(limit); "
-                + "give the last layer one unit per class"
+        case .cannotStandardize(let path, let column, let name, let first):
+            return "\(path): column \(column)\(name.map { " (\(Self.quoted($0)))" } ?? ""): --standardize cannot fit a "
+                + "column that holds NaN or infinite values, which --allow-non-finite let in"
+                + (first.map { " (the first: line \($0.line), \($0.value))" } ?? "")
+                + "; remove or replace them, leave the column out with --features, or train without --standardize"
+        case .headDoesNotFitLabel(let mismatch):
+            return mismatch.description
         case .labelsDoNotFitOutputs(let labelColumns, let outputs, let loss):
             return "\(labelColumns) label column(s) do not fit a model with \(outputs) output(s) and \(loss): "
                 + "give one label column per output, or one class column for a softmax output"

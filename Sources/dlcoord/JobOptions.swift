@@ -34,10 +34,16 @@ struct DataOptions: ParsableArguments {
 }
 
 struct TrainingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The Dense layers as UNITS:ACTIVATION, comma-separated, e.g. 30:relu,1:sigmoid.", valueName: "layers"))
+    @Option(help: ArgumentHelp(
+        "The Dense layers as UNITS:ACTIVATION, comma-separated, e.g. 30:relu,1:sigmoid; UNITS alone is linear (Keras's "
+            + "Dense(UNITS)); auto as the last layer chooses the output layer from the label (default: 30:relu,1:sigmoid).",
+        valueName: "layers"))
     var layers: String?
 
-    @Option(help: ArgumentHelp("The loss, by its Keras name or alias (mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy).", valueName: "name"))
+    @Option(help: ArgumentHelp(
+        "The loss, by its Keras name or alias (mse, mae, binary_crossentropy, categorical_crossentropy, "
+            + "sparse_categorical_crossentropy), or auto to choose it from the label (default: mean_squared_error).",
+        valueName: "name"))
     var loss: String?
 
     @Option(help: ArgumentHelp("sgd, adam, rmsprop or adagrad, with Keras's defaults.", valueName: "name"))

@@ -6,21 +6,52 @@ import XCTest
 
 final class ModelDescriptionTests: XCTestCase {
     func testLayerListParses() throws {
-        let layers = try DenseSpec.parseList("30:relu, 1:sigmoid")
-        XCTAssertEqual(layers, [DenseSpec(units: 30, activation: .relu), DenseSpec(units: 1, activation: .sigmoid)])
-        XCTAssertEqual(try DenseSpec.parseList("8:leaky_relu")[0].activation, .leakyRelu)
-        XCTAssertThrowsError(try DenseSpec.parseList("30relu")) { error in
-            XCTAssertEqual("\(error)", "bad layer \"30relu\": expected UNITS:ACTIVATION with UNITS > 0, for example 30:relu")
+        let list = try LayerList.parse("30:relu, 1:sigmoid")
+        XCTAssertEqual(list.layers, [DenseSpec(units: 30, activation: .relu), DenseSpec(units: 1, activation: .sigmoid)])
+        XCTAssertEqual(list.hiddenText, "30:relu")
+        XCTAssertEqual(try LayerList.parse("8:leaky_relu").output?.activation, .leakyRelu)
+        XCTAssertThrowsError(try LayerList.parse("30relu")) { error in
+            XCTAssertEqual(error as? ModelSpecError, .badLayer("30relu"))
         }
-        XCTAssertThrowsError(try DenseSpec.parseList("0:relu"))
-        XCTAssertThrowsError(try DenseSpec.parseList("3:swish")) { error in
+        XCTAssertThrowsError(try LayerList.parse("0:relu")) { XCTAssertEqual($0 as? ModelSpecError, .badLayer("0:relu")) }
+        XCTAssertThrowsError(try LayerList.parse("3:swish")) { error in
             XCTAssertEqual(
-                "\(error)", "unknown activation \"swish\"; known: linear, relu, sigmoid, tanh, softmax, leaky_relu, elu")
+                error as? ModelSpecError,
+                .unknownActivation("swish", known: ["linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu"]))
         }
     }
 
+    /// Keras's Dense(units) is linear: so is a layer written without an activation.
+    func testALayerWithoutAnActivationIsLinear() throws {
+        XCTAssertEqual(
+            try LayerList.parse("32:relu,1").layers,
+            [DenseSpec(units: 32, activation: .relu), DenseSpec(units: 1, activation: .linear)])
+        XCTAssertThrowsError(try LayerList.parse("32:relu:x")) { XCTAssertEqual($0 as? ModelSpecError, .badLayer("32:relu:x")) }
+    }
+
+    /// `auto` leaves the output layer to the label, and stands only for it.
+    func testAutoStandsForTheOutputLayerOnly() throws {
+        let list = try LayerList.parse("30:relu,16:tanh,auto")
+        XCTAssertNil(list.output)
+        XCTAssertNil(list.layers)
+        XCTAssertEqual(list.hiddenText, "30:relu,16:tanh")
+        XCTAssertEqual(try LayerList.parse("auto").hidden, [])
+        XCTAssertThrowsError(try LayerList.parse("auto,1:sigmoid")) {
+            XCTAssertEqual($0 as? ModelSpecError, .autoNotLast("auto,1:sigmoid"))
+        }
+    }
+
+    /// A flag cannot make dltrain allocate without bound: units are capped where the list is parsed.
+    func testUnitsAreBounded() throws {
+        XCTAssertNoThrow(try LayerList.parse("\(LayerList.maximumUnits):relu"))
+        XCTAssertThrowsError(try LayerList.parse("99999999999:relu,1")) {
+            XCTAssertEqual($0 as? ModelSpecError, .tooManyUnits("99999999999:relu", maximum: LayerList.maximumUnits))
+        }
+        XCTAssertThrowsError(try LayerList.parse("")) { XCTAssertEqual($0 as? ModelSpecError, .emptyModel) }
+    }
+
     func testParameterLayoutIsKernelThenBiasPerLayer() throws {
-        let spec = try ModelSpec(inputDim: 17, layers: DenseSpec.parseList("30:relu,1:sigmoid"))
+        let spec = try ModelSpec(inputDim: 17, layers: LayerList.parse("30:relu,1:sigmoid").layers ?? [])
         let layout = spec.layout
         XCTAssertEqual(layout.count, 17 * 30 + 30 + 30 + 1)
         XCTAssertEqual(layout.kernelRange(0), 0..<510)

@@ -16,8 +16,8 @@ final class DataPreparationTests: XCTestCase {
     ) throws -> Prepared {
         let settings = DataSettings(
             path: try temporaryCSV(text), labelColumns: labels, validationSplit: split, standardize: standardize)
-        let (data, rows) = try DataPreparation.prepare(settings, loss: loss, outputs: outputs)
-        let described = try DataDescription.describe(settings, loss: loss, outputs: outputs, chunkSize: 5)
+        let (data, rows) = try DataPreparation.prepare(settings, head: .named(loss, outputs: outputs))
+        let described = try DataDescription.describe(settings, head: .named(loss, outputs: outputs), chunkSize: 5)
         XCTAssertEqual(described.labels, data.labels, file: file, line: line)
         XCTAssertEqual(described.featureNames, data.featureNames, file: file, line: line)
         XCTAssertNil(described.standardization, "fitted by the first read of the rows", file: file, line: line)
@@ -80,30 +80,100 @@ final class DataPreparationTests: XCTestCase {
         XCTAssertEqual(data.training.featureCount, 2)
     }
 
-    func testLabelsOutsideWhatTheLossTakesAreLocated() throws {
+    /// A label the output layer and loss cannot represent is refused with a line that shows it and
+    /// the flags that fit, the same whether the rows are read at once or streamed.
+    func testLabelsOutsideWhatTheHeadTakesAreRefusedWithTheFlagsThatFit() throws {
         let path = try temporaryCSV("1,0\n2,1\n3,2\n")
-        assertDataError(
-            .labelOutOfRange(path: path, line: 3, column: 1, name: nil, found: 2, expected: "a value from 0 to 1 for binary_crossentropy"),
-            message: "\(path):3: column 1: label 2.0 is out of range: expected a value from 0 to 1 for binary_crossentropy"
-        ) { try DataPreparation.prepare(DataSettings(path: path), loss: .binaryCrossentropy, outputs: 1) }
-        assertDataError(
-            .labelOutOfRange(path: path, line: 3, column: 1, name: nil, found: 2, expected: "a class index from 0 to 1"),
-            message: "\(path):3: column 1: label 2.0 is out of range: expected a class index from 0 to 1"
-        ) { try DataPreparation.prepare(DataSettings(path: path), loss: .sparseCategoricalCrossentropy, outputs: 2) }
-        let fractional = try temporaryCSV("1,0\n2,0.5\n")
-        XCTAssertThrowsError(try DataPreparation.prepare(DataSettings(path: fractional), loss: .categoricalCrossentropy, outputs: 3)) {
-            XCTAssertTrue("\($0)".contains(":2: column 1: label 0.5 is out of range"), "\($0)")
-        }
+        let threeClasses = "--layers 30:relu,3:softmax --loss sparse_categorical_crossentropy"
+        try assertRefused(path, .named(.binaryCrossentropy, outputs: 1), HeadMismatch(
+            path: path, line: 3, column: 1, columnName: nil, holds: "the whole numbers 0 to 2",
+            head: "the output layer 1:sigmoid with binary_crossentropy",
+            reason: "binary_crossentropy takes values from 0 to 1, not 2", advice: threeClasses))
+        try assertRefused(path, .named(.sparseCategoricalCrossentropy, outputs: 2), HeadMismatch(
+            path: path, line: 3, column: 1, columnName: nil, holds: "the whole numbers 0 to 2",
+            head: "the output layer 2:softmax with sparse_categorical_crossentropy",
+            reason: "it has 2 units, one per class, for 3 classes", advice: threeClasses))
+        let fractional = try temporaryCSV("1,0\n2,0.5\n3,4\n")
+        try assertRefused(fractional, .named(.categoricalCrossentropy, outputs: 3), HeadMismatch(
+            path: fractional, line: 2, column: 1, columnName: nil, holds: "numbers from 0 to 4",
+            head: "the output layer 3:softmax with categorical_crossentropy",
+            reason: "it takes class indices, whole numbers from 0 to 2", advice: "--layers 30:relu,1:linear --loss mse --metrics mae"))
     }
 
-    func testTooManyClassesForTheOutputLayer() throws {
-        let path = try temporaryCSV("1,a\n2,b\n3,c\n")
-        XCTAssertThrowsError(try DataPreparation.prepare(DataSettings(path: path), loss: .binaryCrossentropy, outputs: 1)) { error in
-            XCTAssertEqual(
-                "\(error)",
-                "\(path): column 1: 3 classes (\"a\", \"b\", \"c\"), but binary_crossentropy with this output layer takes at most 2; "
-                    + "give the last layer one unit per class")
+    /// The seed job's default head, one sigmoid unit under mean squared error, on labels it cannot
+    /// give: ten text classes, and a quantity (the two cases a new user met silently).
+    func testTheDefaultHeadRefusesClassesAndQuantities() throws {
+        let seedHead = HeadRequest(output: DenseSpec(units: 1, activation: .sigmoid), loss: .meanSquaredError, hiddenLayers: "30:relu")
+        let classes = (0..<30).map { "\($0),\(["ant", "bee", "cat", "dog", "eel", "fox", "gnu", "hen", "owl", "yak"][$0 % 10])" }
+        let text = try temporaryCSV("x,animal\n" + classes.joined(separator: "\n"))
+        try assertRefused(text, seedHead, HeadMismatch(
+            path: text, line: nil, column: 1, columnName: "animal", holds: "10 classes (\"ant\", \"bee\", \"cat\", \"dog\", \"eel\", …)",
+            head: "the output layer 1:sigmoid with mean_squared_error",
+            reason: "one unit per label column would learn the class indices 0 to 9 as quantities",
+            advice: "--layers 30:relu,10:softmax --loss sparse_categorical_crossentropy"))
+        let prices = try temporaryCSV("rooms,price\n3,250000.5\n2,0.25\n5,22560753459\n")
+        try assertRefused(prices, seedHead, HeadMismatch(
+            path: prices, line: 4, column: 1, columnName: "price", holds: "numbers from 0.25 to 22560753664",
+            head: "the output layer 1:sigmoid with mean_squared_error", reason: "it gives values from 0 to 1, not 22560753664",
+            advice: "--layers 30:relu,1:linear --loss mse --metrics mae"))
+        let oneSoftmax = HeadRequest(output: DenseSpec(units: 1, activation: .softmax), loss: .meanSquaredError, hiddenLayers: "")
+        try assertRefused(try temporaryCSV("1,0\n2,1\n"), oneSoftmax, nil)
+    }
+
+    func testTheSeedJobsHeadFitsItsLabel() throws {
+        let data = try prepare("1,0\n2,1\n3,0\n", loss: .meanSquaredError, outputs: 1)
+        XCTAssertNil(data.data.head.choice)
+    }
+
+    /// `auto` chooses by the same rule the advice follows.
+    func testAutoChoosesTheOutputLayerAndTheLossFromTheLabel() throws {
+        func chosen(_ text: String, output: DenseSpec? = nil, loss: Loss? = nil) throws -> OutputHead {
+            let settings = DataSettings(path: try temporaryCSV(text))
+            let request = HeadRequest(output: output, loss: loss, hiddenLayers: "30:relu")
+            let prepared = try DataPreparation.prepare(settings, head: request).data.head
+            XCTAssertEqual(try DataDescription.describe(settings, head: request, chunkSize: 7).head, prepared)
+            return prepared
         }
+        let binary = try chosen("1,yes\n2,no\n3,no\n")
+        XCTAssertEqual(binary.output, DenseSpec(units: 1, activation: .sigmoid))
+        XCTAssertEqual(binary.loss, .binaryCrossentropy)
+        XCTAssertEqual(binary.choice?.isRegression, false)
+        let species = try chosen("1,setosa\n2,virginica\n3,versicolor\n")
+        XCTAssertEqual(species.output, DenseSpec(units: 3, activation: .softmax))
+        XCTAssertEqual(species.loss, .sparseCategoricalCrossentropy)
+        let digits = try chosen("1,0\n2,4\n3,7\n")
+        XCTAssertEqual(digits.output, DenseSpec(units: 8, activation: .softmax))
+        let price = try chosen("1,0.5\n2,4\n3,700\n")
+        XCTAssertEqual(price.output, DenseSpec(units: 1, activation: .linear))
+        XCTAssertEqual(price.loss, .meanSquaredError)
+        XCTAssertEqual(price.choice?.isRegression, true)
+        XCTAssertEqual(price.choice?.summary, "1:linear and mean_squared_error for column 1 (numbers from 0.5 to 700)")
+        // One of the two left to the label: chosen to fit the other.
+        XCTAssertEqual(try chosen("1,a\n2,b\n3,c\n", loss: .categoricalCrossentropy).output, DenseSpec(units: 3, activation: .softmax))
+        XCTAssertEqual(try chosen("1,a\n2,b\n3,c\n", output: DenseSpec(units: 3, activation: .softmax)).loss, .sparseCategoricalCrossentropy)
+        XCTAssertEqual(try chosen("1,0\n2,1\n", output: DenseSpec(units: 1, activation: .sigmoid)).loss, .binaryCrossentropy)
+        XCTAssertEqual(try chosen("1,0\n2,5\n", output: DenseSpec(units: 1, activation: .relu)).loss, .meanSquaredError)
+        // What cannot fit is still refused: a softmax loss on a quantity.
+        XCTAssertThrowsError(try chosen("1,0.5\n2,3.25\n", loss: .sparseCategoricalCrossentropy))
+    }
+
+    /// Refused by `prepare`, by `describe` when it surveys the labels, or else by the stream of the
+    /// rows, with the same error (nil: any head mismatch).
+    private func assertRefused(
+        _ path: String, _ head: HeadRequest, _ expected: HeadMismatch?, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let settings = DataSettings(path: path)
+        func check(_ error: Error) {
+            guard case let .headDoesNotFitLabel(mismatch) = error as? DataError else {
+                return XCTFail("\(error)", file: file, line: line)
+            }
+            if let expected { XCTAssertEqual(mismatch, expected, file: file, line: line) }
+        }
+        XCTAssertThrowsError(try DataPreparation.prepare(settings, head: head), file: file, line: line) { check($0) }
+        XCTAssertThrowsError(try {
+            let stream = try DataDescription.describe(settings, head: head, chunkSize: 5).rows(chunkSize: 5)
+            while try stream.next() != nil {}
+        }(), file: file, line: line) { check($0) }
     }
 
     func testLabelColumnsMustFitTheOutputs() throws {
@@ -147,7 +217,7 @@ final class DataPreparationTests: XCTestCase {
 
     func testFeatureAndLabelMustDiffer() throws {
         let settings = DataSettings(path: try temporaryCSV("1,2\n"), labelColumns: [.index(1)], featureColumns: [.index(0), .index(1)])
-        XCTAssertThrowsError(try DataPreparation.prepare(settings, loss: .meanSquaredError, outputs: 1)) { error in
+        XCTAssertThrowsError(try DataPreparation.prepare(settings, head: .named(.meanSquaredError, outputs: 1))) { error in
             XCTAssertTrue("\(error)".hasSuffix("column 1 is both a feature and a label"))
         }
     }
@@ -162,5 +232,17 @@ final class DataPreparationTests: XCTestCase {
         rows.gather([1, 2], features: &features, targets: &targets)
         XCTAssertEqual(features, [10, 11, 20, 21])
         XCTAssertEqual(targets, [1, 2])
+    }
+}
+
+extension HeadRequest {
+    /// A head given by its loss and width, with the activation Keras users pair with the loss.
+    static func named(_ loss: Loss, outputs: Int) -> HeadRequest {
+        let activation: Activation = switch loss {
+        case .binaryCrossentropy: .sigmoid
+        case .categoricalCrossentropy, .sparseCategoricalCrossentropy: .softmax
+        case .meanSquaredError, .meanAbsoluteError: .linear
+        }
+        return HeadRequest(output: DenseSpec(units: outputs, activation: activation), loss: loss, hiddenLayers: "30:relu")
     }
 }

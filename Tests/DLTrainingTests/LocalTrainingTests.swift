@@ -129,8 +129,8 @@ final class LocalTrainingTests: XCTestCase {
         settings.layers = "30:relu,1:linear"
         let job = try TrainingJob(settings)
         XCTAssertThrowsError(try LocalTrainer(job: job).train()) { error in
-            guard case JobError.diverged(epoch: 1, step: _) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue("\(error)".contains("try a lower learning rate"))
+            guard case JobError.diverged(epoch: 1, step: _, nonFiniteData: nil) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(job.explained(error) as? JobError, error as? JobError, "finite data: the learning rate is the suspect")
         }
     }
 }

@@ -91,7 +91,9 @@ final class DLCoordLocalTests: XCTestCase {
             ("header-only", "a,b,label\n", [], ": no data rows"),
             ("nan", "1,2,0\nnan,4,1\n", [], ":2: column 0: \"nan\" is not a finite 32-bit float"),
             ("infinity", "1,2,0\n3,1e39,1\n", [], ":2: column 1: \"1e39\" is not a finite 32-bit float"),
-            ("label-range", "1,2,0\n3,4,2\n", ["--loss", "binary_crossentropy"], ":2: column 2: label 2.0 is out of range"),
+            ("label-range", "1,2,0\n3,4,2\n", ["--loss", "binary_crossentropy"],
+             ":2: column 2: the label holds the whole numbers 0 to 2, which the output layer 1:sigmoid with binary_crossentropy "
+                + "cannot represent"),
             ("unknown-column", "a,b,y\n1,2,0\n", ["--label-column", "label"], ": no column named \"label\"; the header has \"a\", \"b\", \"y\""),
             ("unclosed-quote", "1,2,0\n\"3,4,1\n", [], ":2: a quoted field is not closed on this line"),
         ]

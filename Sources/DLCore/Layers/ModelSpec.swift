@@ -23,19 +23,8 @@ public struct DenseSpec: Sendable, Equatable, Codable {
         self.biasInitializer = biasInitializer
     }
 
-    /// Parses a layer list like `"30:relu,1:sigmoid"`.
-    public static func parseList(_ text: String) throws(ModelSpecError) -> [DenseSpec] {
-        var layers: [DenseSpec] = []
-        for item in text.split(separator: ",") {
-            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2,
-                let units = Int(parts[0].trimmingSpaces), units > 0
-            else { throw .badLayer(String(item)) }
-            layers.append(DenseSpec(units: units, activation: try Activation(name: parts[1].trimmingSpaces)))
-        }
-        guard !layers.isEmpty else { throw .emptyModel }
-        return layers
-    }
+    /// The layer as a layer list writes it: `30:relu`.
+    public var text: String { "\(units):\(activation.rawValue)" }
 }
 
 /// A Sequential model: an input width and its Dense layers in order.
@@ -116,11 +105,5 @@ public struct ParameterLayout: Sendable, Equatable {
 
     public static func == (lhs: ParameterLayout, rhs: ParameterLayout) -> Bool {
         lhs.kernelOffsets == rhs.kernelOffsets && lhs.biasOffsets == rhs.biasOffsets && lhs.count == rhs.count
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

@@ -20,75 +20,91 @@ public struct DataDescription: Sendable {
     public let targetWidth: Int
     public let featureNames: [String]
     public let labels: LabelEncoding
+    /// The output layer and loss the labels are encoded for (`auto` resolved).
+    public let head: OutputHead
     /// Whether the features are standardized (--standardize).
     public var standardizes: Bool { settings.standardize }
     /// The standardization of the training rows, once fitted: from the start when the rows were
     /// read at once; for a described file, once a RowStream has read it to the end.
     public var standardization: Standardization? { fittedStandardization.value }
-    let fittedStandardization: StandardizationSlot
+    let fittedStandardization: Settled<Standardization>
+    /// The first cell that is NaN or infinite (which only --allow-non-finite lets in), once a read
+    /// of the rows met one: what a run that diverges names as the cause.
+    public var nonFiniteCell: NonFiniteCell? { firstNonFinite.value }
+    let firstNonFinite: Settled<NonFiniteCell>
     /// What identifies the file's content.
     public let fingerprint: DataFingerprint
     /// What reading the rows again needs.
     let settings: DataSettings
-    let loss: Loss
-    let outputs: Int
+    let headRequest: HeadRequest
     /// Per label column, its classes in index order when it holds class names.
     let classesByColumn: [[String]?]
 
     init(
-        columns: ResolvedColumns, settings: DataSettings, trainingCount: Int, validationCount: Int, classes: [String]?,
-        classesByColumn: [[String]?], standardization: Standardization?, fingerprint: DataFingerprint
+        columns: ResolvedColumns, settings: DataSettings, head: OutputHead, headRequest: HeadRequest, labelKind: LabelEncoding.Kind,
+        trainingCount: Int, validationCount: Int, classes: [String]?, classesByColumn: [[String]?],
+        standardization: Standardization?, nonFiniteCell: NonFiniteCell?, fingerprint: DataFingerprint
     ) {
         self.trainingCount = trainingCount
         self.validationCount = validationCount
         featureCount = columns.features.count
-        targetWidth = columns.targetWidth
+        targetWidth = head.loss.targetWidth(outputs: head.output.units)
         featureNames = columns.features.map(columns.name)
-        labels = LabelEncoding(kind: columns.labelKind, columns: columns.labels.map(columns.name), classes: classes)
-        fittedStandardization = StandardizationSlot(standardization)
+        labels = LabelEncoding(kind: labelKind, columns: columns.labels.map(columns.name), classes: classes)
+        self.head = head
+        fittedStandardization = Settled(standardization)
+        firstNonFinite = Settled(nonFiniteCell)
         self.fingerprint = fingerprint
         self.settings = settings
-        loss = columns.loss
-        outputs = columns.outputs
+        self.headRequest = headRequest
         self.classesByColumn = classesByColumn
     }
 
-    /// Describes the data for a model with `outputs` output units trained with `loss`, reading
-    /// the file `chunkSize` bytes at a time.
+    /// Describes the data for the output layer and loss `request` names, reading the file
+    /// `chunkSize` bytes at a time.
     public static func describe(
-        _ settings: DataSettings, loss: Loss, outputs: Int, chunkSize: Int = CSVDocument.defaultChunkSize
+        _ settings: DataSettings, head request: HeadRequest, chunkSize: Int = CSVDocument.defaultChunkSize
     ) throws -> DataDescription {
-        let columns = try ResolvedColumns(settings, loss: loss, outputs: outputs, chunkSize: chunkSize)
+        let columns = try ResolvedColumns(settings, chunkSize: chunkSize)
         let (rowCount, fingerprint) = try columns.document.countRecords()
         let trainingCount = try DataPreparation.trainingCount(of: rowCount, split: settings.validationSplit)
-        let plan = try columns.document.columnPlan(features: columns.features, labels: columns.labels).plan
+        let labelPlan = try columns.document.columnPlan(features: [], labels: columns.labels).plan
+        let hasClassNames = labelPlan.labelSources.contains { if case .classes = $0 { true } else { false } }
         var classesByColumn = [[String]?](repeating: nil, count: columns.labels.count)
-        if plan.labelSources.contains(where: { if case .classes = $0 { true } else { false } }) {
-            var names = [Set<String>](repeating: [], count: columns.labels.count)
-            let stream = try columns.document.records(plan)
-            var rowsRead = 0
-            while let records = try stream.next() {
-                for (position, column) in records.labelColumns(plan).enumerated() {
-                    if case let .classes(_, chunkNames) = column { names[position].formUnion(chunkNames) }
-                }
-                rowsRead += records.rowCount
-            }
-            guard stream.fingerprint == fingerprint, rowsRead == rowCount else {
-                throw DataError.fileChanged(path: settings.path, detail: "it changed between the row count and the data pass")
-            }
-            let encoder = columns.encoder(lineNumbers: [])
-            for (position, source) in plan.labelSources.enumerated() {
-                guard case .classes = source else { continue }
-                // Sorted by their UTF-8 bytes, as ClassNameTable sorts a file read at once.
-                let sorted = names[position].sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                try encoder.checkClassCount(sorted, position: position)
-                classesByColumn[position] = sorted
-            }
+        let head: OutputHead
+        if let given = request.given, !hasClassNames {
+            // Numeric labels are checked against the head by the first read of the rows (RowStream).
+            head = given
+        } else {
+            // Class names, and an output layer or loss left to the label, need every label first.
+            let survey = try surveyLabels(columns, plan: labelPlan, rowCount: rowCount, fingerprint: fingerprint, path: settings.path)
+            classesByColumn = survey.columns.map(\.classes)
+            head = try request.resolve(survey, path: settings.path)
         }
         return DataDescription(
-            columns: columns, settings: settings, trainingCount: trainingCount, validationCount: rowCount - trainingCount,
+            columns: columns, settings: settings, head: head, headRequest: request,
+            labelKind: try head.labelKind(labelColumns: columns.labels.count),
+            trainingCount: trainingCount, validationCount: rowCount - trainingCount,
             classes: classesByColumn.last { $0 != nil } ?? nil, classesByColumn: classesByColumn,
-            standardization: nil, fingerprint: fingerprint)
+            standardization: nil, nonFiniteCell: nil, fingerprint: fingerprint)
+    }
+
+    /// Every label of the file, parsed without the features: a pass that must see the content the
+    /// row count saw.
+    private static func surveyLabels(
+        _ columns: ResolvedColumns, plan: ColumnPlan, rowCount: Int, fingerprint: DataFingerprint, path: String
+    ) throws -> LabelSurvey {
+        var survey = columns.emptySurvey()
+        let stream = try columns.document.records(plan)
+        var rowsRead = 0
+        while let records = try stream.next() {
+            survey.add(records.labelColumns(plan), lineNumbers: records.lineNumbers)
+            rowsRead += records.rowCount
+        }
+        guard stream.fingerprint == fingerprint, rowsRead == rowCount else {
+            throw DataError.fileChanged(path: path, detail: "it changed between the row count and the label pass")
+        }
+        return survey
     }
 
     /// Fits the standardization of a job that standardizes when no stream has read its rows to the
@@ -106,19 +122,19 @@ public struct DataDescription: Sendable {
     }
 }
 
-/// Where a description keeps its standardization: a class, so that the fit one RowStream makes
-/// reaches every copy of the description (the coordinator's job, its checkpointer's, its model
-/// file's). The first fit stays: every later read of the same file fits the same bits.
-final class StandardizationSlot: Sendable {
-    private let fitted: Mutex<Standardization?>
+/// What a description shares between its copies, settled by the first read that finds it: the fit
+/// one RowStream makes reaches every copy (the coordinator's job, its checkpointer's, its model
+/// file's). The first value stays: every later read of the same file finds the same.
+final class Settled<Value: Sendable>: Sendable {
+    private let settled: Mutex<Value?>
 
-    init(_ standardization: Standardization?) {
-        fitted = Mutex(standardization)
+    init(_ value: Value?) {
+        settled = Mutex(value)
     }
 
-    var value: Standardization? { fitted.withLock { $0 } }
+    var value: Value? { settled.withLock { $0 } }
 
-    func settle(_ standardization: Standardization) {
-        fitted.withLock { if $0 == nil { $0 = standardization } }
+    func settle(_ value: Value) {
+        settled.withLock { if $0 == nil { $0 = value } }
     }
 }

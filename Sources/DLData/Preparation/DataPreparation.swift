@@ -38,20 +38,30 @@ public struct PreparedRows: Sendable {
 }
 
 public enum DataPreparation {
-    /// Reads and validates the data for a model with `outputs` output units trained with `loss`:
-    /// the description of the data, and its rows, parsed once into the tables that hold them.
+    /// Reads and validates the data for the output layer and loss `request` names (`auto`
+    /// resolved from the labels): the description of the data, and its rows, parsed once into the
+    /// tables that hold them.
     public static func prepare(
-        _ settings: DataSettings, loss: Loss, outputs: Int
+        _ settings: DataSettings, head request: HeadRequest
     ) throws -> (data: DataDescription, rows: PreparedRows) {
-        let columns = try ResolvedColumns(settings, loss: loss, outputs: outputs)
+        let columns = try ResolvedColumns(settings)
         var parsed = try columns.document.read(features: columns.features, labels: columns.labels)
-        let encoder = columns.encoder(lineNumbers: parsed.lineNumbers)
+        var survey = columns.emptySurvey()
+        survey.add(parsed.labels, lineNumbers: parsed.lineNumbers)
+        let head = try request.resolve(survey, path: settings.path)
+        let labelKind = try head.labelKind(labelColumns: columns.labels.count)
+        let encoder = columns.encoder(head, kind: labelKind, lineNumbers: parsed.lineNumbers)
         let (targets, classes) = try encoder.encode(parsed.labels, rowCount: parsed.rowCount)
+        let nonFinite = settings.csv.allowNonFinite
+            ? NonFiniteCell.first(
+                features: parsed.features, featureColumns: columns.features, lineNumbers: parsed.lineNumbers,
+                survey: survey, path: settings.path, columnNames: columns.document.columnNames)
+            : nil
 
         // The parsed features are the training rows' storage: taken out of `parsed` so that the
         // split and the standardization below change them in place, with no copy of the table.
         var training = TabularRows(
-            featureCount: columns.features.count, targetWidth: loss.targetWidth(outputs: outputs),
+            featureCount: columns.features.count, targetWidth: head.loss.targetWidth(outputs: head.output.units),
             features: parsed.takeFeatures(), targets: targets)
         var validation: TabularRows?
         let rowCount = training.count, splitAt = try trainingCount(of: rowCount, split: settings.validationSplit)
@@ -61,7 +71,7 @@ public enum DataPreparation {
         }
         var standardization: Standardization?
         if settings.standardize {
-            let fitted = Standardization(fittedTo: training)
+            let fitted = try Standardization(fittedTo: training, columns: columns, nonFinite: nonFinite)
             fitted.apply(to: &training)
             if validation != nil { fitted.apply(to: &validation!) }
             standardization = fitted
@@ -70,9 +80,9 @@ public enum DataPreparation {
             if case let .classes(_, names) = column { return names } else { return nil }
         }
         let data = DataDescription(
-            columns: columns, settings: settings, trainingCount: splitAt, validationCount: rowCount - splitAt,
-            classes: classes, classesByColumn: classesByColumn, standardization: standardization,
-            fingerprint: parsed.fingerprint)
+            columns: columns, settings: settings, head: head, headRequest: request, labelKind: labelKind,
+            trainingCount: splitAt, validationCount: rowCount - splitAt, classes: classes, classesByColumn: classesByColumn,
+            standardization: standardization, nonFiniteCell: nonFinite, fingerprint: parsed.fingerprint)
         return (data, PreparedRows(training: training, validation: validation))
     }
 
@@ -121,12 +131,11 @@ struct TargetEncoder {
                 values = codes.map { Float(mapped[Int($0)]!) }
             case let .classes(codes, names):
                 classes = names
-                try checkClassCount(names, position: position)
                 values = codes.map(Float.init)
             }
             for row in 0..<rowCount {
                 let value = values[row]
-                try check(value, row: row, position: position, isClassName: classes != nil)
+                try check(value, row: row, position: position)
                 switch kind {
                 case .values: targets[row * width + position] = value
                 case .classIndex: targets[row] = value
@@ -137,20 +146,9 @@ struct TargetEncoder {
         return (targets, classes)
     }
 
-    /// Refuses more class names in label column `position` than the model can represent.
-    func checkClassCount(_ names: [String], position: Int) throws {
-        if kind != .values || loss == .binaryCrossentropy, names.count > classLimit {
-            throw DataError.tooManyClasses(
-                path: path, column: labelIndices[position], name: columnNames?[labelIndices[position]],
-                classes: names, limit: classLimit, loss: loss.rawValue)
-        }
-    }
-
-    /// The most classes the model can represent.
-    private var classLimit: Int { loss == .binaryCrossentropy && kind == .values ? 2 : outputs }
-
-    private func check(_ value: Float, row: Int, position: Int, isClassName: Bool) throws {
-        if isClassName { return }  // codes were range-checked against classLimit above
+    /// Refuses a target the loss cannot take: in training the head was checked against every
+    /// label first (OutputHead), so this guards the encoding itself, and a trained model's labels.
+    private func check(_ value: Float, row: Int, position: Int) throws {
         let expected: String
         switch (kind, loss) {
         case (.classIndex, _), (.oneHot, _):

@@ -1,5 +1,6 @@
-// A job's feature and label columns found in its file and checked against the model: the one
-// place that turns a job's column settings into indices, for reading the rows at once or in chunks.
+// A job's feature and label columns found in its file: the one place that turns a job's column
+// settings into indices, for reading the rows at once or in chunks, and the label encoding an
+// output head gives them.
 
 import DLCore
 
@@ -7,11 +8,8 @@ struct ResolvedColumns {
     let document: CSVDocument
     let features: [Int]
     let labels: [Int]
-    let labelKind: LabelEncoding.Kind
-    let loss: Loss
-    let outputs: Int
 
-    init(_ settings: DataSettings, loss: Loss, outputs: Int, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
+    init(_ settings: DataSettings, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
         guard settings.validationSplit >= 0, settings.validationSplit < 1 else {
             throw DataError.badValidationSplit(settings.validationSplit, rows: nil)
         }
@@ -23,15 +21,9 @@ struct ResolvedColumns {
             throw DataError.columnIsFeatureAndLabel(path: settings.path, column: both, name: document.columnNames?[both])
         }
         guard !features.isEmpty else { throw DataError.noFeatureColumns(path: settings.path) }
-        guard let kind = LabelEncoding.kind(labelColumns: labels.count, outputs: outputs, loss: loss) else {
-            throw DataError.labelsDoNotFitOutputs(labelColumns: labels.count, outputs: outputs, loss: loss.rawValue)
-        }
         self.document = document
         self.features = features
         self.labels = labels
-        labelKind = kind
-        self.loss = loss
-        self.outputs = outputs
     }
 
     /// A column's name: its header, or `column K` in a file without one.
@@ -39,11 +31,16 @@ struct ResolvedColumns {
         document.columnNames?[index] ?? "column \(index)"
     }
 
-    var targetWidth: Int { loss.targetWidth(outputs: outputs) }
+    /// A survey of the label columns that has seen no rows yet.
+    func emptySurvey() -> LabelSurvey {
+        LabelSurvey(indices: labels, columnNames: document.columnNames)
+    }
 
-    func encoder(lineNumbers: [Int32], knownClasses: [[String]?]? = nil) -> TargetEncoder {
+    func encoder(
+        _ head: OutputHead, kind: LabelEncoding.Kind, lineNumbers: [Int32], knownClasses: [[String]?]? = nil
+    ) -> TargetEncoder {
         TargetEncoder(
-            path: document.path, kind: labelKind, loss: loss, outputs: outputs, columnNames: document.columnNames,
-            labelIndices: labels, lineNumbers: lineNumbers, knownClasses: knownClasses)
+            path: document.path, kind: kind, loss: head.loss, outputs: head.output.units,
+            columnNames: document.columnNames, labelIndices: labels, lineNumbers: lineNumbers, knownClasses: knownClasses)
     }
 }

@@ -8,6 +8,12 @@
 // A job that standardizes has its standardization fitted by the first stream that reads its
 // training rows to the end; the description keeps it from then on (DataDescription.standardization).
 // So the rows leave before the fit is known, and their holder standardizes them in place.
+//
+// Numeric labels are checked against the output layer and loss here, at the end of the file, where
+// every label has been seen (a description checks class names before): a head that cannot represent
+// them ends the stream with an error that names the flags that fit, before any step is trained. A
+// label that cannot even be encoded stops the stream early, after the rest of the labels are
+// surveyed, so that the advice is the same.
 
 public final class RowStream {
     public struct Chunk: Sendable {
@@ -23,12 +29,15 @@ public final class RowStream {
     private var nextRow = 0
     /// The standardization's fit, while the description has none.
     private var fit: Standardization.Fit?
+    /// The labels read so far.
+    private var survey: LabelSurvey
 
     init(_ data: DataDescription, chunkSize: Int) throws {
         self.data = data
-        columns = try ResolvedColumns(data.settings, loss: data.loss, outputs: data.outputs, chunkSize: chunkSize)
+        columns = try ResolvedColumns(data.settings, chunkSize: chunkSize)
         plan = try columns.document.columnPlan(features: columns.features, labels: columns.labels).plan
         records = try columns.document.records(plan)
+        survey = columns.emptySurvey()
         if data.standardizes && data.standardization == nil { fit = Standardization.Fit(featureCount: data.featureCount) }
     }
 
@@ -36,15 +45,34 @@ public final class RowStream {
     public func next() throws -> Chunk? {
         guard let parsed = try records.next() else {
             try checkEnd(rowCount: nextRow)
-            if let fit { data.fittedStandardization.settle(fit.result()) }
+            _ = try data.headRequest.resolve(survey, path: data.settings.path)
+            if let fit { data.fittedStandardization.settle(try fit.result(columns: columns, nonFinite: data.nonFiniteCell)) }
             return nil
         }
         var parsedRecords = parsed
         let rowCount = nextRow + parsed.rowCount
         if records.fingerprint != nil { try checkEnd(rowCount: rowCount) }
-        let encoder = columns.encoder(lineNumbers: parsed.lineNumbers, knownClasses: data.classesByColumn)
-        let targets = try encoder.encode(parsed.labelColumns(plan), rowCount: parsed.rowCount).targets
+        let labels = parsed.labelColumns(plan)
+        survey.add(labels, lineNumbers: parsed.lineNumbers)
+        let encoder = columns.encoder(
+            data.head, kind: data.labels.kind, lineNumbers: parsed.lineNumbers, knownClasses: data.classesByColumn)
+        let targets: [Float]
+        do {
+            targets = try encoder.encode(labels, rowCount: parsed.rowCount).targets
+        } catch let error as DataError {
+            guard case .labelOutOfRange = error else { throw error }
+            while let rest = try records.next() { survey.add(rest.labelColumns(plan), lineNumbers: rest.lineNumbers) }
+            _ = try data.headRequest.resolve(survey, path: data.settings.path)
+            throw error
+        }
         let features = parsedRecords.takeFeatures()
+        if data.settings.csv.allowNonFinite && data.nonFiniteCell == nil,
+            let cell = NonFiniteCell.first(
+                features: features, featureColumns: columns.features, lineNumbers: parsed.lineNumbers, survey: survey,
+                path: data.settings.path, columnNames: columns.document.columnNames)
+        {
+            data.firstNonFinite.settle(cell)
+        }
         let trainingRows = max(0, min(parsed.rowCount, data.trainingCount - nextRow))
         features.withUnsafeBufferPointer { fit?.add(UnsafeBufferPointer(rebasing: $0.prefix(trainingRows * data.featureCount))) }
         defer { nextRow = rowCount }

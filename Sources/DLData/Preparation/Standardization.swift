@@ -12,10 +12,10 @@ public struct Standardization: Sendable, Equatable, Codable {
     }
 
     /// Fits mean and standard deviation (ddof = 0, as scikit-learn's StandardScaler) to `rows`.
-    public init(fittedTo rows: TabularRows) {
+    init(fittedTo rows: TabularRows, columns: ResolvedColumns, nonFinite: NonFiniteCell?) throws {
         var fit = Fit(featureCount: rows.featureCount)
         rows.features.withUnsafeBufferPointer { fit.add($0) }
-        self = fit.result()
+        self = try fit.result(columns: columns, nonFinite: nonFinite)
     }
 
     /// The fit in one pass over the rows, given in row order and in as many parts as wanted, so
@@ -53,8 +53,17 @@ public struct Standardization: Sendable, Equatable, Codable {
             }
         }
 
-        func result() -> Standardization {
-            Standardization(
+        /// The fit of `columns`' features, refused where a column holds NaN or an infinity (which only
+        /// --allow-non-finite lets in): its mean would be NaN, and so would every value it standardizes.
+        /// `nonFinite` is the data's first such cell, named when it lies in that column.
+        func result(columns: ResolvedColumns, nonFinite: NonFiniteCell?) throws -> Standardization {
+            if let slot = sum.firstIndex(where: { !$0.isFinite }) ?? squares.firstIndex(where: { !$0.isFinite }) {
+                let column = columns.features[slot]
+                throw DataError.cannotStandardize(
+                    path: columns.document.path, column: column, name: columns.document.columnNames?[column],
+                    firstNonFinite: nonFinite?.column == column ? nonFinite : nil)
+            }
+            return Standardization(
                 mean: sum.map { Float($0 / Double(rows)) },
                 scale: squares.map { sum in
                     let deviation = (sum / Double(rows)).squareRoot()

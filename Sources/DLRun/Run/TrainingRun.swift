@@ -96,7 +96,7 @@ public struct TrainingRun {
         } catch {
             try? checkpointer.finish()  // what was taken before the failure still reaches the disk
             try? curves.finish()
-            throw error
+            throw job.explained(error)
         }
         try checkpointer.finish()
         try curves.finish()
@@ -121,9 +121,12 @@ public struct TrainingRun {
     static func summary(_ job: TrainingJob) -> String {
         let layers = job.model.layers.map { "\($0.units) \($0.activation.rawValue)" }.joined(separator: " -> ")
         let validation = job.data.validationCount > 0 ? ", \(job.data.validationCount) validation rows" : ""
+        let chosen = job.data.head.choice.map { choice in
+            "\nOutput: auto chose \(choice.summary)" + (job.metricNames == job.settings.metrics ? "" : "; metrics \(job.metricNames.joined(separator: ", "))")
+        } ?? ""
         return """
             Model: \(job.model.inputDim) inputs -> \(layers) (\(job.model.layout.count) parameters), \
-            loss \(job.loss.rawValue), optimizer \(job.optimizer.name)
+            loss \(job.loss.rawValue), optimizer \(job.optimizer.name)\(chosen)
             Data: \(job.settings.data): \(job.data.trainingCount) training rows\(validation), \
             \(job.schedule.shardCount) shard(s), global batch \(job.settings.batchSize), seed \(job.settings.seed)
             """

@@ -16,8 +16,9 @@ public struct JobSettings: Sendable, Equatable, Codable {
     /// The feature columns: 0-based indices, `A-B` index ranges or header names; all others when nil.
     public var features: [String]?
     public var allowNonFinite: Bool = false
-    /// Layers as `UNITS:ACTIVATION`, comma-separated.
+    /// Layers as `UNITS:ACTIVATION` (or `UNITS`, linear), comma-separated; the last may be `auto`.
     public var layers: String = "30:relu,1:sigmoid"
+    /// A loss by its Keras name or alias, or `auto`.
     public var loss: String = "mean_squared_error"
     public var optimizer: String = "adam"
     /// Overrides the optimizer's default learning rate when set.
@@ -45,6 +46,9 @@ public struct JobSettings: Sendable, Equatable, Codable {
     public var restoreBestWeights: Bool = false
 
     public init() {}
+
+    /// The word that leaves the output layer (last in `layers`) or the loss to the label.
+    public static let auto = LayerList.auto
 
     enum CodingKeys: String, CodingKey {
         case data, header, delimiter, features, layers, loss, optimizer, metrics, epochs, seed, shards, standardize

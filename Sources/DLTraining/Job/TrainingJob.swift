@@ -30,16 +30,18 @@ public struct TrainingJob: Sendable {
         }
         let shards = settings.shards ?? 1
         guard shards > 0 else { throw JobError.badSetting("shards", "\(shards)", "it must be at least 1") }
-        let layers = try DenseSpec.parseList(settings.layers)
-        let loss = try Loss(name: settings.loss)
-        let outputs = layers[layers.count - 1].units
-        try loss.validate(outputs: outputs)
+        let layerList = try LayerList.parse(settings.layers)
+        let requestedLoss = settings.loss.lowercased() == JobSettings.auto ? nil : try Loss(name: settings.loss)
+        if let output = layerList.output, let requestedLoss { try requestedLoss.validate(outputs: output.units) }
+        let request = HeadRequest(output: layerList.output, loss: requestedLoss, hiddenLayers: layerList.hiddenText)
 
         let dataSettings = try settings.dataSettings()
         let (data, rows) = loadsRows
-            ? try DataPreparation.prepare(dataSettings, loss: loss, outputs: outputs)
-            : (try DataDescription.describe(dataSettings, loss: loss, outputs: outputs, chunkSize: chunkSize), nil)
-        let model = try ModelSpec(inputDim: data.featureCount, layers: layers)
+            ? try DataPreparation.prepare(dataSettings, head: request)
+            : (try DataDescription.describe(dataSettings, head: request, chunkSize: chunkSize), nil)
+        let head = data.head
+        try head.loss.validate(outputs: head.output.units)
+        let model = try ModelSpec(inputDim: data.featureCount, layers: layerList.hidden + [head.output])
         var arguments = settings.optimizerArguments
         if let learningRate = settings.learningRate { arguments["learning_rate"] = learningRate }
         guard shards <= data.trainingCount else {
@@ -49,9 +51,12 @@ public struct TrainingJob: Sendable {
 
         self.settings = settings
         self.model = model
-        self.loss = loss
-        metricNames = settings.metrics
-        metrics = MetricSet(try settings.metrics.map { try Metric(name: $0, loss: loss, outputs: outputs) })
+        loss = head.loss
+        // Accuracy means nothing for a quantity: a regression `auto` chose reports the mean absolute
+        // error instead of the seed job's default metric.
+        let regressionByDefault = head.choice?.isRegression == true && settings.metrics == JobSettings().metrics
+        metricNames = regressionByDefault ? ["mae"] : settings.metrics
+        metrics = MetricSet(try metricNames.map { try Metric(name: $0, loss: head.loss, outputs: head.output.units) })
         earlyStopping = try Self.earlyStoppingRule(settings, metrics: metrics, validated: data.validationCount > 0)
         optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
         self.data = data
@@ -59,6 +64,15 @@ public struct TrainingJob: Sendable {
         schedule = ShardSchedule(
             rowCount: data.trainingCount, shardCount: shards, batchSize: settings.batchSize,
             seed: settings.seed)
+    }
+}
+
+extension TrainingJob {
+    /// `error`, and for a run that diverged on data holding NaN or infinite values, the error that
+    /// names the first of them: the cause, whatever the learning rate.
+    public func explained(_ error: Error) -> Error {
+        guard case let JobError.diverged(epoch, step, nil) = error, let cell = data.nonFiniteCell else { return error }
+        return JobError.diverged(epoch: epoch, step: step, nonFiniteData: cell)
     }
 }
 
