@@ -82,7 +82,7 @@ let package = Package(
                 "DLCore", "DLTraining", "DLCoordinator", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
             ]),
-        // The command-line options more than one executable takes (the CSV format).
+        // What more than one command line shares: the CSV format options, and how a usage error is reported.
         .target(
             name: "DLCommandLine",
             dependencies: ["DLTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "dlworker",
             dependencies: [
-                "DLCore", "DLTransport", "DLWorker",
+                "DLCore", "DLTransport", "DLWorker", "DLCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

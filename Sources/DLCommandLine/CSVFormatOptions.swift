@@ -8,7 +8,7 @@ public struct CSVFormatOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Whether the first row is a header (detected when neither is given).")
     public var header: Bool?
 
-    @Option(help: ArgumentHelp("The field separator, one character (tab or \\t for a tab).", valueName: "char"))
+    @Option(help: ArgumentHelp("The field separator, one character (tab or \\t for a tab; default: \(JobSettings().delimiter)).", valueName: "char"))
     public var delimiter: String?
 
     @Flag(name: .customLong("allow-non-finite"), help: "Accept NaN and infinite values in the data instead of rejecting them.")

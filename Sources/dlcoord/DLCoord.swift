@@ -37,6 +37,9 @@ struct DLCoord: ParsableCommand {
             """,
         version: DLTrainVersion.current)
 
+    /// Usage errors as every dltrain command reports them (DLCommandLine.CommandMain).
+    static func main() { CommandMain.run(Self.self) }
+
     @Flag(help: "Train in this process, computing every shard here (the default without --workers).")
     var local = false
 

@@ -5,8 +5,11 @@ import ArgumentParser
 import DLCommandLine
 import DLTraining
 
+/// The seed job's settings: what each option defaults to, shown in --help.
+private let seedJob = JobSettings()
+
 struct DataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The CSV file to train on.", valueName: "path"))
+    @Option(help: ArgumentHelp("The CSV file to train on (default: \(seedJob.data)).", valueName: "path"))
     var data: String?
 
     @OptionGroup var format: CSVFormatOptions
@@ -17,10 +20,10 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The feature columns, comma-separated (default: every other column).", valueName: "columns"))
     var features: String?
 
-    @Option(name: .customLong("validation-split"), help: ArgumentHelp("The fraction of rows, taken from the end of the file before any shuffling, held out for validation.", valueName: "fraction"))
+    @Option(name: .customLong("validation-split"), help: ArgumentHelp("The fraction of rows, taken from the end of the file before any shuffling, held out for validation (default: \(seedJob.validationSplit), none).", valueName: "fraction"))
     var validationSplit: Double?
 
-    @Flag(inversion: .prefixedNo, help: "Standardize the features to z-scores fitted on the training rows.")
+    @Flag(inversion: .prefixedNo, help: "Standardize the features to z-scores fitted on the training rows (default: --no-standardize).")
     var standardize: Bool?
 
     func apply(to settings: inout JobSettings) {
@@ -36,51 +39,51 @@ struct DataOptions: ParsableArguments {
 struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "The Dense layers as UNITS:ACTIVATION, comma-separated, e.g. 30:relu,1:sigmoid; UNITS alone is linear (Keras's "
-            + "Dense(UNITS)); auto as the last layer chooses the output layer from the label (default: 30:relu,1:sigmoid).",
+            + "Dense(UNITS)); auto as the last layer chooses the output layer from the label (default: \(seedJob.layers)).",
         valueName: "layers"))
     var layers: String?
 
     @Option(help: ArgumentHelp(
         "The loss, by its Keras name or alias (mse, mae, binary_crossentropy, categorical_crossentropy, "
-            + "sparse_categorical_crossentropy), or auto to choose it from the label (default: mean_squared_error).",
+            + "sparse_categorical_crossentropy), or auto to choose it from the label (default: \(seedJob.loss)).",
         valueName: "name"))
     var loss: String?
 
-    @Option(help: ArgumentHelp("sgd, adam, rmsprop or adagrad, with Keras's defaults.", valueName: "name"))
+    @Option(help: ArgumentHelp("sgd, adam, rmsprop or adagrad, with Keras's defaults (default: \(seedJob.optimizer)).", valueName: "name"))
     var optimizer: String?
 
-    @Option(name: .customLong("learning-rate"), help: ArgumentHelp("The optimizer's learning rate (default: Keras's for that optimizer).", valueName: "rate"))
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: ArgumentHelp("The optimizer's learning rate (default: Keras's for that optimizer).", valueName: "rate"))
     var learningRate: Double?
 
     @Option(name: .customLong("optimizer-args"), help: ArgumentHelp("Further optimizer arguments under their Keras names, e.g. momentum=0.9,nesterov=true.", valueName: "k=v,..."))
     var optimizerArguments: String?
 
-    @Option(help: ArgumentHelp("Metrics, comma-separated: accuracy, mae, mse, auc.", valueName: "names"))
+    @Option(help: ArgumentHelp("Metrics, comma-separated: accuracy, mae, mse, auc (default: \(seedJob.metrics.joined(separator: ","))).", valueName: "names"))
     var metrics: String?
 
-    @Option(help: ArgumentHelp("How many passes over the training rows.", valueName: "n"))
+    @Option(help: ArgumentHelp("How many passes over the training rows (default: \(seedJob.epochs)).", valueName: "n"))
     var epochs: Int?
 
-    @Option(name: .customLong("batch-size"), help: ArgumentHelp("The global batch: rows per step over all shards.", valueName: "n"))
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("The global batch: rows per step over all shards (default: \(seedJob.batchSize)).", valueName: "n"))
     var batchSize: Int?
 
-    @Option(help: ArgumentHelp("Fixes the initial weights, the shard deal and every shuffle.", valueName: "n"))
+    @Option(help: ArgumentHelp("Fixes the initial weights, the shard deal and every shuffle (default: \(seedJob.seed)).", valueName: "n"))
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("The number of logical shards S the rows are dealt into.", valueName: "n"))
+    @Option(help: ArgumentHelp("The number of logical shards S the rows are dealt into; the model depends on it (default: 1, or --workers N).", valueName: "n"))
     var shards: Int?
 
     @Option(
         name: .customLong("early-stopping-patience"),
-        help: ArgumentHelp("Stop after this many epochs without improvement of --monitor, as Keras's EarlyStopping.", valueName: "n"))
+        help: ArgumentHelp("Stop after this many epochs without improvement of --monitor, as Keras's EarlyStopping (default: off).", valueName: "n"))
     var earlyStoppingPatience: Int?
 
     @Option(help: ArgumentHelp(
-        "The value early stopping watches (default val_loss): loss or a metric, val_ for the validation rows; "
+        "The value early stopping watches (default: \(seedJob.monitor)): loss or a metric, val_ for the validation rows; "
             + "lower is better for losses and errors, higher for accuracy and auc.", valueName: "name"))
     var monitor: String?
 
-    @Option(name: .customLong("min-delta"), help: ArgumentHelp("The least change of --monitor that counts as an improvement.", valueName: "d"))
+    @Option(name: .customLong("min-delta"), help: ArgumentHelp("The least change of --monitor that counts as an improvement (default: \(seedJob.minDelta)).", valueName: "d"))
     var minDelta: Double?
 
     @Flag(name: .customLong("restore-best-weights"), help: "With early stopping, end with the weights of the best epoch instead of the last.")

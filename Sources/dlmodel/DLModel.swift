@@ -20,10 +20,13 @@ struct DLModelCommand: ParsableCommand {
             MODEL is a model file (RUN/model.safetensors), a run directory (its model.safetensors), \
             or a checkpoint (RUN/checkpoint-*.safetensors: the CSV it was trained on must still be \
             there, unchanged, for its feature names, classes and standardization). Errors name the \
-            file, and for a CSV the line and column; the exit status is then 1.
+            file, and for a CSV the line and column; the exit status is then 1 (64 for a usage error).
             """,
         version: DLTrainVersion.current,
         subcommands: [Summary.self, Predict.self, Evaluate.self, Export.self, Plot.self])
+
+    /// Usage errors as every dltrain command reports them (DLCommandLine.CommandMain).
+    static func main() { CommandMain.run(Self.self) }
 }
 
 /// Runs `body`, turning an error into one line on standard error and exit status 1.

@@ -2,6 +2,7 @@
 // its shards' rows, and computes their gradients each step until the job ends.
 
 import ArgumentParser
+import DLCommandLine
 import DLCore
 import DLTransport
 import DLWorker
@@ -26,6 +27,9 @@ struct DLWorkerCommand: ParsableCommand {
             then tells the coordinator, which moves its shards to the other workers at once.
             """,
         version: DLTrainVersion.current)
+
+    /// Usage errors as every dltrain command reports them (DLCommandLine.CommandMain).
+    static func main() { CommandMain.run(Self.self) }
 
     @Option(help: ArgumentHelp("The coordinator's address, e.g. tcp://HOST:5555 or ipc:///tmp/dltrain.ipc.", valueName: "endpoint"))
     var connect: String
