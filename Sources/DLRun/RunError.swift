@@ -8,8 +8,10 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     /// A model file that is not a dltrain model: the path and what is wrong.
     case badModelFile(path: String, reason: String)
-    /// A run's metrics.jsonl that cannot be read: the path, the line, and what is wrong.
+    /// A run's metrics.jsonl that cannot be read: the path, the line (0: the file as a whole), and what is wrong.
     case badMetricsLog(path: String, line: Int, reason: String)
+    /// A path given as a run directory that is none: missing, or without a metrics log.
+    case notARunDirectory(path: String, reason: String)
     /// A checkpoint file that could not be read.
     case unreadableCheckpoint(path: String)
     /// A file that is not a valid checkpoint: the reason says what is wrong.
@@ -27,8 +29,12 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
             return "cannot write \(path): \(reason)"
         case let .badModelFile(path, reason):
             return "\(path): not a valid dltrain model file: \(reason)"
+        case let .badMetricsLog(path, 0, reason):
+            return "\(path): cannot read the metrics log: \(reason)"
         case let .badMetricsLog(path, line, reason):
             return "\(path):\(line): not a dltrain metrics log: \(reason)"
+        case let .notARunDirectory(path, reason):
+            return "\(path): not a run directory: \(reason)"
         case let .unreadableCheckpoint(path):
             return "\(path): cannot read the checkpoint"
         case let .badCheckpoint(path, reason):

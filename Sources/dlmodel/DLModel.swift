@@ -173,7 +173,7 @@ struct Plot: ParsableCommand {
         abstract: "Several runs' loss and metric curves on one chart (SVG), for comparison.",
         discussion: """
             Each RUN is a run directory (its metrics.jsonl is read) and gets a colour of its own, \
-            labelled with the directory's name; training lines are solid, validation lines dashed, \
+            labelled with the directory's name (and its parent folders, where names repeat); training lines are solid, validation lines dashed, \
             one panel per value. The chart is what each run's curves.svg shows, side by side.
             """)
 
@@ -189,8 +189,9 @@ struct Plot: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let histories = try runs.map { run in
-                (label: Optional((run as NSString).lastPathComponent), history: try MetricsLog.read(path: run + "/metrics.jsonl"))
+            let labels = CurvesChart.runLabels(runs)
+            let histories = try zip(runs, labels).map { run, label in
+                (label: Optional(label), history: try MetricsLog.read(runDirectory: run))
             }
             let chart = CurvesChart.svg(runs: histories)
             if let output {

@@ -86,5 +86,18 @@ final class CurvesChartTests: XCTestCase {
         XCTAssertEqual(CurvesChart.ticks(from: 0.905, to: 0.99, integers: false).map { ($0 * 100).rounded() / 100 }, [0.92, 0.94, 0.96, 0.98])
         XCTAssertEqual(CurvesChart.ticks(from: 1, to: 30, integers: true), [10, 20, 30])
         XCTAssertEqual(CurvesChart.ticks(from: 1, to: 3, integers: true), [1, 2, 3])
+        // Zero is 0: not -0 from a range that starts just below it, nor a remainder of added steps.
+        let aroundZero = CurvesChart.ticks(from: -0.05, to: 0.31, integers: false)
+        XCTAssertEqual(aroundZero.map { ($0 * 100).rounded() / 100 }, [0, 0.1, 0.2, 0.3])
+        XCTAssertEqual(aroundZero[0].bitPattern, Double(0).bitPattern)
+        XCTAssertEqual(CurvesChart.ticks(from: -0.7, to: 0.3, integers: false).filter { $0 == 0 }.map(\.sign), [.plus])
+    }
+
+    /// Runs are told apart by as much of their paths as it takes.
+    func testRunLabelsTellRunsApart() {
+        XCTAssertEqual(CurvesChart.runLabels(["runs/a", "runs/b/"]), ["a", "b"])
+        XCTAssertEqual(CurvesChart.runLabels(["sweep1/run", "sweep2/run", "other"]), ["sweep1/run", "sweep2/run", "other"])
+        XCTAssertEqual(CurvesChart.runLabels(["x/a/run", "y/a/run"]), ["x/a/run", "y/a/run"])
+        XCTAssertEqual(CurvesChart.runLabels(["runs/a", "runs/a"]), ["a", "a #2"])
     }
 }

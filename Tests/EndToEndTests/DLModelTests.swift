@@ -75,7 +75,8 @@ final class DLModelTests: XCTestCase {
         let chart = try temporaryDirectory(self) + "/runs.svg"
         let plotted = try dlmodel.run(["plot", run, run, "--output", chart])
         XCTAssertEqual(plotted.status, 0, plotted.errors)
-        XCTAssertTrue(try String(contentsOfFile: chart, encoding: .utf8).contains(">run (validation)</text>"))
+        let svg = try String(contentsOfFile: chart, encoding: .utf8)
+        XCTAssertTrue(svg.contains(">run (validation)</text>") && svg.contains(">run #2 (validation)</text>"), "labelled apart")
 
         let checkpoint = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("checkpoint-") }.max())
         let fromCheckpoint = try dlmodel.run(["predict", run + "/" + checkpoint, "--data", "dataset/breast_cancer.csv"])
@@ -101,7 +102,10 @@ final class DLModelTests: XCTestCase {
 
         let plot = try dlmodel.run(["plot", run, run + "/nothing"])
         XCTAssertEqual(plot.status, 1)
-        XCTAssertEqual(plot.errors, "dlmodel: error: \(run)/nothing/metrics.jsonl:0: not a dltrain metrics log: cannot read the file\n")
+        XCTAssertEqual(plot.errors, "dlmodel: error: \(run)/nothing: not a run directory: no such directory\n")
+        let notARun = try dlmodel.run(["plot", "dataset"])
+        XCTAssertEqual(notARun.status, 1)
+        XCTAssertTrue(notARun.errors.hasPrefix("dlmodel: error: dataset: not a run directory: it holds no metrics.jsonl"), notARun.errors)
 
         let unwritable = try dlmodel.run(["export", run, "--format", "onnx", "--output", run + "/no/such/dir/model.onnx"])
         XCTAssertEqual(unwritable.status, 1)

@@ -174,17 +174,44 @@ public final class CurvesChart: TrainingObserver {
         return (tenths < 0 ? "-" : "") + String(whole) + "." + String(abs(tenths) % 10)
     }
 
-    /// About five round values between `low` and `high`.
+    /// About five round values between `low` and `high`, each a whole multiple of the step (so
+    /// zero is 0, never -0 or 1e-17).
     static func ticks(from low: Double, to high: Double, integers: Bool) -> [Double] {
         let raw = (high - low) / 5, magnitude = pow(10, floor(log10(raw)))
         var step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
         if integers { step = max(1, step.rounded()) }
-        var tick = (low / step).rounded(.up) * step, result: [Double] = []
-        while tick <= high + step * 1e-9 {
-            result.append(tick)
-            tick += step
+        guard step.isFinite, step > 0 else { return [] }
+        var multiple = (low / step).rounded(.up), result: [Double] = []
+        while multiple * step <= high + step * 1e-9 {
+            result.append(multiple * step + 0)  // + 0 turns -0 into 0
+            multiple += 1
         }
         return result
+    }
+
+    /// Labels for runs given by their directories: each directory's name, with as many of its parent
+    /// folders as it takes to tell it from the others (`a/run1`, `b/run1`), and a number for a
+    /// directory given twice.
+    public static func runLabels(_ directories: [String]) -> [String] {
+        let components = directories.map { path in
+            (path as NSString).standardizingPath.split(separator: "/").map(String.init)
+        }
+        var labels = components.map { $0.last ?? "/" }
+        for depth in 2...max(2, components.map(\.count).max() ?? 2) {
+            // A label two different directories share; the same directory twice is numbered below.
+            var directoriesOfLabel: [String: Set<[String]>] = [:]
+            for (label, path) in zip(labels, components) { directoriesOfLabel[label, default: []].insert(path) }
+            let repeated = Set(directoriesOfLabel.filter { $0.value.count > 1 }.keys)
+            guard !repeated.isEmpty else { break }
+            for index in labels.indices where repeated.contains(labels[index]) {
+                labels[index] = components[index].suffix(depth).joined(separator: "/")
+            }
+        }
+        var seen: [String: Int] = [:]
+        return labels.map { label in
+            seen[label, default: 0] += 1
+            return seen[label] == 1 ? label : "\(label) #\(seen[label] ?? 0)"
+        }
     }
 
     private static func label(_ value: Double) -> String {

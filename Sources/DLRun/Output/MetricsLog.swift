@@ -45,10 +45,31 @@ public final class MetricsLog: TrainingObserver {
 
     private static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
 
+    /// The epochs the metrics.jsonl of `runDirectory` records; a path that is no run directory is
+    /// named as such.
+    public static func read(runDirectory: String) throws -> [EpochReport] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory) else {
+            throw RunError.notARunDirectory(path: runDirectory, reason: "no such directory")
+        }
+        guard isDirectory.boolValue else {
+            throw RunError.notARunDirectory(path: runDirectory, reason: "it is a file; give the directory a run wrote")
+        }
+        let path = runDirectory + "/metrics.jsonl"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RunError.notARunDirectory(
+                path: runDirectory, reason: "it holds no metrics.jsonl, which dlcoord writes in a run directory as each epoch ends")
+        }
+        return try read(path: path)
+    }
+
     /// The epochs a metrics.jsonl records, its values in the order written (a null is left out).
     public static func read(path: String) throws -> [EpochReport] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw RunError.badMetricsLog(path: path, line: 0, reason: "cannot read the file")
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw RunError.badMetricsLog(path: path, line: 0, reason: (error as NSError).localizedFailureReason ?? "\(error)")
         }
         return try text.split(separator: "\n").enumerated().map { index, line in
             func bad(_ reason: String) -> RunError { .badMetricsLog(path: path, line: index + 1, reason: reason) }
