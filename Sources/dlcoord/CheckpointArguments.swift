@@ -26,7 +26,12 @@ struct CheckpointArguments: ParsableArguments {
         return Checkpointer.paths(in: runDirectory).isEmpty ? nil : runDirectory
     }
 
-    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("Write a checkpoint every N epochs (and after the last).", valueName: "n"))
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp(
+        "Take a checkpoint every N epochs and after the last. Training does not wait for the disk: one taken while the one "
+            + "before is still being written waits, and a newer one replaces it unwritten, so when epochs are shorter than "
+            + "a write some are skipped. The newest taken is always written next, and the last epoch's (or a stopped run's) "
+            + "is on disk before dlcoord exits.",
+        valueName: "n"))
     var checkpointEvery: Int = 1
 
     @Option(name: .customLong("checkpoint-every-steps"), help: ArgumentHelp("Also write one every N steps within an epoch.", valueName: "n"))
