@@ -9,7 +9,8 @@ struct CheckpointArguments: ParsableArguments {
         "Continue the run in this directory from its newest intact checkpoint (with --local or --workers N; only --epochs "
             + "may change). `--resume auto` with --run-dir DIR continues the run in DIR if it has a checkpoint and starts it "
             + "there otherwise, so one command line serves a first start and every restart (a requeued Slurm job, a "
-            + "restarted pod); a run that finished is not trained again.",
+            + "restarted pod); a run that finished is not trained again. On workers without --bind, a resume listens where "
+            + "the run listened (its run.json). Ctrl-C prints the command that resumes a run.",
         valueName: "run-dir|auto"))
     var resume: String?
 
