@@ -82,6 +82,7 @@ struct Predict: ParsableCommand {
             var settings = JobSettings()
             format.apply(to: &settings)
             let options = try settings.csvOptions()
+            if let output { try OutputFile.check(output, reading: [model, data]) }
             let sink = try LineSink(path: output)
             do {
                 try predictor.predict(csv: data, options: options, write: sink.write)
@@ -155,6 +156,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputFile.check(output, reading: [model])
             let model = try ModelFile.load(from: model)
             let bytes = switch format {
             case .onnx: try ONNXExport.encoded(model)
@@ -186,6 +188,7 @@ struct Plot: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let output { try OutputFile.check(output, reading: runs.map { $0 + "/metrics.jsonl" }) }
             let histories = try runs.map { run in
                 (label: Optional((run as NSString).lastPathComponent), history: try MetricsLog.read(path: run + "/metrics.jsonl"))
             }

@@ -3,7 +3,7 @@
 // refused with every old file untouched, byte for byte, and --overwrite replaces it (and a resume
 // then continues the new run, not the old); a run that trained nothing leaves nothing in the way;
 // a second run is refused while the first holds the directory, naming its process, while dlmodel
-// still reads the directory of a run that trains.
+// still reads the directory of a run that trains, and writes no output over its input or a run's file.
 
 import DLRun
 import DLTestSupport
@@ -122,6 +122,33 @@ final class RunDirectoryUseTests: XCTestCase {
         let interrupted = training.wait(timeout: 30)
         XCTAssertEqual(interrupted.status, 1)
         XCTAssertTrue(interrupted.errors.contains("the run stopped: it was interrupted (SIGTERM); checkpoint run/checkpoint-"), interrupted.errors)
+    }
+
+    /// dlmodel replaces an output file it is told to write, but never the CSV it reads or a run's file.
+    func testDlmodelWritesNoOutputOverItsInputOrARunsFiles() throws {
+        let folder = try temporaryDirectory(self)
+        let trained = try dlcoord.run(["--local", "--epochs", "1", "--verbose", "0", "--data", data, "--run-dir", "run"], in: folder)
+        XCTAssertEqual(trained.status, 0, trained.errors)
+        try FileManager.default.copyItem(atPath: data, toPath: folder + "/rows.csv")
+        let rows = try Data(contentsOf: URL(fileURLWithPath: folder + "/rows.csv"))
+        let run = try snapshot(folder + "/run")
+        for (arguments, message) in [
+            (["predict", "run", "--data", "rows.csv", "--output", "rows.csv"], "cannot write rows.csv: it is rows.csv, which this command reads"),
+            (["predict", "run", "--data", "rows.csv", "--output", "run/metrics.jsonl"], "cannot write run/metrics.jsonl: it is a file of the run in run"),
+            (["export", "run", "--format", "onnx", "--output", "run/model.safetensors"], "it is a file of the run in run"),
+            (["plot", "run", "--output", "run/curves.svg"], "it is a file of the run in run"),
+        ] {
+            let refused = try dlmodel.run(arguments, in: folder)
+            XCTAssertEqual(refused.status, 1, "\(arguments)")
+            XCTAssertTrue(refused.errors.hasPrefix("dlmodel: error: "), refused.errors)
+            XCTAssertTrue(refused.errors.contains(message), refused.errors)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/rows.csv")), rows)
+        XCTAssertEqual(try snapshot(folder + "/run"), run)
+        try Data("an older file\n".utf8).write(to: URL(fileURLWithPath: folder + "/predictions.csv"))
+        let predicted = try dlmodel.run(["predict", "run", "--data", "rows.csv", "--output", "predictions.csv"], in: folder)
+        XCTAssertEqual(predicted.status, 0, predicted.errors)
+        XCTAssertTrue(try String(contentsOfFile: folder + "/predictions.csv", encoding: .utf8).hasPrefix("probability,predicted\n"))
     }
 
     /// Every file under `directory` by its relative path, with its bytes.
