@@ -65,8 +65,12 @@ struct ClusterArguments: ParsableArguments {
 
     /// Where the workers connect: --bind; resuming without it, where the run listened before (from
     /// its run.json, `recorded`), said in `note`; else the default (a private ipc path with --spawn).
+    /// A resume that moves the run elsewhere is told that workers waiting at the old address stay there.
     func endpoint(recorded: RunRecord?) -> (endpoint: String, note: String?) {
-        if let bind { return (bind, nil) }
+        if let bind {
+            guard !spawn, let before = recorded?.bind, before != bind else { return (bind, nil) }
+            return (bind, "the run listened at \(before) before; workers still waiting there will not find this coordinator at \(bind)")
+        }
         if !spawn, let recorded = recorded?.bind {
             return (recorded, "workers connect at \(recorded), where the run listened before (its run.json); --bind sets another address")
         }
