@@ -1,5 +1,6 @@
 // The errors of a run's files: job files, model files, checkpoints, the metrics log and the run
-// directory, and resuming from a checkpoint. Each names the file and what is wrong with it.
+// directory (in use, or holding another run), resuming from a checkpoint, and a run stopped by a
+// signal. Each names the file and what is wrong with it, and what to do.
 
 public enum RunError: Error, Equatable, CustomStringConvertible {
     /// A job file that cannot be read or is not valid JSON for a job.
@@ -20,6 +21,14 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case noCheckpoint(directory: String, skipped: [String])
     /// The resumed job differs from the checkpoint's in a way that would change the model.
     case cannotResume(String)
+    /// A new run's directory holds another run: what it holds, when it started (from its run.json),
+    /// and whether a checkpoint there could continue it.
+    case runDirectoryHoldsRun(directory: String, contents: String, started: String?, resumable: Bool)
+    /// Another process runs in the run directory: who (pid, host, start, command).
+    case runDirectoryInUse(directory: String, holder: String)
+    /// A run in one process stopped by Ctrl-C or SIGTERM: the cause, the checkpoint written and
+    /// where it stands.
+    case interrupted(cause: String, checkpoint: String, position: String)
 
     public var description: String {
         switch self {
@@ -43,6 +52,16 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
             return "\(directory): no usable checkpoint" + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))")
         case let .cannotResume(reason):
             return "cannot resume: \(reason)"
+        case let .runDirectoryHoldsRun(directory, contents, started, resumable):
+            let run = "\(directory) already holds a run" + (started.map { " started \($0)" } ?? "") + " (\(contents))"
+            let overwrite = "to delete it and start this run there: --overwrite; or choose another --run-dir"
+            return resumable
+                ? "\(run); to continue it: --resume \(directory); \(overwrite)"
+                : "\(run) and no checkpoint to continue it from; \(overwrite)"
+        case let .runDirectoryInUse(directory, holder):
+            return "\(directory) is in use by another run: \(holder); wait for it to end (or stop it), or choose another --run-dir"
+        case let .interrupted(cause, checkpoint, position):
+            return "the run stopped: it was interrupted (\(cause)); checkpoint \(checkpoint) (\(position))"
         }
     }
 }

@@ -9,7 +9,8 @@ struct CheckpointArguments: ParsableArguments {
         "Continue the run in this directory from its newest intact checkpoint (with --local or --workers N; only --epochs "
             + "may change). `--resume auto` with --run-dir DIR continues the run in DIR if it has a checkpoint and starts it "
             + "there otherwise, so one command line serves a first start and every restart (a requeued Slurm job, a "
-            + "restarted pod); a run that finished is not trained again.",
+            + "restarted pod); a run that finished is not trained again. On workers without --bind, a resume listens where "
+            + "the run listened (its run.json). Ctrl-C prints the command that resumes a run.",
         valueName: "run-dir|auto"))
     var resume: String?
 
@@ -26,7 +27,12 @@ struct CheckpointArguments: ParsableArguments {
         return Checkpointer.paths(in: runDirectory).isEmpty ? nil : runDirectory
     }
 
-    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("Write a checkpoint every N epochs (and after the last).", valueName: "n"))
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp(
+        "Take a checkpoint every N epochs and after the last. Training does not wait for the disk: one taken while the one "
+            + "before is still being written waits, and a newer one replaces it unwritten, so when epochs are shorter than "
+            + "a write some are skipped. The newest taken is always written next, and the last epoch's (or a stopped run's) "
+            + "is on disk before dlcoord exits.",
+        valueName: "n"))
     var checkpointEvery: Int = 1
 
     @Option(name: .customLong("checkpoint-every-steps"), help: ArgumentHelp("Also write one every N steps within an epoch.", valueName: "n"))

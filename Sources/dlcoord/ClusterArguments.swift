@@ -63,7 +63,22 @@ struct ClusterArguments: ParsableArguments {
         valueName: "fraction"))
     var audit: Double = 0
 
-    func train(_ run: TrainingRun, monitor: CoordinatorMonitor?) throws {
+    /// Where the workers connect: --bind; resuming without it, where the run listened before (from
+    /// its run.json, `recorded`), said in `note`; else the default (a private ipc path with --spawn).
+    /// A resume that moves the run elsewhere is told that workers waiting at the old address stay there.
+    func endpoint(recorded: RunRecord?) -> (endpoint: String, note: String?) {
+        if let bind {
+            guard !spawn, let before = recorded?.bind, before != bind else { return (bind, nil) }
+            return (bind, "the run listened at \(before) before; workers still waiting there will not find this coordinator at \(bind)")
+        }
+        if !spawn, let recorded = recorded?.bind {
+            return (recorded, "workers connect at \(recorded), where the run listened before (its run.json); --bind sets another address")
+        }
+        return (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555", nil)
+    }
+
+    /// Trains `run` on the workers, listening at `endpoint`.
+    func train(_ run: TrainingRun, endpoint: String, monitor: CoordinatorMonitor?) throws {
         guard let workers else { return }
         guard let shards = run.settings.shards, shards >= workers else {
             throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(run.settings.shards ?? 1)")
@@ -72,44 +87,48 @@ struct ClusterArguments: ParsableArguments {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "dlcoord")
         logger.logLevel = run.verbose == 0 ? .notice : .info
-        let endpoint = bind ?? (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555")
-        let (keys, secretFile) = try jobKeys(endpoint: endpoint, runDirectory: run.runDirectory)
-        defer { if let secretFile, secretFile != configuredSecretFile { unlink(secretFile) } }
-        if keys == nil && insecure && !EndpointSecurity.isLocal(endpoint) {
+        let keys = try jobKeys(endpoint: endpoint)
+        if keys.keys == nil && insecure && !EndpointSecurity.isLocal(endpoint) {
             logger.warning("--insecure: \(endpoint) admits anyone who reaches it, and nothing on it is encrypted")
         }
-        let coordinator = Coordinator(
-            options: ClusterOptions(
-                bind: endpoint, workers: workers, spawn: spawn,
-                timeouts: .init(
-                    registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
-                policy: .init(
-                    minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit,
-                    rowChunkSize: run.readChunk),
-                runDirectory: run.runDirectory, keys: keys, secretFile: secretFile, monitor: monitor),
-            logger: logger)
         // The coordinator streams the rows to the workers; only --audit, which computes shards'
         // gradients again here, holds them.
         try run.run(loadingRows: audit > 0) { job, progress, observers, checkpointer in
-            try coordinator.train(job, progress: progress, observers: observers, checkpointer: checkpointer)
+            // Written once the run holds its directory, removed at the end.
+            var secretFile = keys.secretFile
+            if let secret = keys.madeSecret {
+                secretFile = run.runDirectory + "/.job-secret"
+                try JobSecret.writePrivateFile(secret, to: run.runDirectory + "/.job-secret")
+            }
+            defer { if keys.madeSecret != nil { unlink(run.runDirectory + "/.job-secret") } }
+            let coordinator = Coordinator(
+                options: ClusterOptions(
+                    bind: endpoint, workers: workers, spawn: spawn,
+                    timeouts: .init(
+                        registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
+                    policy: .init(
+                        minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit,
+                        rowChunkSize: run.readChunk),
+                    runDirectory: run.runDirectory, keys: keys.keys, secretFile: secretFile, monitor: monitor),
+                logger: logger)
+            return try coordinator.train(job, progress: progress, observers: observers, checkpointer: checkpointer)
         }
     }
 
-    private var configuredSecretFile: String? { secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"] }
+    /// The secret file this run was configured with: --secret-file, or $DLTRAIN_SECRET_FILE.
+    var configuredSecretFile: String? { secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"] }
 
     /// The job's keys and the secret file spawned workers get: the configured secret; for workers
-    /// spawned on a TCP endpoint without one, a secret made for this run (in a file only this user
-    /// can read, removed at the end); none where the endpoint needs none.
-    private func jobKeys(endpoint: String, runDirectory: String) throws -> (JobKeys?, String?) {
+    /// spawned on a TCP endpoint without one, a secret made for this run (written, only this user
+    /// can read it, once the run holds its directory); none where the endpoint needs none. Checked
+    /// before anything is read or written.
+    private func jobKeys(endpoint: String) throws -> (keys: JobKeys?, secretFile: String?, madeSecret: [UInt8]?) {
         if configuredSecretFile == nil && spawn && !EndpointSecurity.isLocal(endpoint) {
-            let path = runDirectory + "/.job-secret"
-            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
             let secret = JobSecret.generate()
-            try JobSecret.writePrivateFile(secret, to: path)
-            return (JobKeys(secret: secret), path)
+            return (JobKeys(secret: secret), nil, secret)
         }
         let keys = try EndpointSecurity.keys(endpoint: endpoint, secretFile: configuredSecretFile, insecure: insecure)
-        return (keys, keys == nil ? nil : configuredSecretFile)
+        return (keys, keys == nil ? nil : configuredSecretFile, nil)
     }
 }
 

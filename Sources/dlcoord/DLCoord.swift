@@ -60,9 +60,14 @@ struct DLCoord: ParsableCommand {
 
     @Option(name: .customLong("run-dir"), help: ArgumentHelp(
         "Where to write metrics.jsonl, curves.svg, TensorBoard's train/ and validation/ event files, checkpoints and "
-            + "model.safetensors (default: runs/<date-time>; `tensorboard --logdir runs` shows every run).",
+            + "model.safetensors (default: runs/YYYYmmdd-HHMMSS, made new for each run, with -2, -3, ... when two start in "
+            + "the same second; `tensorboard --logdir runs` shows every run). One run per directory: a directory that "
+            + "holds another run, or that another run is using, is refused.",
         valueName: "dir"))
     var runDirectory: String?
+
+    @Flag(help: "Delete the run already in --run-dir (its checkpoints, model files, metrics.jsonl, curves.svg, event files and worker logs; nothing dltrain did not write) and start this one there, once this run's job is checked.")
+    var overwrite = false
 
     @Option(name: .customLong("log-steps"), help: ArgumentHelp(
         "Also log the training loss and metrics to TensorBoard every N steps (batch_loss, ...: the epoch's running mean, "
@@ -105,59 +110,103 @@ struct DLCoord: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let logSteps, logSteps < 1 { throw ValidationError("--log-steps must be at least 1") }
         if readChunk < 1 { throw ValidationError("--read-chunk must be at least 1 byte") }
+        if overwrite && checkpointOptions.resume != nil {
+            throw ValidationError("--overwrite deletes the run in --run-dir and --resume continues it: give one of them")
+        }
     }
 
     func run() throws {
         ComputePool.shared = ComputePool(threads: threads ?? AvailableCPUs.count())
+        var madeDirectory: (path: String, madeParent: Bool)?
+        var runDirectory: String?
         do {
-            var settings: JobSettings
-            var resume: (checkpoint: Checkpoint, path: String)?
-            if let resumeDirectory = try checkpointOptions.resumeDirectory(runDirectory: runDirectory) {
-                let found = try Checkpointer.newest(in: resumeDirectory) { note in
-                    FileHandle.standardError.write(Data("dlcoord: \(note)\n".utf8))
-                }
-                // --resume auto keeps the whole command line, --config included: the job it describes must
-                // be the checkpoint's.
-                var requested = try config.map(JobFile.read) ?? found.checkpoint.settings
-                dataOptions.apply(to: &requested)
-                trainingOptions.apply(to: &requested)
-                if let workers = clusterOptions.workers { requested.shards = requested.shards ?? workers }
-                settings = try Resumption.settings(checkpoint: found.checkpoint.settings, requested: requested)
-                resume = found
+            let resumeDirectory = try checkpointOptions.resumeDirectory(runDirectory: self.runDirectory)
+            if let given = self.runDirectory ?? checkpointOptions.resume.flatMap({ $0 == CheckpointArguments.auto ? nil : $0 }) {
+                runDirectory = given
             } else {
-                settings = try config.map(JobFile.read) ?? JobSettings()
-                dataOptions.apply(to: &settings)
-                trainingOptions.apply(to: &settings)
+                madeDirectory = try RunDirectory.makeDefault()
+                runDirectory = madeDirectory?.path
             }
-            let runDirectory = self.runDirectory ?? checkpointOptions.resume.flatMap { $0 == CheckpointArguments.auto ? nil : $0 }
-                ?? RunDirectory.defaultPath()
-            if let workers = clusterOptions.workers { settings.shards = settings.shards ?? workers }
-            let served = try startMetrics()
-            defer { served?.server.stop() }
-            let metrics = served?.metrics
-            var checkpointWritten: (@Sendable (String) -> Void)?
-            if let metrics { checkpointWritten = { _ in metrics.checkpointWritten() } }
-            let run = TrainingRun(
-                settings: settings, runDirectory: runDirectory, verbose: verbose, checkpoints: checkpointOptions.policy,
-                resume: resume, observers: metrics.map { [$0] } ?? [], checkpointWritten: checkpointWritten,
-                logSteps: logSteps, readChunk: readChunk)
-            do {
-                if clusterOptions.workers != nil {
-                    try clusterOptions.train(run, monitor: metrics)
-                } else {
-                    try run.runLocally()
-                }
-                metrics?.set(.finished)
-            } catch {
-                metrics?.set(.failed)
-                throw error
-            }
+            guard let runDirectory else { return }
+            // Refused before the data is read: a directory another run uses, or that holds a run.
+            try RunDirectory.check(
+                runDirectory, for: RunDirectory.use(resuming: resumeDirectory, runDirectory: runDirectory, overwrite: overwrite))
+            try train(in: runDirectory, resuming: resumeDirectory)
         } catch let error as ExitCode {
             throw error
         } catch {
             FileHandle.standardError.write(Data("dlcoord: error: \(error)\n".utf8))
+            if let madeDirectory { RunDirectory.removeIfEmpty(madeDirectory) }
+            if Interrupt.requested, let runDirectory { printResumeCommand(runDirectory) }
             throw ExitCode.failure
         }
+    }
+
+    private func train(in runDirectory: String, resuming resumeDirectory: String?) throws {
+        var settings: JobSettings
+        var resume: (checkpoint: Checkpoint, path: String)?
+        if let resumeDirectory {
+            let found = try Checkpointer.newest(in: resumeDirectory) { note in
+                FileHandle.standardError.write(Data("dlcoord: \(note)\n".utf8))
+            }
+            // --resume auto keeps the whole command line, --config included: the job it describes must
+            // be the checkpoint's.
+            var requested = try config.map(JobFile.read) ?? found.checkpoint.settings
+            dataOptions.apply(to: &requested)
+            trainingOptions.apply(to: &requested)
+            if let workers = clusterOptions.workers { requested.shards = requested.shards ?? workers }
+            settings = try Resumption.settings(checkpoint: found.checkpoint.settings, requested: requested)
+            resume = found
+        } else {
+            settings = try config.map(JobFile.read) ?? JobSettings()
+            dataOptions.apply(to: &settings)
+            trainingOptions.apply(to: &settings)
+        }
+        if let workers = clusterOptions.workers { settings.shards = settings.shards ?? workers }
+        let recorded = resumeDirectory.flatMap { RunRecord.read(directory: $0) }
+        let (endpoint, endpointNote) = clusterOptions.endpoint(recorded: recorded)
+        if let endpointNote, clusterOptions.workers != nil { FileHandle.standardError.write(Data("dlcoord: \(endpointNote)\n".utf8)) }
+        if let workers = recorded?.workers, clusterOptions.workers == nil && !local {
+            FileHandle.standardError.write(Data(
+                "dlcoord: the run trained on \(workers) worker(s); this resume trains it in this process (the same weights); give --workers N to resume it on workers\n".utf8))
+        }
+        let served = try startMetrics()
+        defer { served?.server.stop() }
+        let metrics = served?.metrics
+        var checkpointWritten: (@Sendable (String) -> Void)?
+        if let metrics { checkpointWritten = { _ in metrics.checkpointWritten() } }
+        let distributed = clusterOptions.workers != nil
+        let record = RunRecord(
+            command: CommandLine.arguments, workers: clusterOptions.workers, spawn: clusterOptions.spawn,
+            bind: distributed && !clusterOptions.spawn ? endpoint : nil)
+        let run = TrainingRun(
+            settings: settings, runDirectory: runDirectory, verbose: verbose, checkpoints: checkpointOptions.policy,
+            resume: resume, observers: metrics.map { [$0] } ?? [], checkpointWritten: checkpointWritten,
+            logSteps: logSteps, readChunk: readChunk, overwrite: overwrite, record: record)
+        do {
+            if distributed {
+                try clusterOptions.train(run, endpoint: endpoint, monitor: metrics)
+            } else {
+                try run.runLocally(interruptible: true)
+            }
+            metrics?.set(.finished)
+        } catch {
+            metrics?.set(.failed)
+            throw error
+        }
+    }
+
+    /// After Ctrl-C or SIGTERM: the command that continues the run from the checkpoint just written
+    /// (or starts it again where nothing was trained yet), ready to paste.
+    private func printResumeCommand(_ runDirectory: String) {
+        let distributed = clusterOptions.workers != nil && !clusterOptions.spawn
+        let recorded = RunRecord.read(directory: runDirectory)
+        let command = ResumeCommand.make(
+            arguments: CommandLine.arguments, runDirectory: runDirectory, resumable: !Checkpointer.paths(in: runDirectory).isEmpty,
+            bind: distributed ? recorded?.bind : nil, secretFile: clusterOptions.workers != nil ? clusterOptions.configuredSecretFile : nil)
+        guard command.count > 1 else { return }
+        let what = command[1] == "--resume" ? "To resume the run" : "Nothing was trained yet; to start the run again"
+        FileHandle.standardError.write(Data("\(what), run:\n    \(ResumeCommand.shellLine(command))\n".utf8))
     }
 }
 

@@ -85,6 +85,7 @@ struct Predict: ParsableCommand {
             var settings = JobSettings()
             format.apply(to: &settings)
             let options = try settings.csvOptions()
+            if let output { try OutputFile.check(output, reading: [model, data]) }
             let sink = try LineSink(path: output)
             do {
                 try predictor.predict(csv: data, options: options, write: sink.write)
@@ -158,6 +159,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputFile.check(output, reading: [model])
             let model = try ModelFile.load(from: model)
             let bytes = switch format {
             case .onnx: try ONNXExport.encoded(model)
@@ -189,6 +191,7 @@ struct Plot: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let output { try OutputFile.check(output, reading: runs.map { $0 + "/metrics.jsonl" }) }
             let labels = CurvesChart.runLabels(runs)
             let histories = try zip(runs, labels).map { run, label in
                 (label: Optional(label), history: try MetricsLog.read(runDirectory: run))

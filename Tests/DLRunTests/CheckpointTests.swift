@@ -138,6 +138,49 @@ final class CheckpointTests: XCTestCase {
                        [Checkpointer.fileName(appliedSteps: 5 * job.schedule.stepsPerEpoch)])
     }
 
+    /// What --checkpoint-every promises under a disk slower than the epochs: a checkpoint taken while
+    /// the one before is being written waits, a newer one replaces it unwritten, and the newest is
+    /// written next; the last epoch's is on disk when the run finishes. The first write is held (its
+    /// `written` callback waits) while epochs 2 to 4 end, as a slow disk would.
+    func testUnderASlowDiskTheNewestCheckpointIsWrittenAndTheLastAlways() throws {
+        let job = try job(epochs: 4)
+        final class Epochs: CheckpointSink {
+            var ended: [TrainingProgress] = []
+            func stepApplied(_ progress: TrainingProgress) {}
+            func epochFinished(_ progress: TrainingProgress) { ended.append(progress) }
+            func save(_ progress: TrainingProgress) -> String { "" }
+        }
+        let epochs = Epochs()
+        try LocalTrainer(job: job).train(checkpointer: epochs)
+        XCTAssertEqual(epochs.ended.count, 4)
+
+        let directory = try temporaryDirectory(self)
+        let firstWritten = DispatchSemaphore(value: 0), diskFree = DispatchSemaphore(value: 0)
+        let held = NSLock()
+        nonisolated(unsafe) var holding = true
+        nonisolated(unsafe) var written: [String] = []
+        let checkpointer = Checkpointer(job: job, directory: directory, policy: CheckpointPolicy(keep: 10)) { path in
+            let first = held.withLock {
+                written.append((path as NSString).lastPathComponent)
+                defer { holding = false }
+                return holding
+            }
+            if first {
+                firstWritten.signal()
+                diskFree.wait()
+            }
+        }
+        try checkpointer.epochFinished(epochs.ended[0])
+        XCTAssertEqual(firstWritten.wait(timeout: .now() + 30), .success)
+        for progress in epochs.ended[1...] { try checkpointer.epochFinished(progress) }
+        diskFree.signal()
+        try checkpointer.finish()
+        let steps = job.schedule.stepsPerEpoch
+        let names = [1, 4].map { Checkpointer.fileName(appliedSteps: $0 * steps) }
+        XCTAssertEqual(held.withLock { written }, names, "epochs 2 and 3 were replaced while they waited; 4, the newest and last, was written")
+        XCTAssertEqual(Checkpointer.paths(in: directory).map { ($0 as NSString).lastPathComponent }, names.reversed())
+    }
+
     /// Stopping at any step boundary (mid-epoch or at an epoch's end) and resuming from a
     /// checkpoint written there gives the uninterrupted weights and reports.
     func testResumingFromAnyStepBoundaryEndsAsTheUninterruptedRun() throws {

@@ -1,4 +1,5 @@
-// A whole run as dlcoord performs it, in one process or across workers: check the job, train with
+// A whole run as dlcoord performs it, in one process or across workers: check the job, claim the run
+// directory (RunDirectory: its lock for the run's life, another run refused or cleared), train with
 // Keras-style output, log every epoch to metrics.jsonl, TensorBoard's event files and curves.svg,
 // and save model.safetensors. How the epochs are computed is the one thing the caller supplies.
 
@@ -24,6 +25,10 @@ public struct TrainingRun {
     public let logSteps: Int?
     /// Bytes of the data file read and parsed at once.
     public let readChunk: Int
+    /// Remove the run already in the directory first (--overwrite), instead of refusing it.
+    public let overwrite: Bool
+    /// What run.json records of this run (by default: this process, in one process).
+    public let record: RunRecord
 
     /// How a run's epochs are computed: from the job and where it stands, with the run's observers
     /// and checkpointer, to where it ends.
@@ -33,7 +38,7 @@ public struct TrainingRun {
         settings: JobSettings, runDirectory: String, verbose: Int, checkpoints: CheckpointPolicy = CheckpointPolicy(),
         resume: (checkpoint: Checkpoint, path: String)? = nil, output: ((String) -> Void)? = nil,
         observers: [TrainingObserver] = [], checkpointWritten: (@Sendable (String) -> Void)? = nil, logSteps: Int? = nil,
-        readChunk: Int = CSVDocument.defaultChunkSize
+        readChunk: Int = CSVDocument.defaultChunkSize, overwrite: Bool = false, record: RunRecord = .local()
     ) {
         self.settings = settings
         self.runDirectory = runDirectory
@@ -45,14 +50,29 @@ public struct TrainingRun {
         self.checkpointWritten = checkpointWritten
         self.logSteps = logSteps
         self.readChunk = readChunk
+        self.overwrite = overwrite
+        self.record = record
     }
 
-    /// Trains in this process.
+    /// How the run uses its directory: it resumes the run there when it continues one of its
+    /// checkpoints; otherwise it starts one.
+    public var directoryUse: RunDirectory.Use {
+        let resumed = resume.map { ($0.path as NSString).deletingLastPathComponent }
+        return RunDirectory.use(resuming: resumed, runDirectory: runDirectory, overwrite: overwrite)
+    }
+
+    /// Trains in this process. `interruptible`: Ctrl-C and SIGTERM stop the run after the step in
+    /// progress, with a checkpoint (`RunError.interrupted`), instead of ending the process.
     @discardableResult
-    public func runLocally() throws -> (history: [EpochReport], model: ModelFile) {
+    public func runLocally(interruptible: Bool = false) throws -> (history: [EpochReport], model: ModelFile) {
         try run { job, progress, observers, checkpointer in
             let trainer = LocalTrainer(job: job, progress: progress)
-            try trainer.train(observers: observers, checkpointer: checkpointer)
+            if interruptible { Interrupt.install() }
+            try trainer.train(observers: observers, checkpointer: checkpointer) { interruptible && Interrupt.requested }
+            if interruptible && Interrupt.requested && !trainer.progress.isComplete(epochs: job.settings.epochs) {
+                let path = try checkpointer.save(trainer.progress)
+                throw RunError.interrupted(cause: Interrupt.cause, checkpoint: path, position: "\(trainer.progress.position)")
+            }
             return trainer.progress
         }
     }
@@ -69,10 +89,12 @@ public struct TrainingRun {
             try Resumption.check(job, against: resume.checkpoint)
             progress = resume.checkpoint.progress(for: job)
         }
-        try RunDirectory.create(runDirectory)
+        let claim = try RunDirectory.claim(runDirectory, for: directoryUse, record: record)
+        defer { claim.lock.release() }
         let console = ConsoleProgress(verbose: verbose, write: output)
         if verbose > 0 {
             console.note(Self.summary(job))
+            if let note = Self.clearedNote(claim, directory: runDirectory, use: directoryUse) { console.note(note) }
             if let resume { console.note("Resuming from \(resume.path) at \(progress.position)") }
             if let stopped = progress.earlyStopping?.stoppedEpoch {
                 console.note("The run in \(runDirectory) stopped early after epoch \(stopped + 1): nothing to train")
@@ -117,6 +139,18 @@ public struct TrainingRun {
         return (final.history, model)
     }
 
+    /// What claiming the directory removed (and kept), if anything.
+    static func clearedNote(_ claim: RunDirectory.Claim, directory: String, use: RunDirectory.Use) -> String? {
+        guard !claim.removed.isEmpty || !claim.kept.isEmpty else { return nil }
+        let removed = claim.removed.isEmpty ? "" : ": removed \(claim.removed.joined(separator: ", "))"
+        let kept = claim.kept.isEmpty ? "" : "; kept what dltrain did not write: \(claim.kept.joined(separator: ", "))"
+        switch use {
+        case .overwrite: return "Overwriting \(directory)\(removed)\(kept)"
+        case .start: return "Starting in \(directory) after an attempt that trained nothing\(removed)"
+        case .resume: return "Resuming in \(directory)\(removed) (left by a process that was killed)"
+        }
+    }
+
     /// One paragraph on what is about to be trained.
     static func summary(_ job: TrainingJob) -> String {
         let layers = job.model.layers.map { "\($0.units) \($0.activation.rawValue)" }.joined(separator: " -> ")
@@ -130,23 +164,5 @@ public struct TrainingRun {
             Data: \(job.settings.data): \(job.data.trainingCount) training rows\(validation), \
             \(job.schedule.shardCount) shard(s), global batch \(job.settings.batchSize), seed \(job.settings.seed)
             """
-    }
-}
-
-public enum RunDirectory {
-    /// runs/YYYYmmdd-HHMMSS, in the current directory.
-    public static func defaultPath() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return "runs/" + formatter.string(from: Date())
-    }
-
-    public static func create(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw RunError.cannotWrite(path: path, reason: "cannot create the run directory: \(error.localizedDescription)")
-        }
     }
 }

@@ -27,17 +27,22 @@ public final class LocalTrainer {
 
     public var parameters: [Float] { progress.parameters }
 
-    /// Trains from where the progress stands to the end of the job's last epoch; returns the
-    /// reports of the epochs finished here.
+    /// Trains from where the progress stands to the end of the job's last epoch, or until
+    /// `stopRequested` says so before a step (then the progress stands at a step boundary, never
+    /// between an epoch's last step and its report); returns the reports of the epochs finished here.
     @discardableResult
-    public func train(observers: [TrainingObserver] = [], checkpointer: CheckpointSink? = nil) throws -> [EpochReport] {
+    public func train(
+        observers: [TrainingObserver] = [], checkpointer: CheckpointSink? = nil, stopRequested: () -> Bool = { false }
+    ) throws -> [EpochReport] {
         var reports: [EpochReport] = []
         let steps = job.schedule.stepsPerEpoch, epochs = job.settings.epochs
         let clock = ContinuousClock()
         while !progress.isComplete(epochs: epochs) {
+            if stopRequested() { return reports }
             let epoch = progress.position.epoch, started = clock.now
             for observer in observers { observer.epochStarted(epoch: epoch + 1, of: epochs, steps: steps) }
             while !progress.epochStepsDone {
+                if stopRequested() { return reports }
                 try runStep(epoch: epoch, step: progress.position.step)
                 for observer in observers {
                     observer.stepFinished(
