@@ -410,7 +410,7 @@ def multihost_section(summary):
              f"The large job ({LARGE_FEATURES} -> 256 relu -> 256 relu -> 1 sigmoid, binary cross-entropy, Adam, batch "
              f"{LARGE_BATCH}, {EPOCHS} epoch on `{facts['synth']}`) on simulated hosts: network namespaces on one bridge "
              f"made by `../shared/anchors/multihost/hosts.sh`, every link {LINK_RATE} each way (tbf), all of them on "
-             "this machine's cores. dltrain: `dlcoord --workers N --bind "
+             "the measured machine's cores. dltrain: `dlcoord --workers N --bind "
              f"{COORDINATOR_ENDPOINT}` on h0 and one `dlworker` on each of h1..hN (S = N); samples/s are the rows over "
              "the epoch's `seconds` in metrics.jsonl, as in case 3. PyTorch: `ddp_hosts.sh N` (`big_torch.py` under "
              "DDP, gloo, one rank of one thread per host, rank 0 on h1), its `samples_per_s_fit`.", "",
@@ -468,7 +468,7 @@ def load_note(multihost):
     packets, others = figures("packet_cores"), figures("other_cores")
     if not packets:
         return []
-    return [f"Every host shares this machine's cores, and so does the kernel's work of moving the links' packets "
+    return [f"Every host shares the measured machine's cores, and so does the kernel's work of moving the links' packets "
             f"(software interrupts in /proc/stat, charged to no process, so the machine section counts it as other "
             f"processes' load). Cores it kept busy, medians per run, by hosts with workers: {packets}. Other "
             f"processes besides: {others}.", ""]

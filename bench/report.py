@@ -159,7 +159,7 @@ def seed_four_workers_section(summary):
                   f"their training took {format_number(workers['fit_range'][0], 3)}–"
                   f"{format_number(workers['fit_range'][1], 3)} s (hand-started) and "
                   f"{format_number(spawned['fit_range'][0], 3)}–{format_number(spawned['fit_range'][1], 3)} s "
-                  "(`--spawn`) on this shared machine.", ""]
+                  "(`--spawn`) on the shared measured machine.", ""]
     return lines
 
 
@@ -326,7 +326,7 @@ def threads_section(summary):
 
 METHOD = [
     "Every case runs its variants in turn, repetition after repetition (the first variant rotating), so slow "
-    "drifts of the shared 2-core machine touch them alike; the heavy runs never overlap.",
+    "drifts of the shared measured machine touch them alike; the heavy runs never overlap.",
     "Threads: case 3 runs every dltrain process with `--threads 1`, beside `big_torch.py` on one thread per "
     "process; cases 1 and 2 use dltrain's default (the CPUs a process may run on), under which the seed job "
     "computes on one thread anyway (its steps are too small to split); case 7 compares the two. Keras and "

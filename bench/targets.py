@@ -221,7 +221,7 @@ TARGETS = [
                   f"{4 * PARAMETER_BYTES / LINK_BYTES_PER_S * 1000:.1f} ms at 1 Gbit/s before any compute), so each "
                   "host added makes the run slower; with bytes per link "
                   "that do not grow with N each of 4 workers computes a quarter of the step, and even with every "
-                  "host on this machine's 2 cores 4 hosts must give at least 1.5 × one."),
+                  "host on the measured machine's 2 cores 4 hosts must give at least 1.5 × one."),
 ]
 
 def seed_threads_against_one(summary):
@@ -238,7 +238,7 @@ TARGETS += [
         threshold=1.8, at_least=True,
         reasoning="Nine tenths of the large job's step are matrix products, which split over threads by blocks of "
                   "their output without changing a bit, and the rest (the optimizer, the activations, the sum of the "
-                  "shards) splits by ranges; on this 2-core machine the default of two threads should nearly double "
+                  "shards) splits by ranges; on the measured 2-core machine the default of two threads should nearly double "
                   "the samples per second, and 1.8 × is 90 % of perfect scaling."),
     Target(
         case=7, name="large job: samples/s with the default threads ≥ {threshold:g} × PyTorch at its default threads",
@@ -253,7 +253,7 @@ TARGETS += [
         case=7, name="seed job: training time with the default threads ≤ {threshold:g} × with --threads 1",
         anchor=None, measure=seed_threads_against_one, threshold=1.05, at_least=False,
         reasoning="The seed job's step is microseconds of arithmetic, less than handing work to another thread costs, "
-                  "so it must not be split at all: the default may cost nothing (5 % is the noise of this shared "
+                  "so it must not be split at all: the default may cost nothing (5 % is the noise of the shared measured "
                   "machine)."),
     Target(
         case=7, name="heap allocations per training step split over the default threads = {threshold:g}", anchor=None,
