@@ -107,7 +107,9 @@ struct DLCoord: ParsableCommand {
             throw ValidationError("--audit checks workers' gradients: it needs --workers N")
         }
         if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...ComputePool.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be from 1 to \(ComputePool.maximumThreads) (this process may run on \(AvailableCPUs.count()) CPUs)")
+        }
         if let logSteps, logSteps < 1 { throw ValidationError("--log-steps must be at least 1") }
         if readChunk < 1 { throw ValidationError("--read-chunk must be at least 1 byte") }
         if overwrite && checkpointOptions.resume != nil {

@@ -16,4 +16,13 @@ final class JobSettingsTests: XCTestCase {
             XCTAssertEqual("\(error)", "invalid features \"4-2\": a range must go from low to high")
         }
     }
+
+    /// A range is expanded into indices: one too wide for any CSV is refused, not allocated.
+    func testAHugeRangeIsRefused() {
+        XCTAssertThrowsError(try JobSettings.columnReferences(["0-99999999999"])) { error in
+            XCTAssertEqual(
+                error as? JobError,
+                .badSetting("features", "0-99999999999", "a range spans at most \(JobSettings.largestColumnRange) columns"))
+        }
+    }
 }

@@ -20,6 +20,10 @@ import Synchronization
 public final class ComputePool: @unchecked Sendable {  // the C pool synchronizes its own state
     /// The threads that compute, counting the caller's.
     public let threads: Int
+
+    /// The most threads a command line may ask for: far beyond the CPUs of any machine dltrain runs
+    /// on (more threads than CPUs only slow a step down), and few enough to start at once.
+    public static let maximumThreads = 256
     /// The least work worth a part of its own.
     public let minimumPerPart: MinimumPerPart
     private let pool: OpaquePointer?

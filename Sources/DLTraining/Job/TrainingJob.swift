@@ -124,12 +124,19 @@ extension JobSettings {
         return CSVOptions(delimiter: delimiter, header: header, allowNonFinite: allowNonFinite)
     }
 
+    /// The most columns an `A-B` range may span.
+    static let largestColumnRange = 1_000_000
+
     /// Column references from a list of indices, `A-B` index ranges and header names.
     static func columnReferences(_ items: [String]) throws -> [ColumnReference] {
         try items.flatMap { item -> [ColumnReference] in
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
             if bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]) {
                 guard low <= high else { throw JobError.badSetting("features", item, "a range must go from low to high") }
+                // A flag must not make dltrain allocate without bound; no CSV has this many columns.
+                guard high - low < Self.largestColumnRange else {
+                    throw JobError.badSetting("features", item, "a range spans at most \(Self.largestColumnRange) columns")
+                }
                 return (low...high).map { .index($0) }
             }
             return [ColumnReference(parsing: item)]
