@@ -16,8 +16,12 @@ struct ClusterArguments: ParsableArguments {
     @Flag(help: "Start the --workers as child processes on this machine, and stop them at the end.")
     var spawn = false
 
-    @Option(help: ArgumentHelp("Where workers connect: tcp://*:5555 by default, or an ipc:// path; with --spawn a private ipc path.", valueName: "endpoint"))
-    var bind: String?
+    @Option(
+        help: ArgumentHelp(
+            "Where workers connect: tcp://HOST:PORT (tcp://*:5555 by default: every interface) or ipc:///path; with "
+                + "--spawn a private ipc path.", valueName: "endpoint"),
+        transform: { try Endpoint($0, flag: "--bind", role: .bind) })
+    var bind: Endpoint?
 
     @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long to wait for the workers to register, in seconds.", valueName: "s"))
     var waitTimeout: Double = 60
@@ -72,7 +76,7 @@ struct ClusterArguments: ParsableArguments {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "dlcoord")
         logger.logLevel = run.verbose == 0 ? .notice : .info
-        let endpoint = bind ?? (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555")
+        let endpoint = bind?.description ?? (spawn ? "ipc://\(NSTemporaryDirectory())/dltrain-\(getpid()).ipc" : "tcp://*:5555")
         let (keys, secretFile) = try jobKeys(endpoint: endpoint, runDirectory: run.runDirectory)
         defer { if let secretFile, secretFile != configuredSecretFile { unlink(secretFile) } }
         if keys == nil && insecure && !EndpointSecurity.isLocal(endpoint) {
