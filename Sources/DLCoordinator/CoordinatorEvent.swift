@@ -22,7 +22,8 @@ public struct WorkerRecord: Sendable, Equatable, CustomStringConvertible {
 public enum DropReason: Sendable, Equatable, CustomStringConvertible {
     /// The bytes are not a valid message of this protocol version.
     case undecodable(ProtocolError)
-    /// A valid message from a peer that is not registered (it is asked to register).
+    /// A valid message from a peer that is not registered (it is asked to register): routinely a
+    /// worker of a coordinator that was restarted (`--resume`), or one declared lost.
     case unregistered
     /// A message for another job id.
     case wrongJob(theirs: UInt64, ours: UInt64)
@@ -56,11 +57,12 @@ public enum DropReason: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether the sender is a stranger or speaks nonsense, rather than a registered worker
-    /// running late, which recovery makes routine.
+    /// Whether the sender speaks nonsense or for another job, rather than a registered worker
+    /// running late, which recovery makes routine, or a worker this coordinator does not know yet,
+    /// which a restart makes routine (it is asked to register, and does).
     var isRefusal: Bool {
         switch self {
-        case .undecodable, .unregistered, .wrongJob: true
+        case .undecodable, .wrongJob: true
         default: false
         }
     }

@@ -69,7 +69,9 @@ public final class CoordinatorSession {
     var stepSent: ContinuousClock.Instant?
     private var stepResent = false
     /// Peers of another protocol version already sent a reject (one each is enough).
-    private var rejectedPeers: Set<PeerID> = []
+    var rejectedPeers: Set<PeerID> = []
+    /// The peers refused or lost while gathering, named when too few workers register.
+    var turnedAway = TurnedAway()
     /// With --audit: the coordinator's own computation of the shards drawn each step.
     private let audit: StepAudit?
     /// In a ring with --audit: the step's audit, waiting for the owners' digests.
@@ -146,11 +148,14 @@ public final class CoordinatorSession {
         do {
             envelope = try MessageCodec.decode(bytes)
         } catch {
-            return refuse(peer, error)
+            return refuse(peer, error, bytes: bytes)
         }
         if case let .hello(info) = envelope.message { return hello(info, from: peer, now: now) }
         guard let worker = workers.worker(for: peer) else {
             if refuseIfExcluded(peer) { return }
+            // A goodbye whose acknowledgement was lost (the worker is already let go), or from a
+            // worker this coordinator never knew: either way it may go.
+            if case .failure = envelope.message { return acknowledgeGoodbye(of: peer) }
             // A dltrain worker this coordinator does not know: declared lost earlier, or working for
             // a coordinator that was restarted. It may register again.
             report(.messageDropped(from: nil, type: envelope.message.type, reason: .unregistered))
@@ -167,6 +172,7 @@ public final class CoordinatorSession {
             break
         case let (_, .failure(reason)):
             lose(worker, because: "failed: \(reason)", now: now)
+            acknowledgeGoodbye(of: peer)
         case (_, .ready):
             loaded(worker, now: now)
         case (_, .rowsReceived):
@@ -207,7 +213,7 @@ public final class CoordinatorSession {
             let names = workers.live.map(\.info.name)
             return fail(
                 "only \(names.count) of \(workerCount) workers registered within \(seconds(timeouts.registration)) s"
-                    + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))")
+                    + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))") + turnedAway.summary
                     + "; start more dlworker processes or lower --workers", now: now)
         }
         for worker in workers.live where now - worker.lastHeard > timeouts.worker {
@@ -235,6 +241,7 @@ public final class CoordinatorSession {
         if let worker = workers.live.first(where: { $0.info.pid == pid }) {
             lose(worker, because: description, now: now)
         } else {
+            turnedAway.record(.unnamed, .exitedBeforeRegistering(description))
             report(.spawnedProcessExited(description))
         }
     }
@@ -544,30 +551,14 @@ public final class CoordinatorSession {
         outcome = .failed(message)
     }
 
-    private var isGathering: Bool {
-        if case .gathering = phase { return true }
-        return false
-    }
-
-    /// After the end, only the heartbeats that confirm a stop matter.
+    /// After the end, only the heartbeats that confirm a stop matter, and the goodbyes of workers
+    /// told to stop meanwhile, which wait for an acknowledgement.
     private func confirmStop(_ bytes: UnsafeRawBufferPointer, from peer: PeerID) {
-        if let worker = workers.worker(for: peer), let envelope = try? MessageCodec.decode(bytes),
-            envelope.jobId == jobId, envelope.message == .heartbeat
-        {
+        guard let envelope = try? MessageCodec.decode(bytes) else { return }
+        if case .failure = envelope.message { return acknowledgeGoodbye(of: peer) }
+        if let worker = workers.worker(for: peer), envelope.jobId == jobId, envelope.message == .heartbeat {
             unconfirmedStops.remove(worker.index)
         }
-    }
-
-    private func refuse(_ peer: PeerID, _ error: ProtocolError) {
-        if case let .versionMismatch(theirs, _) = error {
-            if rejectedPeers.insert(peer).inserted {
-                send(peer, Envelope(jobId: jobId, round: 0, message: .reject(
-                    reason: "this coordinator speaks dltrain protocol version \(MessageCodec.version); \(error)")))
-                report(.peerRejected(theirVersion: theirs))
-            }
-            return
-        }
-        report(.messageDropped(from: workers.worker(for: peer)?.record, type: nil, reason: .undecodable(error)))
     }
 
     private func drop(_ envelope: Envelope, from worker: Worker, because reason: DropReason) {
