@@ -142,8 +142,9 @@ public enum WorkerProcess {
             // Told to stop, it says goodbye and waits (bounded) for the acknowledgement in this loop.
             if Interrupt.requested { session.leave(because: "it was stopped (\(Interrupt.cause))", now: clock.now) }
             session.observe(connection.take(), now: clock.now)
-            // While registering, look again soon: the hello goes out as soon as the connection is up.
-            let timeout = Duration.milliseconds(session.isRegistering ? 10 : 100)
+            // While registering, look again soon: the hello goes out as soon as the connection is up;
+            // and leaving, the acknowledgement comes within milliseconds.
+            let timeout = Duration.milliseconds(session.isRegistering || session.isLeaving ? 10 : 100)
             if session.expectsPeerTraffic {
                 let ready = try ZMQSocket.waitForMessages(on: [socket, peerSocket], timeout: timeout)
                 // Take what is waiting on each, without waiting again.

@@ -144,13 +144,15 @@ public final class WorkerSession {
         return false
     }
 
-    /// Whether it waits for something of the coordinator's that comes within milliseconds (the
-    /// connection, while registering; the acknowledgement of its goodbye), rather than a job's pace.
     public var isRegistering: Bool {
-        switch state {
-        case .registering, .leaving: true
-        default: false
-        }
+        if case .registering = state { return true }
+        return false
+    }
+
+    /// Told to stop, it waits for the coordinator to acknowledge its goodbye.
+    public var isLeaving: Bool {
+        if case .leaving = state { return true }
+        return false
     }
 
     /// What its socket's monitor saw of the connection to the coordinator.
