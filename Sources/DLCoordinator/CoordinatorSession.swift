@@ -76,6 +76,8 @@ public final class CoordinatorSession {
     var rejectedPeers: Set<PeerID> = []
     /// The peers refused or lost while gathering, named when too few workers register.
     var turnedAway = TurnedAway()
+    /// When the coordinator last said it waits for workers.
+    private var lastGatheringStatus: ContinuousClock.Instant
     /// With --audit: the coordinator's own computation of the shards drawn each step.
     let audit: StepAudit?
     /// In a ring with --audit: the step's audit, waiting for the owners' digests.
@@ -121,6 +123,7 @@ public final class CoordinatorSession {
         validation = RoundCollector(shardCount: job.schedule.shardCount, sumsCount: job.metrics.slotCount)
         audit = policy.audit > 0 ? StepAudit(fraction: policy.audit, job: job) : nil
         epochStarted = now
+        lastGatheringStatus = now
     }
 
     public var parameters: [Float] { progress.parameters }
@@ -213,12 +216,20 @@ public final class CoordinatorSession {
     /// Time passing: the bounded waits, and heartbeats to idle workers.
     public func tick(now: ContinuousClock.Instant) {
         guard outcome == nil else { return }
-        if case let .gathering(since) = phase, now - since > timeouts.registration {
+        if case let .gathering(since) = phase {
             let names = workers.live.map(\.info.name)
-            return fail(
-                "only \(names.count) of \(workerCount) workers registered within \(seconds(timeouts.registration)) s"
-                    + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))") + turnedAway.summary
-                    + "; start more dlworker processes or lower --workers", now: now)
+            if now - since > timeouts.registration {
+                return fail(
+                    "only \(names.count) of \(workerCount) workers registered within \(seconds(timeouts.registration)) s"
+                        + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))") + turnedAway.summary
+                        + "; start more dlworker processes or lower --workers", now: now)
+            }
+            if now - lastGatheringStatus >= timeouts.status {
+                lastGatheringStatus = now
+                report(.waitingForWorkers(
+                    registered: names, expected: workerCount, waited: now - since, limit: timeouts.registration,
+                    turnedAway: turnedAway.peers))
+            }
         }
         for worker in workers.live where now - worker.lastHeard > timeouts.worker {
             lose(worker, because: "has sent nothing for \(seconds(timeouts.worker)) s (no heartbeat either): "

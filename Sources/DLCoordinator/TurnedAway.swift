@@ -69,10 +69,12 @@ struct TurnedAway {
     }
 
     /// "; turned away: ..." for the run's last message, or nothing.
-    var summary: String {
+    var summary: String { Self.summary(of: peers) }
+
+    static func summary(of peers: [TurnedAwayPeer]) -> String {
         guard !peers.isEmpty else { return "" }
-        let listed = peers.prefix(Self.shown).map(\.description).joined(separator: "; ")
-        let more = peers.count > Self.shown ? "; and \(peers.count - Self.shown) more" : ""
+        let listed = peers.prefix(shown).map(\.description).joined(separator: "; ")
+        let more = peers.count > shown ? "; and \(peers.count - shown) more" : ""
         return "; turned away: \(listed)\(more)"
     }
 }

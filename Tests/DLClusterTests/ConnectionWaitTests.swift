@@ -3,7 +3,8 @@
 // handshake refused, no answer, a name that does not resolve), at once when a handshake is refused,
 // and gives up naming the address, port and secret file; a worker told to stop waits for the
 // coordinator to acknowledge its goodbye, sends it again when it was lost, and says so when no
-// acknowledgement comes; a coordinator whose workers did not all come names the peers it turned away.
+// acknowledgement comes; a coordinator still waiting for its workers says whom it has and whom it
+// turned away, and names them when it gives up.
 
 import DLCoordinator
 import DLCore
@@ -224,6 +225,26 @@ final class ConnectionWaitTests: XCTestCase {
                      "old (node-b): it speaks protocol version \(MessageCodec.version + 1)"] {
             XCTAssertTrue(message.contains(part), "\(part) in: \(message)")
         }
+    }
+
+    /// While it waits, the coordinator says every 10 s whom it has and whom it turned away.
+    func testAGatheringCoordinatorSaysWhomItWaitsFor() throws {
+        let harness = ClusterHarness(job: try .seedJob(shards: 2, epochs: 1, validation: 0), workerCount: 2,
+            timeouts: .init(registration: .seconds(25)))
+        harness.addWorker()
+        harness.coordinator.peerRefused(address: "10.0.0.7", reason: .notZeroMQ)
+        for _ in 0..<210 {
+            harness.advance(.milliseconds(100))
+            harness.deliver()
+        }
+        let statuses = harness.coordinatorEvents.filter { if case .waitingForWorkers = $0 { true } else { false } }
+        XCTAssertEqual(statuses.count, 2, "at 10 and 20 s: \(statuses)")
+        guard case let .waitingForWorkers(registered, expected, _, limit, turnedAway) = statuses.last else { return XCTFail() }
+        XCTAssertEqual(registered, ["w1"])
+        XCTAssertEqual(expected, 2)
+        XCTAssertEqual(limit, .seconds(25))
+        XCTAssertEqual(turnedAway.map(\.peer), [.address("10.0.0.7")])
+        XCTAssertEqual(statuses.last?.level, .notice)
     }
 
     /// A worker that registered and then left before the job began is named with why.
