@@ -113,14 +113,16 @@ struct DLWorkerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("dlworker: the coordinator stopped the job: \(reason)\n".utf8))
             throw ExitCode(3)
         case let .left(reason, goodbye):
-            let told = switch goodbye {
-            case .acknowledged: "the coordinator acknowledged it and moves its shards to the other workers"
+            let line = switch goodbye {
+            case .acknowledged:
+                "left the job: \(reason); the coordinator acknowledged it and moves its shards to the other workers"
             case let .unacknowledged(waited):
-                "the coordinator did not acknowledge its goodbye within \(WorkerSession.seconds(waited)) s (it may be "
-                    + "busy, stopped or gone): it will notice this worker is gone after its --worker-timeout (15 s by default)"
-            case .noJob: "it had not joined a job yet"
+                "left the job: \(reason); the coordinator did not acknowledge its goodbye within "
+                    + "\(WorkerSession.seconds(waited)) s (it may be busy, stopped or gone): it will notice this worker "
+                    + "is gone after its --worker-timeout (15 s by default)"
+            case .noJob: "\(reason), before any coordinator answered"
             }
-            FileHandle.standardError.write(Data("dlworker: left the job: \(reason); \(told)\n".utf8))
+            FileHandle.standardError.write(Data("dlworker: \(line)\n".utf8))
             throw ExitCode(128 + Interrupt.signalNumber)
         case let .unreachable(wait):
             FileHandle.standardError.write(Data("dlworker: error: \(wait.failure)\n".utf8))
