@@ -67,10 +67,12 @@ public final class Coordinator {
             .maxMessageSize(payload: largest, encrypted: options.keys != nil), .linger(.seconds(2)), .routerHandover(true),
             .serverBacklog,
         ])
-        // The handler answers before the socket can accept anyone, and until it is closed.
-        let authenticator = try ZAPHandler.admittingWorkers(of: options.keys, context: context) { [logger] line in
-            logger.warning("\(line)")
-        }
+        // The handler answers before the socket can accept anyone, and until it is closed. Its
+        // refusals (and its monitor's) come from their threads; the loop hands them to the session.
+        let refusals = RefusalQueue()
+        let authenticator = try ZAPHandler.admittingWorkers(
+            of: options.keys, context: context, log: { [logger] line in logger.warning("\(line)") },
+            observe: refusals.append)
         defer {
             socket.close()
             authenticator?.stop()
@@ -120,6 +122,7 @@ public final class Coordinator {
         // tenth of a second, not after every message: a step's messages then cost one wait each.
         var nextTick = clock.now
         while session.outcome == nil {
+            for (address, reason) in refusals.take() { session.peerRefused(address: address, reason: reason) }
             if Interrupt.requested {
                 session.stop(reason: "the coordinator was interrupted (\(Interrupt.cause))", now: clock.now)
                 break
@@ -196,6 +199,24 @@ public final class Coordinator {
     /// An endpoint a local worker can connect to for a bound one (`tcp://0.0.0.0:5555` -> 127.0.0.1).
     static func connectable(_ endpoint: String) -> String {
         endpoint.replacingOccurrences(of: "//0.0.0.0:", with: "//127.0.0.1:").replacingOccurrences(of: "//*:", with: "//127.0.0.1:")
+    }
+}
+
+/// The transport's refusals, from the threads that see them to the coordinator's loop.
+private final class RefusalQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var refusals: [(String, RefusalReason)] = []
+
+    @Sendable func append(address: String, reason: RefusalReason) {
+        // Bounded: a flood is one line per address in the log, and the session counts what it gets.
+        lock.withLock { if refusals.count < 10_000 { refusals.append((address, reason)) } }
+    }
+
+    func take() -> [(String, RefusalReason)] {
+        lock.withLock {
+            defer { refusals.removeAll() }
+            return refusals
+        }
     }
 }
 

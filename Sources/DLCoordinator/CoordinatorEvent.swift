@@ -22,7 +22,8 @@ public struct WorkerRecord: Sendable, Equatable, CustomStringConvertible {
 public enum DropReason: Sendable, Equatable, CustomStringConvertible {
     /// The bytes are not a valid message of this protocol version.
     case undecodable(ProtocolError)
-    /// A valid message from a peer that is not registered (it is asked to register).
+    /// A valid message from a peer that is not registered (it is asked to register): routinely a
+    /// worker of a coordinator that was restarted (`--resume`), or one declared lost.
     case unregistered
     /// A message for another job id.
     case wrongJob(theirs: UInt64, ours: UInt64)
@@ -56,11 +57,12 @@ public enum DropReason: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether the sender is a stranger or speaks nonsense, rather than a registered worker
-    /// running late, which recovery makes routine.
+    /// Whether the sender speaks nonsense or for another job, rather than a registered worker
+    /// running late, which recovery makes routine, or a worker this coordinator does not know yet,
+    /// which a restart makes routine (it is asked to register, and does).
     var isRefusal: Bool {
         switch self {
-        case .undecodable, .unregistered, .wrongJob: true
+        case .undecodable, .wrongJob: true
         default: false
         }
     }
@@ -89,12 +91,15 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
     case workerSlow(WorkerRecord, millisecondsPerStep: Double, median: Double)
     /// A worker process this coordinator started exited before it registered.
     case spawnedProcessExited(String)
+    /// Still gathering: the workers registered so far (of `expected`), how long it has waited of
+    /// how long, and the peers it turned away meanwhile.
+    case waitingForWorkers(registered: [String], expected: Int, waited: Duration, limit: Duration, turnedAway: [TurnedAwayPeer])
 
     /// Routine progress is info; what a person may have to act on is a warning.
     public var level: Logger.Level {
         switch self {
         case .workerJoined: .info
-        case .shardsMoved, .workerSlow: .notice
+        case .shardsMoved, .workerSlow, .waitingForWorkers: .notice
         case let .messageDropped(_, _, reason): reason.isRefusal ? .warning : .notice
         case .workerLost, .peerRejected, .shardsWithoutWorker, .paused, .spawnedProcessExited, .stepStalled: .warning
         }
@@ -129,6 +134,10 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
             return "\(worker) is slow: \(rounded(perStep)) ms of compute per step, the median worker \(rounded(median)) ms"
         case let .spawnedProcessExited(description):
             return "a worker process exited before it registered: \(description)"
+        case let .waitingForWorkers(registered, expected, waited, limit, turnedAway):
+            return "waiting for \(expected - registered.count) more worker(s) (\(seconds(waited)) s of \(seconds(limit))): "
+                + (registered.isEmpty ? "none registered yet" : "\(registered.count) of \(expected) registered (\(registered.joined(separator: ", ")))")
+                + TurnedAway.summary(of: turnedAway)
         }
     }
 }

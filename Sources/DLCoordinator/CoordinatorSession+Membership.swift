@@ -88,7 +88,10 @@ extension CoordinatorSession {
             stepSent = nil
         }
         report(.workerLost(worker.record, reason: reason))
-        if case .gathering = phase { return }
+        if case .gathering = phase {
+            turnedAway.record(.worker(name: worker.info.name, host: worker.info.host), .lost(reason))
+            return
+        }
         assignOrphans(now: now)
     }
 

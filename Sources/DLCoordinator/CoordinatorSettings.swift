@@ -14,15 +14,18 @@ extension CoordinatorSession {
         public var interval: Duration
         /// How long to wait for workers to join when too few remain.
         public var rejoin: Duration
+        /// How often a coordinator still waiting for its workers says so.
+        public var status: Duration
 
         public init(
             registration: Duration = .seconds(60), worker: Duration = .seconds(15), interval: Duration = .seconds(1),
-            rejoin: Duration = .seconds(60)
+            rejoin: Duration = .seconds(60), status: Duration = .seconds(10)
         ) {
             self.registration = registration
             self.worker = worker
             self.interval = interval
             self.rejoin = rejoin
+            self.status = status
         }
     }
 

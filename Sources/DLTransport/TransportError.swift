@@ -18,13 +18,39 @@ public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable 
     /// the socket and let its thread finish.
     case contextTerminated(operation: String)
 
+    /// Every port of a range (`tcp://*:5556-5600`) was in use.
+    case noFreePort(endpoint: String)
+
     public var description: String {
         switch self {
-        case let .failed(operation, endpoint, _, reason):
+        case let .failed(operation, endpoint, code, reason):
             let subject = endpoint.map { "\(operation) \($0)" } ?? operation
-            return "\(subject) failed: \(reason)"
+            let advice = endpoint == nil ? nil : Self.advice(binding: operation == "bind", errno: code)
+            return "\(subject) failed: \(reason)" + (advice.map { " (\($0))" } ?? "")
         case let .contextTerminated(operation):
             return "\(operation) failed: the ZeroMQ context was terminated"
+        case let .noFreePort(endpoint):
+            return "bind \(endpoint) failed: every port of the range is in use; widen the range or free a port"
+        }
+    }
+
+    /// libzmq's error number, for a failed call.
+    public var errno: Int32? {
+        if case let .failed(_, _, code, _) = self { return code }
+        return nil
+    }
+
+    /// What a bind's or connect's error number means for the endpoint a person gave: libzmq's own
+    /// text ("Invalid argument") does not say.
+    private static func advice(binding: Bool, errno code: Int32) -> String? {
+        switch code {
+        case EADDRINUSE: "another process listens there already: choose another port"
+        case EADDRNOTAVAIL: "no interface of this machine has that address: give * or one of its addresses"
+        case ENODEV: "no interface of this machine has that name or address"
+        case EACCES: binding ? "not permitted: ports below 1024 need root, and an ipc path a directory this user may write" : nil
+        case ENOENT: "the ipc path's directory does not exist"
+        case EINVAL, EPROTONOSUPPORT: "expected tcp://HOST:PORT or ipc:///path"
+        default: nil
         }
     }
 

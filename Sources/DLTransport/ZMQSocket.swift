@@ -77,6 +77,21 @@ public final class ZMQSocket: @unchecked Sendable {
         return bound
     }
 
+    /// Binds `endpoint` as a person gave it (checked by `Endpoint`); for a range of ports, the first
+    /// one free (one in use is skipped, any other error ends the search). Returns the endpoint bound.
+    @discardableResult
+    public func bind(_ endpoint: Endpoint) throws(TransportError) -> String {
+        guard case let .tcp(host, .range(ports)) = endpoint.address else { return try bind(endpoint.description) }
+        for port in ports {
+            do throws(TransportError) {
+                return try bind("tcp://\(host):\(port)")
+            } catch where error.errno == EADDRINUSE {
+                continue
+            }
+        }
+        throw .noFreePort(endpoint: endpoint.description)
+    }
+
     /// Starts connecting to `endpoint`. Returns at once: libzmq connects (and reconnects) in the
     /// background, so connecting before the peer has bound is fine.
     public func connect(_ endpoint: String) throws(TransportError) {

@@ -1,8 +1,9 @@
 // Where a worker's peer socket listens, and the address the other workers reach it at.
 //
 // By default it follows the coordinator's endpoint: beside an `ipc://` coordinator it binds an ipc
-// path of its own; for `tcp://` it binds an ephemeral port on every interface (on loopback beside a
-// loopback coordinator) and advertises the
+// path of its own (a TCP peer socket asked for beside one is advertised on loopback: the workers of
+// an ipc coordinator are all on its machine); for `tcp://` it binds an ephemeral port on every
+// interface (on loopback beside a loopback coordinator) and advertises the
 // address of the interface it reaches the coordinator through (the other workers reach the
 // coordinator's network too). That address is what the kernel would use for the route to the
 // coordinator's host: a UDP socket connected there (which sends nothing) tells it.
@@ -13,32 +14,38 @@ import Foundation
 
 enum PeerEndpoint {
     /// The endpoint to bind, from `--peer-bind` or derived from the coordinator's endpoint.
-    static func bindEndpoint(requested: String?, coordinator: String) -> String {
+    static func bindEndpoint(requested: Endpoint?, coordinator: String) -> Endpoint {
         if let requested { return requested }
         if coordinator.hasPrefix("ipc://") {
-            return coordinator + ".peer-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
+            return Endpoint(.ipc(path: String(coordinator.dropFirst("ipc://".count)) + ".peer-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"))
         }
         // Beside a coordinator on loopback the workers are on this machine too: the peer socket
         // stays off the network, as the coordinator's does.
-        return EndpointSecurity.isLocal(coordinator) ? "tcp://127.0.0.1:*" : "tcp://*:*"
+        return Endpoint(.tcp(host: EndpointSecurity.isLocal(coordinator) ? "127.0.0.1" : "*", ports: .any))
     }
 
     /// `advertised`, waiting (up to `timeout`) while the coordinator's host does not resolve yet: a
     /// worker's container or pod may start before the coordinator's name exists, and a worker that
-    /// starts first is expected to wait for it anyway.
+    /// starts first is expected to wait for it anyway. `waiting` is told at the first failure and
+    /// then every `interval` how long it has waited and how many times it tried; the error after
+    /// the timeout says how many.
     static func advertised(
-        bound: String, coordinator: String, host: String?, waitingUpTo timeout: Duration, log: (String) -> Void
+        bound: String, coordinator: String, host: String?, waitingUpTo timeout: Duration, every interval: Duration,
+        waiting: (_ waited: Duration, _ attempts: Int) -> Void
     ) throws -> String {
         let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        var waiting = false
+        let start = clock.now
+        var attempts = 0, lastSaid = start - interval  // said at once, then every `interval`
         while true {
             do {
                 return try advertised(bound: bound, coordinator: coordinator, host: host)
-            } catch let error as PeerEndpointError where error.unresolved && clock.now < deadline && !Interrupt.requested {
-                if !waiting {
-                    log("\(error.reason); trying again for up to \(Int(timeout / .seconds(1))) s")
-                    waiting = true
+            } catch var error as PeerEndpointError where error.unresolved {
+                attempts += 1
+                error.attempts = attempts
+                guard clock.now - start < timeout, !Interrupt.requested else { throw error }
+                if clock.now - lastSaid >= interval {
+                    lastSaid = clock.now
+                    waiting(clock.now - start, attempts)
                 }
                 Thread.sleep(forTimeInterval: 0.2)
             }
@@ -49,7 +56,8 @@ enum PeerEndpoint {
     static func advertised(bound: String, coordinator: String, host: String?) throws -> String {
         guard bound.hasPrefix("tcp://"), let colon = bound.lastIndex(of: ":") else { return bound }
         let port = bound[bound.index(after: colon)...]
-        let address = try host ?? localAddress(towards: EndpointSecurity.host(ofTCP: coordinator) ?? coordinator)
+        // Beside an ipc coordinator every worker is on this machine: loopback reaches them all.
+        let address = try host ?? EndpointSecurity.host(ofTCP: coordinator).map(localAddress(towards:)) ?? "127.0.0.1"
         return "tcp://\(address.contains(":") ? "[\(address)]" : address):\(port)"
     }
 
@@ -87,7 +95,8 @@ enum PeerEndpoint {
 
 public struct PeerEndpointError: Error, CustomStringConvertible {
     public let reason: String
-    /// The coordinator's host name did not resolve (it may yet).
+    /// The coordinator's host name did not resolve (it may yet), after this many tries.
     var unresolved = false
+    var attempts = 1
     public var description: String { "cannot choose where other workers reach this one: \(reason); set --advertise HOST" }
 }

@@ -3,6 +3,8 @@
 // to, and the loop that feeds WorkerSession with what arrives and with the time. The coordinator's
 // socket queues nothing for a coordinator that is not there yet (ZMQ_IMMEDIATE), so the session's
 // periodic hello is what reaches it once it appears, whether it started before or after this worker.
+// A monitor of that socket tells the session what the connection meets (refused, a handshake that
+// fails, no answer), so a worker that waits can say what for.
 
 import DLCore
 import DLProtocol
@@ -15,17 +17,20 @@ public struct WorkerOptions: Sendable {
     public var name: String
     public var timeouts: WorkerSession.Timeouts
     public var keepRunning: Bool
-    /// Where the peer socket binds (derived from `endpoint` when nil), and the host the other
-    /// workers reach it at (the interface towards the coordinator when nil).
-    public var peerBind: String?
+    /// Where the peer socket binds (derived from `endpoint` when nil; a range of ports binds the
+    /// first free one), and the host the other workers reach it at (the interface towards the
+    /// coordinator when nil).
+    public var peerBind: Endpoint?
     public var advertise: String?
     /// The job's keys: the worker proves it holds the secret to the coordinator and to the other
     /// workers, and admits only holders to its peer socket; nil where none is needed.
     public var keys: JobKeys?
+    /// The file the keys came from, for what the worker says when it cannot join.
+    public var secretFile: String?
 
     public init(
-        endpoint: String, name: String, timeouts: WorkerSession.Timeouts, keepRunning: Bool, peerBind: String? = nil,
-        advertise: String? = nil, keys: JobKeys? = nil
+        endpoint: String, name: String, timeouts: WorkerSession.Timeouts, keepRunning: Bool, peerBind: Endpoint? = nil,
+        advertise: String? = nil, keys: JobKeys? = nil, secretFile: String? = nil
     ) {
         self.endpoint = endpoint
         self.name = name
@@ -34,6 +39,7 @@ public struct WorkerOptions: Sendable {
         self.peerBind = peerBind
         self.advertise = advertise
         self.keys = keys
+        self.secretFile = secretFile
     }
 }
 
@@ -50,6 +56,8 @@ public enum WorkerProcess {
             .routingId(routingId), .immediate(true), .linger(.seconds(1)),
             .reconnectInterval(.milliseconds(100)), .reconnectIntervalMax(.seconds(1)),
         ] + (options.keys?.clientOptions ?? []))
+        let connection = try ConnectionMonitor(socket: socket, context: context)
+        defer { connection.stop() }
         try socket.connect(options.endpoint)
         let peerSocket = try ZMQSocket(.router, context: context)
         // The handler answers before the peer socket can accept anyone, and until it is closed.
@@ -69,13 +77,25 @@ public enum WorkerProcess {
             + (options.keys?.serverOptions ?? []))
         try authenticator?.watch(peerSocket)
         let bound = try peerSocket.bind(PeerEndpoint.bindEndpoint(requested: options.peerBind, coordinator: options.endpoint))
+        let address = CoordinatorAddress(endpoint: options.endpoint, secretFile: options.secretFile)
+        func wait(_ waited: Duration, _ sighting: CoordinatorSighting) -> CoordinatorWait {
+            CoordinatorWait(
+                address: address, holdsSecret: options.keys != nil, waited: waited, limit: options.timeouts.reconnect,
+                sighting: sighting)
+        }
         let peerEndpoint: String
         do {
             peerEndpoint = try PeerEndpoint.advertised(
-                bound: bound, coordinator: options.endpoint, host: options.advertise, waitingUpTo: options.timeouts.reconnect
-            ) { [logger] line in logger.notice("\(line)") }
+                bound: bound, coordinator: options.endpoint, host: options.advertise, waitingUpTo: options.timeouts.reconnect,
+                every: options.timeouts.status
+            ) { [logger] waited, attempts in
+                let event = WorkerEvent.waitingForCoordinator(wait(waited, .nameDoesNotResolve(attempts: attempts)))
+                logger.log(level: event.level, "\(event)")
+            }
         } catch where Interrupt.requested {
-            return .left("it was stopped (\(Interrupt.cause)) before the coordinator's name resolved")
+            return .left("it was stopped (\(Interrupt.cause)) before the coordinator's name resolved", .noJob)
+        } catch let error as PeerEndpointError where error.unresolved {
+            return .unreachable(wait(options.timeouts.reconnect, .nameDoesNotResolve(attempts: error.attempts)))
         }
         defer { if bound.hasPrefix("ipc://") { unlink(String(bound.dropFirst("ipc://".count))) } }
         var peers: [String: ZMQSocket] = [:]
@@ -91,7 +111,8 @@ public enum WorkerProcess {
         let clock = ContinuousClock()
         var unsent = 0
         let session = WorkerSession(
-            info: info, timeouts: options.timeouts, keepRunning: options.keepRunning,
+            info: info, address: address,
+            holdsSecret: options.keys != nil, timeouts: options.timeouts, keepRunning: options.keepRunning,
             faultFlipRound: faultFlipRound, now: clock.now,
             send: { envelope in
                 let message = OutgoingMessage(envelope)
@@ -108,7 +129,8 @@ public enum WorkerProcess {
                 let message = OutgoingMessage(envelope)
                 return (try? peer.send(prefix: nil, count: message.count, timeout: .seconds(1), write: message.write)) ?? false
             },
-            log: { [logger] level, line in logger.log(level: level, "\(line)") })
+            log: { [logger] level, line in logger.log(level: level, "\(line)") },
+            events: { [logger] event in logger.log(level: event.level, "\(event)") })
         let fromCoordinator: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?, Int) -> Void = { message, _, parts in
             if parts == 1 {
                 session.receive(message, now: clock.now)
@@ -117,12 +139,12 @@ public enum WorkerProcess {
             }
         }
         while session.outcome == nil {
-            if Interrupt.requested {
-                session.leave(because: "it was stopped (\(Interrupt.cause))", now: clock.now)
-                break
-            }
-            // While registering, look again soon: the hello goes out as soon as the connection is up.
-            let timeout = Duration.milliseconds(session.isRegistering ? 10 : 100)
+            // Told to stop, it says goodbye and waits (bounded) for the acknowledgement in this loop.
+            if Interrupt.requested { session.leave(because: "it was stopped (\(Interrupt.cause))", now: clock.now) }
+            session.observe(connection.take(), now: clock.now)
+            // While registering, look again soon: the hello goes out as soon as the connection is up;
+            // and leaving, the acknowledgement comes within milliseconds.
+            let timeout = Duration.milliseconds(session.isRegistering || session.isLeaving ? 10 : 100)
             if session.expectsPeerTraffic {
                 let ready = try ZMQSocket.waitForMessages(on: [socket, peerSocket], timeout: timeout)
                 // Take what is waiting on each, without waiting again.

@@ -3,18 +3,25 @@
 // ZeroMQ socket; tests drive it directly, step by step.
 //
 //   registering --welcome--> joined --stop--> done (or registering again, with --keep-running)
-//        ^                     |
+//        ^                     |  \
+//        |                     |   +--told to stop--> leaving --acknowledged, or not in time--> done
 //        +---------------------+  coordinator silent too long, or "register again" (stop with rejoin)
 //
 // Registering, it says hello every second; a heartbeat from the coordinator means it is registered
-// and waits for the other workers. Joined, it holds the rows of the shards it was given (welcome,
-// then assign for more), says ready whenever all their rows have arrived, and answers each
-// compute-step or evaluate with one result per requested shard, in the order requested.
+// and waits for the other workers. Meanwhile it says every few seconds what it has seen at the
+// coordinator's address (CoordinatorWatch, fed by the socket's monitor), and gives up with that
+// when the reconnect timeout passes, or at once when libzmq has given the connection up. Joined, it
+// holds the rows of the shards it was given (welcome, then assign for more), says ready whenever
+// all their rows have arrived, and answers each compute-step or evaluate with one result per
+// requested shard, in the order requested (WorkerSession+Job.swift). Told to stop, it says goodbye
+// (a failure message) and waits, bounded, for the coordinator's acknowledgement (a stop), sending
+// the goodbye again meanwhile, so that it can say whether the coordinator knows.
 
 import DLCore
 import DLData
 import DLProtocol
 import DLTraining
+import DLTransport
 import Logging
 
 public final class WorkerSession {
@@ -25,11 +32,20 @@ public final class WorkerSession {
         public var coordinator: Duration
         /// How often to say hello while registering, and to send a heartbeat when idle.
         public var interval: Duration
+        /// How often a registering worker says what it waits for.
+        public var status: Duration
+        /// How long a worker told to stop waits for the coordinator to acknowledge its goodbye.
+        public var goodbye: Duration
 
-        public init(reconnect: Duration = .seconds(60), coordinator: Duration = .seconds(15), interval: Duration = .seconds(1)) {
+        public init(
+            reconnect: Duration = .seconds(60), coordinator: Duration = .seconds(15), interval: Duration = .seconds(1),
+            status: Duration = .seconds(5), goodbye: Duration = .seconds(2)
+        ) {
             self.reconnect = reconnect
             self.coordinator = coordinator
             self.interval = interval
+            self.status = status
+            self.goodbye = goodbye
         }
     }
 
@@ -38,15 +54,35 @@ public final class WorkerSession {
         case stopped(finished: Bool, reason: String)
         /// This worker gave up: the reason says why.
         case failed(String)
-        /// This worker was told to stop (SIGTERM, Ctrl-C), and told the coordinator, which moves
-        /// its shards to the others at once instead of waiting for the worker timeout.
-        case left(String)
+        /// No coordinator answered in time, or libzmq gave the connection up: what it saw there.
+        case unreachable(CoordinatorWait)
+        /// This worker was told to stop (SIGTERM, Ctrl-C) and said goodbye to the coordinator (which
+        /// then moves its shards to the others at once), with or without its acknowledgement.
+        case left(String, Goodbye)
     }
 
-    private enum State {
-        case registering(since: ContinuousClock.Instant)
+    enum State {
+        case registering
         case joined(JobParticipation)
+        /// Told to stop: the goodbye is sent, and waits for the coordinator's acknowledgement.
+        case leaving(reason: String, since: ContinuousClock.Instant)
         case done(Outcome)
+    }
+
+    /// A registration under way: since when, the last word from the coordinator, what was seen at
+    /// its address and when the worker last said so.
+    private struct Registration {
+        var since: ContinuousClock.Instant
+        var lastHeard: ContinuousClock.Instant?
+        var watch = CoordinatorWatch()
+        var lastStatus: ContinuousClock.Instant
+        /// Whether a refused handshake was already reported (at once, not at the next status).
+        var refusalReported = false
+
+        init(since: ContinuousClock.Instant) {
+            self.since = since
+            lastStatus = since
+        }
     }
 
     public let info: WorkerInfo
@@ -56,31 +92,41 @@ public final class WorkerSession {
     /// The test hook DLTRAIN_FAULT_FLIP_BIT: the global step (0-based) at which this worker flips
     /// the sign bit of its largest gradient value; nil in every real run.
     public let faultFlipRound: UInt64?
+    /// Where the coordinator is, and whether this worker holds the job's secret, for what it says.
+    public let address: CoordinatorAddress
+    public let holdsSecret: Bool
     /// Sends a message to the coordinator; false when it could not be queued (none connected yet).
     private let send: (Envelope) -> Bool
     /// Sends a message to the worker whose peer socket listens at the endpoint.
-    private let sendToPeer: (String, Envelope) -> Bool
+    let sendToPeer: (String, Envelope) -> Bool
     /// A line for the worker's log, at its level: what may need a person is a warning.
-    private let log: (Logger.Level, String) -> Void
-    private var state: State
-    private var jobId: UInt64 = 0
+    let log: (Logger.Level, String) -> Void
+    private let report: (WorkerEvent) -> Void
+    var state: State
+    private var registration: Registration
+    var jobId: UInt64 = 0
     private var lastHeard: ContinuousClock.Instant
-    private var lastSent: ContinuousClock.Instant
+    var lastSent: ContinuousClock.Instant
 
     public init(
-        info: WorkerInfo, timeouts: Timeouts = Timeouts(), keepRunning: Bool = false, faultFlipRound: UInt64? = nil,
-        now: ContinuousClock.Instant,
+        info: WorkerInfo, address: CoordinatorAddress = CoordinatorAddress(endpoint: "the coordinator"),
+        holdsSecret: Bool = false, timeouts: Timeouts = Timeouts(), keepRunning: Bool = false,
+        faultFlipRound: UInt64? = nil, now: ContinuousClock.Instant,
         send: @escaping (Envelope) -> Bool, sendToPeer: @escaping (String, Envelope) -> Bool,
-        log: @escaping (Logger.Level, String) -> Void
+        log: @escaping (Logger.Level, String) -> Void, events: @escaping (WorkerEvent) -> Void = { _ in }
     ) {
         self.info = info
+        self.address = address
+        self.holdsSecret = holdsSecret
         self.timeouts = timeouts
         self.keepRunning = keepRunning
         self.faultFlipRound = faultFlipRound
         self.send = send
         self.sendToPeer = sendToPeer
         self.log = log
-        state = .registering(since: now)
+        report = events
+        state = .registering
+        registration = Registration(since: now)
         lastHeard = now
         lastSent = now - timeouts.interval
     }
@@ -103,26 +149,65 @@ public final class WorkerSession {
         return false
     }
 
+    /// Told to stop, it waits for the coordinator to acknowledge its goodbye.
+    public var isLeaving: Bool {
+        if case .leaving = state { return true }
+        return false
+    }
+
+    /// What its socket's monitor saw of the connection to the coordinator.
+    public func observe(_ events: [ConnectionEvent], now: ContinuousClock.Instant) {
+        guard case .registering = state, !events.isEmpty else { return }
+        for event in events { registration.watch.observe(event, now: now) }
+        let sighting = registration.watch.sighting(now: now)
+        if sighting.isFinal {
+            state = .done(.unreachable(wait(now: now)))
+        } else if case .handshakeRefused = sighting, !registration.refusalReported {
+            registration.refusalReported = true
+            registration.lastStatus = now
+            report(.waitingForCoordinator(wait(now: now)))
+        }
+    }
+
     /// Time passing: hellos while registering, heartbeats when idle, and the bounded waits.
     public func tick(now: ContinuousClock.Instant) {
         switch state {
-        case let .registering(since):
-            if now - since > timeouts.reconnect {
-                state = .done(.failed("no coordinator answered within \(Self.seconds(timeouts.reconnect)) s"))
-            } else if now - lastSent >= timeouts.interval {
-                emit(.hello(info), round: 0, now: now, jobId: 0)
+        case .registering:
+            let quiet = registration.lastHeard.map { now - $0 > timeouts.interval * 2 } ?? true
+            if now - registration.since > timeouts.reconnect {
+                state = .done(.unreachable(wait(now: now)))
+                return
             }
+            if quiet && now - registration.lastStatus >= timeouts.status {
+                registration.lastStatus = now
+                report(.waitingForCoordinator(wait(now: now)))
+            }
+            if now - lastSent >= timeouts.interval { emit(.hello(info), round: 0, now: now, jobId: 0) }
         case .joined:
             if now - lastHeard > timeouts.coordinator {
-                log(.warning, "lost the coordinator: no message for \(Self.seconds(timeouts.coordinator)) s; "
-                    + "registering again for up to \(Self.seconds(timeouts.reconnect)) s")
+                report(.coordinatorLost(silentFor: timeouts.coordinator, registeringFor: timeouts.reconnect))
                 register(now: now)
             } else if now - lastSent >= timeouts.interval {
                 emit(.heartbeat, round: 0, now: now)
             }
+        case let .leaving(reason, since):
+            if now - since >= timeouts.goodbye {
+                state = .done(.left(reason, .unacknowledged(waited: timeouts.goodbye)))
+            } else if now - lastSent >= Self.goodbyeRepeat {
+                emit(.failure(reason: reason), round: 0, now: now)
+            }
         case .done:
             break
         }
+    }
+
+    /// How often a goodbye is sent again while its acknowledgement is awaited.
+    static let goodbyeRepeat: Duration = .milliseconds(250)
+
+    private func wait(now: ContinuousClock.Instant) -> CoordinatorWait {
+        CoordinatorWait(
+            address: address, holdsSecret: holdsSecret, waited: now - registration.since, limit: timeouts.reconnect,
+            sighting: registration.watch.sighting(now: now))
     }
 
     /// A message from the coordinator.
@@ -144,12 +229,18 @@ public final class WorkerSession {
         switch (state, envelope.message) {
         case (.done, _):
             return
+        case let (.leaving(reason, _), .stop), let (.leaving(reason, _), .reject):
+            // Only the coordinator writes on this socket: a stop (or a reject) now says it has let
+            // this worker go, whatever job id it carries.
+            state = .done(.left(reason, .acknowledged))
+        case (.leaving, _):
+            return
         case let (_, .reject(reason)):
             state = .done(.failed("the coordinator refused this worker: \(reason)"))
         case let (_, .stop(notice)) where notice.rejoin:
             // A coordinator that does not know this worker (restarted, or it was declared lost):
             // whatever job it had is over, so no job id to check.
-            log(.notice, "the coordinator asks this worker to register again: \(notice.reason)")
+            report(.askedToRegisterAgain(reason: notice.reason))
             register(now: now)
         case let (.registering, .welcome(job)):
             jobId = envelope.jobId
@@ -157,8 +248,10 @@ public final class WorkerSession {
             begin(job, now: now)
         case (.registering, .heartbeat):
             // The coordinator heartbeats only workers it registered: this one waits for the
-            // others, which is no reason to give up on it.
-            state = .registering(since: now)
+            // others, which is no reason to give up on it. Its job id is the one to say goodbye with.
+            registration.since = now
+            registration.lastHeard = now
+            jobId = envelope.jobId
         case let (.registering, .stop(notice)):
             // The job this worker registered for ended before it began (too few workers came):
             // there is no job id to check yet, and only the coordinator it connects to writes here.
@@ -193,102 +286,14 @@ public final class WorkerSession {
         reportStepDone(joined, now: now)
     }
 
-    private func handle(_ message: Message, round: UInt64, joined: JobParticipation, now: ContinuousClock.Instant) {
-        var problem: String?
-        switch message {
-        case .heartbeat:
-            break
-        case let .stop(notice):
-            end(notice, now: now)
-        case let .assign(shards):
-            guard shards.allSatisfy({ (0..<joined.job.shardCount).contains($0) }) else {
-                problem = "names shards outside 0..<\(joined.job.shardCount)"
-                break
-            }
-            joined.assign(shards)
-            log(.info, "assigned shard(s) \(shards.map(String.init).joined(separator: ","))")
-            reportReadyIfLoaded(joined, now: now)
-        case let .shardRows(rows):
-            // Acknowledged whatever becomes of it: the coordinator reads on as the workers keep up.
-            problem = joined.load(rows)
-            emit(.rowsReceived, round: 0, now: now)
-            if problem == nil { reportReadyIfLoaded(joined, now: now) }
-        case let .standardization(mean, scale):
-            // Sent after every pass that brought rows; ready only if it let shards finish loading.
-            let waiting = !joined.pending.isEmpty
-            problem = joined.take(standardizationMean: mean, scale: scale)
-            if problem == nil && waiting { reportReadyIfLoaded(joined, now: now) }
-        case let .state(replica):
-            problem = joined.take(replica, round: round)
-        case let .ring(plan):
-            problem = joined.take(plan)
-        case let .total(chunk):
-            // In a star, the coordinator's sum of an epoch's last step, before its validation pass.
-            problem = joined.apply(chunk.values, before: round + 1)
-        case let .computeStep(ringVersion, total):
-            problem = joined.computeStep(round: round, ringVersion: ringVersion, total: total)
-            reportStepDone(joined, now: now)
-        case let .audit(shards):
-            if let digests = joined.auditDigests(of: shards, round: round) {
-                emit(.auditDigests(digests), round: round, now: now)
-            } else {
-                problem = "does not hold the gradients of shards \(shards) at round \(round)"
-            }
-        case let .evaluate(shards):
-            if let results = joined.evaluate(shards, epoch: round) {
-                for result in results { emit(.validationSums(result), round: round, now: now) }
-            } else {
-                problem = "cannot evaluate shards \(shards) after epoch \(round + 1)"
-            }
-        default:
-            problem = "not expected now"
-        }
-        if let problem { log(.warning, "dropped a \(message.type) message: \(problem)") }
-    }
-
-    private func begin(_ job: WorkerJob, now: ContinuousClock.Instant) {
-        guard job.trainingRows > 0, job.shardCount > 0, job.shardCount <= job.trainingRows, job.batchSize > 0,
-            job.shards.allSatisfy({ (0..<job.shardCount).contains($0) }), job.featureCount == job.model.inputDim,
-            job.targetWidth > 0
-        else {
-            fail("the coordinator sent an inconsistent job description", now: now)
-            return
-        }
-        do {
-            var participation: JobParticipation!
-            participation = try JobParticipation(job: job, faultFlipRound: faultFlipRound) { [unowned self] worker, round, message in
-                let envelope = Envelope(jobId: self.jobId, round: round, message: message)
-                if let worker {
-                    if let endpoint = participation.plan?.endpoint(of: worker), self.sendToPeer(endpoint, envelope) { return }
-                    self.log(.warning, "could not send a \(message.type) message to worker \(worker + 1)")
-                } else {
-                    self.emit(message, round: round, now: self.lastSent)
-                }
-            }
-            log(.info, "joined job \(String(jobId, radix: 16)) as worker \(job.workerIndex + 1)"
-                + (job.shards.isEmpty ? " (no shards yet)" : ": shard(s) \(job.shards.map(String.init).joined(separator: ","))"))
-            state = .joined(participation)
-            reportReadyIfLoaded(participation, now: now)
-        } catch {
-            fail("cannot build the model the coordinator described: \(error)", now: now)
-        }
-    }
-
-    private func reportReadyIfLoaded(_ joined: JobParticipation, now: ContinuousClock.Instant) {
-        if joined.pending.isEmpty { emit(.ready, round: 0, now: now) }
-    }
-
-    private func reportStepDone(_ joined: JobParticipation, now: ContinuousClock.Instant) {
-        if let (round, done) = joined.takeStepDone() { emit(.stepDone(done), round: round, now: now) }
-    }
-
     private func register(now: ContinuousClock.Instant) {
-        state = .registering(since: now)
+        state = .registering
+        registration = Registration(since: now)
         jobId = 0
         lastSent = now - timeouts.interval
     }
 
-    private func end(_ notice: StopNotice, now: ContinuousClock.Instant) {
+    func end(_ notice: StopNotice, now: ContinuousClock.Instant) {
         log(.notice, "the coordinator ended the job: \(notice.reason)")
         emit(.heartbeat, round: 0, now: now)  // confirms the stop, so the coordinator can close
         if keepRunning {
@@ -298,19 +303,32 @@ public final class WorkerSession {
         }
     }
 
-    /// Leaves the job, or stops waiting for one: the coordinator hears why (a failure, which makes
-    /// it move this worker's shards at once), and the session is done.
+    /// Leaves the job, or stops waiting for one. In a job, the coordinator hears why (a failure,
+    /// which makes it move this worker's shards at once and acknowledge with a stop), and the
+    /// session waits for that acknowledgement up to `timeouts.goodbye`, sending the goodbye again
+    /// meanwhile (`tick`); then it is done.
     public func leave(because reason: String, now: ContinuousClock.Instant) {
-        if case .joined = state { emit(.failure(reason: reason), round: 0, now: now) }
-        state = .done(.left(reason))
+        switch state {
+        case .joined:
+            emit(.failure(reason: reason), round: 0, now: now)
+            state = .leaving(reason: reason, since: now)
+        case .registering where registration.lastHeard != nil:
+            // Registered, waiting for the other workers: the coordinator counts on it.
+            emit(.failure(reason: reason), round: 0, now: now)
+            state = .leaving(reason: reason, since: now)
+        case .registering:
+            state = .done(.left(reason, .noJob))
+        case .leaving, .done:
+            break
+        }
     }
 
-    private func fail(_ reason: String, now: ContinuousClock.Instant) {
+    func fail(_ reason: String, now: ContinuousClock.Instant) {
         emit(.failure(reason: reason), round: 0, now: now)
         state = .done(.failed(reason))
     }
 
-    private func emit(_ message: Message, round: UInt64, now: ContinuousClock.Instant, jobId: UInt64? = nil) {
+    func emit(_ message: Message, round: UInt64, now: ContinuousClock.Instant, jobId: UInt64? = nil) {
         // A hello that found no coordinator connected is tried again at the next tick, not a
         // second later, so a worker joins as soon as its connection is up.
         if send(Envelope(jobId: jobId ?? self.jobId, round: round, message: message)) || message.type != .hello {
@@ -318,7 +336,7 @@ public final class WorkerSession {
         }
     }
 
-    static func seconds(_ duration: Duration) -> String {
+    public static func seconds(_ duration: Duration) -> String {
         let seconds = duration / .seconds(1)
         return seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
     }

@@ -16,8 +16,12 @@ struct ClusterArguments: ParsableArguments {
     @Flag(help: "Start the --workers as child processes on this machine, and stop them at the end.")
     var spawn = false
 
-    @Option(help: ArgumentHelp("Where workers connect: tcp://*:5555 by default, or an ipc:// path; with --spawn a private ipc path.", valueName: "endpoint"))
-    var bind: String?
+    @Option(
+        help: ArgumentHelp(
+            "Where workers connect: tcp://HOST:PORT (tcp://*:5555 by default: every interface) or ipc:///path; with "
+                + "--spawn a private ipc path.", valueName: "endpoint"),
+        transform: { try Endpoint($0, flag: "--bind", role: .bind) })
+    var bind: Endpoint?
 
     @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long to wait for the workers to register, in seconds.", valueName: "s"))
     var waitTimeout: Double = 60
@@ -67,7 +71,7 @@ struct ClusterArguments: ParsableArguments {
     /// its run.json, `recorded`), said in `note`; else the default (a private ipc path with --spawn).
     /// A resume that moves the run elsewhere is told that workers waiting at the old address stay there.
     func endpoint(recorded: RunRecord?) -> (endpoint: String, note: String?) {
-        if let bind {
+        if let bind = bind?.description {
             guard !spawn, let before = recorded?.bind, before != bind else { return (bind, nil) }
             return (bind, "the run listened at \(before) before; workers still waiting there will not find this coordinator at \(bind)")
         }

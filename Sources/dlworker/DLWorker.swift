@@ -31,8 +31,10 @@ struct DLWorkerCommand: ParsableCommand {
     /// Usage errors as every dltrain command reports them (DLCommandLine.CommandMain).
     static func main() { CommandMain.run(Self.self) }
 
-    @Option(help: ArgumentHelp("The coordinator's address, e.g. tcp://HOST:5555 or ipc:///tmp/dltrain.ipc.", valueName: "endpoint"))
-    var connect: String
+    @Option(
+        help: ArgumentHelp("The coordinator's address: tcp://HOST:PORT (e.g. tcp://10.0.0.5:5555) or ipc:///path.", valueName: "endpoint"),
+        transform: { try Endpoint($0, flag: "--connect", role: .connect) })
+    var connect: Endpoint
 
     @Option(help: ArgumentHelp("This worker's name in the coordinator's log (default: HOST-PID).", valueName: "name"))
     var name: String?
@@ -59,10 +61,13 @@ struct DLWorkerCommand: ParsableCommand {
     @Option(
         name: .customLong("peer-bind"),
         help: ArgumentHelp(
-            "Where this worker listens for the other workers' parts of each step (default: an ephemeral TCP port on "
-                + "every interface, on loopback beside a loopback coordinator, or an ipc path beside an ipc coordinator).",
-            valueName: "endpoint"))
-    var peerBind: String?
+            "Where this worker listens for the other workers' parts of each step: tcp://*:PORT, or a range "
+                + "tcp://*:FIRST-LAST (the first free port of it, for a firewall that opens a known range) (default: an "
+                + "ephemeral TCP port on every interface, on loopback beside a loopback coordinator, or an ipc path beside "
+                + "an ipc coordinator).",
+            valueName: "endpoint"),
+        transform: { try Endpoint($0, flag: "--peer-bind", role: .peerBind) })
+    var peerBind: Endpoint?
 
     @Option(
         help: ArgumentHelp(
@@ -94,9 +99,10 @@ struct DLWorkerCommand: ParsableCommand {
             logger.warning("--insecure: nothing this worker sends or receives is encrypted, and no peer is authenticated")
         }
         let options = WorkerOptions(
-            endpoint: connect, name: name,
+            endpoint: connect.description, name: name,
             timeouts: .init(reconnect: .milliseconds(Int(reconnectTimeout * 1000)), coordinator: .milliseconds(Int(coordinatorTimeout * 1000))),
-            keepRunning: keepRunning, peerBind: peerBind, advertise: advertise, keys: keys)
+            keepRunning: keepRunning, peerBind: peerBind, advertise: advertise, keys: keys,
+            secretFile: keys == nil ? nil : configuredSecretFile)
         let outcome: WorkerSession.Outcome
         do {
             outcome = try WorkerProcess.run(options, logger: logger)
@@ -110,25 +116,36 @@ struct DLWorkerCommand: ParsableCommand {
         case let .stopped(finished: false, reason):
             FileHandle.standardError.write(Data("dlworker: the coordinator stopped the job: \(reason)\n".utf8))
             throw ExitCode(3)
-        case let .left(reason):
-            FileHandle.standardError.write(Data("dlworker: left the job: \(reason); the coordinator moves its shards to the other workers\n".utf8))
+        case let .left(reason, goodbye):
+            let line = switch goodbye {
+            case .acknowledged:
+                "left the job: \(reason); the coordinator acknowledged it and moves its shards to the other workers"
+            case let .unacknowledged(waited):
+                "left the job: \(reason); the coordinator did not acknowledge its goodbye within "
+                    + "\(WorkerSession.seconds(waited)) s (it may be busy, stopped or gone): it will notice this worker "
+                    + "is gone after its --worker-timeout (15 s by default)"
+            case .noJob: "\(reason), before any coordinator answered"
+            }
+            FileHandle.standardError.write(Data("dlworker: \(line)\n".utf8))
             throw ExitCode(128 + Interrupt.signalNumber)
+        case let .unreachable(wait):
+            FileHandle.standardError.write(Data("dlworker: error: \(wait.failure)\n".utf8))
+            throw ExitCode.failure
         case let .failed(reason):
-            // With a secret, a coordinator of another secret looks exactly like none: the handshake
-            // fails before either side says a word.
-            let hint = keys != nil && reason.hasPrefix("no coordinator answered")
-                ? " (if it runs, check that it and this worker read the same secret)" : ""
-            FileHandle.standardError.write(Data("dlworker: error: \(reason)\(hint)\n".utf8))
+            FileHandle.standardError.write(Data("dlworker: error: \(reason)\n".utf8))
             throw ExitCode.failure
         }
     }
 
+    private var configuredSecretFile: String? { secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"] }
+
     /// The job's keys, when the coordinator's endpoint or this worker's peer socket can be reached
     /// from other machines (or a secret is given anyway).
     private func workerKeys() throws(EndpointSecurity.Problem) -> JobKeys? {
-        let file = secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"]
-        let keys = try EndpointSecurity.keys(endpoint: connect, secretFile: file, insecure: insecure)
-        if keys == nil, let peerBind { _ = try EndpointSecurity.keys(endpoint: peerBind, secretFile: nil, insecure: insecure) }
+        let keys = try EndpointSecurity.keys(endpoint: connect.description, secretFile: configuredSecretFile, insecure: insecure)
+        if keys == nil, let peerBind {
+            _ = try EndpointSecurity.keys(endpoint: peerBind.description, secretFile: nil, insecure: insecure)
+        }
         return keys
     }
 }

@@ -32,6 +32,8 @@ final class ClusterHarness {
     var traffic: [(sender: Int?, receiver: Int?, message: Message)]?
     private(set) var coordinatorEvents: [CoordinatorEvent] = []
     private(set) var workerLogs: [[String]] = []
+    /// Each worker's typed events, in order.
+    private(set) var workerEvents: [[WorkerEvent]] = []
     /// Delivers the coordinator's queue and the workers' messages to each other in a scrambled
     /// order when set.
     var scramble: SeededGenerator?
@@ -62,6 +64,7 @@ final class ClusterHarness {
     func addWorker(timeouts: WorkerSession.Timeouts = .init(), faultFlipRound: UInt64? = nil) -> Int {
         let index = workers.count
         workerLogs.append([])
+        workerEvents.append([])
         let info = WorkerInfo(
             name: "w\(index + 1)", host: "test", pid: Int32(100 + index), version: "test", peerEndpoint: "mem://\(index)")
         workers.append(WorkerSession(
@@ -78,7 +81,8 @@ final class ClusterHarness {
                 if !self.silenced.contains(index) { self.betweenWorkers.append((target, MessageCodec.encode(envelope))) }
                 return true
             },
-            log: { [unowned self] _, line in self.workerLogs[index].append(line) }))
+            log: { [unowned self] _, line in self.workerLogs[index].append(line) },
+            events: { [unowned self] in self.workerEvents[index].append($0) }))
         return index
     }
 

@@ -62,7 +62,9 @@ final class RecoveryTests: XCTestCase {
         advance(harness, ticks: 30)
         XCTAssertNil(harness.coordinator.outcome)
         harness.workers[2].leave(because: "it was stopped (SIGTERM)", now: harness.now)  // as dlworker does on SIGTERM
-        XCTAssertEqual(harness.workers[2].outcome, .left("it was stopped (SIGTERM)"))
+        XCTAssertNil(harness.workers[2].outcome, "it waits for the coordinator to acknowledge its goodbye")
+        harness.deliver()
+        XCTAssertEqual(harness.workers[2].outcome, .left("it was stopped (SIGTERM)", .acknowledged))
         harness.runToCompletion(perTick: 6)
         XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
         XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
@@ -108,7 +110,7 @@ final class RecoveryTests: XCTestCase {
         harness.runToCompletion(perTick: 2)
         XCTAssertEqual(harness.coordinator.outcome, .finished)
         XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), try undisturbed(job))
-        XCTAssertTrue(harness.workerLogs[1].contains { $0.hasPrefix("the coordinator asks this worker to register again") })
+        XCTAssertTrue(harness.workerEvents[1].contains { if case .askedToRegisterAgain = $0 { true } else { false } })
         XCTAssertEqual(harness.coordinator.registeredWorkers.count, 3, "it came back as a new registration")
     }
 

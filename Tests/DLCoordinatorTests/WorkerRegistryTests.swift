@@ -32,7 +32,9 @@ final class WorkerRegistryTests: XCTestCase {
         XCTAssertEqual(CoordinatorEvent.workerJoined(worker, expected: 4).level, .info)
         XCTAssertEqual(CoordinatorEvent.workerLost(worker, reason: "failed").level, .warning)
         XCTAssertEqual(CoordinatorEvent.peerRejected(theirVersion: 1).level, .warning)
-        XCTAssertEqual(CoordinatorEvent.messageDropped(from: nil, type: .ready, reason: .unregistered).level, .warning)
+        XCTAssertEqual(CoordinatorEvent.messageDropped(from: nil, type: .ready, reason: .undecodable(.unknownType(99))).level, .warning)
+        // A worker of a restarted coordinator: asked to register, which it does.
+        XCTAssertEqual(CoordinatorEvent.messageDropped(from: nil, type: .heartbeat, reason: .unregistered).level, .notice)
         XCTAssertEqual(
             CoordinatorEvent.messageDropped(from: worker, type: .stepDone, reason: .wrongRound(3, expected: 4)).level,
             .notice)

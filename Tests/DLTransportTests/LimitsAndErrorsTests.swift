@@ -51,7 +51,8 @@ final class LimitsAndErrorsTests: XCTestCase {
             XCTAssertEqual(operation, "bind")
             XCTAssertEqual(failedEndpoint, endpoint)
             XCTAssertEqual(code, EADDRINUSE)
-            XCTAssertEqual("\(error)", "bind \(endpoint) failed: Address already in use")
+            XCTAssertEqual(
+                "\(error)", "bind \(endpoint) failed: Address already in use (another process listens there already: choose another port)")
         }
     }
 

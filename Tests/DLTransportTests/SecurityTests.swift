@@ -163,7 +163,7 @@ final class SecurityTests: XCTestCase {
             let context = try ZMQContext()
             let refusals = self.refusals
             handler = try ZAPHandler(context: context, admittedKey: keys.worker.publicKey) { address, reason in
-                refusals.append(address + " " + reason)
+                refusals.append(address + " " + reason.description)
             }
             router = try ZMQSocket(.router, context: context)
             try router.set(options + keys.serverOptions)
@@ -241,7 +241,7 @@ final class SecurityTests: XCTestCase {
         }
         let lines = server.refusals.all
         XCTAssertEqual(lines.count, 2, "\(lines)")
-        XCTAssertTrue(lines.allSatisfy { $0.hasSuffix(HandshakeMonitor.notZeroMQ) }, "\(lines)")
+        XCTAssertTrue(lines.allSatisfy { $0.hasSuffix(RefusalReason.notZeroMQ.description) }, "\(lines)")
     }
 
     /// A limit on messages of 1,000 bytes lets an encrypted message of 1,000 bytes through, though
@@ -263,9 +263,9 @@ final class SecurityTests: XCTestCase {
     func testRefusalsAreLoggedOncePerAddressAndThenNoMore() {
         let lines = RefusalBox()
         let log = RefusalLog { lines.append($0) }
-        for _ in 0..<5 { log.report(address: "10.0.0.9", reason: "a CURVE key that is not this job's") }
-        XCTAssertEqual(lines.all, ["refused a peer at 10.0.0.9: a CURVE key that is not this job's; it is not admitted to the job"])
-        for index in 0..<1000 { log.report(address: "10.1.\(index / 256).\(index % 256)", reason: "junk") }
+        for _ in 0..<5 { log.report(address: "10.0.0.9", reason: .anotherKey) }
+        XCTAssertEqual(lines.all, ["refused a peer at 10.0.0.9: a CURVE key that is not this job's (another secret); it is not admitted to the job"])
+        for index in 0..<1000 { log.report(address: "10.1.\(index / 256).\(index % 256)", reason: .notZeroMQ) }
         XCTAssertEqual(lines.all.count, RefusalLog.limit + 1)
         XCTAssertEqual(lines.all.last, "refused more than \(RefusalLog.limit) peers; further refusals are not logged")
     }

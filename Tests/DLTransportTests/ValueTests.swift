@@ -9,7 +9,7 @@ final class ValueTests: XCTestCase {
     func testErrorDescriptionsNameTheOperationAndEndpoint() {
         XCTAssertEqual(
             "\(TransportError.from(errno: EADDRINUSE, operation: "bind", endpoint: "tcp://*:5555"))",
-            "bind tcp://*:5555 failed: Address already in use")
+            "bind tcp://*:5555 failed: Address already in use (another process listens there already: choose another port)")
         XCTAssertEqual(
             "\(TransportError.contextTerminated(operation: "receive"))",
             "receive failed: the ZeroMQ context was terminated")

@@ -35,7 +35,7 @@ final class FailureTests: XCTestCase {
         if told {
             let left = workers[1].wait(timeout: 30)
             XCTAssertEqual(left.status, 128 + SIGTERM, left.errors)
-            XCTAssertTrue(left.errors.contains("dlworker: left the job: it was stopped (SIGTERM)"), left.errors)
+            XCTAssertTrue(left.errors.contains("dlworker: left the job: it was stopped (SIGTERM); the coordinator acknowledged it"), left.errors)
         }
         let result = coordinator.wait(timeout: 300)
         XCTAssertEqual(result.status, 0, result.errors)

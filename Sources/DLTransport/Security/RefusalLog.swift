@@ -17,7 +17,7 @@ public final class RefusalLog: @unchecked Sendable {
     }
 
     /// Logs a refusal of `address` the first time it is seen.
-    public func report(address: String, reason: String) {
+    public func report(address: String, reason: RefusalReason) {
         let line: String? = lock.withLock {
             guard reported.count <= Self.limit, reported.insert(address).inserted else { return nil }
             return reported.count > Self.limit

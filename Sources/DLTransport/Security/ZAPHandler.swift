@@ -21,7 +21,7 @@ public final class ZAPHandler: @unchecked Sendable {
 
     private let context: ZMQContext
     private let admittedKey: [UInt8]
-    private let refused: @Sendable (_ address: String, _ reason: String) -> Void
+    private let refused: @Sendable (_ address: String, _ reason: RefusalReason) -> Void
     private var thread: SocketThread!
     /// The monitors of the server sockets `watch` was given, stopped with the handler.
     private let lock = NSLock()
@@ -30,7 +30,8 @@ public final class ZAPHandler: @unchecked Sendable {
     /// Starts answering for `context`: a CURVE client with public key `admittedKey` is admitted, any
     /// other is refused and reported to `refused` (from the handler's thread) with its address.
     public init(
-        context: ZMQContext, admittedKey: [UInt8], refused: @escaping @Sendable (_ address: String, _ reason: String) -> Void
+        context: ZMQContext, admittedKey: [UInt8],
+        refused: @escaping @Sendable (_ address: String, _ reason: RefusalReason) -> Void
     ) throws(TransportError) {
         guard let socket = zmq_socket(context.handle, ZMQ_REP) else { throw TransportError.last(operation: "create ZAP socket") }
         var zero: Int32 = 0
@@ -50,13 +51,18 @@ public final class ZAPHandler: @unchecked Sendable {
     }
 
     /// The handler a process holding `keys` needs on `context` (nil without keys): it admits the
-    /// job's workers, and `log` gets one line per refused address (RefusalLog).
+    /// job's workers, and `log` gets one line per refused address (RefusalLog); `observe`, if
+    /// given, gets every refusal (from the handler's or a monitor's thread).
     public static func admittingWorkers(
-        of keys: JobKeys?, context: ZMQContext, log: @escaping @Sendable (String) -> Void
+        of keys: JobKeys?, context: ZMQContext, log: @escaping @Sendable (String) -> Void,
+        observe: (@Sendable (_ address: String, _ reason: RefusalReason) -> Void)? = nil
     ) throws(TransportError) -> ZAPHandler? {
         guard let keys else { return nil }
         let refusals = RefusalLog(emit: log)
-        return try ZAPHandler(context: context, admittedKey: keys.worker.publicKey, refused: refusals.report)
+        return try ZAPHandler(context: context, admittedKey: keys.worker.publicKey) { address, reason in
+            refusals.report(address: address, reason: reason)
+            observe?(address, reason)
+        }
     }
 
     /// Also reports the peers that fail `socket`'s handshake before this handler is asked (see
@@ -96,17 +102,18 @@ public final class ZAPHandler: @unchecked Sendable {
         let version = request.first ?? [], requestId = request.count > 1 ? request[1] : []
         let address = request.count > 3 ? String(decoding: request[3], as: UTF8.self) : "?"
         let mechanism = request.count > 5 ? String(decoding: request[5], as: UTF8.self) : ""
-        let (status, text): (String, String)
+        let (status, refusal): (String, RefusalReason?)
         if version != Array("1.0".utf8) {
-            (status, text) = ("500", "unsupported ZAP version")
+            (status, refusal) = ("500", .unsupportedZAPVersion)
         } else if mechanism != "CURVE" {
-            (status, text) = ("400", "mechanism \(mechanism.isEmpty ? "none" : mechanism), not CURVE")
+            (status, refusal) = ("400", .notCURVE(mechanism: mechanism))
         } else if request.count > 6, request[6] == admittedKey {
-            (status, text) = ("200", "OK")
+            (status, refusal) = ("200", nil)
         } else {
-            (status, text) = ("400", "a CURVE key that is not this job's (another secret)")
+            (status, refusal) = ("400", .anotherKey)
         }
-        if status != "200" { refused(address, text) }
+        if let refusal { refused(address, refusal) }
+        let text = refusal.map(\.description) ?? "OK"
         let reply: [[UInt8]] = [Array("1.0".utf8), requestId, Array(status.utf8), Array(text.utf8), [], []]
         for (index, frame) in reply.enumerated() {
             let flags = index + 1 < reply.count ? ZMQ_SNDMORE : 0
