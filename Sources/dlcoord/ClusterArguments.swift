@@ -2,6 +2,7 @@
 // secret, the exchange and the audit; and how they become a Coordinator that trains the run.
 
 import ArgumentParser
+import DLCommandLine
 import DLCoordinator
 import DLMetrics
 import DLRun
@@ -23,17 +24,17 @@ struct ClusterArguments: ParsableArguments {
         transform: { try Endpoint($0, flag: "--bind", role: .bind) })
     var bind: Endpoint?
 
-    @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long to wait for the workers to register, in seconds.", valueName: "s"))
-    var waitTimeout: Double = 60
+    @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long to wait for the workers to register, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    var waitTimeout = Seconds(60)
 
-    @Option(name: .customLong("worker-timeout"), help: ArgumentHelp("Silence after which a worker counts as lost and its shards move to the others, in seconds.", valueName: "s"))
-    var workerTimeout: Double = 15
+    @Option(name: .customLong("worker-timeout"), help: ArgumentHelp("Silence after which a worker counts as lost and its shards move to the others, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    var workerTimeout = Seconds(15)
 
     @Option(name: .customLong("min-workers"), help: ArgumentHelp("Below this many workers the run pauses and waits for more.", valueName: "n"))
     var minWorkers: Int = 1
 
-    @Option(name: .customLong("rejoin-timeout"), help: ArgumentHelp("How long a paused run waits for workers before it stops with a checkpoint, in seconds.", valueName: "s"))
-    var rejoinTimeout: Double = 60
+    @Option(name: .customLong("rejoin-timeout"), help: ArgumentHelp("How long a paused run waits for workers before it stops with a checkpoint, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    var rejoinTimeout = Seconds(60)
 
     @Flag(inversion: .prefixedNo, help: "Give shards to workers that join during the run.")
     var rebalance = true
@@ -87,7 +88,6 @@ struct ClusterArguments: ParsableArguments {
         guard let shards = run.settings.shards, shards >= workers else {
             throw ValidationError("--workers \(workers) needs at least \(workers) shards; --shards is \(run.settings.shards ?? 1)")
         }
-        guard minWorkers >= 1 else { throw ValidationError("--min-workers must be at least 1") }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "dlcoord")
         logger.logLevel = run.verbose == 0 ? .notice : .info
@@ -109,7 +109,7 @@ struct ClusterArguments: ParsableArguments {
                 options: ClusterOptions(
                     bind: endpoint, workers: workers, spawn: spawn,
                     timeouts: .init(
-                        registration: .seconds(waitTimeout), worker: .seconds(workerTimeout), rejoin: .seconds(rejoinTimeout)),
+                        registration: waitTimeout.duration, worker: workerTimeout.duration, rejoin: rejoinTimeout.duration),
                     policy: .init(
                         minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit,
                         rowChunkSize: run.readChunk),

@@ -107,6 +107,10 @@ struct DLCoord: ParsableCommand {
             throw ValidationError("--audit checks workers' gradients: it needs --workers N")
         }
         if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if clusterOptions.minWorkers < 1 { throw ValidationError("--min-workers must be at least 1") }
+        if let workers = clusterOptions.workers, clusterOptions.minWorkers > workers {
+            throw ValidationError("--min-workers \(clusterOptions.minWorkers) is more than --workers \(workers): the run could never start")
+        }
         if let threads, !(1...ComputePool.maximumThreads).contains(threads) {
             throw ValidationError("--threads must be from 1 to \(ComputePool.maximumThreads) (this process may run on \(AvailableCPUs.count()) CPUs)")
         }

@@ -39,8 +39,8 @@ struct DLWorkerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("This worker's name in the coordinator's log (default: HOST-PID).", valueName: "name"))
     var name: String?
 
-    @Option(name: .customLong("reconnect-timeout"), help: ArgumentHelp("How long to keep trying to reach a coordinator, in seconds.", valueName: "s"))
-    var reconnectTimeout: Double = 60
+    @Option(name: .customLong("reconnect-timeout"), help: ArgumentHelp("How long to keep trying to reach a coordinator, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    var reconnectTimeout = Seconds(60)
 
     @Option(
         name: .customLong("secret-file"),
@@ -52,8 +52,8 @@ struct DLWorkerCommand: ParsableCommand {
     @Flag(help: "Work without a secret over a TCP network: nothing is encrypted and any peer could pose as the coordinator. Only on networks you trust.")
     var insecure = false
 
-    @Option(name: .customLong("coordinator-timeout"), help: ArgumentHelp("Silence from the coordinator after which it counts as lost, in seconds.", valueName: "s"))
-    var coordinatorTimeout: Double = 15
+    @Option(name: .customLong("coordinator-timeout"), help: ArgumentHelp("Silence from the coordinator after which it counts as lost, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    var coordinatorTimeout = Seconds(15)
 
     @Flag(name: .customLong("keep-running"), help: "After a job ends, wait for the next one instead of exiting.")
     var keepRunning = false
@@ -79,8 +79,9 @@ struct DLWorkerCommand: ParsableCommand {
     var threads: Int?
 
     func validate() throws {
-        guard reconnectTimeout > 0, coordinatorTimeout > 0 else { throw ValidationError("timeouts must be positive") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...ComputePool.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be from 1 to \(ComputePool.maximumThreads) (this process may run on \(AvailableCPUs.count()) CPUs)")
+        }
     }
 
     func run() throws {
@@ -100,7 +101,7 @@ struct DLWorkerCommand: ParsableCommand {
         }
         let options = WorkerOptions(
             endpoint: connect.description, name: name,
-            timeouts: .init(reconnect: .milliseconds(Int(reconnectTimeout * 1000)), coordinator: .milliseconds(Int(coordinatorTimeout * 1000))),
+            timeouts: .init(reconnect: reconnectTimeout.duration, coordinator: coordinatorTimeout.duration),
             keepRunning: keepRunning, peerBind: peerBind, advertise: advertise, keys: keys,
             secretFile: keys == nil ? nil : configuredSecretFile)
         let outcome: WorkerSession.Outcome

@@ -124,7 +124,7 @@ final class RunningProcess: @unchecked Sendable {
             _ = wait(timeout: 30, until: { $0.exited })
         }
         // Children that inherited the pipes could hold them open: a bound keeps that from hanging.
-        _ = wait(timeout: 10, until: { $0.openStreams == 0 })
+        _ = wait(timeout: 30, until: { $0.openStreams == 0 })
         condition.lock()
         // A process that outlived even SIGKILL's bound has no status to read (reading it would trap).
         let result = Executable.Result(

@@ -18,6 +18,13 @@ final class UsageErrorTests: XCTestCase {
             ("dlcoord", ["--zzzz"], nil),
             ("dlcoord", ["--verbose", "7"], nil),
             ("dlcoord", ["--epochs"], nil),
+            // Values that would trap or exhaust the process further on are refused where they enter.
+            ("dlcoord", ["--workers", "1", "--wait-timeout", "1e300"], nil),
+            ("dlcoord", ["--workers", "1", "--rejoin-timeout", "nan"], nil),
+            ("dlcoord", ["--threads", "100000"], nil),
+            ("dlcoord", ["--workers", "1", "--min-workers", "3"], nil),
+            ("dlworker", ["--connect", "ipc:///tmp/none.ipc", "--coordinator-timeout", "inf"], nil),
+            ("dlworker", ["--connect", "ipc:///tmp/none.ipc", "--threads", "0"], nil),
             ("dlworker", ["--coordinator", "tcp://127.0.0.1:5555"], "--connect"),
             ("dlworker", [], nil),
             ("dlmodel", ["predict", directory, "--dat", "x.csv"], "--data"),
