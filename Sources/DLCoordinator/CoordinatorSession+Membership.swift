@@ -49,12 +49,14 @@ extension CoordinatorSession {
             emit(.assign(shards: shards), round: 0, to: worker, now: now)
         }
         worker.loaded = false
+        worker.rowsDeliveredAt = nil
         feedRows(shards, to: worker)
     }
 
     /// A worker has all the rows it was sent: shards nobody computes become its own at once, and
     /// what the current round still lacks from them is asked for.
     func loaded(_ worker: Worker, now: ContinuousClock.Instant) {
+        worker.rowsDeliveredAt = nil
         guard feeds.isEmpty else {
             readyDuringFeeds.insert(worker.index)
             return

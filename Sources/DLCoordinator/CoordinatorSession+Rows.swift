@@ -44,10 +44,23 @@ extension CoordinatorSession {
                 return fail("cannot send the training rows: \(error)", now: now, checkpoint: phase != .loading)
             }
         }
-        guard outcome == nil, feeds.isEmpty, !readyDuringFeeds.isEmpty else { return }
+        guard outcome == nil else { return }
+        noteDeliveries(now: now)
+        guard feeds.isEmpty, !readyDuringFeeds.isEmpty else { return }
         let ready = readyDuringFeeds.sorted()
         readyDuringFeeds = []
         for index in ready where workers[index].isLive { loaded(workers[index], now: now) }
+    }
+
+    /// Notes the workers that now hold everything they were sent without having said ready: from
+    /// then on their ready is owed, within --worker-timeout (`tick`).
+    private func noteDeliveries(now: ContinuousClock.Instant) {
+        for worker in workers.live where worker.status == .joined && !worker.loaded && worker.rowsDeliveredAt == nil {
+            guard worker.unacknowledgedRows == 0, !readyDuringFeeds.contains(worker.index),
+                !feeds.contains(where: { $0.destinations.contains(worker.index) })
+            else { continue }
+            worker.rowsDeliveredAt = now
+        }
     }
 
     /// After a pass, in a job that standardizes: the standardization, which the first pass to

@@ -235,6 +235,12 @@ public final class CoordinatorSession {
             lose(worker, because: "has sent nothing for \(seconds(timeouts.worker)) s (no heartbeat either): "
                 + "it stopped, hangs, or lost its connection", now: now)
         }
+        for worker in workers.live where !worker.loaded {
+            guard let delivered = worker.rowsDeliveredAt, now - delivered > timeouts.worker else { continue }
+            lose(worker, because: "received every row it was sent"
+                + (job.data.standardizes ? " and the standardization" : "")
+                + " but did not say it was ready within \(seconds(timeouts.worker)) s", now: now)
+        }
         if outcome != nil { return }
         if phase == .training, let sent = stepSent, now - sent > timeouts.worker {
             stepStalled(now: now)

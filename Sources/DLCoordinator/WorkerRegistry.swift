@@ -18,6 +18,9 @@ final class Worker {
     var loaded = false
     /// Shard-rows messages sent to it that it has not yet said it received.
     var unacknowledgedRows = 0
+    /// Since when every row it was sent (and the standardization) went and was acknowledged, while
+    /// its ready is still to come; nil while rows are on their way, or once it said ready.
+    var rowsDeliveredAt: ContinuousClock.Instant?
     var lastHeard: ContinuousClock.Instant
     var lastSent: ContinuousClock.Instant
     /// Compute time reported for this epoch's shard gradients, and the steps it covers.

@@ -27,6 +27,8 @@ final class ClusterHarness {
     var peerLinksCut = false
     /// Workers whose messages are lost (as if the process stopped).
     var silenced: Set<Int> = []
+    /// Messages from the coordinator lost on their way to a worker, when this says so (worker index, message).
+    var lostToWorker: ((Int, Message) -> Bool)?
     /// Every message the sessions send, in the order they send them (the coordinator is nil),
     /// once a test sets it to [] to record them.
     var traffic: [(sender: Int?, receiver: Int?, message: Message)]?
@@ -50,6 +52,7 @@ final class ClusterHarness {
             job: job, workerCount: workerCount, jobId: 0x1234, timeouts: timeouts, policy: policy, progress: progress,
             checkpointer: checkpointer, now: now,
             send: { [unowned self] peer, envelope in
+                if self.lostToWorker?(Int(peer[1]), envelope.message) == true { return }
                 self.traffic?.append((nil, Int(peer[1]), envelope.message))
                 self.toWorkers[peer, default: []].append(MessageCodec.encode(envelope))
             },

@@ -187,4 +187,22 @@ final class StreamedRowsTests: XCTestCase {
         }
         XCTAssertTrue(message.contains("\(path): the file changed"), message)
     }
+
+    /// A worker that holds every row it was sent but never says ready (here: its standardization is
+    /// lost on the way) does not hold the run up for ever: after --worker-timeout it is lost, its
+    /// shards go to the other, and the weights are the local ones.
+    func testAWorkerThatNeverSaysReadyIsLostAfterTheWorkerTimeout() throws {
+        let settings = settings(shards: 2)
+        let expected = try localWeights(settings)
+        var timeouts = CoordinatorSession.Timeouts()
+        timeouts.worker = .seconds(2)
+        let harness = try distributed(settings, workers: 2, chunkSize: 4096, timeouts: timeouts)
+        harness.lostToWorker = { worker, message in
+            if worker == 1, case .standardization = message { true } else { false }
+        }
+        harness.runToCompletion(tick: .milliseconds(100))
+        XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
+        XCTAssertEqual(harness.lostWorkers, [1])
+        XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected)
+    }
 }
