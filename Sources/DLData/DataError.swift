@@ -43,6 +43,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case noFeatureColumns(path: String)
     /// A validation split outside [0, 1), or one that leaves no training or no validation rows.
     case badValidationSplit(Double, rows: Int?)
+    /// A gzip-compressed file whose compressed data is damaged, cut short, or followed by bytes
+    /// that are not gzip; `line` is the line of its text being inflated when that was found.
+    case damagedCompressedFile(path: String, line: Int, detail: String)
+    /// The file is in a form dltrain does not read as CSV (another compression, a spreadsheet, UTF-16 text).
+    case unreadableFormat(path: String, UnreadableFormat)
 
     public var description: String {
         switch self {
@@ -100,6 +105,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .badValidationSplit(let split, let rows):
             guard let rows else { return "validation split \(split) must be at least 0 and below 1" }
             return "validation split \(split) of \(rows) rows leaves no training or no validation rows"
+        case .damagedCompressedFile(let path, let line, let detail):
+            return "\(path):\(line): \(detail); copy or compress the file again"
+        case .unreadableFormat(let path, let format):
+            return "\(path): \(format)"
         }
     }
 

@@ -6,7 +6,7 @@ import DLCommandLine
 import DLTraining
 
 struct DataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The CSV file to train on.", valueName: "path"))
+    @Option(help: ArgumentHelp("The CSV file to train on, plain or gzip-compressed.", valueName: "path"))
     var data: String?
 
     @OptionGroup var format: CSVFormatOptions

@@ -82,6 +82,9 @@ public struct CSVDocument: Sendable {
             let read = try head.appendReading(upTo: piece, from: source)
             if read == 0 { return head }
             piece = min(piece * 2, 1 << 24)
+            if endsLinesWithCarriageReturnsAlone(head) {
+                throw DataError.unreadableFormat(path: source.path, .carriageReturnLines)
+            }
             let complete = head.withUnsafeBufferPointer { buffer in
                 let tokenizer = CSVTokenizer(bytes: buffer, delimiter: delimiter)
                 var line = 1, position = 0, records = 0
@@ -95,6 +98,13 @@ public struct CSVDocument: Sendable {
             }
             if complete { return head }
         }
+    }
+
+    /// Whether `head` holds no line feed yet but carriage returns followed by more text: a file
+    /// whose lines end with CR alone, which would otherwise be read whole as one line.
+    private static func endsLinesWithCarriageReturnsAlone(_ head: [UInt8]) -> Bool {
+        guard !head.contains(0x0A), let firstReturn = head.firstIndex(of: 0x0D) else { return false }
+        return head[(firstReturn + 1)...].contains { $0 != 0x0D && $0 != 0x20 && $0 != 0x09 }
     }
 
     /// A header is text where the data below it has numbers; a text label column of a headerless
@@ -144,7 +154,7 @@ public struct CSVDocument: Sendable {
         let stream = try records(plan)
         var records = ParsedRecords(plan: plan)
         // Records of a numeric table are about equally long, so the first one sizes the outputs.
-        let estimatedRows = max(stream.source.sizeAtOpen - dataStart, 0) / max(firstRecordLength, 1) + 1
+        let estimatedRows = max(stream.source.estimatedTextSize - dataStart, 0) / max(firstRecordLength, 1) + 1
         records.reserveRows(estimatedRows + estimatedRows / 16, featureCount: plan.featureCount)
         let fingerprint = try stream.forEachChunk { records.append(contentsOf: $0) }
         return CSVColumns(
@@ -194,7 +204,7 @@ public struct CSVDocument: Sendable {
 
     /// The file opened again, refused if it is not the one whose head was read.
     private func openAgain() throws -> ByteSource {
-        let source = try memory.map { ByteSource(bytes: $0, path: path) } ?? ByteSource(path: path)
+        let source = try memory.map { try ByteSource(bytes: $0, path: path) } ?? ByteSource(path: path)
         guard source.identity == identity else {
             throw DataError.fileChanged(path: path, detail: "it is not the file whose header was read")
         }
