@@ -3,6 +3,7 @@
 // mark, with CR LF line ends), read by --local, by a coordinator streaming them to workers and by a
 // resume, and by dlmodel: the same model file, byte for byte, as the plain file gives. A .gz
 // changed after a run is refused on resume; a cut-short or empty one is a located error.
+// --read-chunk, honoured by --local and by --audit's copy of the rows, changes no weight.
 
 import DLTestSupport
 import Foundation
@@ -104,5 +105,19 @@ final class DataFilesTests: XCTestCase {
         }
         let emptyRun = try dlcoord.run(["--local", "--data", empty, "--run-dir", directory + "/run"], in: directory)
         XCTAssertEqual(emptyRun.errors, "dlcoord: error: \(empty): no data rows (the file is empty or holds only a header)\n")
+    }
+
+    func testReadChunkChangesNoWeight() throws {
+        let directory = try temporaryDirectory(self)
+        let data = Repository.dataset("ThoraricSurgery.csv")
+        let flags = ["--data", data, "--epochs", "3", "--shards", "2"]
+        let expected = try train(["--local"] + flags, in: directory, run: directory + "/default")
+        for chunk in ["1", "64", "100000"] {
+            XCTAssertEqual(try train(["--local", "--read-chunk", chunk] + flags, in: directory, run: directory + "/local-\(chunk)"), expected)
+        }
+        // --audit: the coordinator holds a copy of the rows, read in chunks too.
+        XCTAssertEqual(
+            try train(["--workers", "2", "--spawn", "--audit", "1", "--read-chunk", "64"] + flags, in: directory, run: directory + "/audit"),
+            expected)
     }
 }

@@ -39,11 +39,12 @@ public struct PreparedRows: Sendable {
 
 public enum DataPreparation {
     /// Reads and validates the data for a model with `outputs` output units trained with `loss`:
-    /// the description of the data, and its rows, parsed once into the tables that hold them.
+    /// the description of the data, and its rows, parsed once into the tables that hold them,
+    /// reading the file `chunkSize` bytes at a time.
     public static func prepare(
-        _ settings: DataSettings, loss: Loss, outputs: Int
+        _ settings: DataSettings, loss: Loss, outputs: Int, chunkSize: Int = CSVDocument.defaultChunkSize
     ) throws -> (data: DataDescription, rows: PreparedRows) {
-        let columns = try ResolvedColumns(settings, loss: loss, outputs: outputs)
+        let columns = try ResolvedColumns(settings, loss: loss, outputs: outputs, chunkSize: chunkSize)
         var parsed = try columns.document.read(features: columns.features, labels: columns.labels)
         let encoder = columns.encoder(lineNumbers: parsed.lineNumbers)
         let (targets, classes) = try encoder.encode(parsed.labels, rowCount: parsed.rowCount)

@@ -21,8 +21,8 @@ public struct TrainingJob: Sendable {
     /// Keras's EarlyStopping, when the settings ask for it.
     public let earlyStopping: EarlyStopping.Rule?
 
-    /// With `loadsRows` false, the data is described (DataDescription.describe, reading the file
-    /// `chunkSize` bytes at a time) and no row is kept.
+    /// The file is read `chunkSize` bytes at a time. With `loadsRows` false, the data is described
+    /// (DataDescription.describe) and no row is kept.
     public init(_ settings: JobSettings, loadsRows: Bool = true, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
         guard settings.epochs > 0 else { throw JobError.badSetting("epochs", "\(settings.epochs)", "it must be at least 1") }
         guard settings.batchSize > 0 else {
@@ -37,7 +37,7 @@ public struct TrainingJob: Sendable {
 
         let dataSettings = try settings.dataSettings()
         let (data, rows) = loadsRows
-            ? try DataPreparation.prepare(dataSettings, loss: loss, outputs: outputs)
+            ? try DataPreparation.prepare(dataSettings, loss: loss, outputs: outputs, chunkSize: chunkSize)
             : (try DataDescription.describe(dataSettings, loss: loss, outputs: outputs, chunkSize: chunkSize), nil)
         let model = try ModelSpec(inputDim: data.featureCount, layers: layers)
         var arguments = settings.optimizerArguments
