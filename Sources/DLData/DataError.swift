@@ -48,6 +48,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case damagedCompressedFile(path: String, line: Int, detail: String)
     /// The file is in a form dltrain does not read as CSV (another compression, a spreadsheet, UTF-16 text).
     case unreadableFormat(path: String, UnreadableFormat)
+    /// An error in the data with advice about its likely cause, which the file shows.
+    indirect case advised(DataError, DataAdvice)
 
     public var description: String {
         switch self {
@@ -109,6 +111,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path):\(line): \(detail); copy or compress the file again"
         case .unreadableFormat(let path, let format):
             return "\(path): \(format)"
+        case .advised(let error, let advice):
+            return "\(error); \(advice)"
         }
     }
 
@@ -127,6 +131,18 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
 }
 
 extension DataError {
+    /// The error without its advice.
+    public var withoutAdvice: DataError {
+        if case let .advised(error, _) = self { return error }
+        return self
+    }
+
+    /// The advice attached to the error, if any.
+    public var advice: DataAdvice? {
+        if case let .advised(_, advice) = self { return advice }
+        return nil
+    }
+
     /// Longest cell text, in characters, quoted in a message; longer text is cut and marked with "…".
     static let excerptLength = 40
 

@@ -24,6 +24,8 @@ public struct CSVDocument: Sendable {
     /// Where the first data record starts, and its 1-based line.
     private let dataStart: Int
     private let dataStartLine: Int
+    /// Another delimiter the first records split at evenly, into more fields (DataAdvisor).
+    private let likelyDelimiter: UInt8?
 
     /// Reads the file's first records and decides whether the first one is a header.
     public static func open(
@@ -46,6 +48,7 @@ public struct CSVDocument: Sendable {
         self.memory = memory
         identity = source.identity
         head = try Self.readHead(source, delimiter: options.delimiter)
+        var recordStarts: [Int] = []
         (columnNames, columnCount, dataStart, dataStartLine) = try head.withUnsafeBufferPointer { buffer in
             let tokenizer = CSVTokenizer(bytes: buffer, delimiter: options.delimiter)
             var firstLine = 1
@@ -55,6 +58,7 @@ public struct CSVDocument: Sendable {
 
             var secondLine = firstLine + 1
             let secondStart = tokenizer.skipBlankLines(from: first.next, end: buffer.count, line: &secondLine)
+            recordStarts = secondStart < buffer.count ? [firstStart, secondStart] : [firstStart]
             let second =
                 secondStart < buffer.count
                 ? try Self.checkedRecord(at: secondStart, line: secondLine, tokenizer: tokenizer, path: path).fields
@@ -70,6 +74,9 @@ public struct CSVDocument: Sendable {
             guard second != nil else { throw DataError.emptyFile(path: path) }
             let names = first.fields.map { String(decoding: tokenizer.content(of: $0), as: UTF8.self) }
             return (names, first.fields.count, secondStart, secondLine)
+        }
+        likelyDelimiter = head.withUnsafeBufferPointer {
+            DataAdvisor.likelyDelimiter(head: $0, starts: recordStarts, current: options.delimiter)
         }
     }
 
@@ -168,18 +175,41 @@ public struct CSVDocument: Sendable {
         for column in features + labels where column < 0 || column >= columnCount {
             throw DataError.columnOutOfRange(path: path, index: column, columnCount: columnCount)
         }
-        return try head.withUnsafeBufferPointer { buffer in
+        return try withFirstRecord { tokenizer, fields, length in
+            let labelKinds = labels.map { column in
+                (column, tokenizer.number(in: fields[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
+            }
+            return (ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds), length)
+        }
+    }
+
+    /// Calls `body` with the tokenizer of the head, the first data record's fields (as many as the
+    /// columns) and its length in bytes.
+    private func withFirstRecord<Result>(
+        _ body: (CSVTokenizer, [ScannedField], Int) throws -> Result
+    ) throws -> Result {
+        try head.withUnsafeBufferPointer { buffer in
             let tokenizer = CSVTokenizer(bytes: buffer, delimiter: options.delimiter)
             let first = try Self.checkedRecord(at: dataStart, line: dataStartLine, tokenizer: tokenizer, path: path)
             guard first.fields.count == columnCount else {
                 throw DataError.wrongFieldCount(
                     path: path, line: dataStartLine, expected: columnCount, found: first.fields.count)
             }
-            let labelKinds = labels.map { column in
-                (column, tokenizer.number(in: first.fields[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
-            }
-            return (ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds), first.next - dataStart)
+            return try body(tokenizer, first.fields, first.next - dataStart)
         }
+    }
+
+    /// What advises on this file's errors, given the feature columns when the user chooses them
+    /// (nil for a trained model's).
+    func advisor(features: [Int]?) -> DataAdvisor {
+        let textColumns = (try? withFirstRecord { tokenizer, fields, _ in
+            Set(fields.indices.filter { column in
+                tokenizer.number(in: fields[column]) == nil
+                    && !DataAdvisor.marksMissingValue(String(decoding: tokenizer.content(of: fields[column]), as: UTF8.self))
+            })
+        }) ?? []
+        return DataAdvisor(
+            likelyDelimiter: likelyDelimiter, textInFirstRecord: textColumns, columnNames: columnNames, features: features)
     }
 
     /// The data records of the file, parsed a chunk at a time as `plan` says.

@@ -59,6 +59,10 @@ public struct DataDescription: Sendable {
         _ settings: DataSettings, loss: Loss, outputs: Int, chunkSize: Int = CSVDocument.defaultChunkSize
     ) throws -> DataDescription {
         let columns = try ResolvedColumns(settings, loss: loss, outputs: outputs, chunkSize: chunkSize)
+        return try columns.advising { try describe(columns, settings: settings) }
+    }
+
+    private static func describe(_ columns: ResolvedColumns, settings: DataSettings) throws -> DataDescription {
         let (rowCount, fingerprint) = try columns.document.countRecords()
         let trainingCount = try DataPreparation.trainingCount(of: rowCount, split: settings.validationSplit)
         let plan = try columns.document.columnPlan(features: columns.features, labels: columns.labels).plan

@@ -45,9 +45,9 @@ public enum DataPreparation {
         _ settings: DataSettings, loss: Loss, outputs: Int, chunkSize: Int = CSVDocument.defaultChunkSize
     ) throws -> (data: DataDescription, rows: PreparedRows) {
         let columns = try ResolvedColumns(settings, loss: loss, outputs: outputs, chunkSize: chunkSize)
-        var parsed = try columns.document.read(features: columns.features, labels: columns.labels)
+        var parsed = try columns.advising { try columns.document.read(features: columns.features, labels: columns.labels) }
         let encoder = columns.encoder(lineNumbers: parsed.lineNumbers)
-        let (targets, classes) = try encoder.encode(parsed.labels, rowCount: parsed.rowCount)
+        let (targets, classes) = try columns.advising { try encoder.encode(parsed.labels, rowCount: parsed.rowCount) }
 
         // The parsed features are the training rows' storage: taken out of `parsed` so that the
         // split and the standardization below change them in place, with no copy of the table.

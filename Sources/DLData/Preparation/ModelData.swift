@@ -25,10 +25,23 @@ public struct ModelData: Sendable {
         }
     }
 
+    /// Reads the model's `features` (and `labels`, for an evaluation) from the CSV at `path`; data
+    /// errors come with advice for a model's fixed features.
     public static func read(
         path: String, options: CSVOptions, features: [String], standardization: Standardization?, labels: Labels? = nil
     ) throws -> ModelData {
         let document = try CSVDocument.open(path: path, options: options)
+        do {
+            return try read(document, features: features, standardization: standardization, labels: labels)
+        } catch {
+            throw document.advisor(features: nil).advise(error)
+        }
+    }
+
+    private static func read(
+        _ document: CSVDocument, features: [String], standardization: Standardization?, labels: Labels?
+    ) throws -> ModelData {
+        let path = document.path
         func column(_ name: String) throws -> Int {
             if document.columnNames == nil, name.hasPrefix("column "), let index = Int(name.dropFirst("column ".count)) {
                 return try document.resolve(.index(index))

@@ -34,6 +34,10 @@ public final class RowStream {
 
     /// The next chunk of rows; nil after the last.
     public func next() throws -> Chunk? {
+        try columns.advising(nextChunk)
+    }
+
+    private func nextChunk() throws -> Chunk? {
         guard let parsed = try records.next() else {
             try checkEnd(rowCount: nextRow)
             if let fit { data.fittedStandardization.settle(fit.result()) }
