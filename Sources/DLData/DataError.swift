@@ -29,6 +29,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     /// A label column whose first data row (`firstDataLine`) holds a number has text on `line`.
     case mixedLabelColumn(
         path: String, line: Int, column: Int, columnName: String?, found: String, firstDataLine: Int)
+    /// A text label column's cell on `line` is empty: a row without a label.
+    case emptyLabel(path: String, line: Int, column: Int, columnName: String?)
     /// A label value the loss cannot train on, such as 2 for binary_crossentropy or 4.5 as a class index.
     case labelOutOfRange(path: String, line: Int, column: Int, name: String?, found: Float, expected: String)
     /// A class name a trained model does not know (evaluating it on new data).
@@ -87,6 +89,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .mixedLabelColumn(let path, let line, let column, let columnName, let found, let firstDataLine):
             return "\(Self.place(path, line, column, columnName)): label column mixes numbers and text: "
                 + "line \(firstDataLine) holds a number, this line holds \(Self.cell(found))"
+        case .emptyLabel(let path, let line, let column, let columnName):
+            return "\(Self.place(path, line, column, columnName)): the label is empty"
         case .labelOutOfRange(let path, let line, let column, let name, let found, let expected):
             return "\(Self.place(path, line, column, name)): label \(found) is out of range: expected \(expected)"
         case .unknownClass(let path, let line, let column, let name, let found, let known):

@@ -113,6 +113,12 @@ final class DataAdviceTests: XCTestCase {
                 return XCTFail("\(String(describing: label.error))")
             }
         }
+        // An empty cell in a text label column is not a class of its own.
+        let classes = try error("a,species\n1,setosa\n2,\n3,virginica\n")
+        XCTAssertEqual(
+            classes.error,
+            .advised(.emptyLabel(path: classes.path, line: 3, column: 1, columnName: "species"), .missingLabel(found: "")))
+        XCTAssertTrue("\(classes.error!)".contains(":3: column 1 (\"species\"): the label is empty; "), "\(classes.error!)")
     }
 
     func testATrainedModelsFileGetsAdviceWithoutFeatures() throws {

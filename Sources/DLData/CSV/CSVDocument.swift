@@ -155,9 +155,10 @@ public struct CSVDocument: Sendable {
 
     /// Parses every data record, a chunk at a time. `features` and `labels` are column indices
     /// (in the order the caller wants them in the output). A label column holds numbers when its
-    /// cell in the first data record is a number, and class names otherwise.
-    public func read(features: [Int], labels: [Int]) throws -> CSVColumns {
-        let (plan, firstRecordLength) = try columnPlan(features: features, labels: labels)
+    /// cell in the first data record is a number, and class names otherwise. `texts` are columns
+    /// read as text whatever they hold, after the labels in `CSVColumns.labels`.
+    public func read(features: [Int], labels: [Int], texts: [Int] = []) throws -> CSVColumns {
+        let (plan, firstRecordLength) = try columnPlan(features: features, labels: labels, texts: texts)
         let stream = try records(plan)
         var records = ParsedRecords(plan: plan)
         // Records of a numeric table are about equally long, so the first one sizes the outputs.
@@ -169,17 +170,18 @@ public struct CSVDocument: Sendable {
             lineNumbers: records.lineNumbers, fingerprint: fingerprint)
     }
 
-    /// What each requested column feeds, the label kinds decided by the first data record, and
-    /// that record's length in bytes.
-    func columnPlan(features: [Int], labels: [Int]) throws -> (plan: ColumnPlan, firstRecordLength: Int) {
-        for column in features + labels where column < 0 || column >= columnCount {
+    /// What each requested column feeds, the label kinds decided by the first data record (the
+    /// `texts` columns read as text whatever they hold), and that record's length in bytes.
+    func columnPlan(features: [Int], labels: [Int], texts: [Int] = []) throws -> (plan: ColumnPlan, firstRecordLength: Int) {
+        for column in features + labels + texts where column < 0 || column >= columnCount {
             throw DataError.columnOutOfRange(path: path, index: column, columnCount: columnCount)
         }
         return try withFirstRecord { tokenizer, fields, length in
             let labelKinds = labels.map { column in
                 (column, tokenizer.number(in: fields[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
             }
-            return (ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds), length)
+            let textKinds = texts.map { ($0, ColumnPlan.LabelKind.text) }
+            return (ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds + textKinds), length)
         }
     }
 

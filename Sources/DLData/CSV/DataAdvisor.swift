@@ -31,6 +31,8 @@ struct DataAdvisor: Sendable {
                 error,
                 .textColumns(
                     textColumns, names: textColumns.map { columnNames?[$0] }, features: leavingOut(textColumns, of: features)))
+        case .emptyLabel:
+            return DataError.advised(error, .missingLabel(found: ""))
         case let .mixedLabelColumn(_, _, _, _, found, _):
             if Self.marksMissingValue(found) { return DataError.advised(error, .missingLabel(found: found)) }
             if Self.hasDecimalComma(found) { return DataError.advised(error, .decimalComma(found: found)) }
@@ -96,7 +98,7 @@ extension DataError {
     var isAboutContent: Bool {
         switch self {
         case .notANumber, .wrongFieldCount, .nonFinite, .textAfterClosingQuote, .unknownColumn, .columnOutOfRange,
-            .mixedLabelColumn, .labelOutOfRange, .unknownClass, .tooManyClasses, .labelsDoNotFitOutputs,
+            .mixedLabelColumn, .emptyLabel, .labelOutOfRange, .unknownClass, .tooManyClasses, .labelsDoNotFitOutputs,
             .columnIsFeatureAndLabel, .noFeatureColumns:
             return true
         default:

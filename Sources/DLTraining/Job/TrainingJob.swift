@@ -96,8 +96,8 @@ extension JobSettings {
     func dataSettings() throws -> DataSettings {
         DataSettings(
             path: data, csv: try csvOptions(),
-            labelColumns: try labelColumn.map { try Self.columnReferences($0) },
-            featureColumns: try features.map { try Self.columnReferences($0) },
+            labelColumns: try labelColumn.map { try Self.columnReferences($0, setting: "label_column") },
+            featureColumns: try features.map { try Self.columnReferences($0, setting: "features") },
             validationSplit: validationSplit, standardize: standardize)
     }
 
@@ -110,12 +110,13 @@ extension JobSettings {
         return CSVOptions(delimiter: delimiter, header: header, allowNonFinite: allowNonFinite)
     }
 
-    /// Column references from a list of indices, `A-B` index ranges and header names.
-    static func columnReferences(_ items: [String]) throws -> [ColumnReference] {
+    /// Column references from a list of indices, `A-B` index ranges and header names; `setting`
+    /// names the list in errors.
+    public static func columnReferences(_ items: [String], setting: String = "features") throws -> [ColumnReference] {
         try items.flatMap { item -> [ColumnReference] in
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
             if bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]) {
-                guard low <= high else { throw JobError.badSetting("features", item, "a range must go from low to high") }
+                guard low <= high else { throw JobError.badSetting(setting, item, "a range must go from low to high") }
                 return (low...high).map { .index($0) }
             }
             return [ColumnReference(parsing: item)]
