@@ -152,6 +152,31 @@ final class CompressedFileTests: XCTestCase {
         }
     }
 
+    /// Gzip data with bytes changed, cut or added at random: read or refused with a DataError, never a trap.
+    func testMutatedGzipDataNeverCrashes() throws {
+        let compressed = try Gzip.compress(Array(sampleCSV(rows: 300).utf8))
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<400 {
+            var bytes = compressed
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes[at] = UInt8.random(in: 0...255, using: &random)
+                case 1: bytes.removeSubrange(at...)
+                default: bytes.insert(UInt8.random(in: 0...255, using: &random), at: at)
+                }
+                if bytes.count < 2 { bytes = compressed }
+            }
+            do {
+                let document = try CSVDocument(bytes: bytes, path: "mutated.gz", chunkSize: 4096)
+                _ = try document.read(features: Array(0..<(document.columnCount - 1)), labels: [document.columnCount - 1])
+                _ = try document.countRecords()
+            } catch {
+                XCTAssertNotNil(error as? DataError, "\(error)")
+            }
+        }
+    }
+
     func testFormatsDltrainDoesNotReadAreRefusedWithWhatToDo() throws {
         let utf16 = [UInt8]([0xFF, 0xFE]) + Array("x,y\n1,2\n".utf8).flatMap { [$0, 0] }
         let cases: [([UInt8], UnreadableFormat, String)] = [

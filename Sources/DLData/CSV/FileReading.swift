@@ -14,7 +14,9 @@ final class ByteSource {
     var identity: FileIdentity { stored.identity }
     /// About how many bytes of text the file holds, to size what is parsed from it: the stored
     /// size, or for a gzip file the uncompressed size its trailer records (that of its last
-    /// member, modulo 4 GiB), bounded by deflate's largest ratio.
+    /// member, modulo 4 GiB), at most 16 times the stored size. Only an estimate: a file that
+    /// holds more makes the tables grow; a trailer that claims more (it may lie) reserves no more
+    /// than a plain file 16 times the size would.
     let estimatedTextSize: Int
     let isCompressed: Bool
     private let stored: StoredBytes
@@ -48,11 +50,12 @@ final class ByteSource {
         first.removeSubrange(count...)
         if first.starts(with: [0x1F, 0x8B]) {
             let inflater = try GzipInflater(path: stored.path, firstBytes: first)
-            // Deflate writes at most about 1,032 bytes of text per stored byte.
-            let recorded = stored.tail(4).map { Int($0[0]) | Int($0[1]) << 8 | Int($0[2]) << 16 | Int($0[3]) << 24 } ?? 0
-            var estimate = recorded
-            while estimate < stored.identity.size { estimate += 1 << 32 }
-            estimatedTextSize = min(estimate, stored.identity.size * 1032)
+            let size = stored.identity.size
+            var estimate = stored.tail(4).map { Int($0[0]) | Int($0[1]) << 8 | Int($0[2]) << 16 | Int($0[3]) << 24 } ?? 0
+            // Text is longer than its gzip: a smaller size is the true one modulo 4 GiB.
+            while estimate < size, case let (next, false) = estimate.addingReportingOverflow(1 << 32) { estimate = next }
+            let (bound, overflow) = size.multipliedReportingOverflow(by: 16)
+            estimatedTextSize = overflow ? estimate : min(estimate, bound)
             isCompressed = true
             self.inflater = inflater
             pending = try Self.readStart(of: inflater, stored: stored)
