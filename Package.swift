@@ -3,7 +3,8 @@
 // Modules from the bottom up; none imports one above it:
 //   CKernels     the matrix products, in C with AVX2 variants (same bits as the plain ones)
 //   DLCore       dense-network math (layers, losses, optimizers, metrics, RNG); nothing outside this package
-//   DLData       CSV reading, feature/label encoding, standardization, the shard schedule
+//   CInflate     zlib, for gzip-compressed CSV files
+//   DLData       CSV reading (plain or gzip), feature/label encoding, standardization, the shard schedule
 //   DLTraining   the job, the shard runner and the step every trainer applies (TrainingProgress),
 //                the single-process trainer; what a worker needs and nothing else
 //   DLRun        a run as dlcoord performs it: job files, Keras-style output, metrics.jsonl,
@@ -47,7 +48,9 @@ let package = Package(
     targets: [
         .target(name: "CKernels"),
         .target(name: "DLCore", dependencies: ["CKernels"]),
-        .target(name: "DLData", dependencies: ["DLCore", .product(name: "Crypto", package: "swift-crypto")]),
+        // zlib from Debian: gzip-compressed CSV files, inflated a buffer at a time as they are read.
+        .systemLibrary(name: "CInflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "DLData", dependencies: ["DLCore", "CInflate", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
         .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLTraining", "TensorBoardFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Message types generated once from onnx.proto and TensorBoard's event protos (deploy/generate-formats.sh).

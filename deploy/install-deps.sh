@@ -9,8 +9,9 @@ with_tests=false
 [ "${1:-}" = "--test" ] && with_tests=true
 
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-# libhdf5-dev: dlmodel export writes a .keras file's weights through libhdf5.
-packages=(libzmq3-dev libhdf5-dev pkg-config)
+# libhdf5-dev: dlmodel export writes a .keras file's weights through libhdf5. zlib1g-dev: gzip-compressed
+# CSV files are inflated through zlib.
+packages=(libzmq3-dev libhdf5-dev zlib1g-dev pkg-config)
 # iproute2: the multi-host test makes network-namespace hosts with ip and tc (as root); tcpdump:
 # the capture test looks at what a secured run puts on the wire (as root); slurm-wlm and munge: the
 # Slurm test runs a real single-node Slurm (as root); podman, runc and debootstrap: the container

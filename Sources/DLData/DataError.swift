@@ -29,6 +29,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     /// A label column whose first data row (`firstDataLine`) holds a number has text on `line`.
     case mixedLabelColumn(
         path: String, line: Int, column: Int, columnName: String?, found: String, firstDataLine: Int)
+    /// A text label column's cell on `line` is empty: a row without a label.
+    case emptyLabel(path: String, line: Int, column: Int, columnName: String?)
     /// A label value the loss cannot train on, such as 2 for binary_crossentropy or 4.5 as a class index.
     case labelOutOfRange(path: String, line: Int, column: Int, name: String?, found: Float, expected: String)
     /// A class name a trained model does not know (evaluating it on new data).
@@ -46,6 +48,13 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case noFeatureColumns(path: String)
     /// A validation split outside [0, 1), or one that leaves no training or no validation rows.
     case badValidationSplit(Double, rows: Int?)
+    /// A gzip-compressed file whose compressed data is damaged, cut short, or followed by bytes
+    /// that are not gzip; `line` is the line of its text being inflated when that was found.
+    case damagedCompressedFile(path: String, line: Int, detail: String)
+    /// The file is in a form dltrain does not read as CSV (another compression, a spreadsheet, UTF-16 text).
+    case unreadableFormat(path: String, UnreadableFormat)
+    /// An error in the data with advice about its likely cause, which the file shows.
+    indirect case advised(DataError, DataAdvice)
 
     public var description: String {
         switch self {
@@ -83,6 +92,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .mixedLabelColumn(let path, let line, let column, let columnName, let found, let firstDataLine):
             return "\(Self.place(path, line, column, columnName)): label column mixes numbers and text: "
                 + "line \(firstDataLine) holds a number, this line holds \(Self.cell(found))"
+        case .emptyLabel(let path, let line, let column, let columnName):
+            return "\(Self.place(path, line, column, columnName)): the label is empty"
         case .labelOutOfRange(let path, let line, let column, let name, let found, let expected):
             return "\(Self.place(path, line, column, name)): label \(found) is out of range: expected \(expected)"
         case .unknownClass(let path, let line, let column, let name, let found, let known):
@@ -105,6 +116,12 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .badValidationSplit(let split, let rows):
             guard let rows else { return "validation split \(split) must be at least 0 and below 1" }
             return "validation split \(split) of \(rows) rows leaves no training or no validation rows"
+        case .damagedCompressedFile(let path, let line, let detail):
+            return "\(path):\(line): \(detail); copy or compress the file again"
+        case .unreadableFormat(let path, let format):
+            return "\(path): \(format)"
+        case .advised(let error, let advice):
+            return "\(error); \(advice)"
         }
     }
 
@@ -123,6 +140,18 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
 }
 
 extension DataError {
+    /// The error without its advice.
+    public var withoutAdvice: DataError {
+        if case let .advised(error, _) = self { return error }
+        return self
+    }
+
+    /// The advice attached to the error, if any.
+    public var advice: DataAdvice? {
+        if case let .advised(_, advice) = self { return advice }
+        return nil
+    }
+
     /// Longest cell text, in characters, quoted in a message; longer text is cut and marked with "…".
     static let excerptLength = 40
 

@@ -84,7 +84,8 @@ struct DLCoord: ParsableCommand {
     var metricsAddress: String?
 
     @Option(name: .customLong("read-chunk"), help: ArgumentHelp(
-        "Bytes of the data file read and parsed at once (default 64 MiB). The file is never held whole: --local holds "
+        "Bytes of the data file read and parsed at once (of its text: a gzip file's inflated bytes; default 64 MiB). "
+            + "The file is never held whole: --local holds "
             + "its rows as float32 and this much of the file; a coordinator holds a few chunks and sends each row to the "
             + "worker that owns its shard. The weights do not depend on it.",
         valueName: "bytes"))

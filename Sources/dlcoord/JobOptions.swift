@@ -9,7 +9,7 @@ import DLTraining
 private let seedJob = JobSettings()
 
 struct DataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The CSV file to train on (default: \(seedJob.data)).", valueName: "path"))
+    @Option(help: ArgumentHelp("The CSV file to train on, plain or gzip-compressed (default: \(seedJob.data)).", valueName: "path"))
     var data: String?
 
     @OptionGroup var format: CSVFormatOptions

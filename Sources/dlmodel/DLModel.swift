@@ -65,14 +65,23 @@ struct Predict: ParsableCommand {
             the model was trained with is applied. The output has a header row: for one sigmoid \
             output `probability` and `predicted` (the class, or 0 and 1, at 0.5); for softmax \
             outputs one probability column per class and `predicted` (the likeliest class); \
-            otherwise one column per output, named after the label column(s).
+            otherwise one column per output, named after the label column(s). --keep-columns \
+            puts columns of the file (an identifier) before them, with the text the file has.
             """)
 
     @Argument(help: ArgumentHelp("A model file, a run directory or a checkpoint.", valueName: "model"))
     var model: String
 
-    @Option(help: ArgumentHelp("The CSV file to predict.", valueName: "path"))
+    @Option(help: ArgumentHelp("The CSV file to predict, plain or gzip-compressed.", valueName: "path"))
     var data: String
+
+    @Option(
+        name: .customLong("keep-columns"),
+        help: ArgumentHelp(
+            "Columns of the file to copy into the output before the predictions, as the file has them: 0-based "
+                + "indices, A-B ranges or header names, comma-separated, as --features takes them (default: none).",
+            valueName: "cols"))
+    var keepColumns: String?
 
     @Option(help: ArgumentHelp("Where to write the predictions (default: standard output).", valueName: "path"))
     var output: String?
@@ -86,9 +95,12 @@ struct Predict: ParsableCommand {
             format.apply(to: &settings)
             let options = try settings.csvOptions()
             if let output { try OutputFile.check(output, reading: [model, data]) }
+            let keep = try keepColumns.map {
+                try JobSettings.columnReferences(JobSettings.splitList($0), setting: "--keep-columns")
+            } ?? []
             let sink = try LineSink(path: output)
             do {
-                try predictor.predict(csv: data, options: options, write: sink.write)
+                try predictor.predict(csv: data, options: options, keep: keep, write: sink.write)
                 try sink.finish()
             } catch {
                 sink.discard()
@@ -111,7 +123,7 @@ struct Evaluate: ParsableCommand {
     @Argument(help: ArgumentHelp("A model file, a run directory or a checkpoint.", valueName: "model"))
     var model: String
 
-    @Option(help: ArgumentHelp("The CSV file to evaluate on.", valueName: "path"))
+    @Option(help: ArgumentHelp("The CSV file to evaluate on, plain or gzip-compressed.", valueName: "path"))
     var data: String
 
     @Flag(help: "Print a JSON object instead of Keras's line.")

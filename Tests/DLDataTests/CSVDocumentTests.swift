@@ -82,7 +82,7 @@ final class CSVDocumentTests: XCTestCase {
     func testTabDelimiterKeepsEmptyFieldsBetweenTabs() throws {
         let csv = try openCSV("1\t\t3\n", options: CSVOptions(delimiter: UInt8(ascii: "\t")))
         XCTAssertEqual(csv.columnCount, 3)
-        XCTAssertEqual(try csv.read(features: [0, 2], labels: [1]).labels, [.classes(codes: [0], names: [""])])
+        XCTAssertEqual(try csv.read(features: [0, 2], labels: [], texts: [1]).labels, [.classes(codes: [0], names: [""])])
     }
 
     func testCRLFLineEnds() throws {
@@ -110,7 +110,8 @@ final class CSVDocumentTests: XCTestCase {
 
     func testQuotedFields() throws {
         let csv = try openCSV("\"1,5\",\"2.5\",\"say \"\"hi\"\"\"\n\"x\",3,\"\"\n", options: CSVOptions(header: .absent))
-        let columns = try csv.read(features: [], labels: [0, 2])
+        // Column 2 read as text (a label cell may not be empty).
+        let columns = try csv.read(features: [], labels: [0], texts: [2])
         XCTAssertEqual(columns.labels[0], .classes(codes: [0, 1], names: ["1,5", "x"]))
         XCTAssertEqual(columns.labels[1], .classes(codes: [1, 0], names: ["", "say \"hi\""]))
         XCTAssertEqual(try csv.read(features: [1], labels: []).features, [2.5, 3])

@@ -24,6 +24,8 @@ public struct CSVDocument: Sendable {
     /// Where the first data record starts, and its 1-based line.
     private let dataStart: Int
     private let dataStartLine: Int
+    /// Another delimiter the first records split at evenly, into more fields (DataAdvisor).
+    private let likelyDelimiter: UInt8?
 
     /// Reads the file's first records and decides whether the first one is a header.
     public static func open(
@@ -46,6 +48,7 @@ public struct CSVDocument: Sendable {
         self.memory = memory
         identity = source.identity
         head = try Self.readHead(source, delimiter: options.delimiter)
+        var recordStarts: [Int] = []
         (columnNames, columnCount, dataStart, dataStartLine) = try head.withUnsafeBufferPointer { buffer in
             let tokenizer = CSVTokenizer(bytes: buffer, delimiter: options.delimiter)
             var firstLine = 1
@@ -55,6 +58,7 @@ public struct CSVDocument: Sendable {
 
             var secondLine = firstLine + 1
             let secondStart = tokenizer.skipBlankLines(from: first.next, end: buffer.count, line: &secondLine)
+            recordStarts = secondStart < buffer.count ? [firstStart, secondStart] : [firstStart]
             let second =
                 secondStart < buffer.count
                 ? try Self.checkedRecord(at: secondStart, line: secondLine, tokenizer: tokenizer, path: path).fields
@@ -71,6 +75,9 @@ public struct CSVDocument: Sendable {
             let names = first.fields.map { String(decoding: tokenizer.content(of: $0), as: UTF8.self) }
             return (names, first.fields.count, secondStart, secondLine)
         }
+        likelyDelimiter = head.withUnsafeBufferPointer {
+            DataAdvisor.likelyDelimiter(head: $0, starts: recordStarts, current: options.delimiter)
+        }
     }
 
     /// The file's first bytes, through its first two records (each ends at a line break, since
@@ -82,6 +89,9 @@ public struct CSVDocument: Sendable {
             let read = try head.appendReading(upTo: piece, from: source)
             if read == 0 { return head }
             piece = min(piece * 2, 1 << 24)
+            if endsLinesWithCarriageReturnsAlone(head) {
+                throw DataError.unreadableFormat(path: source.path, .carriageReturnLines)
+            }
             let complete = head.withUnsafeBufferPointer { buffer in
                 let tokenizer = CSVTokenizer(bytes: buffer, delimiter: delimiter)
                 var line = 1, position = 0, records = 0
@@ -95,6 +105,13 @@ public struct CSVDocument: Sendable {
             }
             if complete { return head }
         }
+    }
+
+    /// Whether `head` holds no line feed yet but carriage returns followed by more text: a file
+    /// whose lines end with CR alone, which would otherwise be read whole as one line.
+    private static func endsLinesWithCarriageReturnsAlone(_ head: [UInt8]) -> Bool {
+        guard !head.contains(0x0A), let firstReturn = head.firstIndex(of: 0x0D) else { return false }
+        return head[(firstReturn + 1)...].contains { $0 != 0x0D && $0 != 0x20 && $0 != 0x09 }
     }
 
     /// A header is text where the data below it has numbers; a text label column of a headerless
@@ -138,13 +155,14 @@ public struct CSVDocument: Sendable {
 
     /// Parses every data record, a chunk at a time. `features` and `labels` are column indices
     /// (in the order the caller wants them in the output). A label column holds numbers when its
-    /// cell in the first data record is a number, and class names otherwise.
-    public func read(features: [Int], labels: [Int]) throws -> CSVColumns {
-        let (plan, firstRecordLength) = try columnPlan(features: features, labels: labels)
+    /// cell in the first data record is a number, and class names otherwise. `texts` are columns
+    /// read as text whatever they hold, after the labels in `CSVColumns.labels`.
+    public func read(features: [Int], labels: [Int], texts: [Int] = []) throws -> CSVColumns {
+        let (plan, firstRecordLength) = try columnPlan(features: features, labels: labels, texts: texts)
         let stream = try records(plan)
         var records = ParsedRecords(plan: plan)
         // Records of a numeric table are about equally long, so the first one sizes the outputs.
-        let estimatedRows = max(stream.source.sizeAtOpen - dataStart, 0) / max(firstRecordLength, 1) + 1
+        let estimatedRows = max(stream.source.estimatedTextSize - dataStart, 0) / max(firstRecordLength, 1) + 1
         records.reserveRows(estimatedRows + estimatedRows / 16, featureCount: plan.featureCount)
         let fingerprint = try stream.forEachChunk { records.append(contentsOf: $0) }
         return CSVColumns(
@@ -152,24 +170,48 @@ public struct CSVDocument: Sendable {
             lineNumbers: records.lineNumbers, fingerprint: fingerprint)
     }
 
-    /// What each requested column feeds, the label kinds decided by the first data record, and
-    /// that record's length in bytes.
-    func columnPlan(features: [Int], labels: [Int]) throws -> (plan: ColumnPlan, firstRecordLength: Int) {
-        for column in features + labels where column < 0 || column >= columnCount {
+    /// What each requested column feeds, the label kinds decided by the first data record (the
+    /// `texts` columns read as text whatever they hold), and that record's length in bytes.
+    func columnPlan(features: [Int], labels: [Int], texts: [Int] = []) throws -> (plan: ColumnPlan, firstRecordLength: Int) {
+        for column in features + labels + texts where column < 0 || column >= columnCount {
             throw DataError.columnOutOfRange(path: path, index: column, columnCount: columnCount)
         }
-        return try head.withUnsafeBufferPointer { buffer in
+        return try withFirstRecord { tokenizer, fields, length in
+            let labelKinds = labels.map { column in
+                (column, tokenizer.number(in: fields[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
+            }
+            let textKinds = texts.map { ($0, ColumnPlan.LabelKind.text) }
+            return (ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds + textKinds), length)
+        }
+    }
+
+    /// Calls `body` with the tokenizer of the head, the first data record's fields (as many as the
+    /// columns) and its length in bytes.
+    private func withFirstRecord<Result>(
+        _ body: (CSVTokenizer, [ScannedField], Int) throws -> Result
+    ) throws -> Result {
+        try head.withUnsafeBufferPointer { buffer in
             let tokenizer = CSVTokenizer(bytes: buffer, delimiter: options.delimiter)
             let first = try Self.checkedRecord(at: dataStart, line: dataStartLine, tokenizer: tokenizer, path: path)
             guard first.fields.count == columnCount else {
                 throw DataError.wrongFieldCount(
                     path: path, line: dataStartLine, expected: columnCount, found: first.fields.count)
             }
-            let labelKinds = labels.map { column in
-                (column, tokenizer.number(in: first.fields[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
-            }
-            return (ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds), first.next - dataStart)
+            return try body(tokenizer, first.fields, first.next - dataStart)
         }
+    }
+
+    /// What advises on this file's errors, given the feature columns when the user chooses them
+    /// (nil for a trained model's).
+    func advisor(features: [Int]?) -> DataAdvisor {
+        let textColumns = (try? withFirstRecord { tokenizer, fields, _ in
+            Set(fields.indices.filter { column in
+                tokenizer.number(in: fields[column]) == nil
+                    && !DataAdvisor.marksMissingValue(String(decoding: tokenizer.content(of: fields[column]), as: UTF8.self))
+            })
+        }) ?? []
+        return DataAdvisor(
+            likelyDelimiter: likelyDelimiter, textInFirstRecord: textColumns, columnNames: columnNames, features: features)
     }
 
     /// The data records of the file, parsed a chunk at a time as `plan` says.
@@ -194,7 +236,7 @@ public struct CSVDocument: Sendable {
 
     /// The file opened again, refused if it is not the one whose head was read.
     private func openAgain() throws -> ByteSource {
-        let source = try memory.map { ByteSource(bytes: $0, path: path) } ?? ByteSource(path: path)
+        let source = try memory.map { try ByteSource(bytes: $0, path: path) } ?? ByteSource(path: path)
         guard source.identity == identity else {
             throw DataError.fileChanged(path: path, detail: "it is not the file whose header was read")
         }

@@ -4,12 +4,15 @@ struct ColumnPlan {
     enum Target {
         case feature(slot: Int)
         case numberLabel(list: Int)
-        case classLabel(table: Int)
+        /// Class names, or with `allowsEmpty` any text (a column read as the file has it).
+        case classLabel(table: Int, allowsEmpty: Bool)
     }
 
     enum LabelKind {
         case numbers
         case classes
+        /// Text whatever the cells hold, empty ones included (gathered like classes).
+        case text
     }
 
     /// Where a requested label column's values are gathered.
@@ -49,8 +52,8 @@ struct ColumnPlan {
                 targetsOfColumn[label.column].append(.numberLabel(list: numberLabelCount))
                 labelSources.append(.numbers(list: numberLabelCount))
                 numberLabelCount += 1
-            case .classes:
-                targetsOfColumn[label.column].append(.classLabel(table: classLabelCount))
+            case .classes, .text:
+                targetsOfColumn[label.column].append(.classLabel(table: classLabelCount, allowsEmpty: label.kind == .text))
                 labelSources.append(.classes(table: classLabelCount))
                 classLabelCount += 1
             }

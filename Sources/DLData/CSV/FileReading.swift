@@ -1,122 +1,136 @@
-// A CSV's bytes read front to back in pieces, so that no reader holds the whole file: a file
-// through POSIX calls (its failures as DataError), or bytes already in memory. Every byte read is
-// hashed as it passes, so the fingerprint of exactly the bytes that were parsed comes with the
-// last piece, and a file that changed while it was read is refused instead of half-trusted.
+// A CSV's text read front to back in pieces, so that no reader holds the whole file, whatever
+// form it is stored in: plain or gzip-compressed (told by its first bytes, not its name, and
+// inflated as it is read), with or without the UTF-8 byte-order mark Excel writes (dropped, so the
+// first header name is what it looks like). Every stored byte is hashed as it passes
+// (StoredBytes), so the fingerprint of exactly the bytes that were parsed comes with the last
+// piece. Formats dltrain does not read (other compressions, a spreadsheet, UTF-16 text) are
+// refused when the file is opened, with what to do instead.
 
 import Dispatch
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 final class ByteSource {
-    let path: String
-    /// The size stat gave when the file was opened (the byte count for memory).
-    var sizeAtOpen: Int { identity.size }
-    /// What tells two openings of the file apart without reading it: its size and modification
-    /// time (for memory, the byte count alone).
-    let identity: FileIdentity
-    private let origin: Origin
-    private var offset = 0
-    private var hasher = SHA256()
+    var path: String { stored.path }
+    /// What tells two openings of the file apart without reading it (StoredBytes.identity).
+    var identity: FileIdentity { stored.identity }
+    /// About how many bytes of text the file holds, to size what is parsed from it: the stored
+    /// size, or for a gzip file the uncompressed size its trailer records (that of its last
+    /// member, modulo 4 GiB), at most 16 times the stored size. Only an estimate: a file that
+    /// holds more makes the tables grow; a trailer that claims more (it may lie) reserves no more
+    /// than a plain file 16 times the size would.
+    let estimatedTextSize: Int
+    let isCompressed: Bool
+    private let stored: StoredBytes
+    private let inflater: GzipInflater?
+    /// The text's first bytes, read when the file was opened to look for a byte-order mark, and
+    /// returned before anything else.
+    private var pending: [UInt8]
 
-    private enum Origin {
-        case file(descriptor: Int32)
-        case memory([UInt8])
+    /// Opens `path` for reading; a missing file, a directory or a refused open is a DataError, and
+    /// so is a format dltrain does not read.
+    convenience init(path: String) throws {
+        try self.init(stored: StoredBytes(path: path))
     }
 
-    /// Opens `path` for reading; a missing file, a directory or a refused open is a DataError.
-    init(path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            if code == ENOENT { throw DataError.fileNotFound(path: path) }
-            throw DataError.unreadable(path: path, reason: systemMessage(code))
+    convenience init(bytes: [UInt8], path: String) throws {
+        try self.init(stored: StoredBytes(bytes: bytes, path: path))
+    }
+
+    private init(stored: StoredBytes) throws {
+        self.stored = stored
+        var first = [UInt8](repeating: 0, count: 8)
+        let count = try first.withUnsafeMutableBufferPointer { buffer in
+            var count = 0
+            while count < buffer.count {
+                let read = try stored.read(into: UnsafeMutableBufferPointer(rebasing: buffer[count...]))
+                if read == 0 { break }
+                count += read
+            }
+            return count
         }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            let code = errno
-            close(descriptor)
-            throw DataError.unreadable(path: path, reason: systemMessage(code))
+        first.removeSubrange(count...)
+        if first.starts(with: [0x1F, 0x8B]) {
+            let inflater = try GzipInflater(path: stored.path, firstBytes: first)
+            let size = stored.identity.size
+            var estimate = stored.tail(4).map { Int($0[0]) | Int($0[1]) << 8 | Int($0[2]) << 16 | Int($0[3]) << 24 } ?? 0
+            // Text is longer than its gzip: a smaller size is the true one modulo 4 GiB.
+            while estimate < size, case let (next, false) = estimate.addingReportingOverflow(1 << 32) { estimate = next }
+            let (bound, overflow) = size.multipliedReportingOverflow(by: 16)
+            estimatedTextSize = overflow ? estimate : min(estimate, bound)
+            isCompressed = true
+            self.inflater = inflater
+            pending = try Self.readStart(of: inflater, stored: stored)
+        } else {
+            if let format = UnreadableFormat(storedStart: first) { throw DataError.unreadableFormat(path: stored.path, format) }
+            estimatedTextSize = stored.identity.size
+            isCompressed = false
+            inflater = nil
+            pending = first
         }
-        // Linux opens a directory for reading without complaint; only read() would fail.
-        if status.st_mode & S_IFMT == S_IFDIR {
-            close(descriptor)
-            throw DataError.unreadable(path: path, reason: systemMessage(EISDIR))
+        if let format = UnreadableFormat(textStart: pending) { throw DataError.unreadableFormat(path: stored.path, format) }
+        if pending.starts(with: Self.byteOrderMark) { pending.removeFirst(Self.byteOrderMark.count) }
+    }
+
+    /// UTF-8's byte-order mark, U+FEFF, which Excel's "CSV UTF-8" puts before the first header name.
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// The first few bytes of the inflated text (fewer only when the text is shorter).
+    private static func readStart(of inflater: GzipInflater, stored: StoredBytes) throws -> [UInt8] {
+        var start = [UInt8](repeating: 0, count: 4)
+        let count = try start.withUnsafeMutableBufferPointer { buffer in
+            var count = 0
+            while count < buffer.count {
+                let read = try inflater.read(into: UnsafeMutableBufferPointer(rebasing: buffer[count...])) { try stored.read(into: $0) }
+                if read == 0 { break }
+                count += read
+            }
+            return count
         }
-        self.path = path
-        identity = FileIdentity(status)
-        origin = .file(descriptor: descriptor)
+        start.removeSubrange(count...)
+        return start
     }
 
-    init(bytes: [UInt8], path: String) {
-        self.path = path
-        identity = FileIdentity(size: bytes.count, modifiedSeconds: 0, modifiedNanoseconds: 0)
-        origin = .memory(bytes)
-    }
-
-    deinit {
-        if case let .file(descriptor) = origin { close(descriptor) }
-    }
-
-    /// Reads up to `buffer.count` bytes into `buffer`; 0 only at the end.
+    /// Reads up to `buffer.count` bytes of text into `buffer`; 0 only at the end.
     func read(into buffer: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
         try read(into: buffer, alongside: nil)
     }
 
-    /// The same, with `work` done on the bytes read on another thread while they are hashed: a
-    /// pass that looks at every byte then costs about what hashing them does.
+    /// The same, with `work` done on the text read. For a plain file it runs on another thread
+    /// while the bytes are hashed, so a pass that looks at every byte costs about what hashing them
+    /// does; a compressed file's stored bytes were hashed as zlib took them.
     func read(
         into buffer: UnsafeMutableBufferPointer<UInt8>, alongside work: ((UnsafeBufferPointer<UInt8>) -> Void)?
     ) throws -> Int {
         guard !buffer.isEmpty else { return 0 }
-        let count: Int
-        switch origin {
-        case let .file(descriptor):
-            count = try Self.readSome(descriptor, into: UnsafeMutableRawBufferPointer(buffer), path: path)
-        case let .memory(bytes):
-            count = min(buffer.count, bytes.count - offset)
-            _ = UnsafeMutableBufferPointer(rebasing: buffer[..<count]).initialize(from: bytes[offset..<(offset + count)])
+        if !pending.isEmpty {
+            let count = min(pending.count, buffer.count)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[..<count]).initialize(from: pending[..<count])
+            pending.removeFirst(count)
+            work?(UnsafeBufferPointer(rebasing: buffer[..<count]))
+            return count
         }
+        if let inflater {
+            let count = try inflater.read(into: buffer) { try stored.read(into: $0) }
+            work?(UnsafeBufferPointer(rebasing: buffer[..<count]))
+            return count
+        }
+        let count = try stored.read(into: buffer, hashing: false)
         let bytes = UnsafeBufferPointer(rebasing: buffer[..<count])
         if let work, count >= 1 << 20 {
             withoutActuallyEscaping(work) { work in
-                let both = HashAndWork(hash: { self.hasher.update(UnsafeRawBufferPointer(bytes)) }, work: { work(bytes) })
+                let both = HashAndWork(hash: { self.stored.hash(bytes) }, work: { work(bytes) })
                 DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? both.hash() : both.work() }
             }
         } else {
             // A small piece: handing it to another thread would cost more than it saves.
-            hasher.update(UnsafeRawBufferPointer(bytes))
+            stored.hash(bytes)
             work?(bytes)
         }
-        offset += count
         return count
     }
 
-    /// The fingerprint of every byte read, once the end was reached. A file whose size or
-    /// modification time is not what it was when opened changed under the reader: its bytes may
-    /// mix two versions, so they are refused.
+    /// The fingerprint of every stored byte, once the end of the text was read (StoredBytes.fingerprint).
     func fingerprint() throws -> DataFingerprint {
-        if case let .file(descriptor) = origin {
-            var status = stat()
-            guard fstat(descriptor, &status) == 0 else { throw DataError.unreadable(path: path, reason: systemMessage(errno)) }
-            // /proc files and pipes report size 0 and are read to their end; a regular file must match.
-            if FileIdentity(status) != identity || (identity.size > 0 && offset != identity.size) {
-                throw DataError.fileChanged(path: path, detail: "it changed while it was being read")
-            }
-        }
-        return DataFingerprint(size: offset, sha256: SHA256.hex(hasher.finalize()))
-    }
-
-    /// One read() into `buffer`, retried when a signal interrupts it; 0 at the end of the file.
-    private static func readSome(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
-        while true {
-            let count = systemRead(descriptor, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            let code = errno
-            if code != EINTR { throw DataError.unreadable(path: path, reason: systemMessage(code)) }
-        }
+        try stored.fingerprint()
     }
 }
 
@@ -125,32 +139,4 @@ final class ByteSource {
 private struct HashAndWork: @unchecked Sendable {
     let hash: () -> Void
     let work: () -> Void
-}
-
-/// A file's size and modification time.
-struct FileIdentity: Equatable, Sendable {
-    let size: Int
-    let modifiedSeconds: Int
-    let modifiedNanoseconds: Int
-
-    init(size: Int, modifiedSeconds: Int, modifiedNanoseconds: Int) {
-        self.size = size
-        self.modifiedSeconds = modifiedSeconds
-        self.modifiedNanoseconds = modifiedNanoseconds
-    }
-
-    init(_ status: stat) {
-        self.init(
-            size: max(Int(status.st_size), 0), modifiedSeconds: Int(status.st_mtim.tv_sec),
-            modifiedNanoseconds: Int(status.st_mtim.tv_nsec))
-    }
-}
-
-/// read(2), which the class's own `read` hides inside it.
-private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    read(descriptor, buffer, count)
-}
-
-private func systemMessage(_ code: Int32) -> String {
-    String(cString: strerror(code))
 }

@@ -65,6 +65,7 @@ struct RecordParser {
         case notANumber
         case nonFinite
         case textInNumberLabel
+        case emptyLabel
     }
 
     private typealias CellError = (problem: CellProblem, column: Int, field: ScannedField)
@@ -192,7 +193,11 @@ struct RecordParser {
                         break cells
                     }
                     parsed.numberLabels[list].append(single)
-                case .classLabel(let table):
+                case .classLabel(let table, let allowsEmpty):
+                    guard allowsEmpty || field.contentStart < field.contentEnd else {
+                        firstProblem = (.emptyLabel, column, field)
+                        break cells
+                    }
                     parsed.classLabels[table].append(field, from: tokenizer)
                 }
             }
@@ -212,6 +217,8 @@ struct RecordParser {
             return .mixedLabelColumn(
                 path: path, line: line, column: column, columnName: columnName, found: found,
                 firstDataLine: firstDataLine)
+        case .emptyLabel:
+            return .emptyLabel(path: path, line: line, column: column, columnName: columnName)
         }
     }
 }

@@ -66,6 +66,12 @@ public struct DataDescription: Sendable {
         _ settings: DataSettings, head request: HeadRequest, chunkSize: Int = CSVDocument.defaultChunkSize
     ) throws -> DataDescription {
         let columns = try ResolvedColumns(settings, chunkSize: chunkSize)
+        return try columns.advising { try describe(columns, settings: settings, head: request) }
+    }
+
+    private static func describe(
+        _ columns: ResolvedColumns, settings: DataSettings, head request: HeadRequest
+    ) throws -> DataDescription {
         let (rowCount, fingerprint) = try columns.document.countRecords()
         let trainingCount = try DataPreparation.trainingCount(of: rowCount, split: settings.validationSplit)
         let labelPlan = try columns.document.columnPlan(features: [], labels: columns.labels).plan

@@ -40,18 +40,18 @@ public struct PreparedRows: Sendable {
 public enum DataPreparation {
     /// Reads and validates the data for the output layer and loss `request` names (`auto`
     /// resolved from the labels): the description of the data, and its rows, parsed once into the
-    /// tables that hold them.
+    /// tables that hold them, reading the file `chunkSize` bytes at a time.
     public static func prepare(
-        _ settings: DataSettings, head request: HeadRequest
+        _ settings: DataSettings, head request: HeadRequest, chunkSize: Int = CSVDocument.defaultChunkSize
     ) throws -> (data: DataDescription, rows: PreparedRows) {
-        let columns = try ResolvedColumns(settings)
-        var parsed = try columns.document.read(features: columns.features, labels: columns.labels)
+        let columns = try ResolvedColumns(settings, chunkSize: chunkSize)
+        var parsed = try columns.advising { try columns.document.read(features: columns.features, labels: columns.labels) }
         var survey = columns.emptySurvey()
         survey.add(parsed.labels, lineNumbers: parsed.lineNumbers)
         let head = try request.resolve(survey, path: settings.path)
         let labelKind = try head.labelKind(labelColumns: columns.labels.count)
         let encoder = columns.encoder(head, kind: labelKind, lineNumbers: parsed.lineNumbers)
-        let (targets, classes) = try encoder.encode(parsed.labels, rowCount: parsed.rowCount)
+        let (targets, classes) = try columns.advising { try encoder.encode(parsed.labels, rowCount: parsed.rowCount) }
         let nonFinite = settings.csv.allowNonFinite
             ? NonFiniteCell.first(
                 features: parsed.features, featureColumns: columns.features, lineNumbers: parsed.lineNumbers,

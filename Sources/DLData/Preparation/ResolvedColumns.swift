@@ -1,6 +1,7 @@
 // A job's feature and label columns found in its file: the one place that turns a job's column
-// settings into indices, for reading the rows at once or in chunks, and the label encoding an
-// output head gives them.
+// settings into indices, for reading the rows at once or in chunks, that gives the labels the
+// encoding an output head asks for, and that attaches advice to the errors of those reads
+// (DataAdvisor).
 
 import DLCore
 
@@ -8,22 +9,39 @@ struct ResolvedColumns {
     let document: CSVDocument
     let features: [Int]
     let labels: [Int]
+    /// What advises on the file's errors (the features being the user's to choose).
+    let advisor: DataAdvisor
 
     init(_ settings: DataSettings, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
         guard settings.validationSplit >= 0, settings.validationSplit < 1 else {
             throw DataError.badValidationSplit(settings.validationSplit, rows: nil)
         }
         let document = try CSVDocument.open(path: settings.path, options: settings.csv, chunkSize: chunkSize)
-        let labels = try (settings.labelColumns ?? [.index(document.columnCount - 1)]).map(document.resolve)
-        let features = try settings.featureColumns.map { try $0.map(document.resolve) }
-            ?? (0..<document.columnCount).filter { !labels.contains($0) }
-        if let both = features.first(where: labels.contains) {
-            throw DataError.columnIsFeatureAndLabel(path: settings.path, column: both, name: document.columnNames?[both])
+        let labels: [Int], features: [Int]
+        do {
+            labels = try (settings.labelColumns ?? [.index(document.columnCount - 1)]).map(document.resolve)
+            features = try settings.featureColumns.map { try $0.map(document.resolve) }
+                ?? (0..<document.columnCount).filter { !labels.contains($0) }
+            if let both = features.first(where: labels.contains) {
+                throw DataError.columnIsFeatureAndLabel(path: settings.path, column: both, name: document.columnNames?[both])
+            }
+            guard !features.isEmpty else { throw DataError.noFeatureColumns(path: settings.path) }
+        } catch {
+            throw document.advisor(features: nil).advise(error)
         }
-        guard !features.isEmpty else { throw DataError.noFeatureColumns(path: settings.path) }
         self.document = document
         self.features = features
         self.labels = labels
+        advisor = document.advisor(features: features)
+    }
+
+    /// Runs `body`, which reads the file, attaching advice to its data errors where the file shows their cause.
+    func advising<Result>(_ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch {
+            throw advisor.advise(error)
+        }
     }
 
     /// A column's name: its header, or `column K` in a file without one.

@@ -43,6 +43,10 @@ public final class RowStream {
 
     /// The next chunk of rows; nil after the last.
     public func next() throws -> Chunk? {
+        try columns.advising(nextChunk)
+    }
+
+    private func nextChunk() throws -> Chunk? {
         guard let parsed = try records.next() else {
             try checkEnd(rowCount: nextRow)
             _ = try data.headRequest.resolve(survey, path: data.settings.path)

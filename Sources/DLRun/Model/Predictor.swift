@@ -2,7 +2,8 @@
 // reader (so its errors are the same, with file, line and column), the model's feature columns are
 // taken by header name (by position when the model was trained on a file without a header), the
 // stored standardization is applied, and the rows go through the training kernels' forward pass a
-// batch at a time. A label column in the file is ignored.
+// batch at a time. A label column in the file is ignored. Columns the caller names (an identifier)
+// are carried into the output before the predictions, as the text the file has.
 
 import DLCore
 import DLData
@@ -51,13 +52,17 @@ public struct Predictor {
     }
 
     /// Predicts every row of the CSV at `path` and hands `write` the output CSV, a line at a time
-    /// (each ending in a newline), the header first. Returns the number of rows.
+    /// (each ending in a newline), the header first; the columns `keep` names come first in each
+    /// line, as the file has them. Returns the number of rows.
     @discardableResult
-    public func predict(csv path: String, options: CSVOptions = CSVOptions(), write: (String) throws -> Void) throws -> Int {
+    public func predict(
+        csv path: String, options: CSVOptions = CSVOptions(), keep: [ColumnReference] = [], write: (String) throws -> Void
+    ) throws -> Int {
         let data = try ModelData.read(
-            path: path, options: options, features: model.features, standardization: model.standardization)
+            path: path, options: options, features: model.features, standardization: model.standardization, keep: keep)
         let features = data.features, rows = data.rowCount
-        try write(header.map(Self.quoted).joined(separator: ",") + "\n")
+        let kept = data.keptColumns
+        try write((kept.map(\.name) + header).map(Self.quoted).joined(separator: ",") + "\n")
         let spec = model.model, width = spec.outputWidth, featureCount = spec.inputDim
         let engine = BatchEngine(
             spec: spec, loss: model.loss, metrics: MetricSet([]), capacity: max(1, min(batchSize, rows)))
@@ -73,7 +78,7 @@ public struct Predictor {
                 let outputs = engine.outputs
                 for row in 0..<count {
                     let values = (0..<width).map { outputs[row * width + $0] }
-                    var fields = values.map { "\($0)" }
+                    var fields = kept.map { Self.quoted($0.value(row: start + row)) } + values.map { "\($0)" }
                     switch reading {
                     case .probability:
                         let positive = values[0] >= 0.5
@@ -93,9 +98,14 @@ public struct Predictor {
         return rows
     }
 
-    /// A CSV field: quoted when it holds a comma, a quote or a line break.
+    /// A CSV field: quoted when it holds a comma, a quote or a line break, or begins or ends with
+    /// a blank (which readers that trim fields would drop).
     static func quoted(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        let blanks: Set<Character> = [" ", "\t"]
+        let needsQuotes =
+            field.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+            || field.first.map(blanks.contains) == true || field.last.map(blanks.contains) == true
+        guard needsQuotes else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -21,8 +21,8 @@ public struct TrainingJob: Sendable {
     /// Keras's EarlyStopping, when the settings ask for it.
     public let earlyStopping: EarlyStopping.Rule?
 
-    /// With `loadsRows` false, the data is described (DataDescription.describe, reading the file
-    /// `chunkSize` bytes at a time) and no row is kept.
+    /// The file is read `chunkSize` bytes at a time. With `loadsRows` false, the data is described
+    /// (DataDescription.describe) and no row is kept.
     public init(_ settings: JobSettings, loadsRows: Bool = true, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
         guard settings.epochs > 0 else { throw JobError.badSetting("epochs", "\(settings.epochs)", "it must be at least 1") }
         guard settings.batchSize > 0 else {
@@ -37,7 +37,7 @@ public struct TrainingJob: Sendable {
 
         let dataSettings = try settings.dataSettings()
         let (data, rows) = loadsRows
-            ? try DataPreparation.prepare(dataSettings, head: request)
+            ? try DataPreparation.prepare(dataSettings, head: request, chunkSize: chunkSize)
             : (try DataDescription.describe(dataSettings, head: request, chunkSize: chunkSize), nil)
         let head = data.head
         try head.loss.validate(outputs: head.output.units)
@@ -110,8 +110,8 @@ extension JobSettings {
     func dataSettings() throws -> DataSettings {
         DataSettings(
             path: data, csv: try csvOptions(),
-            labelColumns: try labelColumn.map { try Self.columnReferences($0) },
-            featureColumns: try features.map { try Self.columnReferences($0) },
+            labelColumns: try labelColumn.map { try Self.columnReferences($0, setting: "label_column") },
+            featureColumns: try features.map { try Self.columnReferences($0, setting: "features") },
             validationSplit: validationSplit, standardize: standardize)
     }
 
@@ -127,15 +127,16 @@ extension JobSettings {
     /// The most columns an `A-B` range may span.
     static let largestColumnRange = 1_000_000
 
-    /// Column references from a list of indices, `A-B` index ranges and header names.
-    static func columnReferences(_ items: [String]) throws -> [ColumnReference] {
+    /// Column references from a list of indices, `A-B` index ranges and header names; `setting`
+    /// names the list in errors.
+    public static func columnReferences(_ items: [String], setting: String = "features") throws -> [ColumnReference] {
         try items.flatMap { item -> [ColumnReference] in
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
             if bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]) {
-                guard low <= high else { throw JobError.badSetting("features", item, "a range must go from low to high") }
+                guard low <= high else { throw JobError.badSetting(setting, item, "a range must go from low to high") }
                 // A flag must not make dltrain allocate without bound; no CSV has this many columns.
                 guard high - low < Self.largestColumnRange else {
-                    throw JobError.badSetting("features", item, "a range spans at most \(Self.largestColumnRange) columns")
+                    throw JobError.badSetting(setting, item, "a range spans at most \(Self.largestColumnRange) columns")
                 }
                 return (low...high).map { .index($0) }
             }
