@@ -181,6 +181,27 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(Checkpointer.paths(in: directory).map { ($0 as NSString).lastPathComponent }, names.reversed())
     }
 
+    /// A process at its limit of threads gets no writing thread: every checkpoint is then written
+    /// by the caller, and `finish` returns (it waited for ever on a thread that never started).
+    func testWithoutAWritingThreadCheckpointsAreWrittenInPlace() throws {
+        let job = try job(epochs: 3)
+        let directory = try temporaryDirectory(self)
+        nonisolated(unsafe) var refusedThreads = 0
+        let checkpointer = Checkpointer(
+            job: job, directory: directory, policy: CheckpointPolicy(keep: 10),
+            startThread: { _ in
+                refusedThreads += 1
+                return false
+            })
+        try LocalTrainer(job: job).train(checkpointer: checkpointer)
+        try checkpointer.finish()
+        XCTAssertEqual(refusedThreads, 3, "a thread was asked for each checkpoint")
+        let steps = job.schedule.stepsPerEpoch
+        XCTAssertEqual(
+            Checkpointer.paths(in: directory).map { ($0 as NSString).lastPathComponent },
+            [3, 2, 1].map { Checkpointer.fileName(appliedSteps: $0 * steps) })
+    }
+
     /// Stopping at any step boundary (mid-epoch or at an epoch's end) and resuming from a
     /// checkpoint written there gives the uninterrupted weights and reports.
     func testResumingFromAnyStepBoundaryEndsAsTheUninterruptedRun() throws {

@@ -10,6 +10,7 @@
 // previous one is still being written, the newer replaces the one waiting, so under a slow disk
 // some intermediate checkpoints are never written; the newest always is (`finish` waits for it).
 
+import DLCore
 import DLTraining
 import Foundation
 
@@ -43,11 +44,18 @@ public final class Checkpointer: CheckpointSink, @unchecked Sendable {
     /// Told each checkpoint's path once it is on disk (from the thread that wrote it).
     private let written: (@Sendable (String) -> Void)?
 
-    public init(job: TrainingJob, directory: String, policy: CheckpointPolicy, written: (@Sendable (String) -> Void)? = nil) {
+    /// Starts the writing thread; false when none could be started (DetachedThread.start).
+    private let startThread: (@escaping @Sendable () -> Void) -> Bool
+
+    public init(
+        job: TrainingJob, directory: String, policy: CheckpointPolicy, written: (@Sendable (String) -> Void)? = nil,
+        startThread: @escaping (@escaping @Sendable () -> Void) -> Bool = DetachedThread.start
+    ) {
         self.job = job
         self.directory = directory
         self.policy = policy
         self.written = written
+        self.startThread = startThread
     }
 
     /// After a step: a checkpoint when the steps applied in this epoch are a multiple of `everySteps`.
@@ -84,13 +92,16 @@ public final class Checkpointer: CheckpointSink, @unchecked Sendable {
     private func take(_ progress: TrainingProgress) throws {
         let item = (Checkpoint(job: job, progress: progress).copied(), path(for: progress))
         condition.lock()
-        defer { condition.unlock() }
-        if let failure { throw failure }
-        waiting = item
-        if !writing {
-            writing = true
-            Thread.detachNewThread { [self] in writeWhileWaiting() }
+        if let failure {
+            condition.unlock()
+            throw failure
         }
+        waiting = item
+        let starts = !writing
+        writing = true
+        condition.unlock()
+        // A process at its limit of threads gets no writing thread: the checkpoint is then written here.
+        if starts && !startThread({ [self] in writeWhileWaiting() }) { writeWhileWaiting() }
     }
 
     private func writeWhileWaiting() {
