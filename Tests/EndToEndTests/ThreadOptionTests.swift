@@ -44,11 +44,13 @@ final class ThreadOptionTests: XCTestCase {
         XCTAssertEqual(try model(in: directory), try localModel(flags + ["--threads", "1"]))
     }
 
-    func testAThreadCountBelowOneIsRefused() throws {
+    func testAThreadCountOutsideOneTo256IsRefused() throws {
         for (executable, extra) in [(dlcoord, ["--local"]), (dlworker, ["--connect", "ipc:///nonexistent"])] {
-            let result = try executable.run(extra + ["--threads", "0"])
-            XCTAssertNotEqual(result.status, 0, executable.name)
-            XCTAssertTrue(result.errors.contains("--threads must be at least 1"), "\(executable.name): \(result.errors)")
+            for threads in ["0", "257"] {
+                let result = try executable.run(extra + ["--threads", threads])
+                XCTAssertEqual(result.status, 64, executable.name)
+                XCTAssertTrue(result.errors.contains("--threads must be from 1 to 256"), "\(executable.name): \(result.errors)")
+            }
             // The help's lines are wrapped: its words are compared.
             let help = try executable.run(["--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             XCTAssertTrue(help.contains("--threads <n>"), "\(executable.name) --help lacks --threads")
