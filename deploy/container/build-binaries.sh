@@ -8,12 +8,13 @@
 # .build/static-link whose -L leads to a folder holding only the .a files, and puts them first on
 # PKG_CONFIG_PATH. ZeroMQ's GSSAPI mechanism, which dltrain never uses and for which Debian has no
 # static library, is linked to gssapi-unavailable.c. The executables land in .build/release, where
-# the usual release build puts them (a plain `swift build -c release` afterwards relinks them
-# dynamically); deploy/check-linkage.sh checks them.
+# the usual release build puts them; deploy/check-linkage.sh checks them. (SwiftPM builds everything
+# again when PKG_CONFIG_PATH changes: a plain `swift build -c release` before or after this one
+# recompiles the whole release build, and links dynamically.)
 set -euo pipefail
 
 case "${1:-}" in
-    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     "") ;;
     *) echo "build-binaries.sh: takes no arguments (see --help)" >&2; exit 2 ;;
 esac
