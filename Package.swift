@@ -36,10 +36,8 @@ let package = Package(
         // SHA-256 for the data fingerprint, HKDF and X25519 for the CURVE keys derived from a job's
         // secret (BoringSSL underneath, on the CPU's SHA extensions where it has them).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        // /metrics: the Prometheus text format, and a small HTTP server without SwiftNIO (which would
-        // add minutes to every CI build for one endpoint).
+        // /metrics: the Prometheus text format (its HTTP server is DLMetrics's own: docs/design.md).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         // The runtime of the ONNX and TensorBoard message types generated from their .proto files.
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // The zip archive a Keras 3 .keras file is.
@@ -83,7 +81,6 @@ let package = Package(
             name: "DLMetrics",
             dependencies: [
                 "DLCore", "DLTraining", "DLCoordinator", .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
             ]),
         // What more than one command line shares: the CSV format options, and how a usage error is reported.
         .target(

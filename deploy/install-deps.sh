@@ -10,14 +10,16 @@ with_tests=false
 
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 # libhdf5-dev: dlmodel export writes a .keras file's weights through libhdf5. zlib1g-dev: gzip-compressed
-# CSV files are inflated through zlib.
+# CSV files are inflated through zlib. The -dev packages (with what they depend on) also hold the
+# static libraries deploy/container/build-binaries.sh links.
 packages=(libzmq3-dev libhdf5-dev zlib1g-dev pkg-config)
 # iproute2: the multi-host test makes network-namespace hosts with ip and tc (as root); tcpdump:
 # the capture test looks at what a secured run puts on the wire (as root); slurm-wlm and munge: the
 # Slurm test runs a real single-node Slurm (as root); podman, runc and debootstrap: the container
-# test builds and runs the image without a registry (as root), from binaries linked statically,
-# which needs libcurl's development files (deploy/container/build-binaries.sh).
-$with_tests && packages+=(python3 python3-venv iproute2 tcpdump slurm-wlm munge podman runc debootstrap libcurl4-openssl-dev)
+# and release archive tests run the statically linked executables (deploy/container/build-binaries.sh,
+# from the .a files of libzmq3-dev's and libhdf5-dev's packages) in a bare Debian image made
+# without a registry (as root).
+$with_tests && packages+=(python3 python3-venv iproute2 tcpdump slurm-wlm munge podman runc debootstrap)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 echo "installed: ${packages[*]}"

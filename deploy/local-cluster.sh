@@ -1,12 +1,39 @@
 #!/usr/bin/env bash
 # Starts a coordinator and N workers on 127.0.0.1, each as its own process, the way they would run
 # on separate machines: the workers first (they wait for the coordinator), then the coordinator.
-# Usage: deploy/local-cluster.sh [N] [dlcoord options...]   (run after `swift build -c release`)
+# It runs where it is started: relative paths among the dlcoord options are the caller's.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+
+usage() {
+    cat <<'EOF'
+Usage: deploy/local-cluster.sh [N] [dlcoord options...]
+
+Starts N workers (default 4) and a coordinator on 127.0.0.1, port $DLTRAIN_PORT (default 5555),
+in the current directory; the dlcoord options go to the coordinator.
+The executables: $DLTRAIN_BIN, else this clone's .build/release (after `swift build -c release`),
+else dlcoord and dlworker on PATH.
+EOF
+}
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
 workers=${1:-4}
 shift || true
-bin=.build/release
+[[ "$workers" =~ ^[1-9][0-9]*$ ]] || { echo "local-cluster.sh: N must be a positive number, got '$workers' (see --help)" >&2; exit 2; }
+
+clone_bin=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)/.build/release
+if [ -n "${DLTRAIN_BIN:-}" ]; then
+    bin=$DLTRAIN_BIN
+elif [ -x "$clone_bin/dlcoord" ]; then
+    bin=$clone_bin
+elif command -v dlcoord >/dev/null; then
+    # dlworker beside dlcoord's real file, as dlcoord --spawn finds it.
+    bin=$(dirname "$(readlink -f "$(command -v dlcoord)")")
+else
+    echo "local-cluster.sh: no dlcoord: build it (swift build -c release), install it (deploy/install.sh) or set DLTRAIN_BIN" >&2
+    exit 2
+fi
+for tool in dlcoord dlworker; do
+    [ -x "$bin/$tool" ] || { echo "local-cluster.sh: no $tool in $bin (set DLTRAIN_BIN)" >&2; exit 2; }
+done
 port=${DLTRAIN_PORT:-5555}
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT

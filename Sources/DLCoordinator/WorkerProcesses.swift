@@ -1,6 +1,7 @@
 // `dlcoord --spawn`: the workers as child processes on this machine, as torchrun's --nproc-per-node
 // starts them. Each child's output goes to RUN_DIR/worker-K.log; a child that exits during the run
-// ends it with a message naming it; at the end every child is stopped within a bounded time.
+// ends it with a message naming it; at the end every child is stopped within a bounded time. The
+// workers' executable is the dlworker beside dlcoord's real file (InstalledFiles).
 
 import DLCore
 import Foundation
@@ -9,10 +10,12 @@ struct WorkerProcesses {
     private var processes: [(process: Process, log: String, reported: Bool)] = []
 
     static func spawn(count: Int, endpoint: String, logDirectory: String, secretFile: String?) throws -> WorkerProcesses {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("dlworker")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw ClusterError.cannotSpawn(reason: "\(executable.path) is missing; build dlworker beside dlcoord")
+        // Beside dlcoord's own file, wherever it was started from (PATH, a symlink, another directory).
+        let executable: URL
+        do {
+            executable = URL(fileURLWithPath: try InstalledFiles.sibling("dlworker"))
+        } catch {
+            throw ClusterError.cannotSpawn(reason: "\(error)")
         }
         try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         var workers = WorkerProcesses()

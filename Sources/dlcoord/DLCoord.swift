@@ -22,7 +22,8 @@ struct DLCoord: ParsableCommand {
             averages their gradients synchronously. The result is the same to the bit as --local \
             with the same --shards.
 
-            With no options, dlcoord trains the seed job: dataset/ThoraricSurgery.csv, columns 0-16 as \
+            With no options, dlcoord trains the seed job: dataset/ThoraricSurgery.csv (in the current \
+            directory, else the one installed in PREFIX/share/dltrain beside PREFIX/bin), columns 0-16 as \
             features and column 17 as label, Dense(30, relu) then Dense(1, sigmoid), mean_squared_error, \
             adam, 100 epochs of batch 10, seed 3.
 
@@ -169,6 +170,7 @@ struct DLCoord: ParsableCommand {
             dataOptions.apply(to: &settings)
             trainingOptions.apply(to: &settings)
         }
+        settings.data = try SeedData.locate(settings.data)
         if let workers = clusterOptions.workers { settings.shards = settings.shards ?? workers }
         let recorded = resumeDirectory.flatMap { RunRecord.read(directory: $0) }
         let (endpoint, endpointNote) = clusterOptions.endpoint(recorded: recorded)

@@ -19,6 +19,9 @@ struct Executable {
     static let productsDirectory = Bundle.main.bundleURL
 
     let name: String
+    /// nil: the build's executable, started by its path. Otherwise a PATH through which `name` is
+    /// found as a shell finds it: its argv[0] is then the bare name, as when a user types it.
+    var searchPath: String? = nil
 
     /// Runs the executable with `arguments` in `directory` and waits at most `timeout` seconds.
     func run(_ arguments: [String], in directory: String = Repository.root, timeout: Double = 120) throws -> Result {
@@ -27,9 +30,15 @@ struct Executable {
 
     /// Starts the executable without waiting for it, with `environment` added to this process's.
     func start(_ arguments: [String], in directory: String = Repository.root, environment: [String: String] = [:]) throws -> RunningProcess {
-        try RunningProcess(
-            executable: Self.productsDirectory.appendingPathComponent(name), arguments: arguments, directory: directory,
-            environment: environment)
+        guard let searchPath else {
+            return try RunningProcess(
+                executable: Self.productsDirectory.appendingPathComponent(name), arguments: arguments, directory: directory,
+                environment: environment)
+        }
+        // env looks `name` up through PATH and executes it under that name (execvp), as a shell does.
+        return try RunningProcess(
+            executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [name] + arguments, directory: directory,
+            environment: environment.merging(["PATH": searchPath]) { $1 })
     }
 }
 

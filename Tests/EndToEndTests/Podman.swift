@@ -1,7 +1,8 @@
-// podman for the tests that run dltrain's image (ContainerTests, KubernetesPlayTests), without a
-// registry: a configuration of its own, the Debian base made with debootstrap, the image built
-// from this build's static release binaries by deploy/container/build.sh --prebuilt, and whatever
-// a test made (containers, networks, pods, volumes) removed when it ends.
+// podman for the tests that run dltrain's image (ContainerTests, KubernetesPlayTests) or its release
+// archive (ReleaseArchiveTests), without a registry: a configuration of its own, the Debian base
+// made with debootstrap, the image built from this build's static release binaries by
+// deploy/container/build.sh --prebuilt, and whatever a test made (containers, networks, pods,
+// volumes) removed when it ends.
 
 import DLTestSupport
 import Foundation
@@ -21,25 +22,38 @@ final class Podman {
     private var danglingBefore: Set<String> = []
 
     static let testImage = "localhost/dltrain-test:latest"
-    private static let base = "docker.io/library/debian:bookworm-slim"
-    private static let release = Repository.root + "/.build/release"
+    /// Debian's minbase, made by debootstrap: no Swift, no -dev package, none of dltrain's libraries.
+    static let baseImage = "docker.io/library/debian:bookworm-slim"
+    /// Where deploy/container/build-binaries.sh puts the statically linked executables.
+    static let release = Repository.root + "/.build/release"
 
-    /// podman, with the test image built; skips the test where it cannot run (not root, podman or
-    /// debootstrap missing, no static binaries).
-    static func withTheTestImage() throws -> Podman {
+    /// podman with the bare Debian base image; skips the test where it cannot run (not root, podman
+    /// or debootstrap missing, no statically linked executables in `release`).
+    static func withTheBaseImage() throws -> Podman {
         guard geteuid() == 0 else { throw XCTSkip("needs root to run podman here") }
         for tool in ["/usr/bin/podman", "/usr/sbin/debootstrap"] where !FileManager.default.isExecutableFile(atPath: tool) {
             throw XCTSkip("needs \(tool): apt-get install podman runc debootstrap (deploy/install-deps.sh --test)")
         }
-        for tool in ["dlcoord", "dlworker", "dlmodel"] {
-            let linked = try runProcess("/usr/bin/ldd", [release + "/" + tool])
-            guard linked.status == 0, !linked.outputText.contains("libswiftCore") else {
-                throw XCTSkip("needs \(release)/\(tool) built by deploy/container/build-binaries.sh")
-            }
+        let linked = try runProcess(
+            Repository.root + "/deploy/check-linkage.sh", ["dlcoord", "dlworker", "dlmodel"].map { release + "/" + $0 })
+        guard linked.status == 0 else {
+            throw XCTSkip("needs the executables of deploy/container/build-binaries.sh in \(release): \(linked.errorText)")
         }
         let engine = try Podman()
         do {
-            try engine.ensureBase(base)
+            try engine.ensureBase(baseImage)
+        } catch {
+            engine.removeEverything()
+            throw error
+        }
+        return engine
+    }
+
+    /// podman, with the test image built from the base image and the static executables; skips as
+    /// `withTheBaseImage` does.
+    static func withTheTestImage() throws -> Podman {
+        let engine = try withTheBaseImage()
+        do {
             let built = try runProcess(
                 Repository.root + "/deploy/container/build.sh", ["--prebuilt", "--pull=never"],
                 environment: ["CONTAINERS_CONF": engine.configuration, "DLTRAIN_IMAGE": testImage, "DLTRAIN_BIN": release],

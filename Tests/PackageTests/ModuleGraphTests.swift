@@ -85,7 +85,7 @@ struct DeclaredTarget {
 
     /// The products of package dependencies that targets may import.
     static let packageProducts: Set<String> = [
-        "ArgumentParser", "Crypto", "Logging", "Prometheus", "FlyingFox", "FlyingSocks", "SwiftProtobuf", "ZIPFoundation",
+        "ArgumentParser", "Crypto", "Logging", "Prometheus", "SwiftProtobuf", "ZIPFoundation",
     ]
 
     static func all(in manifest: String) -> [DeclaredTarget] {

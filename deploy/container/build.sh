@@ -18,11 +18,9 @@ fi
 bin=${DLTRAIN_BIN:-.build/release}
 for tool in dlcoord dlworker dlmodel; do
     [ -x "$bin/$tool" ] || { echo "build.sh: no $bin/$tool; run deploy/container/build-binaries.sh" >&2; exit 2; }
-    if ldd "$bin/$tool" | grep -q libswiftCore; then
-        echo "build.sh: $bin/$tool links the Swift runtime dynamically; run deploy/container/build-binaries.sh" >&2
-        exit 2
-    fi
 done
+# The image installs no library: the executables must need none beyond glibc, libstdc++ and libgcc_s.
+deploy/check-linkage.sh "$bin/dlcoord" "$bin/dlworker" "$bin/dlmodel" || exit 2
 context=$(mktemp -d)
 trap 'rm -rf "$context"' EXIT
 mkdir "$context/bin"
