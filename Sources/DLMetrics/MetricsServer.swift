@@ -7,6 +7,7 @@
 // one used before (FlyingFox) links Foundation's networking, and with it libcurl and thirty more
 // libraries, into dlcoord (docs/design.md, "What is hand-written").
 
+import DLCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -107,8 +108,13 @@ public final class MetricsServer: @unchecked Sendable {
                 close(client)
                 continue
             }
-            Thread.detachNewThread { [self] in
+            let answered = DetachedThread.start { [self] in
                 answer(client)
+                close(client)
+                lock.withLock { clients -= 1 }
+            }
+            // No thread to be had (the process at its limit): the client is turned away, not kept.
+            if !answered {
                 close(client)
                 lock.withLock { clients -= 1 }
             }

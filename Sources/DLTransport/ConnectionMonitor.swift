@@ -32,7 +32,7 @@ public enum ConnectionEvent: Equatable, Sendable {
 
 public final class ConnectionMonitor: @unchecked Sendable {
     private var monitor: SocketMonitor!
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var events: [ConnectionEvent] = []
     /// Events kept for a taker that falls behind; older ones are dropped first.
     private static let limit = 1000
@@ -46,16 +46,20 @@ public final class ConnectionMonitor: @unchecked Sendable {
     public init(socket: ZMQSocket, context: ZMQContext) throws(TransportError) {
         monitor = try SocketMonitor(socket: socket, context: context, events: Self.watched) { [self] event in
             guard let typed = Self.typed(event) else { return }
-            lock.withLock {
+            condition.withLock {
                 if events.count == Self.limit { events.removeFirst() }
                 events.append(typed)
+                condition.broadcast()
             }
         }
     }
 
-    /// The events since the last call, oldest first.
-    public func take() -> [ConnectionEvent] {
-        lock.withLock {
+    /// The events since the last call, oldest first; with `timeout`, waiting that long at most for
+    /// one to come when there is none.
+    public func take(waitingUpTo timeout: Duration = .zero) -> [ConnectionEvent] {
+        let deadline = Date().addingTimeInterval(Double(timeout.zmqMilliseconds) / 1000)
+        return condition.withLock {
+            while events.isEmpty && condition.wait(until: deadline) {}
             defer { events.removeAll(keepingCapacity: true) }
             return events
         }

@@ -27,8 +27,7 @@ final class ConnectionMonitorTests: XCTestCase {
         let clock = ContinuousClock(), deadline = clock.now + arrivalTimeout
         var seen: [ConnectionEvent] = []
         while !enough(seen) && clock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
-            seen += monitor.take()
+            seen += monitor.take(waitingUpTo: deadline - clock.now)
         }
         return seen
     }
