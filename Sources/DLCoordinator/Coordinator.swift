@@ -25,12 +25,16 @@ public struct ClusterOptions: Sendable {
     public var keys: JobKeys?
     /// The secret file spawned workers are given (nil: none, or made for the run when `keys` is set).
     public var secretFile: String?
+    /// `bind` was taken for a loopback address (EndpointSecurity.Reach.thisMachine): the address
+    /// libzmq actually binds must be one too, or the run stops before anyone can connect.
+    public var loopbackOnly: Bool
     /// Told the run's events and traffic, for metrics (nil: nobody).
     public var monitor: CoordinatorMonitor?
 
     public init(
         bind: String, workers: Int, spawn: Bool, timeouts: CoordinatorSession.Timeouts, policy: CoordinatorSession.Policy,
-        runDirectory: String, keys: JobKeys? = nil, secretFile: String? = nil, monitor: CoordinatorMonitor? = nil
+        runDirectory: String, keys: JobKeys? = nil, secretFile: String? = nil, loopbackOnly: Bool = false,
+        monitor: CoordinatorMonitor? = nil
     ) {
         self.bind = bind
         self.workers = workers
@@ -40,6 +44,7 @@ public struct ClusterOptions: Sendable {
         self.runDirectory = runDirectory
         self.keys = keys
         self.secretFile = secretFile
+        self.loopbackOnly = loopbackOnly
         self.monitor = monitor
     }
 }
@@ -84,6 +89,9 @@ public final class Coordinator {
             endpoint = try socket.bind(options.bind)
         } catch {
             throw ClusterError.cannotBind(endpoint: options.bind, reason: "\(error)")
+        }
+        if options.loopbackOnly, case let .network(why) = EndpointSecurity.reach(bound: endpoint) {
+            throw ClusterError.cannotBind(endpoint: options.bind, reason: "it was taken for loopback, but libzmq bound \(endpoint): \(why)")
         }
         let admission = options.keys == nil ? "" : "; only workers holding the job's secret are admitted, and all traffic is encrypted"
         guard !progress.isComplete(epochs: job.settings.epochs) else {
