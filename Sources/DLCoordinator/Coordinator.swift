@@ -105,6 +105,11 @@ public final class Coordinator {
             secretFile: options.secretFile) : nil
         defer { children?.stop(within: .seconds(5)) }
 
+        // Messages refused from one peer (junk, another job's) are logged as the transport's
+        // refusals are: once per interval, with a count; the monitor still sees each one.
+        let refusedMessages = RefusalLog { [logger] line in logger.warning("\(line)") }
+        defer { refusedMessages.flush() }
+
         let jobId = UInt64.random(in: 1...UInt64.max)
         let clock = ContinuousClock()
         let monitor = options.monitor
@@ -121,7 +126,11 @@ public final class Coordinator {
                 }
             },
             events: { [logger] event in
-                logger.log(level: event.level, "\(event)")
+                if case let .messageDropped(worker, _, reason) = event, reason.isRefusal {
+                    refusedMessages.record(peer: "\(worker?.index ?? -1) \(reason.refusalKind)", "\(event)")
+                } else {
+                    logger.log(level: event.level, "\(event)")
+                }
                 monitor?.observe(event)
             })
         Interrupt.install()
@@ -143,11 +152,13 @@ public final class Coordinator {
                 if let peer, parts == 2 {
                     session.receive(message, from: Array(peer), now: clock.now)
                 } else {
-                    logger.warning("dropped a message of \(parts - 1) frames (dltrain messages have one)")
+                    refusedMessages.record(peer: "frames", "dropped a message of \(parts - 1) frames (dltrain messages have one)")
                 }
             }
             if clock.now >= nextTick {
                 session.tick(now: clock.now)
+                refusedMessages.tick()
+                authenticator?.tickLog()
                 nextTick = clock.now + .milliseconds(100)
                 monitor?.tick(sentBytes: sentBytes, receivedBytes: receivedBytes, workerStepTimes: session.workerStepTimes)
                 sentBytes = 0

@@ -2,7 +2,8 @@
 // interfaces and names that resolve to loopback alone count as this machine's; `*`, every other
 // address, a source before a remote destination, a name that resolves elsewhere or nowhere count as
 // the network's. The keys that follow (a secret file's, this user's local secret on loopback, none
-// on ipc or with --insecure, a refusal on the network); the local secret's file.
+// on ipc or with --insecure, a refusal on the network); the local secret's file; and the refusal
+// log's counts under a flood, with a clock of the test's own.
 
 @testable import DLTransport
 import Foundation
@@ -115,12 +116,59 @@ final class LocalRulesTests: XCTestCase {
         }
     }
 
+    /// 2,000 refusals of one peer are one line, and its count comes once the interval has passed;
+    /// peers beyond the limit share a line; every refusal is counted in some line.
+    func testRefusalsAreLoggedOncePerIntervalWithACount() {
+        let clock = TestClock(), lines = Lines()
+        let log = RefusalLog(interval: .seconds(30), limit: 3, now: { clock.now }, emit: lines.append)
+        for _ in 0..<2000 { log.report(address: "10.0.0.9", reason: .anotherKey) }
+        XCTAssertEqual(lines.all.map(\.times), [1])
+        XCTAssertNil(lines.all[0].over)
+        log.tick()
+        XCTAssertEqual(lines.all.count, 1, "the interval has not passed")
+        clock.advance(.seconds(31))
+        log.tick()
+        XCTAssertEqual(lines.all.map(\.times), [1, 1999])
+        XCTAssertEqual(lines.all.last?.over, .seconds(31))
+        XCTAssertEqual(lines.all.last?.text, lines.all.first?.text)
+
+        log.report(address: "10.0.0.9", reason: .notZeroMQ)
+        XCTAssertEqual(lines.all.count, 2, "within the interval of the last line")
+        clock.advance(.seconds(30))
+        log.report(address: "10.0.0.9", reason: .anotherKey)
+        XCTAssertEqual(lines.all.map(\.times), [1, 1999, 2], "the refusal after the interval brings the count")
+
+        for index in 0..<500 { log.report(address: "10.1.\(index / 256).\(index % 256)", reason: .notZeroMQ) }
+        // two more peers fit the limit of 3; the other 498 share one line
+        XCTAssertEqual(lines.all.count, 6)
+        XCTAssertEqual(lines.all.filter { $0.text == nil }.map(\.times), [1])
+        log.flush()
+        XCTAssertEqual(lines.all.filter { $0.text == nil }.map(\.times), [1, 497])
+        XCTAssertEqual(lines.all.map(\.times).reduce(0, +), 2000 + 2 + 500, "every refusal counted once")
+        log.flush()
+        XCTAssertEqual(lines.all.count, 7, "nothing more to count")
+    }
+
     private func temporaryDirectory() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dltrain-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         return path
     }
+}
+
+private final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var instant = ContinuousClock.now
+    var now: ContinuousClock.Instant { lock.withLock { instant } }
+    func advance(_ duration: Duration) { lock.withLock { instant += duration } }
+}
+
+private final class Lines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [RefusalLog.Line] = []
+    @Sendable func append(_ line: RefusalLog.Line) { lock.withLock { lines.append(line) } }
+    var all: [RefusalLog.Line] { lock.withLock { lines } }
 }
 
 private final class Results: @unchecked Sendable {

@@ -242,14 +242,4 @@ final class SecurityTests: XCTestCase {
         _ = try oversized.send(largest + "y", timeout: .milliseconds(200))
         XCTAssertNil(try server.router.receiveText(timeout: .seconds(1)), "a message over the limit does not arrive")
     }
-
-    func testRefusalsAreLoggedOncePerAddressAndThenNoMore() {
-        let lines = RefusalBox()
-        let log = RefusalLog { lines.append($0) }
-        for _ in 0..<5 { log.report(address: "10.0.0.9", reason: .anotherKey) }
-        XCTAssertEqual(lines.all, ["refused a peer at 10.0.0.9: a CURVE key that is not this job's (another secret); it is not admitted to the job"])
-        for index in 0..<1000 { log.report(address: "10.1.\(index / 256).\(index % 256)", reason: .notZeroMQ) }
-        XCTAssertEqual(lines.all.count, RefusalLog.limit + 1)
-        XCTAssertEqual(lines.all.last, "refused more than \(RefusalLog.limit) peers; further refusals are not logged")
-    }
 }
