@@ -9,7 +9,9 @@ usage() {
 Usage: deploy/local-cluster.sh [N] [dlcoord options...]
 
 Starts N workers (default 4) and a coordinator on 127.0.0.1, port $DLTRAIN_PORT (default 5555),
-in the current directory; the dlcoord options go to the coordinator.
+in the current directory; the dlcoord options go to the coordinator. Every process uses this
+user's secret for loopback jobs (~/.dltrain/local-secret, made at the first run), so other users
+of the machine cannot join; $DLTRAIN_SECRET_FILE, if set, is used instead.
 The executables: $DLTRAIN_BIN, else this clone's .build/release (after `swift build -c release`),
 else dlcoord and dlworker on PATH.
 EOF

@@ -25,12 +25,16 @@ public struct ClusterOptions: Sendable {
     public var keys: JobKeys?
     /// The secret file spawned workers are given (nil: none, or made for the run when `keys` is set).
     public var secretFile: String?
+    /// `bind` was taken for a loopback address (EndpointSecurity.Reach.thisMachine): the address
+    /// libzmq actually binds must be one too, or the run stops before anyone can connect.
+    public var loopbackOnly: Bool
     /// Told the run's events and traffic, for metrics (nil: nobody).
     public var monitor: CoordinatorMonitor?
 
     public init(
         bind: String, workers: Int, spawn: Bool, timeouts: CoordinatorSession.Timeouts, policy: CoordinatorSession.Policy,
-        runDirectory: String, keys: JobKeys? = nil, secretFile: String? = nil, monitor: CoordinatorMonitor? = nil
+        runDirectory: String, keys: JobKeys? = nil, secretFile: String? = nil, loopbackOnly: Bool = false,
+        monitor: CoordinatorMonitor? = nil
     ) {
         self.bind = bind
         self.workers = workers
@@ -40,6 +44,7 @@ public struct ClusterOptions: Sendable {
         self.runDirectory = runDirectory
         self.keys = keys
         self.secretFile = secretFile
+        self.loopbackOnly = loopbackOnly
         self.monitor = monitor
     }
 }
@@ -85,6 +90,9 @@ public final class Coordinator {
         } catch {
             throw ClusterError.cannotBind(endpoint: options.bind, reason: "\(error)")
         }
+        if options.loopbackOnly, case let .network(why) = EndpointSecurity.reach(bound: endpoint) {
+            throw ClusterError.cannotBind(endpoint: options.bind, reason: "it was taken for loopback, but libzmq bound \(endpoint): \(why)")
+        }
         let admission = options.keys == nil ? "" : "; only workers holding the job's secret are admitted, and all traffic is encrypted"
         guard !progress.isComplete(epochs: job.settings.epochs) else {
             tellWorkersTheRunFinished(on: socket, epochs: job.settings.epochs)
@@ -96,6 +104,11 @@ public final class Coordinator {
             count: options.workers, endpoint: Self.connectable(endpoint), logDirectory: options.runDirectory,
             secretFile: options.secretFile) : nil
         defer { children?.stop(within: .seconds(5)) }
+
+        // Messages refused from one peer (junk, another job's) are logged as the transport's
+        // refusals are: once per interval, with a count; the monitor still sees each one.
+        let refusedMessages = RefusalLog { [logger] line in logger.warning("\(line)") }
+        defer { refusedMessages.flush() }
 
         let jobId = UInt64.random(in: 1...UInt64.max)
         let clock = ContinuousClock()
@@ -113,7 +126,11 @@ public final class Coordinator {
                 }
             },
             events: { [logger] event in
-                logger.log(level: event.level, "\(event)")
+                if case let .messageDropped(worker, _, reason) = event, reason.isRefusal {
+                    refusedMessages.record(peer: "\(worker?.index ?? -1) \(reason.refusalKind)", "\(event)")
+                } else {
+                    logger.log(level: event.level, "\(event)")
+                }
                 monitor?.observe(event)
             })
         Interrupt.install()
@@ -135,11 +152,13 @@ public final class Coordinator {
                 if let peer, parts == 2 {
                     session.receive(message, from: Array(peer), now: clock.now)
                 } else {
-                    logger.warning("dropped a message of \(parts - 1) frames (dltrain messages have one)")
+                    refusedMessages.record(peer: "frames", "dropped a message of \(parts - 1) frames (dltrain messages have one)")
                 }
             }
             if clock.now >= nextTick {
                 session.tick(now: clock.now)
+                refusedMessages.tick()
+                authenticator?.tickLog()
                 nextTick = clock.now + .milliseconds(100)
                 monitor?.tick(sentBytes: sentBytes, receivedBytes: receivedBytes, workerStepTimes: session.workerStepTimes)
                 sentBytes = 0

@@ -66,6 +66,12 @@ public enum DropReason: Sendable, Equatable, CustomStringConvertible {
         default: false
         }
     }
+
+    /// A refusal's kind, without its particulars: repeated refusals of a kind are counted together.
+    var refusalKind: String {
+        if case .wrongJob = self { return "another job" }
+        return "undecodable"
+    }
 }
 
 public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {

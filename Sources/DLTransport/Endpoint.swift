@@ -1,5 +1,10 @@
 // An endpoint as a person writes it on a command line (`dlcoord --bind`, `dlworker --connect` and
-// `--peer-bind`), checked where it enters: `tcp://HOST:PORT` or `ipc:///path`. libzmq would take
+// `--peer-bind`), checked where it enters: `tcp://HOST:PORT` or `ipc:///path`. HOST is an IPv4
+// address, an IPv6 address in brackets (`[::1]`), a host name, an interface name (`lo`, `eth0`:
+// libzmq binds its address) or `*` where binding. A connection may name the address it leaves
+// from first, in libzmq's `tcp://SOURCE;HOST:PORT` form; a bind may not (libzmq would ignore
+// everything before the `;` and bind what follows, `*` included). Which of these other machines can
+// reach is decided elsewhere, on the addresses they resolve to (EndpointSecurity). libzmq would take
 // `127.0.0.1:5755` or `5755` and fail with "Invalid argument" or "Protocol not supported", which
 // says nothing of what to write instead; here each mistake gets its own case and the corrected
 // value where one can be guessed ("did you mean tcp://127.0.0.1:5755?").
@@ -35,19 +40,30 @@ public struct Endpoint: Equatable, Sendable, CustomStringConvertible {
     }
 
     public let address: Address
+    /// Where a TCP connection leaves from (`SOURCE` of `tcp://SOURCE;HOST:PORT`, as written: an
+    /// address or interface and a port, 0 or `*` for any); nil when not given. Only a connection has one.
+    public let source: String?
 
-    public init(_ address: Address) {
+    public init(_ address: Address, source: String? = nil) {
         self.address = address
+        self.source = source
     }
 
     /// The endpoint in libzmq's syntax (a range as `FIRST-LAST`, which only `ZMQSocket.bind(_:)` reads).
     public var description: String {
-        switch address {
+        let from = source.map { "\($0);" } ?? ""
+        return switch address {
         case let .ipc(path): "ipc://\(path)"
-        case let .tcp(host, .one(port)): "tcp://\(host):\(port)"
-        case let .tcp(host, .any): "tcp://\(host):*"
-        case let .tcp(host, .range(ports)): "tcp://\(host):\(ports.lowerBound)-\(ports.upperBound)"
+        case let .tcp(host, .one(port)): "tcp://\(from)\(host):\(port)"
+        case let .tcp(host, .any): "tcp://\(from)\(host):*"
+        case let .tcp(host, .range(ports)): "tcp://\(from)\(host):\(ports.lowerBound)-\(ports.upperBound)"
         }
+    }
+
+    /// The TCP host without an IPv6 address's brackets; nil for ipc.
+    public var tcpHost: String? {
+        guard case let .tcp(host, _) = address else { return nil }
+        return host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     }
 
     /// The longest ipc path the system takes (a Unix socket's sun_path, with its terminating zero).
@@ -71,7 +87,19 @@ public struct Endpoint: Equatable, Sendable, CustomStringConvertible {
             guard !rest.isEmpty else { throw problem(.noPath) }
             guard rest.utf8.count <= Self.longestIPCPath else { throw problem(.pathTooLong(rest.utf8.count)) }
             address = .ipc(path: rest)
+            source = nil
         case "tcp":
+            var rest = rest
+            // libzmq splits at the last `;`: what precedes it is the source, what follows the destination.
+            if let semicolon = rest.lastIndex(of: ";") {
+                guard role == .connect else { throw problem(.sourceNotAllowed) }
+                let sourceText = String(rest[..<semicolon])
+                rest = String(rest[rest.index(after: semicolon)...])
+                try Self.checkSource(sourceText, problem: { problem($0) })
+                source = sourceText
+            } else {
+                source = nil
+            }
             guard let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") else {
                 throw problem(.noPort, rest.isEmpty ? nil : "tcp://\(rest):\(role == .peerBind ? "*" : "\(Self.defaultPort)")")
             }
@@ -79,14 +107,44 @@ public struct Endpoint: Equatable, Sendable, CustomStringConvertible {
             guard !host.isEmpty else {
                 throw problem(.noHost, role == .connect ? "tcp://127.0.0.1:\(portText)" : "tcp://*:\(portText)")
             }
+            try Self.checkHost(host, portText: portText, problem: problem)
             let ports = try Self.ports(portText, role: role, problem: { problem($0) })
-            if role == .connect, host == "*" || host == "0.0.0.0" {
+            if role == .connect, host == "*" || host == "0.0.0.0" || host == "[::]" {
                 throw problem(.everyInterface, "tcp://127.0.0.1:\(portText)")
             }
             address = .tcp(host: host, ports: ports)
         default:
             throw problem(.unknownTransport(scheme))
         }
+    }
+
+    /// A host as libzmq reads it: `*`, an IPv6 address in brackets (a zone after `%` allowed), or
+    /// an IPv4 address, host name or interface name (letters, digits, `.`, `-`, `_`).
+    private static func checkHost(
+        _ host: String, portText: String, problem: (EndpointError.Problem, String?) -> EndpointError
+    ) throws(EndpointError) {
+        if host == "*" { return }
+        if host.hasPrefix("[") {
+            let inner = host.dropFirst().dropLast()
+            let address = inner.prefix { $0 != "%" }
+            guard host.hasSuffix("]"), address.contains(":"),
+                address.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == ":" || $0 == ".") }),
+                inner.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ":.%-_".contains($0)) })
+            else { throw problem(.badHost(host), nil) }
+            return
+        }
+        if host.contains(":") { throw problem(.ipv6WithoutBrackets, "tcp://[\(host)]:\(portText)") }
+        guard host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-_".contains($0)) }) else {
+            throw problem(.badHost(host), nil)
+        }
+    }
+
+    /// The source of `tcp://SOURCE;HOST:PORT`: a host or `*` and a port (0 or `*` for any).
+    private static func checkSource(_ text: String, problem: (EndpointError.Problem) -> EndpointError) throws(EndpointError) {
+        guard let colon = text.lastIndex(of: ":"), !text.hasSuffix("]") else { throw problem(.badSource(text)) }
+        let host = String(text[..<colon]), port = text[text.index(after: colon)...]
+        guard !host.isEmpty, port == "*" || port == "0" || self.port(port) != nil else { throw problem(.badSource(text)) }
+        try checkHost(host, portText: String(port)) { _, _ in problem(.badSource(text)) }
     }
 
     /// The port part: a number from 1 to 65535; `*` where binding; a range for a peer socket.
@@ -147,6 +205,14 @@ public struct EndpointError: Error, Equatable, Sendable, CustomStringConvertible
         case anyPortToConnect
         /// `*` or 0.0.0.0 as the host to connect to.
         case everyInterface
+        /// A host that is neither an address, a name nor `*`.
+        case badHost(String)
+        /// An IPv6 address without brackets: its colons cannot be told from the port's.
+        case ipv6WithoutBrackets
+        /// `SOURCE;` before a bind's host: only a connection leaves from somewhere.
+        case sourceNotAllowed
+        /// A source that is not `HOST:PORT`.
+        case badSource(String)
         case noPath
         case pathTooLong(Int)
     }
@@ -176,6 +242,14 @@ public struct EndpointError: Error, Equatable, Sendable, CustomStringConvertible
         case .rangeNotAllowed: what = "names a range of ports, which only dlworker --peer-bind takes; give one port"
         case .anyPortToConnect: what = "has port *, which can only be bound; give the port the coordinator listens on"
         case .everyInterface: what = "names every interface, which can only be bound; give the coordinator's host"
+        case let .badHost(host):
+            what = "has host \"\(host)\"; a host is an IPv4 address, an IPv6 address in brackets ([::1]), a host name, "
+                + "an interface name, or * to bind every interface"
+        case .ipv6WithoutBrackets: what = "names an IPv6 address without brackets; write it as [ADDRESS]:PORT"
+        case .sourceNotAllowed:
+            what = "names a source address (SOURCE;HOST:PORT), which only dlworker --connect takes; give the one address to listen on"
+        case let .badSource(text):
+            what = "has source \"\(text)\"; a source is HOST:PORT before the ';' (port 0 or * for any)"
         case .noPath: what = "names no path; \(expected)"
         case let .pathTooLong(length):
             what = "has a path of \(length) bytes; a socket path has at most \(Endpoint.longestIPCPath): choose a shorter one"

@@ -4,6 +4,7 @@
 // the caller; bind and connect return at once. Options live in ZMQSocketOptions.swift.
 
 import CZeroMQ
+import Glibc
 
 /// The two socket patterns dltrain uses: the coordinator's ROUTER, which addresses each peer by its
 /// routing id, and a worker's DEALER.
@@ -63,17 +64,23 @@ public final class ZMQSocket: @unchecked Sendable {
 
     /// Binds to `endpoint` and returns the endpoint actually bound, which differs when it has
     /// wildcards: `tcp://127.0.0.1:*` picks a free port and returns e.g. `tcp://127.0.0.1:40123`.
-    /// An `ipc://` socket file is made readable and writable by its owner alone (mode 600).
+    /// An `ipc://` socket file is readable and writable by its owner alone (mode 600) from the
+    /// moment it exists: connecting needs write permission, so no other user can connect to it.
     @discardableResult
     public func bind(_ endpoint: String) throws(TransportError) -> String {
         let socket = try liveHandle("bind", endpoint: endpoint)
+        let isIPC = endpoint.hasPrefix("ipc://")
+        // libzmq creates the file in this thread, with the process's umask; a chmod after it would
+        // leave a moment in which another user could connect.
+        let previousMask = isIPC ? umask(0o077) : 0
+        defer { if isIPC { umask(previousMask) } }
         try retryingInterrupts("bind", endpoint: endpoint) { zmq_bind(socket, endpoint) }
         // Endpoints are bounded by host-name (255) and socket-path (108) limits.
         var buffer = [UInt8](repeating: 0, count: 1024)
         var size = buffer.count
         try retryingInterrupts("get ZMQ_LAST_ENDPOINT") { zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size) }
         let bound = String(decoding: buffer.prefix(while: { $0 != 0 }), as: UTF8.self)
-        EndpointSecurity.restrictToOwner(boundEndpoint: bound)
+        if bound.hasPrefix("ipc://") { _ = chmod(String(bound.dropFirst("ipc://".count)), 0o600) }
         return bound
     }
 

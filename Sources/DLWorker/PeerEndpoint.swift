@@ -21,7 +21,8 @@ enum PeerEndpoint {
         }
         // Beside a coordinator on loopback the workers are on this machine too: the peer socket
         // stays off the network, as the coordinator's does.
-        return Endpoint(.tcp(host: EndpointSecurity.isLocal(coordinator) ? "127.0.0.1" : "*", ports: .any))
+        let local = EndpointSecurity.reach(of: coordinator, role: .connect) == .thisMachine
+        return Endpoint(.tcp(host: local ? "127.0.0.1" : "*", ports: .any))
     }
 
     /// `advertised`, waiting (up to `timeout`) while the coordinator's host does not resolve yet: a

@@ -19,8 +19,8 @@ struct ClusterArguments: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Where workers connect: tcp://HOST:PORT (tcp://*:5555 by default: every interface) or ipc:///path; with "
-                + "--spawn a private ipc path.", valueName: "endpoint"),
+            "Where workers connect: tcp://HOST:PORT (tcp://*:5555 by default: every interface; HOST may be an address, "
+                + "[IPv6], an interface or a name) or ipc:///path; with --spawn a private ipc path.", valueName: "endpoint"),
         transform: { try Endpoint($0, flag: "--bind", role: .bind) })
     var bind: Endpoint?
 
@@ -43,11 +43,12 @@ struct ClusterArguments: ParsableArguments {
         name: .customLong("secret-file"),
         help: ArgumentHelp(
             "The job's secret (default: $DLTRAIN_SECRET_FILE): only workers holding the same file are admitted, and all "
-                + "traffic is encrypted (CURVE). Needed to bind a TCP endpoint other machines reach; only its owner may read "
-                + "it. Make one with: \(JobSecret.makeCommand)", valueName: "path"))
+                + "traffic is encrypted (CURVE). Needed to bind a TCP endpoint other machines reach; on loopback this user's "
+                + "\(LocalSecret.fileDescription) is used without it. Only its owner may read it. Make one with: "
+                + "\(JobSecret.makeCommand)", valueName: "path"))
     var secretFile: String?
 
-    @Flag(help: "Bind a TCP endpoint other machines reach without a secret: anyone who reaches it could join the job and read its data. Only on networks you trust.")
+    @Flag(help: "Bind a TCP endpoint without a secret: anyone who reaches it (on loopback: every user of this machine) could join the job and read its data. Only on networks you trust.")
     var insecure = false
 
     @Option(help: ArgumentHelp(
@@ -91,15 +92,22 @@ struct ClusterArguments: ParsableArguments {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "dlcoord")
         logger.logLevel = run.verbose == 0 ? .notice : .info
-        let keys = try jobKeys(endpoint: endpoint)
-        if keys.keys == nil && insecure && !EndpointSecurity.isLocal(endpoint) {
-            logger.warning("--insecure: \(endpoint) admits anyone who reaches it, and nothing on it is encrypted")
+        // Checked before anything is read or written; a bind recorded in run.json is parsed as --bind is.
+        let keys = try jobKeys(endpoint: Endpoint(endpoint, flag: "--bind", role: .bind))
+        if keys.protection.keys == nil && insecure {
+            switch keys.protection.reach {
+            case .network: logger.warning("--insecure: \(endpoint) admits anyone who reaches it, and nothing on it is encrypted")
+            case .thisMachine:
+                logger.warning("--insecure: \(endpoint) admits every user of this machine, and nothing on it is encrypted")
+            case .owner: break
+            }
         }
         // The coordinator streams the rows to the workers; only --audit, which computes shards'
         // gradients again here, holds them.
         try run.run(loadingRows: audit > 0) { job, progress, observers, checkpointer in
-            // Written once the run holds its directory, removed at the end.
-            var secretFile = keys.secretFile
+            // Written once the run holds its directory, removed at the end (also when the run fails
+            // or is interrupted; a resume removes one that a killed run left).
+            var secretFile = keys.protection.secretFile
             if let secret = keys.madeSecret {
                 secretFile = run.runDirectory + "/.job-secret"
                 try JobSecret.writePrivateFile(secret, to: run.runDirectory + "/.job-secret")
@@ -113,7 +121,8 @@ struct ClusterArguments: ParsableArguments {
                     policy: .init(
                         minWorkers: minWorkers, rebalance: rebalance, exchange: exchange, audit: audit,
                         rowChunkSize: run.readChunk),
-                    runDirectory: run.runDirectory, keys: keys.keys, secretFile: secretFile, monitor: monitor),
+                    runDirectory: run.runDirectory, keys: keys.protection.keys, secretFile: secretFile,
+                    loopbackOnly: keys.protection.reach == .thisMachine, monitor: monitor),
                 logger: logger)
             return try coordinator.train(job, progress: progress, observers: observers, checkpointer: checkpointer)
         }
@@ -122,17 +131,19 @@ struct ClusterArguments: ParsableArguments {
     /// The secret file this run was configured with: --secret-file, or $DLTRAIN_SECRET_FILE.
     var configuredSecretFile: String? { secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"] }
 
-    /// The job's keys and the secret file spawned workers get: the configured secret; for workers
-    /// spawned on a TCP endpoint without one, a secret made for this run (written, only this user
-    /// can read it, once the run holds its directory); none where the endpoint needs none. Checked
-    /// before anything is read or written.
-    private func jobKeys(endpoint: String) throws -> (keys: JobKeys?, secretFile: String?, madeSecret: [UInt8]?) {
-        if configuredSecretFile == nil && spawn && !EndpointSecurity.isLocal(endpoint) {
+    /// The job's keys, where they come from and who can reach `endpoint`: the configured secret;
+    /// for workers spawned on a TCP endpoint without one, a secret made for this run (written, only
+    /// this user can read it, once the run holds its directory); else as EndpointSecurity decides
+    /// (none on ipc, this user's local secret on loopback, a refusal on the network).
+    private func jobKeys(endpoint: Endpoint) throws -> (protection: EndpointSecurity.Protection, madeSecret: [UInt8]?) {
+        if configuredSecretFile == nil && spawn, case .tcp = endpoint.address {
             let secret = JobSecret.generate()
-            return (JobKeys(secret: secret), nil, secret)
+            let reach = EndpointSecurity.reach(of: endpoint, role: .bind)
+            return (EndpointSecurity.Protection(keys: JobKeys(secret: secret), secretFile: nil, reach: reach), secret)
         }
-        let keys = try EndpointSecurity.keys(endpoint: endpoint, secretFile: configuredSecretFile, insecure: insecure)
-        return (keys, keys == nil ? nil : configuredSecretFile, nil)
+        let protection = try EndpointSecurity.protection(
+            for: endpoint, role: .bind, secretFile: configuredSecretFile, insecure: insecure)
+        return (protection, nil)
     }
 }
 

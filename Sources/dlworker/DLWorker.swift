@@ -21,7 +21,9 @@ struct DLWorkerCommand: ParsableCommand {
             listens on --peer-bind. It may start before or after the coordinator and says hello every second until one \
             answers (for at most --reconnect-timeout seconds). Over TCP beyond this machine it needs \
             the job's secret (--secret-file, the same file as the coordinator's): it then proves it \
-            to the coordinator and the other workers, and everything it sends is encrypted. Exit \
+            to the coordinator and the other workers, and everything it sends is encrypted. On \
+            loopback (tcp://127.0.0.1) it uses this user's secret, ~/.dltrain/local-secret, made at \
+            the first such job, so other users of the machine cannot join. Exit \
             status: 0 when the job finished, 3 when the coordinator stopped it early, 1 when this \
             worker failed or gave up, 143 (SIGTERM) or 130 (Ctrl-C) when it was told to stop: it \
             then tells the coordinator, which moves its shards to the other workers at once.
@@ -45,11 +47,12 @@ struct DLWorkerCommand: ParsableCommand {
     @Option(
         name: .customLong("secret-file"),
         help: ArgumentHelp(
-            "The job's secret, the same file the coordinator reads (default: $DLTRAIN_SECRET_FILE). Only its owner may "
-                + "read it. Make one with: \(JobSecret.makeCommand)", valueName: "path"))
+            "The job's secret, the same file the coordinator reads (default: $DLTRAIN_SECRET_FILE; on loopback this "
+                + "user's \(LocalSecret.fileDescription)). Only its owner may read it. Make one with: \(JobSecret.makeCommand)",
+            valueName: "path"))
     var secretFile: String?
 
-    @Flag(help: "Work without a secret over a TCP network: nothing is encrypted and any peer could pose as the coordinator. Only on networks you trust.")
+    @Flag(help: "Work without a secret over TCP: nothing is encrypted and any peer (on loopback: any user of this machine) could pose as the coordinator. Only on networks you trust.")
     var insecure = false
 
     @Option(name: .customLong("coordinator-timeout"), help: ArgumentHelp("Silence from the coordinator after which it counts as lost, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
@@ -89,21 +92,21 @@ struct DLWorkerCommand: ParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let name = self.name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let logger = Logger(label: "dlworker \(name)")
-        let keys: JobKeys?
+        let protection: EndpointSecurity.Protection
         do {
-            keys = try workerKeys()
+            protection = try workerProtection()
         } catch {
             FileHandle.standardError.write(Data("dlworker: error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        let keys = protection.keys
         if keys == nil && insecure {
             logger.warning("--insecure: nothing this worker sends or receives is encrypted, and no peer is authenticated")
         }
         let options = WorkerOptions(
             endpoint: connect.description, name: name,
             timeouts: .init(reconnect: reconnectTimeout.duration, coordinator: coordinatorTimeout.duration),
-            keepRunning: keepRunning, peerBind: peerBind, advertise: advertise, keys: keys,
-            secretFile: keys == nil ? nil : configuredSecretFile)
+            keepRunning: keepRunning, peerBind: peerBind, advertise: advertise, keys: keys, secretFile: protection.secretFile)
         let outcome: WorkerSession.Outcome
         do {
             outcome = try WorkerProcess.run(options, logger: logger)
@@ -140,13 +143,14 @@ struct DLWorkerCommand: ParsableCommand {
 
     private var configuredSecretFile: String? { secretFile ?? ProcessInfo.processInfo.environment["DLTRAIN_SECRET_FILE"] }
 
-    /// The job's keys, when the coordinator's endpoint or this worker's peer socket can be reached
-    /// from other machines (or a secret is given anyway).
-    private func workerKeys() throws(EndpointSecurity.Problem) -> JobKeys? {
-        let keys = try EndpointSecurity.keys(endpoint: connect.description, secretFile: configuredSecretFile, insecure: insecure)
-        if keys == nil, let peerBind {
-            _ = try EndpointSecurity.keys(endpoint: peerBind.description, secretFile: nil, insecure: insecure)
+    /// The job's keys: the secret file's; on loopback this user's local secret; none beside an ipc
+    /// coordinator (or with --insecure), where a TCP --peer-bind is refused: every user could reach it.
+    private func workerProtection() throws(EndpointSecurity.Problem) -> EndpointSecurity.Protection {
+        let protection = try EndpointSecurity.protection(
+            for: connect, role: .connect, secretFile: configuredSecretFile, insecure: insecure)
+        if protection.keys == nil, !insecure, let peerBind, EndpointSecurity.reach(of: peerBind, role: .peerBind) != .owner {
+            throw .peerSocketNeedsSecret(endpoint: peerBind.description)
         }
-        return keys
+        return protection
     }
 }

@@ -101,10 +101,12 @@ final class RunDirectoryTests: XCTestCase {
         }
         for name in files { XCTAssertEqual(try String(contentsOfFile: directory + "/" + name, encoding: .utf8), name, "refused, untouched") }
 
-        // A resume goes on with the run, clearing only a killed writer's half-written file.
+        // A resume goes on with the run, clearing only a killed writer's half-written file and the
+        // secret a killed `--spawn` made for its workers.
         try Data().write(to: URL(fileURLWithPath: directory + "/checkpoint-0000000094.safetensors.tmp-77"))
+        try Data().write(to: URL(fileURLWithPath: directory + "/.job-secret"))
         var claim = try RunDirectory.claim(directory, for: .resume, record: record)
-        XCTAssertEqual(claim.removed, ["checkpoint-0000000094.safetensors.tmp-77"])
+        XCTAssertEqual(Set(claim.removed), ["checkpoint-0000000094.safetensors.tmp-77", ".job-secret"])
         claim.lock.release()
         XCTAssertEqual(RunRecord.read(directory: directory), record)
 

@@ -1,4 +1,5 @@
-// Endpoints as a person gives them on a command line: the forms dltrain takes, each mistake refused
+// Endpoints as a person gives them on a command line: the forms dltrain takes (libzmq's, a source
+// before the destination and interface names included), each mistake refused
 // with the flag, what was expected and the corrected value; and a range of ports, bound at its
 // first free port.
 
@@ -18,6 +19,24 @@ final class EndpointTests: XCTestCase {
         XCTAssertEqual(range.address, .tcp(host: "*", ports: .range(5556...5600)))
         XCTAssertEqual(range.description, "tcp://*:5556-5600")
         XCTAssertEqual(try Endpoint("tcp://*:6000-6000", flag: "--peer-bind", role: .peerBind).address, .tcp(host: "*", ports: .one(6000)))
+    }
+
+    /// libzmq's other forms: a source before the destination (`SOURCE;HOST:PORT`, connecting only),
+    /// interface names, IPv6 with a zone, every IPv6 interface.
+    func testTheFormsLibzmqReads() throws {
+        let sourced = try Endpoint("tcp://127.0.0.1:0;10.9.9.9:5555", flag: "--connect", role: .connect)
+        XCTAssertEqual(sourced.address, .tcp(host: "10.9.9.9", ports: .one(5555)))
+        XCTAssertEqual(sourced.source, "127.0.0.1:0")
+        XCTAssertEqual(sourced.tcpHost, "10.9.9.9")
+        XCTAssertEqual(sourced.description, "tcp://127.0.0.1:0;10.9.9.9:5555")
+        let fromInterface = try Endpoint("tcp://eth0:*;[::1]:5555", flag: "--connect", role: .connect)
+        XCTAssertEqual(fromInterface.source, "eth0:*")
+        XCTAssertEqual(fromInterface.tcpHost, "::1")
+        XCTAssertNil(try Endpoint("tcp://10.0.0.5:5555", flag: "--connect", role: .connect).source)
+        XCTAssertEqual(try Endpoint("tcp://lo:5555", flag: "--bind", role: .bind).address, .tcp(host: "lo", ports: .one(5555)))
+        XCTAssertEqual(try Endpoint("tcp://[fe80::1%eth0]:5555", flag: "--connect", role: .connect).tcpHost, "fe80::1%eth0")
+        XCTAssertEqual(try Endpoint("tcp://[::]:*", flag: "--bind", role: .bind).tcpHost, "::")
+        XCTAssertEqual(try Endpoint("tcp://node_7.example-a.org:1", flag: "--connect", role: .connect).tcpHost, "node_7.example-a.org")
     }
 
     /// Each mistake: the problem, and what to write instead where it can be guessed.
@@ -44,6 +63,15 @@ final class EndpointTests: XCTestCase {
             ("ipc://", .bind, .noPath, nil),
             ("ipc:///" + String(repeating: "p", count: 200), .bind, .pathTooLong(201), nil),
             ("tcp://node a:5555", .connect, .blank, nil),
+            // libzmq would bind what follows the `;`: every interface
+            ("tcp://127.0.0.1:41013;*:41014", .bind, .sourceNotAllowed, nil),
+            ("tcp://127.0.0.1:1;127.0.0.1:2", .peerBind, .sourceNotAllowed, nil),
+            ("tcp://nowhere;10.0.0.1:5555", .connect, .badSource("nowhere"), nil),
+            ("tcp://a:b;10.0.0.1:5555", .connect, .badSource("a:b"), nil),
+            ("tcp://::1:5555", .connect, .ipv6WithoutBrackets, "tcp://[::1]:5555"),
+            ("tcp://a/b:5555", .connect, .badHost("a/b"), nil),
+            ("tcp://[zz]:5555", .connect, .badHost("[zz]"), nil),
+            ("tcp://[::]:5555", .connect, .everyInterface, "tcp://127.0.0.1:5555"),
             ("", .connect, .blank, nil),
         ]
         for (text, role, problem, suggestion) in cases {

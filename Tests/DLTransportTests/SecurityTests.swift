@@ -1,8 +1,8 @@
-// The job's secret and what it guards: the keys derived from it, the secret file's checks, which
-// endpoints need one, and CURVE sockets with the ZAP handler: a worker holding the secret gets
-// through; a plain socket, a client of another secret and a CURVE client with a key of its own get
-// nothing through, and the refusal that reaches the handler is reported once; the size limit of an
-// encrypted socket lets its largest legal message through.
+// The job's secret and what it guards: the keys derived from it, the secret file's checks, and CURVE
+// sockets with the ZAP handler: a worker holding the secret gets through; a plain socket, a client of
+// another secret and a CURVE client with a key of its own get nothing through, and the refusal that
+// reaches the handler is reported; the size limit of an encrypted socket lets its largest legal
+// message through. Which endpoints need a secret: LocalRulesTests.
 
 import DLTransport
 import Foundation
@@ -84,23 +84,6 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(status.st_mode & 0o777, 0o600)
         XCTAssertEqual(EndpointSecurity.host(ofTCP: "tcp://[::1]:5555"), "::1")
         XCTAssertNil(EndpointSecurity.host(ofTCP: "ipc://" + path))
-    }
-
-    func testOnlyEndpointsOtherMachinesReachNeedASecret() throws {
-        for local in ["ipc:///tmp/x.ipc", "tcp://127.0.0.1:5555", "tcp://localhost:5555", "tcp://[::1]:5555"] {
-            XCTAssertTrue(EndpointSecurity.isLocal(local), local)
-            XCTAssertNil(try EndpointSecurity.keys(endpoint: local, secretFile: nil, insecure: false))
-        }
-        for remote in ["tcp://*:5555", "tcp://0.0.0.0:5555", "tcp://10.0.0.5:5555", "tcp://node-7:5555"] {
-            XCTAssertFalse(EndpointSecurity.isLocal(remote), remote)
-            XCTAssertThrowsError(try EndpointSecurity.keys(endpoint: remote, secretFile: nil, insecure: false)) {
-                XCTAssertEqual($0 as? EndpointSecurity.Problem, .secretNeeded(endpoint: remote))
-                XCTAssertTrue("\($0)".contains("Make a secret with: \(JobSecret.makeCommand)"), "\($0)")
-            }
-            XCTAssertNil(try EndpointSecurity.keys(endpoint: remote, secretFile: nil, insecure: true))
-        }
-        let path = try secretFile(String(decoding: secret, as: UTF8.self), mode: 0o600)
-        XCTAssertEqual(try EndpointSecurity.keys(endpoint: "ipc:///tmp/x", secretFile: path, insecure: false), JobKeys(secret: secret))
     }
 
     /// Bytes that are not ZeroMQ, over a plain TCP connection to `endpoint` (tcp://127.0.0.1:PORT);
@@ -258,15 +241,5 @@ final class SecurityTests: XCTestCase {
         let oversized = try dealer(connectedTo: server.endpoint, options: keys.clientOptions)
         _ = try oversized.send(largest + "y", timeout: .milliseconds(200))
         XCTAssertNil(try server.router.receiveText(timeout: .seconds(1)), "a message over the limit does not arrive")
-    }
-
-    func testRefusalsAreLoggedOncePerAddressAndThenNoMore() {
-        let lines = RefusalBox()
-        let log = RefusalLog { lines.append($0) }
-        for _ in 0..<5 { log.report(address: "10.0.0.9", reason: .anotherKey) }
-        XCTAssertEqual(lines.all, ["refused a peer at 10.0.0.9: a CURVE key that is not this job's (another secret); it is not admitted to the job"])
-        for index in 0..<1000 { log.report(address: "10.1.\(index / 256).\(index % 256)", reason: .notZeroMQ) }
-        XCTAssertEqual(lines.all.count, RefusalLog.limit + 1)
-        XCTAssertEqual(lines.all.last, "refused more than \(RefusalLog.limit) peers; further refusals are not logged")
     }
 }

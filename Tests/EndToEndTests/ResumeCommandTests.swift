@@ -1,4 +1,4 @@
-// The command dlcoord prints when Ctrl-C stops it, run as a user would paste it: through a shell,
+// The command dlcoord prints when Ctrl-C (or SIGTERM) stops it, run as a user would paste it: through a shell,
 // with dlcoord found on PATH, from a folder that is not the checkout. In one process and on workers
 // (the secret taken from $DLTRAIN_SECRET_FILE, which the pasting shell no longer has), it resumes
 // the run to the model an uninterrupted run writes, byte for byte. And a resume that forgets
@@ -48,6 +48,20 @@ final class ResumeCommandTests: XCTestCase {
         XCTAssertTrue(resumed.output.contains("Resuming from run/checkpoint-"), resumed.output)
         XCTAssertEqual(try model(in: folder + "/run"), try localModel(job))
         XCTAssertEqual(try String(contentsOfFile: folder + "/run/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 100)
+    }
+
+    /// SIGTERM (what Kubernetes, Slurm and podman send) stops `--local` as Ctrl-C does: a checkpoint
+    /// and the command that resumes from it.
+    func testSIGTERMInOneProcessWritesACheckpointAndSaysHowToResume() throws {
+        let folder = try temporaryDirectory(self)
+        let run = try shell("exec dlcoord --local --verbose 2 --run-dir run --epochs 100 --data \(data)", in: folder)
+        XCTAssertTrue(run.waitForOutput(containing: "Epoch 3/", timeout: 60), run.errorsSoFar)
+        run.signal(SIGTERM)
+        let stopped = run.wait(timeout: 30)
+        XCTAssertEqual(stopped.status, 1, stopped.errors)
+        XCTAssertTrue(stopped.errors.contains("it was interrupted (SIGTERM); checkpoint run/checkpoint-"), stopped.errors)
+        XCTAssertTrue(try printedCommand(stopped.errors).hasPrefix("dlcoord --resume run --local "), stopped.errors)
+        XCTAssertFalse(Checkpointer.paths(in: folder + "/run").isEmpty)
     }
 
     func testCtrlCOnTheCoordinatorPrintsTheCommandThatResumesItOnWorkers() throws {

@@ -11,7 +11,7 @@
 // has succeeded since it was accepted is reported as one that never spoke ZeroMQ. A success event
 // does not say whose handshake it was, so it counts for every connection then waiting: under
 // concurrent handshakes junk can go unreported, but a worker that got in is never reported.
-// Reports go to a RefusalLog, so each address is logged once.
+// Reports go to a RefusalLog: a peer is logged once per interval, with a count.
 
 import CZeroMQ
 import Foundation

@@ -17,6 +17,8 @@ public enum JobSecret {
         /// Group or others may read it (its mode, octal).
         case readableByOthers(path: String, mode: String)
         case tooShort(path: String, length: Int)
+        /// A file that must be this user's belongs to another (its uid).
+        case ownedByAnotherUser(path: String, owner: UInt32)
 
         public var description: String {
             switch self {
@@ -29,6 +31,8 @@ public enum JobSecret {
             case let .tooShort(path, length):
                 "the secret file \(path) holds \(length) byte(s); a secret needs at least \(JobSecret.minimumLength). "
                     + "Make one with: \(JobSecret.makeCommand)"
+            case let .ownedByAnotherUser(path, owner):
+                "the secret file \(path) belongs to another user (uid \(owner)); remove it, and the next run makes one of this user's"
             }
         }
     }

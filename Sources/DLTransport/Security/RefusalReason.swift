@@ -1,6 +1,7 @@
 // Why a server socket (the coordinator's, a worker's peer socket) refused a peer, as typed values:
 // the ZAP handler's verdicts and the handshake failures its HandshakeMonitor sees. The coordinator
-// logs each address once (RefusalLog) and names them when too few workers registered.
+// logs each peer at most once per interval, with a count (RefusalLog), and names them when too few
+// workers registered.
 
 public enum RefusalReason: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// The handshake failed before the ZAP handler was asked.

@@ -26,6 +26,8 @@ public final class ZAPHandler: @unchecked Sendable {
     /// The monitors of the server sockets `watch` was given, stopped with the handler.
     private let lock = NSLock()
     private var monitors: [HandshakeMonitor] = []
+    /// The log of `admittingWorkers`' refusals, flushed when the handler stops.
+    private var refusalLog: RefusalLog?
 
     /// Starts answering for `context`: a CURVE client with public key `admittedKey` is admitted, any
     /// other is refused and reported to `refused` (from the handler's thread) with its address.
@@ -51,18 +53,27 @@ public final class ZAPHandler: @unchecked Sendable {
     }
 
     /// The handler a process holding `keys` needs on `context` (nil without keys): it admits the
-    /// job's workers, and `log` gets one line per refused address (RefusalLog); `observe`, if
-    /// given, gets every refusal (from the handler's or a monitor's thread).
+    /// job's workers, and `log` gets the refusals, each peer's at most once per interval with a
+    /// count (RefusalLog); `observe`, if given, gets every refusal (from the handler's or a
+    /// monitor's thread).
     public static func admittingWorkers(
         of keys: JobKeys?, context: ZMQContext, log: @escaping @Sendable (String) -> Void,
         observe: (@Sendable (_ address: String, _ reason: RefusalReason) -> Void)? = nil
     ) throws(TransportError) -> ZAPHandler? {
         guard let keys else { return nil }
-        let refusals = RefusalLog(emit: log)
-        return try ZAPHandler(context: context, admittedKey: keys.worker.publicKey) { address, reason in
+        let refusals = RefusalLog { log("\($0)") }
+        let handler = try ZAPHandler(context: context, admittedKey: keys.worker.publicKey) { address, reason in
             refusals.report(address: address, reason: reason)
             observe?(address, reason)
         }
+        handler.lock.withLock { handler.refusalLog = refusals }
+        return handler
+    }
+
+    /// Logs the refusal counts whose interval has passed (RefusalLog.tick); a loop that runs
+    /// anyway calls it now and then, so that a count does not wait for the next refusal.
+    public func tickLog() {
+        lock.withLock { refusalLog }?.tick()
     }
 
     /// Also reports the peers that fail `socket`'s handshake before this handler is asked (see
@@ -77,6 +88,7 @@ public final class ZAPHandler: @unchecked Sendable {
     public func stop() {
         for monitor in lock.withLock({ monitors }) { monitor.stop() }
         thread.stop()
+        lock.withLock { refusalLog }?.flush()
     }
 
     /// One request's frames (RFC 27: version, request id, domain, address, identity, mechanism,
