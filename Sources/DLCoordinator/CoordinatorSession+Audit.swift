@@ -61,10 +61,10 @@ extension CoordinatorSession {
         }
         guard !pending.totalNotFinite else {
             // Every worker computed its shards right: the ones that are not finite are the training's.
-            let shard = pending.expected.keys.sorted().first { !pending.expected[$0]!.expected.finite }
-            return diverged(now: now, because: shard.map { shard in
-                "the gradient of shard \(shard), from \(workers[pending.expected[shard]!.owner].record), is not finite, and "
-                    + "neither is the coordinator's own computation of it (--audit)"
+            let first = pending.expected.filter { !$0.value.expected.finite }.min { $0.key < $1.key }
+            return diverged(now: now, because: first.map { shard, expected in
+                "the gradient of shard \(shard), from \(workers[expected.owner].record), is not finite, and neither is the "
+                    + "coordinator's own computation of it (--audit)"
             } ?? "every shard's gradient is finite (computed here and reported alike) but the ring's sum of them is not: "
                 + "the sum overflowed, or a worker corrupted the partial sum it passed on")
         }

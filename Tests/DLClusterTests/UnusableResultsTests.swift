@@ -142,22 +142,31 @@ final class UnusableResultsTests: XCTestCase {
     }
 
     /// In a ring the coordinator sees only the summed gradient: one that is not finite stops the
-    /// run as diverged at that step, naming it (docs/security.md says why no worker can be blamed).
+    /// run as diverged at that step, naming it (docs/security.md says why no worker can be blamed);
+    /// with --audit, after every shard of that step was computed here and found to be its owner's.
     func testANonFiniteTotalInARingStopsTheRunNamingTheStep() throws {
         let job = try TrainingJob.seedJob(shards: 4, epochs: 2)
-        let harness = ClusterHarness(job: job, workerCount: 3, timeouts: .init(worker: timeout), exchange: .ring)
         let poisonTotal: (Envelope) -> Envelope? = { envelope in
             guard envelope.round == 6, case var .total(chunk) = envelope.message else { return envelope }
             chunk.values[0] = .infinity
             return Envelope(jobId: envelope.jobId, round: envelope.round, message: .total(chunk))
         }
-        for _ in 0..<3 { harness.addWorker(forge: poisonTotal) }  // whichever sends the coordinator the total
-        harness.runToCompletion()
-        guard case let .failed(reason) = harness.coordinator.outcome else {
-            return XCTFail("\(String(describing: harness.coordinator.outcome))")
+        for audit in [0, 1e-9] {
+            let harness = ClusterHarness(
+                job: job, workerCount: 3, timeouts: .init(worker: timeout), policy: .init(audit: audit), exchange: .ring)
+            for _ in 0..<3 { harness.addWorker(forge: poisonTotal) }  // whichever sends the coordinator the total
+            harness.runToCompletion()
+            guard case let .failed(reason) = harness.coordinator.outcome else {
+                XCTFail("audit \(audit): \(String(describing: harness.coordinator.outcome))")
+                continue
+            }
+            XCTAssertTrue(reason.hasPrefix("training diverged at epoch 1, step 7"), reason)
+            XCTAssertTrue(harness.exclusions.isEmpty, "audit \(audit): \(harness.exclusions)")
+            if audit > 0 {
+                XCTAssertGreaterThanOrEqual(harness.coordinator.auditedGradients ?? 0, 4, "every shard of the step")
+            } else {
+                XCTAssertTrue(reason.contains("--audit"), "it says what would tell: \(reason)")
+            }
         }
-        XCTAssertTrue(reason.hasPrefix("training diverged at epoch 1, step 7"), reason)
-        XCTAssertTrue(reason.contains("--audit"), "it says what would tell: \(reason)")
-        XCTAssertTrue(harness.exclusions.isEmpty)
     }
 }
