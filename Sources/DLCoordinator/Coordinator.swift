@@ -178,7 +178,8 @@ public final class Coordinator {
         let times = session.workerStepTimes.map { "\($0.name) \(String(format: "%.3f", $0.millisecondsPerStep)) ms/step" }
         logger.info("per-worker compute in the last epoch: \(times.joined(separator: ", "))")
         if let audited = session.auditedGradients {
-            logger.notice("audit: computed \(audited) shard gradient(s) again here; \(session.excluded.count) worker(s) excluded")
+            let what = "\(audited) shard gradient(s) with their sums and \(session.auditedValidations ?? 0) shard validation(s)"
+            logger.notice("audit: computed \(what) again here; \(session.excluded.count) worker(s) excluded")
         }
         return session.progress
     }

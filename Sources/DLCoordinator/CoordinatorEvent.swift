@@ -79,6 +79,9 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
     case workerJoined(WorkerRecord, expected: Int?)
     /// A worker is lost: silent past the worker timeout, failed, or its process exited.
     case workerLost(WorkerRecord, reason: String)
+    /// A worker is taken out of the run for good (its shards move to the others, and it is refused
+    /// if it registers again), and why.
+    case workerExcluded(WorkerRecord, ExclusionCause)
     /// A message was dropped: its sender (nil when it is not a registered worker), its type when it
     /// could be read, and why.
     case messageDropped(from: WorkerRecord?, type: MessageType?, reason: DropReason)
@@ -93,6 +96,9 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
     /// A step has not completed within the worker timeout although its members answer: the workers
     /// whose step-done is missing, and whether it is sent once more.
     case stepStalled(round: UInt64, missing: [WorkerRecord], retrying: Bool)
+    /// A worker asked to evaluate its shards after an epoch (1-based) has not sent them within the
+    /// worker timeout although it answers: it is asked once more.
+    case validationStalled(epoch: Int, worker: WorkerRecord)
     /// A worker's compute time per step is far above the median worker's (milliseconds).
     case workerSlow(WorkerRecord, millisecondsPerStep: Double, median: Double)
     /// A worker process this coordinator started exited before it registered.
@@ -107,7 +113,9 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
         case .workerJoined: .info
         case .shardsMoved, .workerSlow, .waitingForWorkers: .notice
         case let .messageDropped(_, _, reason): reason.isRefusal ? .warning : .notice
-        case .workerLost, .peerRejected, .shardsWithoutWorker, .paused, .spawnedProcessExited, .stepStalled: .warning
+        case .workerLost, .workerExcluded, .peerRejected, .shardsWithoutWorker, .paused, .spawnedProcessExited, .stepStalled,
+            .validationStalled:
+            .warning
         }
     }
 
@@ -119,6 +127,8 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
                 ?? "worker \(worker.index + 1) joined during the run: \(about)"
         case let .workerLost(worker, reason):
             return "\(worker) is lost: \(reason)"
+        case let .workerExcluded(worker, cause):
+            return "\(worker) is excluded from the run: \(cause)"
         case let .messageDropped(worker, type, reason):
             let what = type.map { "a \($0) message" } ?? "a message"
             return "dropped \(what) from \(worker.map(\.description) ?? "an unregistered peer"): \(reason)"
@@ -136,6 +146,8 @@ public enum CoordinatorEvent: Sendable, Equatable, CustomStringConvertible {
             return "step \(round) has not completed; missing the part of "
                 + (missing.isEmpty ? "no worker (the total has not arrived)" : missing.map(\.description).joined(separator: ", "))
                 + (retrying ? "; sending it again under a new plan" : "")
+        case let .validationStalled(epoch, worker):
+            return "the validation after epoch \(epoch) has not completed; missing the part of \(worker); asking it again"
         case let .workerSlow(worker, perStep, median):
             return "\(worker) is slow: \(rounded(perStep)) ms of compute per step, the median worker \(rounded(median)) ms"
         case let .spawnedProcessExited(description):

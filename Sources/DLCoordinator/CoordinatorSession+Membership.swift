@@ -77,8 +77,9 @@ extension CoordinatorSession {
         }
     }
 
-    /// Declares a worker lost and moves its shards to the others.
-    func lose(_ worker: Worker, because reason: String, now: ContinuousClock.Instant) {
+    /// Declares a worker lost and moves its shards to the others; `event` reports it (by default,
+    /// that it is lost for `reason`).
+    func lose(_ worker: Worker, because reason: String, now: ContinuousClock.Instant, event: CoordinatorEvent? = nil) {
         guard worker.isLive else { return }
         workers.markLost(worker)
         ownership.release(worker.index)
@@ -89,7 +90,7 @@ extension CoordinatorSession {
             ringAudit = nil
             stepSent = nil
         }
-        report(.workerLost(worker.record, reason: reason))
+        report(event ?? .workerLost(worker.record, reason: reason))
         if case .gathering = phase {
             turnedAway.record(.worker(name: worker.info.name, host: worker.info.host), .lost(reason))
             return
@@ -98,11 +99,17 @@ extension CoordinatorSession {
     }
 
     /// Takes a worker out of the run for good: it is lost (its shards move to the others), told
-    /// why with a reject, and refused if it registers again.
-    func exclude(_ worker: Worker, because reason: String, now: ContinuousClock.Instant) {
-        excluded[worker.peer] = reason
-        lose(worker, because: "excluded from the run: \(reason)", now: now)
+    /// why with a reject, and refused if it registers again. The results it sent for the validation
+    /// pass in progress are forgotten and asked of their shards' owners again.
+    func exclude(_ worker: Worker, for cause: ExclusionCause, now: ContinuousClock.Instant) {
+        excluded[worker.peer] = cause.description
+        if worker.isLive {
+            lose(worker, because: "excluded from the run: \(cause)", now: now, event: .workerExcluded(worker.record, cause))
+        } else {
+            report(.workerExcluded(worker.record, cause))  // lost since it sent what was found wrong
+        }
         _ = refuseIfExcluded(worker.peer)
+        if phase == .validating, outcome == nil { requestValidation(of: validation.forget(sentBy: worker.index), now: now) }
     }
 
     /// Answers an excluded worker's message with a reject that says why; whether it was one.

@@ -1,8 +1,8 @@
 // The coordinator session's step loop (CoordinatorSession.swift holds the phase machine): epochs
 // and steps, the ring plan each step is sent under, a state for a member whose copy is not current,
-// the validation pass, a step stalled between workers, and what happens when a step is complete
-// (its audit, CoordinatorSession+Audit.swift, then its total applied, reported and checkpointed,
-// the next step sent ahead of that work when the plan stands).
+// the validation pass, and what happens when a step is complete (its audit, +Audit, and its total's
+// check, +Faults, then its total applied, reported and checkpointed, the next step sent ahead of
+// that work when the plan stands). A step or validation that stalls is +Faults' too.
 
 import DLProtocol
 import DLTraining
@@ -98,46 +98,34 @@ extension CoordinatorSession {
                     to: worker, now: now)
             }
             emit(.evaluate(shards: theirs), round: validation.round, to: worker, now: now)
+            worker.evaluateAsked = now
         }
     }
 
-    /// A step every member of which still talks to the coordinator, but which has not completed
-    /// within the worker timeout: the ring is stuck between workers (a peer endpoint one cannot
-    /// reach, a message lost). It is sent once more under a new plan; stuck again, the run stops
-    /// naming the workers whose part is missing.
-    func stepStalled(now: ContinuousClock.Instant) {
-        guard ownership.isComplete else { return }
-        let missing = (ringAudit.map { audit in Set(audit.expected.filter { audit.reported[$0.key] == nil }.map(\.value.owner)).sorted() }
-            ?? steps.missingMembers).map { workers[$0].record }
-        report(.stepStalled(round: currentRound, missing: missing, retrying: !stepResent))
-        guard !stepResent else {
-            return fail(
-                "step \(progress.position) did not complete within \(seconds(timeouts.worker)) s, twice, although every "
-                    + "worker answers the coordinator; missing: "
-                    + (missing.isEmpty ? "the step's total" : missing.map(\.description).joined(separator: ", "))
-                    + ". The workers must reach each other's peer endpoints (dlworker --peer-bind, --advertise)", now: now)
-        }
-        plan = nil  // a new plan version: whatever the stuck one left behind is dropped
-        sendStep(round: currentRound, now: now)
-        stepResent = true
-    }
-
-    /// Every member's part of the step has arrived: it is audited (with --audit), then finished.
+    /// Every member's part of the step has arrived: in a star, its gradients audited (with --audit)
+    /// and added up; the total checked for values that are not finite (+Faults); in a ring, its
+    /// drawn shards audited (with --audit); then finished.
     func stepCompleted(now: ContinuousClock.Instant) {
-        if let audit, let plan {
-            guard plan.star else { return startRingAudit(audit, now: now) }
-            guard passes(audit, now: now) else { return }
+        guard let plan else { return }
+        if plan.star {
+            if let audit { guard passes(audit, now: now) else { return } }
+            steps.sumShards()
+            guard starTotalIsFinite(now: now) else { return }
+        } else {
+            guard steps.total.withUnsafeBufferPointer(ParameterState.allFinite) else { return ringTotalNotFinite(now: now) }
+            if let audit { return startRingAudit(audit, shards: audit.draw(), now: now) }
         }
         finishStep(now: now)
     }
 
+    /// Applies the step whose every part arrived, was audited and (in a star) added up.
     func finishStep(now: ContinuousClock.Instant) {
         stepSent = nil
+        nonFiniteSuspect = nil
         let step = progress.position.step
         if let plan, plan.star {
             // The members apply the step themselves, when the total reaches them with the next
             // compute-step or before an evaluate.
-            steps.sumShards()
             starTotal = steps.total
             owedTotal.removeAll(keepingCapacity: true)
             owedTotal.formUnion(planMembers)
@@ -185,6 +173,10 @@ extension CoordinatorSession {
     func endEpochSteps(now: ContinuousClock.Instant) {
         if job.data.validationCount > 0 {
             phase = .validating
+            for worker in workers.all {
+                worker.evaluateAsked = nil
+                worker.evaluateRetried = false
+            }
             validation.begin(round: UInt64(progress.position.epoch))
             requestValidation(of: Array(0..<job.schedule.shardCount), now: now)
         } else {

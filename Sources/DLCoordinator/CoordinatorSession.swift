@@ -18,8 +18,9 @@
 // cannot go on ends with a checkpoint and one message naming the cause. Every wait is bounded.
 //
 // This file holds the state, what arrives and time passing, and the run's end; the rest are
-// extensions: the step loop (+Steps), --audit (+Audit), workers coming and going (+Membership),
-// the rows streamed to them (+Rows), and peers refused or saying goodbye (+Peers).
+// extensions: the step loop (+Steps), --audit (+Audit), results that are missing, malformed or not
+// finite (+Faults), workers coming and going (+Membership), the rows streamed to them (+Rows), and
+// peers refused or saying goodbye (+Peers).
 
 import DLCore
 import DLData
@@ -82,8 +83,12 @@ public final class CoordinatorSession {
     let audit: StepAudit?
     /// In a ring with --audit: the step's audit, waiting for the owners' digests.
     var ringAudit: RingAudit?
-    /// Workers excluded from the run (a gradient the audit found wrong), by peer, with the reason.
+    /// Workers excluded from the run (a result the audit found wrong, or none usable), by peer,
+    /// with the reason.
     var excluded: [PeerID: String] = [:]
+    /// Without --audit, in a star: the worker excluded for a gradient that was not finite, the
+    /// shard and the round, while another worker computes the shard again.
+    var nonFiniteSuspect: (round: UInt64, shard: Int, worker: WorkerRecord)?
     /// Workers told to stop that have not yet confirmed it.
     var unconfirmedStops: Set<Int> = []
     /// The passes over the data file that send shards' rows to their new owners, the one in
@@ -139,8 +144,10 @@ public final class CoordinatorSession {
     /// Which worker computes each shard now, by worker index (nil: none yet).
     public var shardOwners: [Int?] { ownership.owners }
 
-    /// With --audit, how many shard gradients the coordinator computed again.
+    /// With --audit, how many shard gradients (with their sums) the coordinator computed again.
     public var auditedGradients: Int? { audit?.checked }
+    /// With --audit, how many shards' validation sums the coordinator computed again.
+    public var auditedValidations: Int? { audit?.checkedValidations }
 
     /// Each live worker's compute time per step over the epoch so far (after a run, its last epoch).
     public var workerStepTimes: [(name: String, millisecondsPerStep: Double)] {
@@ -187,14 +194,14 @@ public final class CoordinatorSession {
             pumpFeeds(now: now)
         case let (.training, .stepDone(report)):
             if let reason = steps.take(report, round: envelope.round, from: worker.index) {
-                return drop(envelope, from: worker, because: reason)
+                return dropResult(envelope, from: worker, because: reason, now: now)
             }
             worker.epochMicroseconds += UInt64(report.computeMicroseconds)
             worker.epochSteps += 1
             if steps.isComplete { stepCompleted(now: now) }
         case let (.training, .total(chunk)):
             if let reason = steps.take(chunk, round: envelope.round, from: worker.index) {
-                return drop(envelope, from: worker, because: reason)
+                return dropResult(envelope, from: worker, because: reason, now: now)
             }
             if steps.isComplete { stepCompleted(now: now) }
         case let (.training, .auditDigests(digests)):
@@ -204,10 +211,12 @@ public final class CoordinatorSession {
             }
             if ringAudit!.isComplete { ringAuditAnswered(now: now) }
         case let (.validating, .validationSums(result)):
-            if let reason = validation.take(result, round: envelope.round, fromOwner: owns(worker, result.shard)) {
-                return drop(envelope, from: worker, because: reason)
+            if let reason = validation.take(
+                result, round: envelope.round, from: worker.index, fromOwner: owns(worker, result.shard))
+            {
+                return dropResult(envelope, from: worker, because: reason, now: now)
             }
-            if validation.isComplete { finishEpoch(validation: job.metrics.total(of: validation.sums), now: now) }
+            if validation.isComplete { validationCompleted(now: now) }
         default:
             drop(envelope, from: worker, because: .unexpected)
         }
@@ -244,6 +253,10 @@ public final class CoordinatorSession {
         if outcome != nil { return }
         if phase == .training, let sent = stepSent, now - sent > timeouts.worker {
             stepStalled(now: now)
+            if outcome != nil { return }
+        }
+        if phase == .validating {
+            validationStalled(now: now)
             if outcome != nil { return }
         }
         if let since = waitingSince, now - since > timeouts.rejoin {

@@ -36,7 +36,8 @@ extension CoordinatorSession {
         public var rebalance: Bool
         /// How each step's gradient is summed.
         public var exchange: Exchange
-        /// The fraction of shard gradients the coordinator computes again and compares (0: none).
+        /// The fraction of shard results (gradients with their sums, validation sums) the coordinator
+        /// computes again and compares (0: none).
         public var audit: Double
         /// How many bytes of the data file are read, parsed and sent to the workers at once.
         public var rowChunkSize: Int

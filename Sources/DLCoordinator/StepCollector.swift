@@ -6,6 +6,7 @@
 // one set of sums per shard.
 
 import DLProtocol
+import DLTraining
 
 struct StepCollector {
     private(set) var round: UInt64 = 0
@@ -55,8 +56,19 @@ struct StepCollector {
 
     var isComplete: Bool {
         guard let plan, done.count == plan.members.count else { return false }
-        return plan.star || chunks.allSatisfy { $0 }
+        return plan.star || hasTotal
     }
+
+    /// In a ring: whether every chunk of the total has arrived (so every member has passed it on).
+    var hasTotal: Bool { plan != nil && !chunks.isEmpty && chunks.allSatisfy { $0 } }
+
+    /// In a star, once complete: the shards whose gradient holds a value that is not finite.
+    var nonFiniteGradients: [Int] {
+        shardGradients.indices.filter { !shardGradients[$0].withUnsafeBufferPointer(ParameterState.allFinite) }
+    }
+
+    /// A member's shards under the step's plan.
+    func shards(of member: Int) -> [Int] { shardsOfMember[member] ?? [] }
 
     /// In a star, once complete: the shards' gradients added in shard order, the first copied and
     /// the others added left to right, as every trainer adds them.

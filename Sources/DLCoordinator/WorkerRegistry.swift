@@ -32,6 +32,10 @@ final class Worker {
     /// The round its copy of the parameters is for (it was sent them, or took part in every step
     /// since); nil when it has none that is current.
     var stateRound: UInt64?
+    /// During a validation pass: when it was last asked to evaluate shards, and whether it was
+    /// asked again for not answering.
+    var evaluateAsked: ContinuousClock.Instant?
+    var evaluateRetried = false
 
     init(peer: [UInt8], info: WorkerInfo, index: Int, now: ContinuousClock.Instant) {
         self.peer = peer

@@ -127,7 +127,7 @@ public final class RunMetrics: TrainingObserver, CoordinatorMonitor, @unchecked 
             workersRegistered.increment()
             if expected == nil { workersJoined.increment() }
             workersLive.set(Int64(lock.withLock { live += 1; return live }))
-        case let .workerLost(worker, _):
+        case let .workerLost(worker, _), let .workerExcluded(worker, _):
             workersLost.increment()
             workersLive.set(Int64(lock.withLock { live -= 1; return live }))
             gauge(worker.info.name, in: \.workerStepSeconds, name: "dltrain_worker_step_seconds", label: "worker",

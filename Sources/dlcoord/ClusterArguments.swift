@@ -60,12 +60,13 @@ struct ClusterArguments: ParsableArguments {
     var exchange: CoordinatorSession.Exchange = .auto
 
     @Option(help: ArgumentHelp(
-        "Check the workers: the coordinator computes this fraction of the shards' gradients again, drawn at random "
-            + "each step after the workers sent theirs, and compares them bit for bit (in a ring, by their SHA-256 digests). "
-            + "A worker whose gradient differs (silent corruption, or a worker that lies) is named and excluded, and the "
-            + "step runs again without it: the weights stay those of an undisturbed run. 1 checks every gradient. In a "
-            + "star the coordinator checks the very gradients it adds; in a ring, the ones each worker computed (see "
-            + "docs/security.md).",
+        "Check the workers: the coordinator computes this fraction of the shards' results again, drawn at random "
+            + "after the workers sent theirs (each step, the gradients with their loss and metric sums; each validation "
+            + "pass, the validation sums), and compares them bit for bit (a ring's gradients by their SHA-256 digests). "
+            + "A worker whose result differs (silent corruption, or a worker that lies) is named and excluded, and the "
+            + "step or validation runs again without it: the weights, metrics and early stopping stay those of an "
+            + "undisturbed run. 1 checks every result. In a star the coordinator checks the very gradients it adds; in "
+            + "a ring, the ones each worker computed (see docs/security.md).",
         valueName: "fraction"))
     var audit: Double = 0
 

@@ -40,13 +40,10 @@ final class AuditTests: XCTestCase {
     private func checkTheFlipIsCaught(exchange: CoordinatorSession.Exchange) throws {
         let (harness, expected, steps) = try run(audit: 1, exchange: exchange)
         XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected)
-        let lost = harness.coordinatorEvents.compactMap { event -> (String, String)? in
-            if case let .workerLost(worker, reason) = event { (worker.info.name, reason) } else { nil }
-        }
-        XCTAssertEqual(lost.map(\.0), ["w3"], "only the worker that flipped a bit is excluded")
-        XCTAssertTrue(lost.first?.1.hasPrefix("excluded from the run: its gradient of shard") ?? false, "\(lost)")
-        let position = "epoch \(Int(flipRound) / steps + 1), step \(Int(flipRound) % steps + 1)"
-        XCTAssertTrue(lost.first?.1.contains("at \(position) differs") ?? false, "round \(flipRound): \(lost)")
+        XCTAssertEqual(harness.exclusions.map(\.name), ["w3"], "only the worker that flipped a bit is excluded")
+        XCTAssertEqual(harness.lostWorkers, [], "and no other is lost")
+        let flipped = TrainingPosition(epoch: Int(flipRound) / steps, step: Int(flipRound) % steps)
+        XCTAssertEqual(harness.exclusions.first?.cause, .gradientDiffers(shard: 3, at: flipped), "w3's first shard, round \(flipRound)")
         guard case let .failed(reason) = harness.workers[2].outcome else { return XCTFail("w3 goes on: \(String(describing: harness.workers[2].outcome))") }
         XCTAssertTrue(reason.hasPrefix("the coordinator refused this worker: excluded from this run: its gradient"), reason)
         XCTAssertGreaterThanOrEqual(harness.coordinator.auditedGradients ?? 0, 4 * 2 * steps, "every shard of every step")
@@ -73,8 +70,7 @@ final class AuditTests: XCTestCase {
             harness.runToCompletion()
             XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
             XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), trainer.parameters.map(\.bitPattern), "\(exchange)")
-            let lost = harness.coordinatorEvents.filter { if case .workerLost = $0 { true } else { false } }
-            XCTAssertTrue(lost.isEmpty, "\(exchange): no honest worker is excluded: \(lost)")
+            XCTAssertTrue(harness.exclusions.isEmpty && harness.lostWorkers.isEmpty, "\(exchange): no honest worker is excluded: \(harness.exclusions)")
             let audited = harness.coordinator.auditedGradients ?? 0
             let all = 4 * 2 * job.schedule.stepsPerEpoch
             XCTAssertTrue(audited > 0 && audited < all, "\(exchange): \(audited) of \(all) gradients audited")

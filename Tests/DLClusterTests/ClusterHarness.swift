@@ -62,9 +62,13 @@ final class ClusterHarness {
     static func peer(_ index: Int) -> [UInt8] { [0, UInt8(index)] }
 
     /// Adds a worker session (it says hello on its first tick); `faultFlipRound` as
-    /// DLTRAIN_FAULT_FLIP_BIT sets it.
+    /// DLTRAIN_FAULT_FLIP_BIT sets it. `forge` stands between the worker and the coordinator, as a
+    /// worker that holds the job's secret and lies would: it gets every message the worker sends
+    /// the coordinator and returns what goes instead (nil: nothing).
     @discardableResult
-    func addWorker(timeouts: WorkerSession.Timeouts = .init(), faultFlipRound: UInt64? = nil) -> Int {
+    func addWorker(
+        timeouts: WorkerSession.Timeouts = .init(), faultFlipRound: UInt64? = nil, forge: ((Envelope) -> Envelope?)? = nil
+    ) -> Int {
         let index = workers.count
         workerLogs.append([])
         workerEvents.append([])
@@ -72,7 +76,12 @@ final class ClusterHarness {
             name: "w\(index + 1)", host: "test", pid: Int32(100 + index), version: "test", peerEndpoint: "mem://\(index)")
         workers.append(WorkerSession(
             info: info, timeouts: timeouts, faultFlipRound: faultFlipRound, now: now,
-            send: { [unowned self] envelope in
+            send: { [unowned self] original in
+                var envelope = original
+                if let forge {
+                    guard let forged = forge(original) else { return true }
+                    envelope = forged
+                }
                 self.traffic?.append((index, nil, envelope.message))
                 self.toCoordinator.append((Self.peer(index), MessageCodec.encode(envelope)))
                 return true
@@ -159,6 +168,11 @@ extension ClusterHarness {
     /// The workers the coordinator declared lost, by index, in order.
     var lostWorkers: [Int] {
         coordinatorEvents.compactMap { if case let .workerLost(worker, _) = $0 { worker.index } else { nil } }
+    }
+
+    /// The workers the coordinator excluded, by name, with the cause, in order.
+    var exclusions: [(name: String, cause: ExclusionCause)] {
+        coordinatorEvents.compactMap { if case let .workerExcluded(worker, cause) = $0 { (worker.info.name, cause) } else { nil } }
     }
 
     /// The reasons of the messages the coordinator dropped, with the sender's index (nil: a stranger).

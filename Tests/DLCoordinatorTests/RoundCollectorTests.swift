@@ -58,15 +58,33 @@ final class RoundCollectorTests: XCTestCase {
     func testAValidationPassTakesOneResultPerShardFromItsOwner() {
         var validation = RoundCollector(shardCount: 2, sumsCount: 2)
         validation.begin(round: 1)
-        XCTAssertEqual(validation.take(ValidationSums(shard: 0, sums: [1, 2]), round: 0, fromOwner: true), .wrongRound(0, expected: 1))
-        XCTAssertEqual(validation.take(ValidationSums(shard: 0, sums: [1, 2]), round: 1, fromOwner: false), .notItsShard(0))
-        XCTAssertEqual(validation.take(ValidationSums(shard: 5, sums: [1, 2]), round: 1, fromOwner: true), .notItsShard(5))
-        XCTAssertEqual(validation.take(ValidationSums(shard: 0, sums: [1]), round: 1, fromOwner: true), .wrongLength(shard: 0))
-        XCTAssertNil(validation.take(ValidationSums(shard: 1, sums: [3, 4]), round: 1, fromOwner: true))
+        func take(_ shard: Int, _ sums: [Double], round: UInt64 = 1, from sender: Int = 0, fromOwner: Bool = true) -> DropReason? {
+            validation.take(ValidationSums(shard: shard, sums: sums), round: round, from: sender, fromOwner: fromOwner)
+        }
+        XCTAssertEqual(take(0, [1, 2], round: 0), .wrongRound(0, expected: 1))
+        XCTAssertEqual(take(0, [1, 2], fromOwner: false), .notItsShard(0))
+        XCTAssertEqual(take(5, [1, 2]), .notItsShard(5))
+        XCTAssertEqual(take(0, [1]), .wrongLength(shard: 0))
+        XCTAssertNil(take(1, [3, 4], from: 7))
         XCTAssertEqual(validation.missing([0, 1]), [0])
-        XCTAssertNil(validation.take(ValidationSums(shard: 0, sums: [1, 2]), round: 1, fromOwner: true))
-        XCTAssertEqual(validation.take(ValidationSums(shard: 0, sums: [1, 2]), round: 1, fromOwner: true), .alreadyReceived(shard: 0))
+        XCTAssertNil(take(0, [1, 2], from: 6))
+        XCTAssertEqual(take(0, [1, 2]), .alreadyReceived(shard: 0))
         XCTAssertTrue(validation.isComplete)
         XCTAssertEqual(validation.sums, [[1, 2], [3, 4]])
+        XCTAssertEqual(validation.senders, [6, 7])
+    }
+
+    /// A worker found lying: its results are forgotten, the others' kept, and its shards taken again.
+    func testTheResultsOfOneSenderAreForgotten() {
+        var validation = RoundCollector(shardCount: 3, sumsCount: 1)
+        validation.begin(round: 0)
+        for (shard, sender) in [(0, 4), (1, 5), (2, 4)] {
+            XCTAssertNil(validation.take(ValidationSums(shard: shard, sums: [Double(shard)]), round: 0, from: sender, fromOwner: true))
+        }
+        XCTAssertEqual(validation.forget(sentBy: 4), [0, 2])
+        XCTAssertEqual(validation.missing([0, 1, 2]), [0, 2])
+        XCTAssertEqual(validation.senders, [nil, 5, nil])
+        XCTAssertNil(validation.take(ValidationSums(shard: 0, sums: [9]), round: 0, from: 5, fromOwner: true))
+        XCTAssertEqual(validation.forget(sentBy: 4), [], "nothing of it is left")
     }
 }

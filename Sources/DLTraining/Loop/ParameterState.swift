@@ -94,8 +94,9 @@ public struct ParameterState: Sendable, Equatable {
     }
 
     /// Whether no value is infinite or NaN (exponent bits all ones). It runs over every parameter
-    /// after every step, so it tests eight at a time and without an early exit.
-    private static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
+    /// after every step (and a coordinator over every step's summed gradient), so it tests eight at
+    /// a time and without an early exit.
+    public static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
         let exponent = SIMD8<UInt32>(repeating: 0x7F80_0000)
         var nonFinite = SIMDMask<SIMD8<Int32>>(repeating: false)
         let vectors = values.count / 8
