@@ -4,6 +4,7 @@
 import ArgumentParser
 import DLCommandLine
 import DLCoordinator
+import DLCore
 import DLMetrics
 import DLRun
 import DLTransport
@@ -98,6 +99,9 @@ struct ClusterArguments: ParsableArguments {
         // The coordinator streams the rows to the workers; only --audit, which computes shards'
         // gradients again here, holds them.
         try run.run(loadingRows: audit > 0) { job, progress, observers, checkpointer in
+            if let openFiles = CommandMain.openFiles {
+                logger.info("\(openFiles), \(DescriptorReserve.count) held back for the run's files")
+            }
             // Written once the run holds its directory, removed at the end.
             var secretFile = keys.secretFile
             if let secret = keys.madeSecret {
