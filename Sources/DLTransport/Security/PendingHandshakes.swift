@@ -82,7 +82,7 @@ public struct PendingHandshakes {
     /// Shuts the connection at `descriptor` down if it is still `identity` and still in its handshake.
     private static func endIfInHandshake(_ descriptor: Int32, identity: ConnectionIdentity) -> Bool {
         let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else { return false }
+        guard copy >= 0 else { return false }  // no descriptor free to examine it with: the timeout ends it
         defer { close(copy) }
         guard ConnectionIdentity(of: copy) == identity, let written = bytesWritten(copy), written <= greetingSize else {
             return false
