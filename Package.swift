@@ -85,7 +85,7 @@ let package = Package(
         // What more than one command line shares: the CSV format options, and how a usage error is reported.
         .target(
             name: "DLCommandLine",
-            dependencies: ["DLTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["DLCore", "DLTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "dlcoord",
             dependencies: [

@@ -3,16 +3,30 @@
 // gives it: `--lr`, `--batch_size`, `--num-workers`) and where the options are listed, and exit status
 // 64 (EX_USAGE), so that a script tells a wrong command line from a run that failed (status 1).
 // `--help` and `--version` print as swift-argument-parser prints them.
+//
+// Before anything else a command raises its limit of open descriptors as far as it may and holds a
+// few back for its own files (DLCore's OpenFileLimit and DescriptorReserve), so that connections
+// accepted by its sockets cannot leave it unable to write a checkpoint.
 
 import ArgumentParser
+import DLCore
 import Foundation
 
 public enum CommandMain {
     /// The exit status of a usage error.
     public static let usageStatus: Int32 = 64
 
+    /// The descriptor limits the command runs with, raised when it started (nil when the system does
+    /// not say), for its log.
+    public static let openFiles: OpenFileLimit? = {
+        let limit = OpenFileLimit.raise()
+        DescriptorReserve.hold()
+        return limit
+    }()
+
     /// Parses the command line of `Command` (or of its subcommand) and runs it.
     public static func run<Command: ParsableCommand>(_ command: Command.Type) -> Never {
+        _ = openFiles
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var parsed = try Command.parseAsRoot(arguments)

@@ -70,7 +70,7 @@ public final class Coordinator {
             star: options.policy.usesStar(parameterCount: job.model.layout.count))
         try socket.set([
             .maxMessageSize(payload: largest, encrypted: options.keys != nil), .linger(.seconds(2)), .routerHandover(true),
-            .serverBacklog,
+            .serverBacklog, .serverHandshakeTimeout,
         ])
         // The handler answers before the socket can accept anyone, and until it is closed. Its
         // refusals (and its monitor's) come from their threads; the loop hands them to the session.

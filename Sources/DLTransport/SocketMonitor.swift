@@ -2,7 +2,7 @@
 // events of a connection's life that libzmq tells no one else (a connection refused and retried,
 // accepted, a handshake failed and why, a disconnect). libzmq publishes them on an inproc PAIR
 // socket; this reads each (version 1, all Debian's libzmq has: a 16-bit event, a 32-bit value, then
-// the endpoint) and hands the event and value to `handle`, from the monitor's thread.
+// the endpoint) and hands it to `handle`, from the monitor's thread.
 // HandshakeMonitor (a server socket's refused peers) and ConnectionMonitor (what a connecting
 // socket meets) are its two uses.
 
@@ -15,6 +15,14 @@ final class SocketMonitor: @unchecked Sendable {
         let kind: Int32
         /// Its value: a descriptor, an error number, an interval or a protocol error code, by event.
         let value: UInt32
+        /// The endpoint it concerns: for a connection accepted, the listener's (`tcp://127.0.0.1:5555`).
+        var endpoint = ""
+
+        /// The port of a TCP endpoint; nil for another transport.
+        var tcpPort: UInt16? {
+            guard endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":") else { return nil }
+            return UInt16(endpoint[endpoint.index(after: colon)...])
+        }
     }
 
     private var thread: SocketThread!
@@ -49,21 +57,23 @@ final class SocketMonitor: @unchecked Sendable {
     }
 
     /// One event: its number and value (the first frame: 16 and 32 bits, the host's byte order) and
-    /// the endpoint (the second frame, ignored).
+    /// the endpoint (the second frame).
     private static func receiveEvent(from pair: UnsafeMutableRawPointer) -> Event? {
         var header = [UInt8](repeating: 0, count: 6)
         let size = header.withUnsafeMutableBytes { zmq_recv(pair, $0.baseAddress, 6, ZMQ_DONTWAIT) }
         var more: Int32 = 0
         var moreSize = MemoryLayout<Int32>.size
         zmq_getsockopt(pair, ZMQ_RCVMORE, &more, &moreSize)
+        var endpoint = ""
         if more != 0 {
-            var endpoint = [UInt8](repeating: 0, count: 256)
-            _ = endpoint.withUnsafeMutableBytes { zmq_recv(pair, $0.baseAddress, 256, ZMQ_DONTWAIT) }
+            var text = [UInt8](repeating: 0, count: 256)
+            let length = text.withUnsafeMutableBytes { zmq_recv(pair, $0.baseAddress, 256, ZMQ_DONTWAIT) }
+            endpoint = String(decoding: text.prefix(max(0, min(Int(length), text.count))), as: UTF8.self)
         }
         guard size == 6 else { return nil }
         let event = header.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
         let value = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 2, as: UInt32.self) }
-        return Event(kind: Int32(event), value: value)
+        return Event(kind: Int32(event), value: value, endpoint: endpoint)
     }
 }
 

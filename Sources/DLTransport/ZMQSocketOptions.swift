@@ -46,6 +46,9 @@ public enum ZMQSocketOption: Sendable {
     /// (listen's backlog; the kernel caps it at net.core.somaxconn). Beyond it new connections'
     /// first packets are dropped and retried a second later.
     case backlog(Int32)
+    /// How long a new connection may take to finish its ZeroMQ handshake before libzmq closes it
+    /// (zero: for ever; libzmq's default is 30 s).
+    case handshakeInterval(Duration)
 }
 
 extension ZMQSocketOption {
@@ -54,6 +57,13 @@ extension ZMQSocketOption {
     /// strangers' connections, which would then hold back the workers'); a thousand absorbs such
     /// bursts for a few megabytes of kernel memory at most.
     public static let serverBacklog = ZMQSocketOption.backlog(1024)
+
+    /// The handshake timeout of the sockets others connect to. A worker's handshake takes a few round
+    /// trips (milliseconds, a second across the world), and one that runs out connects again; a
+    /// stranger's connection that starts a handshake and says no more is held this long, and no
+    /// longer, which bounds what a stream of them holds: rate × 5 s, where libzmq's 30 s would hold
+    /// six times as many (PendingHandshakes bounds their number besides).
+    public static let serverHandshakeTimeout = ZMQSocketOption.handshakeInterval(.seconds(5))
 
     /// What CURVE wraps each message in on the wire, which libzmq counts against ZMQ_MAXMSGSIZE as a
     /// frame arrives: the MESSAGE command's name (8 bytes), the nonce (8), the MAC (16) and the
@@ -125,6 +135,7 @@ extension ZMQSocketOption {
         case let .curveSecretKey(key): (ZMQ_CURVE_SECRETKEY, "ZMQ_CURVE_SECRETKEY", .bytes(key))
         case let .curveServerKey(key): (ZMQ_CURVE_SERVERKEY, "ZMQ_CURVE_SERVERKEY", .bytes(key))
         case let .backlog(connections): (ZMQ_BACKLOG, "ZMQ_BACKLOG", .int32(connections))
+        case let .handshakeInterval(duration): (ZMQ_HANDSHAKE_IVL, "ZMQ_HANDSHAKE_IVL", .int32(duration.zmqMilliseconds))
         case let .zapDomain(domain): (ZMQ_ZAP_DOMAIN, "ZMQ_ZAP_DOMAIN", .bytes(Array(domain.utf8)))
         }
     }

@@ -73,6 +73,7 @@ public enum WorkerProcess {
             shardCount: 0, metricSlots: 0, parameterCount: RingPlan.defaultChunkSize, star: false)
         try peerSocket.set([
             .linger(.zero), .maxMessageSize(payload: largestFromPeer, encrypted: options.keys != nil), .serverBacklog,
+            .serverHandshakeTimeout,
         ]
             + (options.keys?.serverOptions ?? []))
         try authenticator?.watch(peerSocket)

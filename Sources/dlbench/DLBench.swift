@@ -15,5 +15,6 @@ struct DLBench: ParsableCommand {
             """,
         subcommands: [
             GenSynth.self, CSVBench.self, FingerprintBench.self, Exchange.self, Allocations.self, SplitBench.self, Flood.self,
+            HoldHandshakes.self,
         ])
 }

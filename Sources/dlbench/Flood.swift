@@ -23,10 +23,11 @@ struct Flood: ParsableCommand {
         guard connections >= 1, junkBytes >= 0, threads >= 1, timeout > 0 else {
             throw ValidationError("--connections and --threads must be at least 1, --junk-bytes at least 0")
         }
-        _ = try address()
+        _ = try Self.address(of: target)
     }
 
-    private func address() throws -> sockaddr_in {
+    /// The IPv4 address and port of `target`, tcp://HOST:PORT.
+    static func address(of target: String) throws -> sockaddr_in {
         guard target.hasPrefix("tcp://"), let colon = target.lastIndex(of: ":"),
             let port = UInt16(target[target.index(after: colon)...])
         else { throw ValidationError("--target must be tcp://HOST:PORT, got \(target)") }
@@ -41,7 +42,7 @@ struct Flood: ParsableCommand {
     }
 
     func run() throws {
-        let address = try address()
+        let address = try Self.address(of: target)
         let perConnection = junkBytes / connections
         let counters = Counters()
         let deadline = Date().addingTimeInterval(timeout)
@@ -72,7 +73,7 @@ struct Flood: ParsableCommand {
     }
 
     /// ZMTP 3.0's greeting: signature, version 3.0, mechanism "CURVE", as-server 0, filler.
-    private static let curveGreeting: [UInt8] = {
+    static let curveGreeting: [UInt8] = {
         var greeting: [UInt8] = [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0] + Array("CURVE".utf8)
         greeting += [UInt8](repeating: 0, count: 64 - greeting.count)
         return greeting

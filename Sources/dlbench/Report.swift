@@ -11,6 +11,13 @@ enum Report {
         fflush(nil)  // every stream: the driver reads the line as soon as it is printed
     }
 
+    /// A `PROGRESS {json}` line, for a test that waits for a command's progress while it runs.
+    static func progress(_ values: [String: Any]) {
+        let data = try! JSONSerialization.data(withJSONObject: values, options: [.sortedKeys])
+        print("PROGRESS " + String(decoding: data, as: UTF8.self))
+        fflush(nil)
+    }
+
     /// The median of `values` (the mean of the two middle ones for an even count).
     static func median(_ values: [Double]) -> Double {
         percentile(values, 50)

@@ -4,6 +4,7 @@
 import ArgumentParser
 import DLCommandLine
 import DLCoordinator
+import DLCore
 import DLMetrics
 import DLRun
 import DLTransport
@@ -106,6 +107,9 @@ struct ClusterArguments: ParsableArguments {
         // The coordinator streams the rows to the workers; only --audit, which computes shards'
         // gradients again here, holds them.
         try run.run(loadingRows: audit > 0) { job, progress, observers, checkpointer in
+            if let openFiles = CommandMain.openFiles {
+                logger.info("\(openFiles), \(DescriptorReserve.count) held back for the run's files")
+            }
             // Written once the run holds its directory, removed at the end (also when the run fails
             // or is interrupted; a resume removes one that a killed run left).
             var secretFile = keys.protection.secretFile

@@ -103,6 +103,7 @@ struct DLWorkerCommand: ParsableCommand {
         if keys == nil && insecure {
             logger.warning("--insecure: nothing this worker sends or receives is encrypted, and no peer is authenticated")
         }
+        if let openFiles = CommandMain.openFiles { logger.info("\(openFiles)") }
         let options = WorkerOptions(
             endpoint: connect.description, name: name,
             timeouts: .init(reconnect: reconnectTimeout.duration, coordinator: coordinatorTimeout.duration),

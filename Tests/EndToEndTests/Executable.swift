@@ -150,6 +150,16 @@ final class RunningProcess: @unchecked Sendable {
             && errorsSoFar.contains(text)
     }
 
+    /// Waits (bounded) until standard output so far satisfies `ready`; returns whether it did.
+    func waitForOutput(timeout: Double, until ready: (String) -> Bool) -> Bool {
+        var satisfied = false
+        _ = wait(timeout: timeout) { process in
+            satisfied = ready(String(decoding: process.output, as: UTF8.self))
+            return satisfied || process.exited
+        }
+        return satisfied
+    }
+
     /// Waits (bounded) until standard output contains `text`; returns whether it did.
     func waitForOutput(containing text: String, timeout: Double) -> Bool {
         wait(timeout: timeout) { String(decoding: $0.output, as: UTF8.self).contains(text) || $0.exited }

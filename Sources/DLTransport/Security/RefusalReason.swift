@@ -8,6 +8,9 @@ public enum RefusalReason: Equatable, Hashable, Sendable, CustomStringConvertibl
     case handshake(HandshakeFailure)
     /// The connection closed before any handshake event: its first bytes were not ZeroMQ's.
     case notZeroMQ
+    /// It held its connection without finishing the handshake, until the handshake timeout or until
+    /// newer connections needed its place (PendingHandshakes).
+    case stalledHandshake
     /// The ZAP handler's refusals: a CURVE client proving a key pair that is not the job's workers'.
     case anotherKey
     /// A client of another mechanism than CURVE (named as the ZAP request names it).
@@ -33,6 +36,7 @@ public enum RefusalReason: Equatable, Hashable, Sendable, CustomStringConvertibl
         case .handshake(.noDetail):
             "the connection failed before its handshake finished (not ZeroMQ, or not this job's encryption)"
         case .notZeroMQ: "it did not speak ZeroMQ (its first bytes were not a ZeroMQ greeting)"
+        case .stalledHandshake: "it held a connection open without finishing its handshake"
         case .unsupportedZAPVersion: "an authentication request of an unsupported ZAP version"
         }
     }

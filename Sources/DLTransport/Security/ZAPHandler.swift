@@ -5,7 +5,8 @@
 // the secret too, so libzmq drops its handshake before asking.
 //
 // A peer that fails earlier, in the handshake itself, never reaches the handler; `watch` adds a
-// HandshakeMonitor on a server socket so that those are reported too.
+// HandshakeMonitor on a server socket so that those are reported too, and the connections still in
+// their handshake are bounded.
 //
 // libzmq admits every client when no handler is bound (its ZAP_ENFORCE_DOMAIN option is a draft that
 // Debian's libzmq does not build), so the handler is bound before any server socket of the context
@@ -76,10 +77,11 @@ public final class ZAPHandler: @unchecked Sendable {
         lock.withLock { refusalLog }?.tick()
     }
 
-    /// Also reports the peers that fail `socket`'s handshake before this handler is asked (see
-    /// HandshakeMonitor), to the same `refused`. Call it before the socket binds.
-    public func watch(_ socket: ZMQSocket) throws(TransportError) {
-        let monitor = try HandshakeMonitor(socket: socket, context: context, refused: refused)
+    /// Also reports the peers that fail `socket`'s handshake before this handler is asked, to the same
+    /// `refused`, and keeps at most `pendingLimit` of its connections in their handshake (see
+    /// HandshakeMonitor). Call it before the socket binds, after its options are set.
+    public func watch(_ socket: ZMQSocket, pendingLimit: Int = PendingHandshakes.defaultLimit) throws(TransportError) {
+        let monitor = try HandshakeMonitor(socket: socket, context: context, pendingLimit: pendingLimit, refused: refused)
         lock.withLock { monitors.append(monitor) }
     }
 
