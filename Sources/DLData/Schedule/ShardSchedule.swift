@@ -44,9 +44,12 @@ public struct ShardSchedule: Sendable, Equatable {
         return positions
     }
 
-    /// The shard whose validation block holds validation row `row` (see `validationRange`).
-    public static func validationShard(ofRow row: Int, shardCount: Int, rowCount: Int) -> Int {
-        ((row + 1) * shardCount - 1) / rowCount
+    /// The shard whose validation block holds validation row `row` (see `validationRange`); nil for
+    /// a row outside the `rowCount` validation rows (a file that grew since the job began).
+    public static func validationShard(ofRow row: Int, shardCount: Int, rowCount: Int) -> Int? {
+        guard row >= 0, row < rowCount, shardCount > 0 else { return nil }
+        // Rows and shards are both far below 2^31 (ShardSchedule, DataPreparation), so the product fits.
+        return ((row + 1) * shardCount - 1) / rowCount
     }
 
     public var stepsPerEpoch: Int { (rowCount + batchSize - 1) / batchSize }
