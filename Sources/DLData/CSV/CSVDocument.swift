@@ -13,6 +13,8 @@ public struct CSVDocument: Sendable {
     public let chunkSize: Int
 
     public static let defaultChunkSize = 64 << 20
+    /// The largest chunk a reader takes (`--read-chunk`): a reader holds two of them at once.
+    public static let largestChunkSize = 1 << 30
 
     private let options: CSVOptions
     /// The file's first bytes, through at least the first data record.
