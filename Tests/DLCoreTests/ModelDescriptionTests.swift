@@ -116,4 +116,22 @@ final class ModelDescriptionTests: XCTestCase {
         }
         XCTAssertNoThrow(try OptimizerConfig(name: "adam", arguments: ["beta_1": 0.99, "beta_2": 0]))
     }
+
+    /// A model's widths and parameter count are checked before any of it is allocated: no count of
+    /// a layer list, a job file or a message overflows the layout's arithmetic.
+    func testAModelTooWideOrTooLargeIsRefusedWithItsSize() {
+        let wide = LayerList.maximumUnits
+        XCTAssertThrowsError(try ModelSpec(inputDim: wide + 1, layers: [DenseSpec(units: 1, activation: .sigmoid)])) {
+            XCTAssertEqual($0 as? ModelSpecError, .tooManyInputs(wide + 1, maximum: wide))
+        }
+        XCTAssertThrowsError(try ModelSpec(inputDim: 3, layers: [DenseSpec(units: 1 << 62, activation: .relu)])) {
+            XCTAssertEqual($0 as? ModelSpecError, .tooManyUnits("\(1 << 62):relu", maximum: wide))
+        }
+        let layers = [DenseSpec(units: wide, activation: .relu), DenseSpec(units: wide, activation: .relu)]
+        XCTAssertThrowsError(try ModelSpec(inputDim: 17, layers: layers)) { error in
+            XCTAssertEqual(error as? ModelSpecError, .tooManyParameters(wide * 18 + wide * (wide + 1), maximum: ModelSpec.maximumParameters))
+            XCTAssertTrue("\(error)".contains("4.4 TB"), "says the size it would need: \(error)")
+        }
+        XCTAssertEqual(try ModelSpec(inputDim: 17, layers: [DenseSpec(units: 30, activation: .relu)]).layout.count, 18 * 30)
+    }
 }

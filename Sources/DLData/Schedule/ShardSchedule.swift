@@ -18,8 +18,12 @@ public struct ShardSchedule: Sendable, Equatable {
     /// Each shard's rows (indices into the training rows) in dealt order.
     public let shardRows: [[Int32]]
 
+    /// The most training rows a schedule deals: rows are numbered in 32 bits.
+    public static let maximumRows = Int(Int32.max)
+
+    /// Callers check the counts where they enter (a job's settings and data, a welcome message).
     public init(rowCount: Int, shardCount: Int, batchSize: Int, seed: UInt64) {
-        precondition(rowCount > 0 && shardCount > 0 && batchSize > 0)
+        precondition(rowCount > 0 && rowCount <= Self.maximumRows && shardCount > 0 && batchSize > 0)
         self.rowCount = rowCount
         self.shardCount = shardCount
         self.batchSize = batchSize

@@ -45,6 +45,19 @@ public struct TrainingJob: Sendable {
             throw JobError.badSetting(
                 "shards", "\(shards)", "there are only \(data.trainingCount) training rows to deal")
         }
+        guard data.trainingCount <= ShardSchedule.maximumRows else {
+            throw JobError.badSetting(
+                "data", settings.data, "it has \(data.trainingCount) training rows; dltrain deals at most \(ShardSchedule.maximumRows)")
+        }
+        // Before anything of the model is allocated: in one process (rows loaded, and so already
+        // held) every shard is computed here; a coordinator holds the parameters and no rows.
+        let here = loadsRows ? shards : 0
+        try MemoryBudget.check(
+            TrainingMemory.need(
+                model: model, targetWidth: data.targetWidth, optimizerSlots: optimizer.slotNames.count, shardsHere: here,
+                shardBatch: (min(settings.batchSize, data.trainingCount) + shards - 1) / shards,
+                rowsHere: 0, dealtRows: data.trainingCount),
+            for: "training this model", hint: TrainingMemory.hint)
 
         self.settings = settings
         self.model = model
