@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "DLClusterTests",
             dependencies: [
-                "DLCore", "DLTraining", "DLRun", "DLProtocol", "DLTransport", "DLCoordinator", "DLWorker", "DLTestSupport",
+                "DLCore", "DLData", "DLTraining", "DLRun", "DLProtocol", "DLTransport", "DLCoordinator", "DLWorker", "DLTestSupport",
             ]),
         // The package as a whole: its declared module graph against the sources' imports and docs/design.md.
         .testTarget(name: "PackageTests", dependencies: ["DLTestSupport"]),

@@ -139,6 +139,9 @@ struct DLWorkerCommand: ParsableCommand {
         case let .failed(reason):
             FileHandle.standardError.write(Data("dlworker: error: \(reason)\n".utf8))
             throw ExitCode.failure
+        case let .refusedJob(refusal):
+            FileHandle.standardError.write(Data("dlworker: error: \(refusal)\n".utf8))
+            throw ExitCode.failure
         }
     }
 

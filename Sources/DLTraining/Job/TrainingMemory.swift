@@ -9,30 +9,34 @@ import DLCore
 
 public enum TrainingMemory {
     /// The need of a process computing `shardsHere` of the job's shards: their gradients and batch
-    /// buffers (`shardBatch` rows each), `rowsHere` rows of `rowWidth` floats (features and
-    /// targets), the deal of `dealtRows` training rows; `optimizerSlots` state buffers.
+    /// buffers (`shardBatch` rows each), `rowsHere` rows of `targetWidth` targets and the model's
+    /// inputs, and the parameters with `optimizerSlots` state buffers and the deal of `dealtRows`
+    /// training rows.
     public static func need(
         model: ModelSpec, targetWidth: Int, optimizerSlots: Int, shardsHere: Int, shardBatch: Int, rowsHere: Int,
         dealtRows: Int
     ) -> MemoryNeed {
-        let parameters = model.layout.count  // at most ModelSpec.maximumParameters
+        let float = MemoryLayout<Float>.size
+        let base = [
+            MemoryNeed.Part(
+                "the parameters, their optimizer state and summed gradient",
+                bytes: MemoryNeed.product([model.layout.count, 2 + optimizerSlots, float])),
+            MemoryNeed.Part("the shard deal of \(dealtRows) rows", bytes: MemoryNeed.product([dealtRows, 2 * MemoryLayout<Int32>.size])),
+        ]
+        return MemoryNeed(
+            base + shards(model: model, targetWidth: targetWidth, count: shardsHere, shardBatch: shardBatch, rows: rowsHere).parts)
+    }
+
+    /// What `count` more shards computed here need: a gradient and batch buffers each, and their
+    /// `rows` rows.
+    public static func shards(model: ModelSpec, targetWidth: Int, count: Int, shardBatch: Int, rows: Int) -> MemoryNeed {
         let float = MemoryLayout<Float>.size
         return MemoryNeed([
-            .init(
-                "the parameters, their optimizer state and summed gradient",
-                bytes: MemoryNeed.product([parameters, 2 + optimizerSlots, float])),
-            .init(
-                "a gradient per shard computed here (\(shardsHere))",
-                bytes: MemoryNeed.product([parameters, shardsHere, float])),
+            .init("a gradient per shard computed here (\(count))", bytes: MemoryNeed.product([model.layout.count, count, float])),
             .init(
                 "the batch buffers of \(shardBatch) rows per shard",
-                bytes: engineFloats(model, targetWidth: targetWidth, batch: shardBatch).flatMap {
-                    MemoryNeed.product([$0, shardsHere, float])
-                }),
-            .init(
-                "\(rowsHere) rows of \(model.inputDim) features",
-                bytes: MemoryNeed.product([rowsHere, model.inputDim + targetWidth, float])),
-            .init("the shard deal of \(dealtRows) rows", bytes: MemoryNeed.product([dealtRows, 2 * MemoryLayout<Int32>.size])),
+                bytes: engineFloats(model, targetWidth: targetWidth, batch: shardBatch).flatMap { MemoryNeed.product([$0, count, float]) }),
+            .init("\(rows) rows of \(model.inputDim) features", bytes: MemoryNeed.product([rows, model.inputDim + targetWidth, float])),
         ])
     }
 
