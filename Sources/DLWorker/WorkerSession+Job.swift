@@ -82,11 +82,15 @@ extension WorkerSession {
             return refuse(JobRefusal(coordinator: address, cause: .tooLarge(error)), now: now)
         }
         do {
-            var participation: JobParticipation!
-            participation = try JobParticipation(job: job, faultFlipRound: faultFlipRound) { [unowned self] worker, round, message in
+            // The plan is read through the state, not captured: a participation that held itself
+            // through its own closure would never be freed (a worker with --keep-running, job
+            // after job, would keep every job's rows).
+            let participation = try JobParticipation(job: job, faultFlipRound: faultFlipRound) { [unowned self] worker, round, message in
                 let envelope = Envelope(jobId: self.jobId, round: round, message: message)
                 if let worker {
-                    if let endpoint = participation.plan?.endpoint(of: worker), self.sendToPeer(endpoint, envelope) { return }
+                    if case let .joined(joined) = self.state, let endpoint = joined.plan?.endpoint(of: worker),
+                        self.sendToPeer(endpoint, envelope)
+                    { return }
                     self.log(.warning, "could not send a \(message.type) message to worker \(worker + 1)")
                 } else {
                     self.emit(message, round: round, now: self.lastSent)
