@@ -38,6 +38,18 @@ final class JobSizeTests: XCTestCase {
         XCTAssertNoThrow(try TrainingJob(settings), "the seed job fits in 4 MB")
     }
 
+    /// Rows that would not fit are refused before they are read, with the size the file's first
+    /// record and its length say they would take.
+    func testRowsPastTheMemoryBudgetAreRefusedBeforeTheyAreRead() {
+        MemoryBudget.cap = 16 << 10
+        defer { MemoryBudget.cap = nil }
+        XCTAssertThrowsError(try TrainingJob(JobSettings.seedJob)) { error in
+            guard let shortage = error as? MemoryShortage else { return XCTFail("\(error)") }
+            XCTAssertTrue(shortage.what.contains("ThoraricSurgery.csv"), shortage.what)
+            XCTAssertGreaterThan(shortage.need.total ?? 0, 470 * 18 * 4, "\(shortage.need)")
+        }
+    }
+
     /// A file wider than any model's input is refused before its rows are read, with its width.
     func testAFileTooWideForAModelIsRefusedBeforeItsRowsAreRead() throws {
         let path = try temporaryDirectory(self) + "/wide.csv"
