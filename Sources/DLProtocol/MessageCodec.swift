@@ -150,7 +150,9 @@ public enum MessageCodec {
     private static func json<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        // These plain value types always encode.
+        // A number JSON cannot write (never one of a checked job: JobSettings.validate) is written as
+        // a string, which the receiver refuses as bad content: encoding these plain types cannot fail.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return Array(try! encoder.encode(value))
     }
 
