@@ -52,7 +52,8 @@ enum MessageFuzzing {
         static let jobId: UInt64 = 0xF0F0
         /// The job every rig runs: 12 rows of a file written once, 2 shards, a model of 22 parameters.
         static let job: TrainingJob? = {
-            let path = NSTemporaryDirectory() + "/dlfuzz-message-\(getpid()).csv"
+            // One file for every run of the target: each writes the same bytes.
+            let path = NSTemporaryDirectory() + "/dlfuzz-message.csv"
             let rows = (0..<12).map { "\($0 % 3),\($0 % 5),\($0 % 7),\($0 % 2)" }.joined(separator: "\n") + "\n"
             guard FileManager.default.createFile(atPath: path, contents: Data(rows.utf8)) else { return nil }
             var settings = JobSettings()
