@@ -76,6 +76,15 @@ final class JobFileTests: XCTestCase {
         }
     }
 
+    /// A byte-order mark (as some editors write one) is skipped, and not counted in columns.
+    func testAByteOrderMarkIsSkipped() throws {
+        let settings = try JobFile.decode(Data([0xEF, 0xBB, 0xBF] + Array("{\"epochs\": 7}".utf8)), path: "j.json")
+        XCTAssertEqual(settings.epochs, 7)
+        XCTAssertThrowsError(try JobFile.decode(Data([0xEF, 0xBB, 0xBF] + Array("{\"epochs\": 0}".utf8)), path: "j.json")) {
+            guard case .badJobFileEntry("j.json", 1, 12, "epochs", _)? = $0 as? RunError else { return XCTFail("\($0)") }
+        }
+    }
+
     func testTheTopLevelIsAnObject() {
         XCTAssertThrowsError(try JobFile.decode(Data("[1, 2]".utf8), path: "j.json")) { error in
             guard case .badJobFile(path: "j.json", _) = error as? RunError else { return XCTFail("\(error)") }

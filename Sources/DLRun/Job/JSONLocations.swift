@@ -33,8 +33,12 @@ struct JSONLocations {
     private let bytes: [UInt8]
     private var offset = 0
 
+    /// UTF-8's byte-order mark, which an editor may write first (and Foundation's decoder skips).
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
     init(scanning bytes: [UInt8]) throws(SyntaxError) {
         self.bytes = bytes
+        if bytes.starts(with: Self.byteOrderMark) { offset = Self.byteOrderMark.count }
         skipSpace()
         topLevelIsObject = peek == UInt8(ascii: "{")
         try value(path: [], depth: 0)
@@ -47,7 +51,8 @@ struct JSONLocations {
     /// The line and column (1-based, in characters) of byte `offset`.
     func position(of offset: Int) -> Position {
         var line = 1, column = 1
-        for byte in bytes[..<min(offset, bytes.count)] {
+        let start = bytes.starts(with: Self.byteOrderMark) ? Self.byteOrderMark.count : 0
+        for byte in bytes[start..<max(start, min(offset, bytes.count))] {
             if byte == UInt8(ascii: "\n") {
                 line += 1
                 column = 1
