@@ -113,9 +113,10 @@ let package = Package(
                 "DLCore", "DLTraining", "DLRun", "DLExport", "DLCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Hostile bytes for every reader of outside input: a corpus replayer, and with -D FUZZING a
-        // libFuzzer binary (Tests/Fuzz/run.sh).
-        .executableTarget(name: "dlfuzz", dependencies: ["DLData", "DLProtocol", "DLRun"]),
+        // Hostile bytes for every reader of outside input (messages as the worker and coordinator
+        // sessions receive them): a corpus replayer, and with -D FUZZING a libFuzzer binary (Tests/Fuzz/run.sh).
+        .executableTarget(
+            name: "dlfuzz", dependencies: ["DLCore", "DLData", "DLTraining", "DLProtocol", "DLRun", "DLCoordinator", "DLWorker"]),
         // Helpers every test tier shares: the repository's data sets, temporary folders, the jobs the tests train.
         .target(name: "DLTestSupport", dependencies: ["DLTraining", "CTestWatchdog"], path: "Tests/DLTestSupport"),
         // Ends a test binary that hangs past any bound, printing its threads, so CI shows the stuck test.
@@ -135,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "DLClusterTests",
             dependencies: [
-                "DLCore", "DLTraining", "DLRun", "DLProtocol", "DLTransport", "DLCoordinator", "DLWorker", "DLTestSupport",
+                "DLCore", "DLData", "DLTraining", "DLRun", "DLProtocol", "DLTransport", "DLCoordinator", "DLWorker", "DLTestSupport",
             ]),
         // The package as a whole: its declared module graph against the sources' imports and docs/design.md.
         .testTarget(name: "PackageTests", dependencies: ["DLTestSupport"]),

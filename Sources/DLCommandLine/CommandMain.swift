@@ -98,13 +98,7 @@ enum OptionSpellings {
         guard let unknown = options.first(where: { !known.contains($0) }) else { return nil }
         if let other = otherTools[unknown.lowercased()], known.contains(other) { return (unknown, other) }
         let spelled = unknown.lowercased().replacingOccurrences(of: "_", with: "-")
-        var best: (option: String, distance: Int)?
-        for option in known.sorted() {
-            let away = distance(spelled, option)
-            if away < best?.distance ?? Int.max { best = (option, away) }
-        }
-        guard let best, best.distance <= max(2, spelled.count / 4) else { return (unknown, nil) }
-        return (unknown, best.option)
+        return (unknown, EditDistance.nearest(to: spelled, among: known.sorted()))
     }
 
     /// The long options of the command the arguments run (a subcommand's, for dlmodel), as its help lists them.
@@ -119,20 +113,5 @@ enum OptionSpellings {
             rest = rest[start.upperBound...]
         }
         return options
-    }
-
-    /// Levenshtein's edit distance.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                let substitution = previous[j] + (x == y ? 0 : 1)
-                current.append(Swift.min(previous[j + 1] + 1, current[j] + 1, substitution))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -19,6 +19,14 @@ public struct Seconds: ExpressibleByArgument, Sendable, Equatable, CustomStringC
         self.value = value
     }
 
+    /// A flag's value, or the usage error that says which values it takes (a flag's `transform`).
+    public static func parse(_ argument: String) throws -> Seconds {
+        guard let seconds = Seconds(argument: argument) else {
+            throw ValidationError("a number of seconds above 0 and at most a week (\(Int(longest))), such as 30 or 0.5")
+        }
+        return seconds
+    }
+
     public var duration: Duration { .milliseconds(Int64((value * 1000).rounded(.up))) }
 
     public var description: String { value == value.rounded() ? String(Int(value)) : String(value) }

@@ -6,6 +6,7 @@
 import DLData
 import DLProtocol
 import DLTraining
+import DLTransport
 
 extension CoordinatorSession {
     func hello(_ info: WorkerInfo, from peer: PeerID, now: ContinuousClock.Instant) {
@@ -13,6 +14,16 @@ extension CoordinatorSession {
         if let known = workers.worker(for: peer) {
             known.lastHeard = now  // a repeated hello from a worker still waiting for its welcome
             return
+        }
+        // The other workers will connect there: a worker whose endpoint is none is told why.
+        do {
+            _ = try Endpoint(info.peerEndpoint, flag: "peer endpoint", role: .connect)
+        } catch {
+            let problem = ProtocolError.badContent(type: "hello", reason: "\(error)")
+            send(peer, Envelope(jobId: jobId, round: 0, message: .reject(
+                reason: "\(error): the other workers could not reach this one there; check dlworker --peer-bind and --advertise")))
+            if isGathering { turnedAway.record(.worker(name: info.name, host: info.host), .undecodable("\(problem)")) }
+            return report(.messageDropped(from: nil, type: .hello, reason: .undecodable(problem)))
         }
         let worker = workers.register(peer: peer, info: info, now: now)
         if case .gathering = phase {

@@ -57,8 +57,8 @@ final class RowFeed {
         }
         var pieces: [PieceKey: Piece] = [:]
         let rows = chunk.rows, width = rows.featureCount, targetWidth = rows.targetWidth
-        rows.features.withUnsafeBufferPointer { features in
-            rows.targets.withUnsafeBufferPointer { targets in
+        try rows.features.withUnsafeBufferPointer { features in
+            try rows.targets.withUnsafeBufferPointer { targets in
                 for row in 0..<rows.count {
                     let index = chunk.firstRow + row
                     let key: PieceKey, place: Int
@@ -68,8 +68,9 @@ final class RowFeed {
                         place = position / shardCount
                     } else {
                         let validationRow = index - data.trainingCount
-                        let shard = ShardSchedule.validationShard(
+                        guard let shard = ShardSchedule.validationShard(
                             ofRow: validationRow, shardCount: shardCount, rowCount: data.validationCount)
+                        else { throw DataError.fileChanged(path: data.path, detail: grown) }
                         key = PieceKey(shard: shard, part: .validation)
                         place = validationRow - ShardSchedule.validationRange(
                             shard: shard, shardCount: shardCount, rowCount: data.validationCount).lowerBound
@@ -87,6 +88,9 @@ final class RowFeed {
                 features: piece.features, targets: piece.targets))
         }
     }
+
+    /// Why a row beyond the described ones is refused (RowStream refuses its chunk first).
+    private var grown: String { "it has more than the \(data.trainingCount + data.validationCount) rows it had when the job started" }
 
     private struct PieceKey: Hashable {
         let shard: Int

@@ -1,4 +1,5 @@
-// The errors a model description can have: the one error type of the math core.
+// The errors a model description can have (MemoryBudget's MemoryShortage says what does not fit
+// in memory).
 
 public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
     /// An activation name that is not one of Keras's that dltrain implements.
@@ -15,6 +16,10 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
     case badLayer(String)
     /// A layer with more units than dltrain allows.
     case tooManyUnits(String, maximum: Int)
+    /// A model with more inputs (feature columns) than a layer may have.
+    case tooManyInputs(Int, maximum: Int)
+    /// A model with more parameters than dltrain trains (nil: more than can be counted).
+    case tooManyParameters(Int?, maximum: Int)
     /// `auto` somewhere other than the last layer of the list.
     case autoNotLast(String)
     /// The model has no layers, or no inputs.
@@ -43,6 +48,13 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
                 + "with UNITS > 0, for example 30:relu; or auto as the last layer, to choose it from the label"
         case let .tooManyUnits(text, maximum):
             return "layer \"\(text)\" has more units than the \(maximum) a layer may have"
+        case let .tooManyInputs(count, maximum):
+            return "the model has \(count) inputs (feature columns), more than the \(maximum) a layer may have; "
+                + "choose the feature columns with --features"
+        case let .tooManyParameters(count, maximum):
+            let size = count.map { " (\(MemoryBudget.format(MemoryNeed.bytes($0, of: 4))) of float32 for each copy)" } ?? ""
+            return "the model has \(count.map { "\($0)" } ?? "more than 2^63") parameters\(size), more than the \(maximum) "
+                + "dltrain trains; use fewer or narrower layers (--layers) or fewer feature columns (--features)"
         case let .autoNotLast(text):
             return "\"\(text)\": auto stands only for the last (output) layer, which it chooses from the label"
         case .emptyModel:

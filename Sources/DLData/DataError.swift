@@ -7,6 +7,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case fileNotFound(path: String)
     /// `path` exists but cannot be read (a directory, no permission, an I/O error); `reason` is the system's text.
     case unreadable(path: String, reason: String)
+    /// `path` is not a regular file: a device (/dev/zero never ends), a pipe or a socket, which
+    /// cannot be read twice alike (a job reads its data more than once); `kind` says which.
+    case notARegularFile(path: String, kind: String)
     /// The file is not the one read before: it changed while it was read, or between two reads
     /// that must see the same bytes (the row count and the data, or a re-read for a new owner).
     case fileChanged(path: String, detail: String)
@@ -62,6 +65,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): no such file; check the path"
         case .unreadable(let path, let reason):
             return "\(path): cannot read the file: \(reason)"
+        case .notARegularFile(let path, let kind):
+            return "\(path): not a regular file but \(kind); the data must be a file (a job reads it more than once): "
+                + "copy it into one"
         case .fileChanged(let path, let detail):
             return "\(path): the file changed: \(detail); leave it unchanged while a job uses it"
         case .emptyFile(let path):

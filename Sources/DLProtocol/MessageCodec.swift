@@ -5,7 +5,8 @@
 // whitespace); the ones that carry numbers carry raw little-endian float32 (float64 for metric
 // sums) after a few UInt32 counts. Decoding checks the magic, the version and every size before
 // reading anything, so a truncated, oversized or foreign message is refused with a reason instead
-// of being misread.
+// of being misread; then what the message holds (MessageChecks.swift), so that no decoded message
+// carries a round, count, index or name that could trap the code that uses it.
 //
 // docs/protocol.md gives every field; the golden fixtures in Tests/DLProtocolTests/Fixtures pin
 // every message type byte for byte, and a test checks the document against this code.
@@ -149,7 +150,9 @@ public enum MessageCodec {
     private static func json<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        // These plain value types always encode.
+        // A number JSON cannot write (never one of a checked job: JobSettings.validate) is written as
+        // a string, which the receiver refuses as bad content: encoding these plain types cannot fail.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return Array(try! encoder.encode(value))
     }
 
@@ -176,7 +179,7 @@ public enum MessageCodec {
             var reader = ByteReader(bytes)
             try reader.skip(8)
             let jobId = try reader.uint64(), round = try reader.uint64()
-            let reason = String(decoding: reader.remaining.prefix(maximumReasonLength), as: UTF8.self)
+            let reason = printable(String(decoding: reader.remaining.prefix(maximumReasonLength), as: UTF8.self))
             return Envelope(jobId: jobId, round: round, message: .reject(reason: reason))
         }
         guard version == self.version else { throw .versionMismatch(theirs: version, ours: self.version) }
@@ -184,16 +187,25 @@ public enum MessageCodec {
         var reader = ByteReader(bytes, type: type)
         try reader.skip(8)
         let jobId = try reader.uint64(), round = try reader.uint64()
+        guard round <= maximumRound else { throw .badContent(type: "\(type)", reason: "round \(round) is beyond any run's") }
         let message: Message
         switch type {
-        case .hello: message = .hello(try reader.json(WorkerInfo.self))
-        case .welcome: message = .welcome(try reader.json(WorkerJob.self))
-        case .stop: message = .stop(try reader.json(StopNotice.self))
+        case .hello:
+            let info = try reader.json(WorkerInfo.self)
+            try info.check()
+            message = .hello(info)
+        case .welcome:
+            let job = try reader.json(WorkerJob.self)
+            try job.check()
+            message = .welcome(job)
+        case .stop:
+            let notice = try reader.json(StopNotice.self)
+            message = .stop(StopNotice(finished: notice.finished, reason: printable(notice.reason), rejoin: notice.rejoin))
         case .failure:
             guard reader.remaining.count <= maximumReasonLength else {
                 throw .badSize(type: "\(type)", size: bytes.count, expected: "at most \(maximumReasonLength) bytes of text")
             }
-            message = .failure(reason: String(decoding: reader.remaining, as: UTF8.self))
+            message = .failure(reason: printable(String(decoding: reader.remaining, as: UTF8.self)))
         case .ready, .heartbeat, .rowsReceived:
             try reader.expectEnd()
             message = type == .ready ? .ready : type == .heartbeat ? .heartbeat : .rowsReceived
@@ -205,6 +217,7 @@ public enum MessageCodec {
         case .evaluate, .audit:
             let shards = try reader.counts(try reader.count())
             try reader.expectEnd()
+            try shards.checkShards(in: type)
             message = type == .evaluate ? .evaluate(shards: shards) : .audit(shards: shards)
         case .auditDigests:
             let count = try reader.count()
@@ -217,9 +230,12 @@ public enum MessageCodec {
                 digests.append(try reader.bytes(count: AuditDigests.digestSize))
             }
             try reader.expectEnd()
+            try shards.checkShards(in: type)
             message = .auditDigests(AuditDigests(shards: shards, digests: digests))
         case .ring:
-            message = .ring(try reader.json(RingPlan.self, limit: maximumRingPayload))
+            let plan = try reader.json(RingPlan.self, limit: maximumRingPayload)
+            try plan.check()
+            message = .ring(plan)
         case .stepDone:
             let ringVersion = try reader.uint32(), micros = try reader.uint32()
             let shardCount = try reader.count(), sumsCount = try reader.count(), gradientCount = try reader.count()
@@ -231,6 +247,7 @@ public enum MessageCodec {
                 for _ in 0..<shardCount { gradients.append(try reader.floats(count: gradientCount)) }
             }
             try reader.expectEnd()
+            try shards.checkShards(in: type)
             message = .stepDone(StepDone(
                 ringVersion: ringVersion, computeMicroseconds: micros, shards: shards, sums: sums, gradients: gradients))
         case .partial, .total:
@@ -245,21 +262,24 @@ public enum MessageCodec {
             let parameters = try reader.floats(count: parameterCount)
             let optimizerState = try reader.floats(count: stateCount)
             try reader.expectEnd()
-            guard iterations <= UInt64(Int.max) else {
+            // Adam raises its decay rates to the iteration count plus one.
+            guard iterations < maximumRound else {
                 throw .badContent(type: "\(type)", reason: "optimizer iterations \(iterations) out of range")
             }
             message = .state(ReplicaState(
                 optimizerIterations: Int(iterations), parameters: parameters, optimizerState: optimizerState))
         case .assign:
-            message = .assign(shards: try reader.json([Int].self))
+            let shards = try reader.json([Int].self)
+            try shards.checkShards(in: type)
+            message = .assign(shards: shards)
         case .shardRows:
             let shard = try reader.count(), partCode = try reader.uint32(), rows = try reader.count()
             let featureCount = try reader.count(), targetWidth = try reader.count()
             guard let part = ShardRows.Part(rawValue: partCode) else {
                 throw .badContent(type: "\(type)", reason: "part \(partCode) is neither 0 (training) nor 1 (validation)")
             }
-            guard featureCount > 0, targetWidth > 0 else {
-                throw .badContent(type: "\(type)", reason: "feature count and target width must be positive")
+            guard featureCount > 0, targetWidth > 0, shard < WorkerJob.maximumShards else {
+                throw .badContent(type: "\(type)", reason: "feature count and target width must be positive, the shard in range")
             }
             let places = try reader.uint32s(count: rows)
             let features = try reader.floats(count: try reader.product(rows, featureCount))
@@ -277,6 +297,7 @@ public enum MessageCodec {
             let shard = try reader.count(), sumsCount = try reader.count()
             let sums = try reader.doubles(count: sumsCount)
             try reader.expectEnd()
+            try [shard].checkShards(in: type)
             message = .validationSums(ValidationSums(shard: shard, sums: sums))
         case .reject:
             preconditionFailure("handled above")
@@ -443,8 +464,27 @@ struct ByteReader {
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(remaining))
+        } catch let error as DecodingError {
+            throw .badContent(type: typeName, reason: Self.describe(error))
         } catch {
-            throw .badContent(type: typeName, reason: "\(error)")
+            throw .badContent(type: typeName, reason: "not valid JSON")
+        }
+    }
+
+    /// A decoding error as the key it is about and what is wrong there.
+    private static func describe(_ error: DecodingError) -> String {
+        func key(_ path: [CodingKey]) -> String {
+            path.isEmpty ? "the payload" : path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case let .typeMismatch(type, context), let .valueNotFound(type, context):
+            return "\(key(context.codingPath)) is not \(type)"
+        case let .keyNotFound(missing, context):
+            return "\(key(context.codingPath + [missing])) is missing"
+        case let .dataCorrupted(context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "\(key(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
         }
     }
 

@@ -3,8 +3,13 @@
 // signal. Each names the file and what is wrong with it, and what to do.
 
 public enum RunError: Error, Equatable, CustomStringConvertible {
-    /// A job file that cannot be read or is not valid JSON for a job.
+    /// A job file that cannot be read, or is not one JSON object.
     case badJobFile(path: String, reason: String)
+    /// A job file with a mistake at a place: a syntax error (no key), or a key whose value has the
+    /// wrong type, is out of range or is repeated; the line and column (1-based) of the value.
+    case badJobFileEntry(path: String, line: Int, column: Int, key: String?, reason: String)
+    /// A job file with a key dltrain does not know, and the known key it probably meant.
+    case unknownJobFileKey(path: String, line: Int, column: Int, key: String, meant: String?)
     /// A file that could not be written: the path and the system's reason.
     case cannotWrite(path: String, reason: String)
     /// A model file that is not a dltrain model: the path and what is wrong.
@@ -34,6 +39,13 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .badJobFile(path, reason):
             return "\(path): not a valid job file: \(reason)"
+        case let .badJobFileEntry(path, line, column, key?, reason):
+            return "\(path):\(line):\(column): \"\(key)\": \(reason)"
+        case let .badJobFileEntry(path, line, column, nil, reason):
+            return "\(path):\(line):\(column): \(reason)"
+        case let .unknownJobFileKey(path, line, column, key, meant):
+            return "\(path):\(line):\(column): unknown key \"\(key)\""
+                + (meant.map { "; did you mean \"\($0)\"?" } ?? "; docs/cli.md lists the keys of a job file")
         case let .cannotWrite(path, reason):
             return "cannot write \(path): \(reason)"
         case let .badModelFile(path, reason):

@@ -32,8 +32,9 @@ final class GradientRing {
     /// The total, filled chunk by chunk.
     private(set) var total: [Float]
     private var totalChunks: [Bool] = []
-    /// Messages of a round or plan not begun yet: (round, message).
+    /// Messages of a round or plan not begun yet: (round, message), and the values they hold.
     private var early: [(round: UInt64, message: Message)] = []
+    private var earlyValues = 0
 
     init(me: Int, parameterCount: Int, send: @escaping (_ worker: Int?, _ message: Message) -> Void) {
         self.me = me
@@ -70,6 +71,7 @@ final class GradientRing {
         guard offset == 0 else { return }
         let waiting = early
         early = []
+        earlyValues = 0
         for (earlyRound, message) in waiting { receive(message, round: earlyRound, gradients: gradients) }
     }
 
@@ -89,13 +91,9 @@ final class GradientRing {
         case let .partial(piece), let .total(piece): chunk = piece
         default: return false
         }
-        guard let current = self.round, let plan else {
-            early.append((round, message))
-            return true
-        }
+        guard let current = self.round, let plan else { return keepEarly(message, round: round) }
         if (round, chunk.ringVersion) > (current, plan.version) || (round, chunk.ringVersion) == (current, plan.version) && readyFrom > 0 {
-            early.append((round, message))
-            return true
+            return keepEarly(message, round: round)
         }
         guard round == current, chunk.ringVersion == plan.version, totalChunks.indices.contains(chunk.chunk),
             chunk.values.count == plan.chunkRange(chunk.chunk, parameterCount: parameterCount).count
@@ -109,6 +107,21 @@ final class GradientRing {
             guard chunk.hop + 1 < order.count, order[chunk.hop + 1] == me, !totalChunks[chunk.chunk] else { return false }
             takeTotal(chunk.values, chunk: chunk.chunk, hop: chunk.hop + 1)
         }
+        return true
+    }
+
+    /// Keeps a message of a round or plan not begun yet; false (dropped) when the values kept would
+    /// be more than a faster neighbour could send a round ahead (a whole partial and a whole total,
+    /// twice): a peer that sends more is not summing this job, and must not fill this worker's memory.
+    private func keepEarly(_ message: Message, round: UInt64) -> Bool {
+        let values: Int
+        switch message {
+        case let .partial(chunk), let .total(chunk): values = max(chunk.values.count, 1)
+        default: return false
+        }
+        guard earlyValues + values <= 4 * parameterCount else { return false }
+        early.append((round, message))
+        earlyValues += values
         return true
     }
 

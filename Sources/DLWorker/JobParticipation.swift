@@ -77,6 +77,34 @@ final class JobParticipation {
         assign(job.shards)
     }
 
+    /// What a worker holding `shards` of `job` needs (TrainingMemory): their rows, gradients and
+    /// batch buffers, the parameters with a replica's state, the deal of every training row.
+    static func memoryNeed(_ job: WorkerJob, shards: Int) -> MemoryNeed {
+        let slots = (try? OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments))?.slotNames.count ?? 2
+        return TrainingMemory.need(
+            model: job.model, targetWidth: job.targetWidth, optimizerSlots: slots, shardsHere: shards,
+            shardBatch: shardBatch(job), rowsHere: shards * rowsPerShard(job), dealtRows: job.trainingRows)
+    }
+
+    /// Refuses more shards than this worker can hold besides the ones it has: only what they bring
+    /// is counted, the rest being allocated already.
+    func checkMemory(adding shards: [Int]) throws(MemoryShortage) {
+        let added = Set(shards).subtracting(runners.keys).subtracting(pending)
+        guard !added.isEmpty else { return }
+        try MemoryBudget.check(
+            TrainingMemory.shards(
+                model: job.model, targetWidth: job.targetWidth, count: added.count, shardBatch: Self.shardBatch(job),
+                rows: added.count * Self.rowsPerShard(job)),
+            for: "shard(s) \(added.sorted().map(String.init).joined(separator: ","))", hint: WorkerSession.memoryHint)
+    }
+
+    /// The most rows a shard holds: ceil(rows / S) training rows and as many validation rows.
+    private static func rowsPerShard(_ job: WorkerJob) -> Int {
+        (job.trainingRows + job.shardCount - 1) / job.shardCount + (job.validationRows + job.shardCount - 1) / job.shardCount
+    }
+
+    private static func shardBatch(_ job: WorkerJob) -> Int { (min(job.batchSize, job.trainingRows) + job.shardCount - 1) / job.shardCount }
+
     /// More shards to load: room for their rows is made now.
     func assign(_ shards: [Int]) {
         for shard in shards where runners[shard] == nil && !pending.contains(shard) {
@@ -247,7 +275,9 @@ final class JobParticipation {
 
     /// The validation sums of `shards` after `epoch`'s last step (committed first).
     func evaluate(_ shards: [Int], epoch: UInt64) -> [ValidationSums]? {
-        let next = (epoch + 1) * UInt64(schedule.stepsPerEpoch)
+        // Rounds are at most MessageCodec.maximumRound, but epoch x steps could still overflow.
+        let (next, overflow) = (epoch + 1).multipliedReportingOverflow(by: UInt64(schedule.stepsPerEpoch))
+        guard !overflow else { return nil }
         commit(before: next)
         guard let replica, replicaRound == next, shards.allSatisfy({ runners[$0] != nil }) else { return nil }
         return replica.parameters.withUnsafeBufferPointer { parameters in

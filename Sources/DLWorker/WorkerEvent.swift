@@ -2,6 +2,8 @@
 // for the coordinator): WorkerSession reports them, WorkerProcess logs each at its level, and the
 // tests assert on the values rather than on the wording.
 
+import DLCore
+import DLProtocol
 import Logging
 
 /// A registering worker's wait: where, how long of how long, and what it has seen there.
@@ -71,6 +73,37 @@ public enum WorkerEvent: Equatable, Sendable, CustomStringConvertible {
                 + "\(WorkerSession.seconds(registering)) s"
         case let .askedToRegisterAgain(reason):
             "the coordinator asks this worker to register again: \(reason)"
+        }
+    }
+}
+
+/// Why a worker refused the job its coordinator described (the welcome), and which coordinator:
+/// a welcome that describes no job that could be trained (whatever listens at the address, or a
+/// dltrain of another build), a job too large for this worker, or a model it cannot build.
+public struct JobRefusal: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Cause: Equatable, Sendable {
+        /// The welcome is not a valid one: MessageCodec's reason.
+        case invalid(ProtocolError)
+        /// This worker cannot hold the job (MemoryBudget).
+        case tooLarge(MemoryShortage)
+        /// The model, loss, metrics or optimizer cannot be built: the reason.
+        case cannotBuild(String)
+    }
+
+    public let coordinator: CoordinatorAddress
+    public let cause: Cause
+
+    public var description: String {
+        let sender = "the coordinator at \(coordinator.endpoint) (\(coordinator.place))"
+        switch cause {
+        case let .invalid(error):
+            return "\(sender) sent a job description this worker refuses: \(error); check that a dlcoord of this "
+                + "version (\(DLTrainVersion.current)) listens there (--connect), and nothing else"
+        case let .tooLarge(shortage):
+            return "cannot take part in the job of \(sender): \(shortage)"
+        case let .cannotBuild(reason):
+            return "cannot build the model \(sender) described: \(reason); check that it runs this version "
+                + "(\(DLTrainVersion.current))"
         }
     }
 }

@@ -6,6 +6,7 @@ import DLCore
 import DLData
 import DLProtocol
 import DLTraining
+import DLTransport
 
 extension WorkerSession {
     func handle(_ message: Message, round: UInt64, joined: JobParticipation, now: ContinuousClock.Instant) {
@@ -19,6 +20,11 @@ extension WorkerSession {
             guard shards.allSatisfy({ (0..<joined.job.shardCount).contains($0) }) else {
                 problem = "names shards outside 0..<\(joined.job.shardCount)"
                 break
+            }
+            do {
+                try joined.checkMemory(adding: shards)
+            } catch {
+                return fail("cannot take shard(s) \(shards.map(String.init).joined(separator: ",")): \(error)", now: now)
             }
             joined.assign(shards)
             log(.info, "assigned shard(s) \(shards.map(String.init).joined(separator: ","))")
@@ -36,7 +42,12 @@ extension WorkerSession {
         case let .state(replica):
             problem = joined.take(replica, round: round)
         case let .ring(plan):
-            problem = joined.take(plan)
+            // The other members' endpoints are where this worker connects: each must be one.
+            if let bad = plan.peers.first(where: { (try? Endpoint($0.endpoint, flag: "peer endpoint", role: .connect)) == nil }) {
+                problem = "names \(bad.endpoint) as worker \(bad.worker + 1)'s endpoint, which is none"
+            } else {
+                problem = joined.take(plan)
+            }
         case let .total(chunk):
             // In a star, the coordinator's sum of an epoch's last step, before its validation pass.
             problem = joined.apply(chunk.values, before: round + 1)
@@ -61,20 +72,25 @@ extension WorkerSession {
         if let problem { log(.warning, "dropped a \(message.type) message: \(problem)") }
     }
 
+    /// A welcome: MessageCodec checked that it describes a job that could be trained; whether this
+    /// worker can hold it is checked here, before anything is allocated for it.
     func begin(_ job: WorkerJob, now: ContinuousClock.Instant) {
-        guard job.trainingRows > 0, job.shardCount > 0, job.shardCount <= job.trainingRows, job.batchSize > 0,
-            job.shards.allSatisfy({ (0..<job.shardCount).contains($0) }), job.featureCount == job.model.inputDim,
-            job.targetWidth > 0
-        else {
-            fail("the coordinator sent an inconsistent job description", now: now)
-            return
+        do {
+            try MemoryBudget.check(
+                JobParticipation.memoryNeed(job, shards: job.shards.count), for: "its job", hint: Self.memoryHint)
+        } catch {
+            return refuse(JobRefusal(coordinator: address, cause: .tooLarge(error)), now: now)
         }
         do {
-            var participation: JobParticipation!
-            participation = try JobParticipation(job: job, faultFlipRound: faultFlipRound) { [unowned self] worker, round, message in
+            // The plan is read through the state, not captured: a participation that held itself
+            // through its own closure would never be freed (a worker with --keep-running, job
+            // after job, would keep every job's rows).
+            let participation = try JobParticipation(job: job, faultFlipRound: faultFlipRound) { [unowned self] worker, round, message in
                 let envelope = Envelope(jobId: self.jobId, round: round, message: message)
                 if let worker {
-                    if let endpoint = participation.plan?.endpoint(of: worker), self.sendToPeer(endpoint, envelope) { return }
+                    if case let .joined(joined) = self.state, let endpoint = joined.plan?.endpoint(of: worker),
+                        self.sendToPeer(endpoint, envelope)
+                    { return }
                     self.log(.warning, "could not send a \(message.type) message to worker \(worker + 1)")
                 } else {
                     self.emit(message, round: round, now: self.lastSent)
@@ -85,9 +101,13 @@ extension WorkerSession {
             state = .joined(participation)
             reportReadyIfLoaded(participation, now: now)
         } catch {
-            fail("cannot build the model the coordinator described: \(error)", now: now)
+            refuse(JobRefusal(coordinator: address, cause: .cannotBuild("\(error)")), now: now)
         }
     }
+
+    /// What a worker short of memory for a job says to do.
+    static let memoryHint = "run this worker on a machine with more memory, start more workers so that each holds fewer "
+        + "shards, or give the coordinator a smaller model or batch (--layers, --batch-size)"
 
     func reportReadyIfLoaded(_ joined: JobParticipation, now: ContinuousClock.Instant) {
         if joined.pending.isEmpty { emit(.ready, round: 0, now: now) }

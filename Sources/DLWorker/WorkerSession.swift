@@ -54,6 +54,8 @@ public final class WorkerSession {
         case stopped(finished: Bool, reason: String)
         /// This worker gave up: the reason says why.
         case failed(String)
+        /// This worker refused the job its coordinator described, and said so to it.
+        case refusedJob(JobRefusal)
         /// No coordinator answered in time, or libzmq gave the connection up: what it saw there.
         case unreachable(CoordinatorWait)
         /// This worker was told to stop (SIGTERM, Ctrl-C) and said goodbye to the coordinator (which
@@ -218,7 +220,9 @@ public final class WorkerSession {
         } catch {
             // The coordinator is the one peer this socket talks to: a message of it that cannot be
             // read means the two do not speak the same protocol, and waiting would only stall the run.
-            if case .joined = state {
+            if case .registering = state, MessageCodec.peekHeader(bytes)?.type == MessageType.welcome.rawValue {
+                refuse(JobRefusal(coordinator: address, cause: .invalid(error)), now: now)
+            } else if case .joined = state {
                 fail("the coordinator sent a message this worker cannot read (\(error)); "
                     + "are both running dltrain \(info.version)?", now: now)
             } else {
@@ -326,6 +330,12 @@ public final class WorkerSession {
     func fail(_ reason: String, now: ContinuousClock.Instant) {
         emit(.failure(reason: reason), round: 0, now: now)
         state = .done(.failed(reason))
+    }
+
+    /// Refuses the job the coordinator described, telling it why.
+    func refuse(_ refusal: JobRefusal, now: ContinuousClock.Instant) {
+        emit(.failure(reason: "\(refusal)"), round: 0, now: now)
+        state = .done(.refusedJob(refusal))
     }
 
     func emit(_ message: Message, round: UInt64, now: ContinuousClock.Instant, jobId: UInt64? = nil) {

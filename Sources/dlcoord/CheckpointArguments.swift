@@ -27,7 +27,7 @@ struct CheckpointArguments: ParsableArguments {
         return Checkpointer.paths(in: runDirectory).isEmpty ? nil : runDirectory
     }
 
-    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp(
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: ArgumentHelp(
         "Take a checkpoint every N epochs and after the last. Training does not wait for the disk: one taken while the one "
             + "before is still being written waits, and a newer one replaces it unwritten, so when epochs are shorter than "
             + "a write some are skipped. The newest taken is always written next, and the last epoch's (or a stopped run's) "
@@ -35,10 +35,10 @@ struct CheckpointArguments: ParsableArguments {
         valueName: "n"))
     var checkpointEvery: Int = 1
 
-    @Option(name: .customLong("checkpoint-every-steps"), help: ArgumentHelp("Also write one every N steps within an epoch.", valueName: "n"))
+    @Option(name: .customLong("checkpoint-every-steps"), parsing: .unconditional, help: ArgumentHelp("Also write one every N steps within an epoch.", valueName: "n"))
     var checkpointEverySteps: Int?
 
-    @Option(help: ArgumentHelp("How many checkpoints to keep, newest first.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many checkpoints to keep, newest first.", valueName: "n"))
     var keep: Int = 3
 
     func validate() throws {

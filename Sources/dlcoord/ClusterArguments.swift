@@ -12,7 +12,7 @@ import Foundation
 import Logging
 
 struct ClusterArguments: ParsableArguments {
-    @Option(help: ArgumentHelp("Train on N dlworker processes.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Train on N dlworker processes.", valueName: "n"))
     var workers: Int?
 
     @Flag(help: "Start the --workers as child processes on this machine, and stop them at the end.")
@@ -25,16 +25,16 @@ struct ClusterArguments: ParsableArguments {
         transform: { try Endpoint($0, flag: "--bind", role: .bind) })
     var bind: Endpoint?
 
-    @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long to wait for the workers to register, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    @Option(name: .customLong("wait-timeout"), parsing: .unconditional, help: ArgumentHelp("How long to wait for the workers to register, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"), transform: Seconds.parse)
     var waitTimeout = Seconds(60)
 
-    @Option(name: .customLong("worker-timeout"), help: ArgumentHelp("Silence after which a worker counts as lost and its shards move to the others, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    @Option(name: .customLong("worker-timeout"), parsing: .unconditional, help: ArgumentHelp("Silence after which a worker counts as lost and its shards move to the others, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"), transform: Seconds.parse)
     var workerTimeout = Seconds(15)
 
-    @Option(name: .customLong("min-workers"), help: ArgumentHelp("Below this many workers the run pauses and waits for more.", valueName: "n"))
+    @Option(name: .customLong("min-workers"), parsing: .unconditional, help: ArgumentHelp("Below this many workers the run pauses and waits for more.", valueName: "n"))
     var minWorkers: Int = 1
 
-    @Option(name: .customLong("rejoin-timeout"), help: ArgumentHelp("How long a paused run waits for workers before it stops with a checkpoint, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    @Option(name: .customLong("rejoin-timeout"), parsing: .unconditional, help: ArgumentHelp("How long a paused run waits for workers before it stops with a checkpoint, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"), transform: Seconds.parse)
     var rejoinTimeout = Seconds(60)
 
     @Flag(inversion: .prefixedNo, help: "Give shards to workers that join during the run.")
@@ -60,7 +60,7 @@ struct ClusterArguments: ParsableArguments {
         valueName: "auto|star|ring"))
     var exchange: CoordinatorSession.Exchange = .auto
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Check the workers: the coordinator computes this fraction of the shards' results again, drawn at random "
             + "after the workers sent theirs (each step, the gradients with their loss and metric sums; each validation "
             + "pass, the validation sums), and compares them bit for bit (a ring's gradients by their SHA-256 digests). "

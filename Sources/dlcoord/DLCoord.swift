@@ -70,7 +70,7 @@ struct DLCoord: ParsableCommand {
     @Flag(help: "Delete the run already in --run-dir (its checkpoints, model files, metrics.jsonl, curves.svg, event files and worker logs; nothing dltrain did not write) and start this one there, once this run's job is checked.")
     var overwrite = false
 
-    @Option(name: .customLong("log-steps"), help: ArgumentHelp(
+    @Option(name: .customLong("log-steps"), parsing: .unconditional, help: ArgumentHelp(
         "Also log the training loss and metrics to TensorBoard every N steps (batch_loss, ...: the epoch's running mean, "
             + "as Keras's TensorBoard(update_freq=N) does).",
         valueName: "n"))
@@ -84,7 +84,7 @@ struct DLCoord: ParsableCommand {
         valueName: "host:port"))
     var metricsAddress: String?
 
-    @Option(name: .customLong("read-chunk"), help: ArgumentHelp(
+    @Option(name: .customLong("read-chunk"), parsing: .unconditional, help: ArgumentHelp(
         "Bytes of the data file read and parsed at once (of its text: a gzip file's inflated bytes; default 64 MiB). "
             + "The file is never held whole: --local holds "
             + "its rows as float32 and this much of the file; a coordinator holds a few chunks and sends each row to the "
@@ -92,10 +92,10 @@ struct DLCoord: ParsableCommand {
         valueName: "bytes"))
     var readChunk: Int = CSVDocument.defaultChunkSize
 
-    @Option(help: ArgumentHelp("0 silent, 1 a progress bar on a terminal (one line per epoch otherwise), 2 one line per epoch.", valueName: "0|1|2"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("0 silent, 1 a progress bar on a terminal (one line per epoch otherwise), 2 one line per epoch.", valueName: "0|1|2"))
     var verbose: Int = 1
 
-    @Option(help: ArgumentHelp("Threads this process computes with: --local's steps, the coordinator's updates (default: the CPUs this process may run on, \(AvailableCPUs.count()) here). The weights do not depend on it.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Threads this process computes with: --local's steps, the coordinator's updates (default: the CPUs this process may run on, \(AvailableCPUs.count()) here). The weights do not depend on it.", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
@@ -108,7 +108,9 @@ struct DLCoord: ParsableCommand {
         if clusterOptions.audit != 0 && clusterOptions.workers == nil {
             throw ValidationError("--audit checks workers' gradients: it needs --workers N")
         }
-        if let workers = clusterOptions.workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let workers = clusterOptions.workers, !(1...JobSettings.maximumShards).contains(workers) {
+            throw ValidationError("--workers must be from 1 to \(JobSettings.maximumShards) (each computes at least one shard)")
+        }
         if clusterOptions.minWorkers < 1 { throw ValidationError("--min-workers must be at least 1") }
         if let workers = clusterOptions.workers, clusterOptions.minWorkers > workers {
             throw ValidationError("--min-workers \(clusterOptions.minWorkers) is more than --workers \(workers): the run could never start")
@@ -117,7 +119,9 @@ struct DLCoord: ParsableCommand {
             throw ValidationError("--threads must be from 1 to \(ComputePool.maximumThreads) (this process may run on \(AvailableCPUs.count()) CPUs)")
         }
         if let logSteps, logSteps < 1 { throw ValidationError("--log-steps must be at least 1") }
-        if readChunk < 1 { throw ValidationError("--read-chunk must be at least 1 byte") }
+        if !(1...CSVDocument.largestChunkSize).contains(readChunk) {
+            throw ValidationError("--read-chunk must be from 1 byte to \(CSVDocument.largestChunkSize) (1 GiB)")
+        }
         if overwrite && checkpointOptions.resume != nil {
             throw ValidationError("--overwrite deletes the run in --run-dir and --resume continues it: give one of them")
         }

@@ -4,6 +4,7 @@
 import ArgumentParser
 import DLCommandLine
 import DLTraining
+import Foundation
 
 /// The seed job's settings: what each option defaults to, shown in --help.
 private let seedJob = JobSettings()
@@ -20,11 +21,17 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The feature columns, comma-separated (default: every other column).", valueName: "columns"))
     var features: String?
 
-    @Option(name: .customLong("validation-split"), help: ArgumentHelp("The fraction of rows, taken from the end of the file before any shuffling, held out for validation (default: \(seedJob.validationSplit), none).", valueName: "fraction"))
+    @Option(name: .customLong("validation-split"), parsing: .unconditional, help: ArgumentHelp("The fraction of rows, taken from the end of the file before any shuffling, held out for validation (default: \(seedJob.validationSplit), none).", valueName: "fraction"))
     var validationSplit: Double?
 
     @Flag(inversion: .prefixedNo, help: "Standardize the features to z-scores fitted on the training rows (default: --no-standardize).")
     var standardize: Bool?
+
+    func validate() throws {
+        var settings = JobSettings()
+        apply(to: &settings)
+        try JobFlags.check(settings)
+    }
 
     func apply(to settings: inout JobSettings) {
         if let data { settings.data = data }
@@ -52,7 +59,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("sgd, adam, rmsprop or adagrad, with Keras's defaults (default: \(seedJob.optimizer)).", valueName: "name"))
     var optimizer: String?
 
-    @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: ArgumentHelp("The optimizer's learning rate (default: Keras's for that optimizer).", valueName: "rate"))
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: ArgumentHelp("The optimizer's learning rate (default: Keras's for that optimizer).", valueName: "rate"))
     var learningRate: Double?
 
     @Option(name: .customLong("optimizer-args"), help: ArgumentHelp("Further optimizer arguments under their Keras names, e.g. momentum=0.9,nesterov=true.", valueName: "k=v,..."))
@@ -61,20 +68,20 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Metrics, comma-separated: accuracy, mae, mse, auc (default: \(seedJob.metrics.joined(separator: ","))).", valueName: "names"))
     var metrics: String?
 
-    @Option(help: ArgumentHelp("How many passes over the training rows (default: \(seedJob.epochs)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many passes over the training rows (default: \(seedJob.epochs)).", valueName: "n"))
     var epochs: Int?
 
-    @Option(name: .customLong("batch-size"), help: ArgumentHelp("The global batch: rows per step over all shards (default: \(seedJob.batchSize)).", valueName: "n"))
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: ArgumentHelp("The global batch: rows per step over all shards (default: \(seedJob.batchSize)).", valueName: "n"))
     var batchSize: Int?
 
-    @Option(help: ArgumentHelp("Fixes the initial weights, the shard deal and every shuffle (default: \(seedJob.seed)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fixes the initial weights, the shard deal and every shuffle (default: \(seedJob.seed)).", valueName: "n"))
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("The number of logical shards S the rows are dealt into; the model depends on it (default: 1, or --workers N).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The number of logical shards S the rows are dealt into; the model depends on it (default: 1, or --workers N).", valueName: "n"))
     var shards: Int?
 
     @Option(
-        name: .customLong("early-stopping-patience"),
+        name: .customLong("early-stopping-patience"), parsing: .unconditional,
         help: ArgumentHelp("Stop after this many epochs without improvement of --monitor, as Keras's EarlyStopping (default: off).", valueName: "n"))
     var earlyStoppingPatience: Int?
 
@@ -83,7 +90,7 @@ struct TrainingOptions: ParsableArguments {
             + "lower is better for losses and errors, higher for accuracy and auc.", valueName: "name"))
     var monitor: String?
 
-    @Option(name: .customLong("min-delta"), help: ArgumentHelp("The least change of --monitor that counts as an improvement (default: \(seedJob.minDelta)).", valueName: "d"))
+    @Option(name: .customLong("min-delta"), parsing: .unconditional, help: ArgumentHelp("The least change of --monitor that counts as an improvement (default: \(seedJob.minDelta)).", valueName: "d"))
     var minDelta: Double?
 
     @Flag(name: .customLong("restore-best-weights"), help: "With early stopping, end with the weights of the best epoch instead of the last.")
@@ -91,6 +98,9 @@ struct TrainingOptions: ParsableArguments {
 
     func validate() throws {
         _ = try parsedOptimizerArguments()
+        var settings = JobSettings()
+        apply(to: &settings)
+        try JobFlags.check(settings)
     }
 
     /// `momentum=0.9,nesterov=true` as Keras-named numbers (true and false as 1 and 0).
@@ -125,5 +135,23 @@ struct TrainingOptions: ParsableArguments {
         if let monitor { settings.monitor = monitor }
         if let minDelta { settings.minDelta = minDelta }
         if restoreBestWeights { settings.restoreBestWeights = true }
+    }
+}
+
+/// The job settings' checks (JobSettings.validate) as usage errors that name the flag: each group's
+/// flags are applied to the seed job, whose own settings pass, so what fails is a flag's value.
+enum JobFlags {
+    static func check(_ settings: JobSettings) throws {
+        do {
+            try settings.validate()
+        } catch {
+            guard case let .badSetting(key, value, reason) = error else { throw error }
+            throw ValidationError("\(flag(ofKey: key)) \(value): \(reason)")
+        }
+    }
+
+    /// The flag that sets a job file's key: `batch_size` is --batch-size.
+    static func flag(ofKey key: String) -> String {
+        key.hasPrefix("optimizer_arguments") ? "--optimizer-args" : "--" + key.replacingOccurrences(of: "_", with: "-")
     }
 }

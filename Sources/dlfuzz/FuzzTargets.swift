@@ -1,8 +1,8 @@
 // What dlfuzz feeds hostile bytes to: every reader of input that may come from someone else. Each
 // target takes any bytes and must either accept them or throw a typed error; a crash, a hang or a
 // trap is a bug. The targets are the readers themselves, not copies: the CSV reader and its
-// located errors, the wire decoder, the checkpoint and model-file readers (safetensors with dltrain's
-// metadata), and the JSON job file.
+// located errors, the messages as a worker and a coordinator receive them (MessageFuzzing), the
+// checkpoint and model-file readers (safetensors with dltrain's metadata), and the JSON job file.
 
 import DLData
 import DLProtocol
@@ -20,7 +20,7 @@ enum FuzzTarget: String, CaseIterable {
             guard let document = try? CSVDocument(bytes: Array(bytes), path: "fuzz.csv"), document.columnCount > 1 else { return }
             _ = try? document.read(features: Array(0..<(document.columnCount - 1)), labels: [document.columnCount - 1])
         case .message:
-            _ = try? MessageCodec.decode(bytes)
+            MessageFuzzing.consume(bytes)
         case .checkpoint:
             _ = try? Checkpoint(decoding: Array(bytes), path: "fuzz.checkpoint")
         case .model:

@@ -11,6 +11,22 @@ private func LLVMFuzzerRunDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
 ) -> Int32
 
+@_silgen_name("LLVMFuzzerMutate")
+private func LLVMFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int) -> Int
+
+/// libFuzzer's custom mutator (found by its name): the message target's structure-aware mutations
+/// (MessageMutator) for an input that decodes, most of the time; libFuzzer's byte mutations otherwise.
+@_cdecl("LLVMFuzzerCustomMutator")
+public func customMutator(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    guard fuzzed == .message, let data, seed % 4 != 0 else { return LLVMFuzzerMutate(data, size, maxSize) }
+    var mutator = MessageMutator(seed: UInt64(seed))
+    guard let changed = mutator.mutate(Array(UnsafeBufferPointer(start: data, count: size))), changed.count <= maxSize else {
+        return LLVMFuzzerMutate(data, size, maxSize)
+    }
+    changed.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: changed.count) }
+    return changed.count
+}
+
 /// The target the callback feeds: set once, before the driver starts.
 nonisolated(unsafe) private var fuzzed = FuzzTarget.csv
 

@@ -41,7 +41,7 @@ struct DLWorkerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("This worker's name in the coordinator's log (default: HOST-PID).", valueName: "name"))
     var name: String?
 
-    @Option(name: .customLong("reconnect-timeout"), help: ArgumentHelp("How long to keep trying to reach a coordinator, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    @Option(name: .customLong("reconnect-timeout"), parsing: .unconditional, help: ArgumentHelp("How long to keep trying to reach a coordinator, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"), transform: Seconds.parse)
     var reconnectTimeout = Seconds(60)
 
     @Option(
@@ -55,7 +55,7 @@ struct DLWorkerCommand: ParsableCommand {
     @Flag(help: "Work without a secret over TCP: nothing is encrypted and any peer (on loopback: any user of this machine) could pose as the coordinator. Only on networks you trust.")
     var insecure = false
 
-    @Option(name: .customLong("coordinator-timeout"), help: ArgumentHelp("Silence from the coordinator after which it counts as lost, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"))
+    @Option(name: .customLong("coordinator-timeout"), parsing: .unconditional, help: ArgumentHelp("Silence from the coordinator after which it counts as lost, in seconds (above 0, at most a week: \(Int(Seconds.longest))).", valueName: "s"), transform: Seconds.parse)
     var coordinatorTimeout = Seconds(15)
 
     @Flag(name: .customLong("keep-running"), help: "After a job ends, wait for the next one instead of exiting.")
@@ -78,7 +78,7 @@ struct DLWorkerCommand: ParsableCommand {
                 + "coordinator).", valueName: "host"))
     var advertise: String?
 
-    @Option(help: ArgumentHelp("Threads this worker computes its shards with (default: the CPUs this process may run on, \(AvailableCPUs.count()) here). The weights do not depend on it.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Threads this worker computes its shards with (default: the CPUs this process may run on, \(AvailableCPUs.count()) here). The weights do not depend on it.", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
@@ -138,6 +138,9 @@ struct DLWorkerCommand: ParsableCommand {
             throw ExitCode.failure
         case let .failed(reason):
             FileHandle.standardError.write(Data("dlworker: error: \(reason)\n".utf8))
+            throw ExitCode.failure
+        case let .refusedJob(refusal):
+            FileHandle.standardError.write(Data("dlworker: error: \(refusal)\n".utf8))
             throw ExitCode.failure
         }
     }

@@ -73,7 +73,7 @@ final class ClusterHarness {
         workerLogs.append([])
         workerEvents.append([])
         let info = WorkerInfo(
-            name: "w\(index + 1)", host: "test", pid: Int32(100 + index), version: "test", peerEndpoint: "mem://\(index)")
+            name: "w\(index + 1)", host: "test", pid: Int32(100 + index), version: "test", peerEndpoint: "ipc://mem/\(index)")
         workers.append(WorkerSession(
             info: info, timeouts: timeouts, faultFlipRound: faultFlipRound, now: now,
             send: { [unowned self] original in
@@ -87,7 +87,7 @@ final class ClusterHarness {
                 return true
             },
             sendToPeer: { [unowned self] endpoint, envelope in
-                guard let target = Int(endpoint.dropFirst("mem://".count)), self.workers.indices.contains(target) else {
+                guard let target = Int(endpoint.dropFirst("ipc://mem/".count)), self.workers.indices.contains(target) else {
                     return false
                 }
                 if !self.silenced.contains(index) { self.betweenWorkers.append((target, MessageCodec.encode(envelope))) }

@@ -24,7 +24,7 @@ final class ConnectionWaitTests: XCTestCase {
         -> (WorkerSession, () -> [WorkerEvent])
     {
         var events: [WorkerEvent] = []
-        let info = WorkerInfo(name: "w1", host: "test", pid: 1, version: "test", peerEndpoint: "mem://0")
+        let info = WorkerInfo(name: "w1", host: "test", pid: 1, version: "test", peerEndpoint: "ipc://mem/0")
         let worker = WorkerSession(
             info: info, address: address, holdsSecret: holdsSecret, timeouts: .init(reconnect: reconnect), now: clock.now,
             send: { _ in false }, sendToPeer: { _, _ in false }, log: { _, _ in }, events: { events.append($0) })
@@ -208,7 +208,7 @@ final class ConnectionWaitTests: XCTestCase {
         harness.coordinator.peerRefused(address: "10.0.0.7", reason: .handshake(.cryptographic))
         harness.coordinator.peerRefused(address: "10.0.0.7", reason: .handshake(.cryptographic))
         var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
-            WorkerInfo(name: "old", host: "node-b", pid: 9, version: "0.1", peerEndpoint: "mem://old"))))
+            WorkerInfo(name: "old", host: "node-b", pid: 9, version: "0.1", peerEndpoint: "ipc://mem/old"))))
         hello[4] = UInt8(MessageCodec.version + 1)
         harness.toCoordinator.append(([7, 7], hello))
         harness.toCoordinator.append(([8, 8], [UInt8]("GET / HTTP/1.1\r\n\r\n".utf8)))

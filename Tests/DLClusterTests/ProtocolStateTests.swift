@@ -104,7 +104,7 @@ final class ProtocolStateTests: XCTestCase {
         let job = try job(epochs: 1)
         let harness = ClusterHarness(job: job, workerCount: 2)
         var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
-            WorkerInfo(name: "old", host: "h", pid: 1, version: "9", peerEndpoint: "mem://old"))))
+            WorkerInfo(name: "old", host: "h", pid: 1, version: "9", peerEndpoint: "ipc://mem/old"))))
         hello[4] = UInt8(MessageCodec.version + 1)  // the protocol's next version
         harness.toCoordinator.append(([7, 7], hello))
         harness.deliver()

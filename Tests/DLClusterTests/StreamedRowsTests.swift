@@ -188,6 +188,36 @@ final class StreamedRowsTests: XCTestCase {
         XCTAssertTrue(message.contains("\(path): the file changed"), message)
     }
 
+    /// Rows appended to the file during the run, then a worker lost: the re-read of its shards meets
+    /// the new rows before the end of the file and refuses the file there, instead of routing them (without validation rows they had no shard: the coordinator divided by zero).
+    func testRowsAppendedDuringTheRunAreRefusedBeforeTheyAreRouted() throws {
+        let path = try temporaryDirectory(self) + "/data.csv"
+        try FileManager.default.copyItem(atPath: JobSettings.seedJob.data, toPath: path)
+        var settings = JobSettings.seedJob
+        settings.data = path
+        settings.shards = 2
+        settings.epochs = 3
+        let harness = try distributed(settings, workers: 2, chunkSize: 2048, timeouts: .init(worker: .seconds(2)))
+        for _ in 0..<400 where harness.coordinator.progress.position == TrainingPosition(epoch: 0, step: 0) {
+            harness.advance(.milliseconds(10))
+            harness.deliver(limit: 6)
+        }
+        XCTAssertEqual(harness.coordinator.outcome, nil)
+        XCTAssertNotEqual(harness.coordinator.progress.position, TrainingPosition(epoch: 0, step: 0), "training began")
+        let lastLine = try XCTUnwrap(String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").last)
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        file.seekToEndOfFile()
+        file.write(Data(String(repeating: lastLine + "\n", count: 50).utf8))
+        try file.close()
+        harness.silenced = [1]
+        harness.runToCompletion(perTick: 6)
+        guard case let .failed(message) = harness.coordinator.outcome else {
+            return XCTFail("the run did not fail: \(String(describing: harness.coordinator.outcome))")
+        }
+        XCTAssertTrue(message.contains("\(path): the file changed: it has more than the 470 rows"), message)
+        XCTAssertEqual(harness.lostWorkers, [1])
+    }
+
     /// A worker that holds every row it was sent but never says ready (here: its standardization is
     /// lost on the way) does not hold the run up for ever: after --worker-timeout it is lost, its
     /// shards go to the other, and the weights are the local ones.

@@ -32,7 +32,8 @@ final class AvailableCPUsTests: XCTestCase {
     }
 
     func testAContainersCgroupV2() {
-        let found = AvailableCPUs.cpuCgroups(
+        let found = AvailableCPUs.cgroups(
+            controller: "cpu",
             cgroup: "0::/\n",
             mountInfo: """
                 612 540 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw,nsdelegate
@@ -42,7 +43,8 @@ final class AvailableCPUsTests: XCTestCase {
     }
 
     func testASystemdSliceUnderCgroupV2() {
-        let found = AvailableCPUs.cpuCgroups(
+        let found = AvailableCPUs.cgroups(
+            controller: "cpu",
             cgroup: "0::/system.slice/dltrain.service\n",
             mountInfo: "35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw\n")
         XCTAssertEqual(
@@ -51,7 +53,8 @@ final class AvailableCPUsTests: XCTestCase {
 
     /// This project's machine: v1 controllers, the cpu one alone, and a v2 hierarchy without them.
     func testAHybridHostUsesTheV1CPUController() {
-        let found = AvailableCPUs.cpuCgroups(
+        let found = AvailableCPUs.cgroups(
+            controller: "cpu",
             cgroup: "4:memory:/process_api/03a09f\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n",
             mountInfo: """
                 31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -67,7 +70,8 @@ final class AvailableCPUsTests: XCTestCase {
 
     /// A v1 container whose cgroup is the mount's root: the mount point is its directory.
     func testAV1ContainerWhoseCgroupIsTheMountRoot() {
-        let found = AvailableCPUs.cpuCgroups(
+        let found = AvailableCPUs.cgroups(
+            controller: "cpu",
             cgroup: "5:cpu,cpuacct:/docker/abc123\n",
             mountInfo: "700 690 0:32 /docker/abc123 /sys/fs/cgroup/cpu,cpuacct ro,nosuid - cgroup cgroup rw,cpu,cpuacct\n")
         XCTAssertEqual(found, [.init(version: 1, directory: "/sys/fs/cgroup/cpu,cpuacct", mountPoint: "/sys/fs/cgroup/cpu,cpuacct")])

@@ -99,4 +99,39 @@ final class ModelDescriptionTests: XCTestCase {
         XCTAssertEqual(parameters[0], 1 - 0.1 * 0.5 / (0.35 as Float + 1e-7).squareRoot(), accuracy: 1e-7)
         XCTAssertEqual(optimizer.iterations, 1)
     }
+
+    /// Optimizer arguments are checked as training uses them, in float32: 1e300 is infinite there,
+    /// a decay rate of 1 divides by zero in Adam's bias correction, nesterov is a flag.
+    func testOptimizerArgumentsOutOfRangeAreRefused() {
+        for (name, arguments) in [
+            ("adam", ["learning_rate": 1e300]), ("adam", ["beta_1": 1]), ("adam", ["beta_2": 1.5]), ("adam", ["epsilon": -1]),
+            ("rmsprop", ["rho": 1]), ("sgd", ["nesterov": 0.5]), ("sgd", ["momentum": .nan]), ("adagrad", ["learning_rate": 0]),
+        ] {
+            XCTAssertThrowsError(try OptimizerConfig(name: name, arguments: arguments), "\(name) \(arguments)") { error in
+                guard case let .badOptimizerArgument(argument, _, _)? = error as? ModelSpecError else {
+                    return XCTFail("\(name) \(arguments): \(error)")
+                }
+                XCTAssertEqual(argument, arguments.keys.first)
+            }
+        }
+        XCTAssertNoThrow(try OptimizerConfig(name: "adam", arguments: ["beta_1": 0.99, "beta_2": 0]))
+    }
+
+    /// A model's widths and parameter count are checked before any of it is allocated: no count of
+    /// a layer list, a job file or a message overflows the layout's arithmetic.
+    func testAModelTooWideOrTooLargeIsRefusedWithItsSize() {
+        let wide = LayerList.maximumUnits
+        XCTAssertThrowsError(try ModelSpec(inputDim: wide + 1, layers: [DenseSpec(units: 1, activation: .sigmoid)])) {
+            XCTAssertEqual($0 as? ModelSpecError, .tooManyInputs(wide + 1, maximum: wide))
+        }
+        XCTAssertThrowsError(try ModelSpec(inputDim: 3, layers: [DenseSpec(units: 1 << 62, activation: .relu)])) {
+            XCTAssertEqual($0 as? ModelSpecError, .tooManyUnits("\(1 << 62):relu", maximum: wide))
+        }
+        let layers = [DenseSpec(units: wide, activation: .relu), DenseSpec(units: wide, activation: .relu)]
+        XCTAssertThrowsError(try ModelSpec(inputDim: 17, layers: layers)) { error in
+            XCTAssertEqual(error as? ModelSpecError, .tooManyParameters(wide * 18 + wide * (wide + 1), maximum: ModelSpec.maximumParameters))
+            XCTAssertTrue("\(error)".contains("4.4 TB"), "says the size it would need: \(error)")
+        }
+        XCTAssertEqual(try ModelSpec(inputDim: 17, layers: [DenseSpec(units: 30, activation: .relu)]).layout.count, 18 * 30)
+    }
 }

@@ -49,6 +49,17 @@ final class ShardScheduleTests: XCTestCase {
             XCTAssertEqual(ranges.first!.lowerBound, 0)
             XCTAssertEqual(ranges.last!.upperBound, rows)
             for (a, b) in zip(ranges, ranges.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
+            for (shard, range) in ranges.enumerated() {
+                for row in range { XCTAssertEqual(ShardSchedule.validationShard(ofRow: row, shardCount: shards, rowCount: rows), shard) }
+            }
         }
+    }
+
+    /// A row past the validation rows (a file that grew) has no shard, even when there are no
+    /// validation rows at all: no division by zero.
+    func testARowOutsideTheValidationRowsHasNoShard() {
+        XCTAssertNil(ShardSchedule.validationShard(ofRow: 0, shardCount: 4, rowCount: 0))
+        XCTAssertNil(ShardSchedule.validationShard(ofRow: 10, shardCount: 4, rowCount: 10))
+        XCTAssertNil(ShardSchedule.validationShard(ofRow: -1, shardCount: 4, rowCount: 10))
     }
 }

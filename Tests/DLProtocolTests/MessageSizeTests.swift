@@ -87,8 +87,9 @@ final class MessageSizeTests: XCTestCase {
         assertLargestValid(done, "step-done")
     }
 
-    /// A small model in few shards: the bound is a hello whose JSON is as long as the decoder accepts,
-    /// longer than a step-done with every shard's gradient.
+    /// A small model in few shards: the bound is a hello whose JSON is as long as the decoder reads,
+    /// longer than a step-done with every shard's gradient (a name that long is then refused as
+    /// content, a longer JSON as too large).
     func testASmallJobsBoundIsTheLongestHello() throws {
         let largest = MessageCodec.largestMessageFromWorker(shardCount: 4, metricSlots: 3, parameterCount: 100, star: true)
         func hello(nameLength: Int) -> [UInt8] {
@@ -97,7 +98,10 @@ final class MessageSizeTests: XCTestCase {
         }
         let longest = MessageCodec.maximumControlPayload - (hello(nameLength: 0).count - MessageCodec.headerSize)
         XCTAssertEqual(hello(nameLength: longest).count, largest)
-        XCTAssertNoThrow(try MessageCodec.decode(hello(nameLength: longest)))
+        XCTAssertThrowsError(try MessageCodec.decode(hello(nameLength: longest))) {
+            guard case .badContent("hello", _)? = $0 as? ProtocolError else { return XCTFail("\($0)") }
+        }
+        XCTAssertNoThrow(try MessageCodec.decode(hello(nameLength: MessageCodec.maximumNameLength)))
         XCTAssertThrowsError(try MessageCodec.decode(hello(nameLength: longest + 1))) {
             XCTAssertEqual($0 as? ProtocolError, .badSize(
                 type: "hello", size: largest + 1, expected: "at most \(MessageCodec.maximumControlPayload) bytes of JSON"))

@@ -94,6 +94,21 @@ final class CurvesChartTests: XCTestCase {
     }
 
     /// Runs are told apart by as much of their paths as it takes.
+    /// A metrics log is outside input: values no run could log (1e308, the smallest subnormal) are
+    /// drawn at the chart's edge, not converted to an integer they do not fit (dlmodel plot trapped).
+    func testValuesNoRunCouldLogAreDrawnWithoutATrap() throws {
+        let path = try temporaryDirectory(self) + "/metrics.jsonl"
+        try """
+            {"epoch": 1, "seconds": 1, "loss": 1e308, "accuracy": 0.5}
+            {"epoch": 2, "seconds": 1, "loss": -1e308, "accuracy": 5e-324}
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let chart = CurvesChart.svg(runs: [("run", try MetricsLog.read(path: path))])
+        XCTAssertTrue(chart.contains("<svg") && chart.contains("</svg>"), chart)
+        XCTAssertEqual(CurvesChart.number(.infinity), "1000000000000.0")
+        XCTAssertEqual(CurvesChart.number(.nan), "0.0")
+    }
+
     func testRunLabelsTellRunsApart() {
         XCTAssertEqual(CurvesChart.runLabels(["runs/a", "runs/b/"]), ["a", "b"])
         XCTAssertEqual(CurvesChart.runLabels(["sweep1/run", "sweep2/run", "other"]), ["sweep1/run", "sweep2/run", "other"])

@@ -25,21 +25,69 @@ final class JobFileTests: XCTestCase {
         XCTAssertEqual(settings.loss, "mean_squared_error")
     }
 
-    func testBadJobFilesSayWhatIsWrong() throws {
-        let directory = try temporaryDirectory(self)
-        for (content, expected) in [
-            ("{\"epochs\": \"ten\"}", "\"epochs\" should be Int"),
-            ("{\"epochs\": 10,", "not valid JSON"),
-        ] {
-            let path = directory + "/job.json"
-            try Data(content.utf8).write(to: URL(fileURLWithPath: path))
-            XCTAssertThrowsError(try JobFile.read(path)) { error in
-                XCTAssertTrue("\(error)".contains(expected), "\(error)")
-                XCTAssertTrue("\(error)".hasPrefix(path))
+    /// Tests/Fixtures/jobs: each file's one mistake, refused at its line and column with its key.
+    func testEveryMistakeIsLocatedAndTyped() throws {
+        let directory = Repository.root + "/Tests/Fixtures/jobs/"
+        let expected: [(file: String, error: (String) -> RunError, reason: String)] = [
+            ("fractional-epochs.json", { .badJobFileEntry(path: $0, line: 3, column: 15, key: "epochs", reason: "1.5 is not a whole number") }, ""),
+            ("huge-epochs.json", { .badJobFileEntry(path: $0, line: 2, column: 15, key: "epochs", reason: "") }, "out of range"),
+            ("misspelled-key.json", { .unknownJobFileKey(path: $0, line: 3, column: 5, key: "epoch", meant: "epochs") }, ""),
+            ("split-out-of-range.json", { .badJobFileEntry(path: $0, line: 3, column: 25, key: "validation_split", reason: "") }, "up to, not including, 1"),
+            ("missing-comma.json", { .badJobFileEntry(path: $0, line: 4, column: 5, key: nil, reason: "") }, "expected ',' or '}'"),
+            ("nested-type.json", { .badJobFileEntry(path: $0, line: 3, column: 19, key: "optimizer_arguments.beta_1", reason: "should be a number") }, ""),
+            ("repeated-key.json", { .badJobFileEntry(path: $0, line: 1, column: 16, key: "epochs", reason: "the key is given twice") }, ""),
+        ]
+        for (file, error, reason) in expected {
+            let path = directory + file
+            XCTAssertThrowsError(try JobFile.read(path), file) { thrown in
+                guard let thrown = thrown as? RunError else { return XCTFail("\(file): \(thrown)") }
+                let wanted = error(path)
+                if case let .badJobFileEntry(_, line, column, key, found) = thrown, !reason.isEmpty,
+                    case let .badJobFileEntry(_, wantedLine, wantedColumn, wantedKey, _) = wanted
+                {
+                    XCTAssertEqual([line, column], [wantedLine, wantedColumn], file)
+                    XCTAssertEqual(key, wantedKey, file)
+                    XCTAssertTrue(found.contains(reason), "\(file): \(found)")
+                } else {
+                    XCTAssertEqual(thrown, wanted, file)
+                }
+                XCTAssertTrue("\(thrown)".hasPrefix(path + ":"), "names the file, line and column: \(thrown)")
             }
         }
-        XCTAssertThrowsError(try JobFile.read(directory + "/missing.json")) { error in
-            XCTAssertTrue("\(error)".contains("cannot read the file"))
+    }
+
+    /// A job file is read only when it is a regular file, of a bounded size: `--config /dev/zero`
+    /// is refused at once instead of read for ever.
+    func testADeviceOrAnOversizedFileIsRefusedUnread() throws {
+        for path in ["/dev/zero", "/dev/null"] {
+            XCTAssertThrowsError(try JobFile.read(path)) { error in
+                XCTAssertEqual(error as? RunError, .badJobFile(path: path, reason: "not a regular file"))
+            }
+        }
+        let big = try temporaryDirectory(self) + "/big.json"
+        try Data(repeating: UInt8(ascii: " "), count: JobFile.largestFile + 1).write(to: URL(fileURLWithPath: big))
+        XCTAssertThrowsError(try JobFile.read(big)) { error in
+            guard case let .badJobFile(path, reason) = error as? RunError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, big)
+            XCTAssertTrue(reason.contains("at most \(JobFile.largestFile)"), reason)
+        }
+        XCTAssertThrowsError(try JobFile.read(big + ".missing")) { error in
+            guard case .badJobFile = error as? RunError else { return XCTFail("\(error)") }
+        }
+    }
+
+    /// A byte-order mark (as some editors write one) is skipped, and not counted in columns.
+    func testAByteOrderMarkIsSkipped() throws {
+        let settings = try JobFile.decode(Data([0xEF, 0xBB, 0xBF] + Array("{\"epochs\": 7}".utf8)), path: "j.json")
+        XCTAssertEqual(settings.epochs, 7)
+        XCTAssertThrowsError(try JobFile.decode(Data([0xEF, 0xBB, 0xBF] + Array("{\"epochs\": 0}".utf8)), path: "j.json")) {
+            guard case .badJobFileEntry("j.json", 1, 12, "epochs", _)? = $0 as? RunError else { return XCTFail("\($0)") }
+        }
+    }
+
+    func testTheTopLevelIsAnObject() {
+        XCTAssertThrowsError(try JobFile.decode(Data("[1, 2]".utf8), path: "j.json")) { error in
+            guard case .badJobFile(path: "j.json", _) = error as? RunError else { return XCTFail("\(error)") }
         }
     }
 }

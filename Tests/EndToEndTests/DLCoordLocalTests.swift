@@ -117,7 +117,6 @@ final class DLCoordLocalTests: XCTestCase {
             (["--layers", "30relu"], "dlcoord: error: bad layer \"30relu\""),
             (["--loss", "hinge"], "dlcoord: error: unknown loss \"hinge\""),
             (["--optimizer", "lamb"], "dlcoord: error: unknown optimizer \"lamb\""),
-            (["--batch-size", "0"], "dlcoord: error: invalid batch_size \"0\": it must be at least 1"),
             (["--metrics", "f1"], "dlcoord: error: unknown metric \"f1\""),
             (["--config", "/nonexistent/job.json"], "dlcoord: error: /nonexistent/job.json: not a valid job file"),
         ] {
@@ -125,6 +124,10 @@ final class DLCoordLocalTests: XCTestCase {
             XCTAssertEqual(result.status, 1, "\(flags)")
             XCTAssertTrue(result.errors.hasPrefix(message), "\(flags): \(result.errors)")
         }
+        // A value out of its range is a usage error naming the flag (UsageErrorTests has every one).
+        let batch = try dlcoord.run(["--local", "--run-dir", "/nonexistent/never", "--batch-size", "0"])
+        XCTAssertEqual(batch.status, 64, batch.errors)
+        XCTAssertTrue(batch.errors.hasPrefix("dlcoord: error: --batch-size 0: it must be from 1 to"), batch.errors)
         let verbose = try dlcoord.run(["--local", "--verbose", "3"])
         XCTAssertNotEqual(verbose.status, 0)
         XCTAssertTrue(verbose.errors.contains("--verbose must be 0, 1 or 2"))

@@ -21,6 +21,15 @@ final class FuzzCorpusTests: XCTestCase {
         }
     }
 
+    /// The message target's structure-aware mutations of its corpus (MessageMutator, the fuzzing
+    /// build's custom mutator), a few of each, through the worker and coordinator sessions.
+    func testMutatedMessagesAreReceivedWithoutACrash() throws {
+        let directories = ["corpus", "crashes"].map { Repository.root + "/Tests/Fuzz/\($0)/message" }
+        let result = try dlfuzz.run(["message", "--mutations", "8"] + directories)
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.output.contains("mutation(s) without a crash"), result.output)
+    }
+
     func testAnUnknownTargetIsRefusedWithTheList() throws {
         let result = try dlfuzz.run(["xml"])
         XCTAssertEqual(result.status, 2)

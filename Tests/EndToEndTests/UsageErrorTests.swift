@@ -45,6 +45,40 @@ final class UsageErrorTests: XCTestCase {
         }
     }
 
+    /// Every numeric flag refuses NaN, infinity, negative and huge values where it enters, naming
+    /// itself and what it takes: a negative number is a value (`--epochs -1` is out of range, not
+    /// "missing a value"), with or without `=`.
+    func testNumericFlagsOutOfRangeAreUsageErrorsNamingTheFlag() throws {
+        let directory = try temporaryDirectory(self)
+        let cases: [(command: String, arguments: [String], flag: String)] = [
+            ("dlcoord", ["--epochs", "-1"], "--epochs"),
+            ("dlcoord", ["--epochs=-1"], "--epochs"),
+            ("dlcoord", ["--epochs", "1.5"], "--epochs"),
+            ("dlcoord", ["--batch-size", "9223372036854775807"], "--batch-size"),
+            ("dlcoord", ["--shards", "0"], "--shards"),
+            ("dlcoord", ["--early-stopping-patience", "-3"], "--early-stopping-patience"),
+            ("dlcoord", ["--min-delta", "nan"], "--min-delta"),
+            ("dlcoord", ["--learning-rate", "1e300"], "--learning-rate"),
+            ("dlcoord", ["--learning-rate", "-0.1"], "--learning-rate"),
+            ("dlcoord", ["--validation-split", "inf"], "--validation-split"),
+            ("dlcoord", ["--optimizer-args", "beta_1=nan"], "--optimizer-args"),
+            ("dlcoord", ["--features", "0-999999,0-999999"], "--features"),
+            ("dlcoord", ["--read-chunk", "99999999999999"], "--read-chunk"),
+            ("dlcoord", ["--workers", "-2"], "--workers"),
+            ("dlcoord", ["--workers", "1", "--wait-timeout", "-1"], "--wait-timeout"),
+            ("dlcoord", ["--workers", "1", "--wait-timeout=-1"], "--wait-timeout"),
+            ("dlcoord", ["--workers", "1", "--worker-timeout", "inf"], "--worker-timeout"),
+            ("dlworker", ["--connect", "ipc:///tmp/none.ipc", "--reconnect-timeout", "-5"], "--reconnect-timeout"),
+        ]
+        for (command, arguments, flag) in cases {
+            let result = try Executable(name: command).run(arguments, in: directory, timeout: 30)
+            XCTAssertEqual(result.status, 64, "\(command) \(arguments): \(result.errors)")
+            XCTAssertEqual(result.errors.split(separator: "\n").count, 1, "\(command) \(arguments): \(result.errors)")
+            XCTAssertTrue(result.errors.contains(flag), "\(command) \(arguments) names \(flag): \(result.errors)")
+            XCTAssertFalse(result.errors.contains("Missing value"), "\(command) \(arguments): \(result.errors)")
+        }
+    }
+
     /// `--lr`, as PyTorch and Keras scripts spell it, sets the learning rate.
     func testLRIsTheLearningRate() throws {
         let directory = try temporaryDirectory(self)

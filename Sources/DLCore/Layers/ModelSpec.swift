@@ -32,10 +32,38 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var inputDim: Int
     public var layers: [DenseSpec]
 
+    /// The most parameters a model may have: 8 GiB of float32 (a message counts them in 32 bits),
+    /// and beyond what a machine trains anyway (MemoryBudget says so first, with the need).
+    public static let maximumParameters = Int(Int32.max)
+
+    /// Checks the widths and counts every parameter before anything is allocated: no width or count
+    /// of a layer list, a job file or a message can overflow the layout's arithmetic.
     public init(inputDim: Int, layers: [DenseSpec]) throws(ModelSpecError) {
         guard inputDim > 0, !layers.isEmpty, layers.allSatisfy({ $0.units > 0 }) else { throw .emptyModel }
+        guard inputDim <= LayerList.maximumUnits else { throw .tooManyInputs(inputDim, maximum: LayerList.maximumUnits) }
+        if let wide = layers.first(where: { $0.units > LayerList.maximumUnits }) {
+            throw .tooManyUnits(wide.text, maximum: LayerList.maximumUnits)
+        }
+        let count = Self.parameterCount(inputDim: inputDim, layers: layers)
+        guard let count, count <= Self.maximumParameters else {
+            throw .tooManyParameters(count, maximum: Self.maximumParameters)
+        }
         self.inputDim = inputDim
         self.layers = layers
+    }
+
+    /// Every layer's kernel and bias, counted with overflow checks (widths of at most
+    /// LayerList.maximumUnits); nil when the count overflows.
+    static func parameterCount(inputDim: Int, layers: [DenseSpec]) -> Int? {
+        var count = 0, inputs = inputDim
+        for layer in layers {
+            let (kernel, kernelOverflow) = layer.units.multipliedReportingOverflow(by: inputs + 1)  // and the bias
+            let (sum, sumOverflow) = count.addingReportingOverflow(kernel)
+            guard !kernelOverflow, !sumOverflow else { return nil }
+            count = sum
+            inputs = layer.units
+        }
+        return count
     }
 
     public var outputWidth: Int { layers[layers.count - 1].units }

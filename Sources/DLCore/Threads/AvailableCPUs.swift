@@ -2,7 +2,8 @@
 // its affinity mask (taskset, a container's --cpuset-cpus) and its cgroup's CPU quota (a
 // container's --cpus, systemd's CPUQuota) both limit. The quota is read for the process's cgroup
 // and every cgroup above it, in cgroup v2 (`cpu.max`) and v1 (`cpu.cfs_quota_us` over
-// `cpu.cfs_period_us`) alike, found through /proc/self/cgroup and /proc/self/mountinfo.
+// `cpu.cfs_period_us`) alike, found through /proc/self/cgroup and /proc/self/mountinfo (MemoryBudget
+// reads the memory controller's limits through the same search).
 
 import CKernels
 import Glibc
@@ -39,18 +40,18 @@ public enum AvailableCPUs {
         return quota / period
     }
 
-    /// A cgroup directory holding the CPU controller's files, and the mount point above which its
+    /// A cgroup directory holding a controller's files, and the mount point above which its
     /// ancestors are not visible.
-    struct CPUCgroup: Equatable {
+    struct Cgroup: Equatable {
         var version: Int
         var directory: String
         var mountPoint: String
     }
 
-    /// The process's CPU-controller cgroups, from the text of /proc/self/cgroup and
-    /// /proc/self/mountinfo: the v2 one ("0::PATH" under a cgroup2 mount) and the v1 one (the line
-    /// naming "cpu" under a cgroup mount with the cpu option).
-    static func cpuCgroups(cgroup: String, mountInfo: String) -> [CPUCgroup] {
+    /// The process's cgroups of `controller` ("cpu", "memory"), from the text of /proc/self/cgroup
+    /// and /proc/self/mountinfo: the v2 one ("0::PATH" under a cgroup2 mount) and the v1 one (the
+    /// line naming the controller under a cgroup mount with its option).
+    static func cgroups(controller: String, cgroup: String, mountInfo: String) -> [Cgroup] {
         var mounts: [(version: Int, root: String, point: String)] = []
         for line in mountInfo.split(separator: "\n") {
             let halves = line.split(separator: " - ")
@@ -59,23 +60,23 @@ public enum AvailableCPUs {
             guard fields.count >= 5, tail.count >= 3 else { continue }
             if tail[0] == "cgroup2" {
                 mounts.append((2, String(fields[3]), String(fields[4])))
-            } else if tail[0] == "cgroup", tail[2].split(separator: ",").contains("cpu") {
+            } else if tail[0] == "cgroup", tail[2].split(separator: ",").contains(Substring(controller)) {
                 mounts.append((1, String(fields[3]), String(fields[4])))
             }
         }
-        var found: [CPUCgroup] = []
+        var found: [Cgroup] = []
         for line in cgroup.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }
             let version = fields[0] == "0" && fields[1].isEmpty ? 2 : 1
-            guard version == 2 || fields[1].split(separator: ",").contains("cpu") else { continue }
+            guard version == 2 || fields[1].split(separator: ",").contains(Substring(controller)) else { continue }
             let path = String(fields[2])
             for mount in mounts where mount.version == version {
                 // Below the mount's root, the path continues under the mount point; a path outside
                 // it (another cgroup namespace) leaves the mount point's own directory.
                 let relative = mount.root == "/" ? path : path.hasPrefix(mount.root) ? String(path.dropFirst(mount.root.count)) : ""
                 let directory = (mount.point + "/" + relative).replacingDoubleSlashes
-                found.append(CPUCgroup(version: version, directory: directory, mountPoint: mount.point))
+                found.append(Cgroup(version: version, directory: directory, mountPoint: mount.point))
             }
         }
         return found
@@ -83,22 +84,28 @@ public enum AvailableCPUs {
 
     /// The smallest CPU quota of the process's cgroups and their ancestors up to each mount point.
     private static func cgroupQuota() -> Double? {
+        smallestCgroupLimit(controller: "cpu") { directory, version in
+            if version == 2, let cpuMax = readSmallFile(directory + "/cpu.max") { return quota(cpuMax: cpuMax) }
+            guard version == 1, let cfsQuota = readSmallFile(directory + "/cpu.cfs_quota_us"),
+                let cfsPeriod = readSmallFile(directory + "/cpu.cfs_period_us")
+            else { return nil }
+            return quota(cfsQuota: cfsQuota, cfsPeriod: cfsPeriod)
+        }
+    }
+
+    /// The smallest of the limits `limit` reads from a directory (with its cgroup version) over the
+    /// process's cgroups of `controller` and their ancestors up to each mount point; nil for none.
+    static func smallestCgroupLimit<Limit: Comparable>(
+        controller: String, _ limit: (_ directory: String, _ version: Int) -> Limit?
+    ) -> Limit? {
         guard let cgroup = readSmallFile("/proc/self/cgroup"), let mountInfo = readSmallFile("/proc/self/mountinfo") else {
             return nil
         }
-        var smallest: Double?
-        for cgroup in cpuCgroups(cgroup: cgroup, mountInfo: mountInfo) {
+        var smallest: Limit?
+        for cgroup in cgroups(controller: controller, cgroup: cgroup, mountInfo: mountInfo) {
             var directory = cgroup.directory
             while true {
-                var found: Double?
-                if cgroup.version == 2, let cpuMax = readSmallFile(directory + "/cpu.max") {
-                    found = quota(cpuMax: cpuMax)
-                } else if cgroup.version == 1, let cfsQuota = readSmallFile(directory + "/cpu.cfs_quota_us"),
-                    let cfsPeriod = readSmallFile(directory + "/cpu.cfs_period_us")
-                {
-                    found = quota(cfsQuota: cfsQuota, cfsPeriod: cfsPeriod)
-                }
-                if let found { smallest = min(smallest ?? found, found) }
+                if let found = limit(directory, cgroup.version) { smallest = min(smallest ?? found, found) }
                 guard directory.count > cgroup.mountPoint.count, let slash = directory.lastIndex(of: "/") else { break }
                 directory = String(directory[..<slash])
             }
@@ -107,7 +114,7 @@ public enum AvailableCPUs {
     }
 
     /// A file of /proc or /sys as text (they report no size, so it is read until its end).
-    private static func readSmallFile(_ path: String) -> String? {
+    static func readSmallFile(_ path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }

@@ -51,8 +51,17 @@ public enum OptimizerConfig: Sendable, Equatable, Codable {
                 name: unknown, value: arguments[unknown] ?? 0,
                 reason: "\(self.name) takes \(known.sorted().joined(separator: ", "))")
         }
-        for (key, argument) in arguments where key != "nesterov" && (argument < 0 || !argument.isFinite) {
-            throw .badOptimizerArgument(name: key, value: argument, reason: "it must be a finite number >= 0")
+        // Training uses float32: a value is checked as it will be used, so 1e300 is infinite too.
+        for (key, argument) in arguments.sorted(by: { $0.key < $1.key }) {
+            if key == "nesterov" {
+                guard argument == 0 || argument == 1 else {
+                    throw .badOptimizerArgument(name: key, value: argument, reason: "it must be true or false (1 or 0)")
+                }
+            } else if !(argument >= 0 && Float(argument).isFinite) {
+                throw .badOptimizerArgument(name: key, value: argument, reason: "it must be a finite number >= 0")
+            } else if ["beta_1", "beta_2", "rho"].contains(key) && !(Float(argument) < 1) {
+                throw .badOptimizerArgument(name: key, value: argument, reason: "it must be below 1 (a decay rate)")
+            }
         }
         if self.learningRate <= 0 {
             throw .badOptimizerArgument(name: "learning_rate", value: Double(self.learningRate), reason: "it must be > 0")

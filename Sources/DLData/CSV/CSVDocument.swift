@@ -1,6 +1,8 @@
 // An opened CSV file: whether it has a header, its column count, and the entry points that turn
 // column references into indices and the data records into columns.
 
+import DLCore
+
 /// An opened CSV file: the header decision and the column count, from its first records. The
 /// data records are read later, in chunks, by `read`, so that memory holds a chunk of the file at a
 /// time and never the whole of it.
@@ -13,6 +15,8 @@ public struct CSVDocument: Sendable {
     public let chunkSize: Int
 
     public static let defaultChunkSize = 64 << 20
+    /// The largest chunk a reader takes (`--read-chunk`): a reader holds two of them at once.
+    public static let largestChunkSize = 1 << 30
 
     private let options: CSVOptions
     /// The file's first bytes, through at least the first data record.
@@ -161,8 +165,14 @@ public struct CSVDocument: Sendable {
         let (plan, firstRecordLength) = try columnPlan(features: features, labels: labels, texts: texts)
         let stream = try records(plan)
         var records = ParsedRecords(plan: plan)
-        // Records of a numeric table are about equally long, so the first one sizes the outputs.
+        // Records of a numeric table are about equally long, so the first one sizes the outputs:
+        // refused here, with that size, when they cannot fit (the rows are held as float32).
         let estimatedRows = max(stream.source.estimatedTextSize - dataStart, 0) / max(firstRecordLength, 1) + 1
+        let rowBytes = (plan.featureCount + labels.count + 1) * MemoryLayout<Float>.size  // and its line number
+        try MemoryBudget.check(
+            MemoryNeed([.init("about \(estimatedRows) rows of \(plan.featureCount) features", bytes: MemoryNeed.product([estimatedRows, rowBytes]))]),
+            for: "reading the rows of \(path)",
+            hint: "use a machine with more memory, or train on workers (dlcoord --workers N), which hold only their shards' rows")
         records.reserveRows(estimatedRows + estimatedRows / 16, featureCount: plan.featureCount)
         let fingerprint = try stream.forEachChunk { records.append(contentsOf: $0) }
         return CSVColumns(

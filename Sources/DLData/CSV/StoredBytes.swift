@@ -24,9 +24,12 @@ final class StoredBytes {
         case memory([UInt8])
     }
 
-    /// Opens `path` for reading; a missing file, a directory or a refused open is a DataError.
+    /// Opens `path` for reading; a missing file, a directory, a device or pipe, or a refused open is
+    /// a DataError.
     init(path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // Without O_NONBLOCK, opening a pipe would wait for a writer (and only to be refused below);
+        // reading a regular file ignores it.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             let code = errno
             if code == ENOENT { throw DataError.fileNotFound(path: path) }
@@ -43,9 +46,26 @@ final class StoredBytes {
             close(descriptor)
             throw DataError.unreadable(path: path, reason: systemMessage(EISDIR))
         }
+        // A device or a pipe could be endless (/dev/zero) and cannot be read twice alike.
+        if let kind = Self.irregularKind(status.st_mode) {
+            close(descriptor)
+            throw DataError.notARegularFile(path: path, kind: kind)
+        }
         self.path = path
         identity = FileIdentity(status)
         origin = .file(descriptor: descriptor)
+    }
+
+    /// What a file that is neither regular nor a directory is, for the error.
+    private static func irregularKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG, S_IFDIR: nil
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFIFO: "a pipe"
+        case S_IFSOCK: "a socket"
+        default: "of an unknown kind"
+        }
     }
 
     init(bytes: [UInt8], path: String) {

@@ -36,6 +36,8 @@ public struct DataDescription: Sendable {
     public let fingerprint: DataFingerprint
     /// What reading the rows again needs.
     let settings: DataSettings
+    /// The data file, as the job names it.
+    public var path: String { settings.path }
     let headRequest: HeadRequest
     /// Per label column, its classes in index order when it holds class names.
     let classesByColumn: [[String]?]

@@ -29,6 +29,10 @@ struct ResolvedColumns {
         } catch {
             throw document.advisor(features: nil).advise(error)
         }
+        // Before any row is read: a row this wide could not be a model's input anyway.
+        guard features.count <= LayerList.maximumUnits else {
+            throw ModelSpecError.tooManyInputs(features.count, maximum: LayerList.maximumUnits)
+        }
         self.document = document
         self.features = features
         self.labels = labels

@@ -3,7 +3,7 @@
 // them, each chunk with the index of its first row among the file's data rows. The file must be
 // the one described: its fingerprint is checked once the end of the file is read, so a changed
 // file yields an error at the latest where the stream would otherwise have ended, and never a
-// clean end.
+// clean end; a chunk that goes past the described rows (a file appended to) is refused at once.
 //
 // A job that standardizes has its standardization fitted by the first stream that reads its
 // training rows to the end; the description keeps it from then on (DataDescription.standardization).
@@ -55,6 +55,13 @@ public final class RowStream {
         }
         var parsedRecords = parsed
         let rowCount = nextRow + parsed.rowCount
+        // Rows appended since the job began would have no shard: refused before anyone routes them,
+        // not only at the end of the file.
+        guard rowCount <= data.trainingCount + data.validationCount else {
+            throw DataError.fileChanged(
+                path: data.settings.path,
+                detail: "it has more than the \(data.trainingCount + data.validationCount) rows it had when the job started")
+        }
         if records.fingerprint != nil { try checkEnd(rowCount: rowCount) }
         let labels = parsed.labelColumns(plan)
         survey.add(labels, lineNumbers: parsed.lineNumbers)

@@ -18,8 +18,12 @@ public struct ShardSchedule: Sendable, Equatable {
     /// Each shard's rows (indices into the training rows) in dealt order.
     public let shardRows: [[Int32]]
 
+    /// The most training rows a schedule deals: rows are numbered in 32 bits.
+    public static let maximumRows = Int(Int32.max)
+
+    /// Callers check the counts where they enter (a job's settings and data, a welcome message).
     public init(rowCount: Int, shardCount: Int, batchSize: Int, seed: UInt64) {
-        precondition(rowCount > 0 && shardCount > 0 && batchSize > 0)
+        precondition(rowCount > 0 && rowCount <= Self.maximumRows && shardCount > 0 && batchSize > 0)
         self.rowCount = rowCount
         self.shardCount = shardCount
         self.batchSize = batchSize
@@ -44,9 +48,12 @@ public struct ShardSchedule: Sendable, Equatable {
         return positions
     }
 
-    /// The shard whose validation block holds validation row `row` (see `validationRange`).
-    public static func validationShard(ofRow row: Int, shardCount: Int, rowCount: Int) -> Int {
-        ((row + 1) * shardCount - 1) / rowCount
+    /// The shard whose validation block holds validation row `row` (see `validationRange`); nil for
+    /// a row outside the `rowCount` validation rows (a file that grew since the job began).
+    public static func validationShard(ofRow row: Int, shardCount: Int, rowCount: Int) -> Int? {
+        guard row >= 0, row < rowCount, shardCount > 0 else { return nil }
+        // Rows and shards are both far below 2^31 (ShardSchedule, DataPreparation), so the product fits.
+        return ((row + 1) * shardCount - 1) / rowCount
     }
 
     public var stepsPerEpoch: Int { (rowCount + batchSize - 1) / batchSize }

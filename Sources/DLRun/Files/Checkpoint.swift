@@ -80,11 +80,11 @@ public struct Checkpoint: Sendable, Equatable {
         if let best = earlyStopping?.bestParameters {
             tensors += ModelFile.layerTensors(best[...], model: model, prefix: "best/")
         }
-        let settingsEncoder = JSONEncoder()
-        settingsEncoder.outputFormatting = .sortedKeys
+        // The settings were checked where they entered (JobSettings.validate: no NaN), and their keys
+        // are snake_case already, so they read back with a plain decoder.
         var metadata = [
             "format": Self.format,
-            "settings": String(decoding: try! settingsEncoder.encode(settings), as: UTF8.self),
+            "settings": ModelFile.json(settings),
             "model": ModelFile.json(model),
             "data": ModelFile.json(data),
             "position": ModelFile.json(position),

@@ -170,7 +170,9 @@ public final class CurvesChart: TrainingObserver {
     /// A coordinate to a tenth of a pixel. Not String(format:), which would cost more than the
     /// rest of the chart: there are thousands of coordinates to write after each epoch.
     static func number(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded()), whole = abs(tenths) / 10
+        // A metrics log may hold any number (a file is outside input): a coordinate past any screen's
+        // is drawn at the edge of one, never converted to an integer it does not fit.
+        let tenths = Int((min(max(value.isNaN ? 0 : value, -1e12), 1e12) * 10).rounded()), whole = abs(tenths) / 10
         return (tenths < 0 ? "-" : "") + String(whole) + "." + String(abs(tenths) % 10)
     }
 

@@ -50,7 +50,10 @@ public struct JobSettings: Sendable, Equatable, Codable {
     /// The word that leaves the output layer (last in `layers`) or the loss to the label.
     public static let auto = LayerList.auto
 
-    enum CodingKeys: String, CodingKey {
+    /// The keys a job file may hold.
+    public static let keys = CodingKeys.allCases.map(\.rawValue)
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case data, header, delimiter, features, layers, loss, optimizer, metrics, epochs, seed, shards, standardize
         case labelColumn = "label_column", allowNonFinite = "allow_non_finite", learningRate = "learning_rate"
         case optimizerArguments = "optimizer_arguments", batchSize = "batch_size"
@@ -72,19 +75,49 @@ public struct JobSettings: Sendable, Equatable, Codable {
         layers = try c.decodeIfPresent(String.self, forKey: .layers) ?? d.layers
         loss = try c.decodeIfPresent(String.self, forKey: .loss) ?? d.loss
         optimizer = try c.decodeIfPresent(String.self, forKey: .optimizer) ?? d.optimizer
-        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)
-        optimizerArguments = try c.decodeIfPresent([String: Double].self, forKey: .optimizerArguments) ?? [:]
+        learningRate = try c.number(Double.self, .learningRate)
+        optimizerArguments = try c.number([String: Double].self, .optimizerArguments) ?? [:]
         metrics = try c.decodeIfPresent(ColumnList.self, forKey: .metrics)?.items ?? d.metrics
-        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        shards = try c.decodeIfPresent(Int.self, forKey: .shards)
-        validationSplit = try c.decodeIfPresent(Double.self, forKey: .validationSplit) ?? d.validationSplit
+        epochs = try c.wholeNumber(Int.self, .epochs) ?? d.epochs
+        batchSize = try c.wholeNumber(Int.self, .batchSize) ?? d.batchSize
+        seed = try c.wholeNumber(UInt64.self, .seed) ?? d.seed
+        shards = try c.wholeNumber(Int.self, .shards)
+        validationSplit = try c.number(Double.self, .validationSplit) ?? d.validationSplit
         standardize = try c.decodeIfPresent(Bool.self, forKey: .standardize) ?? d.standardize
-        earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience)
+        earlyStoppingPatience = try c.wholeNumber(Int.self, .earlyStoppingPatience)
         monitor = try c.decodeIfPresent(String.self, forKey: .monitor) ?? d.monitor
-        minDelta = try c.decodeIfPresent(Double.self, forKey: .minDelta) ?? d.minDelta
+        minDelta = try c.number(Double.self, .minDelta) ?? d.minDelta
         restoreBestWeights = try c.decodeIfPresent(Bool.self, forKey: .restoreBestWeights) ?? d.restoreBestWeights
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A number (or numbers) under `key`. Foundation refuses one beyond a float64 (1e400) as "not
+    /// valid JSON", without the key: here it is an error under the key.
+    func number<Value: Decodable>(_: Value.Type, _ key: Key) throws -> Value? {
+        do {
+            return try decodeIfPresent(Value.self, forKey: key)
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: codingPath + [key], debugDescription: "a number beyond the range of a 64-bit float"))
+        }
+    }
+
+    /// A whole number under `key`. Foundation refuses a fraction (1.5) or a number out of the type's
+    /// range (1e30) as "not valid JSON", without the key: here it is a type error under the key.
+    func wholeNumber<Number: FixedWidthInteger & Decodable>(_: Number.Type, _ key: Key) throws -> Number? {
+        do {
+            return try decodeIfPresent(Number.self, forKey: key)
+        } catch {
+            guard let number = try? decodeIfPresent(Double.self, forKey: key) else { throw error }
+            let range = (key as? JobSettings.CodingKeys).flatMap { JobSettings.ranges[$0] }
+            let reason = number.rounded() != number ? "\(number) is not a whole number"
+                : "\(number) is out of range: it must be from \(range?.lowerBound.description ?? "\(Number.min)") to "
+                    + (range?.upperBound.description ?? "\(Number.max)")
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [key], debugDescription: reason))
+        }
     }
 }
 

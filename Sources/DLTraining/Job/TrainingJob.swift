@@ -24,12 +24,8 @@ public struct TrainingJob: Sendable {
     /// The file is read `chunkSize` bytes at a time. With `loadsRows` false, the data is described
     /// (DataDescription.describe) and no row is kept.
     public init(_ settings: JobSettings, loadsRows: Bool = true, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
-        guard settings.epochs > 0 else { throw JobError.badSetting("epochs", "\(settings.epochs)", "it must be at least 1") }
-        guard settings.batchSize > 0 else {
-            throw JobError.badSetting("batch_size", "\(settings.batchSize)", "it must be at least 1")
-        }
+        try settings.validate()
         let shards = settings.shards ?? 1
-        guard shards > 0 else { throw JobError.badSetting("shards", "\(shards)", "it must be at least 1") }
         let layerList = try LayerList.parse(settings.layers)
         let requestedLoss = settings.loss.lowercased() == JobSettings.auto ? nil : try Loss(name: settings.loss)
         if let output = layerList.output, let requestedLoss { try requestedLoss.validate(outputs: output.units) }
@@ -44,10 +40,24 @@ public struct TrainingJob: Sendable {
         let model = try ModelSpec(inputDim: data.featureCount, layers: layerList.hidden + [head.output])
         var arguments = settings.optimizerArguments
         if let learningRate = settings.learningRate { arguments["learning_rate"] = learningRate }
+        let optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
         guard shards <= data.trainingCount else {
             throw JobError.badSetting(
                 "shards", "\(shards)", "there are only \(data.trainingCount) training rows to deal")
         }
+        guard data.trainingCount <= ShardSchedule.maximumRows else {
+            throw JobError.badSetting(
+                "data", settings.data, "it has \(data.trainingCount) training rows; dltrain deals at most \(ShardSchedule.maximumRows)")
+        }
+        // Before anything of the model is allocated: in one process (rows loaded, and so already
+        // held) every shard is computed here; a coordinator holds the parameters and no rows.
+        let here = loadsRows ? shards : 0
+        try MemoryBudget.check(
+            TrainingMemory.need(
+                model: model, targetWidth: data.targetWidth, optimizerSlots: optimizer.slotNames.count, shardsHere: here,
+                shardBatch: (min(settings.batchSize, data.trainingCount) + shards - 1) / shards,
+                rowsHere: 0, dealtRows: data.trainingCount),
+            for: "training this model", hint: TrainingMemory.hint)
 
         self.settings = settings
         self.model = model
@@ -58,7 +68,7 @@ public struct TrainingJob: Sendable {
         metricNames = regressionByDefault ? ["mae"] : settings.metrics
         metrics = MetricSet(try metricNames.map { try Metric(name: $0, loss: head.loss, outputs: head.output.units) })
         earlyStopping = try Self.earlyStoppingRule(settings, metrics: metrics, validated: data.validationCount > 0)
-        optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
+        self.optimizer = optimizer
         self.data = data
         self.rows = rows
         schedule = ShardSchedule(
@@ -128,19 +138,29 @@ extension JobSettings {
     static let largestColumnRange = 1_000_000
 
     /// Column references from a list of indices, `A-B` index ranges and header names; `setting`
-    /// names the list in errors.
-    public static func columnReferences(_ items: [String], setting: String = "features") throws -> [ColumnReference] {
-        try items.flatMap { item -> [ColumnReference] in
+    /// names the list in errors. A flag must not make dltrain allocate without bound: a range, and
+    /// the whole list, name at most `largestColumnRange` columns (no CSV has that many).
+    public static func columnReferences(_ items: [String], setting: String = "features") throws(JobError) -> [ColumnReference] {
+        var references: [ColumnReference] = []
+        for item in items {
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
             if bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]) {
                 guard low <= high else { throw JobError.badSetting(setting, item, "a range must go from low to high") }
-                // A flag must not make dltrain allocate without bound; no CSV has this many columns.
-                guard high - low < Self.largestColumnRange else {
+                let (span, overflow) = high.subtractingReportingOverflow(low)
+                guard !overflow, span < Self.largestColumnRange else {
                     throw JobError.badSetting(setting, item, "a range spans at most \(Self.largestColumnRange) columns")
                 }
-                return (low...high).map { .index($0) }
+                guard references.count + span < Self.largestColumnRange else {
+                    throw JobError.badSetting(setting, item, "the list names more than \(Self.largestColumnRange) columns")
+                }
+                references += (low...high).map { .index($0) }
+            } else {
+                guard references.count < Self.largestColumnRange else {
+                    throw JobError.badSetting(setting, item, "the list names more than \(Self.largestColumnRange) columns")
+                }
+                references.append(ColumnReference(parsing: item))
             }
-            return [ColumnReference(parsing: item)]
         }
+        return references
     }
 }
