@@ -160,6 +160,7 @@ public enum WorkerProcess {
             }
             session.tick(now: clock.now)
         }
+        session.flushDropCounts()
         if unsent > 0 { logger.notice("\(unsent) message(s) to the coordinator could not be sent (it was gone)") }
         return session.outcome!
     }

@@ -104,6 +104,11 @@ public final class WorkerSession {
     /// A line for the worker's log, at its level: what may need a person is a warning.
     let log: (Logger.Level, String) -> Void
     private let report: (WorkerEvent) -> Void
+    /// Messages from other workers that are dropped, logged as refusals are: a line when a kind of
+    /// drop first happens, then at most one per interval with a count, so a peer that sends thousands
+    /// makes a line or two. Junk is a warning; a part of another step (normal after a recovery) a notice.
+    private let droppedJunk: RefusalLog
+    private let droppedStale: RefusalLog
     var state: State
     private var registration: Registration
     var jobId: UInt64 = 0
@@ -127,10 +132,20 @@ public final class WorkerSession {
         self.sendToPeer = sendToPeer
         self.log = log
         report = events
+        // RefusalLog calls its emitter on the thread that records or ticks: this session's own.
+        nonisolated(unsafe) let logLine = log
+        droppedJunk = RefusalLog { line in logLine(.warning, "\(line)") }
+        droppedStale = RefusalLog { line in logLine(.notice, "\(line)") }
         state = .registering
         registration = Registration(since: now)
         lastHeard = now
         lastSent = now - timeouts.interval
+    }
+
+    /// Logs the counts of dropped messages not logged yet; the process calls it as it exits.
+    public func flushDropCounts() {
+        droppedJunk.flush()
+        droppedStale.flush()
     }
 
     /// Set once the worker is done; the process then exits.
@@ -173,6 +188,8 @@ public final class WorkerSession {
 
     /// Time passing: hellos while registering, heartbeats when idle, and the bounded waits.
     public func tick(now: ContinuousClock.Instant) {
+        droppedJunk.tick()
+        droppedStale.tick()
         switch state {
         case .registering:
             let quiet = registration.lastHeard.map { now - $0 > timeouts.interval * 2 } ?? true
@@ -280,11 +297,12 @@ public final class WorkerSession {
         do {
             envelope = try MessageCodec.decode(bytes)
         } catch {
-            log(.warning, "dropped a message from another worker: \(error)")
+            droppedJunk.record(peer: "\(error)", "dropped a message from another worker: \(error)")
             return
         }
         guard envelope.jobId == jobId, joined.receive(envelope.message, round: envelope.round) else {
-            log(.notice, "dropped a \(envelope.message.type) message from another worker: not of this step")
+            let type = envelope.message.type
+            droppedStale.record(peer: "\(type)", "dropped a \(type) message from another worker: not of this step")
             return
         }
         reportStepDone(joined, now: now)

@@ -100,6 +100,36 @@ final class ProtocolStateTests: XCTestCase {
         }
     }
 
+    func testJunkFromAnotherWorkerIsLoggedOncePerIntervalAndChangesNothing() throws {
+        let job = try job()
+        let expected = try localResult(job)
+        /// Worker 1's log lines in a ring run; with `flood`, 2,000 unreadable messages reach its peer
+        /// socket as soon as the ring runs, within one logging interval (the clock moves 10 ms a tick).
+        func workerLogLines(flood: Bool) throws -> Int {
+            let harness = ClusterHarness(job: job, workerCount: 2, exchange: .ring)
+            harness.addWorker()
+            harness.addWorker()
+            var ticks = 0
+            var flooded = false
+            while harness.coordinator.outcome == nil && ticks < 100_000 {
+                harness.advance(.milliseconds(10))
+                ticks += 1
+                if flood, !flooded, harness.workers[1].expectsPeerTraffic {
+                    flooded = true
+                    for _ in 0..<2_000 { harness.betweenWorkers.append((1, [UInt8]("junk".utf8))) }
+                }
+                harness.deliver(limit: 100)
+            }
+            XCTAssertEqual(flooded, flood, "the ring never ran")
+            XCTAssertEqual(harness.coordinator.outcome, .finished)
+            XCTAssertEqual(harness.coordinator.parameters.map(\.bitPattern), expected.parameters.map(\.bitPattern))
+            harness.workers[1].flushDropCounts()
+            return harness.workerLogs[1].count
+        }
+        // The first drop at once, and the count of the 1,999 others when the socket closes.
+        XCTAssertEqual(try workerLogLines(flood: true) - workerLogLines(flood: false), 2)
+    }
+
     func testAWorkerOfAnotherVersionIsRefusedAndTheRunGoesOn() throws {
         let job = try job(epochs: 1)
         let harness = ClusterHarness(job: job, workerCount: 2)
