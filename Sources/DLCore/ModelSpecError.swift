@@ -15,6 +15,10 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
     case badLayer(String)
     /// A layer with more units than dltrain allows.
     case tooManyUnits(String, maximum: Int)
+    /// A model with more input columns than dltrain allows.
+    case tooManyInputs(Int, maximum: Int)
+    /// A model with more parameters than dltrain allows: the count (nil when it overflows an Int).
+    case tooManyParameters(Int?, maximum: Int)
     /// `auto` somewhere other than the last layer of the list.
     case autoNotLast(String)
     /// The model has no layers, or no inputs.
@@ -43,6 +47,11 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
                 + "with UNITS > 0, for example 30:relu; or auto as the last layer, to choose it from the label"
         case let .tooManyUnits(text, maximum):
             return "layer \"\(text)\" has more units than the \(maximum) a layer may have"
+        case let .tooManyInputs(count, maximum):
+            return "the model has \(count) inputs, more than the \(maximum) a model may have"
+        case let .tooManyParameters(count, maximum):
+            return "the model has \(count.map(String.init) ?? "more than \(Int.max)") parameters, more than the \(maximum) "
+                + "(\(maximum / (1 << 28)) GiB of float32) a model may have; use fewer or narrower layers"
         case let .autoNotLast(text):
             return "\"\(text)\": auto stands only for the last (output) layer, which it chooses from the label"
         case .emptyModel:
