@@ -81,11 +81,10 @@ public struct Predictor {
                     var fields = kept.map { Self.quoted($0.value(row: start + row)) } + values.map { "\($0)" }
                     switch reading {
                     case .probability:
-                        let positive = values[0] >= 0.5
-                        fields.append(model.labels.classes.map { Self.quoted($0[positive ? 1 : 0]) } ?? (positive ? "1" : "0"))
+                        fields.append(Self.quoted(Self.className(values[0] >= 0.5 ? 1 : 0, classes: model.labels.classes)))
                     case .classProbabilities:
                         // max(by:) keeps the first of equal largest values, as numpy's argmax does.
-                        let best = values.indices.max { values[$0] < values[$1] }!
+                        let best = values.indices.max { values[$0] < values[$1] } ?? 0
                         fields.append(classes[best])
                     case .values:
                         break
@@ -96,6 +95,13 @@ public struct Predictor {
             }
         }
         return rows
+    }
+
+    /// The name of class `index`: the model's, or the index itself for numeric labels (and for
+    /// the second class of a model trained on a label that held one class name only).
+    static func className(_ index: Int, classes: [String]?) -> String {
+        guard let classes, classes.indices.contains(index) else { return String(index) }
+        return classes[index]
     }
 
     /// A CSV field: quoted when it holds a comma, a quote or a line break, or begins or ends with
