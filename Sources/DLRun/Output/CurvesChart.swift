@@ -144,7 +144,7 @@ public final class CurvesChart: TrainingObserver {
             "<text transform=\"translate(15 \(number((plotTop + plotBottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escaped(panel.title))</text>",
         ]
         for tick in ticks(from: firstEpoch, to: lastEpoch, integers: true) {
-            lines.append("<text x=\"\(number(x(tick)))\" y=\"\(number(plotBottom + 16))\" text-anchor=\"middle\">\(Int(tick))</text>")
+            lines.append("<text x=\"\(number(x(tick)))\" y=\"\(number(plotBottom + 16))\" text-anchor=\"middle\">\(String(format: "%.0f", tick))</text>")
         }
         for tick in ticks(from: low, to: high, integers: false) {
             lines.append("<line x1=\"\(number(plotLeft - 4))\" y1=\"\(number(y(tick)))\" x2=\"\(number(plotLeft))\" y2=\"\(number(y(tick)))\" stroke=\"black\"/>")
@@ -170,7 +170,10 @@ public final class CurvesChart: TrainingObserver {
     /// A coordinate to a tenth of a pixel. Not String(format:), which would cost more than the
     /// rest of the chart: there are thousands of coordinates to write after each epoch.
     static func number(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded()), whole = abs(tenths) / 10
+        // A metrics log read back may hold any finite values, even ones too far apart to subtract
+        // (NaN then): a coordinate is kept within a billion pixels, NaN at 0.
+        let scaled = (value * 10).rounded()
+        let tenths = scaled.isNaN ? 0 : Int(max(-1e10, min(1e10, scaled))), whole = abs(tenths) / 10
         return (tenths < 0 ? "-" : "") + String(whole) + "." + String(abs(tenths) % 10)
     }
 
