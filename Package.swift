@@ -115,7 +115,7 @@ let package = Package(
             ]),
         // Hostile bytes for every reader of outside input: a corpus replayer, and with -D FUZZING a
         // libFuzzer binary (Tests/Fuzz/run.sh).
-        .executableTarget(name: "dlfuzz", dependencies: ["DLData", "DLProtocol", "DLRun"]),
+        .executableTarget(name: "dlfuzz", dependencies: ["DLCore", "DLData", "DLTraining", "DLProtocol", "DLRun"]),
         // Helpers every test tier shares: the repository's data sets, temporary folders, the jobs the tests train.
         .target(name: "DLTestSupport", dependencies: ["DLTraining", "CTestWatchdog"], path: "Tests/DLTestSupport"),
         // Ends a test binary that hangs past any bound, printing its threads, so CI shows the stuck test.

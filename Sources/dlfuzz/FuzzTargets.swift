@@ -2,7 +2,8 @@
 // target takes any bytes and must either accept them or throw a typed error; a crash, a hang or a
 // trap is a bug. The targets are the readers themselves, not copies: the CSV reader and its
 // located errors, the wire decoder, the checkpoint and model-file readers (safetensors with dltrain's
-// metadata), and the JSON job file.
+// metadata), and the JSON job file; what the last three accept is then used as the commands use it
+// (EndToEnd), and their inputs are mutated field by field when fuzzing (StructureMutator).
 
 import DLData
 import DLProtocol
@@ -22,12 +23,12 @@ enum FuzzTarget: String, CaseIterable {
         case .message:
             _ = try? MessageCodec.decode(bytes)
         case .checkpoint:
-            _ = try? Checkpoint(decoding: Array(bytes), path: "fuzz.checkpoint")
+            EndToEnd.resume(Array(bytes))
         case .model:
-            guard let file = try? SafeTensors(decoding: Array(bytes), path: "fuzz.safetensors") else { return }
-            _ = try? ModelFile(file, path: "fuzz.safetensors")
+            EndToEnd.readModel(Array(bytes))
         case .job:
-            _ = try? JobFile.decode(Data(bytes), path: "fuzz.json")
+            guard let settings = try? JobFile.decode(Data(bytes), path: "fuzz.json") else { return }
+            EndToEnd.train(settings)
         }
     }
 }

@@ -20,7 +20,7 @@ public struct Predictor {
     }
 
     /// What the model's outputs mean, which names the output columns and the prediction.
-    enum Reading: Equatable {
+    public enum Reading: Equatable, Sendable {
         /// One sigmoid output: the probability of the second class (or of 1).
         case probability
         /// Softmax outputs: one probability per class.
@@ -29,7 +29,7 @@ public struct Predictor {
         case values
     }
 
-    var reading: Reading {
+    public var reading: Reading {
         if model.model.outputActivation == .softmax { return .classProbabilities }
         if model.model.outputWidth == 1 && model.model.outputActivation == .sigmoid { return .probability }
         return .values
