@@ -58,7 +58,7 @@ extension Checkpoint {
         }
         // Training stops right after the epoch that stops it, whose checkpoint is the last.
         if let stopped = stopping.stoppedEpoch, stopped != finished - 1 || position.step != 0 {
-            return "early stopping: stopped after epoch \(stopped + 1), but the checkpoint stands at \(position)"
+            return "early stopping: stopped after 0-based epoch \(stopped), but the checkpoint stands at \(position)"
         }
         return nil
     }
@@ -70,7 +70,7 @@ extension Checkpoint {
             return "\(parameters.count) parameters and \(epochSums.count) epoch sums; the job has "
                 + "\(job.model.layout.count) and \(job.metrics.slotCount)"
         }
-        guard position.step <= steps else { return "position: step \(position.step + 1) of an epoch of \(steps) steps" }
+        guard position.step <= steps else { return "position: \(position.step) steps done of an epoch of \(steps)" }
         // One optimizer update per step applied.
         let (before, epochsOverflow) = position.epoch.multipliedReportingOverflow(by: steps)
         let (applied, stepsOverflow) = before.addingReportingOverflow(position.step)
