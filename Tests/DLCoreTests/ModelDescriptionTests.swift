@@ -72,6 +72,14 @@ final class ModelDescriptionTests: XCTestCase {
         }
     }
 
+    /// Arguments are doubles in files and flags but float32 in the optimizer: found by fuzzing
+    /// checkpoints, a learning rate of 1e39 passed as finite and trained as infinite.
+    func testOptimizerArgumentsBeyondFloat32AreRefused() {
+        XCTAssertThrowsError(try OptimizerConfig(name: "adam", arguments: ["learning_rate": 1e39])) {
+            guard case .badOptimizerArgument("learning_rate", 1e39, _)? = $0 as? ModelSpecError else { return XCTFail("\($0)") }
+        }
+    }
+
     func testParameterLayoutIsKernelThenBiasPerLayer() throws {
         let spec = try ModelSpec(inputDim: 17, layers: LayerList.parse("30:relu,1:sigmoid").layers ?? [])
         let layout = spec.layout

@@ -51,8 +51,9 @@ public enum OptimizerConfig: Sendable, Equatable, Codable {
                 name: unknown, value: arguments[unknown] ?? 0,
                 reason: "\(self.name) takes \(known.sorted().joined(separator: ", "))")
         }
-        for (key, argument) in arguments where key != "nesterov" && (argument < 0 || !argument.isFinite) {
-            throw .badOptimizerArgument(name: key, value: argument, reason: "it must be a finite number >= 0")
+        // The optimizer computes in float32: a double beyond float32's range would be infinite there.
+        for (key, argument) in arguments where key != "nesterov" && (argument < 0 || !Float(argument).isFinite) {
+            throw .badOptimizerArgument(name: key, value: argument, reason: "it must be a finite number >= 0 (within float32's range)")
         }
         if self.learningRate <= 0 {
             throw .badOptimizerArgument(name: "learning_rate", value: Double(self.learningRate), reason: "it must be > 0")
