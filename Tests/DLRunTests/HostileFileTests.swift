@@ -9,7 +9,8 @@
 //   predictions named or computed wrongly);
 // - checkpoints (with their checksum computed again, as anyone can) of those dimensions and
 //   ranges, at step -5, at a step past the end of its epoch, and without the early-stopping state
-//   its job keeps (resumed into a run that differs from the one it stopped).
+//   its job keeps (resumed into a run that differs from the one it stopped);
+// - and what fuzzing found since (named in each test).
 
 import DLData
 import DLRun
@@ -62,6 +63,12 @@ final class HostileFileTests: XCTestCase {
 
     func testAScaleOfZeroIsRefused() {
         assertModelRefused("scale-of-zero", inconsistentModel)
+    }
+
+    /// Found by fuzzing: a softmax over one unit (which training refuses) with two class names,
+    /// whose predictions all named one class.
+    func testASoftmaxOverOneUnitIsRefused() {
+        assertModelRefused("softmax-over-one-unit", inconsistentModel)
     }
 
     func testTheSeedModelsReadAndPredict() throws {
@@ -123,6 +130,17 @@ final class HostileFileTests: XCTestCase {
 
     func testACheckpointWithoutTheEarlyStoppingStateOfItsJobIsRefused() {
         assertCheckpointRefused("early-stopping-state-removed")
+    }
+
+    /// Found by fuzzing: a step of the largest Int overflowed in the message that refused it.
+    func testACheckpointAtTheLargestStepIsRefused() {
+        assertCheckpointRefused("step-of-the-largest-int")
+    }
+
+    /// Found by fuzzing: a learning rate beyond float32's range was finite as a double and
+    /// infinite in the optimizer.
+    func testACheckpointWithALearningRateBeyondFloat32IsRefused() {
+        assertCheckpointRefused("learning-rate-beyond-float32")
     }
 
     func testTheSeedCheckpointsResume() throws {

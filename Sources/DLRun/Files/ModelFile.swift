@@ -130,6 +130,8 @@ public struct ModelFile: Sendable, Equatable {
         let outputs = model.outputWidth
         guard let loss = Loss(rawValue: file.metadata["loss"] ?? "") else { throw bad("unknown loss") }
         do { try loss.validate(outputs: outputs) } catch { throw bad("\(error)") }
+        // As training refuses it: its predictions would name one class whatever the input.
+        if model.outputActivation == .softmax && outputs == 1 { throw bad("a softmax over one unit always outputs 1") }
         self.loss = loss
         metrics = try field("metrics", [String].self)
         for metric in metrics {
