@@ -49,6 +49,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case columnIsFeatureAndLabel(path: String, column: Int, name: String?)
     /// No feature columns remain after taking the label column(s).
     case noFeatureColumns(path: String)
+    /// The label column list is empty.
+    case noLabelColumns(path: String)
     /// A validation split outside [0, 1), or one that leaves no training or no validation rows.
     case badValidationSplit(Double, rows: Int?)
     /// A gzip-compressed file whose compressed data is damaged, cut short, or followed by bytes
@@ -119,6 +121,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): column \(column)\(name.map { " (\(Self.quoted($0)))" } ?? "") is both a feature and a label"
         case .noFeatureColumns(let path):
             return "\(path): no feature columns are left after the label column(s)"
+        case .noLabelColumns(let path):
+            return "\(path): the list of label columns is empty; name at least one (or give none, for the last column)"
         case .badValidationSplit(let split, let rows):
             guard let rows else { return "validation split \(split) must be at least 0 and below 1" }
             return "validation split \(split) of \(rows) rows leaves no training or no validation rows"

@@ -14,6 +14,9 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     /// A model file that is not a dltrain model: the path and what is wrong.
     case badModelFile(path: String, reason: String)
+    /// A dltrain model file whose content is not what dltrain writes (a value out of range, parts
+    /// that contradict each other): the path and what is wrong.
+    case inconsistentModelFile(path: String, reason: String)
     /// A run's metrics.jsonl that cannot be read: the path, the line (0: the file as a whole), and what is wrong.
     case badMetricsLog(path: String, line: Int, reason: String)
     /// A path given as a run directory that is none: missing, or without a metrics log.
@@ -22,6 +25,9 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case unreadableCheckpoint(path: String)
     /// A file that is not a valid checkpoint: the reason says what is wrong.
     case badCheckpoint(path: String, reason: String)
+    /// A checkpoint whose checksum matches but whose content is not what dltrain writes, or does
+    /// not fit the job it is resumed with: the path and what is wrong.
+    case inconsistentCheckpoint(path: String, reason: String)
     /// The run directory holds no checkpoint that can be used; the ones skipped, with why.
     case noCheckpoint(directory: String, skipped: [String])
     /// The resumed job differs from the checkpoint's in a way that would change the model.
@@ -50,6 +56,9 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
             return "cannot write \(path): \(reason)"
         case let .badModelFile(path, reason):
             return "\(path): not a valid dltrain model file: \(reason)"
+        case let .inconsistentModelFile(path, reason):
+            return "\(path): not a valid dltrain model file: \(reason); it was edited, or written by another program: "
+                + "train the model again, or give dlmodel a checkpoint of its run"
         case let .badMetricsLog(path, 0, reason):
             return "\(path): cannot read the metrics log: \(reason)"
         case let .badMetricsLog(path, line, reason):
@@ -60,6 +69,10 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
             return "\(path): cannot read the checkpoint"
         case let .badCheckpoint(path, reason):
             return "\(path): not a usable checkpoint: \(reason)"
+        case let .inconsistentCheckpoint(path, reason):
+            return "\(path): not a usable checkpoint: \(reason); its checksum guards against damage, not edits: it was "
+                + "edited or written by another program: resume from another checkpoint of the run (move this one away), "
+                + "or start the run again"
         case let .noCheckpoint(directory, skipped):
             return "\(directory): no usable checkpoint" + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))")
         case let .cannotResume(reason):

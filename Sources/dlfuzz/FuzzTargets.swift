@@ -2,7 +2,9 @@
 // target takes any bytes and must either accept them or throw a typed error; a crash, a hang or a
 // trap is a bug. The targets are the readers themselves, not copies: the CSV reader and its
 // located errors, the messages as a worker and a coordinator receive them (MessageFuzzing), the
-// checkpoint and model-file readers (safetensors with dltrain's metadata), and the JSON job file.
+// checkpoint and model-file readers (safetensors with dltrain's metadata), and the JSON job file;
+// what the last three accept is then used as the commands use it (EndToEnd). When fuzzing, messages,
+// checkpoints, models and job files are mutated field by field (StructureMutator, MessageMutator).
 
 import DLData
 import DLProtocol
@@ -22,12 +24,12 @@ enum FuzzTarget: String, CaseIterable {
         case .message:
             MessageFuzzing.consume(bytes)
         case .checkpoint:
-            _ = try? Checkpoint(decoding: Array(bytes), path: "fuzz.checkpoint")
+            EndToEnd.resume(Array(bytes))
         case .model:
-            guard let file = try? SafeTensors(decoding: Array(bytes), path: "fuzz.safetensors") else { return }
-            _ = try? ModelFile(file, path: "fuzz.safetensors")
+            EndToEnd.readModel(Array(bytes))
         case .job:
-            _ = try? JobFile.decode(Data(bytes), path: "fuzz.json")
+            guard let settings = try? JobFile.decode(Data(bytes), path: "fuzz.json") else { return }
+            EndToEnd.train(settings)
         }
     }
 }

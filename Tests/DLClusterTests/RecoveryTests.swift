@@ -150,8 +150,8 @@ final class RecoveryTests: XCTestCase {
         XCTAssertTrue(reason.contains("; checkpoint \(directory)/checkpoint-"), reason)
 
         // Resuming that checkpoint, with another worker, ends with the undisturbed weights.
-        let (checkpoint, _) = try Checkpointer.newest(in: directory) { _ in }
-        try Resumption.check(job, against: checkpoint)
+        let (checkpoint, path) = try Checkpointer.newest(in: directory) { _ in }
+        try Resumption.check(job, against: checkpoint, path: path)
         XCTAssertGreaterThan(checkpoint.position.epoch * job.schedule.stepsPerEpoch + checkpoint.position.step, 0)
         let resumed = ClusterHarness(job: job, workerCount: 1, progress: checkpoint.progress(for: job))
         resumed.addWorker()

@@ -2,6 +2,7 @@
 // their arguments and defaults, and the errors for names that do not exist.
 
 import DLCore
+import Foundation
 import XCTest
 
 final class ModelDescriptionTests: XCTestCase {
@@ -48,6 +49,35 @@ final class ModelDescriptionTests: XCTestCase {
             XCTAssertEqual($0 as? ModelSpecError, .tooManyUnits("99999999999:relu", maximum: LayerList.maximumUnits))
         }
         XCTAssertThrowsError(try LayerList.parse("")) { XCTAssertEqual($0 as? ModelSpecError, .emptyModel) }
+    }
+
+    /// However a model is made (flags, a file, a message), its inputs, units and parameter count
+    /// are bounded before anything is allocated for it, with arithmetic that cannot overflow.
+    func testModelsAreBoundedHoweverTheyAreMade() throws {
+        let unit = DenseSpec(units: 1, activation: .sigmoid)
+        XCTAssertThrowsError(try ModelSpec(inputDim: ModelSpec.maximumInputs + 1, layers: [unit])) {
+            XCTAssertEqual($0 as? ModelSpecError, .tooManyInputs(ModelSpec.maximumInputs + 1, maximum: ModelSpec.maximumInputs))
+        }
+        let wide = DenseSpec(units: LayerList.maximumUnits, activation: .relu)
+        XCTAssertThrowsError(try ModelSpec(inputDim: LayerList.maximumUnits, layers: [wide, unit])) {
+            XCTAssertEqual($0 as? ModelSpecError, .tooManyParameters((1 << 40) + (1 << 20), maximum: ModelSpec.maximumParameters))
+        }
+        XCTAssertNoThrow(try ModelSpec(inputDim: 1 << 9, layers: [DenseSpec(units: LayerList.maximumUnits, activation: .relu)]))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let overflowing = #"{"input_dim":20000,"layers":[{"units":1125899906842624,"activation":"relu","#
+            + #""kernel_initializer":"glorot_uniform","bias_initializer":"zeros"}]}"#
+        XCTAssertThrowsError(try decoder.decode(ModelSpec.self, from: Data(overflowing.utf8))) {
+            XCTAssertTrue($0 is DecodingError, "\($0)")
+        }
+    }
+
+    /// Arguments are doubles in files and flags but float32 in the optimizer: found by fuzzing
+    /// checkpoints, a learning rate of 1e39 passed as finite and trained as infinite.
+    func testOptimizerArgumentsBeyondFloat32AreRefused() {
+        XCTAssertThrowsError(try OptimizerConfig(name: "adam", arguments: ["learning_rate": 1e39])) {
+            guard case .badOptimizerArgument("learning_rate", 1e39, _)? = $0 as? ModelSpecError else { return XCTFail("\($0)") }
+        }
     }
 
     func testParameterLayoutIsKernelThenBiasPerLayer() throws {

@@ -43,6 +43,15 @@ final class ShardScheduleTests: XCTestCase {
         XCTAssertNotEqual(a.shardRows, ShardSchedule(rowCount: 100, shardCount: 4, batchSize: 10, seed: 4).shardRows)
     }
 
+    /// Found by fuzzing job files: a batch of the largest Int overflowed counting the steps.
+    func testABatchOfTheLargestIntIsOneStep() {
+        let schedule = ShardSchedule(rowCount: 10, shardCount: 2, batchSize: .max, seed: 1)
+        XCTAssertEqual(schedule.stepsPerEpoch, 1)
+        XCTAssertEqual(schedule.batchSize(ofStep: 0), 10)
+        XCTAssertEqual(schedule.stepRange(shard: 1, step: 0), 0..<5)
+        XCTAssertEqual(ShardSchedule(rowCount: 10, shardCount: 2, batchSize: 3, seed: 1).stepsPerEpoch, 4)
+    }
+
     func testValidationBlocksCoverTheRowsInOrder() {
         for (rows, shards) in [(114, 4), (3, 4), (10, 1)] {
             let ranges = (0..<shards).map { ShardSchedule.validationRange(shard: $0, shardCount: shards, rowCount: rows) }

@@ -219,7 +219,7 @@ final class CheckpointTests: XCTestCase {
             guard !progress.epochStepsDone else { continue }  // a checkpoint is never taken between steps and report
             let path = try checkpointer.save(progress)
             let checkpoint = try Checkpoint.read(path: path)
-            try Resumption.check(job, against: checkpoint)
+            try Resumption.check(job, against: checkpoint, path: path)
             let resumed = LocalTrainer(job: job, progress: checkpoint.progress(for: job))
             try resumed.train()
             XCTAssertEqual(resumed.parameters.map(\.bitPattern), uninterrupted.parameters.map(\.bitPattern), "stop after \(stop)")
@@ -268,12 +268,12 @@ final class CheckpointTests: XCTestCase {
         try changed.write(toFile: directory + "/moved.csv", atomically: true, encoding: .utf8)
         var settings = checkpoint.settings
         settings.data = directory + "/moved.csv"
-        XCTAssertThrowsError(try Resumption.check(TrainingJob(settings), against: checkpoint)) { error in
+        XCTAssertThrowsError(try Resumption.check(TrainingJob(settings), against: checkpoint, path: "c")) { error in
             XCTAssertTrue("\(error)".contains("is not the one the checkpoint was trained on (checkpoint: 120384 bytes, sha256 d1c759cb"), "\(error)")
         }
         var fewer = checkpoint.settings
         fewer.epochs = 1
-        XCTAssertThrowsError(try Resumption.check(TrainingJob(fewer), against: checkpoint)) { error in
+        XCTAssertThrowsError(try Resumption.check(TrainingJob(fewer), against: checkpoint, path: "c")) { error in
             XCTAssertTrue("\(error)".contains("the checkpoint has 2 epochs done; --epochs 1 is fewer"))
         }
     }

@@ -82,6 +82,20 @@ final class CurvesChartTests: XCTestCase {
         }
     }
 
+    /// A metrics log is read back from disk, where anyone may have edited it: values written by
+    /// hand as inf are refused, and finite values too far apart to subtract still draw.
+    func testAnEditedMetricsLogIsRefusedOrDrawnWithoutATrap() throws {
+        let directory = try temporaryDirectory(self)
+        try "{\"epoch\": 1, \"loss\": inf}\n".write(toFile: directory + "/inf.jsonl", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try MetricsLog.read(path: directory + "/inf.jsonl")) { error in
+            guard case .badMetricsLog(directory + "/inf.jsonl", 1, _) = error as? RunError else { return XCTFail("\(error)") }
+        }
+        try "{\"epoch\": 1, \"loss\": 1.7e308}\n{\"epoch\": 9223372036854775807, \"loss\": -1.7e308}\n"
+            .write(toFile: directory + "/far.jsonl", atomically: true, encoding: .utf8)
+        let chart = CurvesChart.svg(runs: [(nil, try MetricsLog.read(path: directory + "/far.jsonl"))])
+        XCTAssertTrue(chart.contains("<polyline class=\"training\""), chart)
+    }
+
     func testTicksAreRoundValuesSpanningTheRange() {
         XCTAssertEqual(CurvesChart.ticks(from: 0.905, to: 0.99, integers: false).map { ($0 * 100).rounded() / 100 }, [0.92, 0.94, 0.96, 0.98])
         XCTAssertEqual(CurvesChart.ticks(from: 1, to: 30, integers: true), [10, 20, 30])

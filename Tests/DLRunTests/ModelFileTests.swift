@@ -66,6 +66,8 @@ final class ModelFileTests: XCTestCase {
         }
         XCTAssertTrue(reason(Array(bytes[0..<5])).contains("shorter than a safetensors header"))
         XCTAssertTrue(reason(Array(bytes.dropLast(4))).contains("does not fit shape"), reason(Array(bytes.dropLast(4))))
+        // As the reference reader: the tensors fill the data exactly, nothing left over.
+        XCTAssertTrue(reason(bytes + [0, 0, 0, 0]).contains("the file holds"), reason(bytes + [0, 0, 0, 0]))
         var hugeHeader = bytes
         hugeHeader[6] = 0xFF
         XCTAssertTrue(reason(hugeHeader).contains("the header claims"))

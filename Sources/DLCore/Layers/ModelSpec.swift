@@ -27,11 +27,15 @@ public struct DenseSpec: Sendable, Equatable, Codable {
     public var text: String { "\(units):\(activation.rawValue)" }
 }
 
-/// A Sequential model: an input width and its Dense layers in order.
+/// A Sequential model: an input width and its Dense layers in order. Every way of making one
+/// (from flags, a job, a model file, a checkpoint, a message) goes through the checking
+/// initializer, so its parameter count is known to fit and the layout's arithmetic cannot overflow.
 public struct ModelSpec: Sendable, Equatable, Codable {
-    public var inputDim: Int
-    public var layers: [DenseSpec]
+    public let inputDim: Int
+    public let layers: [DenseSpec]
 
+    /// The most input columns a model may have: as many as a layer may have units.
+    public static let maximumInputs = LayerList.maximumUnits
     /// The most parameters a model may have: 8 GiB of float32 (a message counts them in 32 bits),
     /// and beyond what a machine trains anyway (MemoryBudget says so first, with the need).
     public static let maximumParameters = Int(Int32.max)
@@ -40,7 +44,7 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     /// of a layer list, a job file or a message can overflow the layout's arithmetic.
     public init(inputDim: Int, layers: [DenseSpec]) throws(ModelSpecError) {
         guard inputDim > 0, !layers.isEmpty, layers.allSatisfy({ $0.units > 0 }) else { throw .emptyModel }
-        guard inputDim <= LayerList.maximumUnits else { throw .tooManyInputs(inputDim, maximum: LayerList.maximumUnits) }
+        guard inputDim <= Self.maximumInputs else { throw .tooManyInputs(inputDim, maximum: Self.maximumInputs) }
         if let wide = layers.first(where: { $0.units > LayerList.maximumUnits }) {
             throw .tooManyUnits(wide.text, maximum: LayerList.maximumUnits)
         }
@@ -64,6 +68,21 @@ public struct ModelSpec: Sendable, Equatable, Codable {
             inputs = layer.units
         }
         return count
+    }
+
+    private enum CodingKeys: String, CodingKey { case inputDim, layers }
+
+    /// Decodes through the checking initializer: a model read from a file or a message is refused
+    /// (as bad content) where one built from flags would be.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let inputDim = try container.decode(Int.self, forKey: .inputDim)
+        let layers = try container.decode([DenseSpec].self, forKey: .layers)
+        do {
+            try self.init(inputDim: inputDim, layers: layers)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .layers, in: container, debugDescription: "\(error)")
+        }
     }
 
     public var outputWidth: Int { layers[layers.count - 1].units }

@@ -28,6 +28,28 @@ public struct LabelEncoding: Sendable, Equatable, Codable {
         self.classes = classes
     }
 
+    /// What makes this encoding one that training could not have produced for `outputs` model
+    /// outputs and `loss` (from an edited model file), or nil when it is consistent: the kind that
+    /// the label columns, outputs and loss give, and no more class names than outputs can tell
+    /// apart (two for one unit trained on 0 and 1; one per unit for class indices).
+    public func inconsistency(outputs: Int, loss: Loss) -> String? {
+        guard !columns.isEmpty else { return "no label column" }
+        guard let expected = Self.kind(labelColumns: columns.count, outputs: outputs, loss: loss) else {
+            return "\(columns.count) label column(s) cannot train \(outputs) output(s) with \(loss.rawValue)"
+        }
+        guard kind == expected else {
+            return "labels encoded as \(kind.rawValue), but \(columns.count) label column(s), \(outputs) output(s) and "
+                + "\(loss.rawValue) encode them as \(expected.rawValue)"
+        }
+        guard let classes else { return nil }
+        let most = kind == .values ? 2 : outputs
+        guard !classes.isEmpty, classes.count <= most else {
+            return "\(classes.count) class name(s) for \(outputs) output(s) encoded as \(kind.rawValue), which tell at most \(most) apart"
+        }
+        guard Set(classes).count == classes.count else { return "the class names repeat" }
+        return nil
+    }
+
     /// Chooses the encoding for `labelColumns` label columns, `outputs` model outputs and `loss`.
     static func kind(labelColumns: Int, outputs: Int, loss: Loss) -> Kind? {
         if loss == .sparseCategoricalCrossentropy { return labelColumns == 1 ? .classIndex : nil }

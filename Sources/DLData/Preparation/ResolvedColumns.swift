@@ -20,6 +20,7 @@ struct ResolvedColumns {
         let labels: [Int], features: [Int]
         do {
             labels = try (settings.labelColumns ?? [.index(document.columnCount - 1)]).map(document.resolve)
+            guard !labels.isEmpty else { throw DataError.noLabelColumns(path: settings.path) }
             features = try settings.featureColumns.map { try $0.map(document.resolve) }
                 ?? (0..<document.columnCount).filter { !labels.contains($0) }
             if let both = features.first(where: labels.contains) {

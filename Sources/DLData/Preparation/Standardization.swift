@@ -11,6 +11,20 @@ public struct Standardization: Sendable, Equatable, Codable {
         self.scale = scale
     }
 
+    /// What makes these statistics ones no fit of `features` columns gives (from an edited file),
+    /// or nil: a mean and a scale per feature, the means finite, the scales finite and positive
+    /// (a constant feature's scale is 1), so that no value is divided by zero or turned into NaN.
+    public func inconsistency(features: Int) -> String? {
+        guard mean.count == features, scale.count == features else {
+            return "\(mean.count) mean(s) and \(scale.count) scale(s) for \(features) feature(s)"
+        }
+        if let index = mean.firstIndex(where: { !$0.isFinite }) { return "the mean of feature \(index) is \(mean[index])" }
+        if let index = scale.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+            return "the scale of feature \(index) is \(scale[index]); scales are finite and positive"
+        }
+        return nil
+    }
+
     /// Fits mean and standard deviation (ddof = 0, as scikit-learn's StandardScaler) to `rows`.
     init(fittedTo rows: TabularRows, columns: ResolvedColumns, nonFinite: NonFiniteCell?) throws {
         var fit = Fit(featureCount: rows.featureCount)

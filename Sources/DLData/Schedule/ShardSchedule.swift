@@ -56,7 +56,9 @@ public struct ShardSchedule: Sendable, Equatable {
         return ((row + 1) * shardCount - 1) / rowCount
     }
 
-    public var stepsPerEpoch: Int { (rowCount + batchSize - 1) / batchSize }
+    /// The rows over the batch size, rounded up; without adding them first, which overflows for a
+    /// batch size near the largest Int (a job file or checkpoint may say so).
+    public var stepsPerEpoch: Int { rowCount / batchSize + (rowCount % batchSize == 0 ? 0 : 1) }
 
     /// The largest number of rows any shard takes in one step: what its engine must hold.
     public var largestShardBatch: Int { (min(batchSize, rowCount) + shardCount - 1) / shardCount }

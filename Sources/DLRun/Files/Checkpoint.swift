@@ -66,11 +66,11 @@ public struct Checkpoint: Sendable, Equatable {
         let iterations: Int
     }
 
-    private static let checksumPlaceholder = "sha256:" + String(repeating: "0", count: 64)
-
     /// The file's bytes; `history` encodes the epoch reports (a checkpointer passes the one it keeps
     /// for the whole run, so each report is encoded once).
-    func encoded(history historyJSON: HistoryJSON = HistoryJSON()) -> [UInt8] {
+    public func encoded() -> [UInt8] { encoded(history: HistoryJSON()) }
+
+    func encoded(history historyJSON: HistoryJSON) -> [UInt8] {
         var tensors = ModelFile.layerTensors(parameters[...], model: model)
         for (slot, name) in optimizer.config.slotNames.enumerated() {
             let start = slot * optimizer.parameterCount
@@ -80,11 +80,9 @@ public struct Checkpoint: Sendable, Equatable {
         if let best = earlyStopping?.bestParameters {
             tensors += ModelFile.layerTensors(best[...], model: model, prefix: "best/")
         }
-        // The settings were checked where they entered (JobSettings.validate: no NaN), and their keys
-        // are snake_case already, so they read back with a plain decoder.
         var metadata = [
             "format": Self.format,
-            "settings": ModelFile.json(settings),
+            "settings": Self.json(settings),
             "model": ModelFile.json(model),
             "data": ModelFile.json(data),
             "position": ModelFile.json(position),
@@ -95,13 +93,32 @@ public struct Checkpoint: Sendable, Equatable {
             "checksum": Self.checksumPlaceholder,
         ]
         if let earlyStopping { metadata["early_stopping"] = ModelFile.json(earlyStopping) }
-        var bytes = SafeTensors(tensors: tensors, metadata: metadata).encoded()
-        let digest = "sha256:" + SHA256.hex(SHA256.hash(bytes))
-        // The digest has the placeholder's length, so the header and every offset stay as they are.
-        let range = Self.placeholderRange(in: bytes, text: Self.checksumPlaceholder)!
-        bytes.replaceSubrange(range, with: Array(digest.utf8))
-        return bytes
+        return Self.sealed(SafeTensors(tensors: tensors, metadata: metadata).encoded()) ?? []
     }
+
+    /// The settings as a checkpoint stores them: the job file's keys, sorted.
+    private static func json(_ settings: JobSettings) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // Settings hold strings, numbers and flags only: encoding them fails on nothing but a
+        // number that is not finite, which no job runs with; that value is then refused on reading.
+        return (try? encoder.encode(settings)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    /// The bytes of a safetensors file whose `checksum` metadata holds the placeholder, with the
+    /// checksum computed and written in its place; nil when the header holds no placeholder. The
+    /// checksum guards against damage (a file cut short, flipped bits), not against edits: anyone
+    /// can compute it again, as this does.
+    public static func sealed(_ bytes: [UInt8]) -> [UInt8]? {
+        guard let range = placeholderRange(in: bytes, text: checksumPlaceholder) else { return nil }
+        var sealed = bytes
+        // The digest has the placeholder's length, so the header and every offset stay as they are.
+        sealed.replaceSubrange(range, with: Array(("sha256:" + SHA256.hex(SHA256.hash(bytes))).utf8))
+        return sealed
+    }
+
+    /// The text that stands for the checksum while it is computed.
+    public static let checksumPlaceholder = "sha256:" + String(repeating: "0", count: 64)
 
     public func write(to path: String) throws {
         try write(to: path, history: HistoryJSON())
@@ -111,11 +128,18 @@ public struct Checkpoint: Sendable, Equatable {
         try AtomicFile.write(encoded(history: historyJSON), to: path)
     }
 
+    /// The largest file a checkpoint of a model of `ModelSpec.maximumParameters` takes: the
+    /// parameters, two optimizer slots and the best epoch's parameters, with the header.
+    static let maximumFileSize = 4 * 4 * ModelSpec.maximumParameters + 8 + SafeTensors.maximumHeaderSize
+
     public static func read(path: String) throws -> Checkpoint {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError.unreadableCheckpoint(path: path)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileBytes.read(path, maximum: maximumFileSize, bound: "a checkpoint can take")
+        } catch {
+            throw RunError.badCheckpoint(path: path, reason: "\(error)")
         }
-        return try Checkpoint(decoding: Array(data), path: path)
+        return try Checkpoint(decoding: bytes, path: path)
     }
 
     /// Verifies the checksum, then rebuilds the checkpoint from its tensors and metadata.
@@ -134,11 +158,10 @@ public struct Checkpoint: Sendable, Equatable {
         guard "sha256:" + SHA256.hex(SHA256.hash(zeroed)) == stored else {
             throw bad("its checksum does not match its content (the file is damaged or was cut short)")
         }
+        // The checksum matches: from here on, what is wrong was written so.
+        func inconsistent(_ reason: String) -> RunError { .inconsistentCheckpoint(path: path, reason: reason) }
         func field<T: Decodable>(_ key: String, _ type: T.Type, decoder: JSONDecoder = ModelFile.decoder) throws -> T {
-            guard let text = file.metadata[key] else { throw bad("metadata lacks \(key)") }
-            do { return try decoder.decode(T.self, from: Data(text.utf8)) } catch {
-                throw bad("metadata \(key) is not valid: \(error)")
-            }
+            try ModelFile.field(key, type, of: file, decoder: decoder, bad: inconsistent)
         }
         settings = try field("settings", JobSettings.self, decoder: JSONDecoder())
         model = try field("model", ModelSpec.self)
@@ -148,28 +171,33 @@ public struct Checkpoint: Sendable, Equatable {
         history = try field("history", [EpochReport].self)
         epochSums = try field("epoch_sums", [Double].self)
         let config: OptimizerConfig
-        do { config = try OptimizerConfig(name: entry.name, arguments: entry.arguments) } catch { throw bad("\(error)") }
-        parameters = try ModelFile.flatten(file, model: model, path: path)
+        do { config = try OptimizerConfig(name: entry.name, arguments: entry.arguments) } catch { throw inconsistent("\(error)") }
+        var stopping = file.metadata["early_stopping"] == nil ? nil : try field("early_stopping", EarlyStopping.self)
+
+        var tensors = LayerTensorReader(file, bad: inconsistent)
+        parameters = try tensors.read(model: model)
         var state: [Float] = []
         for name in config.slotNames {
-            state += try ModelFile.flatten(file, model: model, prefix: "optimizer/\(name)/", path: path)
+            // Keras's second moments (adam's and rmsprop's velocity, adagrad's accumulator) are
+            // sums of squares: never negative, and infinite only after a huge gradient.
+            let squares = name == "velocity" || name == "accumulator"
+            state += try tensors.read(
+                prefix: "optimizer/\(name)/", model: model, requirement: squares ? "0 or more" : "numbers, not NaN",
+                allowed: squares ? { $0 >= 0 } : { !$0.isNaN })
         }
+        if tensors.holds(prefix: "best/") { stopping?.bestParameters = try tensors.read(prefix: "best/", model: model) }
+        try tensors.finish()
         optimizer = Optimizer(config, parameterCount: parameters.count, iterations: entry.iterations, state: state)
-        if file.metadata["early_stopping"] != nil {
-            var stopping = try field("early_stopping", EarlyStopping.self)
-            if stopping.rule.restoreBestWeights && file.tensor(named: "best/dense/kernel") != nil {
-                stopping.bestParameters = try ModelFile.flatten(file, model: model, prefix: "best/", path: path)
-            }
-            earlyStopping = stopping
-        }
+        earlyStopping = stopping
+        if let reason = inconsistency { throw inconsistent(reason) }
     }
 
     /// Where `text` stands in the JSON header of a safetensors file.
     private static func placeholderRange(in bytes: [UInt8], text: String) -> Range<Int>? {
         guard bytes.count >= 8 else { return nil }
-        let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let needle = Array(text.utf8)
-        let end = min(8 + headerLength, bytes.count)
+        let end = 8 + Int(min(headerLength, UInt64(bytes.count - 8)))
         guard end - needle.count >= 8 else { return nil }
         for start in 8...(end - needle.count) where bytes[start] == needle[0] {
             if Array(bytes[start..<(start + needle.count)]) == needle { return start..<(start + needle.count) }
@@ -178,7 +206,6 @@ public struct Checkpoint: Sendable, Equatable {
     }
 }
 
-/// Why a checkpoint could not be used.
 /// The JSON array of a run's epoch reports, each report encoded once. Every checkpoint repeats the
 /// whole history, so encoding it afresh would make the n-th checkpoint cost n report encodings.
 /// Not thread-safe: its checkpointer uses it from one thread at a time.

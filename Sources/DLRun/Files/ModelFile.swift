@@ -21,6 +21,15 @@ public struct ModelFile: Sendable, Equatable {
         public var shards: Int
         public var trainingRows: Int
         public var validationRows: Int
+
+        /// What no training has (from an edited file), or nil.
+        var inconsistency: String? {
+            if epochs < 0 { return "\(epochs) epochs" }
+            if batchSize < 1 { return "batch size \(batchSize)" }
+            if shards < 1 || trainingRows < shards { return "\(shards) shard(s) for \(trainingRows) training row(s)" }
+            if validationRows < 0 { return "\(validationRows) validation rows" }
+            return nil
+        }
     }
 
     public var model: ModelSpec
@@ -74,30 +83,6 @@ public struct ModelFile: Sendable, Equatable {
         return tensors
     }
 
-    /// The inverse of `layerTensors`: the named tensors back into one flat buffer, checking shapes.
-    static func flatten(_ file: SafeTensors, model: ModelSpec, prefix: String = "", path: String) throws -> [Float] {
-        let layout = model.layout
-        var values = [Float](repeating: 0, count: layout.count)
-        for index in model.layers.indices {
-            let shape = layout.shapes[index]
-            for (suffix, range, expectedShape) in [
-                ("kernel", layout.kernelRange(index), [shape.inputs, shape.units]),
-                ("bias", layout.biasRange(index), [shape.units]),
-            ] {
-                let name = "\(prefix)\(layerName(index))/\(suffix)"
-                guard let tensor = file.tensor(named: name) else {
-                    throw RunError.badModelFile(path: path, reason: "tensor \(name) is missing")
-                }
-                guard tensor.shape == expectedShape else {
-                    throw RunError.badModelFile(
-                        path: path, reason: "tensor \(name) has shape \(tensor.shape), the architecture says \(expectedShape)")
-                }
-                values.replaceSubrange(range, with: tensor.values)
-            }
-        }
-        return values
-    }
-
     public func safeTensors() -> SafeTensors {
         let tensors = Self.layerTensors(parameters[...], model: model)
         var metadata = [
@@ -118,32 +103,40 @@ public struct ModelFile: Sendable, Equatable {
         try AtomicFile.write(safeTensors().encoded(), to: path)
     }
 
+    /// The largest file a model of `ModelSpec.maximumParameters` is written in, with its header.
+    static let maximumFileSize = 4 * ModelSpec.maximumParameters + 8 + SafeTensors.maximumHeaderSize
+
     public static func read(path: String) throws -> ModelFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError.badModelFile(path: path, reason: "cannot read the file")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileBytes.read(path, maximum: maximumFileSize, bound: "a model file can take")
+        } catch {
+            throw RunError.badModelFile(path: path, reason: "\(error)")
         }
-        return try ModelFile(SafeTensors(decoding: Array(data), path: path), path: path)
+        return try ModelFile(SafeTensors(decoding: bytes, path: path), path: path)
     }
 
-    /// Rebuilds a model file from its tensors and metadata, checking that they agree.
+    /// Rebuilds a model file from its tensors and metadata, checking every value and that they
+    /// agree: a file dltrain wrote reads back; anything else is refused, saying what is wrong.
     public init(_ file: SafeTensors, path: String) throws {
-        func bad(_ reason: String) -> RunError { .badModelFile(path: path, reason: reason) }
         guard file.metadata["format"] == Self.format else {
-            throw bad("metadata format is \(file.metadata["format"] ?? "missing"), expected \(Self.format)")
+            throw RunError.badModelFile(path: path, reason: "metadata format is \(file.metadata["format"] ?? "missing"), expected \(Self.format)")
         }
+        func bad(_ reason: String) -> RunError { .inconsistentModelFile(path: path, reason: reason) }
         func field<T: Decodable>(_ key: String, _ type: T.Type) throws -> T {
-            guard let text = file.metadata[key] else { throw bad("metadata lacks \(key)") }
-            do { return try Self.decoder.decode(T.self, from: Data(text.utf8)) } catch {
-                throw bad("metadata \(key) is not valid: \(error)")
-            }
+            try Self.field(key, type, of: file, bad: bad)
         }
         model = try field("model", ModelSpec.self)
-        guard model.inputDim > 0, !model.layers.isEmpty, model.layers.allSatisfy({ $0.units > 0 }) else {
-            throw bad("the architecture has no inputs or no layers")
-        }
+        let outputs = model.outputWidth
         guard let loss = Loss(rawValue: file.metadata["loss"] ?? "") else { throw bad("unknown loss") }
+        do { try loss.validate(outputs: outputs) } catch { throw bad("\(error)") }
+        // As training refuses it: its predictions would name one class whatever the input.
+        if model.outputActivation == .softmax && outputs == 1 { throw bad("a softmax over one unit always outputs 1") }
         self.loss = loss
         metrics = try field("metrics", [String].self)
+        for metric in metrics {
+            do { _ = try Metric(name: metric, loss: loss, outputs: outputs) } catch { throw bad("metrics: \(error)") }
+        }
         let optimizerEntry = try field("optimizer", OptimizerEntry.self)
         do {
             _ = try OptimizerConfig(name: optimizerEntry.name, arguments: optimizerEntry.arguments)
@@ -153,14 +146,31 @@ public struct ModelFile: Sendable, Equatable {
         optimizer = optimizerEntry.name
         optimizerArguments = optimizerEntry.arguments
         features = try field("features", [String].self)
-        labels = try field("labels", LabelEncoding.self)
-        standardization = file.metadata["standardization"] == nil ? nil : try field("standardization", Standardization.self)
-        training = try field("training", Training.self)
         guard features.count == model.inputDim else {
             throw bad("\(features.count) features for a model of \(model.inputDim) inputs")
         }
+        labels = try field("labels", LabelEncoding.self)
+        if let reason = labels.inconsistency(outputs: outputs, loss: loss) { throw bad("labels: \(reason)") }
+        standardization = file.metadata["standardization"] == nil ? nil : try field("standardization", Standardization.self)
+        if let reason = standardization?.inconsistency(features: model.inputDim) { throw bad("standardization: \(reason)") }
+        training = try field("training", Training.self)
+        if let reason = training.inconsistency { throw bad("training: \(reason)") }
 
-        parameters = try Self.flatten(file, model: model, path: path)
+        var tensors = LayerTensorReader(file, bad: bad)
+        parameters = try tensors.read(model: model)
+        try tensors.finish()
+    }
+
+    /// The metadata value under `key`, JSON decoded as `type`; `bad` makes the error.
+    static func field<T: Decodable>(
+        _ key: String, _ type: T.Type, of file: SafeTensors, decoder: JSONDecoder = decoder, bad: (String) -> RunError
+    ) throws -> T {
+        guard let text = file.metadata[key] else { throw bad("metadata lacks \(key)") }
+        do { return try decoder.decode(T.self, from: Data(text.utf8)) } catch let error as DecodingError {
+            throw bad("metadata \(key): \(error.located)")
+        } catch {
+            throw bad("metadata \(key): \(error)")
+        }
     }
 
     private struct OptimizerEntry: Codable {

@@ -36,7 +36,7 @@ public struct SafeTensors: Equatable, Sendable {
     public func encoded() -> [UInt8] {
         var entries: [String] = []
         if !metadata.isEmpty {
-            let fields = metadata.keys.sorted().map { "\(Self.quoted($0)):\(Self.quoted(metadata[$0]!))" }
+            let fields = metadata.sorted { $0.key < $1.key }.map { "\(Self.quoted($0.key)):\(Self.quoted($0.value))" }
             entries.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
         }
         var offset = 0
@@ -85,7 +85,7 @@ public struct SafeTensors: Equatable, Sendable {
             }
         }
         let dataLength = bytes.count - dataStart
-        var tensors: [(begin: Int, tensor: Tensor)] = []
+        var tensors: [(begin: Int, end: Int, name: String, shape: [Int], count: Int)] = []
         for (name, raw) in header where name != "__metadata__" {
             guard let entry = raw as? [String: Any], let dtype = entry["dtype"] as? String,
                 let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
@@ -103,15 +103,32 @@ public struct SafeTensors: Equatable, Sendable {
             guard let count, begin >= 0, begin <= end, end <= dataLength, end - begin == count * 4 else {
                 throw bad("tensor \(name) has byte range \(offsets), which does not fit shape \(shape) in \(dataLength) data bytes")
             }
-            var values = [Float](repeating: 0, count: count)
+            tensors.append((begin, end, name, shape, count))
+        }
+        // As the reference reader requires: the ranges, in order, follow each other and fill the data
+        // exactly, so no byte is read twice (or left out) and the tensors together take no more
+        // memory than the file.
+        tensors.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var next = 0
+        for tensor in tensors {
+            guard tensor.begin == next else {
+                throw bad("tensor \(tensor.name) starts at byte \(tensor.begin) of the data, where \(next) was expected: "
+                    + "the tensors' byte ranges overlap or leave a gap (the file is damaged, or was edited)")
+            }
+            next = tensor.end
+        }
+        guard next == dataLength else {
+            throw bad("the tensors take \(next) bytes of data but the file holds \(dataLength)")
+        }
+        self.tensors = tensors.map { entry in
+            var values = [Float](repeating: 0, count: entry.count)
             values.withUnsafeMutableBytes { target in
                 bytes.withUnsafeBytes { source in
-                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[(dataStart + begin)..<(dataStart + end)]))
+                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[(dataStart + entry.begin)..<(dataStart + entry.end)]))
                 }
             }
-            tensors.append((begin, Tensor(name: name, shape: shape, values: values.map { Float(bitPattern: $0.bitPattern.littleEndian) })))
+            return Tensor(name: entry.name, shape: entry.shape, values: values.map { Float(bitPattern: $0.bitPattern.littleEndian) })
         }
-        self.tensors = tensors.sorted { $0.begin < $1.begin }.map(\.tensor)
         self.metadata = metadata
     }
 

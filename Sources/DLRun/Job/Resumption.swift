@@ -25,8 +25,9 @@ public enum Resumption {
         return requested
     }
 
-    /// Checks that the job built from the resumed settings is the checkpoint's job.
-    public static func check(_ job: TrainingJob, against checkpoint: Checkpoint) throws {
+    /// Checks that the job built from the resumed settings is the checkpoint's job, and that the
+    /// checkpoint (read from `path`) holds a state that job reaches.
+    public static func check(_ job: TrainingJob, against checkpoint: Checkpoint, path: String) throws {
         guard job.data.fingerprint == checkpoint.data else {
             throw RunError.cannotResume(
                 "the data file \(job.settings.data) is not the one the checkpoint was trained on "
@@ -39,12 +40,7 @@ public enum Resumption {
             throw RunError.cannotResume(
                 "the checkpoint has \(checkpoint.position.epoch) epochs done; --epochs \(job.settings.epochs) is fewer")
         }
-        guard checkpoint.parameters.count == job.model.layout.count,
-            checkpoint.epochSums.count == job.metrics.slotCount,
-            checkpoint.position.step <= job.schedule.stepsPerEpoch
-        else {
-            throw RunError.cannotResume("the checkpoint's state does not fit the job")
-        }
+        if let reason = checkpoint.inconsistency(for: job) { throw RunError.inconsistentCheckpoint(path: path, reason: reason) }
     }
 
     /// Every setting as JSON text, by its job-file key.

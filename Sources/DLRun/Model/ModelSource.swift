@@ -22,14 +22,17 @@ extension ModelFile {
             }
             return try read(path: model)
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError.badModelFile(path: path, reason: "cannot read the file")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileBytes.read(path, maximum: Checkpoint.maximumFileSize, bound: "a model file or checkpoint can take")
+        } catch {
+            throw RunError.badModelFile(path: path, reason: "\(error)")
         }
-        let file = try SafeTensors(decoding: Array(data), path: path)
+        let file = try SafeTensors(decoding: bytes, path: path)
         guard file.metadata["format"] == Checkpoint.format else { return try ModelFile(file, path: path) }
-        let checkpoint = try Checkpoint(decoding: Array(data), path: path)
+        let checkpoint = try Checkpoint(decoding: bytes, path: path)
         let job = try TrainingJob(checkpoint.settings)
-        try Resumption.check(job, against: checkpoint)
+        try Resumption.check(job, against: checkpoint, path: path)
         return ModelFile(job: job, parameters: checkpoint.progress(for: job).finalParameters, epochs: checkpoint.position.epoch)
     }
 }

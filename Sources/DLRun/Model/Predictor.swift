@@ -20,7 +20,7 @@ public struct Predictor {
     }
 
     /// What the model's outputs mean, which names the output columns and the prediction.
-    enum Reading: Equatable {
+    public enum Reading: Equatable, Sendable {
         /// One sigmoid output: the probability of the second class (or of 1).
         case probability
         /// Softmax outputs: one probability per class.
@@ -29,7 +29,7 @@ public struct Predictor {
         case values
     }
 
-    var reading: Reading {
+    public var reading: Reading {
         if model.model.outputActivation == .softmax { return .classProbabilities }
         if model.model.outputWidth == 1 && model.model.outputActivation == .sigmoid { return .probability }
         return .values
@@ -81,11 +81,10 @@ public struct Predictor {
                     var fields = kept.map { Self.quoted($0.value(row: start + row)) } + values.map { "\($0)" }
                     switch reading {
                     case .probability:
-                        let positive = values[0] >= 0.5
-                        fields.append(model.labels.classes.map { Self.quoted($0[positive ? 1 : 0]) } ?? (positive ? "1" : "0"))
+                        fields.append(Self.quoted(Self.className(values[0] >= 0.5 ? 1 : 0, classes: model.labels.classes)))
                     case .classProbabilities:
                         // max(by:) keeps the first of equal largest values, as numpy's argmax does.
-                        let best = values.indices.max { values[$0] < values[$1] }!
+                        let best = values.indices.max { values[$0] < values[$1] } ?? 0
                         fields.append(classes[best])
                     case .values:
                         break
@@ -96,6 +95,13 @@ public struct Predictor {
             }
         }
         return rows
+    }
+
+    /// The name of class `index`: the model's, or the index itself for numeric labels (and for
+    /// the second class of a model trained on a label that held one class name only).
+    static func className(_ index: Int, classes: [String]?) -> String {
+        guard let classes, classes.indices.contains(index) else { return String(index) }
+        return classes[index]
     }
 
     /// A CSV field: quoted when it holds a comma, a quote or a line break, or begins or ends with

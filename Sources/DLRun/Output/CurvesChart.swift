@@ -144,7 +144,7 @@ public final class CurvesChart: TrainingObserver {
             "<text transform=\"translate(15 \(number((plotTop + plotBottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escaped(panel.title))</text>",
         ]
         for tick in ticks(from: firstEpoch, to: lastEpoch, integers: true) {
-            lines.append("<text x=\"\(number(x(tick)))\" y=\"\(number(plotBottom + 16))\" text-anchor=\"middle\">\(Int(tick))</text>")
+            lines.append("<text x=\"\(number(x(tick)))\" y=\"\(number(plotBottom + 16))\" text-anchor=\"middle\">\(String(format: "%.0f", tick))</text>")
         }
         for tick in ticks(from: low, to: high, integers: false) {
             lines.append("<line x1=\"\(number(plotLeft - 4))\" y1=\"\(number(y(tick)))\" x2=\"\(number(plotLeft))\" y2=\"\(number(y(tick)))\" stroke=\"black\"/>")

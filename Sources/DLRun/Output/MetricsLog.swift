@@ -63,13 +63,19 @@ public final class MetricsLog: TrainingObserver {
         return try read(path: path)
     }
 
+    /// The largest metrics.jsonl read: a million epochs of lines of about 500 bytes.
+    static let maximumSize = 512 << 20
+
     /// The epochs a metrics.jsonl records, its values in the order written (a null is left out).
     public static func read(path: String) throws -> [EpochReport] {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            bytes = try FileBytes.read(path, maximum: maximumSize, bound: "a metrics log of a million epochs takes")
         } catch {
-            throw RunError.badMetricsLog(path: path, line: 0, reason: (error as NSError).localizedFailureReason ?? "\(error)")
+            throw RunError.badMetricsLog(path: path, line: 0, reason: "\(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw RunError.badMetricsLog(path: path, line: 0, reason: "it is not UTF-8 text")
         }
         return try text.split(separator: "\n").enumerated().map { index, line in
             func bad(_ reason: String) -> RunError { .badMetricsLog(path: path, line: index + 1, reason: reason) }
@@ -78,6 +84,8 @@ public final class MetricsLog: TrainingObserver {
                 let name = String(field.1), text = String(field.2)
                 if text == "null" { continue }
                 guard let value = Double(text) else { throw bad("\(name) is \(text), not a number") }
+                // dltrain writes a value that is not finite as null: "inf" or "nan" was written by hand.
+                guard value.isFinite else { throw bad("\(name) is \(text), not a finite number or null") }
                 switch name {
                 case "epoch": epoch = Int(text)
                 case "seconds": seconds = value

@@ -52,8 +52,9 @@ public struct RunRecord: Codable, Equatable, Sendable {
 
     /// The record in `directory`'s run.json, if it reads as one (none for a run of an older dltrain).
     public static func read(directory: String) -> RunRecord? {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + RunLock.fileName) else { return nil }
-        return try? RunRecord(decoding: Array(data))
+        // A record is a few hundred bytes; a larger file is none, and is not read whole.
+        let bytes = try? FileBytes.read(directory + "/" + RunLock.fileName, maximum: 1 << 20, bound: "a run record takes")
+        return bytes.flatMap { try? RunRecord(decoding: $0) }
     }
 
     /// Whether a run.json holding `bytes` is dltrain's to rewrite: empty (made by a lock that wrote

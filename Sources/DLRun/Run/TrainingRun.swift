@@ -84,10 +84,12 @@ public struct TrainingRun {
     public func run(loadingRows: Bool = true, _ train: Trainer) throws -> (history: [EpochReport], model: ModelFile) {
         let job = try TrainingJob(settings, loadsRows: loadingRows, chunkSize: readChunk)
         if checkpoints.saveBest { try job.checkMonitor(settings.monitor) }
-        var progress = TrainingProgress(job: job)
+        let progress: TrainingProgress
         if let resume {
-            try Resumption.check(job, against: resume.checkpoint)
+            try Resumption.check(job, against: resume.checkpoint, path: resume.path)
             progress = resume.checkpoint.progress(for: job)
+        } else {
+            progress = TrainingProgress(job: job)
         }
         let claim = try RunDirectory.claim(runDirectory, for: directoryUse, record: record)
         defer { claim.lock.release() }

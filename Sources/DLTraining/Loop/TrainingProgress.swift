@@ -17,7 +17,10 @@ public struct TrainingPosition: Sendable, Equatable, Codable, CustomStringConver
         self.step = step
     }
 
-    public var description: String { "epoch \(epoch + 1), step \(step + 1)" }
+    public var description: String { "epoch \(Self.counted(epoch)), step \(Self.counted(step))" }
+
+    /// A 0-based index counted from 1, as Keras counts; one read from a file may be the largest Int.
+    private static func counted(_ index: Int) -> String { index < Int.max ? String(index + 1) : "\(index) + 1" }
 }
 
 public struct TrainingProgress: Sendable, Equatable {
