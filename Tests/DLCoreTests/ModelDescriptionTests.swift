@@ -60,7 +60,7 @@ final class ModelDescriptionTests: XCTestCase {
         }
         let wide = DenseSpec(units: LayerList.maximumUnits, activation: .relu)
         XCTAssertThrowsError(try ModelSpec(inputDim: LayerList.maximumUnits, layers: [wide, unit])) {
-            XCTAssertEqual($0 as? ModelSpecError, .tooManyParameters((1 << 40) + (1 << 20), maximum: ModelSpec.maximumParameters))
+            XCTAssertEqual($0 as? ModelSpecError, .tooManyParameters((1 << 40) + (1 << 21) + 1, maximum: ModelSpec.maximumParameters))
         }
         XCTAssertNoThrow(try ModelSpec(inputDim: 1 << 9, layers: [DenseSpec(units: LayerList.maximumUnits, activation: .relu)]))
         let decoder = JSONDecoder()

@@ -1,7 +1,7 @@
 // Job files (`--config`): what they set, what they leave at the seed job's values, and the errors
 // a bad one gets.
 
-import DLRun
+@testable import DLRun
 import DLTestSupport
 import DLTraining
 import Foundation
@@ -61,7 +61,7 @@ final class JobFileTests: XCTestCase {
     func testADeviceOrAnOversizedFileIsRefusedUnread() throws {
         for path in ["/dev/zero", "/dev/null"] {
             XCTAssertThrowsError(try JobFile.read(path)) { error in
-                XCTAssertEqual(error as? RunError, .badJobFile(path: path, reason: "not a regular file"))
+                XCTAssertEqual(error as? RunError, .badJobFile(path: path, reason: "\(FileBytes.Failure.unreadable("it is not a regular file"))"))
             }
         }
         let big = try temporaryDirectory(self) + "/big.json"
@@ -69,7 +69,8 @@ final class JobFileTests: XCTestCase {
         XCTAssertThrowsError(try JobFile.read(big)) { error in
             guard case let .badJobFile(path, reason) = error as? RunError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, big)
-            XCTAssertTrue(reason.contains("at most \(JobFile.largestFile)"), reason)
+            let tooLarge = FileBytes.Failure.tooLarge(size: JobFile.largestFile + 1, maximum: JobFile.largestFile, bound: "a job file may have")
+            XCTAssertEqual(reason, "\(tooLarge)")
         }
         XCTAssertThrowsError(try JobFile.read(big + ".missing")) { error in
             guard case .badJobFile = error as? RunError else { return XCTFail("\(error)") }

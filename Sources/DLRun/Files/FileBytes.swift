@@ -17,7 +17,7 @@ enum FileBytes {
             switch self {
             case let .unreadable(reason): return "cannot read the file: \(reason)"
             case let .tooLarge(size, maximum, bound):
-                return "the file is \(size) bytes (or more), more than the \(maximum) bytes \(bound); it is not one dltrain wrote"
+                return "the file is \(size) bytes (or more), more than the \(maximum) bytes \(bound)"
             }
         }
     }

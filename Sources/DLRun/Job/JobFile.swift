@@ -20,32 +20,11 @@ public enum JobFile {
 
     /// The file's bytes, if it is a regular file of at most `largestFile` bytes.
     private static func contents(of path: String) throws -> Data {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a pipe would wait for a writer
-        guard descriptor >= 0 else {
-            throw RunError.badJobFile(path: path, reason: "cannot read the file (\(String(cString: strerror(errno))))")
+        do {
+            return Data(try FileBytes.read(path, maximum: largestFile, bound: "a job file may have"))
+        } catch {
+            throw RunError.badJobFile(path: path, reason: "\(error)")
         }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-            throw RunError.badJobFile(path: path, reason: "not a regular file")
-        }
-        guard status.st_size <= largestFile else {
-            throw RunError.badJobFile(path: path, reason: "\(status.st_size) bytes; a job file has at most \(largestFile)")
-        }
-        var bytes = [UInt8](repeating: 0, count: largestFile + 1)
-        var count = 0
-        while count < bytes.count {
-            let read = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + count, $0.count - count) }
-            if read < 0 && errno == EINTR { continue }
-            guard read >= 0 else {
-                throw RunError.badJobFile(path: path, reason: "cannot read the file (\(String(cString: strerror(errno))))")
-            }
-            if read == 0 { break }
-            count += read
-        }
-        // It grew while it was read.
-        guard count <= largestFile else { throw RunError.badJobFile(path: path, reason: "more than \(largestFile) bytes") }
-        return Data(bytes[..<count])
     }
 
     /// A job file's bytes; `path` names them in errors.

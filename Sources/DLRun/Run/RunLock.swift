@@ -42,7 +42,7 @@ public final class RunLock {
         switch lock(descriptor) {
         case .taken:
             let lock = RunLock(directory: directory, descriptor: descriptor)
-            guard RunRecord.isRecord(Array(FileManager.default.contents(atPath: path) ?? Data())) else {
+            guard RunRecord.isRecord((try? FileBytes.read(path, maximum: RunRecord.maximumSize, bound: "a run record takes")) ?? []) else {
                 throw notDltrains(path)
             }
             return lock

@@ -7,6 +7,8 @@
 import Foundation
 
 public struct RunRecord: Codable, Equatable, Sendable {
+    /// The most a run.json of dltrain's takes (a command line and a few names); more is not one.
+    static let maximumSize = 1 << 20
     public static let format = "dltrain.run.v1"
 
     public var format: String
@@ -53,7 +55,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// The record in `directory`'s run.json, if it reads as one (none for a run of an older dltrain).
     public static func read(directory: String) -> RunRecord? {
         // A record is a few hundred bytes; a larger file is none, and is not read whole.
-        let bytes = try? FileBytes.read(directory + "/" + RunLock.fileName, maximum: 1 << 20, bound: "a run record takes")
+        let bytes = try? FileBytes.read(directory + "/" + RunLock.fileName, maximum: maximumSize, bound: "a run record takes")
         return bytes.flatMap { try? RunRecord(decoding: $0) }
     }
 
