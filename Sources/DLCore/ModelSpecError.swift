@@ -47,7 +47,9 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
             return "bad layer \"\(text)\": expected UNITS:ACTIVATION or UNITS (a linear layer, as Keras's Dense(UNITS)) "
                 + "with UNITS > 0, for example 30:relu; or auto as the last layer, to choose it from the label"
         case let .tooManyUnits(text, maximum):
-            return "layer \"\(text)\" has more units than the \(maximum) a layer may have"
+            // What such a layer needs from a single input (a kernel column and a bias), at the least.
+            let size = Int(text.prefix { $0.isNumber }).map { " (at least \(MemoryBudget.format(MemoryNeed.bytes($0, of: 8))) of float32)" }
+            return "layer \"\(text)\" has more units than the \(maximum) a layer may have\(size ?? "")"
         case let .tooManyInputs(count, maximum):
             return "the model has \(count) inputs (feature columns), more than the \(maximum) a layer may have; "
                 + "choose the feature columns with --features"

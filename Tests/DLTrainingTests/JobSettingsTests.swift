@@ -1,6 +1,7 @@
 // Column references in job settings: indices, `A-B` ranges and header names, as a job file or
 // --features states them; and the range of every numeric setting, refused with its key.
 
+import DLCore
 import DLData
 @testable import DLTraining
 import XCTest
@@ -32,6 +33,18 @@ final class JobSettingsTests: XCTestCase {
             XCTAssertEqual(
                 error as? JobError,
                 .badSetting("features", "0-999999", "the list names more than \(JobSettings.largestColumnRange) columns"))
+        }
+    }
+
+    /// A layer list is checked with the other settings, so that --layers 99999999999:relu is a usage
+    /// error naming the flag, not a failure once the job is built; the error gives the least size.
+    func testALayerTooWideIsRefusedWithItsKeyAndSize() throws {
+        var settings = JobSettings()
+        settings.layers = "99999999999:relu,1:sigmoid"
+        XCTAssertThrowsError(try settings.validate()) { error in
+            let problem = ModelSpecError.tooManyUnits("99999999999:relu", maximum: LayerList.maximumUnits)
+            XCTAssertEqual(error as? JobError, .badSetting("layers", settings.layers, "\(problem)"))
+            XCTAssertEqual(MemoryNeed.bytes(99_999_999_999, of: 8), 799_999_999_992, "the size the message gives")
         }
     }
 

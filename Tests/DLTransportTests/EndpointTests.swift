@@ -94,11 +94,13 @@ final class EndpointTests: XCTestCase {
         guard port < UInt16.max else { throw XCTSkip("the ephemeral port is the last one") }
         let socket = try ZMQSocket(.router, context: context)
         let range = try Endpoint("tcp://127.0.0.1:\(port)-\(port + 1)", flag: "--peer-bind", role: .peerBind)
+        let bound: String
         do {
-            XCTAssertEqual(try socket.bind(range), "tcp://127.0.0.1:\(port + 1)")
-        } catch let error as TransportError where error.errno == EADDRINUSE {
+            bound = try socket.bind(range)
+        } catch TransportError.noFreePort {
             throw XCTSkip("another process holds port \(port + 1)")
         }
+        XCTAssertEqual(bound, "tcp://127.0.0.1:\(port + 1)")
         let third = try ZMQSocket(.router, context: context)
         XCTAssertThrowsError(try third.bind(range)) {
             XCTAssertEqual($0 as? TransportError, .noFreePort(endpoint: "tcp://127.0.0.1:\(port)-\(port + 1)"))

@@ -46,6 +46,11 @@ extension JobSettings {
         for (name, value) in optimizerArguments.sorted(by: { $0.key < $1.key }) where !Float(value).isFinite {
             throw .badSetting("optimizer_arguments.\(name)", "\(value)", "it must be a finite number")
         }
+        do {
+            _ = try LayerList.parse(layers)
+        } catch {
+            throw .badSetting("layers", layers, "\(error)")
+        }
         if let features { _ = try Self.columnReferences(features, setting: "features") }
         if let labelColumn { _ = try Self.columnReferences(labelColumn, setting: "label_column") }
     }
