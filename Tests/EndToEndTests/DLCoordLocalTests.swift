@@ -114,7 +114,6 @@ final class DLCoordLocalTests: XCTestCase {
 
     func testBadSettingsAreNamed() throws {
         for (flags, message) in [
-            (["--layers", "30relu"], "dlcoord: error: bad layer \"30relu\""),
             (["--loss", "hinge"], "dlcoord: error: unknown loss \"hinge\""),
             (["--optimizer", "lamb"], "dlcoord: error: unknown optimizer \"lamb\""),
             (["--metrics", "f1"], "dlcoord: error: unknown metric \"f1\""),
@@ -128,6 +127,9 @@ final class DLCoordLocalTests: XCTestCase {
         let batch = try dlcoord.run(["--local", "--run-dir", "/nonexistent/never", "--batch-size", "0"])
         XCTAssertEqual(batch.status, 64, batch.errors)
         XCTAssertTrue(batch.errors.hasPrefix("dlcoord: error: --batch-size 0: it must be from 1 to"), batch.errors)
+        let layers = try dlcoord.run(["--local", "--run-dir", "/nonexistent/never", "--layers", "30relu"])
+        XCTAssertEqual(layers.status, 64, layers.errors)
+        XCTAssertTrue(layers.errors.hasPrefix("dlcoord: error: --layers 30relu: bad layer \"30relu\""), layers.errors)
         let verbose = try dlcoord.run(["--local", "--verbose", "3"])
         XCTAssertNotEqual(verbose.status, 0)
         XCTAssertTrue(verbose.errors.contains("--verbose must be 0, 1 or 2"))
