@@ -108,19 +108,10 @@ private final class StalledConnections {
     private var closed = 0
 
     init(count: Int, to endpoint: String) throws {
-        let port = try XCTUnwrap(UInt16(endpoint.split(separator: ":").last ?? ""))
         var greeting: [UInt8] = [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0] + Array("CURVE".utf8)
         greeting += [UInt8](repeating: 0, count: 20 - greeting.count)
         for _ in 0..<count {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            XCTAssertEqual(connected, 0)
+            let descriptor = try connectPlainTCP(to: endpoint)
             XCTAssertEqual(send(descriptor, greeting, greeting.count, Int32(MSG_NOSIGNAL)), greeting.count)
             open.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
         }

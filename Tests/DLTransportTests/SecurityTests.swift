@@ -89,17 +89,8 @@ final class SecurityTests: XCTestCase {
     /// Bytes that are not ZeroMQ, over a plain TCP connection to `endpoint` (tcp://127.0.0.1:PORT);
     /// returns once the server has closed the connection (waiting at most 5 s).
     private func sendJunk(to endpoint: String) throws {
-        let port = try XCTUnwrap(UInt16(endpoint.split(separator: ":").last ?? ""))
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = try connectPlainTCP(to: endpoint)
         defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        XCTAssertEqual(connected, 0)
         let junk = Array("GET / HTTP/1.1\r\nHost: dltrain\r\n\r\n".utf8) + [UInt8](repeating: 0xAB, count: 200)
         XCTAssertEqual(junk.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }, junk.count)
         var timeout = timeval(tv_sec: 5, tv_usec: 0)

@@ -1,6 +1,6 @@
 // TestSupport.swift
 // Shared helpers for the DLTransport tests: text messages through the in-place send and receive,
-// connected sockets, unique ipc endpoints, and the bounds every wait uses.
+// connected sockets, plain TCP connections to loopback, unique ipc endpoints, and the bounds every wait uses.
 
 import DLTransport
 import Foundation
@@ -67,4 +67,21 @@ func uniqueIPCEndpoint(removedAfter test: XCTestCase) -> String {
     let path = "/tmp/dltransport-\(UUID().uuidString).ipc"
     test.addTeardownBlock { unlink(path) }
     return "ipc://\(path)"
+}
+
+/// A plain TCP connection to 127.0.0.1 at the port of `endpoint` (tcp://127.0.0.1:PORT), as a
+/// stranger who is not ZeroMQ would make one: its descriptor, for the caller to close.
+func connectPlainTCP(to endpoint: String) throws -> Int32 {
+    let port = try XCTUnwrap(UInt16(endpoint.split(separator: ":").last ?? ""))
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    XCTAssertGreaterThanOrEqual(descriptor, 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    XCTAssertEqual(connected, 0)
+    return descriptor
 }
