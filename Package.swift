@@ -48,9 +48,10 @@ let package = Package(
         .target(name: "DLCore", dependencies: ["CKernels"]),
         // zlib from Debian: gzip-compressed CSV files, inflated a buffer at a time as they are read.
         .systemLibrary(name: "CInflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "DLData", dependencies: ["DLCore", "CInflate", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "DLPreprocessing"),
+        .target(name: "DLData", dependencies: ["DLCore", "DLPreprocessing", "CInflate", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
-        .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLTraining", "TensorBoardFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTraining", "TensorBoardFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Message types generated once from onnx.proto and TensorBoard's event protos (deploy/generate-formats.sh).
         .target(name: "ONNXFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TensorBoardFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),

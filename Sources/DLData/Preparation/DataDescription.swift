@@ -11,6 +11,7 @@
 // file fits it (RowStream), and whoever holds the rows applies it to them.
 
 import DLCore
+import DLPreprocessing
 import Synchronization
 
 public struct DataDescription: Sendable {
@@ -22,6 +23,12 @@ public struct DataDescription: Sendable {
     public let labels: LabelEncoding
     /// The output layer and loss the labels are encoded for (`auto` resolved).
     public let head: OutputHead
+    /// The fitted preprocessing of a table that needs one (words, gaps, types given); nil for a table
+    /// of numbers, whose rows are the file's numbers (standardized with `standardization`).
+    public let preprocessing: Preprocessing?
+    /// The values per row as rows are read, streamed and held until they are expanded: the
+    /// preprocessing's codes, or the features themselves.
+    public var rowWidth: Int { preprocessing?.codeWidth ?? featureCount }
     /// Whether the features are standardized (--standardize).
     public var standardizes: Bool { settings.standardize }
     /// The standardization of the training rows, once fitted: from the start when the rows were
@@ -60,6 +67,7 @@ public struct DataDescription: Sendable {
         self.settings = settings
         self.headRequest = headRequest
         self.classesByColumn = classesByColumn
+        preprocessing = nil
     }
 
     /// Describes the data for the output layer and loss `request` names, reading the file

@@ -5,6 +5,7 @@
 // to both parts.
 
 import DLCore
+import DLPreprocessing
 
 /// What a job says about its data.
 public struct DataSettings: Sendable, Equatable {
@@ -17,10 +18,13 @@ public struct DataSettings: Sendable, Equatable {
     /// The fraction of rows, taken from the end, held out for validation (0 for none).
     public var validationSplit: Double
     public var standardize: Bool
+    /// How the feature columns are typed and preprocessed.
+    public var preprocessing: PreprocessingSettings
 
     public init(
         path: String, csv: CSVOptions = CSVOptions(), labelColumns: [ColumnReference]? = nil,
-        featureColumns: [ColumnReference]? = nil, validationSplit: Double = 0, standardize: Bool = false
+        featureColumns: [ColumnReference]? = nil, validationSplit: Double = 0, standardize: Bool = false,
+        preprocessing: PreprocessingSettings = PreprocessingSettings()
     ) {
         self.path = path
         self.csv = csv
@@ -28,6 +32,7 @@ public struct DataSettings: Sendable, Equatable {
         self.featureColumns = featureColumns
         self.validationSplit = validationSplit
         self.standardize = standardize
+        self.preprocessing = preprocessing
     }
 }
 

@@ -8,6 +8,7 @@
 import DLTraining
 import DLCore
 import DLData
+import DLPreprocessing
 import Foundation
 
 public struct ModelFile: Sendable, Equatable {
@@ -41,6 +42,9 @@ public struct ModelFile: Sendable, Equatable {
     public var features: [String]
     public var labels: LabelEncoding
     public var standardization: Standardization?
+    /// The fitted preprocessing of a model trained on a table that needed one: `features` are then
+    /// the model's inputs, and `preprocessing.columns` the file's columns it reads.
+    public var preprocessing: Preprocessing?
     public var training: Training
 
     /// The model file of a job's trained parameters.
@@ -55,6 +59,7 @@ public struct ModelFile: Sendable, Equatable {
         labels = job.data.labels
         precondition(!job.data.standardizes || job.data.standardization != nil, "the standardization is fitted before training")
         standardization = job.data.standardization
+        preprocessing = job.data.preprocessing
         training = Training(
             epochs: epochs, batchSize: job.settings.batchSize, seed: job.settings.seed,
             shards: job.schedule.shardCount, trainingRows: job.data.trainingCount,
@@ -153,6 +158,7 @@ public struct ModelFile: Sendable, Equatable {
         if let reason = labels.inconsistency(outputs: outputs, loss: loss) { throw bad("labels: \(reason)") }
         standardization = file.metadata["standardization"] == nil ? nil : try field("standardization", Standardization.self)
         if let reason = standardization?.inconsistency(features: model.inputDim) { throw bad("standardization: \(reason)") }
+        preprocessing = nil
         training = try field("training", Training.self)
         if let reason = training.inconsistency { throw bad("training: \(reason)") }
 
