@@ -53,7 +53,8 @@ public struct PreprocessingSettings: Sendable, Equatable, Codable {
         return types
     }
 
-    /// Parses --feature-crosses: `A*B[*C][:crossing_dim=N][:output_mode=M],...`.
+    /// Parses --feature-crosses: `A*B[:crossing_dim=N][:output_mode=M],...` (two columns a cross,
+    /// as Keras's HashedCrossing takes).
     public static func parseCrosses(_ text: String) throws(PreprocessingError) -> [FeatureCross] {
         var crosses: [FeatureCross] = []
         for item in try items(text, option: "--feature-crosses") {
@@ -143,7 +144,8 @@ public struct FeatureCross: Sendable, Equatable, Codable {
 
     /// What makes this cross one Keras's FeatureSpace cannot make, or nil.
     public var problem: String? {
-        if columns.count < 2 { return "a cross takes at least two columns, as in island*sex" }
+        // Keras's HashedCrossing crosses exactly two features (a third is refused by Keras).
+        if columns.count != 2 { return "a cross takes two columns, as in island*sex (Keras's HashedCrossing crosses two)" }
         if columns.contains(where: \.isEmpty) { return "a column name is empty" }
         if Set(columns).count != columns.count { return "a column is crossed with itself" }
         if !(1...FeatureType.largestBinCount).contains(crossingDim) {
