@@ -88,7 +88,12 @@ extension Preprocessing {
                     let bin = bins.bin(x.isNaN ? segment.fill : x)
                     segment.write(bin, at: at, into: inputs)
                 case .index:
-                    segment.write(Int(x), at: at, into: inputs)
+                    // A code outside the indices (which codeProblem finds first) writes no 1 rather than trapping.
+                    if segment.oneHot {
+                        segment.write(x >= 0 && x < Float(segment.width) ? Int(x) : -1, at: at, into: inputs)
+                    } else {
+                        inputs[at] = x
+                    }
                 case .indicator:
                     inputs[at] = x.isNaN ? 1 : 0
                 }
@@ -134,8 +139,8 @@ extension Preprocessing {
     private var outputSegments: [OutputSegment] {
         var segments: [OutputSegment] = []
         var offset = 0
-        func add(_ position: Int, _ width: Int, _ fill: Float, _ operation: OutputSegment.Operation) {
-            segments.append(OutputSegment(position: position, offset: offset, width: width, fill: fill, operation: operation))
+        func add(_ position: Int, _ width: Int, _ fill: Float, _ operation: OutputSegment.Operation, oneHot: Bool = false) {
+            segments.append(OutputSegment(position: position, offset: offset, width: width, oneHot: oneHot, fill: fill, operation: operation))
             offset += width
         }
         for c in featureOrder {
@@ -149,13 +154,14 @@ extension Preprocessing {
             case .floatRescaled:
                 add(c, 1, fill, .rescaled(scale: Float(column.type.scale ?? 1), offset: Float(column.type.offset ?? 0)))
             case .floatDiscretized:
-                add(c, column.outputWidth, fill, .binned(Bins(column)))
+                add(c, column.outputWidth, fill, .binned(Bins(column)), oneHot: column.type.mode == .oneHot)
             default:
-                add(c, column.outputWidth, 0, .index)
+                add(c, column.outputWidth, 0, .index, oneHot: column.type.mode == .oneHot)
             }
         }
         for x in crossOrder {
-            add(columns.count + x, crosses[x].cross.outputMode == .oneHot ? crosses[x].cross.crossingDim : 1, 0, .index)
+            let cross = crosses[x].cross
+            add(columns.count + x, cross.outputMode == .oneHot ? cross.crossingDim : 1, 0, .index, oneHot: cross.outputMode == .oneHot)
         }
         for (c, column) in columns.enumerated() where column.indicator {
             add(c, 1, 0, .indicator)
@@ -179,16 +185,17 @@ private struct OutputSegment {
     let offset: Int
     /// One-hot: the number of indices; otherwise 1 (the index itself as a float).
     let width: Int
+    let oneHot: Bool
     let fill: Float
     let operation: Operation
 
     func write(_ index: Int, at: Int, into inputs: UnsafeMutableBufferPointer<Float>) {
-        guard width > 1 else {
+        guard oneHot else {
             inputs[at] = Float(index)
             return
         }
         for i in at..<(at + width) { inputs[i] = 0 }
-        inputs[at + index] = 1
+        if index >= 0 { inputs[at + index] = 1 }
     }
 }
 

@@ -85,6 +85,9 @@ public struct PreprocessingFit: Sendable {
     private mutating func add(_ raw: RawColumn, to c: Int, of cells: RawCells, trainingRows: Int) throws(PreprocessingError) {
         precondition(raw.codes.count >= cells.rowCount, "RawCells: a code per row")
         let textMissing = raw.texts.map { missingValues.texts.contains($0) }
+        // The training rows' count of each of the chunk's texts: a text is hashed once a chunk,
+        // not once a row.
+        var textCounts = [Int](repeating: 0, count: raw.texts.count)
         var column = columns[c]
         defer { columns[c] = column }
         let kind = column.rereadAsText ? FeatureKind.stringCategorical : column.given?.kind
@@ -118,7 +121,10 @@ public struct PreprocessingFit: Sendable {
                         if column.integerCounts.count > settings.maxVocabulary { throw tooLarge(c, cells) }
                     }
                 case .stringCategorical, .stringHashed:
-                    try count(numberText(number), in: &column, c, cells, training: training, kind: kind)
+                    column.sawText = true
+                    guard training else { continue }
+                    column.present += 1
+                    try count(numberText(number), 1, in: &column, c, cells)
                 }
             } else {
                 let index = Int(code)
@@ -129,7 +135,11 @@ public struct PreprocessingFit: Sendable {
                 }
                 switch kind {
                 case nil, .stringCategorical, .stringHashed:
-                    try count(raw.texts[index], in: &column, c, cells, training: training, kind: kind)
+                    column.sawText = true
+                    if training {
+                        column.present += 1
+                        textCounts[index] += 1
+                    }
                 case .float, .floatNormalized, .floatRescaled, .floatDiscretized:
                     throw bad(raw.texts[index], PreprocessingError.expectedNumber)
                 case .integerCategorical, .integerHashed:
@@ -137,16 +147,16 @@ public struct PreprocessingFit: Sendable {
                 }
             }
         }
+        for (index, count) in textCounts.enumerated() where count > 0 {
+            try self.count(raw.texts[index], count, in: &column, c, cells)
+        }
     }
 
-    private func count(
-        _ text: String, in column: inout ColumnFit, _ c: Int, _ cells: RawCells, training: Bool, kind: FeatureKind?
-    ) throws(PreprocessingError) {
-        column.sawText = true
-        guard training else { return }
-        column.present += 1
-        guard kind != .stringHashed else { return }
-        column.textCounts[text, default: 0] += 1
+    /// Counts a training text of a column that keeps a vocabulary, never holding more than the
+    /// bound's distinct values.
+    private func count(_ text: String, _ count: Int, in column: inout ColumnFit, _ c: Int, _ cells: RawCells) throws(PreprocessingError) {
+        guard column.given?.kind != .stringHashed else { return }
+        column.textCounts[text, default: 0] += count
         if column.textCounts.count > settings.maxVocabulary { throw tooLarge(c, cells) }
     }
 

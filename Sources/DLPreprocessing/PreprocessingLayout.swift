@@ -70,7 +70,7 @@ extension FittedColumn {
 
     /// The names of the column's model inputs (its indicator not included).
     var outputNames: [String] {
-        guard outputWidth > 1 else { return [name] }
+        guard type.kind.isIndexed, type.mode == .oneHot else { return [name] }
         switch type.kind {
         case .stringCategorical, .integerCategorical:
             let oov = type.oovIndexCount

@@ -44,6 +44,19 @@ final class PreprocessingCodingTests: XCTestCase {
         ])
     }
 
+    func testAOneHotOfOneIndexIsOneAndAnIntIndexIsItself() throws {
+        let p = Preprocessing(
+            columns: [
+                FittedColumn(name: "a", type: FeatureType(.floatDiscretized, numBins: 1), inferred: false, fill: 0, boundaries: []),
+                FittedColumn(name: "b", type: FeatureType(.stringCategorical, numOOVIndices: 0, outputMode: .int), inferred: false, vocabulary: ["u", "v", "w"]),
+                FittedColumn(name: "c", type: FeatureType(.stringCategorical, numOOVIndices: 0), inferred: false, vocabulary: ["u"]),
+            ],
+            crosses: [], naValues: [])
+        XCTAssertNil(p.inconsistency())
+        XCTAssertEqual(p.outputNames, ["a[bin 0]", "b", "c=u"])
+        XCTAssertEqual(p.expand(codes: [5, 2, 0, -3, 1, 0]), [1, 2, 1, 1, 1, 1])
+    }
+
     func testAnUnseenValueWithoutOOVIndicesIsLocated() throws {
         let p = sample()
         let cells = RawCells(
