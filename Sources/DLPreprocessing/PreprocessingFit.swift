@@ -108,7 +108,12 @@ public struct PreprocessingFit: Sendable {
                 switch kind {
                 case nil, .float, .floatNormalized, .floatRescaled, .floatDiscretized:
                     guard abs(number) <= Double(Float.greatestFiniteMagnitude) else {
-                        throw bad(numberText(number), PreprocessingError.expectedFiniteNumber)
+                        // A column typed from the data may be a table of numbers that needs no
+                        // preprocessing, where --allow-non-finite lets infinities in; coding it
+                        // otherwise refuses the cell, located.
+                        guard kind == nil else { throw bad(numberText(number), PreprocessingError.expectedFiniteNumber) }
+                        column.sawNumber = true
+                        continue
                     }
                     column.addNumber(number, training: training)
                 case .integerCategorical, .integerHashed:

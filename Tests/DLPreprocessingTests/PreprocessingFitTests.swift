@@ -135,8 +135,16 @@ final class PreprocessingFitTests: XCTestCase {
             XCTAssertEqual(expected, PreprocessingError.expectedInteger)
             XCTAssertTrue("\(error)".contains("k=float"), "\(error)")
         }
-        XCTAssertThrowsError(try Self.fit(["x"], [[.number(1e39)]])) { error in
+        XCTAssertThrowsError(try Self.fit(["x"], [[.number(1e39)]], settings: settings)) { error in
             guard case .badCell = error as? PreprocessingError else { return XCTFail("\(error)") }
+        }
+        // Typed from the data, an infinity is left out of the statistics (a table of numbers that
+        // needs no preprocessing may hold one under --allow-non-finite), and coding refuses it.
+        let result = try Self.fit(["x"], [[.number(1)], [.number(.infinity)], [.number(3)]]).result()
+        XCTAssertEqual(result.columns[0].fill, 2)
+        XCTAssertThrowsError(try result.codes(Self.cells([[.number(-.infinity)]], 0..<1, readings: [.numberOrText]), path: "d.csv")) { error in
+            guard case .badCell(_, _, _, _, _, _, let expected) = error as? PreprocessingError else { return XCTFail("\(error)") }
+            XCTAssertEqual(expected, PreprocessingError.expectedFiniteNumber)
         }
     }
 
