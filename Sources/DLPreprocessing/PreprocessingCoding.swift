@@ -28,24 +28,34 @@ extension Preprocessing {
             let coder = ColumnCoder(column, missing: missing)
             let raw = cells.columns[c]
             precondition(raw.codes.count >= cells.rowCount, "RawCells: a code per row")
-            let textCodes = raw.texts.map { coder.code(text: $0) }
-            for row in 0..<cells.rowCount {
-                let code: CellCode
-                if raw.codes[row] == RawColumn.number {
-                    code = coder.code(number: raw.numbers[row])
-                } else {
-                    let index = Int(raw.codes[row])
-                    precondition(index >= 0 && index < textCodes.count, "RawCells: a text code out of its table")
-                    code = textCodes[index]
+            // Each of the chunk's texts is coded once; a row then only looks its code up.
+            var textValues = [Float](repeating: 0, count: raw.texts.count)
+            var textProblems = [String?](repeating: nil, count: raw.texts.count)
+            for (index, text) in raw.texts.enumerated() {
+                switch coder.code(text: text) {
+                case .code(let value): textValues[index] = value
+                case .bad(let expected): textProblems[index] = expected
                 }
-                switch code {
-                case .code(let value):
-                    codes[row * width + c] = value
-                case .bad(let expected):
-                    let found = raw.codes[row] == RawColumn.number ? numberText(raw.numbers[row]) : raw.texts[Int(raw.codes[row])]
+            }
+            for row in 0..<cells.rowCount {
+                let rawCode = raw.codes[row]
+                var problem: String?
+                if rawCode == RawColumn.number {
+                    switch coder.code(number: raw.numbers[row]) {
+                    case .code(let value): codes[row * width + c] = value
+                    case .bad(let expected): problem = expected
+                    }
+                } else {
+                    let index = Int(rawCode)
+                    precondition(index >= 0 && index < textValues.count, "RawCells: a text code out of its table")
+                    codes[row * width + c] = textValues[index]
+                    problem = textProblems[index]
+                }
+                if let problem {
+                    let found = rawCode == RawColumn.number ? numberText(raw.numbers[row]) : raw.texts[Int(rawCode)]
                     throw .badCell(
                         path: path, line: Int(cells.lineNumbers[row]), column: cells.fileColumns[c], name: column.name,
-                        found: found, type: column.type.kind, expected: expected)
+                        found: found, type: column.type.kind, expected: problem)
                 }
             }
         }
@@ -194,7 +204,7 @@ private struct OutputSegment {
             inputs[at] = Float(index)
             return
         }
-        for i in at..<(at + width) { inputs[i] = 0 }
+        UnsafeMutableBufferPointer(rebasing: inputs[at..<(at + width)]).update(repeating: 0)
         if index >= 0 { inputs[at + index] = 1 }
     }
 }
