@@ -88,8 +88,11 @@ public struct PreprocessingFit: Sendable {
         // The training rows' count of each of the chunk's texts: a text is hashed once a chunk,
         // not once a row.
         var textCounts = [Int](repeating: 0, count: raw.texts.count)
-        var column = columns[c]
-        defer { columns[c] = column }
+        // The column is taken out of the array while it changes, so that its dictionaries are not
+        // copied (the array would otherwise still hold them).
+        var column = ColumnFit(name: "", given: nil, keepsSummary: false)
+        swap(&column, &columns[c])
+        defer { swap(&column, &columns[c]) }
         let kind = column.rereadAsText ? FeatureKind.stringCategorical : column.given?.kind
         for row in 0..<cells.rowCount {
             let code = raw.codes[row]
@@ -123,7 +126,7 @@ public struct PreprocessingFit: Sendable {
                     column.present += 1
                     if kind == .integerCategorical {
                         column.integerCounts[value, default: 0] += 1
-                        if column.integerCounts.count > settings.maxVocabulary { throw tooLarge(c, cells) }
+                        if column.integerCounts.count > settings.maxVocabulary { throw tooLarge(column.name, c, cells) }
                     }
                 case .stringCategorical, .stringHashed:
                     column.sawText = true
@@ -162,11 +165,11 @@ public struct PreprocessingFit: Sendable {
     private func count(_ text: String, _ count: Int, in column: inout ColumnFit, _ c: Int, _ cells: RawCells) throws(PreprocessingError) {
         guard column.given?.kind != .stringHashed else { return }
         column.textCounts[text, default: 0] += count
-        if column.textCounts.count > settings.maxVocabulary { throw tooLarge(c, cells) }
+        if column.textCounts.count > settings.maxVocabulary { throw tooLarge(column.name, c, cells) }
     }
 
-    private func tooLarge(_ c: Int, _ cells: RawCells) -> PreprocessingError {
-        .vocabularyTooLarge(path: path, column: cells.fileColumns[c], name: columns[c].name, bound: settings.maxVocabulary)
+    private func tooLarge(_ name: String, _ c: Int, _ cells: RawCells) -> PreprocessingError {
+        .vocabularyTooLarge(path: path, column: cells.fileColumns[c], name: name, bound: settings.maxVocabulary)
     }
 
     /// Columns typed from the data that hold both numbers and words: their categories are the
