@@ -44,11 +44,11 @@ public struct PreprocessingSettings: Sendable, Equatable, Codable {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw .badOption(option: "--feature-types", text: item, reason: "expected COLUMN=TYPE, as in island=string_categorical")
             }
-            let column = String(item[..<equals])
+            let column = String(item[..<equals]).trimmingWhitespace
             guard types[column] == nil else {
                 throw .badOption(option: "--feature-types", text: item, reason: "column \"\(column)\" is given a type twice")
             }
-            types[column] = try FeatureType.parse(String(item[item.index(after: equals)...]))
+            types[column] = try FeatureType.parse(String(item[item.index(after: equals)...]).trimmingWhitespace)
         }
         return types
     }

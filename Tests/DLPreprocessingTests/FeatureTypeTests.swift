@@ -50,7 +50,7 @@ final class FeatureTypeTests: XCTestCase {
     }
 
     func testFeatureTypesListParses() throws {
-        let types = try PreprocessingSettings.parseFeatureTypes("island=string_categorical, year=integer_categorical:output_mode=int,x=float")
+        let types = try PreprocessingSettings.parseFeatureTypes("island=string_categorical, year = integer_categorical:output_mode=int,x=float")
         XCTAssertEqual(types, [
             "island": FeatureType(.stringCategorical), "year": FeatureType(.integerCategorical, outputMode: .int), "x": FeatureType(.float),
         ])
