@@ -39,7 +39,7 @@ public enum PreprocessingError: Error, Sendable, Equatable, CustomStringConverti
                 + "(e.g. N=1024), or raise --max-vocabulary"
         case .entirelyMissing(let path, let column, let name):
             return "\(path): column \(column) (\(Self.quoted(name))) is missing in every training row (each cell is one "
-                + "of --na-values); leave the column out of the features, or check --na-values"
+                + "of --na-values); leave the column out of --features, or check --na-values"
         }
     }
 
