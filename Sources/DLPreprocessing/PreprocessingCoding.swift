@@ -265,11 +265,8 @@ struct ColumnCoder {
         if kind == .integerHashed { return .code(Float(KerasHashing.bucket(value, bins: column.type.numBins ?? 1))) }
         let oov = column.type.oovIndexCount
         if let index = integers[value] { return .code(Float(oov + index)) }
-        switch oov {
-        case 0: return .bad(expected: PreprocessingError.expectedKnownValue)
-        case 1: return .code(0)
-        default: return .code(Float(Int(((value % Int64(oov)) + Int64(oov)) % Int64(oov))))  // floormod
-        }
+        guard oov > 0 else { return .bad(expected: PreprocessingError.expectedKnownValue) }
+        return .code(Float(KerasHashing.oovIndex(value, oovCount: oov)))
     }
 
     func code(text: String) -> CellCode {
@@ -281,11 +278,8 @@ struct ColumnCoder {
         case .stringCategorical:
             let oov = column.type.oovIndexCount
             if !isMissing, let index = strings[text] { return .code(Float(oov + index)) }
-            switch oov {
-            case 0: return .bad(expected: PreprocessingError.expectedKnownValue)
-            case 1: return .code(0)
-            default: return .code(Float(KerasHashing.bucket(text, bins: oov)))
-            }
+            guard oov > 0 else { return .bad(expected: PreprocessingError.expectedKnownValue) }
+            return .code(Float(KerasHashing.oovIndex(text, oovCount: oov)))
         default:
             guard isMissing else { return .bad(expected: kind.takesIntegers ? PreprocessingError.expectedInteger : PreprocessingError.expectedNumber) }
             return missingCode
