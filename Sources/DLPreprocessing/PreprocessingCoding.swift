@@ -24,6 +24,8 @@ extension Preprocessing {
         let width = codeWidth
         var codes = [Float](repeating: 0, count: cells.rowCount * width)
         let missing = MissingValues(naValues)
+        // The file's first bad cell: the earliest row's, the leftmost column's among them.
+        var first: (row: Int, error: PreprocessingError)?
         for (c, column) in columns.enumerated() {
             let coder = ColumnCoder(column, missing: missing)
             let raw = cells.columns[c]
@@ -37,7 +39,7 @@ extension Preprocessing {
                 case .bad(let expected): textProblems[index] = expected
                 }
             }
-            for row in 0..<cells.rowCount {
+            for row in 0..<min(cells.rowCount, first?.row ?? cells.rowCount) {
                 let rawCode = raw.codes[row]
                 var problem: String?
                 if rawCode == RawColumn.number {
@@ -53,12 +55,14 @@ extension Preprocessing {
                 }
                 if let problem {
                     let found = rawCode == RawColumn.number ? numberText(raw.numbers[row]) : raw.texts[Int(rawCode)]
-                    throw .badCell(
+                    first = (row, .badCell(
                         path: path, line: Int(cells.lineNumbers[row]), column: cells.fileColumns[c], name: column.name,
-                        found: found, type: column.type.kind, expected: problem)
+                        found: found, type: column.type.kind, expected: problem))
+                    break
                 }
             }
         }
+        if let first { throw first.error }
         for (x, fitted) in crosses.enumerated() {
             var indices = [Int64](repeating: 0, count: fitted.columnIndices.count)
             let bins = fitted.columnIndices.map { columns[$0].type.kind == .floatDiscretized ? Bins(columns[$0]) : nil }
