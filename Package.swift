@@ -50,7 +50,7 @@ let package = Package(
         .systemLibrary(name: "CInflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DLPreprocessing"),
         .target(name: "DLData", dependencies: ["DLCore", "DLPreprocessing", "CInflate", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
+        .target(name: "DLTraining", dependencies: ["DLCore", "DLData", "DLPreprocessing"]),
         .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTraining", "TensorBoardFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Message types generated once from onnx.proto and TensorBoard's event protos (deploy/generate-formats.sh).
         .target(name: "ONNXFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
