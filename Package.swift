@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLExportTests", dependencies: ["DLCore", "DLData", "DLExport", "DLRun", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
-        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLPreprocessing", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLCoordinatorTests", dependencies: ["DLProtocol", "DLCoordinator"]),
         .testTarget(name: "DLMetricsTests", dependencies: ["DLMetrics", "DLCoordinator", "DLProtocol", "DLTraining", "DLTestSupport"]),
         // The coordinator and workers together, as state machines in memory.
