@@ -50,6 +50,7 @@ def main():
 
     frame, label, numeric, text = read_table(pd, args.csv)
     read = since_start()
+    print(f"read {len(frame)} rows at {read:.1f} s", flush=True)
     for name in numeric:
         frame[name] = frame[name].fillna(frame[name].mean()).astype("float32")
     for name in text:
@@ -60,6 +61,7 @@ def main():
     del frame
     dataset = tf.data.Dataset.from_tensor_slices((columns, labels)).batch(args.batch_size)
     filled = since_start()
+    print(f"gaps filled, dataset made at {filled:.1f} s; adapting", flush=True)
 
     FeatureSpace = keras.utils.FeatureSpace
     features = {name: FeatureSpace.float_normalized() for name in numeric}
@@ -67,6 +69,7 @@ def main():
     feature_space = FeatureSpace(features=features, output_mode="concat")
     feature_space.adapt(dataset.map(lambda x, _: x))
     adapted = since_start()
+    print(f"adapted at {adapted:.1f} s; mapping", flush=True)
 
     encoded = dataset.map(lambda x, y: (feature_space(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     encoded = encoded.prefetch(tf.data.AUTOTUNE)
