@@ -35,5 +35,12 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds():
+    """The process's user and system time so far, all its threads: beside the wall time, how much of a
+    shared machine's CPU the run got."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def print_result(values):
     print("RESULT " + json.dumps(values, sort_keys=True), flush=True)

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from table_common import peak_rss_mib, print_result, read_table, seconds_since_process_start  # noqa: E402
+from table_common import cpu_seconds, peak_rss_mib, print_result, read_table, seconds_since_process_start  # noqa: E402
 
 STARTUP = seconds_since_process_start() - (time.perf_counter() - STARTED)
 
@@ -90,7 +90,7 @@ def main():
                       fill_s=round(filled - read, 3), adapt_s=round(adapted - filled, 3),
                       first_step_s=round(first_batch, 3), encode_s=round(mapped - adapted, 3),
                       encode_rows_per_s=round(rows / (mapped - adapted)), total_s=round(mapped, 3),
-                      rss_mib=round(peak_rss_mib(), 1), tensorflow=tf.__version__, keras=keras.__version__,
+                      rss_mib=round(peak_rss_mib(), 1), cpu_s=round(cpu_seconds(), 2), tensorflow=tf.__version__, keras=keras.__version__,
                       pandas=pd.__version__))
 
 
