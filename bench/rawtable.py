@@ -115,6 +115,7 @@ def summarize_raw_table(records, rows, file_bytes):
             n=len(runs), first_step_s=median(first), first_step_range=spread(first),
             encode_rows_per_s=median(encode), encode_range=spread(encode), rss_mib=median(rss),
             rss_range=spread(rss), wall_s=median([run["wall_s"] for run in runs]),
+            cpu_s=median([run.get("cpu_s") for run in runs]),
             adapt_s=median([result.get("adapt_s") for result in results]),
             fit_s=median([result.get("fit_s") for result in results]),
             import_s=median([result.get("import_s") for result in results]),
@@ -155,23 +156,24 @@ def raw_table_section(summary):
              "encoded with an out-of-vocabulary index, the same inputs in all three. Time to the first step: from "
              "the process's start to its first encoded batch (dltrain: its wall time less its epoch's `seconds`, "
              f"the model file's writing included; dltrain trains {LAYERS}, batch {BATCH}, {EPOCHS} epoch). "
+             f"Keras adapts on and maps batches of {BATCH}. "
              "Encoding: rows per second of the pass that turns raw rows into inputs (Keras: mapping every batch "
              "through the FeatureSpace; scikit-learn: `transform` of the whole table, sparse; dltrain: the rows "
              "over its whole time before training, reading and fitting included). Medians, with the range over "
-             "the repetitions. MB = 10^6 bytes.", "",
-             *table_head("run", "time to first step s", "× dltrain's", "encoding rows/s", "peak RSS MB",
+             "the repetitions; CPU s is the whole process's user and system time. MB = 10^6 bytes.", "",
+             *table_head("run", "time to first step s", "× dltrain's", "encoding rows/s", "peak RSS MB", "CPU s",
                          "inputs per row")]
     for variant, label in VARIANTS.items():
         run = summary.get(variant)
         if not run:
-            lines.append(table_row(label, "not measured", MISSING, MISSING, MISSING, MISSING))
+            lines.append(table_row(label, "not measured", MISSING, MISSING, MISSING, MISSING, MISSING))
             continue
         low, high = run["rss_range"]
         lines.append(table_row(
             label, with_range(run["first_step_s"], run["first_step_range"]),
             ratio_text(run["first_step_s"], local_first, "x", 1) if not variant.startswith("dltrain") else "1 ×",
             with_range(run["encode_rows_per_s"], run["encode_range"]),
-            with_range(run["rss_mib"] * MIB / MB, (low * MIB / MB, high * MIB / MB)),
+            with_range(run["rss_mib"] * MIB / MB, (low * MIB / MB, high * MIB / MB)), format_number(run["cpu_s"]),
             format_number(run["output_width"])))
     lines += ["", f"dltrain's bound for `--local`: the table as codes, {format_number(summary['coded_bytes'] / MB)} MB "
                   f"({NUMERIC_COLUMNS + TEXT_COLUMNS + 1} float32 a row: a number, or a category's index, and the "

@@ -328,8 +328,8 @@ TARGETS += [
                                              table_bound_mb(summary["rawtable"]) if summary.get("rawtable") else None),
         threshold=1, at_least=False,
         reasoning="Rows wait as codes, one float32 per cell (a number, or a category's index), as narrow as the file, "
-                  "and are expanded to one-hot inputs a batch at a time: the rows once, the vocabularies (7,000 "
-                  "names here), a chunk of the file and the model, never the table's one-hot width."),
+                  "and are expanded to one-hot inputs a batch at a time: the rows once, the vocabularies (about "
+                  "7,000 names here), a chunk of the file and the model, never the table's one-hot width."),
 ]
 
 
