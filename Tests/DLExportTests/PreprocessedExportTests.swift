@@ -6,8 +6,9 @@
 // missing-value texts and missing numbers. onnxruntime (after the onnx checker) and Keras
 // (TensorFlow backend: its lookup and hashing layers need it) must give what dltrain computes on
 // the same raw cells, Preprocessing.codes then expand then the forward pass as dlmodel predict
-// runs it, within 1e-6 (relative above 1). The hashed model's ONNX export is refused with a typed
-// error. Without TensorFlow in the test environment the Keras half skips, saying so.
+// runs it, within 1e-6 (relative above 1). ONNX refusals are typed errors: the hashed model's, a
+// lookup with several out-of-vocabulary indices, a cross table over its bound, a column named as a
+// tensor of the graph. Without TensorFlow in the test environment the Keras half skips, saying so.
 
 import DLCore
 @testable import DLExport
@@ -279,27 +280,64 @@ final class PreprocessedExportTests: XCTestCase {
         ])
     }
 
-    func testAnONNXExportRefusesWhatOnlyFarmHashComputes() throws {
-        let file = try model(Self.hashed, layers: [DenseSpec(units: 1, activation: .sigmoid)], seed: 9)
-        XCTAssertThrowsError(try ONNXExport.model(file)) { error in
-            guard case let .onnxCannotHash(feature, why)? = error as? ExportError else {
-                return XCTFail("expected onnxCannotHash, got \(error)")
-            }
-            XCTAssertEqual(feature, "the column word")
-            XCTAssertTrue(why.contains("string_hashed"), why)
-            XCTAssertTrue("\(error)".contains("--format keras"), "says what to do: \(error)")
-            XCTAssertTrue("\(error)".contains("string_categorical"), "says what to do: \(error)")
+    /// The seed job's model behind `preprocessing`: enough for what ONNX refuses before the layers.
+    private func unsized(_ preprocessing: Preprocessing) throws -> ModelFile {
+        let job = try TrainingJob(JobSettings.seedJob)
+        var file = ModelFile(job: job, parameters: job.model.initialParameters(seed: 1), epochs: 1)
+        file.preprocessing = preprocessing
+        return file
+    }
+
+    /// The typed error `body` throws, or a failure.
+    private func exportError(_ body: () throws -> Any) -> ExportError? {
+        do {
+            _ = try body()
+            XCTFail("the export was not refused")
+        } catch let error as ExportError {
+            return error
+        } catch {
+            XCTFail("expected an ExportError, got \(error)")
         }
+        return nil
+    }
+
+    func testAnONNXExportRefusesWhatOnlyFarmHashComputes() throws {
+        let hashed = try unsized(Self.hashed)
+        guard case let .onnxCannotHash(feature, why) = exportError({ try ONNXExport.model(hashed) }) else {
+            return XCTFail("expected onnxCannotHash")
+        }
+        XCTAssertEqual(feature, "the column word")
+        XCTAssertTrue(why.contains("string_hashed"), why)
+        let message = "\(ExportError.onnxCannotHash(feature: feature, why: why))"
+        XCTAssertTrue(message.contains("--format keras") && message.contains("string_categorical"), "says what to do: \(message)")
+
         var several = Self.everyKind
         several.columns[0].type.numOOVIndices = 3
-        var file2 = file
-        file2.preprocessing = several
-        XCTAssertThrowsError(try ONNXExport.model(file2)) { error in
-            guard case let .onnxCannotHash(feature, why)? = error as? ExportError else {
-                return XCTFail("expected onnxCannotHash, got \(error)")
-            }
-            XCTAssertEqual(feature, "the column island")
-            XCTAssertTrue(why.contains("num_oov_indices=3"), why)
+        let spread = try unsized(several)
+        guard case let .onnxCannotHash(feature, why) = exportError({ try ONNXExport.model(spread) }) else {
+            return XCTFail("expected onnxCannotHash")
         }
+        XCTAssertEqual(feature, "the column island")
+        XCTAssertTrue(why.contains("num_oov_indices=3"), why)
+    }
+
+    func testAnONNXExportRefusesACrossTableTooLargeAndANameTheGraphUses() throws {
+        let words = (0..<1500).map { "w\($0)" }
+        let wide = Preprocessing(
+            columns: [
+                FittedColumn(name: "a", type: FeatureType(.stringCategorical), inferred: true, vocabulary: words),
+                FittedColumn(name: "b", type: FeatureType(.stringCategorical), inferred: true, vocabulary: words),
+            ],
+            crosses: [FittedCross(cross: FeatureCross(columns: ["a", "b"]), columnIndices: [0, 1])], naValues: Self.naValues)
+        let crossed = try unsized(wide)
+        XCTAssertEqual(
+            exportError { try ONNXExport.model(crossed) },
+            .crossTooLarge(cross: "a_X_b", combinations: 1501 * 1501, bound: ONNXExport.largestCrossTable))
+
+        var named = Self.everyKind
+        named.crosses = []
+        named.columns[1].name = "output"
+        let clashing = try unsized(named)
+        XCTAssertEqual(exportError { try ONNXExport.model(clashing) }, .nameClash(column: "output", format: "ONNX"))
     }
 }
