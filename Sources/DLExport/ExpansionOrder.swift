@@ -45,7 +45,7 @@ extension FittedColumn {
         }
     }
 
-    /// The index a value outside the vocabulary takes when it needs no hash (one OOV index);
-    /// -1, which encodes as all zeros, where Keras has none (num_oov_indices 0).
+    /// The index a value outside the vocabulary takes with at most one OOV index: 0, or -1 (which
+    /// one-hot encodes as all zeros) where Keras has none (num_oov_indices 0).
     var singleOOVIndex: Int64 { oovIndices == 1 ? 0 : -1 }
 }

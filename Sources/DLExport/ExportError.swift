@@ -6,8 +6,8 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
     case hdf5(String)
     /// ZIPFoundation failed while building the .keras archive.
     case zip(String)
-    /// A feature whose encoding needs a FarmHash Fingerprint64 (Keras's Hashing and HashedCrossing,
-    /// and lookups with more than one out-of-vocabulary index), which no ONNX operator computes.
+    /// A feature whose encoding needs a FarmHash Fingerprint64 (Keras's Hashing, and StringLookup
+    /// with more than one out-of-vocabulary index), which no ONNX operator computes.
     /// `why` says which part of the feature hashes.
     case onnxCannotHash(feature: String, why: String)
     /// A cross whose every combination of indices would be a table in the ONNX file, larger than
@@ -24,7 +24,7 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
             return """
                 cannot export \(feature) to ONNX: \(why) with FarmHash Fingerprint64, as Keras does, and no ONNX \
                 operator computes it. Export with --format keras (Keras's Hashing layers compute it), or retrain \
-                with the column typed string_categorical or integer_categorical (with num_oov_indices=1), whose \
+                with the column typed string_categorical (with num_oov_indices=1) or integer_categorical, whose \
                 vocabulary ONNX looks up
                 """
         case let .crossTooLarge(cross, combinations, bound):

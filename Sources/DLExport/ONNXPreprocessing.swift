@@ -8,13 +8,14 @@
 //   discretized the number of boundaries at or below the value: GreaterOrEqual, Cast, ReduceSum
 //               (Keras's Discretization);
 //   categorical ai.onnx.ml LabelEncoder from the vocabulary to its index, anything else (a missing
-//               cell's text, an unseen value) to the out-of-vocabulary index 0;
+//               cell's text, an unseen value) to the out-of-vocabulary index 0 (with several OOV
+//               indices, an integer goes to its value modulo their count: Mod, as IntegerLookup);
 //   crosses     Keras's HashedCrossing buckets of every combination of the crossed columns'
 //               indices, computed at export into a table that Gather reads;
 //   one_hot     Equal against 0..<K, Cast to float32; int: Cast of the index;
 //   indicator   Cast of IsNaN,
-// then one Concat in Keras FeatureSpace's order (ExpansionOrder). Hashed kinds and lookups with
-// several out-of-vocabulary indices need FarmHash, which no ONNX operator computes: refused.
+// then one Concat in Keras FeatureSpace's order (ExpansionOrder). Hashed kinds and string lookups
+// with several out-of-vocabulary indices need FarmHash, which no ONNX operator computes: refused.
 
 import DLPreprocessing
 import ONNXFormat
@@ -53,10 +54,10 @@ extension ONNXExport {
             if column.type.kind == .integerHashed || column.type.kind == .stringHashed {
                 throw .onnxCannotHash(feature: "the column \(column.name)", why: "\(column.type.kind.rawValue) buckets its values")
             }
-            if column.type.kind == .integerCategorical || column.type.kind == .stringCategorical, column.oovIndices > 1 {
+            if column.type.kind == .stringCategorical, column.oovIndices > 1 {
                 throw .onnxCannotHash(
                     feature: "the column \(column.name)",
-                    why: "num_oov_indices=\(column.oovIndices) spreads values outside the vocabulary over its indices")
+                    why: "num_oov_indices=\(column.oovIndices) spreads strings outside the vocabulary over its indices")
             }
         }
         for (position, column) in columns.enumerated() {
@@ -120,7 +121,24 @@ extension ONNXExport {
                 } else {
                     attributes.append(intsAttribute("keys_int64s", column.integerVocabulary ?? []))
                 }
-                front.nodes.append(node("LabelEncoder", inputs: [column.name], output: "\(prefix)/index", domain: mlDomain, attributes: attributes))
+                if column.oovIndices > 1 {
+                    // IntegerLookup's several OOV indices: the value modulo their count, never
+                    // negative (ONNX's integer Mod takes the divisor's sign), where the vocabulary
+                    // has no index (-1).
+                    attributes[1] = intAttribute("default_int64", -1)
+                    front.initializers += [
+                        tensor("\(prefix)/oov_count", shape: [1], values: [Int64(column.oovIndices)]),
+                        tensor("\(prefix)/zero", shape: [1], values: [Int64(0)]),
+                    ]
+                    front.nodes += [
+                        node("LabelEncoder", inputs: [column.name], output: "\(prefix)/known", domain: mlDomain, attributes: attributes),
+                        node("Less", inputs: ["\(prefix)/known", "\(prefix)/zero"], output: "\(prefix)/unknown"),
+                        node("Mod", inputs: [column.name, "\(prefix)/oov_count"], output: "\(prefix)/oov"),
+                        node("Where", inputs: ["\(prefix)/unknown", "\(prefix)/oov", "\(prefix)/known"], output: "\(prefix)/index"),
+                    ]
+                } else {
+                    front.nodes.append(node("LabelEncoder", inputs: [column.name], output: "\(prefix)/index", domain: mlDomain, attributes: attributes))
+                }
                 indices[position] = "\(prefix)/index"
             case .integerHashed, .stringHashed:
                 break  // refused above

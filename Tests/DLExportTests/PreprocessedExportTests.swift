@@ -1,14 +1,15 @@
 // dlmodel export of a preprocessed model, read by the tools it exports for: a model whose
 // preprocessing has every kind of column ONNX can compute (float with a fill and an indicator,
-// float_normalized, float_rescaled, float_discretized one_hot and int, integer_categorical and
-// string_categorical one_hot and int, a cross of two categorical columns) and one with the hashed
-// kinds and a cross of a hashed column, random weights, and raw rows with unseen categories, the
-// missing-value texts and missing numbers. onnxruntime (after the onnx checker) and Keras
-// (TensorFlow backend: its lookup and hashing layers need it) must give what dltrain computes on
-// the same raw cells, Preprocessing.codes then expand then the forward pass as dlmodel predict
-// runs it, within 1e-6 (relative above 1). ONNX refusals are typed errors: the hashed model's, a
-// lookup with several out-of-vocabulary indices, a cross table over its bound, a column named as a
-// tensor of the graph. Without TensorFlow in the test environment the Keras half skips, saying so.
+// float_normalized, float_rescaled, float_discretized one_hot and int, integer_categorical one_hot
+// and int with three out-of-vocabulary indices, string_categorical one_hot and int, a cross of two
+// categorical columns) and one with the hashed kinds and a cross of a hashed column, random
+// weights, and raw rows with unseen categories, the missing-value texts and missing numbers.
+// onnxruntime (after the onnx checker) and Keras (TensorFlow backend: its lookup and hashing layers
+// need it) must give what dltrain computes on the same raw cells, Preprocessing.codes then expand
+// then the forward pass as dlmodel predict runs it, within 1e-6 (relative above 1). ONNX refusals
+// are typed errors: the hashed model's, a string lookup with several out-of-vocabulary indices, a
+// cross table over its bound, a column named as a tensor of the graph. Without TensorFlow in the
+// test environment the Keras half skips, saying so.
 
 import DLCore
 @testable import DLExport
@@ -46,7 +47,8 @@ final class PreprocessedExportTests: XCTestCase {
             FittedColumn(name: "year", type: FeatureType(.integerCategorical), inferred: false, integerVocabulary: [2008, 2009, 2007, -1]),
             FittedColumn(name: "sex", type: FeatureType(.stringCategorical, outputMode: .int), inferred: false, vocabulary: ["male", "female"]),
             FittedColumn(
-                name: "clutch", type: FeatureType(.integerCategorical, outputMode: .int), inferred: false, integerVocabulary: [2, 1, 3]),
+                name: "clutch", type: FeatureType(.integerCategorical, numOOVIndices: 3, outputMode: .int), inferred: false,
+                integerVocabulary: [2, 1, 3]),
         ],
         crosses: [FittedCross(cross: FeatureCross(columns: ["island", "sex"], crossingDim: 8), columnIndices: [0, 7])],
         naValues: naValues)
@@ -55,7 +57,7 @@ final class PreprocessedExportTests: XCTestCase {
         [.text("Biscoe"), .number(39.1), .number(18.7), .number(3750), .number(181), .number(2), .number(2007), .text("male"), .number(2)],
         [.text("Dream"), .text("NA"), .number(17.4), .number(3800), .number(197.5), .number(8), .number(2008), .text("female"), .number(1)],
         [.text("Atlantis"), .number(40.3), .text(""), .text("?"), .number(213), .number(3), .number(2009), .text("NA"), .number(7)],
-        [.text(""), .number(-2.5), .number(19.3), .number(3250), .text("NaN"), .text("null"), .number(-1), .text("unknown"), .number(3)],
+        [.text(""), .number(-2.5), .number(19.3), .number(3250), .text("NaN"), .text("null"), .number(-1), .text("unknown"), .number(-4)],
         [.text("Torgersen"), .number(1e6), .number(20.6), .number(3450), .number(230.5), .number(0.5), .number(1999), .text("female"), .text("N/A")],
         [.text("NA"), .text("?"), .text("NA"), .number(0), .number(100), .number(12), .text("NA"), .text(""), .number(2)],
     ]
