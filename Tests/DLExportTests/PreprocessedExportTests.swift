@@ -6,7 +6,8 @@
 // weights, and raw rows with unseen categories, the missing-value texts and missing numbers.
 // onnxruntime (after the onnx checker) and Keras (TensorFlow backend: its lookup and hashing layers
 // need it) must give what dltrain computes on the same raw cells, Preprocessing.codes then expand
-// then the forward pass as dlmodel predict runs it, within 1e-6 (relative above 1). ONNX refusals
+// then the forward pass as dlmodel predict runs it, within 1e-6 (relative above 1), and the model's
+// inputs (before the Dense layers) must be dltrain's expansion exactly. ONNX refusals
 // are typed errors: the hashed model's, a string lookup with several out-of-vocabulary indices, a
 // cross table over its bound, a column named as a tensor of the graph. Without TensorFlow in the
 // test environment the Keras half skips, saying so.
@@ -58,7 +59,7 @@ final class PreprocessedExportTests: XCTestCase {
         [.text("Dream"), .text("NA"), .number(17.4), .number(3800), .number(197.5), .number(8), .number(2008), .text("female"), .number(1)],
         [.text("Atlantis"), .number(40.3), .text(""), .text("?"), .number(213), .number(3), .number(2009), .text("NA"), .number(7)],
         [.text(""), .number(-2.5), .number(19.3), .number(3250), .text("NaN"), .text("null"), .number(-1), .text("unknown"), .number(-4)],
-        [.text("Torgersen"), .number(1e6), .number(20.6), .number(3450), .number(230.5), .number(0.5), .number(1999), .text("female"), .text("N/A")],
+        [.text("Torgersen"), .number(250.75), .number(20.6), .number(3450), .number(230.5), .number(0.5), .number(1999), .text("female"), .text("N/A")],
         [.text("NA"), .text("?"), .text("NA"), .number(0), .number(100), .number(12), .text("NA"), .text(""), .number(2)],
     ]
 
@@ -97,8 +98,9 @@ final class PreprocessedExportTests: XCTestCase {
                     values = np.array([[float(v)] for v in column["values"]], dtype=column["dtype"])
                 feeds[name] = values
             return feeds
-        def deviation(case, outputs):
-            expected = np.array(case["expected"], dtype=np.float64)
+        def deviation(case, outputs, key="expected"):
+            # (float32 first: the JSON holds each float32's shortest text.)
+            expected = np.array(case[key], dtype=np.float32).astype(np.float64)
             outputs = np.asarray(outputs, dtype=np.float64)
             assert outputs.shape == expected.shape, (outputs.shape, expected.shape)
             return float(np.max(np.abs(outputs - expected) / np.maximum(1, np.abs(expected))))
@@ -110,6 +112,10 @@ final class PreprocessedExportTests: XCTestCase {
                 onnx.checker.check_model(model, full_check=True)
                 session = onnxruntime.InferenceSession(case["onnx"], providers=["CPUExecutionProvider"])
                 result["onnx"] = deviation(case, session.run(["output"], arrays(case, False))[0])
+                # The model's inputs, before the Dense layers: exactly dltrain's expansion.
+                model.graph.output.append(onnx.helper.make_tensor_value_info("preprocessing/inputs", onnx.TensorProto.FLOAT, None))
+                inputs = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+                result["onnx_inputs_deviation"] = deviation(case, inputs.run(["preprocessing/inputs"], arrays(case, False))[0], "inputs")
                 result["onnx_inputs"] = [i.name for i in session.get_inputs()]
             results.append(result)
         try:
@@ -123,6 +129,8 @@ final class PreprocessedExportTests: XCTestCase {
                 loaded = keras.saving.load_model(case["keras"], safe_mode=True)
                 feeds = {name: tf.constant(values) for name, values in arrays(case, True).items()}
                 result["keras"] = deviation(case, loaded.predict(feeds, verbose=0))
+                front = keras.Model(loaded.inputs, loaded.get_layer("concatenate").output)
+                result["keras_inputs_deviation"] = deviation(case, front.predict(feeds, verbose=0), "inputs")
             result["warnings"] = [str(w.message) for w in caught]
             result["layers"] = sorted({type(layer).__name__ for layer in loaded.layers})
         print(json.dumps({"results": results}))
@@ -134,27 +142,32 @@ final class PreprocessedExportTests: XCTestCase {
         struct Result: Decodable {
             let onnx: Double?
             let onnxInputs: [String]?
+            let onnxInputsDeviation: Double?
             let keras: Double?
+            let kerasInputsDeviation: Double?
             let warnings: [String]?
             let layers: [String]?
 
             enum CodingKeys: String, CodingKey {
                 case onnx, keras, warnings, layers
                 case onnxInputs = "onnx_inputs"
+                case onnxInputsDeviation = "onnx_inputs_deviation"
+                case kerasInputsDeviation = "keras_inputs_deviation"
             }
         }
     }
 
-    /// A model of random weights (sigmoid over two hidden layers, or a softmax) behind `preprocessing`.
+    /// A model of random weights behind `preprocessing`.
     private func model(_ preprocessing: Preprocessing, layers: [DenseSpec], seed: UInt64) throws -> ModelFile {
         var settings = JobSettings.seedJob
         settings.epochs = 1
         let job = try TrainingJob(settings)
         var file = ModelFile(job: job, parameters: job.model.initialParameters(seed: 1), epochs: 1)
         file.model = try ModelSpec(inputDim: preprocessing.outputWidth, layers: layers)
-        // Non-zero biases, so that every parameter shows in the outputs.
+        // Non-zero biases, so that every parameter shows in the outputs; weights small enough that
+        // the float32 sums of raw values (43.5, 3750) round alike in every Gemm.
         var generator = SeededGenerator(seed: seed)
-        file.parameters = (0..<file.model.layout.count).map { _ in Float.random(in: -1...1, using: &generator) }
+        file.parameters = (0..<file.model.layout.count).map { _ in Float.random(in: -0.1...0.1, using: &generator) }
         file.features = preprocessing.outputNames
         file.standardization = nil
         file.preprocessing = preprocessing
@@ -193,8 +206,9 @@ final class PreprocessedExportTests: XCTestCase {
             lineNumbers: rows.indices.map { Int32($0 + 2) })
     }
 
-    /// dltrain's outputs for the raw rows: codes, expand, then the training kernels' forward pass.
-    private func predictions(_ model: ModelFile, rows: [[Cell]]) throws -> [[Float]] {
+    /// dltrain's model inputs and outputs for the raw rows: codes, expand, then the training
+    /// kernels' forward pass.
+    private func predictions(_ model: ModelFile, rows: [[Cell]]) throws -> (inputs: [[Float]], outputs: [[Float]]) {
         let preprocessing = try XCTUnwrap(model.preprocessing)
         let codes = try preprocessing.codes(rawCells(rows, preprocessing), path: "rows.csv")
         let inputs = preprocessing.expand(codes: codes)
@@ -202,8 +216,11 @@ final class PreprocessedExportTests: XCTestCase {
         let engine = BatchEngine(spec: model.model, loss: model.loss, metrics: MetricSet([]), capacity: rows.count)
         _ = engine.inputs.update(fromContentsOf: inputs)
         model.parameters.withUnsafeBufferPointer { engine.forward(parameters: $0, rows: rows.count) }
-        let width = model.model.outputWidth
-        return (0..<rows.count).map { row in (0..<width).map { engine.outputs[row * width + $0] } }
+        let width = model.model.outputWidth, inputWidth = model.model.inputDim
+        return (
+            (0..<rows.count).map { row in Array(inputs[(row * inputWidth)..<((row + 1) * inputWidth)]) },
+            (0..<rows.count).map { row in (0..<width).map { engine.outputs[row * width + $0] } }
+        )
     }
 
     /// The columns as the exported models take them: float32 with NaN for a missing number, int64
@@ -237,6 +254,7 @@ final class PreprocessedExportTests: XCTestCase {
 
     private struct Case: Encodable {
         let columns: [String: Feed]
+        let inputs: [[Float]]
         let expected: [[Float]]
         let onnx: String?
         let keras: String
@@ -244,32 +262,36 @@ final class PreprocessedExportTests: XCTestCase {
 
     func testOnnxruntimeAndKerasComputeWhatDltrainComputesOnRawRows() throws {
         let directory = try temporaryDirectory(self)
+        // Linear outputs, which no large input saturates: every input shows in them.
         let classifier = try model(
-            Self.everyKind, layers: [DenseSpec(units: 6, activation: .relu), DenseSpec(units: 1, activation: .sigmoid)], seed: 7)
+            Self.everyKind, layers: [DenseSpec(units: 6, activation: .relu), DenseSpec(units: 2, activation: .linear)], seed: 7)
         let softmax = try model(
             Self.hashed, layers: [DenseSpec(units: 5, activation: .tanh), DenseSpec(units: 3, activation: .softmax)], seed: 8)
         try Data(ONNXExport.encoded(classifier)).write(to: URL(fileURLWithPath: directory + "/every.onnx"))
         try Data(KerasExport.encoded(classifier)).write(to: URL(fileURLWithPath: directory + "/every.keras"))
         try Data(KerasExport.encoded(softmax)).write(to: URL(fileURLWithPath: directory + "/hashed.keras"))
+        let expected = try predictions(classifier, rows: Self.everyKindRows), hashed = try predictions(softmax, rows: Self.hashedRows)
         let cases = [
             Case(
-                columns: feeds(Self.everyKindRows, Self.everyKind), expected: try predictions(classifier, rows: Self.everyKindRows),
+                columns: feeds(Self.everyKindRows, Self.everyKind), inputs: expected.inputs, expected: expected.outputs,
                 onnx: directory + "/every.onnx", keras: directory + "/every.keras"),
             Case(
-                columns: feeds(Self.hashedRows, Self.hashed), expected: try predictions(softmax, rows: Self.hashedRows),
-                onnx: nil, keras: directory + "/hashed.keras"),
+                columns: feeds(Self.hashedRows, Self.hashed), inputs: hashed.inputs, expected: hashed.outputs, onnx: nil,
+                keras: directory + "/hashed.keras"),
         ]
         let output = try Python.run(
             Self.check, arguments: [String(decoding: try JSONEncoder().encode(cases), as: UTF8.self)], timeout: 300)
         let checked = try JSONDecoder().decode(Checked.self, from: Data(output.utf8))
         XCTAssertEqual(checked.results.count, 2)
         let every = checked.results[0]
+        XCTAssertEqual(every.onnxInputsDeviation, 0, "onnxruntime's model inputs are dltrain's expansion, exactly")
         XCTAssertLessThanOrEqual(try XCTUnwrap(every.onnx), 1e-6, "onnxruntime")
         XCTAssertEqual(every.onnxInputs.map(Set.init), Set(Self.everyKind.columns.map(\.name)), "one input per source column")
         if let skip = checked.skip {
             throw XCTSkip("TensorFlow is not in the test environment (deploy/install-deps.sh --test installs it); the .keras half needs it: \(skip)")
         }
         for (name, result) in zip(["every kind", "hashed"], checked.results) {
+            XCTAssertEqual(result.kerasInputsDeviation, 0, "Keras's model inputs are dltrain's expansion, exactly: \(name)")
             XCTAssertLessThanOrEqual(try XCTUnwrap(result.keras), 1e-6, "Keras, \(name)")
             XCTAssertEqual(result.warnings, [], name)
         }
