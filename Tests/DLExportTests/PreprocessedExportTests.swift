@@ -116,7 +116,8 @@ final class PreprocessedExportTests: XCTestCase {
                 model.graph.output.append(onnx.helper.make_tensor_value_info("preprocessing/inputs", onnx.TensorProto.FLOAT, None))
                 inputs = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
                 result["onnx_inputs_deviation"] = deviation(case, inputs.run(["preprocessing/inputs"], arrays(case, False))[0], "inputs")
-                result["onnx_inputs"] = [i.name for i in session.get_inputs()]
+                result["onnx_inputs"] = {i.name: i.type for i in session.get_inputs()}
+                result["metadata"] = {p.key: p.value for p in model.metadata_props}
             results.append(result)
         try:
             import tensorflow as tf
@@ -141,7 +142,8 @@ final class PreprocessedExportTests: XCTestCase {
         let results: [Result]
         struct Result: Decodable {
             let onnx: Double?
-            let onnxInputs: [String]?
+            let onnxInputs: [String: String]?
+            let metadata: [String: String]?
             let onnxInputsDeviation: Double?
             let keras: Double?
             let kerasInputsDeviation: Double?
@@ -149,7 +151,7 @@ final class PreprocessedExportTests: XCTestCase {
             let layers: [String]?
 
             enum CodingKeys: String, CodingKey {
-                case onnx, keras, warnings, layers
+                case onnx, keras, warnings, layers, metadata
                 case onnxInputs = "onnx_inputs"
                 case onnxInputsDeviation = "onnx_inputs_deviation"
                 case kerasInputsDeviation = "keras_inputs_deviation"
@@ -286,7 +288,14 @@ final class PreprocessedExportTests: XCTestCase {
         let every = checked.results[0]
         XCTAssertEqual(every.onnxInputsDeviation, 0, "onnxruntime's model inputs are dltrain's expansion, exactly")
         XCTAssertLessThanOrEqual(try XCTUnwrap(every.onnx), 1e-6, "onnxruntime")
-        XCTAssertEqual(every.onnxInputs.map(Set.init), Set(Self.everyKind.columns.map(\.name)), "one input per source column")
+        XCTAssertEqual(every.onnxInputs, [
+            "island": "tensor(string)", "bill": "tensor(float)", "depth": "tensor(float)", "mass": "tensor(float)",
+            "flipper": "tensor(float)", "age": "tensor(float)", "year": "tensor(int64)", "sex": "tensor(string)",
+            "clutch": "tensor(int64)",
+        ], "one input per source column, typed by its kind")
+        let columns = try JSONDecoder().decode([[String: String]].self, from: Data(try XCTUnwrap(every.metadata?["columns"]).utf8))
+        XCTAssertEqual(columns.map { $0["name"] }, Self.everyKind.columns.map(\.name))
+        XCTAssertEqual(columns.map { $0["type"] }, Self.everyKind.columns.map(\.type.kind.rawValue))
         if let skip = checked.skip {
             throw XCTSkip("TensorFlow is not in the test environment (deploy/install-deps.sh --test installs it); the .keras half needs it: \(skip)")
         }
