@@ -112,8 +112,9 @@ public enum KerasExport {
                 "Dense", ModelFile.layerName(index), config: denseConfig(spec, index: index), arguments: [current.reference],
                 buildShape: [NSNull(), spec.fanIn(ofLayer: index)] as [Any], width: dense.units, dtype: "float32")
         }
+        // Keyed by the input's name: Keras matches a dict's keys to its inputs' names.
         var inputLayers: [String: Any] = [:]
-        for (column, tensor) in inputs { inputLayers[column] = [tensor.layer, 0, 0] }
+        for (_, tensor) in inputs { inputLayers[tensor.layer] = [tensor.layer, 0, 0] }
         return [
             "module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
             "config": [

@@ -1,6 +1,6 @@
 // The front of a .keras export of a preprocessed model: a Functional model with one
 // `keras.Input` per source column (string, int64 or float32, shape (None, 1), taken as a dict keyed
-// by column name) and Keras's preprocessing layers computing what `Preprocessing.expand` computes
+// by column name, a `/` in it written `_`) and Keras's preprocessing layers computing what `Preprocessing.expand` computes
 // from the columns' codes, as keras.utils.FeatureSpace builds them:
 //   missing number   keras.ops nodes: where(isnan(x), fill, x) (Keras has no imputer layer; a
 //                    Functional model saves ops as nodes and loads them with safe_mode on);
@@ -103,7 +103,7 @@ extension KerasExport {
             case .integerCategorical, .integerHashed: dtype = "int64"
             case .stringCategorical, .stringHashed: dtype = "string"
             }
-            // Keras refuses a `/` in a layer's name; the dict key stays the column's name.
+            // Keras refuses a `/` in a layer's name: it becomes `_` (and the name is made unique).
             let name = graph.name(column.name.replacingOccurrences(of: "/", with: "_"))
             graph.layers.append([
                 "module": "keras.layers", "class_name": "InputLayer", "registered_name": NSNull(), "name": name, "inbound_nodes": [],
