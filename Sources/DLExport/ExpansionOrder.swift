@@ -38,7 +38,8 @@ extension FittedColumn {
     var indexCount: Int? {
         switch type.kind {
         case .float, .floatNormalized, .floatRescaled: nil
-        case .floatDiscretized: (boundaries?.count ?? 0) + 1
+        // Keras's Discretization has num_bins indices, though adapt may find fewer boundaries.
+        case .floatDiscretized: type.numBins ?? ((boundaries?.count ?? 0) + 1)
         case .integerCategorical: oovIndices + (integerVocabulary?.count ?? 0)
         case .stringCategorical: oovIndices + (vocabulary?.count ?? 0)
         case .integerHashed, .stringHashed: type.numBins ?? 0

@@ -157,20 +157,14 @@ extension KerasExport {
                     "pad_to_max_tokens": false, "idf_weights": NSNull(),
                 ]
                 if isString {
-                    let vocabulary = column.vocabulary ?? []
-                    config["vocabulary"] = vocabulary
+                    // (A consistent preprocessing's vocabulary never holds Keras's OOV token.)
+                    config["vocabulary"] = column.vocabulary ?? []
                     config["encoding"] = "utf-8"
-                    // Keras refuses its out-of-vocabulary token inside the vocabulary: take one that is not.
-                    var token = "[UNK]"
-                    while vocabulary.contains(token) { token = "[" + token + "]" }
-                    config["oov_token"] = token
+                    config["oov_token"] = "[UNK]"
                 } else {
-                    let vocabulary = column.integerVocabulary ?? []
-                    config["vocabulary"] = vocabulary
+                    config["vocabulary"] = column.integerVocabulary ?? []
                     config["vocabulary_dtype"] = "int64"
-                    // The same for IntegerLookup's token, -1 unless the vocabulary holds it.
-                    let present = Set(vocabulary)
-                    config["oov_token"] = (Int64(-1)...).first { !present.contains($0) } ?? -1
+                    config["oov_token"] = -1
                 }
                 indices[position] = graph.layer(
                     isString ? "StringLookup" : "IntegerLookup", "\(base)_lookup", config: config,

@@ -40,13 +40,14 @@ final class PreprocessedExportTests: XCTestCase {
                 name: "depth", type: FeatureType(.floatNormalized), inferred: false, fill: 17.25, indicator: true, mean: 17.25,
                 variance: 3.875),
             FittedColumn(name: "mass", type: FeatureType(.floatRescaled, scale: 0.001, offset: -4), inferred: false, fill: 4200),
+            // Fewer boundaries than num_bins - 1, as adapt may find: still num_bins one-hot columns.
             FittedColumn(
-                name: "flipper", type: FeatureType(.floatDiscretized, numBins: 4), inferred: false, fill: 200,
+                name: "flipper", type: FeatureType(.floatDiscretized, numBins: 5), inferred: false, fill: 200,
                 boundaries: [190, 197.5, 213]),
             FittedColumn(
                 name: "age", type: FeatureType(.floatDiscretized, numBins: 3, outputMode: .int), inferred: false, fill: 5,
                 boundaries: [3, 8]),
-            FittedColumn(name: "year", type: FeatureType(.integerCategorical), inferred: false, integerVocabulary: [2008, 2009, 2007, -1]),
+            FittedColumn(name: "year", type: FeatureType(.integerCategorical), inferred: false, integerVocabulary: [2008, 2009, 2007, 2010]),
             FittedColumn(name: "sex", type: FeatureType(.stringCategorical, outputMode: .int), inferred: false, vocabulary: ["male", "female"]),
             FittedColumn(
                 name: "clutch", type: FeatureType(.integerCategorical, numOOVIndices: 3, outputMode: .int), inferred: false,
@@ -59,7 +60,7 @@ final class PreprocessedExportTests: XCTestCase {
         [.text("Biscoe"), .number(39.1), .number(18.7), .number(3750), .number(181), .number(2), .number(2007), .text("male"), .number(2)],
         [.text("Dream"), .text("NA"), .number(17.4), .number(3800), .number(197.5), .number(8), .number(2008), .text("female"), .number(1)],
         [.text("Atlantis"), .number(40.3), .text(""), .text("?"), .number(213), .number(3), .number(2009), .text("NA"), .number(7)],
-        [.text(""), .number(-2.5), .number(19.3), .number(3250), .text("NaN"), .text("null"), .number(-1), .text("unknown"), .number(-4)],
+        [.text(""), .number(-2.5), .number(19.3), .number(3250), .text("NaN"), .text("null"), .number(2010), .text("unknown"), .number(-4)],
         [.text("Torgersen"), .number(250.75), .number(20.6), .number(3450), .number(230.5), .number(0.5), .number(1999), .text("female"), .text("N/A")],
         [.text("NA"), .text("?"), .text("NA"), .number(0), .number(100), .number(12), .text("NA"), .text(""), .number(2)],
     ]
@@ -163,6 +164,7 @@ final class PreprocessedExportTests: XCTestCase {
 
     /// A model of random weights behind `preprocessing`.
     private func model(_ preprocessing: Preprocessing, layers: [DenseSpec], seed: UInt64) throws -> ModelFile {
+        XCTAssertNil(preprocessing.inconsistency(), "a preprocessing a fit could give")
         var settings = JobSettings.seedJob
         settings.epochs = 1
         let job = try TrainingJob(settings)
@@ -317,6 +319,7 @@ final class PreprocessedExportTests: XCTestCase {
 
     /// The seed job's model behind `preprocessing`: enough for what ONNX refuses before the layers.
     private func unsized(_ preprocessing: Preprocessing) throws -> ModelFile {
+        XCTAssertNil(preprocessing.inconsistency(), "a preprocessing a fit could give")
         let job = try TrainingJob(JobSettings.seedJob)
         var file = ModelFile(job: job, parameters: job.model.initialParameters(seed: 1), epochs: 1)
         file.preprocessing = preprocessing
