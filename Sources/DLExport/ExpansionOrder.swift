@@ -27,12 +27,6 @@ enum ExpansionPart: Equatable {
 }
 
 extension FittedColumn {
-    /// Keras's num_oov_indices for the lookups (1 unless given).
-    var oovIndices: Int { type.numOOVIndices ?? 1 }
-
-    /// Keras's output_mode (one_hot unless given).
-    var encoding: EncodingMode { type.outputMode ?? .oneHot }
-
     /// How many indices the column's lookup, bins or hash buckets give; nil for the kinds that
     /// stay numbers.
     var indexCount: Int? {
@@ -40,13 +34,13 @@ extension FittedColumn {
         case .float, .floatNormalized, .floatRescaled: nil
         // Keras's Discretization has num_bins indices, though adapt may find fewer boundaries.
         case .floatDiscretized: type.numBins ?? ((boundaries?.count ?? 0) + 1)
-        case .integerCategorical: oovIndices + (integerVocabulary?.count ?? 0)
-        case .stringCategorical: oovIndices + (vocabulary?.count ?? 0)
+        case .integerCategorical: type.oovIndexCount + (integerVocabulary?.count ?? 0)
+        case .stringCategorical: type.oovIndexCount + (vocabulary?.count ?? 0)
         case .integerHashed, .stringHashed: type.numBins ?? 0
         }
     }
 
     /// The index a value outside the vocabulary takes with at most one OOV index: 0, or -1 (which
     /// one-hot encodes as all zeros) where Keras has none (num_oov_indices 0).
-    var singleOOVIndex: Int64 { oovIndices == 1 ? 0 : -1 }
+    var singleOOVIndex: Int64 { type.oovIndexCount == 1 ? 0 : -1 }
 }

@@ -153,7 +153,7 @@ extension KerasExport {
                 let isString = column.type.kind == .stringCategorical
                 var config: [String: Any] = [
                     "trainable": true, "dtype": "float32", "invert": false, "max_tokens": NSNull(),
-                    "num_oov_indices": column.oovIndices, "mask_token": NSNull(), "output_mode": "int", "sparse": false,
+                    "num_oov_indices": column.type.oovIndexCount, "mask_token": NSNull(), "output_mode": "int", "sparse": false,
                     "pad_to_max_tokens": false, "idf_weights": NSNull(),
                 ]
                 if isString {
@@ -179,7 +179,7 @@ extension KerasExport {
                     arguments: [input.reference], buildShape: one, width: 1, dtype: "int64")
             }
             if let index = indices[position] {
-                parts[position] = encoded(index, count: column.indexCount ?? 0, mode: column.encoding, base: base, graph: &graph)
+                parts[position] = encoded(index, count: column.indexCount ?? 0, mode: column.type.mode, base: base, graph: &graph)
             }
         }
         var crossParts: [Int: GraphTensor] = [:]

@@ -54,10 +54,10 @@ extension ONNXExport {
             if column.type.kind == .integerHashed || column.type.kind == .stringHashed {
                 throw .onnxCannotHash(feature: "the column \(column.name)", why: "\(column.type.kind.rawValue) buckets its values")
             }
-            if column.type.kind == .stringCategorical, column.oovIndices > 1 {
+            if column.type.kind == .stringCategorical, column.type.oovIndexCount > 1 {
                 throw .onnxCannotHash(
                     feature: "the column \(column.name)",
-                    why: "num_oov_indices=\(column.oovIndices) spreads strings outside the vocabulary over its indices")
+                    why: "num_oov_indices=\(column.type.oovIndexCount) spreads strings outside the vocabulary over its indices")
             }
         }
         for (position, column) in columns.enumerated() {
@@ -113,7 +113,7 @@ extension ONNXExport {
                 indices[position] = "\(prefix)/index"
             case .integerCategorical, .stringCategorical:
                 var attributes = [
-                    intsAttribute("values_int64s", (0..<Int64(column.indexCount ?? 0)).dropFirst(column.oovIndices).map { $0 }),
+                    intsAttribute("values_int64s", (0..<Int64(column.indexCount ?? 0)).dropFirst(column.type.oovIndexCount).map { $0 }),
                     intAttribute("default_int64", column.singleOOVIndex),
                 ]
                 if column.type.kind == .stringCategorical {
@@ -121,13 +121,13 @@ extension ONNXExport {
                 } else {
                     attributes.append(intsAttribute("keys_int64s", column.integerVocabulary ?? []))
                 }
-                if column.oovIndices > 1 {
+                if column.type.oovIndexCount > 1 {
                     // IntegerLookup's several OOV indices: the value modulo their count, never
                     // negative (ONNX's integer Mod takes the divisor's sign), where the vocabulary
                     // has no index (-1).
                     attributes[1] = intAttribute("default_int64", -1)
                     front.initializers += [
-                        tensor("\(prefix)/oov_count", shape: [1], values: [Int64(column.oovIndices)]),
+                        tensor("\(prefix)/oov_count", shape: [1], values: [Int64(column.type.oovIndexCount)]),
                         tensor("\(prefix)/zero", shape: [1], values: [Int64(0)]),
                     ]
                     front.nodes += [
@@ -144,7 +144,7 @@ extension ONNXExport {
                 break  // refused above
             }
             if let index = indices[position] {
-                parts.append(encoded(index, count: column.indexCount ?? 0, mode: column.encoding, prefix: prefix, into: &front))
+                parts.append(encoded(index, count: column.indexCount ?? 0, mode: column.type.mode, prefix: prefix, into: &front))
             }
         }
         var crossParts: [String] = []
