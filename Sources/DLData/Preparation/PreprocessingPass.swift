@@ -6,6 +6,9 @@
 // A table of numbers without gaps whose job asks for nothing (no type given, no cross, no
 // indicator) has no preprocessing: its rows stay the file's numbers, as dltrain has always read
 // them, so the model and its bits do not change (`--standardize` keeps its own Standardization).
+// Such a job's pass reads the features as numbers, on the numeric parser's fast path, and falls
+// through to the raw fit only at the first word or gap (which, in most tables that have one, is in
+// the first rows).
 
 import DLPreprocessing
 
@@ -19,6 +22,9 @@ struct PreprocessingPass {
     /// The fitted preprocessing (nil for a table of numbers that needs none) and the survey of
     /// every label when `surveysLabels` (of none otherwise).
     func run(surveysLabels: Bool) throws -> (preprocessing: Preprocessing?, survey: LabelSurvey) {
+        if settings.preprocessing.asksNothing, let survey = try readNumbers(surveysLabels: surveysLabels) {
+            return (nil, survey)
+        }
         let names = columns.features.map(columns.name)
         var fit = try DataError.preprocessing {
             () throws(PreprocessingError) in
@@ -48,6 +54,33 @@ struct PreprocessingPass {
             && fitted.columns.allSatisfy { $0.inferred && $0.type.kind == plainKind && !$0.indicator }
     }
 
+    /// The label survey of a table of numbers, read as dltrain has always read one (its features
+    /// parsed and dropped); nil at the first feature cell that is not a finite number (or NaN under
+    /// --allow-non-finite): a word or a gap, which makes the table one to preprocess.
+    private func readNumbers(surveysLabels: Bool) throws -> LabelSurvey? {
+        let plan = try columns.document.columnPlan(features: columns.features, labels: surveysLabels ? columns.labels : []).plan
+        let stream = try columns.document.records(plan)
+        var survey = columns.emptySurvey()
+        var rowsRead = 0
+        do {
+            while let records = try stream.next() {
+                guard rowsRead + records.rowCount <= rowCount else { break }
+                if surveysLabels { survey.add(records.labelColumns(plan), lineNumbers: records.lineNumbers) }
+                rowsRead += records.rowCount
+            }
+        } catch let error as DataError where error.isAboutAFeatureCell(columns.features) {
+            return nil
+        }
+        try checkEnd(stream, rowsRead: rowsRead)
+        return survey
+    }
+
+    private func checkEnd(_ stream: RecordStream, rowsRead: Int) throws {
+        guard stream.fingerprint == fingerprint, rowsRead == rowCount else {
+            throw DataError.fileChanged(path: settings.path, detail: "it changed between the row count and the pass that fits its preprocessing")
+        }
+    }
+
     /// Reads every row's feature cells as `fit` asks into it (and the labels into `survey`, when
     /// given); returns, per feature column, whether every cell was a number (other than NaN, unless
     /// --allow-non-finite).
@@ -69,9 +102,7 @@ struct PreprocessingPass {
             try DataError.preprocessing { () throws(PreprocessingError) in try fit.add(cells, trainingRows: trainingRows) }
             rowsRead += cells.rowCount
         }
-        guard stream.fingerprint == fingerprint, rowsRead == rowCount else {
-            throw DataError.fileChanged(path: settings.path, detail: "it changed between the row count and the pass that fits its preprocessing")
-        }
+        try checkEnd(stream, rowsRead: rowsRead)
         return numbersOnly
     }
 }
