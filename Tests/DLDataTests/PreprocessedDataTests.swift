@@ -167,6 +167,33 @@ final class PreprocessedDataTests: XCTestCase {
         XCTAssertEqual(Set(column.vocabulary ?? []), ["2.50", "x", "07"])
     }
 
+    func testALargerTableGivesTheSameFitAndBitsWhereverItsChunksAreCut() throws {
+        // About 250 kB (RawCellTests checks the cells of parts parsed in parallel): words first seen
+        // late, gaps throughout, a column of numbers and words, a category seen only in validation rows.
+        var text = "size,color,code,weight,label\n"
+        for row in 0..<12_000 {
+            let color = row < 4_000 ? ["red", "green"][row % 2] : ["blue", "red", "teal", "green"][row % 4]
+            let size = row % 17 == 0 ? "NA" : "\(Double(row % 1000) / 8)"
+            let code = row % 5 == 0 ? "x\(row % 3)" : "\(row % 7)"
+            let weight = row % 23 == 0 ? "" : "\(row % 91)"
+            text += "\(size),\(row >= 11_400 && row % 2 == 0 ? "violet" : color),\(code),\(weight),\(row % 2)\n"
+        }
+        let settings = try settings(text, split: 0.05)
+        let prepared = try DataPreparation.prepare(settings, head: head)
+        let preprocessing = try XCTUnwrap(prepared.data.preprocessing)
+        XCTAssertEqual(preprocessing.columns.map(\.type.kind), [.float, .stringCategorical, .stringCategorical, .float])
+        XCTAssertFalse(preprocessing.columns[1].vocabulary?.contains("violet") ?? true)
+        let expected = prepared.rows.training.features + (prepared.rows.validation?.features ?? [])
+        for chunkSize in [4_099, 65_537, CSVDocument.defaultChunkSize] {
+            let described = try DataDescription.describe(settings, head: head, chunkSize: chunkSize)
+            XCTAssertEqual(described.preprocessing, preprocessing, "chunk \(chunkSize)")
+            var inputs: [Float] = []
+            let stream = try described.rows(chunkSize: chunkSize)
+            while let chunk = try stream.next() { inputs += described.expand(chunk.rows).features }
+            XCTAssertTrue(inputs.elementsEqual(expected) { $0.bitPattern == $1.bitPattern }, "chunk \(chunkSize)")
+        }
+    }
+
     // MARK: a trained model's raw rows
 
     func testModelDataReadsRawRowsAsTrainingDid() throws {
