@@ -218,6 +218,16 @@ final class PreprocessedDataTests: XCTestCase {
         XCTAssertEqual((0..<3).map { read.keptColumns[0].value(row: $0) }, ["a", "b", "c"])
     }
 
+    func testAHeaderlessTablesColumnsAreFoundByPosition() throws {
+        let (data, rows) = try prepare(try settings("red,1.5,0\nblue,NA,1\nred,2.5,0\n"))
+        let preprocessing = try XCTUnwrap(data.preprocessing)
+        XCTAssertEqual(preprocessing.columns.map(\.name), ["column 0", "column 1"])
+        let path = try temporaryCSV("red,1.5,1\nblue,NA,0\nred,2.5,1\n")
+        let read = try ModelData.read(
+            path: path, options: CSVOptions(), features: data.featureNames, standardization: nil, preprocessing: preprocessing)
+        XCTAssertEqual(read.features, rows.training.features)
+    }
+
     func testModelDataRefusesAWordInANumericColumnWithItsPlace() throws {
         let (data, _) = try prepare(try settings(penguins))
         let path = try temporaryCSV("species,island,bill,sex\nAdelie,Dream,long,male\n")

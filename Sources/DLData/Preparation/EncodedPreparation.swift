@@ -2,12 +2,18 @@
 // process: the table is described (the row count, then the fit of its preprocessing on the
 // training rows), then read again a chunk at a time, each chunk's cells coded and expanded into
 // the model's inputs in place, in one table allocated once. So memory peaks at the encoded float32
-// table and a chunk, never at a copy of either; the validation rows are expanded with the same fit.
+// table and a chunk (of at most 16 MiB), never at a copy of either; the validation rows are
+// expanded with the same fit.
 
 import DLCore
 import DLPreprocessing
 
 extension DataPreparation {
+    /// The most bytes of the file coded at once beside the encoded table: a chunk's bytes, its raw
+    /// cells (about twice the bytes) and its codes stay within the 150 MB above the table that a
+    /// preprocessed table may take. The chunk size changes no bit of the rows.
+    static let encodingChunkSize = 16 << 20
+
     static func preparePreprocessed(
         _ settings: DataSettings, head request: HeadRequest, chunkSize: Int
     ) throws -> (data: DataDescription, rows: PreparedRows) {
@@ -32,7 +38,7 @@ extension DataPreparation {
                 + "rows, or make the inputs narrower (string_hashed or output_mode=int for wide categorical columns)")
         var training = TabularRows(zeroRows: data.trainingCount, featureCount: width, targetWidth: targetWidth)
         var validation = TabularRows(zeroRows: data.validationCount, featureCount: width, targetWidth: targetWidth)
-        let stream = try data.rows(chunkSize: chunkSize)
+        let stream = try data.rows(chunkSize: min(chunkSize, encodingChunkSize))
         while let chunk = try stream.next() {
             let first = chunk.firstRow, count = chunk.rows.count, split = data.trainingCount
             let trainingPart = min(first, split)..<min(first + count, split)
