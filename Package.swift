@@ -50,7 +50,7 @@ let package = Package(
         .systemLibrary(name: "CInflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DLPreprocessing"),
         .target(name: "DLData", dependencies: ["DLCore", "DLPreprocessing", "CInflate", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
+        .target(name: "DLTraining", dependencies: ["DLCore", "DLData", "DLPreprocessing"]),
         .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTraining", "TensorBoardFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Message types generated once from onnx.proto and TensorBoard's event protos (deploy/generate-formats.sh).
         .target(name: "ONNXFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
@@ -123,7 +123,7 @@ let package = Package(
         // Ends a test binary that hangs past any bound, printing its threads, so CI shows the stuck test.
         .target(name: "CTestWatchdog", path: "Tests/CTestWatchdog"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DLPreprocessingTests", dependencies: ["DLPreprocessing"]),
+        .testTarget(name: "DLPreprocessingTests", dependencies: ["DLPreprocessing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTestSupport"]),
         .testTarget(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
