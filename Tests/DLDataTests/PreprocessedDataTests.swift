@@ -28,32 +28,33 @@ final class PreprocessedDataTests: XCTestCase {
 
     private let head = HeadRequest.named(.binaryCrossentropy, outputs: 1)
 
-    /// The data prepared at once, after checking that describing it and streaming its codes at
-    /// every chunk size (one smaller than a record included) gives the same fit, and expanded rows
-    /// of the same bits.
+    /// The data prepared at once (its rows as codes), after checking that describing it and
+    /// streaming its codes at every chunk size (one smaller than a record included) gives the same
+    /// fit and codes of the same bits.
     @discardableResult
     private func prepare(_ settings: DataSettings, file: StaticString = #filePath, line: UInt = #line) throws -> (
         data: DataDescription, rows: PreparedRows
     ) {
         let prepared = try DataPreparation.prepare(settings, head: head, chunkSize: 64)
+        XCTAssertEqual(prepared.rows.training.featureCount, prepared.data.rowWidth, file: file, line: line)
         let expected = prepared.rows.training.features + (prepared.rows.validation?.features ?? [])
         for chunkSize in [1, 7, 33, CSVDocument.defaultChunkSize] {
             let described = try DataDescription.describe(settings, head: head, chunkSize: chunkSize)
             XCTAssertEqual(described.preprocessing, prepared.data.preprocessing, "chunk \(chunkSize)", file: file, line: line)
             XCTAssertEqual(described.featureCount, prepared.data.featureCount, file: file, line: line)
             XCTAssertEqual(described.featureNames, prepared.data.featureNames, file: file, line: line)
-            var inputs: [Float] = [], codes: [Float] = []
+            var codes: [Float] = []
             let stream = try described.rows(chunkSize: chunkSize)
             while let chunk = try stream.next() {
                 XCTAssertEqual(chunk.rows.featureCount, described.rowWidth, file: file, line: line)
                 XCTAssertEqual(chunk.firstRow * described.rowWidth, codes.count, file: file, line: line)
+                XCTAssertEqual(described.expand(chunk.rows).featureCount, described.featureCount, file: file, line: line)
                 codes += chunk.rows.features
-                inputs += described.expand(chunk.rows).features
             }
             if let standardization = described.standardization {
-                inputs.withUnsafeMutableBufferPointer { standardization.apply(to: $0) }
+                codes.withUnsafeMutableBufferPointer { standardization.apply(to: $0) }
             }
-            XCTAssertEqual(inputs.map(\.bitPattern), expected.map(\.bitPattern), "chunk \(chunkSize)", file: file, line: line)
+            XCTAssertEqual(codes.map(\.bitPattern), expected.map(\.bitPattern), "chunk \(chunkSize)", file: file, line: line)
         }
         return prepared
     }
@@ -70,11 +71,14 @@ final class PreprocessedDataTests: XCTestCase {
         XCTAssertEqual(data.featureNames, preprocessing.outputNames)
         XCTAssertFalse(data.standardizes)
         XCTAssertEqual(rows.training.count, 5)
-        XCTAssertEqual(rows.training.featureCount, preprocessing.outputWidth)
+        XCTAssertEqual(rows.training.featureCount, 4)
         XCTAssertEqual(rows.training.targets, [0, 1, 0, 1, 0])
-        // The gap in bill is the training rows' mean.
+        XCTAssertTrue(rows.training.features[1 * 4 + 2].isNaN, "a gap's code")
+        // Expanded, the gap in bill is the training rows' mean.
+        let inputs = data.expand(rows.training)
+        XCTAssertEqual(inputs.featureCount, preprocessing.outputWidth)
         let bill = try XCTUnwrap(data.featureNames.firstIndex(of: "bill"))
-        XCTAssertEqual(rows.training.features[1 * data.featureCount + bill], Float((39.1 + 46.1 + 40.5 + 49) / 4), accuracy: 1e-4)
+        XCTAssertEqual(inputs.features[1 * data.featureCount + bill], Float((39.1 + 46.1 + 40.5 + 49) / 4), accuracy: 1e-4)
     }
 
     func testATableOfNumbersKeepsNoPreprocessingAndItsBits() throws {
@@ -97,7 +101,7 @@ final class PreprocessedDataTests: XCTestCase {
         let (data, rows) = try prepare(try settings("x,y,label\n1,2,0\n,4,1\n5,6,0\n"))
         let preprocessing = try XCTUnwrap(data.preprocessing)
         XCTAssertEqual(preprocessing.columns.map(\.type.kind), [.float, .float])
-        XCTAssertEqual(rows.training.features, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(data.expand(rows.training).features, [1, 2, 3, 4, 5, 6])
     }
 
     func testATypeGivenMakesATableOfNumbersPreprocessed() throws {
@@ -183,7 +187,8 @@ final class PreprocessedDataTests: XCTestCase {
         let preprocessing = try XCTUnwrap(prepared.data.preprocessing)
         XCTAssertEqual(preprocessing.columns.map(\.type.kind), [.float, .stringCategorical, .stringCategorical, .float])
         XCTAssertFalse(preprocessing.columns[1].vocabulary?.contains("violet") ?? true)
-        let expected = prepared.rows.training.features + (prepared.rows.validation?.features ?? [])
+        let expected = prepared.data.expand(prepared.rows.training).features
+            + (prepared.rows.validation.map { prepared.data.expand($0).features } ?? [])
         for chunkSize in [4_099, 65_537, CSVDocument.defaultChunkSize] {
             let described = try DataDescription.describe(settings, head: head, chunkSize: chunkSize)
             XCTAssertEqual(described.preprocessing, preprocessing, "chunk \(chunkSize)")
@@ -212,7 +217,7 @@ final class PreprocessedDataTests: XCTestCase {
             keep: [.name("id")])
         XCTAssertEqual(read.rowCount, 3)
         let width = data.featureCount
-        XCTAssertEqual(Array(read.features[0..<(2 * width)]), Array(rows.training.features[0..<(2 * width)]))
+        XCTAssertEqual(Array(read.features[0..<(2 * width)]), Array(data.expand(rows.training).features[0..<(2 * width)]))
         let unseen = preprocessing.expand(codes: [0, 0, 49, 0])
         XCTAssertEqual(Array(read.features[(2 * width)...]), unseen, "unseen categories and a gap are out of vocabulary")
         XCTAssertEqual((0..<3).map { read.keptColumns[0].value(row: $0) }, ["a", "b", "c"])
@@ -225,7 +230,7 @@ final class PreprocessedDataTests: XCTestCase {
         let path = try temporaryCSV("red,1.5,1\nblue,NA,0\nred,2.5,1\n")
         let read = try ModelData.read(
             path: path, options: CSVOptions(), features: data.featureNames, standardization: nil, preprocessing: preprocessing)
-        XCTAssertEqual(read.features, rows.training.features)
+        XCTAssertEqual(read.features, data.expand(rows.training).features)
     }
 
     func testModelDataRefusesAWordInANumericColumnWithItsPlace() throws {

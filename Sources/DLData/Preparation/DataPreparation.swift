@@ -36,7 +36,8 @@ public struct DataSettings: Sendable, Equatable {
     }
 }
 
-/// The rows a job trains and validates on, as float32 tables.
+/// The rows a job trains and validates on, as float32 tables: the features, or for a preprocessed
+/// table its codes (`DataDescription.rowWidth` per row; `DataDescription.expand` makes them inputs).
 public struct PreparedRows: Sendable {
     public var training: TabularRows
     public var validation: TabularRows?
@@ -47,7 +48,8 @@ public enum DataPreparation {
     /// resolved from the labels): the description of the data, and its rows, reading the file
     /// `chunkSize` bytes at a time. A table of numbers whose job asks for no preprocessing is parsed
     /// once into the tables that hold it; any other table (words, gaps, types given) is described,
-    /// then coded and expanded a chunk at a time into the model's inputs (`preparePreprocessed`).
+    /// then coded a chunk at a time into tables of its preprocessing's codes (`preparePreprocessed`),
+    /// which the shard runner expands into the model's inputs a batch at a time.
     public static func prepare(
         _ settings: DataSettings, head request: HeadRequest, chunkSize: Int = CSVDocument.defaultChunkSize
     ) throws -> (data: DataDescription, rows: PreparedRows) {
