@@ -50,7 +50,7 @@ let package = Package(
         .systemLibrary(name: "CInflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DLPreprocessing"),
         .target(name: "DLData", dependencies: ["DLCore", "DLPreprocessing", "CInflate", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
+        .target(name: "DLTraining", dependencies: ["DLCore", "DLData", "DLPreprocessing"]),
         .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTraining", "TensorBoardFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Message types generated once from onnx.proto and TensorBoard's event protos (deploy/generate-formats.sh).
         .target(name: "ONNXFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
@@ -90,8 +90,8 @@ let package = Package(
         .executableTarget(
             name: "dlcoord",
             dependencies: [
-                "DLCore", "DLData", "DLTraining", "DLRun", "DLCoordinator", "DLTransport", "DLMetrics", "DLCommandLine",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DLCore", "DLData", "DLPreprocessing", "DLTraining", "DLRun", "DLCoordinator", "DLTransport", "DLMetrics",
+                "DLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
             exclude: ["Fixtures/record_keras_early_stopping.py"], resources: [.copy("Fixtures/keras_early_stopping.json")]),
-        .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
+        .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLExportTests", dependencies: ["DLCore", "DLData", "DLExport", "DLRun", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
         .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
@@ -145,7 +145,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker", "dlmodel", "dlbench", "dlfuzz",
+                "DLPreprocessing", "DLRun", "DLProtocol", "DLTransport", "DLTestSupport", "dlcoord", "dlworker", "dlmodel",
+                "dlbench", "dlfuzz",
             ],
             exclude: ["adapt-k8s.py"]),
     ]
