@@ -1,0 +1,77 @@
+// dlcoord's preprocessing flags as a user gives them: what each sets (read back from the run's
+// checkpoint, which keeps the settings), the usage error (status 64, one line naming the flag) for
+// each value they refuse, and --help, which shows the types with Keras's names and the defaults.
+
+import DLPreprocessing
+import DLRun
+import DLTestSupport
+import Foundation
+import XCTest
+
+final class PreprocessingFlagTests: XCTestCase {
+    let dlcoord = Executable(name: "dlcoord")
+
+    func testFlagsSetThePreprocessingSettings() throws {
+        let directory = try temporaryDirectory(self)
+        let data = directory + "/table.csv"
+        try Data("colour,size,weight,label\nred,1,2.5,0\nblue,2,NA,1\nred,3,-1,0\ngreen,4,0.5,1\n".utf8)
+            .write(to: URL(fileURLWithPath: data))
+        let result = try dlcoord.run([
+            "--local", "--data", data, "--epochs", "1", "--batch-size", "2", "--verbose", "0", "--run-dir", directory + "/run",
+            "--feature-types", "colour=string_categorical:num_oov_indices=2,size=integer_categorical:output_mode=int",
+            "--feature-crosses", "colour*size:crossing_dim=8", "--na-values", ",NA,-999", "--fill", "-0.5",
+            "--missing-indicators", "--max-vocabulary", "100",
+        ])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let checkpoint = try Checkpoint.read(path: try XCTUnwrap(Checkpointer.paths(in: directory + "/run").first))
+        XCTAssertEqual(checkpoint.settings.preprocessing, PreprocessingSettings(
+            featureTypes: [
+                "colour": FeatureType(.stringCategorical, numOOVIndices: 2), "size": FeatureType(.integerCategorical, outputMode: .int),
+            ],
+            crosses: [FeatureCross(columns: ["colour", "size"], crossingDim: 8)],
+            naValues: ["", "NA", "-999"], fill: .value(-0.5), missingIndicators: true, maxVocabulary: 100))
+    }
+
+    /// Each value refused where it enters: status 64, one `dlcoord: error:` line that starts with
+    /// the flag, and nothing written.
+    func testABadValueIsAUsageErrorNamingTheFlag() throws {
+        let directory = try temporaryDirectory(self)
+        let cases: [[String]] = [
+            ["--max-vocabulary", "0"],
+            ["--max-vocabulary", "16777217"],
+            ["--max-vocabulary", "-5"],
+            ["--feature-types", "island=colour"],
+            ["--feature-types", "island"],
+            ["--feature-types", "x=float_discretized"],
+            ["--feature-types", "x=string_categorical:max_tokens=0"],
+            ["--feature-types", "x=float:num_bins=3"],
+            ["--feature-crosses", "island"],
+            ["--feature-crosses", "a*b:crossing_dim=0"],
+            ["--fill", "average"],
+            ["--fill", "inf"],
+        ]
+        for arguments in cases {
+            let result = try dlcoord.run(["--local", "--run-dir", directory + "/never"] + arguments, in: directory, timeout: 30)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.errors)")
+            XCTAssertTrue(result.errors.hasPrefix("dlcoord: error: \(arguments[0]) "), "\(arguments): \(result.errors)")
+            XCTAssertEqual(result.errors.split(separator: "\n").count, 1, "\(arguments): \(result.errors)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/never"), "\(arguments)")
+        }
+    }
+
+    func testHelpListsTheTypesAndTheDefaults() throws {
+        let result = try dlcoord.run(["--help"])
+        XCTAssertEqual(result.status, 0)
+        let help = result.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for flag in ["--feature-types", "--feature-crosses", "--na-values", "--fill", "--missing-indicators", "--max-vocabulary"] {
+            XCTAssertTrue(help.contains(flag), "--help lacks \(flag)")
+        }
+        for kind in FeatureKind.allCases { XCTAssertTrue(help.contains(kind.rawValue), "--help lacks the type \(kind.rawValue)") }
+        for option in ["num_bins", "max_tokens", "num_oov_indices", "output_mode", "crossing_dim"] {
+            XCTAssertTrue(help.contains(option), "--help lacks the option \(option)")
+        }
+        XCTAssertTrue(help.contains("written \(PreprocessingSettings.defaultNAValues.joined(separator: ",")))"), help)
+        XCTAssertTrue(help.contains("(default: mean)"))
+        XCTAssertTrue(help.contains("(default: \(PreprocessingSettings.defaultMaxVocabulary))"))
+    }
+}
