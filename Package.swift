@@ -123,6 +123,7 @@ let package = Package(
         // Ends a test binary that hangs past any bound, printing its threads, so CI shows the stuck test.
         .target(name: "CTestWatchdog", path: "Tests/CTestWatchdog"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DLPreprocessingTests", dependencies: ["DLPreprocessing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLTestSupport"]),
         .testTarget(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
