@@ -7,9 +7,9 @@
 //
 // Each key also takes its flag's text (`"feature_types": "island=string_categorical,year=float"`),
 // as the job file's lists do. A type or cross is checked by the same parser as its flag
-// (DLPreprocessing's, an object being written as the flag's text first), so the two accept the
-// same things; a mistake is a decoding error at its key, which JobFile turns into the file's line
-// and column.
+// (DLPreprocessing's; a type's object is written as the flag's text first), so the two accept the
+// same things (a cross's object is checked as the parser checks a cross, by FeatureCross.problem);
+// a mistake is a decoding error at its key, which JobFile turns into the file's line and column.
 
 import DLCore
 import DLPreprocessing
@@ -169,18 +169,19 @@ struct FeatureCrossEntry: Decodable {
                     + "or an object such as {\"features\": [\"island\", \"sex\"], \"crossing_dim\": 16}"))
         }
         let object = try Object(from: decoder)
-        guard object.features.count >= 2 else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath + [Object.CodingKeys.features],
-                debugDescription: "a cross takes two or more feature columns, e.g. [\"island\", \"sex\"]"))
+        var cross = FeatureCross(columns: object.features)
+        if let crossingDim = object.crossingDim { cross.crossingDim = crossingDim }
+        if let mode = object.outputMode {
+            guard let outputMode = EncodingMode(rawValue: mode) else {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: decoder.codingPath + [Object.CodingKeys.outputMode], debugDescription: "should be one_hot or int"))
+            }
+            cross.outputMode = outputMode
         }
-        // The options are checked by the flag's parser, on stand-in names: a column's name may
-        // hold the characters that separate the flag's parts.
-        let options = [object.crossingDim.map { "crossing_dim=\($0)" }, object.outputMode.map { "output_mode=\($0)" }]
-        let text = ((0..<object.features.count).map { "c\($0)" }.joined(separator: "*") + ":"
-            + options.compactMap { $0 }.joined(separator: ":")).trimmingSuffix(":")
-        let parsed = try parsing(at: decoder.codingPath) { () throws(PreprocessingError) in try PreprocessingSettings.parseCrosses(text) }
-        crosses = parsed.map { FeatureCross(columns: object.features, crossingDim: $0.crossingDim, outputMode: $0.outputMode) }
+        if let problem = cross.problem {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: problem))
+        }
+        crosses = [cross]
     }
 }
 
@@ -250,11 +251,5 @@ extension PreprocessingError {
     public var reason: String {
         if case let .badOption(_, text, reason) = self { return "\"\(text)\": \(reason)" }
         return description
-    }
-}
-
-extension String {
-    fileprivate func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }
