@@ -14,8 +14,7 @@ final class PreprocessingFlagTests: XCTestCase {
     func testFlagsSetThePreprocessingSettings() throws {
         let directory = try temporaryDirectory(self)
         let data = directory + "/table.csv"
-        try Data("colour,size,weight,label\nred,1,2.5,0\nblue,2,NA,1\nred,3,-1,0\ngreen,4,0.5,1\n".utf8)
-            .write(to: URL(fileURLWithPath: data))
+        try Data("colour,size,weight,label\n1,1,2.5,0\n2,2,-999,1\n1,3,-1,0\n3,4,0.5,1\n".utf8).write(to: URL(fileURLWithPath: data))
         let result = try dlcoord.run([
             "--local", "--data", data, "--epochs", "1", "--batch-size", "2", "--verbose", "0", "--run-dir", directory + "/run",
             "--feature-types", "colour=string_categorical:num_oov_indices=2,size=integer_categorical:output_mode=int",
@@ -30,6 +29,22 @@ final class PreprocessingFlagTests: XCTestCase {
             ],
             crosses: [FeatureCross(columns: ["colour", "size"], crossingDim: 8)],
             naValues: ["", "NA", "-999"], fill: .value(-0.5), missingIndicators: true, maxVocabulary: 100))
+    }
+
+    /// A resume continues the checkpoint's job: other preprocessing flags are refused, naming the
+    /// setting; the same ones continue it.
+    func testAResumeWithOtherPreprocessingFlagsIsRefused() throws {
+        let directory = try temporaryDirectory(self)
+        let data = directory + "/table.csv"
+        try Data("a,b,label\n1,NA,0\n2,2,1\n1,3,0\n3,4,1\n".utf8).write(to: URL(fileURLWithPath: data))
+        let run = directory + "/run"
+        let first = try dlcoord.run(["--local", "--data", data, "--epochs", "1", "--batch-size", "2", "--verbose", "0", "--run-dir", run, "--fill", "median"])
+        XCTAssertEqual(first.status, 0, first.errors)
+        let changed = try dlcoord.run(["--local", "--resume", run, "--epochs", "2", "--verbose", "0", "--fill", "zero"])
+        XCTAssertEqual(changed.status, 1, changed.errors)
+        XCTAssertTrue(changed.errors.contains("fill (checkpoint \"median\", now \"zero\")"), changed.errors)
+        let same = try dlcoord.run(["--local", "--resume", run, "--epochs", "2", "--verbose", "0", "--fill", "median"])
+        XCTAssertEqual(same.status, 0, same.errors)
     }
 
     /// Each value refused where it enters: status 64, one `dlcoord: error:` line that starts with
