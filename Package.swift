@@ -65,11 +65,11 @@ let package = Package(
             ]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "DLTransport", dependencies: ["CZeroMQ", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DLProtocol", dependencies: ["DLCore"]),
+        .target(name: "DLProtocol", dependencies: ["DLCore", "DLPreprocessing"]),
         .target(
             name: "DLWorker",
             dependencies: [
-                "DLCore", "DLData", "DLTraining", "DLProtocol", "DLTransport",
+                "DLCore", "DLData", "DLPreprocessing", "DLTraining", "DLProtocol", "DLTransport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
