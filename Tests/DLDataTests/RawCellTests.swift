@@ -135,4 +135,11 @@ final class RawCellTests: XCTestCase {
         XCTAssertNil(try openCSV("red,1.5\nblue,2\nNA,x\n").columnNames)
         XCTAssertNil(try openCSV("red,NA\nblue,NA\n").columnNames)
     }
+
+    func testAHeaderOverWordsAloneIsFoundByTheLengthsOfTheCells() throws {
+        XCTAssertEqual(try openCSV("class,cap-shape,odor\np,x,n\ne,b,a\ne,x,l\n").columnNames, ["class", "cap-shape", "odor"])
+        XCTAssertEqual(try openCSV("a,b\nxyz,1\nuvw,2\n").columnNames, ["a", "b"])
+        XCTAssertNil(try openCSV("p,x,n\ne,b,a\ne,x,l\n").columnNames)
+        XCTAssertNil(try openCSV("red,small,yes\nblue,large,no\ngreen,small,yes\n").columnNames)
+    }
 }

@@ -179,6 +179,11 @@ public struct CSVDocument: Sendable {
         }
     }
 
+    /// The texts of the first data record's fields (unquoted, trimmed).
+    func firstRecordTexts() throws -> [String] {
+        try withFirstRecord { tokenizer, fields, _ in fields.map { String(decoding: tokenizer.content(of: $0), as: UTF8.self) } }
+    }
+
     /// What advises on this file's errors, given the feature columns when the user chooses them
     /// (nil for a trained model's).
     func advisor(features: [Int]?) -> DataAdvisor {

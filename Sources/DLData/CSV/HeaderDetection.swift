@@ -2,7 +2,8 @@
 // names its columns in text where the data below holds numbers. A table of words (categories) and
 // gaps is read too, so a missing-value mark (empty, NA, ?) is no evidence either way: a column
 // counts where its first cell is text that is not such a mark and its first data cell that is not
-// one is a number, looking past the second record when it has a gap there.
+// one is a number, looking past the second record when it has a gap there. A table of words alone
+// is judged by the lengths of its cells.
 
 extension CSVDocument {
     /// How many records the head holds at most, for the header decision.
@@ -60,7 +61,9 @@ extension CSVDocument {
 
     /// A header is text (not a missing-value mark) above a column whose first data cell that is not
     /// a gap is a number; a text column of a headerless file is text in both rows and so does not
-    /// count. Alone, a record is a header if it is all text.
+    /// count. In a table of words alone, the lengths vote as Python's csv.Sniffer.has_header has
+    /// them vote: a column whose data cells (two at least) are all one length says header when its
+    /// first cell's length differs, data when it is the same. Alone, a record is a header if it is all text.
     static func looksLikeHeader(_ first: [ScannedField], above below: [[ScannedField]]?, tokenizer: CSVTokenizer) -> Bool {
         guard let below, !below.isEmpty else {
             return first.allSatisfy { tokenizer.number(in: $0) == nil }
@@ -68,11 +71,17 @@ extension CSVDocument {
         func isGap(_ field: ScannedField) -> Bool {
             DataAdvisor.marksMissingValue(String(decoding: tokenizer.content(of: field), as: UTF8.self))
         }
-        return first.indices.contains { column in
-            guard tokenizer.number(in: first[column]) == nil, !isGap(first[column]) else { return false }
-            let cells = below.lazy.filter { column < $0.count }.map { $0[column] }
-            guard let data = cells.first(where: { !isGap($0) }) else { return false }
-            return tokenizer.number(in: data) != nil
+        var lengthVotes = 0
+        for column in first.indices {
+            guard tokenizer.number(in: first[column]) == nil, !isGap(first[column]) else { continue }
+            let data = below.compactMap { column < $0.count && !isGap($0[column]) ? $0[column] : nil }
+            guard let firstData = data.first else { continue }
+            if tokenizer.number(in: firstData) != nil { return true }
+            let lengths = Set(data.map { tokenizer.content(of: $0).count })
+            if data.count >= 2, lengths.count == 1 {
+                lengthVotes += lengths.contains(tokenizer.content(of: first[column]).count) ? -1 : 1
+            }
         }
+        return lengthVotes > 0
     }
 }

@@ -35,8 +35,8 @@ extension DataPreparation {
         let stream = try data.rows(chunkSize: chunkSize)
         while let chunk = try stream.next() {
             let first = chunk.firstRow, count = chunk.rows.count, split = data.trainingCount
-            let trainingPart = first..<min(first + count, split)
-            let validationPart = max(first, split)..<(first + count)
+            let trainingPart = min(first, split)..<min(first + count, split)
+            let validationPart = max(first, split)..<max(first + count, split)
             if !trainingPart.isEmpty {
                 place(chunk.rows, rows: trainingPart.lowerBound - first, count: trainingPart.count,
                       into: &training, at: trainingPart.lowerBound, preprocessing)

@@ -64,7 +64,16 @@ public struct ModelData: Sendable {
         path: String, options: CSVOptions, features: [String], standardization: Standardization?,
         preprocessing: Preprocessing? = nil, labels: Labels? = nil, keep: [ColumnReference] = []
     ) throws -> ModelData {
-        let document = try CSVDocument.open(path: path, options: options)
+        var document = try CSVDocument.open(path: path, options: options)
+        // A first record that holds every column the model reads is their header, whatever it is above.
+        let names = preprocessing?.columns.map(\.name) ?? features
+        if options.header == .detect, document.columnNames == nil, !names.isEmpty,
+            let first = try? document.firstRecordTexts(), Set(names).isSubset(of: first)
+        {
+            var withHeader = options
+            withHeader.header = .present
+            document = try CSVDocument.open(path: path, options: withHeader)
+        }
         do {
             return try read(
                 document, features: features, standardization: standardization, preprocessing: preprocessing, labels: labels,
