@@ -1,5 +1,5 @@
-// dlcoord's preprocessing flags as a user gives them: what each sets (read back from the run's
-// checkpoint, which keeps the settings), the usage error (status 64, one line naming the flag) for
+// dlcoord's preprocessing flags as a user gives them: what each sets (read back from the settings
+// the run's checkpoint keeps), the usage error (status 64, one line naming the flag) for
 // each value they refuse, and --help, which shows the types with Keras's names and the defaults.
 
 import DLPreprocessing
@@ -22,8 +22,11 @@ final class PreprocessingFlagTests: XCTestCase {
             "--missing-indicators", "--max-vocabulary", "100",
         ])
         XCTAssertEqual(result.status, 0, result.errors)
-        let checkpoint = try Checkpoint.read(path: try XCTUnwrap(Checkpointer.paths(in: directory + "/run").first))
-        XCTAssertEqual(checkpoint.settings.preprocessing, PreprocessingSettings(
+        // The settings the checkpoint keeps, read as a job file (their JSON is one).
+        let path = try XCTUnwrap(Checkpointer.paths(in: directory + "/run").first)
+        let checkpoint = try SafeTensors(decoding: Array(try Data(contentsOf: URL(fileURLWithPath: path))), path: path)
+        let settings = try JobFile.decode(Data(try XCTUnwrap(checkpoint.metadata["settings"]).utf8), path: path)
+        XCTAssertEqual(settings.preprocessing, PreprocessingSettings(
             featureTypes: [
                 "colour": FeatureType(.stringCategorical, numOOVIndices: 2), "size": FeatureType(.integerCategorical, outputMode: .int),
             ],
@@ -36,7 +39,7 @@ final class PreprocessingFlagTests: XCTestCase {
     func testAResumeWithOtherPreprocessingFlagsIsRefused() throws {
         let directory = try temporaryDirectory(self)
         let data = directory + "/table.csv"
-        try Data("a,b,label\n1,NA,0\n2,2,1\n1,3,0\n3,4,1\n".utf8).write(to: URL(fileURLWithPath: data))
+        try Data("a,b,label\n1,1,0\n2,2,1\n1,3,0\n3,4,1\n".utf8).write(to: URL(fileURLWithPath: data))
         let run = directory + "/run"
         let first = try dlcoord.run(["--local", "--data", data, "--epochs", "1", "--batch-size", "2", "--verbose", "0", "--run-dir", run, "--fill", "median"])
         XCTAssertEqual(first.status, 0, first.errors)
@@ -51,19 +54,14 @@ final class PreprocessingFlagTests: XCTestCase {
     /// the flag, and nothing written.
     func testABadValueIsAUsageErrorNamingTheFlag() throws {
         let directory = try temporaryDirectory(self)
+        // One of each way a flag is refused: its range (JobSettings.validate), its parser; each
+        // parser's every range is DLPreprocessingTests' to check.
         let cases: [[String]] = [
-            ["--max-vocabulary", "0"],
-            ["--max-vocabulary", "16777217"],
             ["--max-vocabulary", "-5"],
             ["--feature-types", "island=colour"],
-            ["--feature-types", "island"],
             ["--feature-types", "x=float_discretized"],
-            ["--feature-types", "x=string_categorical:max_tokens=0"],
-            ["--feature-types", "x=float:num_bins=3"],
             ["--feature-crosses", "island"],
-            ["--feature-crosses", "a*b:crossing_dim=0"],
             ["--fill", "average"],
-            ["--fill", "inf"],
         ]
         for arguments in cases {
             let result = try dlcoord.run(["--local", "--run-dir", directory + "/never"] + arguments, in: directory, timeout: 30)
