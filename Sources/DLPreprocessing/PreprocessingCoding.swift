@@ -24,6 +24,8 @@ extension Preprocessing {
         let width = codeWidth
         var codes = [Float](repeating: 0, count: cells.rowCount * width)
         let missing = MissingValues(naValues)
+        // The file's first bad cell: the earliest row's, the leftmost column's among them.
+        var first: (row: Int, error: PreprocessingError)?
         for (c, column) in columns.enumerated() {
             let coder = ColumnCoder(column, missing: missing)
             let raw = cells.columns[c]
@@ -37,7 +39,7 @@ extension Preprocessing {
                 case .bad(let expected): textProblems[index] = expected
                 }
             }
-            for row in 0..<cells.rowCount {
+            for row in 0..<min(cells.rowCount, first?.row ?? cells.rowCount) {
                 let rawCode = raw.codes[row]
                 var problem: String?
                 if rawCode == RawColumn.number {
@@ -53,12 +55,14 @@ extension Preprocessing {
                 }
                 if let problem {
                     let found = rawCode == RawColumn.number ? numberText(raw.numbers[row]) : raw.texts[Int(rawCode)]
-                    throw .badCell(
+                    first = (row, .badCell(
                         path: path, line: Int(cells.lineNumbers[row]), column: cells.fileColumns[c], name: column.name,
-                        found: found, type: column.type.kind, expected: problem)
+                        found: found, type: column.type.kind, expected: problem))
+                    break
                 }
             }
         }
+        if let first { throw first.error }
         for (x, fitted) in crosses.enumerated() {
             var indices = [Int64](repeating: 0, count: fitted.columnIndices.count)
             let bins = fitted.columnIndices.map { columns[$0].type.kind == .floatDiscretized ? Bins(columns[$0]) : nil }
@@ -77,38 +81,7 @@ extension Preprocessing {
     /// input. Codes are checked: a holder that got them from outside (a message) has validated
     /// them with `codeProblem` first.
     public func expand(codes: UnsafeBufferPointer<Float>, rows: Int, into inputs: UnsafeMutableBufferPointer<Float>) {
-        let width = codeWidth
-        let outputs = outputWidth
-        precondition(codes.count >= rows * width && inputs.count >= rows * outputs, "expand: buffers smaller than the rows")
-        let segments = outputSegments
-        for row in 0..<rows {
-            let code = row * width
-            let output = row * outputs
-            for segment in segments {
-                let x = codes[code + segment.position]
-                let at = output + segment.offset
-                switch segment.operation {
-                case .value:
-                    inputs[at] = x.isNaN ? segment.fill : x
-                case .normalized(let mean, let divisor):
-                    inputs[at] = ((x.isNaN ? segment.fill : x) - mean) / divisor
-                case .rescaled(let scale, let offset):
-                    inputs[at] = (x.isNaN ? segment.fill : x) * scale + offset
-                case .binned(let bins):
-                    let bin = bins.bin(x.isNaN ? segment.fill : x)
-                    segment.write(bin, at: at, into: inputs)
-                case .index:
-                    // A code outside the indices (which codeProblem finds first) writes no 1 rather than trapping.
-                    if segment.oneHot {
-                        segment.write(x >= 0 && x < Float(segment.width) ? Int(x) : -1, at: at, into: inputs)
-                    } else {
-                        inputs[at] = x
-                    }
-                case .indicator:
-                    inputs[at] = x.isNaN ? 1 : 0
-                }
-            }
-        }
+        PreprocessingExpansion(self).expand(codes: codes, rows: rows, into: inputs)
     }
 
     /// The same into a new array.
@@ -146,67 +119,6 @@ extension Preprocessing {
     }
 
     /// The model's inputs in order, each with where its code is.
-    private var outputSegments: [OutputSegment] {
-        var segments: [OutputSegment] = []
-        var offset = 0
-        func add(_ position: Int, _ width: Int, _ fill: Float, _ operation: OutputSegment.Operation, oneHot: Bool = false) {
-            segments.append(OutputSegment(position: position, offset: offset, width: width, oneHot: oneHot, fill: fill, operation: operation))
-            offset += width
-        }
-        for c in featureOrder {
-            let column = columns[c]
-            let fill = column.fill ?? 0
-            switch column.type.kind {
-            case .float:
-                add(c, 1, fill, .value)
-            case .floatNormalized:
-                add(c, 1, fill, .normalized(mean: column.mean ?? 0, divisor: max((column.variance ?? 1).squareRoot(), Float(1e-7))))
-            case .floatRescaled:
-                add(c, 1, fill, .rescaled(scale: Float(column.type.scale ?? 1), offset: Float(column.type.offset ?? 0)))
-            case .floatDiscretized:
-                add(c, column.outputWidth, fill, .binned(Bins(column)), oneHot: column.type.mode == .oneHot)
-            default:
-                add(c, column.outputWidth, 0, .index, oneHot: column.type.mode == .oneHot)
-            }
-        }
-        for x in crossOrder {
-            let cross = crosses[x].cross
-            add(columns.count + x, cross.outputMode == .oneHot ? cross.crossingDim : 1, 0, .index, oneHot: cross.outputMode == .oneHot)
-        }
-        for (c, column) in columns.enumerated() where column.indicator {
-            add(c, 1, 0, .indicator)
-        }
-        return segments
-    }
-}
-
-/// A run of model inputs made from one code.
-private struct OutputSegment {
-    enum Operation {
-        case value
-        case normalized(mean: Float, divisor: Float)
-        case rescaled(scale: Float, offset: Float)
-        case binned(Bins)
-        case index
-        case indicator
-    }
-
-    let position: Int
-    let offset: Int
-    /// One-hot: the number of indices; otherwise 1 (the index itself as a float).
-    let width: Int
-    let oneHot: Bool
-    let fill: Float
-    let operation: Operation
-
-    func write(_ index: Int, at: Int, into inputs: UnsafeMutableBufferPointer<Float>) {
-        guard oneHot else {
-            inputs[at] = Float(index)
-            return
-        }
-        UnsafeMutableBufferPointer(rebasing: inputs[at..<(at + width)]).update(repeating: 0)
-        if index >= 0 { inputs[at + index] = 1 }
-    }
 }
 
 /// Keras's Discretization: a value's bin is how many boundaries are at most it (Bucketize).
@@ -265,11 +177,8 @@ struct ColumnCoder {
         if kind == .integerHashed { return .code(Float(KerasHashing.bucket(value, bins: column.type.numBins ?? 1))) }
         let oov = column.type.oovIndexCount
         if let index = integers[value] { return .code(Float(oov + index)) }
-        switch oov {
-        case 0: return .bad(expected: PreprocessingError.expectedKnownValue)
-        case 1: return .code(0)
-        default: return .code(Float(Int(((value % Int64(oov)) + Int64(oov)) % Int64(oov))))  // floormod
-        }
+        guard oov > 0 else { return .bad(expected: PreprocessingError.expectedKnownValue) }
+        return .code(Float(KerasHashing.oovIndex(value, oovCount: oov)))
     }
 
     func code(text: String) -> CellCode {
@@ -281,11 +190,8 @@ struct ColumnCoder {
         case .stringCategorical:
             let oov = column.type.oovIndexCount
             if !isMissing, let index = strings[text] { return .code(Float(oov + index)) }
-            switch oov {
-            case 0: return .bad(expected: PreprocessingError.expectedKnownValue)
-            case 1: return .code(0)
-            default: return .code(Float(KerasHashing.bucket(text, bins: oov)))
-            }
+            guard oov > 0 else { return .bad(expected: PreprocessingError.expectedKnownValue) }
+            return .code(Float(KerasHashing.oovIndex(text, oovCount: oov)))
         default:
             guard isMissing else { return .bad(expected: kind.takesIntegers ? PreprocessingError.expectedInteger : PreprocessingError.expectedNumber) }
             return missingCode

@@ -43,6 +43,12 @@ public enum PreprocessingError: Error, Sendable, Equatable, CustomStringConverti
         }
     }
 
+    /// The file line the error is on; Int.max for one that has none.
+    var line: Int {
+        if case .badCell(_, let line, _, _, _, _, _) = self { return line }
+        return Int.max
+    }
+
     /// What `badCell` says a column takes.
     public static let expectedNumber = "a number"
     public static let expectedInteger = "an integer"

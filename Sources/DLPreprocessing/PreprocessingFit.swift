@@ -77,9 +77,16 @@ public struct PreprocessingFit: Sendable {
         precondition(cells.columns.count == columns.count && cells.fileColumns.count == columns.count, "RawCells: one column per feature")
         precondition(cells.lineNumbers.count >= cells.rowCount, "RawCells: a line per row")
         if fileColumns == nil { fileColumns = cells.fileColumns }
+        // Every column is read, so that the error is the file's first (a fit that threw is not used again).
+        var first: PreprocessingError?
         for c in columns.indices where rereadColumns?.contains(c) ?? true {
-            try add(cells.columns[c], to: c, of: cells, trainingRows: trainingRows)
+            do {
+                try add(cells.columns[c], to: c, of: cells, trainingRows: trainingRows)
+            } catch {
+                if first.map({ error.line < $0.line }) ?? true { first = error }
+            }
         }
+        if let first { throw first }
     }
 
     private mutating func add(_ raw: RawColumn, to c: Int, of cells: RawCells, trainingRows: Int) throws(PreprocessingError) {

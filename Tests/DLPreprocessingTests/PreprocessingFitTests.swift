@@ -128,6 +128,23 @@ final class PreprocessingFitTests: XCTestCase {
             XCTAssertTrue(message.hasPrefix("d.csv:5: column 1 (\"x\")"), message)
             XCTAssertTrue(message.contains("--feature-types x=string_categorical") && message.contains("--na-values"), message)
         }
+        // The first bad cell in the file is the one reported, whichever column it is in.
+        let two = PreprocessingSettings(featureTypes: ["x": FeatureType(.float), "y": FeatureType(.float)])
+        for fitting in [true, false] {
+            let bad: [[TestCell]] = [[.number(1), .number(1)], [.number(2), .text("first")], [.text("second"), .number(3)]]
+            XCTAssertThrowsError(try {
+                if fitting {
+                    _ = try Self.fit(["x", "y"], bad, settings: two, chunk: 3)
+                } else {
+                    let p = try Self.fit(["x", "y"], Array(bad.prefix(1)), settings: two).result()
+                    _ = try p.codes(Self.cells(bad, 0..<3, readings: p.readings), path: "d.csv")
+                }
+            }()) { error in
+                guard case .badCell(_, let line, let column, _, let found, _, _) = error as? PreprocessingError else { return XCTFail("\(error)") }
+                XCTAssertEqual([line, column], [3, 2], fitting ? "fit" : "codes")
+                XCTAssertEqual(found, "first")
+            }
+        }
         let integers = PreprocessingSettings(featureTypes: ["k": FeatureType(.integerCategorical)])
         XCTAssertThrowsError(try Self.fit(["k"], [[.number(1)], [.number(2.5)]], settings: integers)) { error in
             guard case .badCell(_, let line, _, _, _, _, let expected) = error as? PreprocessingError else { return XCTFail("\(error)") }
