@@ -14,7 +14,7 @@ import Foundation
 struct DLCoord: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlcoord",
-        abstract: "Train a dense neural network on a numeric CSV table, with Keras's semantics.",
+        abstract: "Train a dense neural network on a CSV table, with Keras's semantics and preprocessing.",
         discussion: """
             dlcoord --local trains in this process. dlcoord --workers N waits for N dlworker \
             processes (started by hand, before or after it, or by --spawn on this machine), deals the \
@@ -32,9 +32,15 @@ struct DLCoord: ParsableCommand {
             header names. The trained model depends only on the data, the settings, --seed and \
             --shards: never on timing or on the number of processes.
 
+            A table with words or missing cells needs no preprocessing code: each feature column is \
+            typed from the data (numbers -> float, anything else -> string_categorical, as Keras's \
+            FeatureSpace names them), or as --feature-types says; the types, vocabularies, means and \
+            fills are fitted on the training rows and kept in the model file. The run's first lines \
+            show every column's type (--verbose 2: what each becomes).
+
             The run directory receives metrics.jsonl (one JSON object per epoch) and \
-            model.safetensors (the weights, with the architecture, feature columns, standardization \
-            and label mapping in its metadata). See docs/cli.md.
+            model.safetensors (the weights, with the architecture, feature columns, preprocessing, \
+            standardization and label mapping in its metadata). See docs/cli.md.
             """,
         version: DLTrainVersion.current)
 
@@ -52,6 +58,9 @@ struct DLCoord: ParsableCommand {
 
     @OptionGroup(title: "Data")
     var dataOptions: DataOptions
+
+    @OptionGroup(title: "Preprocessing: column types (Keras FeatureSpace's) and missing values")
+    var preprocessingOptions: PreprocessingOptions
 
     @OptionGroup(title: "Model and training")
     var trainingOptions: TrainingOptions
@@ -165,6 +174,7 @@ struct DLCoord: ParsableCommand {
             // be the checkpoint's.
             var requested = try config.map(JobFile.read) ?? found.checkpoint.settings
             dataOptions.apply(to: &requested)
+            try preprocessingOptions.apply(to: &requested)
             trainingOptions.apply(to: &requested)
             if let workers = clusterOptions.workers { requested.shards = requested.shards ?? workers }
             settings = try Resumption.settings(checkpoint: found.checkpoint.settings, requested: requested)
@@ -172,6 +182,7 @@ struct DLCoord: ParsableCommand {
         } else {
             settings = try config.map(JobFile.read) ?? JobSettings()
             dataOptions.apply(to: &settings)
+            try preprocessingOptions.apply(to: &settings)
             trainingOptions.apply(to: &settings)
         }
         settings.data = try SeedData.locate(settings.data)

@@ -150,8 +150,10 @@ enum JobFlags {
         }
     }
 
-    /// The flag that sets a job file's key: `batch_size` is --batch-size.
+    /// The flag that sets a job file's key: `batch_size` is --batch-size; `optimizer_arguments.beta_1`
+    /// is --optimizer-args, `feature_types.island` --feature-types.
     static func flag(ofKey key: String) -> String {
-        key.hasPrefix("optimizer_arguments") ? "--optimizer-args" : "--" + key.replacingOccurrences(of: "_", with: "-")
+        let top = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? key
+        return top == "optimizer_arguments" ? "--optimizer-args" : "--" + top.replacingOccurrences(of: "_", with: "-")
     }
 }

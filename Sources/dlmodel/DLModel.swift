@@ -19,7 +19,7 @@ struct DLModelCommand: ParsableCommand {
         discussion: """
             MODEL is a model file (RUN/model.safetensors), a run directory (its model.safetensors), \
             or a checkpoint (RUN/checkpoint-*.safetensors: the CSV it was trained on must still be \
-            there, unchanged, for its feature names, classes and standardization). Errors name the \
+            there, unchanged, for its feature names, classes, standardization and preprocessing). Errors name the \
             file, and for a CSV the line and column; the exit status is then 1 (64 for a usage error).
             """,
         version: DLTrainVersion.current,
@@ -44,14 +44,25 @@ func reportingErrors(_ body: () throws -> Void) throws {
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The layers, output shapes and parameter counts as Keras's model.summary() shows them, then the loss, "
-            + "optimizer, metrics, feature columns, labels, standardization and training settings.")
+            + "optimizer, metrics, feature columns, labels, standardization and training settings.",
+        discussion: """
+            A model trained on a table that needed preprocessing (words, gaps, types given) also \
+            lists every raw column it reads: its type (given, or inferred from the data) with its \
+            options, and what it becomes: the model inputs, a category per index (out-of-vocabulary \
+            first), the mean and variance, bins, hash buckets, the fill of a missing number and its \
+            indicator; then the crosses and the texts that mean a missing cell.
+            """)
 
     @Argument(help: ArgumentHelp("A model file, a run directory or a checkpoint.", valueName: "model"))
     var model: String
 
+    @Flag(help: "Print the same as one JSON object (snake_case keys, as the model file's metadata).")
+    var json = false
+
     func run() throws {
         try reportingErrors {
-            print(ModelSummary.text(of: try ModelFile.load(from: model)), terminator: "")
+            let model = try ModelFile.load(from: model)
+            print(json ? ModelSummary.json(of: model) : ModelSummary.text(of: model), terminator: "")
         }
     }
 }
@@ -62,7 +73,9 @@ struct Predict: ParsableCommand {
         discussion: """
             The model's feature columns are taken by header name (by position when it was trained on \
             a file without a header); a label column in the file is ignored; the standardization \
-            the model was trained with is applied. The output has a header row: for one sigmoid \
+            the model was trained with is applied. A model trained on a table that needed \
+            preprocessing reads its raw columns as training read them (words, missing cells, \
+            categories it never saw) and preprocesses them as stored in the model. The output has a header row: for one sigmoid \
             output `probability` and `predicted` (the class, or 0 and 1, at 0.5); for softmax \
             outputs one probability column per class and `predicted` (the likeliest class); \
             otherwise one column per output, named after the label column(s). --keep-columns \

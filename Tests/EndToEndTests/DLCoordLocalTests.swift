@@ -85,11 +85,12 @@ final class DLCoordLocalTests: XCTestCase {
     func testEveryBadInputGetsALocatedErrorAndWritesNothing() throws {
         let directory = try temporaryDirectory(self)
         let cases: [(name: String, csv: String?, flags: [String], message: String)] = [
-            ("not-a-number", "1,2,0\n3,x7,1\n", [], ":2: column 1: expected a number, found \"x7\""),
+            // A word is a category unless the column's type is a number's; a NaN cell is a missing value.
+            ("not-a-number", "1,2,0\n3,x7,1\n", ["--feature-types", "column 1=float"],
+             ":2: column 1 (\"column 1\"): found \"x7\" where float takes a number"),
             ("wrong-count", "1,2,0\n3,4\n", [], ":2: expected 3 fields like the first record, found 2"),
             ("empty", "", [], ": no data rows (the file is empty or holds only a header)"),
             ("header-only", "a,b,label\n", [], ": no data rows"),
-            ("nan", "1,2,0\nnan,4,1\n", [], ":2: column 0: \"nan\" is not a finite 32-bit float"),
             ("infinity", "1,2,0\n3,1e39,1\n", [], ":2: column 1: \"1e39\" is not a finite 32-bit float"),
             ("label-range", "1,2,0\n3,4,2\n", ["--loss", "binary_crossentropy"],
              ":2: column 2: the label holds the whole numbers 0 to 2, which the output layer 1:sigmoid with binary_crossentropy "

@@ -2,14 +2,15 @@
 //
 // Tensors: the parameters (`dense/kernel`, ...) and the optimizer's state (`optimizer/momentum/dense/kernel`,
 // ...), float32, so the Python `safetensors` package and PyTorch open it. `__metadata__` holds, as
-// JSON strings, the job settings, the model, the data's fingerprint, the position, the optimizer's
-// configuration and step count, the finished epochs' reports and the running sums of the epoch in
-// progress, and `checksum`: the SHA-256 of the whole file computed with the checksum's own 64 hex
+// JSON strings, the job settings, the model, the data's fingerprint and fitted preprocessing (for a
+// table that needed one), the position, the optimizer's configuration and step count, the finished
+// epochs' reports and the running sums of the epoch in progress, and `checksum`: the SHA-256 of the whole file computed with the checksum's own 64 hex
 // digits set to zeros. A file whose checksum does not match (truncated, corrupted) is refused.
 
 import DLTraining
 import DLCore
 import DLData
+import DLPreprocessing
 import Foundation
 
 public struct Checkpoint: Sendable, Equatable {
@@ -18,6 +19,9 @@ public struct Checkpoint: Sendable, Equatable {
     public var settings: JobSettings
     public var model: ModelSpec
     public var data: DataFingerprint
+    /// The job's fitted preprocessing: a run resumed, or a model used, from this checkpoint fits it
+    /// again from the same file and must find the same (a different dltrain could fit otherwise).
+    public var preprocessing: Preprocessing?
     public var position: TrainingPosition
     public var parameters: [Float]
     public var optimizer: Optimizer
@@ -32,6 +36,7 @@ public struct Checkpoint: Sendable, Equatable {
         self.settings = settings
         model = job.model
         data = job.data.fingerprint
+        preprocessing = job.data.preprocessing
         position = progress.position
         parameters = progress.parameters
         optimizer = progress.optimizer
@@ -93,6 +98,7 @@ public struct Checkpoint: Sendable, Equatable {
             "checksum": Self.checksumPlaceholder,
         ]
         if let earlyStopping { metadata["early_stopping"] = ModelFile.json(earlyStopping) }
+        if let preprocessing { metadata["preprocessing"] = ModelFile.json(preprocessing) }
         return Self.sealed(SafeTensors(tensors: tensors, metadata: metadata).encoded()) ?? []
     }
 
@@ -166,6 +172,13 @@ public struct Checkpoint: Sendable, Equatable {
         settings = try field("settings", JobSettings.self, decoder: JSONDecoder())
         model = try field("model", ModelSpec.self)
         data = try field("data", DataFingerprint.self)
+        preprocessing = file.metadata["preprocessing"] == nil ? nil : try field("preprocessing", Preprocessing.self)
+        if let preprocessing {
+            if let reason = preprocessing.inconsistency() { throw inconsistent("preprocessing: \(reason)") }
+            guard preprocessing.outputWidth == model.inputDim else {
+                throw inconsistent("preprocessing: its columns make \(preprocessing.outputWidth) input(s); the model has \(model.inputDim)")
+            }
+        }
         position = try field("position", TrainingPosition.self)
         let entry = try field("optimizer", OptimizerEntry.self)
         history = try field("history", [EpochReport].self)

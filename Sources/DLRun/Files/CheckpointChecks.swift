@@ -5,6 +5,7 @@
 // (the steps of an epoch, the metrics, the early-stopping rule).
 
 import DLCore
+import DLPreprocessing
 import DLTraining
 
 extension Checkpoint {
@@ -69,6 +70,14 @@ extension Checkpoint {
         guard parameters.count == job.model.layout.count, epochSums.count == job.metrics.slotCount else {
             return "\(parameters.count) parameters and \(epochSums.count) epoch sums; the job has "
                 + "\(job.model.layout.count) and \(job.metrics.slotCount)"
+        }
+        guard preprocessing == job.data.preprocessing else {
+            func text(_ preprocessing: Preprocessing?) -> String {
+                preprocessing.map { "\($0.columns.count) column(s) making \($0.outputWidth) input(s)" } ?? "none"
+            }
+            return "preprocessing: fitted again from the data it is \(text(job.data.preprocessing)), the checkpoint's is "
+                + "\(text(preprocessing))\(preprocessing == nil || job.data.preprocessing == nil ? "" : ", with other values"); "
+                + "the model can only be used and trained on with the preprocessing it was trained with"
         }
         guard position.step <= steps else { return "position: \(position.step) steps done of an epoch of \(steps)" }
         // One optimizer update per step applied.

@@ -2,8 +2,9 @@
 //
 // Tensors are float32, named by layer as Keras names them (`dense/kernel`, `dense/bias`,
 // `dense_1/kernel`, ...), kernels shaped (inputs, units). `__metadata__` holds, as JSON strings, the
-// architecture, the loss and metrics, the optimizer, the feature columns, the standardization
-// statistics and the label mapping, and how the model was trained.
+// architecture, the loss and metrics, the optimizer, the model's inputs, the standardization
+// statistics or the fitted preprocessing of the raw columns, the label mapping, and how the model
+// was trained.
 
 import DLTraining
 import DLCore
@@ -57,7 +58,9 @@ public struct ModelFile: Sendable, Equatable {
         optimizerArguments = job.optimizer.arguments
         features = job.data.featureNames
         labels = job.data.labels
-        precondition(!job.data.standardizes || job.data.standardization != nil, "the standardization is fitted before training")
+        precondition(
+            !job.data.standardizes || job.data.standardization != nil || job.data.preprocessing != nil,
+            "the standardization is fitted before training")
         standardization = job.data.standardization
         preprocessing = job.data.preprocessing
         training = Training(
@@ -101,6 +104,7 @@ public struct ModelFile: Sendable, Equatable {
             "training": Self.json(training),
         ]
         if let standardization { metadata["standardization"] = Self.json(standardization) }
+        if let preprocessing { metadata["preprocessing"] = Self.json(preprocessing) }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
@@ -158,13 +162,34 @@ public struct ModelFile: Sendable, Equatable {
         if let reason = labels.inconsistency(outputs: outputs, loss: loss) { throw bad("labels: \(reason)") }
         standardization = file.metadata["standardization"] == nil ? nil : try field("standardization", Standardization.self)
         if let reason = standardization?.inconsistency(features: model.inputDim) { throw bad("standardization: \(reason)") }
-        preprocessing = nil
+        preprocessing = file.metadata["preprocessing"] == nil ? nil : try field("preprocessing", Preprocessing.self)
+        if let preprocessing, let reason = Self.inconsistency(of: preprocessing, features: features, standardization: standardization) {
+            throw bad("preprocessing: \(reason)")
+        }
         training = try field("training", Training.self)
         if let reason = training.inconsistency { throw bad("training: \(reason)") }
 
         var tensors = LayerTensorReader(file, bad: bad)
         parameters = try tensors.read(model: model)
         try tensors.finish()
+    }
+
+    /// What makes `preprocessing` one that no training writes beside these `features` (the model's
+    /// inputs, as many as the model has, checked before) and `standardization`, or nil. Its own
+    /// ranges are checked first, so nothing is sized from it before.
+    static func inconsistency(of preprocessing: Preprocessing, features: [String], standardization: Standardization?) -> String? {
+        if let reason = preprocessing.inconsistency() { return reason }
+        // Its float_normalized columns carry the statistics; --standardize makes no second one.
+        if standardization != nil { return "a standardization beside it (dltrain writes one or the other)" }
+        let width = preprocessing.outputWidth
+        guard width == features.count else {
+            return "its columns make \(width) input(s); the model has \(features.count) (metadata features)"
+        }
+        let names = preprocessing.outputNames
+        if let index = names.indices.first(where: { names[$0] != features[$0] }) {
+            return "its input \(index) is \(names[index]), metadata features says \(features[index])"
+        }
+        return nil
     }
 
     /// The metadata value under `key`, JSON decoded as `type`; `bad` makes the error.
@@ -195,8 +220,30 @@ public struct ModelFile: Sendable, Equatable {
 
     static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.keyDecodingStrategy = .custom { path in SnakeKey(camelCase: path.last?.stringValue ?? "") }
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
+    }
+
+    /// A key read back from snake case as Foundation's convertFromSnakeCase reads it (`batch_size`
+    /// is `batchSize`), except that `oov` is the `OOV` the encoder lowered: Foundation would read
+    /// `num_oov_indices` as `numOovIndices`, which names no property, and drop the value silently.
+    struct SnakeKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+
+        init(camelCase key: String) {
+            let body = key.drop { $0 == "_" }
+            let leading = key.prefix(key.count - body.count)
+            let trimmed = body.reversed().drop { $0 == "_" }
+            let trailing = String(repeating: "_", count: body.count - trimmed.count)
+            let words = String(trimmed.reversed()).split(separator: "_")
+            guard words.count > 1 else { self.init(stringValue: key); return }
+            let rest = words.dropFirst().map { $0 == "oov" ? "OOV" : $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }
+            self.init(stringValue: String(leading) + words[0] + rest.joined() + trailing)
+        }
     }
 }

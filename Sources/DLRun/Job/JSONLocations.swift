@@ -1,5 +1,6 @@
 // Where things are in a JSON text, for errors that point at them: every object key's line and
-// column, and its value's, by key path (`epochs`, `optimizer_arguments.beta_1`); or where the text
+// column, and its value's, by key path (`epochs`, `optimizer_arguments.beta_1`), and every list
+// element's (`feature_crosses.1`); or where the text
 // stops being JSON, and what was expected there. Foundation's JSONDecoder says only "not valid
 // JSON", with neither line nor column, and for a number that does not fit (`"epochs": 1.5`) not
 // even the key; so a job file is scanned here first (a strict RFC 8259 scan: it checks the syntax
@@ -126,6 +127,8 @@ struct JSONLocations {
         var index = 0
         while true {
             skipSpace()
+            let elementPath = (path + [String(index)]).joined(separator: ".")
+            if entries[elementPath] == nil { entries[elementPath] = Entry(key: position(of: offset), value: position(of: offset)) }
             try value(path: path + [String(index)], depth: depth + 1)
             index += 1
             skipSpace()

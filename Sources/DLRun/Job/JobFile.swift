@@ -102,6 +102,7 @@ public enum JobFile {
         case is Double.Type: "a number"
         case is Bool.Type: "true or false"
         case is String.Type: "a string"
+        case is [String].Type: "a list of strings"
         default: "\(type)"
         }
     }

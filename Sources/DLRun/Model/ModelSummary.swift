@@ -1,9 +1,12 @@
 // `dlmodel summary`: what Keras's `model.summary()` prints for the same Sequential model (the
 // layers, their output shapes and parameter counts, the totals with their size), then what only
-// the model file knows: the loss, optimizer and metrics, the feature columns, the labels, the
-// standardization and how the model was trained.
+// the model file knows: the loss, optimizer and metrics, the model's inputs, the raw columns a
+// preprocessed model reads and what each becomes, the labels, the standardization and how the model
+// was trained. The same as typed values in JSON (`dlmodel summary --json`).
 
 import DLCore
+import DLData
+import DLPreprocessing
 import Foundation
 
 public enum ModelSummary {
@@ -31,6 +34,12 @@ public enum ModelSummary {
         lines.append("Optimizer: \(model.optimizer)" + (arguments.isEmpty ? "" : " (\(arguments.joined(separator: ", ")))"))
         lines.append("Metrics: " + (model.metrics.isEmpty ? "none" : model.metrics.joined(separator: ", ")))
         lines.append("Features (\(model.features.count)): \(model.features.joined(separator: ", "))")
+        if let preprocessing = model.preprocessing {
+            lines.append("Columns (\(preprocessing.columns.count), read raw from the CSV by name; inputs in the order of Features):")
+            lines += preprocessing.columns.map { "  " + InputColumn($0).line }
+            lines += preprocessing.crosses.map { "  " + InputCross($0).line }
+            lines.append("Missing cells: " + preprocessing.naValues.map { "\"\($0)\"" }.joined(separator: ", "))
+        }
         let classes = model.labels.classes.map { "; classes in index order: \($0.joined(separator: ", "))" } ?? ""
         lines.append("Labels: \(model.labels.columns.joined(separator: ", ")) (\(model.labels.kind.rawValue))\(classes)")
         lines.append("Standardization: " + (model.standardization == nil
@@ -41,6 +50,44 @@ public enum ModelSummary {
                 + "\(training.trainingRows) training row(s), \(training.validationRows) validation row(s)")
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// What the text says, as values: the JSON `dlmodel summary --json` prints.
+    public struct Record: Sendable, Equatable, Codable {
+        public var model: ModelSpec
+        public var params: Int
+        public var loss: String
+        public var optimizer: String
+        public var optimizerArguments: [String: Double]
+        public var metrics: [String]
+        /// The model's inputs, in order.
+        public var features: [String]
+        /// A preprocessed model's raw columns, crosses and missing-cell texts.
+        public var columns: [InputColumn]?
+        public var crosses: [InputCross]?
+        public var naValues: [String]?
+        public var labels: LabelEncoding
+        public var standardization: Bool
+        public var training: ModelFile.Training
+
+        public init(_ file: ModelFile) {
+            model = file.model
+            params = file.model.layout.count
+            loss = file.loss.rawValue
+            optimizer = file.optimizer
+            optimizerArguments = file.optimizerArguments
+            metrics = file.metrics
+            features = file.features
+            columns = file.preprocessing?.columns.map(InputColumn.init)
+            crosses = file.preprocessing?.crosses.map(InputCross.init)
+            naValues = file.preprocessing?.naValues
+            labels = file.labels
+            standardization = file.standardization != nil
+            training = file.training
+        }
+    }
+
+    /// The summary of `model` as one JSON object (snake_case keys, as the model file's metadata).
+    public static func json(of model: ModelFile) -> String { ModelFile.json(Record(model)) + "\n" }
 
     /// Keras's table: heavy lines around the header, light lines between the layers.
     private static func table(header: [String], rows: [[String]]) -> [String] {

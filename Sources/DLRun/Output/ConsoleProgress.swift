@@ -4,10 +4,12 @@
 //     47/47 - 0s - 1ms/step - loss: 0.1462 - accuracy: 0.8511 - val_loss: 0.1402 - val_accuracy: 0.8617
 //
 // verbose 1 on a terminal redraws a progress bar after every step (throttled); verbose 1 into a pipe
-// or file, and verbose 2, print one line per epoch; verbose 0 prints nothing.
+// or file, and verbose 2, print one line per epoch; verbose 0 prints nothing. Before the first
+// epoch, a table that is preprocessed gets its feature columns' types (FeatureTypesNote).
 
 import DLTraining
 import DLCore
+import DLData
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +43,11 @@ public final class ConsoleProgress: TrainingObserver {
     /// A line of its own, outside the epoch output (setup summary, where files were saved).
     public func note(_ text: String) {
         write(text + "\n")
+    }
+
+    public func runStarted(_ job: TrainingJob, at position: TrainingPosition) {
+        guard verbose > 0, let preprocessing = job.data.preprocessing else { return }
+        note(FeatureTypesNote(preprocessing).text(verbose: verbose))
     }
 
     public func epochStarted(epoch: Int, of epochs: Int, steps: Int) {

@@ -5,6 +5,7 @@
 
 import DLCore
 import DLData
+import DLPreprocessing
 
 public struct JobSettings: Sendable, Equatable, Codable {
     public var data: String = "dataset/ThoraricSurgery.csv"
@@ -44,6 +45,10 @@ public struct JobSettings: Sendable, Equatable, Codable {
     public var minDelta: Double = 0
     /// Whether the model ends with the weights of the best epoch instead of the last.
     public var restoreBestWeights: Bool = false
+    /// The feature columns' types, crosses and missing values (job-file keys `feature_types`,
+    /// `feature_crosses`, `na_values`, `fill`, `missing_indicators`, `max_vocabulary`:
+    /// PreprocessingKeys.swift reads and writes them).
+    public var preprocessing = PreprocessingSettings()
 
     public init() {}
 
@@ -60,6 +65,8 @@ public struct JobSettings: Sendable, Equatable, Codable {
         case validationSplit = "validation_split"
         case earlyStoppingPatience = "early_stopping_patience", monitor, minDelta = "min_delta"
         case restoreBestWeights = "restore_best_weights"
+        case featureTypes = "feature_types", featureCrosses = "feature_crosses", naValues = "na_values", fill
+        case missingIndicators = "missing_indicators", maxVocabulary = "max_vocabulary"
     }
 
     /// Decodes a job file; every key is optional and falls back to the seed job's value.
@@ -88,6 +95,37 @@ public struct JobSettings: Sendable, Equatable, Codable {
         monitor = try c.decodeIfPresent(String.self, forKey: .monitor) ?? d.monitor
         minDelta = try c.number(Double.self, .minDelta) ?? d.minDelta
         restoreBestWeights = try c.decodeIfPresent(Bool.self, forKey: .restoreBestWeights) ?? d.restoreBestWeights
+        preprocessing = try PreprocessingSettings(jobFile: c)
+    }
+
+    /// Writes the job file's keys (a checkpoint keeps the settings so); a setting that is nil, and a
+    /// preprocessing key at its default, is left out, so that the settings of a job that asks for
+    /// no preprocessing are written as they were before there was any.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(data, forKey: .data)
+        try c.encodeIfPresent(header, forKey: .header)
+        try c.encode(delimiter, forKey: .delimiter)
+        try c.encodeIfPresent(labelColumn, forKey: .labelColumn)
+        try c.encodeIfPresent(features, forKey: .features)
+        try c.encode(allowNonFinite, forKey: .allowNonFinite)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(loss, forKey: .loss)
+        try c.encode(optimizer, forKey: .optimizer)
+        try c.encodeIfPresent(learningRate, forKey: .learningRate)
+        try c.encode(optimizerArguments, forKey: .optimizerArguments)
+        try c.encode(metrics, forKey: .metrics)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(shards, forKey: .shards)
+        try c.encode(validationSplit, forKey: .validationSplit)
+        try c.encode(standardize, forKey: .standardize)
+        try c.encodeIfPresent(earlyStoppingPatience, forKey: .earlyStoppingPatience)
+        try c.encode(monitor, forKey: .monitor)
+        try c.encode(minDelta, forKey: .minDelta)
+        try c.encode(restoreBestWeights, forKey: .restoreBestWeights)
+        try preprocessing.encode(jobFile: &c)
     }
 }
 

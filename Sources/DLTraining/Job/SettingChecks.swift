@@ -5,6 +5,7 @@
 // that makes no row count. Each bound is far beyond any real job; docs/cli.md lists them.
 
 import DLCore
+import DLPreprocessing
 
 extension JobSettings {
     /// The most epochs a job may train: a run's step numbers (epoch x steps per epoch, steps at
@@ -21,6 +22,8 @@ extension JobSettings {
     static let ranges: [CodingKeys: ClosedRange<Int>] = [
         .epochs: 1...maximumEpochs, .batchSize: 1...maximumBatchSize, .shards: 1...maximumShards,
         .earlyStoppingPatience: 0...maximumPatience,
+        // A vocabulary's indices must be exact in a float32 code.
+        .maxVocabulary: 1...PreprocessingSettings.largestMaxVocabulary,
     ]
 
     /// Refuses the first setting outside its range, as JobError.badSetting with the setting's
@@ -50,6 +53,10 @@ extension JobSettings {
             _ = try LayerList.parse(layers)
         } catch {
             throw .badSetting("layers", layers, "\(error)")
+        }
+        try Self.check(.maxVocabulary, preprocessing.maxVocabulary)
+        if case let .value(fill) = preprocessing.fill, !(fill.isFinite && Float(fill).isFinite) {
+            throw .badSetting("fill", "\(fill)", "it must be mean, median, zero or a finite number")
         }
         if let features { _ = try Self.columnReferences(features, setting: "features") }
         if let labelColumn { _ = try Self.columnReferences(labelColumn, setting: "label_column") }

@@ -122,7 +122,7 @@ extension JobSettings {
             path: data, csv: try csvOptions(),
             labelColumns: try labelColumn.map { try Self.columnReferences($0, setting: "label_column") },
             featureColumns: try features.map { try Self.columnReferences($0, setting: "features") },
-            validationSplit: validationSplit, standardize: standardize)
+            validationSplit: validationSplit, standardize: standardize, preprocessing: preprocessing)
     }
 
     /// The CSV format the settings describe, checked.
