@@ -193,12 +193,13 @@ final class ModelPreprocessingTests: XCTestCase {
         XCTAssertEqual(island.outputMode, .oneHot)
         XCTAssertEqual(island.inputs, 4)
         XCTAssertEqual(island.values, ["[OOV]", "Biscoe", "Dream", "Torgersen"])
+        XCTAssertEqual(island.values?.map { "island=\($0)" }.filter(record.features.contains).count, 4, "the inputs named for its values")
 
         let sex = try XCTUnwrap(byName["sex"])
         XCTAssertFalse(sex.inferred)
         XCTAssertEqual(sex.outputMode, .int)
         XCTAssertEqual(sex.inputs, 1)
-        XCTAssertEqual(sex.values, ["[OOV 0]", "[OOV 1]", "male", "female"])
+        XCTAssertEqual(sex.values, ["[OOV0]", "[OOV1]", "male", "female"])
 
         XCTAssertEqual(byName["year"]?.values, ["[OOV]", "2009", "2008", "2007"])
         XCTAssertEqual(byName["year"]?.inputs, 4)
