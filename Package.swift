@@ -65,11 +65,11 @@ let package = Package(
             ]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "DLTransport", dependencies: ["CZeroMQ", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DLProtocol", dependencies: ["DLCore"]),
+        .target(name: "DLProtocol", dependencies: ["DLCore", "DLPreprocessing"]),
         .target(
             name: "DLWorker",
             dependencies: [
-                "DLCore", "DLData", "DLTraining", "DLProtocol", "DLTransport",
+                "DLCore", "DLData", "DLPreprocessing", "DLTraining", "DLProtocol", "DLTransport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -123,6 +123,7 @@ let package = Package(
         // Ends a test binary that hangs past any bound, printing its threads, so CI shows the stuck test.
         .target(name: "CTestWatchdog", path: "Tests/CTestWatchdog"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DLPreprocessingTests", dependencies: ["DLPreprocessing"]),
         .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLTestSupport"]),
         .testTarget(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],

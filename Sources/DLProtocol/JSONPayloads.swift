@@ -2,9 +2,11 @@
 //
 // Every key is spelled out in a CodingKeys enum, in snake_case, rather than derived from the Swift
 // names by a key strategy: renaming a property must not change the wire, and docs/protocol.md lists
-// these exact keys (a test compares them). Every listed key is required; unknown keys are ignored.
+// these exact keys (a test compares them). Every listed key is required but the welcome's
+// `preprocessing`, present only in a job that has one; unknown keys are ignored.
 
 import DLCore
+import DLPreprocessing
 
 /// What a worker says about itself when it registers.
 public struct WorkerInfo: Codable, Sendable, Equatable {
@@ -45,6 +47,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public var shardCount: Int
     public var batchSize: Int
     public var seed: UInt64
+    /// The model's inputs per row: the features after any preprocessing.
     public var featureCount: Int
     public var targetWidth: Int
     /// The optimizer by its Keras name and arguments: every worker applies each step's update to
@@ -56,11 +59,18 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     /// Whether the features are standardized: the rows arrive as the file has them, and the worker
     /// applies the standardization message's transform to them before it trains.
     public var standardizes: Bool
+    /// The fitted preprocessing of a table that needs one: the rows then arrive as its codes
+    /// (`rowWidth` per row), and the worker expands them into the model's inputs once a shard's rows
+    /// have all arrived. Nil for a table of numbers.
+    public var preprocessing: Preprocessing?
+
+    /// The values per row as the rows arrive.
+    public var rowWidth: Int { preprocessing?.codeWidth ?? featureCount }
 
     public init(
         workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, validationRows: Int,
         shardCount: Int, batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, optimizer: String,
-        optimizerArguments: [String: Double], shards: [Int], standardizes: Bool
+        optimizerArguments: [String: Double], shards: [Int], standardizes: Bool, preprocessing: Preprocessing? = nil
     ) {
         self.workerIndex = workerIndex
         self.model = model
@@ -77,6 +87,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         self.optimizerArguments = optimizerArguments
         self.shards = shards
         self.standardizes = standardizes
+        self.preprocessing = preprocessing
     }
 
     enum CodingKeys: String, CodingKey {
@@ -95,6 +106,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         case optimizerArguments = "optimizer_arguments"
         case shards
         case standardizes
+        case preprocessing
     }
 
     // Written out only because the model travels in its wire form (below), not in ModelSpec's own.
@@ -115,6 +127,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         optimizerArguments = try container.decode([String: Double].self, forKey: .optimizerArguments)
         shards = try container.decode([Int].self, forKey: .shards)
         standardizes = try container.decode(Bool.self, forKey: .standardizes)
+        preprocessing = try container.decodeIfPresent(Preprocessing.self, forKey: .preprocessing)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -134,6 +147,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         try container.encode(optimizerArguments, forKey: .optimizerArguments)
         try container.encode(shards, forKey: .shards)
         try container.encode(standardizes, forKey: .standardizes)
+        try container.encodeIfPresent(preprocessing, forKey: .preprocessing)
     }
 }
 

@@ -57,6 +57,14 @@ extension WorkerJob {
         guard featureCount == model.inputDim else {
             throw bad("feature_count \(featureCount) for a model of \(model.inputDim) inputs")
         }
+        if let preprocessing {
+            // Checked before its widths are compared: an inconsistent one could not even say them.
+            if let reason = preprocessing.inconsistency() { throw bad("preprocessing: \(reason)") }
+            guard preprocessing.outputWidth == featureCount else {
+                throw bad("a preprocessing of \(preprocessing.outputWidth) inputs for feature_count \(featureCount)")
+            }
+            guard !standardizes else { throw bad("a preprocessing beside standardizes: a job has one or the other") }
+        }
         let loss: Loss
         do {
             loss = try Loss(name: self.loss)

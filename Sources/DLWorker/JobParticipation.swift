@@ -113,7 +113,7 @@ final class JobParticipation {
                 trainingRows: schedule.shardRows[shard].count,
                 validationRows: ShardSchedule.validationRange(
                     shard: shard, shardCount: job.shardCount, rowCount: job.validationRows).count,
-                featureCount: job.featureCount, targetWidth: job.targetWidth)
+                rowWidth: job.rowWidth, targetWidth: job.targetWidth, preprocessing: job.preprocessing)
         }
     }
 
@@ -144,7 +144,8 @@ final class JobParticipation {
     }
 
     /// Builds the runners of the shards whose rows have all arrived, standardized in place first
-    /// when the job standardizes (so the shard's rows are held once).
+    /// when the job standardizes (so the shard's rows are held once), expanded from their codes
+    /// when it has a preprocessing.
     private func finishLoads() {
         guard !job.standardizes || standardization != nil else { return }
         // By key: a loop over `loads` itself would keep a reference to each table, and
@@ -152,6 +153,7 @@ final class JobParticipation {
         for shard in loads.keys.filter({ loads[$0]!.isComplete }) {
             var load = loads.removeValue(forKey: shard)!
             if let standardization { load.standardize(standardization) }
+            load.expand()
             runners[shard] = ShardRunner(
                 shard: shard, schedule: schedule, rows: load.training,
                 validationRows: job.validationRows == 0 ? nil : load.validation,

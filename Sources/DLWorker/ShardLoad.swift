@@ -1,8 +1,11 @@
 // One shard's rows as they arrive from the coordinator, in pieces in file order: each row is
 // written straight into place in the tables the shard's runner then trains on, so a worker holds
 // its rows once. Every place must come exactly once; a piece that does not fit is refused whole.
+// In a job with a preprocessing the rows arrive as its codes, each piece checked as it comes, and
+// are expanded into the model's inputs once all have arrived.
 
 import DLData
+import DLPreprocessing
 import DLProtocol
 
 struct ShardLoad {
@@ -12,9 +15,14 @@ struct ShardLoad {
     private var validationSeen: [Bool]
     private var missing: Int
 
-    init(trainingRows: Int, validationRows: Int, featureCount: Int, targetWidth: Int) {
-        training = TabularRows(zeroRows: trainingRows, featureCount: featureCount, targetWidth: targetWidth)
-        validation = TabularRows(zeroRows: validationRows, featureCount: featureCount, targetWidth: targetWidth)
+    /// The job's preprocessing, whose codes the rows arrive as; nil when they are the features.
+    private let preprocessing: Preprocessing?
+
+    /// `rowWidth`: the values per row as the rows arrive (the features, or the preprocessing's codes).
+    init(trainingRows: Int, validationRows: Int, rowWidth: Int, targetWidth: Int, preprocessing: Preprocessing?) {
+        self.preprocessing = preprocessing
+        training = TabularRows(zeroRows: trainingRows, featureCount: rowWidth, targetWidth: targetWidth)
+        validation = TabularRows(zeroRows: validationRows, featureCount: rowWidth, targetWidth: targetWidth)
         trainingSeen = [Bool](repeating: false, count: trainingRows)
         validationSeen = [Bool](repeating: false, count: validationRows)
         missing = trainingRows + validationRows
@@ -27,6 +35,9 @@ struct ShardLoad {
         guard rows.featureCount == training.featureCount, rows.targetWidth == training.targetWidth else {
             return "rows of \(rows.featureCount) features and \(rows.targetWidth) targets for a job of "
                 + "\(training.featureCount) and \(training.targetWidth)"
+        }
+        if let preprocessing, let problem = rows.features.withUnsafeBufferPointer({ preprocessing.codeProblem($0) }) {
+            return "row \(rows.places[problem.row]): code \(problem.position): \(problem.problem)"
         }
         switch rows.part {
         case .training:
@@ -45,6 +56,20 @@ struct ShardLoad {
         precondition(isComplete)
         standardization.apply(to: &training)
         standardization.apply(to: &validation)
+    }
+
+    /// Expands every row's codes into the model's inputs, once all have arrived.
+    mutating func expand() {
+        precondition(isComplete)
+        guard let preprocessing else { return }
+        training = Self.expand(training, preprocessing)
+        validation = Self.expand(validation, preprocessing)
+    }
+
+    private static func expand(_ rows: TabularRows, _ preprocessing: Preprocessing) -> TabularRows {
+        TabularRows(
+            featureCount: preprocessing.outputWidth, targetWidth: rows.targetWidth,
+            features: preprocessing.expand(codes: rows.features), targets: rows.targets)
     }
 
     /// Marks `places` as filled, or (changing nothing) says why they cannot be.
