@@ -50,7 +50,7 @@ let package = Package(
         .systemLibrary(name: "CInflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DLPreprocessing"),
         .target(name: "DLData", dependencies: ["DLCore", "DLPreprocessing", "CInflate", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DLTraining", dependencies: ["DLCore", "DLData"]),
+        .target(name: "DLTraining", dependencies: ["DLCore", "DLData", "DLPreprocessing"]),
         .target(name: "DLRun", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTraining", "TensorBoardFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Message types generated once from onnx.proto and TensorBoard's event protos (deploy/generate-formats.sh).
         .target(name: "ONNXFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
@@ -123,7 +123,7 @@ let package = Package(
         // Ends a test binary that hangs past any bound, printing its threads, so CI shows the stuck test.
         .target(name: "CTestWatchdog", path: "Tests/CTestWatchdog"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DLPreprocessingTests", dependencies: ["DLPreprocessing"]),
+        .testTarget(name: "DLPreprocessingTests", dependencies: ["DLPreprocessing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLTestSupport"]),
         .testTarget(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLExportTests", dependencies: ["DLCore", "DLData", "DLExport", "DLRun", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
-        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLPreprocessing", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLCoordinatorTests", dependencies: ["DLProtocol", "DLCoordinator"]),
         .testTarget(name: "DLMetricsTests", dependencies: ["DLMetrics", "DLCoordinator", "DLProtocol", "DLTraining", "DLTestSupport"]),
         // The coordinator and workers together, as state machines in memory.

@@ -169,13 +169,15 @@ class CaseRunner:
             coordinator_cpu_s=cpu_seconds(coordinator), worker_cpu_s=[cpu_seconds(process) for process in workers_run],
             cpu_s=sum(cpu_seconds(process) for process in group["processes"])))
 
-    def anchor(self, case, variant, rep, script, argv, timeout):
-        """An anchor script under the first Python that has its packages; None if there is none."""
+    def anchor(self, case, variant, rep, script, argv, timeout, directory=None):
+        """An anchor script (in `directory`, default --anchors) under the first Python that has its
+        packages; None if there is none."""
+        directory = directory or self.args.anchors
         info = interpreter_for(script, self.interpreters)
-        if info is None or self.args.anchors is None:
+        if info is None or directory is None:
             return None
         tag = self.next_tag(variant)
-        spec = ProcessSpec(script, [info["python_path"], self.args.anchors / script, *argv], env=anchor_env())
+        spec = ProcessSpec(script, [info["python_path"], directory / script, *argv], env=anchor_env())
         group = self.run(case, tag, [spec], timeout)
         process = group["processes"][0]
         result = result_line(process["stdout"])

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from settings import ANCHOR_MODULES, ANCHORS_VENV, DISTRIBUTIONS, LOGS, MALLOC_SO, RELEASE, ROOT
+from settings import ANCHOR_MODULES, ANCHORS_VENV, DISTRIBUTIONS, IN_REPO_ANCHORS, LOGS, MALLOC_SO, RELEASE, ROOT
 
 TOOLS = ("dlcoord", "dlworker", "dlbench")
 
@@ -52,12 +52,13 @@ def build_malloc_counter():
 
 
 def install_anchors():
-    print(f"== installing the anchors' packages into {ANCHORS_VENV} (tensorflow-cpu, pandas, numpy, torch)", flush=True)
+    print(f"== installing the anchors' packages into {ANCHORS_VENV} (tensorflow-cpu, pandas, numpy, torch, scikit-learn)",
+          flush=True)
     if not (ANCHORS_VENV / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(ANCHORS_VENV)], check=True)
     pip = [str(ANCHORS_VENV / "bin" / "python"), "-m", "pip"]
     subprocess.run(pip + ["install", "--upgrade", "pip"], check=True)
-    subprocess.run(pip + ["install", "tensorflow-cpu", "pandas", "numpy", "torch"], check=True)
+    subprocess.run(pip + ["install", "tensorflow-cpu", "pandas", "numpy", "torch", "scikit-learn"], check=True)
 
 
 # Run by each candidate Python: its version and the version of every module it can import.
@@ -106,7 +107,7 @@ def interpreter_for(script, interpreters):
 
 def anchor_status(script, anchors, interpreters):
     """"ok", or why the report has no figures of this anchor script."""
-    if anchors is None:
+    if anchors is None and script not in IN_REPO_ANCHORS:
         return "anchors not found"
     if interpreter_for(script, interpreters) is None:
         return "not installed"
@@ -180,5 +181,5 @@ def machine_facts(interpreters):
                 swift=swift_version, python_driver=platform.python_version(),
                 python_anchors=", ".join(sorted({f"{info['python']} ({info['python_path']})" for info in used})) or "none",
                 tensorflow=version("tensorflow"), keras=version("keras"), torch=version("torch"),
-                numpy=version("numpy"), pandas=version("pandas"), dltrain_threads=dltrain_default_threads(), commit=commit,
+                numpy=version("numpy"), pandas=version("pandas"), sklearn=version("sklearn"), dltrain_threads=dltrain_default_threads(), commit=commit,
                 date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

@@ -5,6 +5,7 @@ and the method. It is rendered from the summary alone, so an earlier results.jso
 from formatting import format_number, ratio_text, table_head, table_row
 from largefile import LARGE_FILE_CASE, large_file_section
 from multihost import MULTIHOST_CASE, multihost_section
+from rawtable import RAW_TABLE_CASE, raw_table_section
 from observations import observations
 from settings import (AUDIT_FRACTION, FLOOD_BYTES_PER_CONNECTION, FLOOD_CONNECTIONS, FLOOD_EPOCHS, LARGE_BATCH, LARGE_EPOCHS, LARGE_FEATURES,
                       LARGE_LAYERS, LARGE_PARAMETERS, ROOT, SEED_BATCH, SEED_EPOCHS, SEED_PARAMETERS)
@@ -14,7 +15,7 @@ from targets import targets_section
 MACHINE_ROWS = (("cpu", "CPU"), ("cores", "cores"), ("memory", "memory"), ("os", "OS"), ("swift", "Swift"),
                 ("python_driver", "Python (driver)"), ("python_anchors", "Python (anchors)"),
                 ("tensorflow", "TensorFlow"), ("keras", "Keras"), ("torch", "PyTorch"), ("numpy", "numpy"),
-                ("pandas", "pandas"), ("dltrain_threads", "dltrain threads (default `--threads`)"))
+                ("pandas", "pandas"), ("sklearn", "scikit-learn"), ("dltrain_threads", "dltrain threads (default `--threads`)"))
 MIB = 1024 * 1024
 
 
@@ -30,9 +31,9 @@ def header_section(summary, machine, command, quick):
         "(do not edit by hand; run it again). Every figure is the median over the repetitions; each process's "
         "wall time and peak resident memory (RSS) are its own, measured by the driver when it exits (`os.wait4`), "
         "so they include start-up, reading the data and writing the results. The anchors are the scripts in "
-        "`../shared/anchors` (see its README), each run as its own process.", "",
+        "`../shared/anchors` (see its README) and, for the raw table, in `bench/anchors`, each run as its own process.", "",
         "Run it with `python3 bench/run.py [--install-anchors] [--reps 5] [--quick]` after `swift build` works "
-        "(`--install-anchors` makes `.build/anchors-venv` with tensorflow-cpu, pandas, numpy and torch; `--help` "
+        "(`--install-anchors` makes `.build/anchors-venv` with tensorflow-cpu, pandas, numpy, torch and scikit-learn; `--help` "
         "lists the rest). This report was made by:", "",
         "```", command, "```", "",
         f"{summary['facts']['reps']} repetition(s), {machine['date']}, commit `{machine['commit']}`.",
@@ -364,6 +365,8 @@ def render(summary, machine, command, errors, cases, quick):
         lines += multihost_section(summary)
     if LARGE_FILE_CASE in cases:
         lines += large_file_section(summary.get("largefile"))
+    if RAW_TABLE_CASE in cases:
+        lines += raw_table_section(summary.get("rawtable"))
     lines += bullet_section("Where the time goes", observations(summary, cases))
     lines += bullet_section("Runs that failed or ended badly", errors)
     lines += bullet_section("Method", METHOD)

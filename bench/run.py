@@ -13,7 +13,7 @@ writes them to docs/benchmarks.md (a --quick or --cases run writes .build/bench/
 instead), with the raw measurements in .build/bench/results.json.
 
 The anchors run under the first Python that has their packages: --python PATH (repeatable), then
-.build/anchors-venv (made by --install-anchors: tensorflow-cpu, pandas, numpy, torch from PyPI), then
+.build/anchors-venv (made by --install-anchors: tensorflow-cpu, pandas, numpy, torch, scikit-learn from PyPI), then
 this Python. An anchor whose packages are missing is reported as "not installed".
 
 Cases:
@@ -30,6 +30,10 @@ Cases:
                                  h1..hN vs ddp_hosts.sh, samples/s and bytes per link per step
   9. large file                  one epoch on a 2,000,000-row CSV: peak RSS of every process against the data's
                                  float32 size, dlcoord --local and --workers 2 vs big_torch.py (1 process, DDP x2)
+ 10. raw table                   a 1,000,000-row CSV with text columns and gaps (`dlbench gen-table`): time to the
+                                 first training step, encoding rows/s and peak RSS, dlcoord --local vs Keras
+                                 FeatureSpace (bench/anchors/table_keras.py) vs pandas + scikit-learn
+                                 (bench/anchors/table_sklearn.py)
 """
 
 # The entry point: the command line and the order of the work; bench/README.md says which module does
@@ -49,6 +53,7 @@ from environment import (anchor_status, build, build_malloc_counter, install_anc
                          probe_interpreters, run_command)
 from largefile import LARGE_FILE_CASE, large_file, large_file_rows, summarize_large_file
 from multihost import MULTIHOST_CASE, multi_host, summarize_multihost
+from rawtable import RAW_TABLE_CASE, raw_table, raw_table_csv, raw_table_rows, summarize_raw_table
 from report import render
 from settings import (ALL_CASES, ANCHOR_MODULES, BENCH, DEFAULT_ANCHORS, LARGE_BATCH, LARGE_FEATURES, LOGS,
                       RELEASE, RESULTS_JSON, ROOT, SEED_BATCH, SEED_CSV, default_report_path)
@@ -60,7 +65,7 @@ SYNTH_SEED = 12345
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--install-anchors", action="store_true",
-                        help="create .build/anchors-venv and pip-install tensorflow-cpu, pandas, numpy, torch into it")
+                        help="create .build/anchors-venv and pip-install tensorflow-cpu, pandas, numpy, torch, scikit-learn into it")
     parser.add_argument("--reps", type=int, default=5, help="repetitions of every measurement (default 5)")
     parser.add_argument("--quick", action="store_true",
                         help="1 repetition, a 20,000-row synthetic file, shorter loops: for trying the script")
@@ -68,7 +73,7 @@ def parse_args():
                         help="a Python with anchor packages, tried before .build/anchors-venv (repeatable)")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS,
                         help="the anchors' scripts (default ../shared/anchors)")
-    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8,9", help="the cases to run, e.g. 1,3 (default all)")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8,9,10", help="the cases to run, e.g. 1,3 (default all)")
     parser.add_argument("--out", type=Path, default=None,
                         help="the Markdown report (default docs/benchmarks.md; .build/bench/benchmarks.md for --quick "
                              "or --cases)")
@@ -117,6 +122,9 @@ def rerender(args):
     large = summary.get("largefile")
     if large:
         summary["largefile"] = summarize_large_file(results.get("runs", []), large["rows"], large["file_bytes"])
+    table = summary.get("rawtable")
+    if table:
+        summary["rawtable"] = summarize_raw_table(results.get("runs", []), table["rows"], table["file_bytes"])
     report = render(summary, results["machine"], results["command"], results["errors"], cases, quick)
     out = args.out or default_report_path(quick, cases)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -152,8 +160,9 @@ def main():
     machine = machine_facts(interpreters)
     for script in ANCHOR_MODULES:
         info = interpreter_for(script, interpreters)
-        print(f"   {script}: " + (f"python {info['python']} at {info['python_path']}" if info and args.anchors
-                                  else "anchors not found" if args.anchors is None else "not installed"), flush=True)
+        status = anchor_status(script, args.anchors, interpreters)
+        print(f"   {script}: " + (f"python {info['python']} at {info['python_path']}" if status == "ok" else status),
+              flush=True)
 
     rows = 20_000 if args.quick else 200_000
     synth = synthetic_csv(rows)
@@ -170,6 +179,12 @@ def main():
         big = synthetic_csv(file_rows)
         large_file(runner, big, file_rows)
         large_file_summary = (file_rows, big.stat().st_size)
+    raw_table_summary = None
+    if RAW_TABLE_CASE in cases:
+        table_rows = raw_table_rows(args.quick)
+        table = raw_table_csv(table_rows, run_command)
+        raw_table(runner, table, table_rows)
+        raw_table_summary = (table_rows, table.stat().st_size)
 
     facts = dict(seed_rows=seed_rows, seed_steps=jobs.seed_steps, rows=rows, large_steps=jobs.large_steps,
                  synth_bytes=synth.stat().st_size, synth=str(synth.relative_to(ROOT)), reps=args.reps,
@@ -178,6 +193,7 @@ def main():
     summary = summarize(runner.records, runner.load, facts, anchor_statuses)
     summary["multihost"] = summarize_multihost(runner.records)
     summary["largefile"] = summarize_large_file(runner.records, *large_file_summary) if large_file_summary else None
+    summary["rawtable"] = summarize_raw_table(runner.records, *raw_table_summary) if raw_table_summary else None
     report = render(summary, machine, command, runner.errors, cases, args.quick)
     print()
     print(report)

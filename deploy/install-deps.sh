@@ -36,8 +36,10 @@ if $with_tests; then
     python=/usr/bin/python3
     [ -x .build/python/bin/python3 ] || "$python" -m venv .build/python
     # pillow reads the PNG Chromium renders curves.svg into; tensorboard reads the event files; onnx and onnxruntime check and run an exported model; keras
-    # (on its numpy backend, which imports jax and scipy) loads an exported .keras file.
+    # (on its numpy backend, which imports jax and scipy) loads an exported .keras file; tensorflow-cpu is the backend
+    # that runs a .keras file's string preprocessing layers (StringLookup, Hashing on text: the numpy backend has no
+    # string tensors) and records the FeatureSpace parity fixtures. It adds about 90 s and 1.4 GB to a fresh environment.
     .build/python/bin/pip install --quiet --disable-pip-version-check safetensors numpy prometheus-client kubernetes-validate pillow \
-        tensorboard onnx onnxruntime keras jax h5py
+        tensorboard onnx onnxruntime keras jax h5py tensorflow-cpu
     echo "python test environment: .build/python ($(.build/python/bin/python3 -c 'import safetensors; print("safetensors", safetensors.__version__)'))"
 fi

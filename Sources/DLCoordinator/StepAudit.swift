@@ -118,7 +118,7 @@ final class StepAudit {
             validationBlock: rows.validation.map { validation in
                 ShardSchedule.validationRange(shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count)
             },
-            model: job.model, loss: job.loss, metrics: job.metrics)
+            preprocessing: job.data.preprocessing, model: job.model, loss: job.loss, metrics: job.metrics)
         runners[shard] = runner
         return runner
     }

@@ -27,13 +27,21 @@ public struct Preprocessing: Sendable, Equatable, Codable {
 
     /// The model's inputs per row.
     public var outputWidth: Int {
-        fatalError("DLPreprocessing: outputWidth lands with the core change")
+        columns.reduce(0) { $0 + $1.outputWidth + ($1.indicator ? 1 : 0) }
+            + crosses.reduce(0) { $0 + ($1.cross.outputMode == .oneHot ? $1.cross.crossingDim : 1) }
     }
 
     /// A name per model input, in order: `bill_length_mm`, `island=Biscoe`, `island=[OOV]`,
     /// `bill_length_mm[missing]`, `island_X_sex#3`.
     public var outputNames: [String] {
-        fatalError("DLPreprocessing: outputNames lands with the core change")
+        var names: [String] = []
+        for c in featureOrder { names += columns[c].outputNames }
+        for x in crossOrder {
+            let cross = crosses[x].cross
+            names += cross.outputMode == .oneHot ? (0..<cross.crossingDim).map { "\(cross.name)#\($0)" } : [cross.name]
+        }
+        for column in columns where column.indicator { names.append("\(column.name)[missing]") }
+        return names
     }
 
     /// What makes this preprocessing one that no fit gives (from an edited model file or a forged
@@ -41,7 +49,7 @@ public struct Preprocessing: Sendable, Equatable, Codable {
     /// bounds, finite statistics and fills, sorted finite boundaries, crosses of existing
     /// categorical columns. Checked before anything is sized from it.
     public func inconsistency() -> String? {
-        fatalError("DLPreprocessing: inconsistency lands with the core change")
+        firstInconsistency()
     }
 }
 
@@ -86,7 +94,11 @@ public struct FittedColumn: Sendable, Equatable, Codable {
 
     /// How many model inputs the column becomes (its indicator not counted).
     public var outputWidth: Int {
-        fatalError("DLPreprocessing: FittedColumn.outputWidth lands with the core change")
+        guard type.mode == .oneHot else { return 1 }
+        switch type.kind {
+        case .float, .floatNormalized, .floatRescaled: return 1
+        default: return indexCount
+        }
     }
 }
 

@@ -144,8 +144,8 @@ final class JobParticipation {
     }
 
     /// Builds the runners of the shards whose rows have all arrived, standardized in place first
-    /// when the job standardizes (so the shard's rows are held once), expanded from their codes
-    /// when it has a preprocessing.
+    /// when the job standardizes (so the shard's rows are held once); a raw table's rows stay its
+    /// codes, which the runner expands a batch at a time.
     private func finishLoads() {
         guard !job.standardizes || standardization != nil else { return }
         // By key: a loop over `loads` itself would keep a reference to each table, and
@@ -153,10 +153,9 @@ final class JobParticipation {
         for shard in loads.keys.filter({ loads[$0]!.isComplete }) {
             var load = loads.removeValue(forKey: shard)!
             if let standardization { load.standardize(standardization) }
-            load.expand()
             runners[shard] = ShardRunner(
                 shard: shard, schedule: schedule, rows: load.training,
-                validationRows: job.validationRows == 0 ? nil : load.validation,
+                validationRows: job.validationRows == 0 ? nil : load.validation, preprocessing: job.preprocessing,
                 model: job.model, loss: loss, metrics: metrics)
             gradients[shard] = [Float](repeating: 0, count: parameterCount)
             sums[shard] = metrics.makeSums()

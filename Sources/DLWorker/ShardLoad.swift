@@ -1,8 +1,8 @@
 // One shard's rows as they arrive from the coordinator, in pieces in file order: each row is
 // written straight into place in the tables the shard's runner then trains on, so a worker holds
 // its rows once. Every place must come exactly once; a piece that does not fit is refused whole.
-// In a job with a preprocessing the rows arrive as its codes, each piece checked as it comes, and
-// are expanded into the model's inputs once all have arrived.
+// In a job with a preprocessing the rows arrive, and stay, as its codes, each piece checked as it
+// comes (the shard's runner expands them a batch at a time).
 
 import DLData
 import DLPreprocessing
@@ -56,20 +56,6 @@ struct ShardLoad {
         precondition(isComplete)
         standardization.apply(to: &training)
         standardization.apply(to: &validation)
-    }
-
-    /// Expands every row's codes into the model's inputs, once all have arrived.
-    mutating func expand() {
-        precondition(isComplete)
-        guard let preprocessing else { return }
-        training = Self.expand(training, preprocessing)
-        validation = Self.expand(validation, preprocessing)
-    }
-
-    private static func expand(_ rows: TabularRows, _ preprocessing: Preprocessing) -> TabularRows {
-        TabularRows(
-            featureCount: preprocessing.outputWidth, targetWidth: rows.targetWidth,
-            features: preprocessing.expand(codes: rows.features), targets: rows.targets)
     }
 
     /// Marks `places` as filled, or (changing nothing) says why they cannot be.

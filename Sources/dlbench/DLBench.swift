@@ -8,13 +8,13 @@ import ArgumentParser
 struct DLBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlbench",
-        abstract: "Benchmarks for dltrain: synthetic data, CSV reading, the raw ZeroMQ exchange, allocations per step, splitting work over threads.",
+        abstract: "Benchmarks for dltrain: synthetic data (numbers; a raw table with text and gaps), CSV reading, the raw ZeroMQ exchange, allocations per step, splitting work over threads.",
         discussion: """
             Run them all, with the Keras and PyTorch anchors beside them, with `python3 bench/run.py`; \
             see docs/benchmarks.md.
             """,
         subcommands: [
-            GenSynth.self, CSVBench.self, FingerprintBench.self, Exchange.self, Allocations.self, SplitBench.self, Flood.self,
+            GenSynth.self, GenTable.self, CSVBench.self, FingerprintBench.self, Exchange.self, Allocations.self, SplitBench.self, Flood.self,
             HoldHandshakes.self,
         ])
 }

@@ -5,6 +5,11 @@
 // order, as they were sent; in one process, the whole training table, shared by every runner and
 // read through the schedule's deal, so that the data is held once however many shards there are.
 //
+// A raw table's rows are held as its preprocessing's codes, one float per column, and expanded
+// into the model's inputs a batch at a time as they are gathered: a one-hot column of thousands of
+// values would make the expanded table thousands of times the file, where a batch of it is a few
+// MB; the expansion costs about what the copy does, and runs on the gathering threads.
+//
 // Threads: a runner's engine splits its large products over the pool it is given. Several runners'
 // parts of one step (`computeStep(_:...)`) run side by side on the pool instead, one runner per
 // thread, when there are at least as many runners as threads; each writes only its own buffers,
@@ -12,6 +17,7 @@
 
 import DLCore
 import DLData
+import DLPreprocessing
 
 public final class ShardRunner {
     public let shard: Int
@@ -24,16 +30,22 @@ public final class ShardRunner {
     private let validationRows: TabularRows?
     private let validationBlock: Range<Int>
     private let engine: BatchEngine
+    /// A raw table's expansion of codes into inputs, and room for a batch of codes; nil when the
+    /// rows are the inputs.
+    private let expansion: PreprocessingExpansion?
+    private let codes: UnsafeMutableBufferPointer<Float>
     private var order: [Int32] = []
     private var orderEpoch = -1
 
     /// `dealtRows` and `validationBlock` say where the shard's rows are in tables that hold more;
-    /// without them, `rows` and `validationRows` hold just the shard's.
+    /// without them, `rows` and `validationRows` hold just the shard's. With a `preprocessing`, the
+    /// tables hold its codes.
     public init(
         shard: Int, schedule: ShardSchedule, rows: TabularRows, dealtRows: [Int32]? = nil,
-        validationRows: TabularRows?, validationBlock: Range<Int>? = nil,
+        validationRows: TabularRows?, validationBlock: Range<Int>? = nil, preprocessing: Preprocessing? = nil,
         model: ModelSpec, loss: Loss, metrics: MetricSet, pool: ComputePool = .shared
     ) {
+        precondition(rows.featureCount == (preprocessing?.codeWidth ?? model.inputDim))
         precondition((dealtRows?.count ?? rows.count) == schedule.shardRows[shard].count)
         self.shard = shard
         self.schedule = schedule
@@ -42,7 +54,13 @@ public final class ShardRunner {
         self.validationRows = validationRows
         self.validationBlock = validationBlock ?? 0..<(validationRows?.count ?? 0)
         engine = BatchEngine(spec: model, loss: loss, metrics: metrics, capacity: schedule.largestShardBatch, pool: pool)
+        expansion = preprocessing.map(PreprocessingExpansion.init)
+        codes = .allocate(capacity: preprocessing == nil ? 0 : engine.capacity * rows.featureCount)
         order.reserveCapacity(schedule.shardRows[shard].count)
+    }
+
+    deinit {
+        codes.deallocate()
     }
 
     /// The loss and metrics whose sums `computeStep` and `evaluateValidation` add to.
@@ -61,7 +79,7 @@ public final class ShardRunner {
                 validationBlock: rows.validation.map { validation in
                     ShardSchedule.validationRange(shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count)
                 },
-                model: job.model, loss: job.loss, metrics: job.metrics, pool: pool)
+                preprocessing: job.data.preprocessing, model: job.model, loss: job.loss, metrics: job.metrics, pool: pool)
         }
     }
 
@@ -97,10 +115,20 @@ public final class ShardRunner {
             let block = ComputePool.range(part, of: parts, count: rows.count)
             guard !block.isEmpty else { return }
             let table = runner.rows, engine = runner.engine
-            table.gather(
-                runner.order[(rows.lowerBound + block.lowerBound)..<(rows.lowerBound + block.upperBound)],
-                features: engine.inputs.baseAddress! + block.lowerBound * table.featureCount,
-                targets: engine.targets.baseAddress! + block.lowerBound * table.targetWidth)
+            let indices = runner.order[(rows.lowerBound + block.lowerBound)..<(rows.lowerBound + block.upperBound)]
+            guard let expansion = runner.expansion else {
+                table.gather(
+                    indices, features: engine.inputs.baseAddress! + block.lowerBound * table.featureCount,
+                    targets: engine.targets.baseAddress! + block.lowerBound * table.targetWidth)
+                return
+            }
+            let codes = runner.codes.baseAddress! + block.lowerBound * table.featureCount
+            table.gather(indices, features: codes, targets: engine.targets.baseAddress! + block.lowerBound * table.targetWidth)
+            expansion.expand(
+                codes: UnsafeBufferPointer(start: codes, count: block.count * table.featureCount), rows: block.count,
+                into: UnsafeMutableBufferPointer(
+                    start: engine.inputs.baseAddress! + block.lowerBound * expansion.outputWidth,
+                    count: block.count * expansion.outputWidth))
         }
     }
 
@@ -111,9 +139,15 @@ public final class ShardRunner {
         while start < validationBlock.upperBound {
             let end = min(start + engine.capacity, validationBlock.upperBound)
             validationRows.features.withUnsafeBufferPointer { features in
-                engine.inputs.baseAddress!.update(
-                    from: features.baseAddress! + start * validationRows.featureCount,
-                    count: (end - start) * validationRows.featureCount)
+                let source = UnsafeBufferPointer(
+                    start: features.baseAddress! + start * validationRows.featureCount, count: (end - start) * validationRows.featureCount)
+                if let expansion {
+                    expansion.expand(
+                        codes: source, rows: end - start,
+                        into: UnsafeMutableBufferPointer(start: engine.inputs.baseAddress!, count: (end - start) * expansion.outputWidth))
+                } else {
+                    engine.inputs.baseAddress!.update(from: source.baseAddress!, count: source.count)
+                }
             }
             validationRows.targets.withUnsafeBufferPointer { targets in
                 engine.targets.baseAddress!.update(
