@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "DLExport",
             dependencies: [
-                "DLCore", "DLRun", "ONNXFormat", "CHDF5", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "DLCore", "DLPreprocessing", "DLRun", "ONNXFormat", "CHDF5", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -129,7 +129,7 @@ let package = Package(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
             exclude: ["Fixtures/record_keras_early_stopping.py"], resources: [.copy("Fixtures/keras_early_stopping.json")]),
         .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
-        .testTarget(name: "DLExportTests", dependencies: ["DLCore", "DLData", "DLExport", "DLRun", "DLTraining", "DLTestSupport"]),
+        .testTarget(name: "DLExportTests", dependencies: ["DLCore", "DLData", "DLExport", "DLPreprocessing", "DLRun", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
         .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLPreprocessing", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLCoordinatorTests", dependencies: ["DLProtocol", "DLCoordinator"]),

@@ -1,7 +1,10 @@
 // `dlmodel export --format keras`: a trained model as a Keras 3 .keras file, which
-// keras.saving.load_model opens as a compiled Sequential model taking raw feature values:
-//   config.json       InputLayer, a Normalization layer holding the stored standardization (when
-//                     the model has one), the Dense layers, and the loss, metrics and optimizer;
+// keras.saving.load_model opens as a compiled model taking raw feature values:
+//   config.json       a Sequential model: InputLayer, a Normalization layer holding the stored
+//                     standardization (when the model has one), the Dense layers; or for a
+//                     preprocessed model a Functional one with an input per source column and
+//                     Keras's preprocessing layers in front (KerasPreprocessing); and the loss,
+//                     metrics and optimizer;
 //   metadata.json     the Keras version the layout was checked against, and the date;
 //   model.weights.h5  the layers' variables as Keras lays them out (layers/<name>/vars/<i>, each
 //                     layer named by its class and position) and the optimizer's, written through
@@ -48,11 +51,18 @@ public enum KerasExport {
     }
 
     /// The layers in order with the names Keras gives them: by class, counted per class.
+    /// (A preprocessed model's Normalization of a standardization holds its statistics in its config.)
     static func layerNames(_ model: ModelFile) -> (normalization: String?, dense: [String]) {
-        (model.standardization == nil ? nil : "normalization", model.model.layers.indices.map(ModelFile.layerName))
+        (model.standardization == nil || model.preprocessing != nil ? nil : "normalization", model.model.layers.indices.map(ModelFile.layerName))
     }
 
     static func config(_ model: ModelFile, optimizer: OptimizerConfig) -> [String: Any] {
+        var config = model.preprocessing == nil ? sequential(model) : functional(model)
+        config["compile_config"] = compileConfig(model, optimizer: optimizer)
+        return config
+    }
+
+    static func sequential(_ model: ModelFile) -> [String: Any] {
         let spec = model.model
         let inputShape: [Any] = [NSNull(), spec.inputDim]
         var layers: [[String: Any]] = [
@@ -69,19 +79,65 @@ public enum KerasExport {
                 ],
                 inputShape: inputShape))
         }
-        for (index, dense) in spec.layers.enumerated() {
-            layers.append(layer(
-                "Dense",
-                [
-                    "name": names.dense[index], "trainable": true, "dtype": "float32", "units": dense.units,
-                    "activation": dense.activation.rawValue, "use_bias": true,
-                    "kernel_initializer": serialized("keras.initializers", "GlorotUniform", ["seed": NSNull()]),
-                    "bias_initializer": serialized("keras.initializers", "Zeros", [:]),
-                    "kernel_regularizer": NSNull(), "bias_regularizer": NSNull(), "activity_regularizer": NSNull(),
-                    "kernel_constraint": NSNull(), "bias_constraint": NSNull(),
-                ],
-                inputShape: [NSNull(), spec.fanIn(ofLayer: index)]))
+        for index in spec.layers.indices {
+            var config = denseConfig(spec, index: index)
+            config["name"] = names.dense[index]
+            layers.append(layer("Dense", config, inputShape: [NSNull(), spec.fanIn(ofLayer: index)]))
         }
+        return [
+            "module": "keras", "class_name": "Sequential", "registered_name": NSNull(),
+            "config": ["name": "sequential", "trainable": true, "dtype": "float32", "layers": layers, "build_input_shape": inputShape],
+            "build_config": ["input_shape": inputShape],
+        ]
+    }
+
+    /// A preprocessed model: a Functional model taking a dict of raw columns (KerasPreprocessing).
+    static func functional(_ model: ModelFile) -> [String: Any] {
+        guard let preprocessing = model.preprocessing else { return sequential(model) }
+        let spec = model.model
+        var graph = FunctionalGraph(reserved: [])
+        let (inputs, preprocessed) = front(preprocessing, graph: &graph)
+        var current = preprocessed
+        if let standardization = model.standardization {
+            current = graph.layer(
+                "Normalization", "normalization",
+                config: [
+                    "trainable": true, "dtype": "float32", "axis": [-1], "invert": false,
+                    "mean": standardization.mean.map(Double.init), "variance": standardization.scale.map { Double($0 * $0) },
+                ],
+                arguments: [current.reference], buildShape: [NSNull(), current.width] as [Any], width: current.width, dtype: "float32")
+        }
+        for (index, dense) in spec.layers.enumerated() {
+            current = graph.layer(
+                "Dense", ModelFile.layerName(index), config: denseConfig(spec, index: index), arguments: [current.reference],
+                buildShape: [NSNull(), spec.fanIn(ofLayer: index)] as [Any], width: dense.units, dtype: "float32")
+        }
+        // Keyed by the input's name: Keras matches a dict's keys to its inputs' names.
+        var inputLayers: [String: Any] = [:]
+        for (_, tensor) in inputs { inputLayers[tensor.layer] = [tensor.layer, 0, 0] }
+        return [
+            "module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
+            "config": [
+                "name": "functional", "trainable": true, "layers": graph.layers, "input_layers": inputLayers,
+                "output_layers": [current.layer, 0, 0],
+            ] as [String: Any],
+            "build_config": ["input_shape": NSNull()],
+        ]
+    }
+
+    /// A Dense layer's config but its name.
+    static func denseConfig(_ spec: ModelSpec, index: Int) -> [String: Any] {
+        [
+            "trainable": true, "dtype": "float32", "units": spec.layers[index].units,
+            "activation": spec.layers[index].activation.rawValue, "use_bias": true,
+            "kernel_initializer": serialized("keras.initializers", "GlorotUniform", ["seed": NSNull()]),
+            "bias_initializer": serialized("keras.initializers", "Zeros", [:]),
+            "kernel_regularizer": NSNull(), "bias_regularizer": NSNull(), "activity_regularizer": NSNull(),
+            "kernel_constraint": NSNull(), "bias_constraint": NSNull(),
+        ]
+    }
+
+    static func compileConfig(_ model: ModelFile, optimizer: OptimizerConfig) -> [String: Any] {
         var optimizerConfig: [String: Any] = ["name": optimizer.name]
         for (key, value) in optimizer.arguments {
             optimizerConfig[key] = key == "nesterov" ? value != 0 : Double(Float(value))
@@ -89,14 +145,9 @@ public enum KerasExport {
         if case .adam = optimizer { optimizerConfig["amsgrad"] = false }
         if case .rmsprop = optimizer { optimizerConfig["centered"] = false }
         return [
-            "module": "keras", "class_name": "Sequential", "registered_name": NSNull(),
-            "config": ["name": "sequential", "trainable": true, "dtype": "float32", "layers": layers, "build_input_shape": inputShape],
-            "build_config": ["input_shape": inputShape],
-            "compile_config": [
-                "optimizer": serialized("keras.optimizers", kerasClass(optimizer), optimizerConfig),
-                "loss": model.loss.rawValue, "loss_weights": NSNull(), "metrics": model.metrics, "weighted_metrics": NSNull(),
-                "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false,
-            ] as [String: Any],
+            "optimizer": serialized("keras.optimizers", kerasClass(optimizer), optimizerConfig),
+            "loss": model.loss.rawValue, "loss_weights": NSNull(), "metrics": model.metrics, "weighted_metrics": NSNull(),
+            "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false,
         ]
     }
 
@@ -139,7 +190,7 @@ public enum KerasExport {
                 }
             }
         }
-        try file.group("/vars", name: "sequential")
+        try file.group("/vars", name: model.preprocessing == nil ? "sequential" : "functional")
         return try file.bytes()
     }
 

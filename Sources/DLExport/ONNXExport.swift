@@ -1,10 +1,13 @@
 // `dlmodel export --format onnx`: a trained model as an ONNX graph (opset 17) that takes raw
-// feature values. The stored standardization is an explicit Sub and Div at the front, each layer
+// feature values: one `features` matrix, or for a preprocessed model one input per source column
+// and the preprocessing in front (ONNXPreprocessing). The stored standardization is an explicit Sub
+// and Div at the front, each layer
 // a Gemm followed by its activation's operator, and the feature columns, label columns and classes
 // travel in the model's metadata_props so a consumer can line up its columns. The message types
 // are generated from onnx.proto (Sources/ONNXFormat, deploy/generate-formats.sh).
 
 import DLCore
+import DLPreprocessing
 import DLRun
 import Foundation
 import ONNXFormat
@@ -23,14 +26,22 @@ public enum ONNXExport {
         try self.model(model).serializedBytes()
     }
 
-    /// The whole ONNX model.
-    public static func model(_ file: ModelFile) -> Onnx_ModelProto {
+    /// The whole ONNX model. Throws for a preprocessing ONNX's operators cannot compute.
+    public static func model(_ file: ModelFile) throws(ExportError) -> Onnx_ModelProto {
         var graph = Onnx_GraphProto()
         graph.name = "dltrain"
-        graph.input = [tensorInfo(inputName, width: file.model.inputDim)]
         graph.output = [tensorInfo(outputName, width: file.model.outputWidth)]
 
         var current = inputName
+        if let preprocessing = file.preprocessing {
+            let inputs = try front(preprocessing)
+            graph.input = inputs.inputs
+            graph.initializer = inputs.initializers
+            graph.node = inputs.nodes
+            current = inputs.output
+        } else {
+            graph.input = [tensorInfo(inputName, width: file.model.inputDim)]
+        }
         if let standardization = file.standardization {
             graph.initializer += [
                 tensor("standardization/mean", shape: [file.model.inputDim], values: standardization.mean),
@@ -64,11 +75,27 @@ public enum ONNXExport {
         model.irVersion = irVersion
         model.producerName = "dltrain"
         model.producerVersion = DLTrainVersion.current
-        model.docString = "Trained by dltrain; input: raw values of the feature columns, in metadata_props' order."
+        model.docString = file.preprocessing == nil
+            ? "Trained by dltrain; input: raw values of the feature columns, in metadata_props' order."
+            : "Trained by dltrain; inputs: one per source column, its raw values (NaN for a missing number)."
         var opset = Onnx_OperatorSetIdProto()
         opset.domain = ""
         opset.version = opsetVersion
         model.opsetImport = [opset]
+        if file.preprocessing != nil {
+            var ml = Onnx_OperatorSetIdProto()
+            ml.domain = mlDomain
+            ml.version = mlOpsetVersion
+            model.opsetImport.append(ml)
+        }
+        if let preprocessing = file.preprocessing {
+            // A column named as a tensor of the graph would be that tensor.
+            let inner = Set(graph.node.flatMap(\.output) + graph.initializer.map(\.name))
+            var seen = Set<String>()
+            for column in preprocessing.columns where inner.contains(column.name) || !seen.insert(column.name).inserted {
+                throw .nameClash(column: column.name, format: "ONNX")
+            }
+        }
         model.graph = graph
         model.metadataProps = metadata(file).map { key, value in
             var entry = Onnx_StringStringEntryProto()
@@ -86,6 +113,10 @@ public enum ONNXExport {
         }
         var entries = [("features", json(file.features)), ("label_columns", json(file.labels.columns))]
         if let classes = file.labels.classes { entries.append(("classes", json(classes))) }
+        if let preprocessing = file.preprocessing {
+            // The graph's inputs: the source columns, each with its type.
+            entries.append(("columns", json(preprocessing.columns.map { ["name": $0.name, "type": $0.type.kind.rawValue] })))
+        }
         entries.append(("loss", file.loss.rawValue))
         return entries
     }
@@ -102,48 +133,5 @@ public enum ONNXExport {
             return node("LeakyRelu", inputs: [input], output: output, attributes: [floatAttribute("alpha", Activation.leakyReluSlope)])
         case .elu: return node("Elu", inputs: [input], output: output, attributes: [floatAttribute("alpha", 1)])
         }
-    }
-
-    private static func node(_ op: String, inputs: [String], output: String, attributes: [Onnx_AttributeProto] = []) -> Onnx_NodeProto {
-        var node = Onnx_NodeProto()
-        node.opType = op
-        node.name = output
-        node.input = inputs
-        node.output = [output]
-        node.attribute = attributes
-        return node
-    }
-
-    private static func floatAttribute(_ name: String, _ value: Float) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .float
-        attribute.f = value
-        return attribute
-    }
-
-    /// A float32 initializer, its values little-endian in raw_data.
-    private static func tensor(_ name: String, shape: [Int], values: [Float]) -> Onnx_TensorProto {
-        var tensor = Onnx_TensorProto()
-        tensor.name = name
-        tensor.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        tensor.dims = shape.map(Int64.init)
-        tensor.rawData = Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
-        return tensor
-    }
-
-    /// A float32 matrix of `width` columns and any number of rows.
-    private static func tensorInfo(_ name: String, width: Int) -> Onnx_ValueInfoProto {
-        var rows = Onnx_TensorShapeProto.Dimension()
-        rows.dimParam = "batch"
-        var columns = Onnx_TensorShapeProto.Dimension()
-        columns.dimValue = Int64(width)
-        var type = Onnx_TypeProto.Tensor()
-        type.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        type.shape.dim = [rows, columns]
-        var info = Onnx_ValueInfoProto()
-        info.name = name
-        info.type.tensorType = type
-        return info
     }
 }
