@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
             exclude: ["Fixtures/record_keras_early_stopping.py"], resources: [.copy("Fixtures/keras_early_stopping.json")]),
-        .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLRun", "DLTestSupport"]),
+        .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLExportTests", dependencies: ["DLCore", "DLData", "DLExport", "DLPreprocessing", "DLRun", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),
         .testTarget(name: "DLProtocolTests", dependencies: ["DLCore", "DLPreprocessing", "DLProtocol", "DLTestSupport"], resources: [.copy("Fixtures")]),
