@@ -124,7 +124,7 @@ let package = Package(
         .target(name: "CTestWatchdog", path: "Tests/CTestWatchdog"),
         .testTarget(name: "DLCoreTests", dependencies: ["DLCore", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DLPreprocessingTests", dependencies: ["DLPreprocessing"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLTestSupport"]),
+        .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTestSupport"]),
         .testTarget(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
             exclude: ["Fixtures/record_keras_early_stopping.py"], resources: [.copy("Fixtures/keras_early_stopping.json")]),

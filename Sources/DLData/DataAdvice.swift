@@ -1,15 +1,12 @@
 // What to do about an error in the data, when the file shows its likely cause: a delimiter other
-// than the one given, numbers written with a decimal comma, text columns (an identifier, a name)
-// among the features, missing values. DataAdvisor decides; this says it, naming the flag to use.
+// than the one given, numbers written with a decimal comma, missing values (in a trained model's
+// numeric features, or in labels). DataAdvisor decides; this says it, naming the flag to use.
 
 public enum DataAdvice: Sendable, Equatable, CustomStringConvertible {
     /// The first records split evenly into more fields at this byte than at the delimiter given.
     case delimiter(UInt8)
     /// A number written with a comma for its decimal point (or thousands separator), `found`.
     case decimalComma(found: String)
-    /// Feature columns whose first data row holds text, with their header names; `features` is
-    /// the --features value that leaves them out (nil when no feature column would be left).
-    case textColumns([Int], names: [String?], features: String?)
     /// A feature cell that marks a missing value (`found`: empty, NA, ?, ...); `features` is the
     /// --features value that leaves its column out (nil where the features are not the user's to
     /// choose: a trained model's, or when none would be left).
@@ -27,17 +24,6 @@ public enum DataAdvice: Sendable, Equatable, CustomStringConvertible {
             return "\"\(found)\" is written with a comma, and dltrain reads numbers with a decimal point and no "
                 + "thousands separator: convert the file's numbers first (in a file separated by ';' or tabs, "
                 + "sed 's/,/./g' turns every comma into a point)"
-        case .textColumns(let columns, let names, let features):
-            let named = zip(columns, names).map { column, name in
-                "\(column)" + (name.map { " (\"\($0)\")" } ?? "")
-            }
-            let which = columns.count == 1 ? "column \(named[0]) holds" : "columns \(named.joined(separator: ", ")) hold"
-            let leave = columns.count == 1 ? "it" : "them"
-            guard let features else {
-                return "\(which) text, and dltrain reads numeric features only; no numeric feature column is left without \(leave)"
-            }
-            return "\(which) text (an identifier or a name?), and dltrain reads numeric features only: "
-                + "leave \(leave) out with --features \(features)"
         case .missingValue(let found, let features):
             let what = found.isEmpty ? "an empty field" : "\"\(found)\""
             let fill = "\(what) marks a missing value, which dltrain does not fill in: remove or fill in the rows with "

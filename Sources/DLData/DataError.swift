@@ -2,6 +2,8 @@
 // the 1-based line and the 0-based column (as typed on the command line), so a user can
 // go straight to the offending cell.
 
+import DLPreprocessing
+
 public enum DataError: Error, Equatable, CustomStringConvertible {
     /// Nothing exists at `path`.
     case fileNotFound(path: String)
@@ -58,6 +60,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case damagedCompressedFile(path: String, line: Int, detail: String)
     /// The file is in a form dltrain does not read as CSV (another compression, a spreadsheet, UTF-16 text).
     case unreadableFormat(path: String, UnreadableFormat)
+    /// A feature column that its preprocessing cannot take (a word in a numeric column, a vocabulary
+    /// over its bound, a column missing in every training row) or preprocessing settings that do not
+    /// fit the file's columns; the error says where and what to do.
+    case preprocessing(PreprocessingError)
     /// An error in the data with advice about its likely cause, which the file shows.
     indirect case advised(DataError, DataAdvice)
 
@@ -130,6 +136,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path):\(line): \(detail); copy or compress the file again"
         case .unreadableFormat(let path, let format):
             return "\(path): \(format)"
+        case .preprocessing(let error):
+            return error.description
         case .advised(let error, let advice):
             return "\(error); \(advice)"
         }
@@ -170,5 +178,16 @@ extension DataError {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.count > excerptLength else { return text }
         return String(text.prefix(excerptLength)) + "…"
+    }
+}
+
+extension DataError {
+    /// `body`'s result, a preprocessing error thrown as the data error that carries it.
+    static func preprocessing<Result>(_ body: () throws(PreprocessingError) -> Result) throws(DataError) -> Result {
+        do {
+            return try body()
+        } catch {
+            throw DataError.preprocessing(error)
+        }
     }
 }

@@ -1,11 +1,11 @@
 // Data errors that point at their cause: a file separated by ';' or tabs read without --delimiter,
-// numbers with decimal commas, text columns such as an identifier among the features, and missing
-// values (empty cells, NA, ?, nan) in features and labels. Each error stays the located DataError
-// it was, with DataAdvice attached that names the flag to use (the exact --features value that
-// leaves a column out, checked by training with it), on every path that reads the file: at once
-// (--local), described and streamed (the coordinator), and for a trained model (dlmodel).
+// numbers with decimal commas, and missing values (empty cells, NA, ?) in labels and in a trained
+// model's numeric features. Each error stays the located DataError it was, with DataAdvice attached
+// that names what to do, on every path that reads the file: at once (--local), described and
+// streamed (the coordinator), and for a trained model (dlmodel).
 
 import DLCore
+import DLPreprocessing
 import XCTest
 
 @testable import DLData
@@ -14,12 +14,13 @@ final class DataAdviceTests: XCTestCase {
     /// The error reading `text` with `settings` gives, after checking that describing the file and
     /// streaming its rows gives the same.
     private func error(
-        _ text: String, delimiter: String = ",", features: [ColumnReference]? = nil, file: StaticString = #filePath,
-        line: UInt = #line
+        _ text: String, delimiter: String = ",", features: [ColumnReference]? = nil, types: [String: FeatureType] = [:],
+        file: StaticString = #filePath, line: UInt = #line
     ) throws -> (error: DataError?, path: String) {
         let path = try temporaryCSV(text)
         let settings = DataSettings(
-            path: path, csv: CSVOptions(delimiter: UInt8(ascii: Unicode.Scalar(delimiter)!)), featureColumns: features)
+            path: path, csv: CSVOptions(delimiter: UInt8(ascii: Unicode.Scalar(delimiter)!)), featureColumns: features,
+            preprocessing: PreprocessingSettings(featureTypes: types))
         var atOnce: DataError?
         XCTAssertThrowsError(try DataPreparation.prepare(settings, head: .named(.meanSquaredError, outputs: 1)), file: file, line: line) {
             atOnce = $0 as? DataError
@@ -52,60 +53,24 @@ final class DataAdviceTests: XCTestCase {
         let commas = try error("a,b,label\n1,2,0\n3,4,1\n", delimiter: ";")
         XCTAssertEqual(commas.error?.advice, .delimiter(UInt8(ascii: ",")))
 
-        // Text that merely holds a semicolon gets no such advice.
-        let note = try error("a,note,label\n1,x;y,0\n2,z,1\n")
-        XCTAssertNil(note.error?.advice.flatMap { if case .delimiter = $0 { $0 } else { nil } })
+        // Text that merely holds a semicolon is a category like any other.
+        let note = DataSettings(path: try temporaryCSV("a,note,label\n1,x;y,0\n2,z,1\n"))
+        XCTAssertNotNil(try DataPreparation.prepare(note, head: .named(.meanSquaredError, outputs: 1)).data.preprocessing)
     }
 
     func testDecimalCommasGetAdvice() throws {
-        let found = try error("age;weight;label\n30;70,5;1\n40;80,25;0\n", delimiter: ";")
-        XCTAssertEqual(
-            found.error,
-            .advised(.notANumber(path: found.path, line: 2, column: 1, columnName: "weight", found: "70,5"), .decimalComma(found: "70,5")))
+        // Typed from the data, such a column is a category (and its type is printed); typed float, it is refused.
+        let found = try error("age;weight;label\n30;70,5;1\n40;80,25;0\n", delimiter: ";", types: ["weight": FeatureType(.float)])
+        XCTAssertEqual(found.error?.advice, .decimalComma(found: "70,5"))
+        guard case .preprocessing(.badCell(found.path, 2, 1, "weight", "70,5", .float, _)) = found.error?.withoutAdvice else {
+            return XCTFail("\(String(describing: found.error))")
+        }
         XCTAssertTrue("\(found.error!)".contains("decimal point"), "\(found.error!)")
         let label = try error("a;label\n1;0\n2;1,5\n", delimiter: ";")
         XCTAssertEqual(label.error?.advice, .decimalComma(found: "1,5"))
     }
 
-    func testTextColumnsAmongTheFeaturesAreToldTheFeaturesThatLeaveThemOut() throws {
-        let identifier = try error("id,age,weight,label\nP001,30,70,1\nP002,40,80,0\n")
-        XCTAssertEqual(
-            identifier.error,
-            .advised(
-                .notANumber(path: identifier.path, line: 2, column: 0, columnName: "id", found: "P001"),
-                .textColumns([0], names: ["id"], features: "1-2")))
-        XCTAssertTrue("\(identifier.error!)".hasSuffix("leave it out with --features 1-2"), "\(identifier.error!)")
-
-        let text = "id,age,city,weight,size,label\nP001,30,Oslo,70,3,1\nP002,40,Rome,80,4,0\n"
-        let two = try error(text)
-        XCTAssertEqual(two.error?.advice, .textColumns([0, 2], names: ["id", "city"], features: "1,3-4"))
-        // The advice works: training with it reads the file.
-        let settings = DataSettings(path: two.path, featureColumns: [.index(1), .index(3), .index(4)])
-        XCTAssertEqual(try DataPreparation.prepare(settings, head: .named(.meanSquaredError, outputs: 1)).data.featureNames, ["age", "weight", "size"])
-        // Features given in another order keep it.
-        let ordered = try error(text, features: [.name("weight"), .name("id"), .name("age")])
-        XCTAssertEqual(ordered.error?.advice, .textColumns([0], names: ["id"], features: "3,1"))
-
-        // A bad cell further down is not a text column.
-        let stray = try error("id,age,label\n1,30,1\n2,abc,0\n")
-        XCTAssertNil(stray.error?.advice)
-    }
-
-    func testMissingValuesAreToldToBeRemovedOrTheirColumnLeftOut() throws {
-        for (cell, found) in [("", ""), ("NA", "NA"), ("?", "?"), ("nan", "nan"), (" N/A ", "N/A")] {
-            let missing = try error("a,b,c,label\n1,2,3,0\n4,\(cell),6,1\n")
-            XCTAssertEqual(missing.error?.advice, .missingValue(found: found, features: "0,2"), "\"\(cell)\"")
-            let message = "\(missing.error!)"
-            XCTAssertTrue(message.contains("missing value") && message.hasSuffix("--features 0,2"), message)
-        }
-        // In the first data row too (not taken for a text column).
-        let first = try error("a,b,label\n1,NA,0\n2,3,1\n")
-        XCTAssertEqual(first.error?.advice, .missingValue(found: "NA", features: "0"))
-        // The only feature: no --features is left to give.
-        let only = try error("a,label\n?,0\n")
-        XCTAssertEqual(only.error?.advice, .missingValue(found: "?", features: nil))
-        XCTAssertTrue("\(only.error!)".hasSuffix("(pandas: dropna() or fillna())"), "\(only.error!)")
-
+    func testMissingLabelsAreToldToBeRemoved() throws {
         for cell in ["", "NA", "?"] {
             let label = try error("a,b,label\n1,2,0\n3,4,\(cell)\n")
             XCTAssertEqual(label.error?.advice, .missingLabel(found: cell))
@@ -137,7 +102,7 @@ final class DataAdviceTests: XCTestCase {
     }
 
     func testTheFeaturesValueNamesRunsAsRanges() {
-        let advisor = DataAdvisor(likelyDelimiter: nil, textInFirstRecord: [], columnNames: nil, features: nil)
+        let advisor = DataAdvisor(likelyDelimiter: nil, features: nil)
         XCTAssertEqual(advisor.leavingOut([3], of: Array(0...8)), "0-2,4-8")
         XCTAssertEqual(advisor.leavingOut([0, 8], of: Array(0...8)), "1-7")
         XCTAssertEqual(advisor.leavingOut([5], of: [7, 5, 1, 2, 3, 9]), "7,1-3,9")

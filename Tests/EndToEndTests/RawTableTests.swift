@@ -44,7 +44,7 @@ final class RawTableTests: XCTestCase {
     func testARawTableTrainsToTheSameBitsOnAnyNumberOfWorkers() throws {
         let directory = try temporaryDirectory(self)
         let data = try write(rawTable(), in: directory)
-        let flags = ["--data", data, "--epochs", "6", "--batch-size", "16", "--validation-split", "0.2", "--standardize"]
+        let flags = ["--data", data, "--layers", "12:relu,auto", "--loss", "auto", "--epochs", "6", "--batch-size", "16", "--validation-split", "0.2", "--standardize"]
         let expected = try localModel(flags + ["--shards", "4"])
         for workers in [1, 2, 4] {
             XCTAssertEqual(
@@ -55,7 +55,7 @@ final class RawTableTests: XCTestCase {
         try Gzip.write(rawTable(), to: compressed)
         XCTAssertEqual(
             try train(
-                ["--data", compressed, "--epochs", "6", "--batch-size", "16", "--validation-split", "0.2", "--standardize",
+                ["--data", compressed, "--layers", "12:relu,auto", "--loss", "auto", "--epochs", "6", "--batch-size", "16", "--validation-split", "0.2", "--standardize",
                  "--workers", "2", "--spawn", "--shards", "4", "--read-chunk", "1000"], run: directory + "/gz"),
             expected, "the gzip-compressed table, streamed in small chunks")
     }
@@ -64,7 +64,7 @@ final class RawTableTests: XCTestCase {
         let directory = try temporaryDirectory(self)
         let data = try write(rawTable(), in: directory)
         let flags = [
-            "--data", data, "--epochs", "4", "--batch-size", "16",
+            "--data", data, "--layers", "12:relu,auto", "--loss", "auto", "--epochs", "4", "--batch-size", "16",
             "--feature-types",
             "island=string_categorical:num_oov_indices=2,sex=string_hashed:num_bins=4,year=integer_categorical:output_mode=int,"
                 + "bill_length_mm=float_discretized:num_bins=5,body_mass_g=float_rescaled:scale=0.001",
@@ -77,7 +77,7 @@ final class RawTableTests: XCTestCase {
     func testAWorkerKilledAndAResumeChangeNothingOnARawTable() throws {
         let directory = try temporaryDirectory(self)
         let data = try write(rawTable(rows: 400), in: directory)
-        let flags = ["--data", data, "--epochs", "60", "--batch-size", "8", "--missing-indicators", "--shards", "4"]
+        let flags = ["--data", data, "--layers", "12:relu,auto", "--loss", "auto", "--epochs", "60", "--batch-size", "8", "--missing-indicators", "--shards", "4"]
         let expected = try localModel(flags)
 
         let endpoint = try ipcEndpoint(), run = directory + "/killed"

@@ -2,6 +2,7 @@
 // column references into indices and the data records into columns.
 
 import DLCore
+import DLPreprocessing
 
 /// An opened CSV file: the header decision and the column count, from its first records. The
 /// data records are read later, in chunks, by `read`, so that memory holds a chunk of the file at a
@@ -72,7 +73,9 @@ public struct CSVDocument: Sendable {
             switch options.header {
             case .present: hasHeader = true
             case .absent: hasHeader = false
-            case .detect: hasHeader = Self.looksLikeHeader(first.fields, before: second, tokenizer: tokenizer)
+            case .detect:
+                let below = second.map { [$0] + Self.recordsBelow(secondStart, line: secondLine, tokenizer: tokenizer) }
+                hasHeader = Self.looksLikeHeader(first.fields, above: below, tokenizer: tokenizer)
             }
             guard hasHeader else { return (nil, first.fields.count, firstStart, firstLine) }
             guard second != nil else { throw DataError.emptyFile(path: path) }
@@ -84,53 +87,15 @@ public struct CSVDocument: Sendable {
         }
     }
 
-    /// The file's first bytes, through its first two records (each ends at a line break, since
-    /// a quoted field cannot hold one), or the whole file when it is shorter.
-    private static func readHead(_ source: ByteSource, delimiter: UInt8) throws -> [UInt8] {
-        var head: [UInt8] = []
-        var piece = 1 << 16
-        while true {
-            let read = try head.appendReading(upTo: piece, from: source)
-            if read == 0 { return head }
-            piece = min(piece * 2, 1 << 24)
-            if endsLinesWithCarriageReturnsAlone(head) {
-                throw DataError.unreadableFormat(path: source.path, .carriageReturnLines)
-            }
-            let complete = head.withUnsafeBufferPointer { buffer in
-                let tokenizer = CSVTokenizer(bytes: buffer, delimiter: delimiter)
-                var line = 1, position = 0, records = 0
-                while records < 2 {
-                    position = tokenizer.skipBlankLines(from: position, end: buffer.count, line: &line)
-                    guard let lineEnd = buffer.firstLineBreak(from: position) else { return false }
-                    position = lineEnd + 1
-                    records += 1
-                }
-                return true
-            }
-            if complete { return head }
-        }
-    }
-
     /// Whether `head` holds no line feed yet but carriage returns followed by more text: a file
     /// whose lines end with CR alone, which would otherwise be read whole as one line.
-    private static func endsLinesWithCarriageReturnsAlone(_ head: [UInt8]) -> Bool {
+    static func endsLinesWithCarriageReturnsAlone(_ head: [UInt8]) -> Bool {
         guard !head.contains(0x0A), let firstReturn = head.firstIndex(of: 0x0D) else { return false }
         return head[(firstReturn + 1)...].contains { $0 != 0x0D && $0 != 0x20 && $0 != 0x09 }
     }
 
-    /// A header is text where the data below it has numbers; a text label column of a headerless
-    /// file is text in both rows and so does not count. Alone, a record is a header if it is all text.
-    private static func looksLikeHeader(
-        _ first: [ScannedField], before second: [ScannedField]?, tokenizer: CSVTokenizer
-    ) -> Bool {
-        guard let second else {
-            return first.allSatisfy { tokenizer.number(in: $0) == nil }
-        }
-        return zip(first, second).contains { tokenizer.number(in: $0) == nil && tokenizer.number(in: $1) != nil }
-    }
-
     /// The fields of the record at `start`, and where the next line begins.
-    private static func checkedRecord(
+    static func checkedRecord(
         at start: Int, line: Int, tokenizer: CSVTokenizer, path: String
     ) throws -> (fields: [ScannedField], next: Int) {
         let fields = tokenizer.scanRecord(at: start, end: tokenizer.bytes.count)
@@ -182,8 +147,11 @@ public struct CSVDocument: Sendable {
 
     /// What each requested column feeds, the label kinds decided by the first data record (the
     /// `texts` columns read as text whatever they hold), and that record's length in bytes.
-    func columnPlan(features: [Int], labels: [Int], texts: [Int] = []) throws -> (plan: ColumnPlan, firstRecordLength: Int) {
-        for column in features + labels + texts where column < 0 || column >= columnCount {
+    /// `raw` are feature columns read raw (a preprocessed table's), each as its reading says.
+    func columnPlan(
+        features: [Int], raw: [(column: Int, reading: RawReading)] = [], labels: [Int], texts: [Int] = []
+    ) throws -> (plan: ColumnPlan, firstRecordLength: Int) {
+        for column in features + raw.map(\.column) + labels + texts where column < 0 || column >= columnCount {
             throw DataError.columnOutOfRange(path: path, index: column, columnCount: columnCount)
         }
         return try withFirstRecord { tokenizer, fields, length in
@@ -191,7 +159,7 @@ public struct CSVDocument: Sendable {
                 (column, tokenizer.number(in: fields[column]) == nil ? ColumnPlan.LabelKind.classes : .numbers)
             }
             let textKinds = texts.map { ($0, ColumnPlan.LabelKind.text) }
-            return (ColumnPlan(columnCount: columnCount, features: features, labels: labelKinds + textKinds), length)
+            return (ColumnPlan(columnCount: columnCount, features: features, raw: raw, labels: labelKinds + textKinds), length)
         }
     }
 
@@ -211,17 +179,15 @@ public struct CSVDocument: Sendable {
         }
     }
 
+    /// The texts of the first data record's fields (unquoted, trimmed).
+    func firstRecordTexts() throws -> [String] {
+        try withFirstRecord { tokenizer, fields, _ in fields.map { String(decoding: tokenizer.content(of: $0), as: UTF8.self) } }
+    }
+
     /// What advises on this file's errors, given the feature columns when the user chooses them
     /// (nil for a trained model's).
     func advisor(features: [Int]?) -> DataAdvisor {
-        let textColumns = (try? withFirstRecord { tokenizer, fields, _ in
-            Set(fields.indices.filter { column in
-                tokenizer.number(in: fields[column]) == nil
-                    && !DataAdvisor.marksMissingValue(String(decoding: tokenizer.content(of: fields[column]), as: UTF8.self))
-            })
-        }) ?? []
-        return DataAdvisor(
-            likelyDelimiter: likelyDelimiter, textInFirstRecord: textColumns, columnNames: columnNames, features: features)
+        DataAdvisor(likelyDelimiter: likelyDelimiter, features: features)
     }
 
     /// The data records of the file, parsed a chunk at a time as `plan` says.

@@ -4,22 +4,10 @@
 struct ClassNameTable {
     /// One code per row, indexing names in the order they were first seen.
     private var codes: [Int32] = []
-    private var namesInFirstSeenOrder: [[UInt8]] = []
-    private var codeOfName: [[UInt8]: Int32] = [:]
-    /// Reused for every cell, so a name seen before costs no allocation.
-    private var cellText: [UInt8] = []
+    private var names = TextTable()
 
     mutating func append(_ field: ScannedField, from tokenizer: CSVTokenizer) {
-        cellText.removeAll(keepingCapacity: true)
-        tokenizer.appendContent(of: field, to: &cellText)
-        if let code = codeOfName[cellText] {
-            codes.append(code)
-        } else {
-            let code = Int32(namesInFirstSeenOrder.count)
-            namesInFirstSeenOrder.append(cellText)
-            codeOfName[cellText] = code
-            codes.append(code)
-        }
+        codes.append(names.code(of: field, from: tokenizer))
     }
 
     mutating func reserveRows(_ rows: Int) {
@@ -28,23 +16,14 @@ struct ClassNameTable {
 
     /// Appends the rows of a table parsed from the next part of the file.
     mutating func append(contentsOf other: ClassNameTable) {
-        var remap = [Int32](repeating: 0, count: other.namesInFirstSeenOrder.count)
-        for (code, name) in other.namesInFirstSeenOrder.enumerated() {
-            if let existing = codeOfName[name] {
-                remap[code] = existing
-            } else {
-                let new = Int32(namesInFirstSeenOrder.count)
-                namesInFirstSeenOrder.append(name)
-                codeOfName[name] = new
-                remap[code] = new
-            }
-        }
+        let remap = names.merge(other.names)
         codes.reserveCapacity(codes.count + other.codes.count)
         for code in other.codes { codes.append(remap[Int(code)]) }
     }
 
     /// The column with names sorted by their bytes and codes renumbered to match.
     func sortedColumn() -> LabelColumn {
+        let namesInFirstSeenOrder = names.textsInFirstSeenOrder
         let order = namesInFirstSeenOrder.indices.sorted {
             namesInFirstSeenOrder[$0].lexicographicallyPrecedes(namesInFirstSeenOrder[$1])
         }

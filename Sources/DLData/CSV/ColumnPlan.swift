@@ -1,8 +1,12 @@
 // Which outputs each column of a record feeds, laid out for a fast lookup per field.
 
+import DLPreprocessing
+
 struct ColumnPlan {
     enum Target {
         case feature(slot: Int)
+        /// A feature column of a preprocessed table, gathered raw as `rawReadings[slot]` says.
+        case rawFeature(slot: Int)
         case numberLabel(list: Int)
         /// Class names, or with `allowsEmpty` any text (a column read as the file has it).
         case classLabel(table: Int, allowsEmpty: Bool)
@@ -23,6 +27,9 @@ struct ColumnPlan {
 
     let columnCount: Int
     let featureCount: Int
+    /// The raw feature columns' file indices and how each is read, in the job's feature order.
+    let rawColumns: [Int]
+    let rawReadings: [RawReading]
     let numberLabelCount: Int
     let classLabelCount: Int
     /// Column c feeds targets[targetStart[c] ..< targetStart[c + 1]]; an empty range means the
@@ -37,11 +44,18 @@ struct ColumnPlan {
     /// One per requested label column, in request order.
     let labelSources: [LabelSource]
 
-    /// `features` and `labels` hold column indices below `columnCount`.
-    init(columnCount: Int, features: [Int], labels: [(column: Int, kind: LabelKind)]) {
+    /// `features` (read as numbers), `raw` (feature columns read raw) and `labels` hold column
+    /// indices below `columnCount`.
+    init(
+        columnCount: Int, features: [Int], raw: [(column: Int, reading: RawReading)] = [],
+        labels: [(column: Int, kind: LabelKind)]
+    ) {
         var targetsOfColumn = [[Target]](repeating: [], count: columnCount)
         for (slot, column) in features.enumerated() {
             targetsOfColumn[column].append(.feature(slot: slot))
+        }
+        for (slot, column) in raw.enumerated() {
+            targetsOfColumn[column.column].append(.rawFeature(slot: slot))
         }
         var numberLabelCount = 0
         var classLabelCount = 0
@@ -64,6 +78,8 @@ struct ColumnPlan {
         }
         self.columnCount = columnCount
         self.featureCount = features.count
+        rawColumns = raw.map(\.column)
+        rawReadings = raw.map(\.reading)
         self.numberLabelCount = numberLabelCount
         self.classLabelCount = classLabelCount
         self.targetStart = targetStart
@@ -72,6 +88,7 @@ struct ColumnPlan {
             columnTargets.contains { target in
                 switch target {
                 case .feature, .numberLabel: return true
+                case .rawFeature(let slot): return raw[slot].reading == .numberOrText
                 case .classLabel: return false
                 }
             }

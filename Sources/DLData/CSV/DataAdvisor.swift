@@ -1,16 +1,12 @@
 // Decides what advice an error in a CSV file gets (DataAdvice), from what the file shows: the
 // first records split evenly at another delimiter; the bad cell marks a missing value or is a
-// number written with a decimal comma; the bad cell's column (and maybe others) holds text from
-// the first data row on, like an identifier. Advice names the exact --features value that leaves
+// number written with a decimal comma. Advice names the exact --features value that leaves
 // a column out where the features are the user's to choose (training); for a trained model's
 // features (dlmodel) it says what to do with the rows instead.
 
 struct DataAdvisor: Sendable {
     /// Another delimiter the file's first records split at evenly, into more fields than at the one given.
     let likelyDelimiter: UInt8?
-    /// The columns whose cell in the first data record is text that does not mark a missing value.
-    let textInFirstRecord: Set<Int>
-    let columnNames: [String]?
     /// The feature columns when the user chooses them (--features), in their order; nil for a trained model's.
     let features: [Int]?
 
@@ -25,12 +21,9 @@ struct DataAdvisor: Sendable {
                 return DataError.advised(error, .missingValue(found: found, features: features.flatMap { leavingOut([column], of: $0) }))
             }
             if Self.hasDecimalComma(found) { return DataError.advised(error, .decimalComma(found: found)) }
-            guard case .notANumber = error, textInFirstRecord.contains(column), let features else { return error }
-            let textColumns = features.filter(textInFirstRecord.contains)
-            return DataError.advised(
-                error,
-                .textColumns(
-                    textColumns, names: textColumns.map { columnNames?[$0] }, features: leavingOut(textColumns, of: features)))
+            return error
+        case let .preprocessing(.badCell(_, _, _, _, found, _, _)):
+            return Self.hasDecimalComma(found) ? DataError.advised(error, .decimalComma(found: found)) : error
         case .emptyLabel:
             return DataError.advised(error, .missingLabel(found: ""))
         case let .mixedLabelColumn(_, _, _, _, found, _):
@@ -99,7 +92,7 @@ extension DataError {
         switch self {
         case .notANumber, .wrongFieldCount, .nonFinite, .textAfterClosingQuote, .unknownColumn, .columnOutOfRange,
             .mixedLabelColumn, .emptyLabel, .labelOutOfRange, .unknownClass, .headDoesNotFitLabel, .labelsDoNotFitOutputs,
-            .columnIsFeatureAndLabel, .noFeatureColumns:
+            .columnIsFeatureAndLabel, .noFeatureColumns, .preprocessing:
             return true
         default:
             return false

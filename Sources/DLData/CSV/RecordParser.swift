@@ -2,10 +2,14 @@
 // but its first line number, so a file cut at line breaks can be parsed range by range, on
 // several threads, and the results joined in order.
 
+import DLPreprocessing
+
 /// The columns parsed from one byte range.
 struct ParsedRecords {
     var rowCount = 0
     var features: [Float] = []
+    /// The feature columns read raw (a preprocessed table's), in the plan's raw order.
+    var rawColumns: [RawColumnReader]
     var numberLabels: [[Float]]
     var classLabels: [ClassNameTable]
     var lineNumbers: [Int32] = []
@@ -16,6 +20,7 @@ struct ParsedRecords {
     init(plan: ColumnPlan) {
         numberLabels = Array(repeating: [], count: plan.numberLabelCount)
         classLabels = Array(repeating: ClassNameTable(), count: plan.classLabelCount)
+        rawColumns = plan.rawReadings.map(RawColumnReader.init)
     }
 
     /// Appends the records parsed from the next part of the file.
@@ -25,6 +30,15 @@ struct ParsedRecords {
         lineNumbers.append(contentsOf: other.lineNumbers)
         for list in numberLabels.indices { numberLabels[list].append(contentsOf: other.numberLabels[list]) }
         for table in classLabels.indices { classLabels[table].append(contentsOf: other.classLabels[table]) }
+        for slot in rawColumns.indices { rawColumns[slot].append(contentsOf: other.rawColumns[slot]) }
+    }
+
+    /// The raw feature cells, leaving none behind: the columns in the plan's raw order, with
+    /// their file columns and the rows' line numbers.
+    mutating func takeRawCells(_ plan: ColumnPlan) -> RawCells {
+        RawCells(
+            rowCount: rowCount, columns: rawColumns.indices.map { rawColumns[$0].take() }, fileColumns: plan.rawColumns,
+            lineNumbers: lineNumbers)
     }
 
     /// The features, leaving none behind, so that the caller can change them without a copy.
@@ -48,6 +62,7 @@ struct ParsedRecords {
         lineNumbers.reserveCapacity(rows)
         for list in numberLabels.indices { numberLabels[list].reserveCapacity(rows) }
         for table in classLabels.indices { classLabels[table].reserveRows(rows) }
+        for slot in rawColumns.indices { rawColumns[slot].reserveRows(rows) }
     }
 }
 
@@ -182,6 +197,19 @@ struct RecordParser {
                         break cells
                     }
                     row[slot] = single
+                case .rawFeature(let slot):
+                    // NaN is a missing number, which the preprocessing fills; an infinity is refused
+                    // as in a numeric table.
+                    guard plan.rawReadings[slot] == .numberOrText, let number else {
+                        parsed.rawColumns[slot].appendText(field, from: tokenizer)
+                        continue
+                    }
+                    let single = Float(number)
+                    guard allowNonFinite || single.isFinite || single.isNaN else {
+                        firstProblem = (.nonFinite, column, field)
+                        break cells
+                    }
+                    parsed.rawColumns[slot].appendNumber(number)
                 case .numberLabel(let list):
                     guard let number else {
                         firstProblem = (.textInNumberLabel, column, field)

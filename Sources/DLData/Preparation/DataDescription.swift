@@ -1,14 +1,15 @@
 // What a job's data is, without its rows: the counts, the feature and label encoding, the
-// standardization and the file's fingerprint. It is enough to build the model, deal the shards and
-// write the model file, and to read the rows again a chunk at a time (RowStream), encoded exactly
-// as DataPreparation.prepare encodes them. A coordinator that streams the rows to its workers
-// holds this and a chunk, never the table.
+// preprocessing or standardization and the file's fingerprint. It is enough to build the model,
+// deal the shards and write the model file, and to read the rows again a chunk at a time
+// (RowStream), encoded exactly as DataPreparation.prepare encodes them. A coordinator that streams
+// the rows to its workers holds this and a chunk, never the table.
 //
 // Describing a file reads it once without parsing it (the row count, which the validation split
-// and the shard deal need, and the fingerprint). Class names need the whole file before the first
-// row can be encoded, so a job with text labels parses it once more first. The standardization
-// does not hold up the rows: they are read and sent raw, the first read to reach the end of the
-// file fits it (RowStream), and whoever holds the rows applies it to them.
+// and the shard deal need, and the fingerprint), then parses it once (PreprocessingPass): the
+// preprocessing is fitted to the training rows, and the labels are surveyed (class names need the
+// whole file before the first row can be encoded). A table of numbers needs no preprocessing; its
+// standardization does not hold up the rows: they are read and sent raw, the first read to reach
+// the end of the file fits it (RowStream), and whoever holds the rows applies it to them.
 
 import DLCore
 import DLPreprocessing
@@ -17,8 +18,10 @@ import Synchronization
 public struct DataDescription: Sendable {
     public let trainingCount: Int
     public let validationCount: Int
+    /// The model's inputs per row: the preprocessing's expanded width, or the feature columns.
     public let featureCount: Int
     public let targetWidth: Int
+    /// A name per model input: the preprocessing's (`island=Biscoe`), or the feature columns'.
     public let featureNames: [String]
     public let labels: LabelEncoding
     /// The output layer and loss the labels are encoded for (`auto` resolved).
@@ -29,8 +32,9 @@ public struct DataDescription: Sendable {
     /// The values per row as rows are read, streamed and held until they are expanded: the
     /// preprocessing's codes, or the features themselves.
     public var rowWidth: Int { preprocessing?.codeWidth ?? featureCount }
-    /// Whether the features are standardized (--standardize).
-    public var standardizes: Bool { settings.standardize }
+    /// Whether the features are standardized with a `Standardization` (--standardize on a table of
+    /// numbers; a preprocessed table normalizes its numeric columns in its preprocessing).
+    public var standardizes: Bool { settings.standardize && preprocessing == nil }
     /// The standardization of the training rows, once fitted: from the start when the rows were
     /// read at once; for a described file, once a RowStream has read it to the end.
     public var standardization: Standardization? { fittedStandardization.value }
@@ -52,13 +56,14 @@ public struct DataDescription: Sendable {
     init(
         columns: ResolvedColumns, settings: DataSettings, head: OutputHead, headRequest: HeadRequest, labelKind: LabelEncoding.Kind,
         trainingCount: Int, validationCount: Int, classes: [String]?, classesByColumn: [[String]?],
-        standardization: Standardization?, nonFiniteCell: NonFiniteCell?, fingerprint: DataFingerprint
+        standardization: Standardization?, nonFiniteCell: NonFiniteCell?, fingerprint: DataFingerprint,
+        preprocessing: Preprocessing? = nil
     ) {
         self.trainingCount = trainingCount
         self.validationCount = validationCount
-        featureCount = columns.features.count
+        featureCount = preprocessing?.outputWidth ?? columns.features.count
         targetWidth = head.loss.targetWidth(outputs: head.output.units)
-        featureNames = columns.features.map(columns.name)
+        featureNames = preprocessing?.outputNames ?? columns.features.map(columns.name)
         labels = LabelEncoding(kind: labelKind, columns: columns.labels.map(columns.name), classes: classes)
         self.head = head
         fittedStandardization = Settled(standardization)
@@ -67,7 +72,7 @@ public struct DataDescription: Sendable {
         self.settings = settings
         self.headRequest = headRequest
         self.classesByColumn = classesByColumn
-        preprocessing = nil
+        self.preprocessing = preprocessing
     }
 
     /// Describes the data for the output layer and loss `request` names, reading the file
@@ -86,14 +91,17 @@ public struct DataDescription: Sendable {
         let trainingCount = try DataPreparation.trainingCount(of: rowCount, split: settings.validationSplit)
         let labelPlan = try columns.document.columnPlan(features: [], labels: columns.labels).plan
         let hasClassNames = labelPlan.labelSources.contains { if case .classes = $0 { true } else { false } }
+        // Numeric labels under a given head are checked against it by the first read of the rows
+        // (RowStream); class names, and an output layer or loss left to the label, need every label first.
+        let given = hasClassNames ? nil : request.given
+        let pass = PreprocessingPass(
+            columns: columns, settings: settings, rowCount: rowCount, trainingCount: trainingCount, fingerprint: fingerprint)
+        let (preprocessing, survey) = try pass.run(surveysLabels: given == nil)
         var classesByColumn = [[String]?](repeating: nil, count: columns.labels.count)
         let head: OutputHead
-        if let given = request.given, !hasClassNames {
-            // Numeric labels are checked against the head by the first read of the rows (RowStream).
+        if let given {
             head = given
         } else {
-            // Class names, and an output layer or loss left to the label, need every label first.
-            let survey = try surveyLabels(columns, plan: labelPlan, rowCount: rowCount, fingerprint: fingerprint, path: settings.path)
             classesByColumn = survey.columns.map(\.classes)
             head = try request.resolve(survey, path: settings.path)
         }
@@ -102,25 +110,7 @@ public struct DataDescription: Sendable {
             labelKind: try head.labelKind(labelColumns: columns.labels.count),
             trainingCount: trainingCount, validationCount: rowCount - trainingCount,
             classes: classesByColumn.last { $0 != nil } ?? nil, classesByColumn: classesByColumn,
-            standardization: nil, nonFiniteCell: nil, fingerprint: fingerprint)
-    }
-
-    /// Every label of the file, parsed without the features: a pass that must see the content the
-    /// row count saw.
-    private static func surveyLabels(
-        _ columns: ResolvedColumns, plan: ColumnPlan, rowCount: Int, fingerprint: DataFingerprint, path: String
-    ) throws -> LabelSurvey {
-        var survey = columns.emptySurvey()
-        let stream = try columns.document.records(plan)
-        var rowsRead = 0
-        while let records = try stream.next() {
-            survey.add(records.labelColumns(plan), lineNumbers: records.lineNumbers)
-            rowsRead += records.rowCount
-        }
-        guard stream.fingerprint == fingerprint, rowsRead == rowCount else {
-            throw DataError.fileChanged(path: path, detail: "it changed between the row count and the label pass")
-        }
-        return survey
+            standardization: nil, nonFiniteCell: nil, fingerprint: fingerprint, preprocessing: preprocessing)
     }
 
     /// Fits the standardization of a job that standardizes when no stream has read its rows to the
@@ -132,9 +122,18 @@ public struct DataDescription: Sendable {
     }
 
     /// The rows read again from the file, a chunk at a time, with their features as the file has
-    /// them (not standardized).
+    /// them (not standardized), or for a preprocessed table their codes (`rowWidth` per row).
     public func rows(chunkSize: Int = CSVDocument.defaultChunkSize) throws -> RowStream {
         try RowStream(self, chunkSize: chunkSize)
+    }
+
+    /// Rows as a stream gives them, made the model's inputs: a preprocessed table's codes expanded
+    /// (`featureCount` per row); the rows themselves for a table of numbers.
+    public func expand(_ rows: TabularRows) -> TabularRows {
+        guard let preprocessing else { return rows }
+        return TabularRows(
+            featureCount: featureCount, targetWidth: rows.targetWidth, features: preprocessing.expand(codes: rows.features),
+            targets: rows.targets)
     }
 }
 

@@ -36,7 +36,8 @@ public struct DataSettings: Sendable, Equatable {
     }
 }
 
-/// The rows a job trains and validates on, as float32 tables.
+/// The rows a job trains and validates on, as float32 tables: the features, or for a preprocessed
+/// table its codes (`DataDescription.rowWidth` per row; `DataDescription.expand` makes them inputs).
 public struct PreparedRows: Sendable {
     public var training: TabularRows
     public var validation: TabularRows?
@@ -44,13 +45,38 @@ public struct PreparedRows: Sendable {
 
 public enum DataPreparation {
     /// Reads and validates the data for the output layer and loss `request` names (`auto`
-    /// resolved from the labels): the description of the data, and its rows, parsed once into the
-    /// tables that hold them, reading the file `chunkSize` bytes at a time.
+    /// resolved from the labels): the description of the data, and its rows, reading the file
+    /// `chunkSize` bytes at a time. A table of numbers whose job asks for no preprocessing is parsed
+    /// once into the tables that hold it; any other table (words, gaps, types given) is described,
+    /// then coded a chunk at a time into tables of its preprocessing's codes (`preparePreprocessed`),
+    /// which the shard runner expands into the model's inputs a batch at a time.
     public static func prepare(
         _ settings: DataSettings, head request: HeadRequest, chunkSize: Int = CSVDocument.defaultChunkSize
     ) throws -> (data: DataDescription, rows: PreparedRows) {
+        if settings.preprocessing.asksNothing,
+            let prepared = try prepareNumbers(settings, head: request, chunkSize: chunkSize, unlessPreprocessed: true)
+        {
+            return prepared
+        }
+        return try preparePreprocessed(settings, head: request, chunkSize: chunkSize)
+    }
+
+    /// A table of numbers parsed once into the tables that hold its rows; nil, when
+    /// `unlessPreprocessed`, for a table that is not all numbers (a word or a gap in a feature
+    /// column; NaN is a gap unless --allow-non-finite lets it in as a value), which needs a
+    /// preprocessing.
+    static func prepareNumbers(
+        _ settings: DataSettings, head request: HeadRequest, chunkSize: Int, unlessPreprocessed: Bool
+    ) throws -> (data: DataDescription, rows: PreparedRows)? {
         let columns = try ResolvedColumns(settings, chunkSize: chunkSize)
-        var parsed = try columns.advising { try columns.document.read(features: columns.features, labels: columns.labels) }
+        var parsed: CSVColumns
+        do {
+            parsed = try columns.document.read(features: columns.features, labels: columns.labels)
+        } catch let error as DataError where unlessPreprocessed && error.isAboutAFeatureCell(columns.features) {
+            return nil
+        } catch {
+            throw columns.advisor.advise(error)
+        }
         var survey = columns.emptySurvey()
         survey.add(parsed.labels, lineNumbers: parsed.lineNumbers)
         let head = try request.resolve(survey, path: settings.path)

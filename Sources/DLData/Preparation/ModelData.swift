@@ -3,8 +3,11 @@
 // it names `column K`), standardized with the statistics stored in the model, and, for an
 // evaluation, the label columns encoded as in training, class names through the model's classes.
 // Columns a prediction carries into its output (an identifier) are read as the text the file has.
+// A model trained on a preprocessed table reads the columns its preprocessing names raw, as training
+// read them (words, gaps, categories it never saw), and codes and expands them into its inputs.
 
 import DLCore
+import DLPreprocessing
 
 public struct ModelData: Sendable {
     public let rowCount: Int
@@ -54,21 +57,35 @@ public struct ModelData: Sendable {
     }
 
     /// Reads the model's `features` (and `labels`, for an evaluation) from the CSV at `path`, and the
-    /// columns `keep` names as text.
+    /// columns `keep` names as text. With a `preprocessing`, `features` are the model's input names
+    /// and are not looked for: the columns `preprocessing.columns` names are read raw, coded and
+    /// expanded.
     public static func read(
-        path: String, options: CSVOptions, features: [String], standardization: Standardization?, labels: Labels? = nil,
-        keep: [ColumnReference] = []
+        path: String, options: CSVOptions, features: [String], standardization: Standardization?,
+        preprocessing: Preprocessing? = nil, labels: Labels? = nil, keep: [ColumnReference] = []
     ) throws -> ModelData {
-        let document = try CSVDocument.open(path: path, options: options)
+        var document = try CSVDocument.open(path: path, options: options)
+        // A first record that holds every column the model reads is their header, whatever it is above.
+        let names = preprocessing?.columns.map(\.name) ?? features
+        if options.header == .detect, document.columnNames == nil, !names.isEmpty,
+            let first = try? document.firstRecordTexts(), Set(names).isSubset(of: first)
+        {
+            var withHeader = options
+            withHeader.header = .present
+            document = try CSVDocument.open(path: path, options: withHeader)
+        }
         do {
-            return try read(document, features: features, standardization: standardization, labels: labels, keep: keep)
+            return try read(
+                document, features: features, standardization: standardization, preprocessing: preprocessing, labels: labels,
+                keep: keep)
         } catch {
             throw document.advisor(features: nil).advise(error)
         }
     }
 
     private static func read(
-        _ document: CSVDocument, features: [String], standardization: Standardization?, labels: Labels?, keep: [ColumnReference]
+        _ document: CSVDocument, features: [String], standardization: Standardization?, preprocessing: Preprocessing?,
+        labels: Labels?, keep: [ColumnReference]
     ) throws -> ModelData {
         let path = document.path
         func column(_ name: String) throws -> Int {
@@ -77,10 +94,15 @@ public struct ModelData: Sendable {
             }
             return try document.resolve(.name(name))
         }
-        let featureIndices = try features.map(column)
         let labelIndices = try labels?.encoding.columns.map(column) ?? []
         let keptIndices = try keep.map(document.resolve)
-        let read = try document.read(features: featureIndices, labels: labelIndices, texts: keptIndices)
+        let read: CSVColumns
+        if let preprocessing {
+            let raw = try zip(preprocessing.columns.map { try column($0.name) }, preprocessing.readings).map { ($0, $1) }
+            read = try readPreprocessed(document, raw: raw, labels: labelIndices, texts: keptIndices, preprocessing)
+        } else {
+            read = try document.read(features: try features.map(column), labels: labelIndices, texts: keptIndices)
+        }
         let kept = zip(keptIndices, read.labels.suffix(keptIndices.count)).map { index, column in
             TextColumn(name: document.columnNames?[index] ?? "column \(index)", column)
         }
@@ -95,5 +117,31 @@ public struct ModelData: Sendable {
             targets = try encoder.encode(Array(read.labels.prefix(labelIndices.count)), rowCount: read.rowCount).targets
         }
         return ModelData(rowCount: read.rowCount, features: values, targets: targets, keptColumns: kept)
+    }
+
+    /// The rows read a chunk at a time, their raw feature cells coded and expanded into the model's
+    /// inputs as each chunk is read: the columns the numeric read gives.
+    private static func readPreprocessed(
+        _ document: CSVDocument, raw: [(column: Int, reading: RawReading)], labels: [Int], texts: [Int],
+        _ preprocessing: Preprocessing
+    ) throws -> CSVColumns {
+        let plan = try document.columnPlan(features: [], raw: raw, labels: labels, texts: texts).plan
+        let stream = try document.records(plan)
+        var rest = ParsedRecords(plan: plan)
+        var inputs: [Float] = []
+        while var records = try stream.next() {
+            let cells = records.takeRawCells(plan)
+            let codes = try DataError.preprocessing { () throws(PreprocessingError) in
+                try preprocessing.codes(cells, path: document.path)
+            }
+            inputs += preprocessing.expand(codes: codes)
+            rest.append(contentsOf: records)
+        }
+        guard let fingerprint = stream.fingerprint else {
+            throw DataError.fileChanged(path: document.path, detail: "it changed while it was read")
+        }
+        return CSVColumns(
+            rowCount: rest.rowCount, features: inputs, labels: rest.labelColumns(plan), lineNumbers: rest.lineNumbers,
+            fingerprint: fingerprint)
     }
 }

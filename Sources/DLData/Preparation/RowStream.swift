@@ -5,6 +5,9 @@
 // file yields an error at the latest where the stream would otherwise have ended, and never a
 // clean end; a chunk that goes past the described rows (a file appended to) is refused at once.
 //
+// A preprocessed table's chunks hold the preprocessing's codes (`rowWidth` per row), which the
+// rows' holder expands into the model's inputs (DataDescription.expand).
+//
 // A job that standardizes has its standardization fitted by the first stream that reads its
 // training rows to the end; the description keeps it from then on (DataDescription.standardization).
 // So the rows leave before the fit is known, and their holder standardizes them in place.
@@ -14,6 +17,8 @@
 // them ends the stream with an error that names the flags that fit, before any step is trained. A
 // label that cannot even be encoded stops the stream early, after the rest of the labels are
 // surveyed, so that the advice is the same.
+
+import DLPreprocessing
 
 public final class RowStream {
     public struct Chunk: Sendable {
@@ -35,7 +40,12 @@ public final class RowStream {
     init(_ data: DataDescription, chunkSize: Int) throws {
         self.data = data
         columns = try ResolvedColumns(data.settings, chunkSize: chunkSize)
-        plan = try columns.document.columnPlan(features: columns.features, labels: columns.labels).plan
+        if let preprocessing = data.preprocessing {
+            let raw = Array(zip(columns.features, preprocessing.readings))
+            plan = try columns.document.columnPlan(features: [], raw: raw, labels: columns.labels).plan
+        } else {
+            plan = try columns.document.columnPlan(features: columns.features, labels: columns.labels).plan
+        }
         records = try columns.document.records(plan)
         survey = columns.emptySurvey()
         if data.standardizes && data.standardization == nil { fit = Standardization.Fit(featureCount: data.featureCount) }
@@ -76,10 +86,20 @@ public final class RowStream {
             _ = try data.headRequest.resolve(survey, path: data.settings.path)
             throw error
         }
-        let features = parsedRecords.takeFeatures()
+        let features: [Float]
+        if let preprocessing = data.preprocessing {
+            let cells = parsedRecords.takeRawCells(plan)
+            features = try DataError.preprocessing { () throws(PreprocessingError) in
+                try preprocessing.codes(cells, path: data.settings.path)
+            }
+        } else {
+            features = parsedRecords.takeFeatures()
+        }
         if data.settings.csv.allowNonFinite && data.nonFiniteCell == nil,
             let cell = NonFiniteCell.first(
-                features: features, featureColumns: columns.features, lineNumbers: parsed.lineNumbers, survey: survey,
+                // A preprocessed table's NaN codes are gaps, which its preprocessing fills.
+                features: data.preprocessing == nil ? features : [], featureColumns: columns.features,
+                lineNumbers: parsed.lineNumbers, survey: survey,
                 path: data.settings.path, columnNames: columns.document.columnNames)
         {
             data.firstNonFinite.settle(cell)
@@ -89,7 +109,7 @@ public final class RowStream {
         defer { nextRow = rowCount }
         return Chunk(
             firstRow: nextRow,
-            rows: TabularRows(featureCount: data.featureCount, targetWidth: data.targetWidth, features: features, targets: targets))
+            rows: TabularRows(featureCount: data.rowWidth, targetWidth: data.targetWidth, features: features, targets: targets))
     }
 
     /// At the end of the file: refuses it unless it is the content described.
