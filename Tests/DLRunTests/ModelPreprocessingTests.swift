@@ -112,12 +112,12 @@ final class ModelPreprocessingTests: XCTestCase {
             "an infinite mean": try reason(column("bill_length_mm") { $0["mean"] = "inf" }),
             "a negative variance": try reason(column("bill_length_mm") { $0["variance"] = -1 }),
             "unsorted boundaries": try reason(column("body_mass_g") { $0["boundaries"] = [4050, 3550, 4750] }),
-            "huge num_bins": try reason(column("species_name") { $0["type"] = ["kind": "string_hashed", "num_bins": Int.max] }),
-            "num_bins 0": try reason(column("species_name") { $0["type"] = ["kind": "string_hashed", "num_bins": 0] }),
-            "a huge OOV count": try reason(column("sex") { $0["type"] = ["kind": "string_categorical", "num_oov_indices": Int.max] }),
-            "a cross of a missing column": try reason { $0["crosses"] = [["cross": ["columns": ["island", "year"], "crossing_dim": 16, "output_mode": "one_hot"], "column_indices": [2, 99]]] },
+            "huge num_bins": try reason(column("species_name") { $0["type"] = ["type": "string_hashed", "num_bins": Int.max] }),
+            "num_bins 0": try reason(column("species_name") { $0["type"] = ["type": "string_hashed", "num_bins": 0] }),
+            "a huge OOV count": try reason(column("sex") { $0["type"] = ["type": "string_categorical", "num_oov_indices": Int.max] }),
+            "a cross of a missing column": try reason { $0["crosses"] = [["cross": ["features": ["island", "year"], "crossing_dim": 16, "output_mode": "one_hot"], "column_indices": [2, 99]]] },
             "a width that is not the model's": try reason(column("island") { $0["vocabulary"] = ["Biscoe", "Dream", "Torgersen", "Zeta"] }),
-            "an unknown type": try reason(column("island") { $0["type"] = ["kind": "string_embedded"] }),
+            "an unknown type": try reason(column("island") { $0["type"] = ["type": "string_embedded"] }),
             "not an object": try reason { $0 = ["columns": 3] },
         ]
         for (edit, reason) in refusals {
@@ -193,12 +193,13 @@ final class ModelPreprocessingTests: XCTestCase {
         XCTAssertEqual(island.outputMode, .oneHot)
         XCTAssertEqual(island.inputs, 4)
         XCTAssertEqual(island.values, ["[OOV]", "Biscoe", "Dream", "Torgersen"])
+        XCTAssertEqual(island.values?.map { "island=\($0)" }.filter(record.features.contains).count, 4, "the inputs named for its values")
 
         let sex = try XCTUnwrap(byName["sex"])
         XCTAssertFalse(sex.inferred)
         XCTAssertEqual(sex.outputMode, .int)
         XCTAssertEqual(sex.inputs, 1)
-        XCTAssertEqual(sex.values, ["[OOV 0]", "[OOV 1]", "male", "female"])
+        XCTAssertEqual(sex.values, ["[OOV0]", "[OOV1]", "male", "female"])
 
         XCTAssertEqual(byName["year"]?.values, ["[OOV]", "2009", "2008", "2007"])
         XCTAssertEqual(byName["year"]?.inputs, 4)

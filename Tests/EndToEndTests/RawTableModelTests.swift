@@ -2,8 +2,8 @@
 // summary's JSON lists every column with its inferred type and what it becomes; evaluate on the raw
 // validation rows gives fit's own val_ figures (the rows are read and preprocessed as training read
 // them); predict takes raw rows with gaps and categories the model never saw (each unseen one is the
-// out-of-vocabulary index, so two give the same output, and a gap the stored fill); the last
-// checkpoint predicts as the model file does.
+// out-of-vocabulary index, so two give the same output, and a gap the stored fill) and locates a
+// word in a numeric column; the last checkpoint predicts as the model file does.
 
 import DLTestSupport
 import Foundation
@@ -96,6 +96,13 @@ final class RawTableModelTests: XCTestCase {
         XCTAssertEqual(probability["a"], probability["b"], "two unseen colours are one out-of-vocabulary index")
         XCTAssertEqual(probability["a"], probability["e"], "a missing colour is the out-of-vocabulary index too")
         XCTAssertEqual(probability["c"], probability["d"], "a missing size is the fill")
+
+        // A word in a numeric column is located, as training locates it.
+        let bad = try temporaryDirectory(self) + "/bad.csv"
+        try "id,colour,count,size\na,red,4,2.5\ng,red,4,big\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try dlmodel.run(["predict", run, "--data", bad])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.errors.hasPrefix("dlmodel: error: \(bad):3: ") && refused.errors.contains("\"size\""), refused.errors)
 
         let checkpoint = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("checkpoint-") }.max())
         let fromCheckpoint = try dlmodel.run(["predict", run + "/" + checkpoint, "--data", raw, "--keep-columns", "id"])

@@ -98,7 +98,7 @@ public struct Checkpoint: Sendable, Equatable {
             "checksum": Self.checksumPlaceholder,
         ]
         if let earlyStopping { metadata["early_stopping"] = ModelFile.json(earlyStopping) }
-        if let preprocessing { metadata["preprocessing"] = ModelFile.json(preprocessing) }
+        if let preprocessing { metadata["preprocessing"] = ModelFile.json(preprocessing, spelledOut: true) }
         return Self.sealed(SafeTensors(tensors: tensors, metadata: metadata).encoded()) ?? []
     }
 
@@ -172,7 +172,8 @@ public struct Checkpoint: Sendable, Equatable {
         settings = try field("settings", JobSettings.self, decoder: JSONDecoder())
         model = try field("model", ModelSpec.self)
         data = try field("data", DataFingerprint.self)
-        preprocessing = file.metadata["preprocessing"] == nil ? nil : try field("preprocessing", Preprocessing.self)
+        preprocessing = file.metadata["preprocessing"] == nil
+            ? nil : try field("preprocessing", Preprocessing.self, decoder: ModelFile.decoder(spelledOut: true))
         if let preprocessing {
             if let reason = preprocessing.inconsistency() { throw inconsistent("preprocessing: \(reason)") }
             guard preprocessing.outputWidth == model.inputDim else {

@@ -104,7 +104,7 @@ public struct ModelFile: Sendable, Equatable {
             "training": Self.json(training),
         ]
         if let standardization { metadata["standardization"] = Self.json(standardization) }
-        if let preprocessing { metadata["preprocessing"] = Self.json(preprocessing) }
+        if let preprocessing { metadata["preprocessing"] = Self.json(preprocessing, spelledOut: true) }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
@@ -162,7 +162,8 @@ public struct ModelFile: Sendable, Equatable {
         if let reason = labels.inconsistency(outputs: outputs, loss: loss) { throw bad("labels: \(reason)") }
         standardization = file.metadata["standardization"] == nil ? nil : try field("standardization", Standardization.self)
         if let reason = standardization?.inconsistency(features: model.inputDim) { throw bad("standardization: \(reason)") }
-        preprocessing = file.metadata["preprocessing"] == nil ? nil : try field("preprocessing", Preprocessing.self)
+        preprocessing = file.metadata["preprocessing"] == nil
+            ? nil : try Self.field("preprocessing", Preprocessing.self, of: file, decoder: Self.decoder(spelledOut: true), bad: bad)
         if let preprocessing, let reason = Self.inconsistency(of: preprocessing, features: features, standardization: standardization) {
             throw bad("preprocessing: \(reason)")
         }
@@ -209,41 +210,25 @@ public struct ModelFile: Sendable, Equatable {
         let arguments: [String: Double]
     }
 
-    static func json<T: Encodable>(_ value: T) -> String {
+    /// `value` as the metadata holds it: keys sorted and, unless its type spells them out
+    /// (`spelledOut`, as the preprocessing's do), in snake_case.
+    static func json<T: Encodable>(_ value: T, spelledOut: Bool = false) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
+        if !spelledOut { encoder.keyEncodingStrategy = .convertToSnakeCase }
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         // Encoding these plain value types cannot fail.
         return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 
-    static var decoder: JSONDecoder {
+    static var decoder: JSONDecoder { decoder(spelledOut: false) }
+
+    /// The decoder of `json(_:spelledOut:)`'s text. A type that spells out its keys is read without
+    /// a key strategy: convertFromSnakeCase would look for `num_oov_indices` as `numOovIndices`.
+    static func decoder(spelledOut: Bool) -> JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in SnakeKey(camelCase: path.last?.stringValue ?? "") }
+        if !spelledOut { decoder.keyDecodingStrategy = .convertFromSnakeCase }
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
-    }
-
-    /// A key read back from snake case as Foundation's convertFromSnakeCase reads it (`batch_size`
-    /// is `batchSize`), except that `oov` is the `OOV` the encoder lowered: Foundation would read
-    /// `num_oov_indices` as `numOovIndices`, which names no property, and drop the value silently.
-    struct SnakeKey: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-
-        init(camelCase key: String) {
-            let body = key.drop { $0 == "_" }
-            let leading = key.prefix(key.count - body.count)
-            let trimmed = body.reversed().drop { $0 == "_" }
-            let trailing = String(repeating: "_", count: body.count - trimmed.count)
-            let words = String(trimmed.reversed()).split(separator: "_")
-            guard words.count > 1 else { self.init(stringValue: key); return }
-            let rest = words.dropFirst().map { $0 == "oov" ? "OOV" : $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }
-            self.init(stringValue: String(leading) + words[0] + rest.joined() + trailing)
-        }
     }
 }

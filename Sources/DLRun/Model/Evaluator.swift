@@ -1,7 +1,7 @@
 // `dlmodel evaluate`: a model's loss and metrics over every row of a CSV, as Keras's `evaluate`
 // computes them: the sums of every row (in float64, as the training's validation sums), divided by
-// the rows, under Keras's names. The rows are the training reader's, found and standardized as for
-// `predict`; the labels are encoded as in training, class names through the model's classes.
+// the rows, under Keras's names. The rows are the training reader's, found and standardized (or
+// preprocessed from the raw columns) as for `predict`; the labels are encoded as in training, class names through the model's classes.
 
 import DLCore
 import DLData
@@ -43,7 +43,8 @@ public struct Evaluator {
         let spec = model.model
         let labels = ModelData.Labels(encoding: model.labels, loss: model.loss, outputs: spec.outputWidth)
         let data = try ModelData.read(
-            path: path, options: options, features: model.features, standardization: model.standardization, labels: labels)
+            path: path, options: options, features: model.features, standardization: model.standardization,
+            preprocessing: model.preprocessing, labels: labels)
         let metrics = MetricSet(try model.metrics.map { try Metric(name: $0, loss: model.loss, outputs: spec.outputWidth) })
         let engine = BatchEngine(spec: spec, loss: model.loss, metrics: metrics, capacity: max(1, min(batchSize, data.rowCount)))
         let targets = data.targets!, targetWidth = engine.targetWidth, featureCount = spec.inputDim

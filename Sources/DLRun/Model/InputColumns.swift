@@ -18,8 +18,9 @@ public struct InputColumn: Sendable, Equatable, Codable {
     public var outputMode: EncodingMode?
     /// How many model inputs the column becomes, its missing indicator not counted.
     public var inputs: Int
-    /// Categorical kinds: what each index stands for, in index order: `[OOV]` (`[OOV 0]`,
-    /// `[OOV 1]`, ... for several out-of-vocabulary indices), then the vocabulary.
+    /// Categorical kinds: what each index stands for, in index order: `[OOV]` (`[OOV0]`, `[OOV1]`,
+    /// ... for several out-of-vocabulary indices, as the model's input names have them), then the
+    /// vocabulary.
     public var values: [String]?
     /// Hashed kinds: the buckets.
     public var bins: Int?
@@ -42,12 +43,12 @@ public struct InputColumn: Sendable, Equatable, Codable {
         self.type = type.kind
         declared = type.text
         inferred = column.inferred
-        outputMode = type.kind.isCategoricalOrBinned ? (type.outputMode ?? .oneHot) : nil
+        outputMode = type.kind.isIndexed ? type.mode : nil
         inputs = column.outputWidth
         let known = column.vocabulary ?? column.integerVocabulary?.map(String.init)
         values = known.map { vocabulary in
-            let unknown = type.numOOVIndices ?? 1
-            return (unknown == 1 ? ["[OOV]"] : (0..<max(0, unknown)).map { "[OOV \($0)]" }) + vocabulary
+            let unknown = type.oovIndexCount
+            return (unknown == 1 ? ["[OOV]"] : (0..<max(0, unknown)).map { "[OOV\($0)]" }) + vocabulary
         }
         bins = type.kind == .integerHashed || type.kind == .stringHashed ? type.numBins : nil
         boundaries = column.boundaries
@@ -110,9 +111,4 @@ public struct InputCross: Sendable, Equatable, Codable {
         let becomes = outputMode == .int ? "its hash bucket of \(crossingDim)" : "\(crossingDim) hash buckets"
         return "\(name): cross of \(columns.joined(separator: ", ")) -> \(inputs) input\(inputs == 1 ? "" : "s"): \(becomes)"
     }
-}
-
-extension FeatureKind {
-    /// Whether `output_mode` applies: categorical, hashed and discretized kinds.
-    var isCategoricalOrBinned: Bool { self == .floatDiscretized || !isNumeric }
 }

@@ -1,7 +1,8 @@
 // What `dlmodel` accepts as MODEL: a model file, a checkpoint, or a run directory (its
 // model.safetensors). A checkpoint holds the weights and the job but not what the data preparation
 // found (feature names, classes, standardization), so that is prepared again from the job's CSV,
-// which must still be the file the checkpoint was trained on.
+// which must still be the file the checkpoint was trained on; the preprocessing fitted again must
+// be the one the checkpoint holds (Resumption.check).
 
 import DLData
 import DLTraining

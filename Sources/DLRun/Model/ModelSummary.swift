@@ -42,8 +42,9 @@ public enum ModelSummary {
         }
         let classes = model.labels.classes.map { "; classes in index order: \($0.joined(separator: ", "))" } ?? ""
         lines.append("Labels: \(model.labels.columns.joined(separator: ", ")) (\(model.labels.kind.rawValue))\(classes)")
-        lines.append("Standardization: " + (model.standardization == nil
-            ? "none" : "each feature as (x - mean) / scale, with the training rows' mean and scale (stored in the file)"))
+        lines.append("Standardization: " + (model.standardization != nil
+            ? "each feature as (x - mean) / scale, with the training rows' mean and scale (stored in the file)"
+            : model.preprocessing != nil ? "none beside the columns' preprocessing" : "none"))
         let training = model.training
         lines.append(
             "Training: \(training.epochs) epoch(s), batch \(training.batchSize), seed \(training.seed), \(training.shards) shard(s), "

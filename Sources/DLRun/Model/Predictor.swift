@@ -1,8 +1,10 @@
 // `dlmodel predict`: a model's outputs for every row of a CSV. The file is read with the training
 // reader (so its errors are the same, with file, line and column), the model's feature columns are
 // taken by header name (by position when the model was trained on a file without a header), the
-// stored standardization is applied, and the rows go through the training kernels' forward pass a
-// batch at a time. A label column in the file is ignored. Columns the caller names (an identifier)
+// stored standardization is applied (or, for a model trained on a table that needed preprocessing,
+// its raw columns are read, coded and expanded by the stored preprocessing, as training read them:
+// words, missing cells, categories it never saw), and the rows go through the training kernels'
+// forward pass a batch at a time. A label column in the file is ignored. Columns the caller names (an identifier)
 // are carried into the output before the predictions, as the text the file has.
 
 import DLCore
@@ -59,7 +61,8 @@ public struct Predictor {
         csv path: String, options: CSVOptions = CSVOptions(), keep: [ColumnReference] = [], write: (String) throws -> Void
     ) throws -> Int {
         let data = try ModelData.read(
-            path: path, options: options, features: model.features, standardization: model.standardization, keep: keep)
+            path: path, options: options, features: model.features, standardization: model.standardization,
+            preprocessing: model.preprocessing, keep: keep)
         let features = data.features, rows = data.rowCount
         let kept = data.keptColumns
         try write((kept.map(\.name) + header).map(Self.quoted).joined(separator: ",") + "\n")
