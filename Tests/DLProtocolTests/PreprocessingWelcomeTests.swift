@@ -26,8 +26,8 @@ final class PreprocessingWelcomeTests: XCTestCase {
     }
 
     private func decoded(_ job: WorkerJob) throws -> WorkerJob {
-        guard case let .welcome(decoded) = try MessageCodec.decode(MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .welcome(job)))).message
-        else { throw XCTSkip("not a welcome") }
+        let message = try MessageCodec.decode(MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .welcome(job)))).message
+        guard case let .welcome(decoded) = message else { throw ProtocolError.badContent(type: "welcome", reason: "decoded as \(message.type)") }
         return decoded
     }
 

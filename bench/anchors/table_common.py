@@ -21,6 +21,18 @@ def seconds_since_process_start():
     return time.clock_gettime(time.CLOCK_BOOTTIME) - started
 
 
+class ProcessClock:
+    """The seconds since the process started, from the perf_counter reading `started` a script takes
+    on its first line (the interpreter's own start, `startup` seconds, comes before it)."""
+
+    def __init__(self, started):
+        self.started = started
+        self.startup = seconds_since_process_start() - (time.perf_counter() - started)
+
+    def __call__(self):
+        return self.startup + time.perf_counter() - self.started
+
+
 def read_table(pandas, path):
     """The table as a DataFrame without its label column, the label, and the names of the numeric and
     of the text columns (pandas's own typing: a column whose cells are all numbers or gaps is numeric)."""

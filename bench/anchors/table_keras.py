@@ -27,13 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from table_common import cpu_seconds, peak_rss_mib, print_result, read_table, seconds_since_process_start  # noqa: E402
+from table_common import cpu_seconds, peak_rss_mib, print_result, ProcessClock, read_table  # noqa: E402
 
-STARTUP = seconds_since_process_start() - (time.perf_counter() - STARTED)
-
-
-def since_start():
-    return STARTUP + time.perf_counter() - STARTED
+since_start = ProcessClock(STARTED)
 
 
 def main():
@@ -85,7 +81,7 @@ def main():
           f"{first_batch:.2f} s (adapt {adapted - filled:.2f} s), mapping {rows / (mapped - adapted):,.0f} rows/s",
           flush=True)
     print_result(dict(case="table-keras", rows=rows, numeric_columns=len(numeric), text_columns=len(text),
-                      output_width=width, batch_size=args.batch_size, startup_s=round(STARTUP, 3),
+                      output_width=width, batch_size=args.batch_size, startup_s=round(since_start.startup, 3),
                       import_s=round(imported, 3), read_s=round(read - imported, 3),
                       fill_s=round(filled - read, 3), adapt_s=round(adapted - filled, 3),
                       first_step_s=round(first_batch, 3), encode_s=round(mapped - adapted, 3),

@@ -23,13 +23,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from table_common import cpu_seconds, peak_rss_mib, print_result, read_table, seconds_since_process_start  # noqa: E402
+from table_common import cpu_seconds, peak_rss_mib, print_result, ProcessClock, read_table  # noqa: E402
 
-STARTUP = seconds_since_process_start() - (time.perf_counter() - STARTED)
-
-
-def since_start():
-    return STARTUP + time.perf_counter() - STARTED
+since_start = ProcessClock(STARTED)
 
 
 def main():
@@ -68,7 +64,7 @@ def main():
           f"transform {rows / (transformed - fitted):,.0f} rows/s", flush=True)
     print_result(dict(case="table-sklearn", rows=rows, numeric_columns=len(numeric), text_columns=len(text),
                       output_width=width, sparse=hasattr(inputs, "toarray"), batch_size=args.batch_size,
-                      startup_s=round(STARTUP, 3), import_s=round(imported, 3), read_s=round(read - imported, 3),
+                      startup_s=round(since_start.startup, 3), import_s=round(imported, 3), read_s=round(read - imported, 3),
                       fit_s=round(fitted - read, 3), transform_s=round(transformed - fitted, 3),
                       first_step_s=round(first_batch, 3), encode_rows_per_s=round(rows / (transformed - fitted)),
                       total_s=round(first_batch, 3), rss_mib=round(peak_rss_mib(), 1), cpu_s=round(cpu_seconds(), 2),
