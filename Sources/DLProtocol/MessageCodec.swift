@@ -24,8 +24,11 @@ public enum MessageCodec {
     /// standardizes).
     public static let version: UInt16 = 6
     public static let headerSize = 24
-    /// The largest JSON payload accepted (hello, welcome, stop, assign).
+    /// The largest JSON payload accepted (hello, stop, assign, and a welcome without a preprocessing).
     public static let maximumControlPayload = 64 * 1024
+    /// The largest welcome accepted: a raw table's preprocessing holds its vocabularies (up to
+    /// `--max-vocabulary` texts a column), as much as a model file's metadata may (100 MB); it comes once.
+    public static let maximumWelcomePayload = 128 * 1024 * 1024
     /// The largest ring plan accepted: it names every member's endpoint, so it grows with the
     /// number of workers (about 80 bytes each); only the coordinator sends it.
     public static let maximumRingPayload = 16 * 1024 * 1024
@@ -195,7 +198,7 @@ public enum MessageCodec {
             try info.check()
             message = .hello(info)
         case .welcome:
-            let job = try reader.json(WorkerJob.self)
+            let job = try reader.json(WorkerJob.self, limit: maximumWelcomePayload)
             try job.check()
             message = .welcome(job)
         case .stop:

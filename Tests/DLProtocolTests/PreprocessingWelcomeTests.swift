@@ -1,4 +1,5 @@
-// A welcome carries a raw table's fitted preprocessing: it decodes to the same value, and one that
+// A welcome carries a raw table's fitted preprocessing, vocabularies of the default bound included:
+// it decodes to the same value, and one that
 // no fit gives (a vocabulary with a value twice, a width that is not the model's, a preprocessing
 // beside a standardization) is refused as bad content naming the preprocessing, before a worker
 // sizes anything from it.
@@ -51,6 +52,16 @@ final class PreprocessingWelcomeTests: XCTestCase {
         XCTAssertEqual(received.rowWidth, 2)
         XCTAssertEqual(try decoded(try job(nil)).preprocessing, nil)
         XCTAssertEqual(try job(nil).rowWidth, 4)
+    }
+
+    /// A vocabulary of the default bound, 10,000 texts, makes a welcome far larger than the other
+    /// JSON messages may be; it is still taken.
+    func testAWelcomeWithLargeVocabulariesIsTaken() throws {
+        var large = preprocessing
+        large.columns[0].vocabulary = (0..<PreprocessingSettings.defaultMaxVocabulary).map { "a category named \($0)" }
+        let sent = try job(large, featureCount: large.outputWidth)
+        XCTAssertGreaterThan(MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .welcome(sent))).count, MessageCodec.maximumControlPayload)
+        XCTAssertEqual(try decoded(sent), sent)
     }
 
     func testAPreprocessingNoFitGivesIsRefused() throws {
