@@ -8,7 +8,7 @@ import Foundation
 extension MessageCodec {
     /// The name and host in a hello of another version, when its payload still has them.
     public static func identity(ofForeignHello bytes: UnsafeRawBufferPointer) -> (name: String, host: String)? {
-        guard let (_, type) = peekHeader(bytes), type == MessageType.hello.rawValue,
+        guard let (_, type, _) = peekHeader(bytes), type == MessageType.hello.rawValue,
             bytes.count - headerSize <= maximumControlPayload
         else { return nil }
         struct Identity: Decodable {

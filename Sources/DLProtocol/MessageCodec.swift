@@ -160,14 +160,17 @@ public enum MessageCodec {
     }
 
     /// The header fields that every version shares: whether this is a dltrain message at all, and
-    /// which version and type it claims, read before anything else.
-    public static func peekHeader(_ bytes: UnsafeRawBufferPointer) -> (version: UInt16, type: UInt16)? {
+    /// which version, type and job it claims, read before anything else (a worker that cannot read
+    /// a welcome answers under its job, so that the coordinator hears why).
+    public static func peekHeader(_ bytes: UnsafeRawBufferPointer) -> (version: UInt16, type: UInt16, jobId: UInt64)? {
         guard bytes.count >= headerSize else { return nil }
         var reader = ByteReader(bytes)
-        guard (try? reader.uint32()) == magic, let version = try? reader.uint16(), let type = try? reader.uint16() else {
+        guard (try? reader.uint32()) == magic, let version = try? reader.uint16(), let type = try? reader.uint16(),
+            let jobId = try? reader.uint64()
+        else {
             return nil
         }
-        return (version, type)
+        return (version, type, jobId)
     }
 
     public static func decode(_ bytes: [UInt8]) throws(ProtocolError) -> Envelope {
@@ -176,7 +179,7 @@ public enum MessageCodec {
     }
 
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ProtocolError) -> Envelope {
-        guard let (version, typeCode) = peekHeader(bytes) else { throw .notADltrainMessage(size: bytes.count) }
+        guard let (version, typeCode, _) = peekHeader(bytes) else { throw .notADltrainMessage(size: bytes.count) }
         if typeCode == MessageType.reject.rawValue {
             // Readable whatever the version: a peer of another version can still say why it refused us.
             var reader = ByteReader(bytes)

@@ -237,8 +237,9 @@ public final class WorkerSession {
         } catch {
             // The coordinator is the one peer this socket talks to: a message of it that cannot be
             // read means the two do not speak the same protocol, and waiting would only stall the run.
-            if case .registering = state, MessageCodec.peekHeader(bytes)?.type == MessageType.welcome.rawValue {
-                refuse(JobRefusal(coordinator: address, cause: .invalid(error)), now: now)
+            if case .registering = state, let header = MessageCodec.peekHeader(bytes), header.type == MessageType.welcome.rawValue {
+                // Under the welcome's job: the coordinator drops a message of any other.
+                refuse(JobRefusal(coordinator: address, cause: .invalid(error)), now: now, jobId: header.jobId)
             } else if case .joined = state {
                 fail("the coordinator sent a message this worker cannot read (\(error)); "
                     + "are both running dltrain \(info.version)?", now: now)
@@ -351,8 +352,8 @@ public final class WorkerSession {
     }
 
     /// Refuses the job the coordinator described, telling it why.
-    func refuse(_ refusal: JobRefusal, now: ContinuousClock.Instant) {
-        emit(.failure(reason: "\(refusal)"), round: 0, now: now)
+    func refuse(_ refusal: JobRefusal, now: ContinuousClock.Instant, jobId: UInt64? = nil) {
+        emit(.failure(reason: "\(refusal)"), round: 0, now: now, jobId: jobId)
         state = .done(.refusedJob(refusal))
     }
 

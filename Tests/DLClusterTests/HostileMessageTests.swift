@@ -20,11 +20,11 @@ final class HostileMessageTests: XCTestCase {
     private let address = CoordinatorAddress(endpoint: "tcp://10.0.0.5:5755")
 
     /// A registering worker, what it sends, and its session.
-    private func registeringWorker() -> (WorkerSession, () -> [Message]) {
-        var sent: [Message] = []
+    private func registeringWorker() -> (WorkerSession, () -> [Envelope]) {
+        var sent: [Envelope] = []
         let info = WorkerInfo(name: "w1", host: "test", pid: 1, version: "test", peerEndpoint: "ipc://mem/0")
         let worker = WorkerSession(
-            info: info, address: address, now: clock.now, send: { sent.append($0.message); return true },
+            info: info, address: address, now: clock.now, send: { sent.append($0); return true },
             sendToPeer: { _, _ in false }, log: { _, _ in })
         return (worker, { sent })
     }
@@ -42,7 +42,10 @@ final class HostileMessageTests: XCTestCase {
             XCTAssertEqual(refusal.coordinator, address)
             XCTAssertTrue(reason.contains(field), "\(file) names \(field): \(reason)")
             XCTAssertTrue("\(refusal)".contains("the coordinator at tcp://10.0.0.5:5755"), "\(refusal)")
-            guard case .failure? = sent().last else { return XCTFail("\(file): the coordinator is told: \(sent())") }
+            guard let told = sent().last, case .failure = told.message else { return XCTFail("\(file): the coordinator is told: \(sent())") }
+            // Under the welcome's job, which the coordinator checks before it reads a message.
+            let welcomeJob = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            XCTAssertEqual(told.jobId, welcomeJob, file)
         }
     }
 
