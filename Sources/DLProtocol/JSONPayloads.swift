@@ -164,6 +164,7 @@ struct WireModel: Codable {
     enum CodingKeys: String, CodingKey {
         case inputDim = "input_dim"
         case layers
+        case inputDropout = "input_dropout"
     }
 
     struct Layer: Codable {
@@ -171,12 +172,18 @@ struct WireModel: Codable {
         var activation: Activation
         var kernelInitializer: Initializer
         var biasInitializer: Initializer
+        var kernelRegularizer: Regularizer?
+        var biasRegularizer: Regularizer?
+        var dropout: Float?
 
         enum CodingKeys: String, CodingKey {
             case units
             case activation
             case kernelInitializer = "kernel_initializer"
             case biasInitializer = "bias_initializer"
+            case kernelRegularizer = "kernel_regularizer"
+            case biasRegularizer = "bias_regularizer"
+            case dropout
         }
     }
 
@@ -185,11 +192,13 @@ struct WireModel: Codable {
         let layers = try container.decode([Layer].self, forKey: .layers).map {
             DenseSpec(
                 units: $0.units, activation: $0.activation, kernelInitializer: $0.kernelInitializer,
-                biasInitializer: $0.biasInitializer)
+                biasInitializer: $0.biasInitializer, kernelRegularizer: $0.kernelRegularizer,
+                biasRegularizer: $0.biasRegularizer, dropout: $0.dropout)
         }
         let inputDim = try container.decode(Int.self, forKey: .inputDim)
+        let inputDropout = try container.decodeIfPresent(Float.self, forKey: .inputDropout)
         do {
-            spec = try ModelSpec(inputDim: inputDim, layers: layers)
+            spec = try ModelSpec(inputDim: inputDim, layers: layers, inputDropout: inputDropout)
         } catch {
             throw DecodingError.dataCorruptedError(forKey: .layers, in: container, debugDescription: "\(error)")
         }
@@ -202,8 +211,10 @@ struct WireModel: Codable {
             spec.layers.map {
                 Layer(
                     units: $0.units, activation: $0.activation, kernelInitializer: $0.kernelInitializer,
-                    biasInitializer: $0.biasInitializer)
+                    biasInitializer: $0.biasInitializer, kernelRegularizer: $0.kernelRegularizer,
+                    biasRegularizer: $0.biasRegularizer, dropout: $0.dropout)
             }, forKey: .layers)
+        try container.encodeIfPresent(spec.inputDropout, forKey: .inputDropout)
     }
 }
 

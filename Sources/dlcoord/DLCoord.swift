@@ -65,6 +65,9 @@ struct DLCoord: ParsableCommand {
     @OptionGroup(title: "Model and training")
     var trainingOptions: TrainingOptions
 
+    @OptionGroup(title: "Regularization, weights and learning-rate schedules (Keras's)")
+    var fitOptions: FitOptions
+
     @Option(name: .customLong("config"), help: ArgumentHelp("A JSON job file with the same settings (flags override it).", valueName: "file"))
     var config: String?
 
@@ -176,6 +179,7 @@ struct DLCoord: ParsableCommand {
             dataOptions.apply(to: &requested)
             try preprocessingOptions.apply(to: &requested)
             trainingOptions.apply(to: &requested)
+            fitOptions.apply(to: &requested)
             if let workers = clusterOptions.workers { requested.shards = requested.shards ?? workers }
             settings = try Resumption.settings(checkpoint: found.checkpoint.settings, requested: requested)
             resume = found
@@ -184,6 +188,7 @@ struct DLCoord: ParsableCommand {
             dataOptions.apply(to: &settings)
             try preprocessingOptions.apply(to: &settings)
             trainingOptions.apply(to: &settings)
+            fitOptions.apply(to: &settings)
         }
         settings.data = try SeedData.locate(settings.data)
         if let workers = clusterOptions.workers { settings.shards = settings.shards ?? workers }

@@ -12,15 +12,25 @@ public struct DenseSpec: Sendable, Equatable, Codable {
     public var activation: Activation
     public var kernelInitializer: Initializer
     public var biasInitializer: Initializer
+    /// Keras's `kernel_regularizer` and `bias_regularizer`; nil for none.
+    public var kernelRegularizer: Regularizer?
+    public var biasRegularizer: Regularizer?
+    /// The rate of a Keras `Dropout` layer that follows this one (its output, after the
+    /// activation); nil for none. Never on the output layer.
+    public var dropout: Float?
 
     public init(
         units: Int, activation: Activation,
-        kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros
+        kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil, dropout: Float? = nil
     ) {
         self.units = units
         self.activation = activation
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
+        self.kernelRegularizer = kernelRegularizer
+        self.biasRegularizer = biasRegularizer
+        self.dropout = dropout
     }
 
     /// The layer as a layer list writes it: `30:relu`.
@@ -33,6 +43,8 @@ public struct DenseSpec: Sendable, Equatable, Codable {
 public struct ModelSpec: Sendable, Equatable, Codable {
     public let inputDim: Int
     public let layers: [DenseSpec]
+    /// The rate of a Keras `Dropout` layer on the inputs, before the first Dense layer; nil for none.
+    public let inputDropout: Float?
 
     /// The most input columns a model may have: as many as a layer may have units.
     public static let maximumInputs = LayerList.maximumUnits
@@ -42,7 +54,7 @@ public struct ModelSpec: Sendable, Equatable, Codable {
 
     /// Checks the widths and counts every parameter before anything is allocated: no width or count
     /// of a layer list, a job file or a message can overflow the layout's arithmetic.
-    public init(inputDim: Int, layers: [DenseSpec]) throws(ModelSpecError) {
+    public init(inputDim: Int, layers: [DenseSpec], inputDropout: Float? = nil) throws(ModelSpecError) {
         guard inputDim > 0, !layers.isEmpty, layers.allSatisfy({ $0.units > 0 }) else { throw .emptyModel }
         guard inputDim <= Self.maximumInputs else { throw .tooManyInputs(inputDim, maximum: Self.maximumInputs) }
         if let wide = layers.first(where: { $0.units > LayerList.maximumUnits }) {
@@ -54,6 +66,7 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         }
         self.inputDim = inputDim
         self.layers = layers
+        self.inputDropout = inputDropout
     }
 
     /// Every layer's kernel and bias, counted with overflow checks (widths of at most
@@ -70,7 +83,7 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         return count
     }
 
-    private enum CodingKeys: String, CodingKey { case inputDim, layers }
+    private enum CodingKeys: String, CodingKey { case inputDim, layers, inputDropout }
 
     /// Decodes through the checking initializer: a model read from a file or a message is refused
     /// (as bad content) where one built from flags would be.
@@ -78,11 +91,21 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let inputDim = try container.decode(Int.self, forKey: .inputDim)
         let layers = try container.decode([DenseSpec].self, forKey: .layers)
+        let inputDropout = try container.decodeIfPresent(Float.self, forKey: .inputDropout)
         do {
-            try self.init(inputDim: inputDim, layers: layers)
+            try self.init(inputDim: inputDim, layers: layers, inputDropout: inputDropout)
         } catch {
             throw DecodingError.dataCorruptedError(forKey: .layers, in: container, debugDescription: "\(error)")
         }
+    }
+
+    /// Written with the dropout on the inputs only when there is one, so a model without it is
+    /// written as before dropout existed.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(inputDim, forKey: .inputDim)
+        try container.encode(layers, forKey: .layers)
+        try container.encodeIfPresent(inputDropout, forKey: .inputDropout)
     }
 
     public var outputWidth: Int { layers[layers.count - 1].units }

@@ -49,6 +49,11 @@ public struct JobSettings: Sendable, Equatable, Codable {
     /// `feature_crosses`, `na_values`, `fill`, `missing_indicators`, `max_vocabulary`:
     /// PreprocessingKeys.swift reads and writes them).
     public var preprocessing = PreprocessingSettings()
+    /// The rest of Keras's `fit` a tabular model uses, each nil when not asked for (job-file keys
+    /// `kernel_regularizer`, `bias_regularizer`, `kernel_initializer`, `bias_initializer`,
+    /// `class_weight`, `sample_weight_column`, `lr_schedule`, `reduce_lr_on_plateau`: FitKeys.swift
+    /// reads and writes them, each in the text form its flag takes).
+    public var fit = FitSettings()
 
     public init() {}
 
@@ -67,6 +72,10 @@ public struct JobSettings: Sendable, Equatable, Codable {
         case restoreBestWeights = "restore_best_weights"
         case featureTypes = "feature_types", featureCrosses = "feature_crosses", naValues = "na_values", fill
         case missingIndicators = "missing_indicators", maxVocabulary = "max_vocabulary"
+        case kernelRegularizer = "kernel_regularizer", biasRegularizer = "bias_regularizer"
+        case kernelInitializer = "kernel_initializer", biasInitializer = "bias_initializer"
+        case classWeight = "class_weight", sampleWeightColumn = "sample_weight_column"
+        case lrSchedule = "lr_schedule", reduceLROnPlateau = "reduce_lr_on_plateau"
     }
 
     /// Decodes a job file; every key is optional and falls back to the seed job's value.
@@ -96,6 +105,7 @@ public struct JobSettings: Sendable, Equatable, Codable {
         minDelta = try c.number(Double.self, .minDelta) ?? d.minDelta
         restoreBestWeights = try c.decodeIfPresent(Bool.self, forKey: .restoreBestWeights) ?? d.restoreBestWeights
         preprocessing = try PreprocessingSettings(jobFile: c)
+        fit = try FitSettings(jobFile: c)
     }
 
     /// Writes the job file's keys (a checkpoint keeps the settings so); a setting that is nil, and a
@@ -126,6 +136,7 @@ public struct JobSettings: Sendable, Equatable, Codable {
         try c.encode(minDelta, forKey: .minDelta)
         try c.encode(restoreBestWeights, forKey: .restoreBestWeights)
         try preprocessing.encode(jobFile: &c)
+        try fit.encode(jobFile: &c)
     }
 }
 

@@ -60,6 +60,7 @@ extension JobSettings {
         }
         if let features { _ = try Self.columnReferences(features, setting: "features") }
         if let labelColumn { _ = try Self.columnReferences(labelColumn, setting: "label_column") }
+        try validateFit()
     }
 
     private static func check(_ key: CodingKeys, _ value: Int) throws(JobError) {
