@@ -27,6 +27,9 @@ public final class BatchEngine {
     public let inputs: UnsafeMutableBufferPointer<Float>
     /// capacity x targetWidth, row-major: the batch's targets, written by the caller.
     public let targets: UnsafeMutableBufferPointer<Float>
+    /// capacity: each row's weight in the loss and the metrics (Keras's sample weight), written by
+    /// the caller when the engine is `weighted`; empty otherwise, and every row weighs 1.
+    public let rowWeights: UnsafeMutableBufferPointer<Float>
 
     private let preActivations: [UnsafeMutablePointer<Float>]  // Z of each layer, capacity x units
     private let activations: [UnsafeMutablePointer<Float>]  // A of each layer, capacity x units
@@ -34,7 +37,9 @@ public final class BatchEngine {
     private let downstream: UnsafeMutablePointer<Float>  // dA of the layer below
     private let transposedKernel: UnsafeMutablePointer<Float>
 
-    public init(spec: ModelSpec, loss: Loss, metrics: MetricSet, capacity: Int, pool: ComputePool = .shared) {
+    public init(
+        spec: ModelSpec, loss: Loss, metrics: MetricSet, capacity: Int, weighted: Bool = false, pool: ComputePool = .shared
+    ) {
         self.spec = spec
         self.pool = pool
         self.loss = loss
@@ -45,8 +50,10 @@ public final class BatchEngine {
         targetWidth = loss.targetWidth(outputs: spec.outputWidth)
         inputs = .allocate(capacity: capacity * spec.inputDim)
         targets = .allocate(capacity: capacity * targetWidth)
+        rowWeights = .allocate(capacity: weighted ? capacity : 0)
         inputs.initialize(repeating: 0)
         targets.initialize(repeating: 0)
+        rowWeights.initialize(repeating: 1)
         preActivations = spec.layers.map { Self.zeroed(capacity * $0.units) }
         activations = spec.layers.map { Self.zeroed(capacity * $0.units) }
         upstream = Self.zeroed(capacity * spec.widestLayer)
@@ -57,10 +64,14 @@ public final class BatchEngine {
     deinit {
         inputs.deallocate()
         targets.deallocate()
+        rowWeights.deallocate()
         for buffer in preActivations + activations + [upstream, downstream, transposedKernel] {
             buffer.deallocate()
         }
     }
+
+    /// The rows' weights for the loss and the metrics, nil when every row weighs 1.
+    private var weights: UnsafePointer<Float>? { rowWeights.isEmpty ? nil : UnsafePointer(rowWeights.baseAddress) }
 
     /// The output layer's activations of the last pass: rows x outputWidth.
     public var outputs: UnsafePointer<Float> { UnsafePointer(activations[activations.count - 1]) }
@@ -93,9 +104,9 @@ public final class BatchEngine {
         let last = spec.layers.count - 1
         let lossSum = loss.evaluate(
             z: preActivations[last], a: activations[last], y: targets.baseAddress!, rows: rows,
-            width: spec.outputWidth, activation: spec.outputActivation, gradient: nil)
+            width: spec.outputWidth, activation: spec.outputActivation, weights: weights, gradient: nil)
         metrics.accumulate(
-            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
+            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, weights: weights, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
     }
 
@@ -122,9 +133,9 @@ public final class BatchEngine {
         let last = spec.layers.count - 1
         let lossSum = loss.evaluate(
             z: preActivations[last], a: activations[last], y: targets.baseAddress!, rows: rows,
-            width: spec.outputWidth, activation: spec.outputActivation, gradient: upstream)
+            width: spec.outputWidth, activation: spec.outputActivation, weights: weights, gradient: upstream)
         metrics.accumulate(
-            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
+            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, weights: weights, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
 
         var current = upstream, below = downstream

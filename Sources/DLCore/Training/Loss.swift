@@ -61,10 +61,13 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// Sum over the rows of the per-row loss; fills `gradient` (rows x width) when given.
+    /// Sum over the rows of the per-row loss, each times its weight when `weights` is given (Keras's
+    /// sample weights: the weighted sum, which the step divides by its row count as Keras's
+    /// `sum_over_batch_size` does); fills `gradient` (rows x width), weighted likewise, when given.
     public func evaluate(
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
-        rows: Int, width: Int, activation: Activation, gradient: UnsafeMutablePointer<Float>?
+        rows: Int, width: Int, activation: Activation, weights: UnsafePointer<Float>? = nil,
+        gradient: UnsafeMutablePointer<Float>?
     ) -> Double {
         let fused = fusesWith(activation)
         let perOutput = 1 / Float(width)

@@ -90,9 +90,11 @@ public struct MetricSet: Sendable, Equatable {
     /// A zeroed sums buffer.
     public func makeSums() -> [Double] { [Double](repeating: 0, count: slotCount) }
 
-    /// Adds one batch: its loss sum (from `Loss.evaluate`), its outputs A and targets Y.
+    /// Adds one batch: its loss sum (from `Loss.evaluate`), its outputs A and targets Y, and each
+    /// row's weight when `weights` is given.
     public func accumulate(
-        lossSum: Double, a: UnsafePointer<Float>, y: UnsafePointer<Float>, rows: Int, width: Int,
+        lossSum: Double, a: UnsafePointer<Float>, y: UnsafePointer<Float>, weights: UnsafePointer<Float>? = nil,
+        rows: Int, width: Int,
         targetWidth: Int, into sums: UnsafeMutablePointer<Double>
     ) {
         sums[Self.lossSlot] += lossSum
