@@ -126,6 +126,9 @@ public struct Optimizer: Sendable, Equatable {
     public let parameterCount: Int
     /// The number of updates applied so far (Keras's `optimizer.iterations`).
     public private(set) var iterations: Int
+    /// The base learning rate: the configuration's until changed (ReduceLROnPlateau lowers it),
+    /// as Keras's `optimizer.learning_rate` variable, float32.
+    public private(set) var learningRate: Float
     /// The state buffers back to back, each of `parameterCount` values, in the order Keras names
     /// them (sgd: momentum; adam: m, v; rmsprop: velocity, momentum; adagrad: accumulator).
     public private(set) var state: [Float]
@@ -145,7 +148,17 @@ public struct Optimizer: Sendable, Equatable {
         self.parameterCount = parameterCount
         self.iterations = iterations
         self.state = state
+        learningRate = config.learningRate
     }
+
+    /// Sets the base learning rate (Keras's `optimizer.learning_rate = value`), for the updates
+    /// that follow.
+    public mutating func setLearningRate(_ rate: Float) {
+        learningRate = rate
+    }
+
+    /// The rate the next update uses.
+    public var currentLearningRate: Float { learningRate }
 
     /// parameters -= update(gradient), where gradient is the mean gradient of one step. A large
     /// buffer is updated in ranges on the pool's threads: every update is elementwise, so the ranges
@@ -154,14 +167,16 @@ public struct Optimizer: Sendable, Equatable {
         gradient: UnsafeBufferPointer<Float>, to parameters: UnsafeMutableBufferPointer<Float>, pool: ComputePool = .shared
     ) {
         precondition(gradient.count == parameterCount && parameters.count == parameterCount)
-        let count = parameterCount, config = config
+        let count = parameterCount, config = config, lr = currentLearningRate
         let p = parameters.baseAddress!, g = gradient.baseAddress!
         let step = iterations + 1
         let parts = pool.parts(elements: count)
         state.withUnsafeMutableBufferPointer { state in
             // Plain SGD keeps no state, so the buffer (and its base address) may be empty.
             let first = state.baseAddress, second = first.map { $0 + count }
-            pool.run(Update(config: config, step: step, p: p, g: g, first: first, second: second, count: count, parts: parts))
+            pool.run(Update(
+                config: config, learningRate: lr, step: step, p: p, g: g, first: first, second: second, count: count,
+                parts: parts))
         }
         iterations = step
     }
@@ -170,6 +185,7 @@ public struct Optimizer: Sendable, Equatable {
     /// `second`, the state buffers of the whole parameter buffer).
     private struct Update: ComputeTask {
         let config: OptimizerConfig
+        let learningRate: Float
         let step: Int
         let p: UnsafeMutablePointer<Float>
         let g: UnsafePointer<Float>
@@ -183,8 +199,9 @@ public struct Optimizer: Sendable, Equatable {
         }
 
         private func update(_ range: Range<Int>) {
+            let lr = learningRate
             switch config {
-            case let .sgd(lr, momentum, nesterov):
+            case let .sgd(_, momentum, nesterov):
                 if momentum == 0 {
                     for i in range { p[i] -= g[i] * lr }
                 } else {
@@ -194,7 +211,7 @@ public struct Optimizer: Sendable, Equatable {
                         p[i] += nesterov ? m[i] * momentum - g[i] * lr : m[i]
                     }
                 }
-            case let .adam(lr, beta1, beta2, epsilon):
+            case let .adam(_, beta1, beta2, epsilon):
                 let beta1Power = Float(ElementaryFunctions.power(Double(beta1), step))
                 let beta2Power = Float(ElementaryFunctions.power(Double(beta2), step))
                 // Keras folds both bias corrections into the step size and adds epsilon to the
@@ -205,7 +222,7 @@ public struct Optimizer: Sendable, Equatable {
                 dl_adam_update(
                     p + start, g + start, first! + start, second! + start, range.count, alpha, oneMinusBeta1,
                     oneMinusBeta2, epsilon)
-            case let .rmsprop(lr, rho, momentum, epsilon):
+            case let .rmsprop(_, rho, momentum, epsilon):
                 let velocity = first!, m = second!
                 for i in range {
                     velocity[i] = rho * velocity[i] + (1 - rho) * (g[i] * g[i])
@@ -217,7 +234,7 @@ public struct Optimizer: Sendable, Equatable {
                         p[i] -= increment
                     }
                 }
-            case let .adagrad(lr, _, epsilon):
+            case let .adagrad(_, _, epsilon):
                 let accumulator = first!
                 for i in range {
                     accumulator[i] += g[i] * g[i]
