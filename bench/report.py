@@ -3,6 +3,7 @@ section per case with dltrain and its anchors side by side, where the time goes,
 and the method. It is rendered from the summary alone, so an earlier results.json renders it again."""
 
 from formatting import format_number, ratio_text, table_head, table_row
+from fitoptions import FIT_OPTIONS_CASE, fit_options_section
 from largefile import LARGE_FILE_CASE, large_file_section
 from multihost import MULTIHOST_CASE, multihost_section
 from rawtable import RAW_TABLE_CASE, raw_table_section
@@ -367,6 +368,8 @@ def render(summary, machine, command, errors, cases, quick):
         lines += large_file_section(summary.get("largefile"))
     if RAW_TABLE_CASE in cases:
         lines += raw_table_section(summary.get("rawtable"))
+    if FIT_OPTIONS_CASE in cases:
+        lines += fit_options_section(summary.get("fitoptions"), summary["facts"]["seed_steps"])
     lines += bullet_section("Where the time goes", observations(summary, cases))
     lines += bullet_section("Runs that failed or ended badly", errors)
     lines += bullet_section("Method", METHOD)
