@@ -139,8 +139,8 @@ def fit_options_section(summary, seed_steps):
              "`compute_class_weight(\"balanced\")`), and with a Dropout after the hidden layer and a cosine decay of the "
              f"learning rate over the run's {steps:,} steps (Keras: `Dropout({DROPOUT:g})` and `Adam(CosineDecay(0.001, "
              f"decay_steps={steps}))`); wall time as case 1. The anchor is `bench/anchors/fit_keras_seed.py`. Medians, "
-             "with the range over the repetitions; the last epoch's loss and accuracy as each reports them (Keras's "
-             "loss and accuracy are weighted by the class weights, as dltrain's are).", "",
+             "with the range over the repetitions; the last epoch's loss and accuracy as each reports them (the loss "
+             "weighted by the class weights in both, the accuracy not: Keras weighs only `weighted_metrics`).", "",
              *table_head("run", "wall s", "fit s", "peak RSS MiB", "wall / dltrain's", "last loss", "last accuracy")]
     pairs = (("dltrain-classweight", "keras-classweight"), ("dltrain-dropout-cosine", "keras-dropout-cosine"))
     for ours, theirs in pairs:

@@ -49,6 +49,38 @@ final class FitOptionsEndToEndTests: XCTestCase {
         XCTAssertEqual(rates, rates.sorted(by: >), "the plateau only lowers the rate")
     }
 
+    /// The same options in a job file, by their snake_case keys (objects where the key takes one), train the
+    /// model the flags train.
+    func testEveryOptionInAJobFileEqualsTheFlags() throws {
+        let directory = try temporaryDirectory(self)
+        let weighted = try weightedSeedData()
+        let shared: [String: Any] = [
+            "layers": "dropout:0.1,24:relu:l2=0.002,dropout:0.3,12:tanh:kernel_initializer=lecun_normal,1:sigmoid",
+            "kernel_initializer": "he_normal", "kernel_regularizer": "l1_l2:l1=0.0001,l2=0.001", "bias_regularizer": "l2:0.0001",
+            "optimizer": "adamw", "optimizer_arguments": ["weight_decay": 0.004, "amsgrad": true, "use_ema": true, "clipnorm": 1.0],
+            "validation_split": 0.2, "epochs": 5, "shards": 4,
+        ]
+        let variants: [(file: [String: Any], flags: [String])] = [
+            (["data": Repository.dataset("ThoraricSurgery.csv"), "class_weight": ["0": 1, "1": 5],
+              "lr_schedule": "cosine_decay:decay_steps=100,warmup_steps=20,warmup_target=0.002"],
+             ["--data", Repository.dataset("ThoraricSurgery.csv"), "--class-weight", "0:1,1:5",
+              "--lr-schedule", "cosine_decay:decay_steps=100,warmup_steps=20,warmup_target=0.002"]),
+            (["data": weighted, "sample_weight_column": "weight",
+              "reduce_lr_on_plateau": ["monitor": "val_loss", "factor": 0.5, "patience": 1, "min_lr": 0.0001]],
+             ["--data", weighted, "--sample-weight-column", "weight",
+              "--reduce-lr-on-plateau", "monitor=val_loss,factor=0.5,patience=1,min_lr=0.0001"]),
+        ]
+        let flags = Array(Self.everyOption.dropLast(4)) + ["--epochs", "5", "--shards", "4"]
+        for (index, variant) in variants.enumerated() {
+            let path = directory + "/job-\(index).json"
+            try JSONSerialization.data(withJSONObject: shared.merging(variant.file) { $1 }, options: [.sortedKeys])
+                .write(to: URL(fileURLWithPath: path))
+            let fromFile = try localRun(["--config", path])
+            XCTAssertEqual(fromFile.model, try localRun(flags + variant.flags).model, "job file \(index)")
+            XCTAssertEqual(fromFile.rates.count, 5, "learning_rate reported: job file \(index)")
+        }
+    }
+
     /// The seed data with a header and a first column `weight` (1, 2 or 0.5, by row), the label last.
     private func weightedSeedData() throws -> String {
         let rows = try String(contentsOfFile: Repository.dataset("ThoraricSurgery.csv"), encoding: .utf8)
