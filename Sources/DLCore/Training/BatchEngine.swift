@@ -106,7 +106,7 @@ public final class BatchEngine {
             z: preActivations[last], a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, activation: spec.outputActivation, weights: weights, gradient: nil)
         metrics.accumulate(
-            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, weights: weights, rows: rows,
+            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
     }
 
@@ -135,7 +135,7 @@ public final class BatchEngine {
             z: preActivations[last], a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, activation: spec.outputActivation, weights: weights, gradient: upstream)
         metrics.accumulate(
-            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, weights: weights, rows: rows,
+            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
 
         var current = upstream, below = downstream
