@@ -126,3 +126,7 @@ record("weights_sample_mse_validation",
        {"input_dim": 5, "layers": [[4, "relu"], [1, "sigmoid"]], "loss": "mean_squared_error",
         "metrics": ["accuracy", "mae"], "seed": 8},
        {"name": "adam", "learning_rate": 0.02}, xs, ys, 8, sample_weight=ws, validation_split=0.25)
+record("weights_class_mse_validation",
+       {"input_dim": 5, "layers": [[4, "relu"], [1, "sigmoid"]], "loss": "mean_squared_error",
+        "metrics": ["accuracy"], "seed": 9},
+       {"name": "adam", "learning_rate": 0.02}, xs, ys, 8, class_weight={0: 0.6, 1: 2.5}, validation_split=0.25)

@@ -108,7 +108,8 @@ extension ClassWeights {
                 let index = labels.classes?.firstIndex(of: name)
                     ?? Int(name).flatMap { counts.indices.contains($0) && (labels.classes != nil || counts[$0] > 0) ? $0 : nil }
                 guard let index else {
-                    let meant = EditDistance.nearest(to: name, among: names).map { "; did you mean \($0)?" } ?? ""
+                    // A near name helps for text classes; for numbers it would only name another class.
+                    let meant = labels.classes.flatMap { EditDistance.nearest(to: name, among: $0) }.map { "; did you mean \($0)?" } ?? ""
                     throw .badSetting(
                         key, text,
                         "the label \(labels.columns.joined(separator: ", ")) has no class \(name): its classes are "
