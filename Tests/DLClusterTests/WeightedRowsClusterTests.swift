@@ -12,13 +12,14 @@ import Foundation
 import XCTest
 
 final class WeightedRowsClusterTests: XCTestCase {
-    private func assertWorkersTrainTheLocalWeights(_ settings: JobSettings, line: UInt = #line) throws {
+    /// `chunkSize` bytes of the file at a time: 97 splits the rows over many chunks.
+    private func assertWorkersTrainTheLocalWeights(_ settings: JobSettings, chunkSize: Int = 4096, line: UInt = #line) throws {
         let trainer = LocalTrainer(job: try TrainingJob(settings))
         try trainer.train()
         let expected = trainer.parameters.map(\.bitPattern)
         for workers in [1, 2] {
-            let job = try TrainingJob(settings, loadsRows: false, chunkSize: 4096)
-            let harness = ClusterHarness(job: job, workerCount: workers, policy: .init(rowChunkSize: 4096))
+            let job = try TrainingJob(settings, loadsRows: false, chunkSize: chunkSize)
+            let harness = ClusterHarness(job: job, workerCount: workers, policy: .init(rowChunkSize: chunkSize))
             for _ in 0..<workers { harness.addWorker() }
             harness.traffic = []
             harness.runToCompletion()
@@ -38,7 +39,7 @@ final class WeightedRowsClusterTests: XCTestCase {
         settings.shards = 3
         settings.epochs = 2
         settings.fit.classWeight = "balanced"
-        try assertWorkersTrainTheLocalWeights(settings)
+        try assertWorkersTrainTheLocalWeights(settings, chunkSize: 997)
     }
 
     func testASampleWeightColumn() throws {
@@ -60,6 +61,6 @@ final class WeightedRowsClusterTests: XCTestCase {
         settings.validationSplit = 0.2
         settings.standardize = true
         settings.fit.sampleWeightColumn = "weight"
-        try assertWorkersTrainTheLocalWeights(settings)
+        try assertWorkersTrainTheLocalWeights(settings, chunkSize: 97)
     }
 }

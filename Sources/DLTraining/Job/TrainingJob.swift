@@ -56,7 +56,7 @@ public struct TrainingJob: Sendable {
         let here = loadsRows ? shards : 0
         try MemoryBudget.check(
             TrainingMemory.need(
-                model: model, targetWidth: data.targetWidth, optimizerSlots: optimizer.slotNames.count, shardsHere: here,
+                model: model, targetWidth: data.rowTargetWidth, optimizerSlots: optimizer.slotNames.count, shardsHere: here,
                 shardBatch: (min(settings.batchSize, data.trainingCount) + shards - 1) / shards,
                 rowsHere: 0, dealtRows: data.trainingCount),
             for: "training this model", hint: TrainingMemory.hint)
