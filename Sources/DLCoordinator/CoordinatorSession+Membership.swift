@@ -54,7 +54,7 @@ extension CoordinatorSession {
                 trainingRows: job.data.trainingCount, validationRows: job.data.validationCount,
                 shardCount: job.schedule.shardCount, batchSize: job.settings.batchSize, seed: job.settings.seed,
                 featureCount: job.data.featureCount, targetWidth: job.data.targetWidth, optimizer: job.optimizer.name,
-                optimizerArguments: job.optimizer.arguments, shards: shards, standardizes: job.data.standardizes,
+                optimizerArguments: job.optimizer.arguments, lrSchedule: job.optimizer.schedule?.text, shards: shards, standardizes: job.data.standardizes,
                 preprocessing: job.data.preprocessing)),
                 round: 0, to: worker, now: now)
         } else {

@@ -70,7 +70,7 @@ extension WorkerJob {
             loss = try Loss(name: self.loss)
             try loss.validate(outputs: model.outputWidth)
             for metric in metrics { _ = try Metric(name: metric, loss: loss, outputs: model.outputWidth) }
-            _ = try OptimizerConfig(name: optimizer, arguments: optimizerArguments)
+            _ = try OptimizerConfig(name: optimizer, arguments: optimizerArguments, schedule: lrSchedule)
         } catch {
             throw bad("\(error)")
         }
