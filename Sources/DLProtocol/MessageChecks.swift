@@ -71,6 +71,8 @@ extension WorkerJob {
             try loss.validate(outputs: model.outputWidth)
             for metric in metrics { _ = try Metric(name: metric, loss: loss, outputs: model.outputWidth) }
             _ = try OptimizerConfig(name: optimizer, arguments: optimizerArguments, schedule: lrSchedule)
+        } catch let error as LearningRateScheduleError {
+            throw bad("lr_schedule: \(error)")
         } catch {
             throw bad("\(error)")
         }

@@ -42,13 +42,16 @@ extension LearningRateSchedule {
     /// Parses `NAME:ARG=VALUE,...`; `initialLearningRate` stands for initial_learning_rate when the
     /// text does not give it (the optimizer's learning rate, as Keras users pass it).
     public init(parsing text: String, initialLearningRate: Float) throws(LearningRateScheduleError) {
-        let trimmed = text[...].trimmingSpaces
-        let name = String(trimmed.prefix { $0 != ":" }).lowercased()
+        let colon = text.firstIndex(of: ":") ?? text.endIndex
+        let name = text[..<colon].trimmingSpaces.lowercased()
+        let rest = colon < text.endIndex ? text[text.index(after: colon)...] : text[text.endIndex...]
         guard let known = Self.argumentNames[name] else {
-            throw .unknownSchedule(name, suggestion: EditDistance.nearest(to: name, among: Self.names))
+            // A misspelling, or the start of a name (cosine for cosine_decay).
+            let start = name.isEmpty ? nil : Self.names.first { $0.hasPrefix(name) }
+            throw .unknownSchedule(name, suggestion: EditDistance.nearest(to: name, among: Self.names) ?? start)
         }
         var values: [String: String] = [:]
-        for item in trimmed.dropFirst(name.count + 1).split(separator: ",", omittingEmptySubsequences: true) {
+        for item in rest.split(separator: ",", omittingEmptySubsequences: true) {
             let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces }
             let allowed = name == "piecewise_constant_decay" ? known : ["initial_learning_rate"] + known
             guard parts.count == 2, !parts[1].isEmpty else {

@@ -30,6 +30,11 @@ public enum GradientClipping: Sendable, Equatable {
 public struct MovingAverage: Sendable, Equatable {
     public var momentum: Float
     public var overwriteFrequency: Int?
+
+    public init(momentum: Float, overwriteFrequency: Int?) {
+        self.momentum = momentum
+        self.overwriteFrequency = overwriteFrequency
+    }
 }
 
 public struct OptimizerConfig: Sendable, Equatable {
