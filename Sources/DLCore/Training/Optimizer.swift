@@ -25,6 +25,9 @@ public struct Optimizer: Sendable, Equatable {
     /// Nadam's u_product after `iterations` updates: a function of the iteration count, recomputed
     /// in float32 step by step when restored, so a checkpoint does not store it.
     private var momentumProduct: Float
+    /// The index of use_ema's `average` among the state buffers (the last), kept so the step
+    /// allocates nothing to find it.
+    private let averageSlot: Int
 
     public init(_ config: OptimizerConfig, parameterCount: Int, tensors: [Range<Int>]) {
         let state = config.slotNames.flatMap { [Float](repeating: config.initialValue(ofSlot: $0), count: parameterCount) }
@@ -40,6 +43,7 @@ public struct Optimizer: Sendable, Equatable {
         self.iterations = iterations
         self.state = state
         learningRate = config.learningRate
+        averageSlot = config.slotNames.count - 1
         momentumProduct = 1
         if case let .nadam(beta1, _, _) = config.rule {
             // Once it underflows to 0 it stays 0.
@@ -61,10 +65,8 @@ public struct Optimizer: Sendable, Equatable {
     /// The model's weights at the end of training given the trained `parameters`: with use_ema the
     /// moving averages (Keras's finalize_variable_values), else the parameters.
     public func finalParameters(_ parameters: [Float]) -> [Float] {
-        guard config.movingAverage != nil, iterations > 0, let slot = config.slotNames.firstIndex(of: "average") else {
-            return parameters
-        }
-        return Array(state[(slot * parameterCount)..<((slot + 1) * parameterCount)])
+        guard config.movingAverage != nil, iterations > 0 else { return parameters }
+        return Array(state[(averageSlot * parameterCount)..<((averageSlot + 1) * parameterCount)])
     }
 
     /// parameters -= update(gradient), where gradient is the mean gradient of one step, which
@@ -79,6 +81,7 @@ public struct Optimizer: Sendable, Equatable {
             config: config, learningRate: currentLearningRate, step: step, p: parameters.baseAddress!,
             g: UnsafePointer(gradient.baseAddress!), state: nil, count: parameterCount,
             parts: pool.parts(elements: parameterCount))
+        update.averageSlot = averageSlot
         if case let .nadam(beta1, _, _) = config.rule {
             momentumProduct = Self.nextMomentumProduct(momentumProduct, beta1: beta1, step: step)
             update.momentumProduct = momentumProduct

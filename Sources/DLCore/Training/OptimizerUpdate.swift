@@ -18,6 +18,8 @@ struct OptimizerUpdate: ComputeTask {
     let parts: Int
     /// Nadam's u_product including this step's factor.
     var momentumProduct: Float = 1
+    /// use_ema's average: the last state buffer (computed once, not per part: no allocation here).
+    var averageSlot = 0
 
     func run(part: Int) {
         let range = ComputePool.range(part, of: parts, count: count, multiple: 8)
@@ -37,7 +39,7 @@ struct OptimizerUpdate: ComputeTask {
     /// Keras's _update_model_variables_moving_average (momentum 0 on the first update, so the
     /// average starts at the weights), then the overwrite every ema_overwrite_frequency updates.
     private func average(_ range: Range<Int>, _ settings: MovingAverage) {
-        let average = slot(config.slotNames.count - 1)
+        let average = slot(averageSlot)
         let momentum: Float = step == 1 ? 0 : settings.momentum
         let complement = 1 - momentum
         for i in range { average[i] = momentum * average[i] + complement * p[i] }
