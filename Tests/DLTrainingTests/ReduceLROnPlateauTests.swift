@@ -132,6 +132,16 @@ final class ReduceLROnPlateauTests: XCTestCase {
         XCTAssertEqual(try ReduceLROnPlateau.Rule(parsing: rule.text), rule)
     }
 
+    func testAJobFileMayWriteItAsAnObject() throws {
+        let json = #"{"reduce_lr_on_plateau": {"monitor": "loss", "factor": 0.5, "patience": 3, "min_lr": 1e-5}}"#
+        let settings = try JSONDecoder().decode(JobSettings.self, from: Data(json.utf8))
+        XCTAssertEqual(settings.fit.reduceLROnPlateau, "factor=0.5,min_lr=1e-05,monitor=loss,patience=3")
+        XCTAssertEqual(
+            try settings.reduceLROnPlateauRule(), ReduceLROnPlateau.Rule(monitor: "loss", factor: 0.5, patience: 3, minLR: 1e-5))
+        let text = try JSONDecoder().decode(JobSettings.self, from: Data(#"{"reduce_lr_on_plateau": "defaults"}"#.utf8))
+        XCTAssertEqual(try text.reduceLROnPlateauRule(), ReduceLROnPlateau.Rule())
+    }
+
     func testMistakesAreTypedWithAdvice() {
         func refusal(_ text: String) -> ReduceLROnPlateau.Rule.TextError? {
             do {
