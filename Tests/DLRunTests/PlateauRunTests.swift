@@ -1,5 +1,6 @@
 // ReduceLROnPlateau in a run's files: each epoch's line, metrics.jsonl and TensorBoard's
 // epoch_learning_rate show the rate the epoch trained with (Keras logs it before lowering it); a
+// model file names the rule and the rate at the end (dlmodel summary shows them); a
 // checkpoint keeps the rule's state and the lowered rate, so a run resumed after a reduction goes on
 // with the reduced rate and ends as the run that never stopped, bit for bit; a checkpoint whose rate
 // or state no run writes, or whose rule is not the job's, is refused.
@@ -24,7 +25,7 @@ final class PlateauRunTests: XCTestCase {
     func testEveryOutputShowsTheRateEachEpochTrainedWith() throws {
         let directory = try temporaryDirectory(self)
         var text = ""
-        let (history, _) = try TrainingRun(settings: settings(epochs: 3), runDirectory: directory, verbose: 2, output: { text += $0 })
+        let (history, model) = try TrainingRun(settings: settings(epochs: 3), runDirectory: directory, verbose: 2, output: { text += $0 })
             .runLocally()
         let rate = Double(Float(0.001))
         XCTAssertEqual(history.map { $0.value("learning_rate") }, [rate, rate, rate / 2])
@@ -34,6 +35,15 @@ final class PlateauRunTests: XCTestCase {
         XCTAssertEqual(try MetricsLog.read(path: directory + "/metrics.jsonl").map(\.values), history.map(\.values))
         let events = try TensorBoardEvents.read(directory)
         XCTAssertEqual(events.train["epoch_learning_rate"], [[0, rate], [1, rate], [2, Double(Float(rate / 2))]])
+
+        // The model file says which rule trained it and the rate training would go on with.
+        let read = try ModelFile.read(path: directory + "/model.safetensors")
+        XCTAssertEqual(read, model)
+        XCTAssertEqual(read.training.reduceLROnPlateau, try XCTUnwrap(try TrainingJob(settings(epochs: 3)).reduceLROnPlateau).text)
+        XCTAssertEqual(read.training.learningRate, Float(0.001) / 4)
+        let summary = ModelSummary.text(of: read)
+        XCTAssertTrue(summary.contains("ReduceLROnPlateau: monitor=val_loss,factor=0.5,patience=1,mode=auto"), summary)
+        XCTAssertTrue(ModelSummary.json(of: read).contains(#""reduce_lr_on_plateau":"monitor=val_loss"#))
     }
 
     func testAResumeAfterAReductionGoesOnWithTheReducedRate() throws {
