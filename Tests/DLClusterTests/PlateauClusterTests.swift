@@ -2,11 +2,13 @@
 // and the lowered rate reaches every worker's copy of the optimizer with the epoch's first
 // compute-step (or in the state a worker that takes over shards is sent), so a run with workers
 // (star and ring, losing a worker on the way) trains with the same rates and ends with the same
-// weights as `--local` with the same shards, bit for bit.
+// weights as `--local` with the same shards, bit for bit; so does a coordinator resumed from a
+// checkpoint taken after a reduction, whose workers get the lowered rate in their first state.
 
 import DLCoordinator
 import DLCore
 import DLProtocol
+import DLRun
 import DLTestSupport
 import DLTraining
 import XCTest
@@ -54,5 +56,32 @@ final class PlateauClusterTests: XCTestCase {
             })
             XCTAssertEqual(sent, Set(rates.compactMap { $0.map(Float.init) }), "\(exchange)")
         }
+    }
+
+    func testACoordinatorResumedAfterAReductionSendsTheLoweredRate() throws {
+        let job = try job()
+        let local = LocalTrainer(job: job)
+        try local.train()
+        // Stopped mid-way through the fourth epoch, after the first reduction; checkpointed and read back.
+        let stopped = LocalTrainer(job: job)
+        try stopped.train(stopRequested: { stopped.progress.position == TrainingPosition(epoch: 3, step: 5) })
+        let path = try temporaryDirectory(self) + "/c.safetensors"
+        try Checkpoint(job: job, progress: stopped.progress).write(to: path)
+        let checkpoint = try Checkpoint.read(path: path)
+        XCTAssertEqual(checkpoint.optimizer.learningRate, job.optimizer.learningRate / 2)
+        try Resumption.check(job, against: checkpoint, path: path)
+
+        let resumed = ClusterHarness(job: job, workerCount: 2, progress: checkpoint.progress(for: job))
+        resumed.traffic = []
+        resumed.addWorker()
+        resumed.addWorker()
+        resumed.runToCompletion(perTick: 6)
+        XCTAssertEqual(resumed.coordinator.outcome, .finished, resumed.recentLog)
+        XCTAssertEqual(resumed.coordinator.parameters.map(\.bitPattern), local.parameters.map(\.bitPattern))
+        let states = (resumed.traffic ?? []).compactMap { traffic -> Float? in
+            if case let .state(state) = traffic.message { state.learningRate } else { nil }
+        }
+        // Each worker's first state is the checkpoint's, with its lowered rate.
+        XCTAssertEqual(Array(states.prefix(2)), [job.optimizer.learningRate / 2, job.optimizer.learningRate / 2])
     }
 }
