@@ -52,7 +52,7 @@ final class ReduceLROnPlateauTests: XCTestCase {
             try OptimizerConfig(
                 name: run.optimizer.name,
                 arguments: ["learning_rate": run.optimizer.learning_rate].merging(run.optimizer.momentum.map { ["momentum": $0] } ?? [:]) { a, _ in a }),
-            parameterCount: spec.layout.count)
+            parameterCount: spec.layout.count, tensors: spec.layout.tensorRanges)
         let rule = try ReduceLROnPlateau.Rule(
             parsing: run.plateau.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text)" }.joined(separator: ","))
         let stopping = run.early_stopping.map {

@@ -56,7 +56,7 @@ public struct ParameterState: Sendable, Equatable {
     }
 
     private mutating func update(pool: ComputePool) -> Bool {
-        meanGradient.withUnsafeBufferPointer { mean in
+        meanGradient.withUnsafeMutableBufferPointer { mean in
             parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p, pool: pool) }
         }
         return parameters.withUnsafeBufferPointer(Self.allFinite)
