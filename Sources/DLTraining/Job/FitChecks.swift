@@ -5,5 +5,6 @@
 
 extension JobSettings {
     func validateFit() throws(JobError) {
+        _ = try layerDefaults()
     }
 }
