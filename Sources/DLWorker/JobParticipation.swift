@@ -171,7 +171,8 @@ final class JobParticipation {
         replica = ParameterState(
             parameters: state.parameters,
             optimizer: Optimizer(
-                optimizer, parameterCount: parameterCount, iterations: state.optimizerIterations, state: state.optimizerState))
+                optimizer, parameterCount: parameterCount, iterations: state.optimizerIterations, state: state.optimizerState),
+            regularization: Regularization(job.model))
         replicaRound = round
         ring.reset()
         return nil

@@ -62,7 +62,8 @@ public struct Checkpoint: Sendable, Equatable {
     public func progress(for job: TrainingJob) -> TrainingProgress {
         TrainingProgress(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
-            optimizer: optimizer, position: position, epochSums: epochSums, history: history, earlyStopping: earlyStopping)
+            optimizer: optimizer, regularization: Regularization(job.model), position: position, epochSums: epochSums,
+            history: history, earlyStopping: earlyStopping)
     }
 
     private struct OptimizerEntry: Codable {
