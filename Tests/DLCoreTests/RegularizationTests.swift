@@ -42,4 +42,24 @@ final class RegularizationTests: XCTestCase {
         }
         XCTAssertEqual(gradient[4], 1)  // an unregularized bias keeps its gradient
     }
+
+    func testTheLanesSumEveryElementOnce() throws {
+        // 7 x 5 + 5 parameters: four vectors of eight and a tail, in each tensor.
+        let spec = try ModelSpec(inputDim: 7, layers: [
+            DenseSpec(units: 5, activation: .linear, kernelRegularizer: Regularizer(l1: 0.5, l2: 0.25), biasRegularizer: Regularizer(l2: 2)),
+        ])
+        var generator = SeededGenerator(seed: 4)
+        let parameters = (0..<40).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        var absolute = 0.0, squares = 0.0, biasSquares = 0.0
+        for (i, w) in parameters.enumerated() {
+            if i < 35 {
+                absolute += abs(Double(w))
+                squares += Double(w) * Double(w)
+            } else {
+                biasSquares += Double(w) * Double(w)
+            }
+        }
+        let expected = Double(0.5 * Float(absolute) + 0.25 * Float(squares) + 2 * Float(biasSquares))
+        XCTAssertEqual(Double(Regularization(spec).penalty(parameters)), expected, accuracy: 1e-6 * expected)
+    }
 }
