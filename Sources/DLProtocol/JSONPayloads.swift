@@ -49,6 +49,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// The model's inputs per row: the features after any preprocessing.
     public var featureCount: Int
+    /// The targets per row as the rows arrive: the loss's, then the row's weight when `sampleWeighted`.
     public var targetWidth: Int
     /// The optimizer by its Keras name and arguments: every worker applies each step's update to
     /// its own copy of the parameters, with the same bits as the coordinator.
@@ -63,6 +64,12 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     /// (`rowWidth` per row), and the worker expands them into the model's inputs once a shard's rows
     /// have all arrived. Nil for a table of numbers.
     public var preprocessing: Preprocessing?
+    /// Keras's class_weight: the weight of each class by class index (classes past the end weigh 1),
+    /// which every training row's loss is multiplied by; nil when the rows are not class-weighted.
+    public var classWeights: [Float]?
+    /// Keras's sample_weight: each row's targets end with its weight, which weighs its loss in
+    /// training and in validation. Sent only when true.
+    public var sampleWeighted: Bool
 
     /// The values per row as the rows arrive.
     public var rowWidth: Int { preprocessing?.codeWidth ?? featureCount }
@@ -70,7 +77,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public init(
         workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, validationRows: Int,
         shardCount: Int, batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, optimizer: String,
-        optimizerArguments: [String: Double], shards: [Int], standardizes: Bool, preprocessing: Preprocessing? = nil
+        optimizerArguments: [String: Double], shards: [Int], standardizes: Bool, preprocessing: Preprocessing? = nil,
+        classWeights: [Float]? = nil, sampleWeighted: Bool = false
     ) {
         self.workerIndex = workerIndex
         self.model = model
@@ -88,6 +96,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         self.shards = shards
         self.standardizes = standardizes
         self.preprocessing = preprocessing
+        self.classWeights = classWeights
+        self.sampleWeighted = sampleWeighted
     }
 
     enum CodingKeys: String, CodingKey {
@@ -107,6 +117,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         case shards
         case standardizes
         case preprocessing
+        case classWeights = "class_weights"
+        case sampleWeighted = "sample_weighted"
     }
 
     // Written out only because the model travels in its wire form (below), not in ModelSpec's own.
@@ -128,6 +140,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         shards = try container.decode([Int].self, forKey: .shards)
         standardizes = try container.decode(Bool.self, forKey: .standardizes)
         preprocessing = try container.decodeIfPresent(Preprocessing.self, forKey: .preprocessing)
+        classWeights = try container.decodeIfPresent([Float].self, forKey: .classWeights)
+        sampleWeighted = try container.decodeIfPresent(Bool.self, forKey: .sampleWeighted) ?? false
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -148,6 +162,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         try container.encode(shards, forKey: .shards)
         try container.encode(standardizes, forKey: .standardizes)
         try container.encodeIfPresent(preprocessing, forKey: .preprocessing)
+        try container.encodeIfPresent(classWeights, forKey: .classWeights)
+        if sampleWeighted { try container.encode(sampleWeighted, forKey: .sampleWeighted) }
     }
 }
 

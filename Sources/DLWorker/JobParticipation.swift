@@ -156,7 +156,8 @@ final class JobParticipation {
             runners[shard] = ShardRunner(
                 shard: shard, schedule: schedule, rows: load.training,
                 validationRows: job.validationRows == 0 ? nil : load.validation, preprocessing: job.preprocessing,
-                model: job.model, loss: loss, metrics: metrics)
+                model: job.model, loss: loss, metrics: metrics, classWeights: job.classWeights.map(ClassWeights.init),
+                sampleWeighted: job.sampleWeighted)
             gradients[shard] = [Float](repeating: 0, count: parameterCount)
             sums[shard] = metrics.makeSums()
             pending.remove(shard)

@@ -46,6 +46,9 @@ public struct ModelFile: Sendable, Equatable {
     /// The fitted preprocessing of a model trained on a table that needed one: `features` are then
     /// the model's inputs, and `preprocessing.columns` the file's columns it reads.
     public var preprocessing: Preprocessing?
+    /// The column that weighed each row's loss in training (Keras's sample_weight), by its header
+    /// name: no feature, and what `dlmodel evaluate` weighs by. Written only when set.
+    public var sampleWeightColumn: String?
     public var training: Training
 
     /// The model file of a job's trained parameters.
@@ -63,6 +66,7 @@ public struct ModelFile: Sendable, Equatable {
             "the standardization is fitted before training")
         standardization = job.data.standardization
         preprocessing = job.data.preprocessing
+        sampleWeightColumn = job.data.sampleWeightColumn
         training = Training(
             epochs: epochs, batchSize: job.settings.batchSize, seed: job.settings.seed,
             shards: job.schedule.shardCount, trainingRows: job.data.trainingCount,
@@ -105,6 +109,7 @@ public struct ModelFile: Sendable, Equatable {
         ]
         if let standardization { metadata["standardization"] = Self.json(standardization) }
         if let preprocessing { metadata["preprocessing"] = Self.json(preprocessing, spelledOut: true) }
+        if let sampleWeightColumn { metadata["sample_weight_column"] = sampleWeightColumn }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
@@ -166,6 +171,10 @@ public struct ModelFile: Sendable, Equatable {
             ? nil : try Self.field("preprocessing", Preprocessing.self, of: file, decoder: Self.decoder(spelledOut: true), bad: bad)
         if let preprocessing, let reason = Self.inconsistency(of: preprocessing, features: features, standardization: standardization) {
             throw bad("preprocessing: \(reason)")
+        }
+        sampleWeightColumn = file.metadata["sample_weight_column"]
+        if let column = sampleWeightColumn, features.contains(column) || labels.columns.contains(column) {
+            throw bad("sample_weight_column \(column) is also a feature or a label")
         }
         training = try field("training", Training.self)
         if let reason = training.inconsistency { throw bad("training: \(reason)") }

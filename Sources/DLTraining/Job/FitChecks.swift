@@ -6,5 +6,17 @@
 extension JobSettings {
     func validateFit() throws(JobError) {
         _ = try layerDefaults()
+        if let classWeight = fit.classWeight {
+            _ = try ClassWeights.parse(classWeight)
+            if fit.sampleWeightColumn != nil {
+                throw .badSetting(
+                    ClassWeights.key, classWeight,
+                    "class weights cannot be given with sample_weight_column (Keras refuses class_weight with "
+                        + "sample_weight): put each row's class weight into its weight column, or leave one of them out")
+            }
+        }
+        if let column = fit.sampleWeightColumn, Substring(column).trimmingCharacters(in: " \t").isEmpty {
+            throw .badSetting("sample_weight_column", column, "name the column of row weights by its header name or 0-based index")
+        }
     }
 }
