@@ -25,7 +25,8 @@ public enum KerasExport {
     /// The .keras file's bytes: a zip of the three files, stored uncompressed as Keras stores them.
     public static func encoded(_ model: ModelFile, date: Date = Date()) throws -> [UInt8] {
         // A model file's optimizer was checked when it was read.
-        let optimizer = try OptimizerConfig(name: model.optimizer, arguments: model.optimizerArguments)
+        let optimizer = try OptimizerConfig(
+            name: model.optimizer, arguments: model.optimizerArguments, schedule: model.optimizerSchedule)
         let files: [(String, Data)] = [
             ("metadata.json", try json(["keras_version": kerasVersion, "date_saved": savedDate(date)])),
             ("config.json", try json(config(model, optimizer: optimizer))),
@@ -191,14 +192,8 @@ public enum KerasExport {
     }
 
     static func compileConfig(_ model: ModelFile, optimizer: OptimizerConfig) -> [String: Any] {
-        var optimizerConfig: [String: Any] = ["name": optimizer.name]
-        for (key, value) in optimizer.arguments {
-            optimizerConfig[key] = key == "nesterov" ? value != 0 : Double(Float(value))
-        }
-        if case .adam = optimizer { optimizerConfig["amsgrad"] = false }
-        if case .rmsprop = optimizer { optimizerConfig["centered"] = false }
         return [
-            "optimizer": serialized("keras.optimizers", kerasClass(optimizer), optimizerConfig),
+            "optimizer": KerasOptimizerConfig.serialized(optimizer),
             "loss": model.loss.rawValue, "loss_weights": NSNull(), "metrics": model.metrics, "weighted_metrics": NSNull(),
             "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false,
         ]
@@ -237,40 +232,28 @@ public enum KerasExport {
         try file.group("/optimizer")
         try file.group("/optimizer/vars", name: optimizer.name)
         try file.dataset("/optimizer/vars/0", shape: [], values: [Int64(0)])
-        try file.dataset("/optimizer/vars/1", shape: [], values: [optimizer.learningRate])
-        var index = 2
-        for (slots, initial) in slotLayout(optimizer) {
+        var index = 1
+        // A schedule is no variable: Keras's optimizer then has no learning_rate among its variables.
+        if optimizer.schedule == nil {
+            try file.dataset("/optimizer/vars/1", shape: [], values: [optimizer.learningRate])
+            index = 2
+        }
+        for slots in KerasOptimizerConfig.slotGroups(optimizer) {
             for shape in variables {
-                for _ in slots {
+                for slot in slots {
+                    let initial = optimizer.initialValue(ofSlot: slot)
                     try file.dataset(
                         "/optimizer/vars/\(index)", shape: shape, values: [Float](repeating: initial, count: shape.reduce(1, *)))
                     index += 1
                 }
             }
         }
+        if case .nadam = optimizer.rule {
+            // Nadam's u_product, a variable of its own after the slots.
+            try file.dataset("/optimizer/vars/\(index)", shape: [], values: [Float(1)])
+        }
         try file.group("/vars", name: model.preprocessing == nil ? "sequential" : "functional")
         return try file.bytes()
-    }
-
-    /// Keras's optimizer variables after iteration and learning rate: groups in order, each
-    /// holding its slots for every trainable variable in turn (Adam interleaves momentum and
-    /// velocity per variable; RMSprop keeps all velocities, then all momentums), and the value
-    /// each starts at.
-    static func slotLayout(_ optimizer: OptimizerConfig) -> [(slots: [String], initial: Float)] {
-        switch optimizer {
-        case .adam: return [(["momentum", "velocity"], 0)]
-        case let .adagrad(_, initial, _): return [(["accumulator"], initial)]
-        case .sgd, .rmsprop: return optimizer.slotNames.map { ([$0], 0) }
-        }
-    }
-
-    static func kerasClass(_ optimizer: OptimizerConfig) -> String {
-        switch optimizer {
-        case .sgd: "SGD"
-        case .adam: "Adam"
-        case .rmsprop: "RMSprop"
-        case .adagrad: "Adagrad"
-        }
     }
 
     private static func layer(_ className: String, _ config: [String: Any], inputShape: [Any]? = nil) -> [String: Any] {

@@ -55,6 +55,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     /// its own copy of the parameters, with the same bits as the coordinator.
     public var optimizer: String
     public var optimizerArguments: [String: Double]
+    /// The learning-rate schedule in its text form (LearningRateSchedule.text); sent only when set.
+    public var lrSchedule: String?
     /// The shards this worker computes, in increasing order.
     public var shards: [Int]
     /// Whether the features are standardized: the rows arrive as the file has them, and the worker
@@ -77,8 +79,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public init(
         workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, validationRows: Int,
         shardCount: Int, batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, optimizer: String,
-        optimizerArguments: [String: Double], shards: [Int], standardizes: Bool, preprocessing: Preprocessing? = nil,
-        classWeights: [Float]? = nil, sampleWeighted: Bool = false
+        optimizerArguments: [String: Double], lrSchedule: String? = nil, shards: [Int], standardizes: Bool,
+        preprocessing: Preprocessing? = nil, classWeights: [Float]? = nil, sampleWeighted: Bool = false
     ) {
         self.workerIndex = workerIndex
         self.model = model
@@ -93,6 +95,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         self.targetWidth = targetWidth
         self.optimizer = optimizer
         self.optimizerArguments = optimizerArguments
+        self.lrSchedule = lrSchedule
         self.shards = shards
         self.standardizes = standardizes
         self.preprocessing = preprocessing
@@ -114,6 +117,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         case targetWidth = "target_width"
         case optimizer
         case optimizerArguments = "optimizer_arguments"
+        case lrSchedule = "lr_schedule"
         case shards
         case standardizes
         case preprocessing
@@ -137,6 +141,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         targetWidth = try container.decode(Int.self, forKey: .targetWidth)
         optimizer = try container.decode(String.self, forKey: .optimizer)
         optimizerArguments = try container.decode([String: Double].self, forKey: .optimizerArguments)
+        lrSchedule = try container.decodeIfPresent(String.self, forKey: .lrSchedule)
         shards = try container.decode([Int].self, forKey: .shards)
         standardizes = try container.decode(Bool.self, forKey: .standardizes)
         preprocessing = try container.decodeIfPresent(Preprocessing.self, forKey: .preprocessing)
@@ -159,6 +164,7 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         try container.encode(targetWidth, forKey: .targetWidth)
         try container.encode(optimizer, forKey: .optimizer)
         try container.encode(optimizerArguments, forKey: .optimizerArguments)
+        try container.encodeIfPresent(lrSchedule, forKey: .lrSchedule)
         try container.encode(shards, forKey: .shards)
         try container.encode(standardizes, forKey: .standardizes)
         try container.encodeIfPresent(preprocessing, forKey: .preprocessing)

@@ -70,7 +70,9 @@ extension WorkerJob {
             loss = try Loss(name: self.loss)
             try loss.validate(outputs: model.outputWidth)
             for metric in metrics { _ = try Metric(name: metric, loss: loss, outputs: model.outputWidth) }
-            _ = try OptimizerConfig(name: optimizer, arguments: optimizerArguments)
+            _ = try OptimizerConfig(name: optimizer, arguments: optimizerArguments, schedule: lrSchedule)
+        } catch let error as LearningRateScheduleError {
+            throw bad("lr_schedule: \(error)")
         } catch {
             throw bad("\(error)")
         }

@@ -68,7 +68,7 @@ final class JobParticipation {
         let loss = try Loss(name: job.loss)
         self.loss = loss
         metrics = MetricSet(try job.metrics.map { try Metric(name: $0, loss: loss, outputs: job.model.outputWidth) })
-        optimizer = try OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments)
+        optimizer = try OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments, schedule: job.lrSchedule)
         schedule = ShardSchedule(rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
         parameterCount = job.model.layout.count
         gradients = Array(repeating: [], count: job.shardCount)
@@ -80,7 +80,8 @@ final class JobParticipation {
     /// What a worker holding `shards` of `job` needs (TrainingMemory): their rows, gradients and
     /// batch buffers, the parameters with a replica's state, the deal of every training row.
     static func memoryNeed(_ job: WorkerJob, shards: Int) -> MemoryNeed {
-        let slots = (try? OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments))?.slotNames.count ?? 2
+        let config = try? OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments, schedule: job.lrSchedule)
+        let slots = config?.slotNames.count ?? 2
         return TrainingMemory.need(
             model: job.model, targetWidth: job.targetWidth, optimizerSlots: slots, shardsHere: shards,
             shardBatch: shardBatch(job), rowsHere: shards * rowsPerShard(job), dealtRows: job.trainingRows)
@@ -167,12 +168,13 @@ final class JobParticipation {
     /// The parameters and optimizer state to continue from, before `round`.
     func take(_ state: ReplicaState, round: UInt64) -> String? {
         guard state.parameters.count == parameterCount,
-            state.optimizerState.count == Optimizer(optimizer, parameterCount: parameterCount).state.count
+            state.optimizerState.count == optimizer.slotNames.count * parameterCount
         else { return "a state of \(state.parameters.count) parameters does not fit this model" }
         replica = ParameterState(
             parameters: state.parameters,
             optimizer: Optimizer(
-                optimizer, parameterCount: parameterCount, iterations: state.optimizerIterations, state: state.optimizerState),
+                optimizer, parameterCount: parameterCount, tensors: job.model.layout.tensorRanges,
+                iterations: state.optimizerIterations, state: state.optimizerState),
             regularization: Regularization(job.model))
         replicaRound = round
         ring.reset()

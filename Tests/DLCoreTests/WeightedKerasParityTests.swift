@@ -36,7 +36,7 @@ final class WeightedKerasParityTests: XCTestCase {
         let spec = try reference.modelSpec()
         let loss = try Loss(name: reference.spec.loss)
         let metricSet = MetricSet(try reference.spec.metrics.map { try Metric(name: $0, loss: loss, outputs: spec.outputWidth) })
-        var optimizer = Optimizer(try reference.optimizerConfig(), parameterCount: spec.layout.count)
+        var optimizer = Optimizer(try reference.optimizerConfig(), parameterCount: spec.layout.count, tensors: spec.layout.tensorRanges)
         var parameters = reference.flatten(reference.initialWeights)
         let capacity = max(reference.batchSize, weighted.validation?.x.count ?? 0)
         let engine = BatchEngine(spec: spec, loss: loss, metrics: metricSet, capacity: capacity, weighted: true)
@@ -56,7 +56,7 @@ final class WeightedKerasParityTests: XCTestCase {
             if let expected = step.gradients {
                 assertClose(gradient, reference.flatten(expected), "\(name) step \(index) gradients")
             }
-            gradient.withUnsafeBufferPointer { g in
+            gradient.withUnsafeMutableBufferPointer { g in
                 parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: g, to: p) }
             }
             assertClose(parameters, reference.flatten(step.weightsAfter), "\(name) weights after step \(index)")

@@ -46,6 +46,8 @@ final class MessageChecksTests: XCTestCase {
             ("metric", { $0.metrics = ["f1"] }),
             ("optimizer", { $0.optimizer = "lion" }),
             ("beta_1", { $0.optimizerArguments["beta_1"] = 1 }),
+            ("clipvalue", { $0.optimizerArguments["clipnorm"] = 1; $0.optimizerArguments["clipvalue"] = 1 }),
+            ("lr_schedule", { $0.lrSchedule = "cosine_decay:decay_steps=0" }),
         ]
         for (field, change) in cases {
             var job = golden

@@ -96,7 +96,8 @@ final class RegularizationParityTests: XCTestCase {
         let stepsPerEpoch = recorded.steps.count / 2
         var progress = TrainingProgress(
             metrics: metrics, stepsPerEpoch: stepsPerEpoch, parameters: parameters,
-            optimizer: Optimizer(config, parameterCount: parameters.count), regularization: Regularization(spec),
+            optimizer: Optimizer(config, parameterCount: parameters.count, tensors: spec.layout.tensorRanges),
+            regularization: Regularization(spec),
             position: TrainingPosition(epoch: 0, step: 0), epochSums: metrics.makeSums(), history: [])
         let engine = BatchEngine(spec: spec, loss: loss, metrics: metrics, capacity: recorded.batch_size)
         var gradient = [Float](repeating: 0, count: parameters.count)

@@ -50,9 +50,11 @@ public struct Checkpoint: Sendable, Equatable {
     func copied() -> Checkpoint {
         var copy = self
         copy.parameters = parameters.withUnsafeBufferPointer { Array($0) }
-        copy.optimizer = Optimizer(
-            optimizer.config, parameterCount: optimizer.parameterCount, iterations: optimizer.iterations,
-            state: optimizer.state.withUnsafeBufferPointer { Array($0) })
+        var optimizerCopy = Optimizer(
+            optimizer.config, parameterCount: optimizer.parameterCount, tensors: optimizer.tensors,
+            iterations: optimizer.iterations, state: optimizer.state.withUnsafeBufferPointer { Array($0) })
+        optimizerCopy.setLearningRate(optimizer.learningRate)
+        copy.optimizer = optimizerCopy
         copy.epochSums = epochSums.withUnsafeBufferPointer { Array($0) }
         copy.earlyStopping?.bestParameters = earlyStopping?.bestParameters?.withUnsafeBufferPointer { Array($0) }
         return copy
@@ -66,10 +68,13 @@ public struct Checkpoint: Sendable, Equatable {
             history: history, earlyStopping: earlyStopping)
     }
 
+    /// `schedule` (LearningRateSchedule.text) is written only when set: a checkpoint of a job
+    /// without one is written, and read, as before.
     private struct OptimizerEntry: Codable {
         let name: String
         let arguments: [String: Double]
         let iterations: Int
+        var schedule: String? = nil
     }
 
     /// The file's bytes; `history` encodes the epoch reports (a checkpointer passes the one it keeps
@@ -93,7 +98,8 @@ public struct Checkpoint: Sendable, Equatable {
             "data": ModelFile.json(data),
             "position": ModelFile.json(position),
             "optimizer": ModelFile.json(OptimizerEntry(
-                name: optimizer.config.name, arguments: optimizer.config.arguments, iterations: optimizer.iterations)),
+                name: optimizer.config.name, arguments: optimizer.config.arguments, iterations: optimizer.iterations,
+                schedule: optimizer.config.schedule?.text)),
             "history": historyJSON.json(history),
             "epoch_sums": ModelFile.json(epochSums),
             "checksum": Self.checksumPlaceholder,
@@ -186,7 +192,12 @@ public struct Checkpoint: Sendable, Equatable {
         history = try field("history", [EpochReport].self)
         epochSums = try field("epoch_sums", [Double].self)
         let config: OptimizerConfig
-        do { config = try OptimizerConfig(name: entry.name, arguments: entry.arguments) } catch { throw inconsistent("\(error)") }
+        do {
+            config = try OptimizerConfig(name: entry.name, arguments: entry.arguments, schedule: entry.schedule)
+        } catch {
+            throw inconsistent("\(error)")
+        }
+        guard entry.iterations >= 0 else { throw inconsistent("optimizer: \(entry.iterations) iterations") }
         var stopping = file.metadata["early_stopping"] == nil ? nil : try field("early_stopping", EarlyStopping.self)
 
         var tensors = LayerTensorReader(file, bad: inconsistent)
@@ -195,14 +206,16 @@ public struct Checkpoint: Sendable, Equatable {
         for name in config.slotNames {
             // Keras's second moments (adam's and rmsprop's velocity, adagrad's accumulator) are
             // sums of squares: never negative, and infinite only after a huge gradient.
-            let squares = name == "velocity" || name == "accumulator"
+            let squares = OptimizerConfig.slotIsNonNegative(name)
             state += try tensors.read(
                 prefix: "optimizer/\(name)/", model: model, requirement: squares ? "0 or more" : "numbers, not NaN",
                 allowed: squares ? { $0 >= 0 } : { !$0.isNaN })
         }
         if tensors.holds(prefix: "best/") { stopping?.bestParameters = try tensors.read(prefix: "best/", model: model) }
         try tensors.finish()
-        optimizer = Optimizer(config, parameterCount: parameters.count, iterations: entry.iterations, state: state)
+        optimizer = Optimizer(
+            config, parameterCount: parameters.count, tensors: model.layout.tensorRanges, iterations: entry.iterations,
+            state: state)
         earlyStopping = stopping
         if let reason = inconsistency { throw inconsistent(reason) }
     }

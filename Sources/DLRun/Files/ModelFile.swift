@@ -40,6 +40,8 @@ public struct ModelFile: Sendable, Equatable {
     public var metrics: [String]
     public var optimizer: String
     public var optimizerArguments: [String: Double]
+    /// The learning-rate schedule in its text form (LearningRateSchedule.text), when training had one.
+    public var optimizerSchedule: String?
     public var features: [String]
     public var labels: LabelEncoding
     public var standardization: Standardization?
@@ -59,6 +61,7 @@ public struct ModelFile: Sendable, Equatable {
         metrics = job.metricNames
         optimizer = job.optimizer.name
         optimizerArguments = job.optimizer.arguments
+        optimizerSchedule = job.optimizer.schedule?.text
         features = job.data.featureNames
         labels = job.data.labels
         precondition(
@@ -102,7 +105,7 @@ public struct ModelFile: Sendable, Equatable {
             "model": Self.json(model),
             "loss": loss.rawValue,
             "metrics": Self.json(metrics),
-            "optimizer": Self.json(OptimizerEntry(name: optimizer, arguments: optimizerArguments)),
+            "optimizer": Self.json(OptimizerEntry(name: optimizer, arguments: optimizerArguments, schedule: optimizerSchedule)),
             "features": Self.json(features),
             "labels": Self.json(labels),
             "training": Self.json(training),
@@ -153,12 +156,13 @@ public struct ModelFile: Sendable, Equatable {
         }
         let optimizerEntry = try field("optimizer", OptimizerEntry.self)
         do {
-            _ = try OptimizerConfig(name: optimizerEntry.name, arguments: optimizerEntry.arguments)
+            _ = try OptimizerConfig(name: optimizerEntry.name, arguments: optimizerEntry.arguments, schedule: optimizerEntry.schedule)
         } catch {
             throw bad("optimizer: \(error)")
         }
         optimizer = optimizerEntry.name
         optimizerArguments = optimizerEntry.arguments
+        optimizerSchedule = optimizerEntry.schedule
         features = try field("features", [String].self)
         guard features.count == model.inputDim else {
             throw bad("\(features.count) features for a model of \(model.inputDim) inputs")
@@ -214,9 +218,11 @@ public struct ModelFile: Sendable, Equatable {
         }
     }
 
+    /// `schedule` is written only when set, so a model trained without one is written as before.
     private struct OptimizerEntry: Codable {
         let name: String
         let arguments: [String: Double]
+        var schedule: String? = nil
     }
 
     /// `value` as the metadata holds it: keys sorted and, unless its type spells them out

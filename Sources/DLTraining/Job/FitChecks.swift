@@ -3,9 +3,17 @@
 // a usage error that names its flag) before anything is read. Checks that need the data (a class
 // the label does not have, a weight column that holds words) are made as the job is built.
 
+import DLCore
+
 extension JobSettings {
     func validateFit() throws(JobError) {
         _ = try layerDefaults()
+        if let lrSchedule = fit.lrSchedule {
+            // The schedule's own checks: initial_learning_rate's default does not change them.
+            do { _ = try LearningRateSchedule(parsing: lrSchedule, initialLearningRate: 0.001) } catch {
+                throw .badSetting("lr_schedule", lrSchedule, "\(error)")
+            }
+        }
         if let classWeight = fit.classWeight {
             _ = try ClassWeights.parse(classWeight)
             if fit.sampleWeightColumn != nil {

@@ -46,7 +46,7 @@ public struct TrainingJob: Sendable {
             inputDim: data.featureCount, layers: layerList.hidden + [output], inputDropout: layerList.inputDropout)
         var arguments = settings.optimizerArguments
         if let learningRate = settings.learningRate { arguments["learning_rate"] = learningRate }
-        let optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
+        let optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments, schedule: settings.fit.lrSchedule)
         guard shards <= data.trainingCount else {
             throw JobError.badSetting(
                 "shards", "\(shards)", "there are only \(data.trainingCount) training rows to deal")

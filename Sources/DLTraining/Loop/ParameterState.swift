@@ -63,7 +63,7 @@ public struct ParameterState: Sendable, Equatable {
                 meanGradient.withUnsafeMutableBufferPointer { regularization.addGradient(of: p, to: $0) }
             }
         }
-        meanGradient.withUnsafeBufferPointer { mean in
+        meanGradient.withUnsafeMutableBufferPointer { mean in
             parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p, pool: pool) }
         }
         return parameters.withUnsafeBufferPointer(Self.allFinite)

@@ -39,10 +39,12 @@ public struct TrainingProgress: Sendable, Equatable {
 
     public var parameters: [Float] { state.parameters }
 
-    /// The model's weights at the end: the best epoch's when early stopping restores them.
+    /// The model's weights at the end: the best epoch's when early stopping restores them, else
+    /// the optimizer's final values (with use_ema its moving averages). Keras finalizes the
+    /// optimizer's values before EarlyStopping restores the best weights at the end of fit.
     public var finalParameters: [Float] {
         if let earlyStopping, earlyStopping.rule.restoreBestWeights, let best = earlyStopping.bestParameters { return best }
-        return state.parameters
+        return state.optimizer.finalParameters(state.parameters)
     }
 
     /// Whether training is over: every epoch trained, or stopped early.
@@ -54,7 +56,7 @@ public struct TrainingProgress: Sendable, Equatable {
         let parameters = job.model.initialParameters(seed: job.settings.seed)
         self.init(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
-            optimizer: Optimizer(job.optimizer, parameterCount: parameters.count),
+            optimizer: Optimizer(job.optimizer, parameterCount: parameters.count, tensors: job.model.layout.tensorRanges),
             regularization: Regularization(job.model),
             position: TrainingPosition(epoch: 0, step: 0), epochSums: job.metrics.makeSums(), history: [],
             earlyStopping: job.earlyStopping.map(EarlyStopping.init(rule:)))
