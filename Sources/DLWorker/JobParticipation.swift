@@ -3,7 +3,8 @@
 // gradient itself), the current ring plan, and its part in summing each step (GradientRing).
 //
 // A step, from this worker's side: the coordinator's compute-step for round r first commits round
-// r - 1 (the total this worker holds is applied to its replica), then the worker computes its
+// r - 1 (the total this worker holds is applied to its replica, at the rate it was computed for),
+// then takes the coordinator's learning rate (ReduceLROnPlateau lowers it between epochs), computes its
 // shards' gradients with the replica's parameters, adds them into the ring, and once it holds
 // round r's whole total it reports step-done with its shards' loss and metric sums.
 
@@ -170,12 +171,12 @@ final class JobParticipation {
         guard state.parameters.count == parameterCount,
             state.optimizerState.count == optimizer.slotNames.count * parameterCount
         else { return "a state of \(state.parameters.count) parameters does not fit this model" }
+        var optimizer = Optimizer(
+            optimizer, parameterCount: parameterCount, tensors: job.model.layout.tensorRanges,
+            iterations: state.optimizerIterations, state: state.optimizerState)
+        optimizer.setLearningRate(state.learningRate)
         replica = ParameterState(
-            parameters: state.parameters,
-            optimizer: Optimizer(
-                optimizer, parameterCount: parameterCount, tensors: job.model.layout.tensorRanges,
-                iterations: state.optimizerIterations, state: state.optimizerState),
-            regularization: Regularization(job.model))
+            parameters: state.parameters, optimizer: optimizer, regularization: Regularization(job.model))
         replicaRound = round
         ring.reset()
         return nil
@@ -194,9 +195,10 @@ final class JobParticipation {
         return nil
     }
 
-    /// Round `round` under the plan of `ringVersion`: commits the previous round, computes this
-    /// worker's shards, and starts its part in the ring. Returns why not, when it cannot.
-    func computeStep(round: UInt64, ringVersion: UInt32, total: [Float]) -> String? {
+    /// Round `round` under the plan of `ringVersion`: commits the previous round, takes
+    /// `learningRate` for the updates from this round on, computes this worker's shards, and starts
+    /// its part in the ring. Returns why not, when it cannot.
+    func computeStep(round: UInt64, ringVersion: UInt32, learningRate: Float, total: [Float]) -> String? {
         guard let plan, plan.version == ringVersion else { return "a compute-step for a ring plan this worker does not have" }
         if plan.star {
             if let problem = apply(total, before: round) { return problem }
@@ -206,6 +208,7 @@ final class JobParticipation {
         guard replicaRound == round, let parameters = replica?.parameters else {
             return "asked for round \(round), but its parameters are for round \(replicaRound)"
         }
+        replica?.setLearningRate(learningRate)
         let steps = UInt64(schedule.stepsPerEpoch)
         let clock = ContinuousClock(), started = clock.now
         if !plan.star { ring.begin(round: round, plan: plan) }

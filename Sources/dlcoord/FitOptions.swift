@@ -50,9 +50,9 @@ struct FitOptions: ParsableArguments {
     var lrSchedule: String?
 
     @Option(name: .customLong("reduce-lr-on-plateau"), help: ArgumentHelp(
-        "Keras's ReduceLROnPlateau: ARG=VALUE,... of monitor, factor, patience, min_delta, cooldown, min_lr (Keras's "
-            + "defaults: monitor=val_loss,factor=0.1,patience=10,min_delta=0.0001,cooldown=0,min_lr=0), or defaults "
-            + "(default: off).",
+        "Keras's ReduceLROnPlateau: ARG=VALUE,... of monitor, factor, patience, mode, min_delta, cooldown, min_lr "
+            + "(Keras's defaults: monitor=val_loss,factor=0.1,patience=10,mode=auto,min_delta=0.0001,cooldown=0,min_lr=0), "
+            + "or defaults; not with --lr-schedule (default: off).",
         valueName: "arg=v,..."))
     var reduceLROnPlateau: String?
 

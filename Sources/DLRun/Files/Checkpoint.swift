@@ -4,7 +4,8 @@
 // ...), float32, so the Python `safetensors` package and PyTorch open it. `__metadata__` holds, as
 // JSON strings, the job settings, the model, the data's fingerprint and fitted preprocessing (for a
 // table that needed one), the position, the optimizer's configuration and step count, the finished
-// epochs' reports and the running sums of the epoch in progress, and `checksum`: the SHA-256 of the whole file computed with the checksum's own 64 hex
+// epochs' reports and the running sums of the epoch in progress, with ReduceLROnPlateau its state and the
+// optimizer's current learning rate, and `checksum`: the SHA-256 of the whole file computed with the checksum's own 64 hex
 // digits set to zeros. A file whose checksum does not match (truncated, corrupted) is refused.
 
 import DLTraining
@@ -29,6 +30,8 @@ public struct Checkpoint: Sendable, Equatable {
     public var epochSums: [Double]
     /// Keras's EarlyStopping state, with the best weights when it restores them.
     public var earlyStopping: EarlyStopping?
+    /// Keras's ReduceLROnPlateau state; the rate it set is the optimizer's `learningRate`.
+    public var reduceLROnPlateau: ReduceLROnPlateau?
 
     public init(job: TrainingJob, progress: TrainingProgress) {
         var settings = job.settings
@@ -43,6 +46,7 @@ public struct Checkpoint: Sendable, Equatable {
         history = progress.history
         epochSums = progress.epochSums
         earlyStopping = progress.earlyStopping
+        reduceLROnPlateau = progress.reduceLROnPlateau
     }
 
     /// A copy that shares no storage with the training state, so handing it to another thread
@@ -65,7 +69,8 @@ public struct Checkpoint: Sendable, Equatable {
         TrainingProgress(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
             optimizer: optimizer, regularization: Regularization(job.model), position: position, epochSums: epochSums,
-            history: history, earlyStopping: earlyStopping)
+            history: history, earlyStopping: earlyStopping, reduceLROnPlateau: reduceLROnPlateau,
+            reportsLearningRate: job.settings.reportsLearningRate)
     }
 
     /// `schedule` (LearningRateSchedule.text) is written only when set: a checkpoint of a job
@@ -105,6 +110,10 @@ public struct Checkpoint: Sendable, Equatable {
             "checksum": Self.checksumPlaceholder,
         ]
         if let earlyStopping { metadata["early_stopping"] = ModelFile.json(earlyStopping) }
+        if let reduceLROnPlateau { metadata["reduce_lr_on_plateau"] = ModelFile.json(reduceLROnPlateau) }
+        if reduceLROnPlateau != nil || optimizer.learningRate != optimizer.config.learningRate {
+            metadata["learning_rate"] = ModelFile.json(optimizer.learningRate)
+        }
         if let preprocessing { metadata["preprocessing"] = ModelFile.json(preprocessing, spelledOut: true) }
         return Self.sealed(SafeTensors(tensors: tensors, metadata: metadata).encoded()) ?? []
     }
@@ -199,6 +208,9 @@ public struct Checkpoint: Sendable, Equatable {
         }
         guard entry.iterations >= 0 else { throw inconsistent("optimizer: \(entry.iterations) iterations") }
         var stopping = file.metadata["early_stopping"] == nil ? nil : try field("early_stopping", EarlyStopping.self)
+        reduceLROnPlateau = file.metadata["reduce_lr_on_plateau"] == nil
+            ? nil : try field("reduce_lr_on_plateau", ReduceLROnPlateau.self)
+        let learningRate = file.metadata["learning_rate"] == nil ? nil : try field("learning_rate", Float.self)
 
         var tensors = LayerTensorReader(file, bad: inconsistent)
         parameters = try tensors.read(model: model)
@@ -216,6 +228,7 @@ public struct Checkpoint: Sendable, Equatable {
         optimizer = Optimizer(
             config, parameterCount: parameters.count, tensors: model.layout.tensorRanges, iterations: entry.iterations,
             state: state)
+        if let learningRate { optimizer.setLearningRate(learningRate) }
         earlyStopping = stopping
         if let reason = inconsistency { throw inconsistent(reason) }
     }

@@ -23,10 +23,20 @@ public struct ModelFile: Sendable, Equatable {
         public var shards: Int
         public var trainingRows: Int
         public var validationRows: Int
+        /// Keras's ReduceLROnPlateau as the job stated it (every argument named), and the optimizer's
+        /// rate at the end when it lowered it (what training would go on with); written when set.
+        public var reduceLROnPlateau: String?
+        public var learningRate: Float?
+
+        // The snake_case key reduce_lr_on_plateau reads back as reduceLrOnPlateau.
+        private enum CodingKeys: String, CodingKey {
+            case epochs, batchSize, seed, shards, trainingRows, validationRows, reduceLROnPlateau = "reduceLrOnPlateau", learningRate
+        }
 
         /// What no training has (from an edited file), or nil.
         var inconsistency: String? {
             if epochs < 0 { return "\(epochs) epochs" }
+            if let learningRate, !(learningRate.isFinite && learningRate > 0) { return "learning rate \(learningRate)" }
             if batchSize < 1 { return "batch size \(batchSize)" }
             if shards < 1 || trainingRows < shards { return "\(shards) shard(s) for \(trainingRows) training row(s)" }
             if validationRows < 0 { return "\(validationRows) validation rows" }
@@ -53,8 +63,8 @@ public struct ModelFile: Sendable, Equatable {
     public var sampleWeightColumn: String?
     public var training: Training
 
-    /// The model file of a job's trained parameters.
-    public init(job: TrainingJob, parameters: [Float], epochs: Int) {
+    /// The model file of a job's trained parameters; `learningRate`, the optimizer's rate at the end.
+    public init(job: TrainingJob, parameters: [Float], epochs: Int, learningRate: Float? = nil) {
         model = job.model
         self.parameters = parameters
         loss = job.loss
@@ -73,7 +83,8 @@ public struct ModelFile: Sendable, Equatable {
         training = Training(
             epochs: epochs, batchSize: job.settings.batchSize, seed: job.settings.seed,
             shards: job.schedule.shardCount, trainingRows: job.data.trainingCount,
-            validationRows: job.data.validationCount)
+            validationRows: job.data.validationCount, reduceLROnPlateau: job.reduceLROnPlateau?.text,
+            learningRate: learningRate == job.optimizer.learningRate ? nil : learningRate)
     }
 
     /// Keras's default layer names: dense, dense_1, dense_2, ...

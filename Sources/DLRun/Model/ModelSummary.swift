@@ -52,6 +52,10 @@ public enum ModelSummary {
         lines.append(
             "Training: \(training.epochs) epoch(s), batch \(training.batchSize), seed \(training.seed), \(training.shards) shard(s), "
                 + "\(training.trainingRows) training row(s), \(training.validationRows) validation row(s)")
+        if let plateau = training.reduceLROnPlateau {
+            lines.append(
+                "ReduceLROnPlateau: \(plateau)" + (training.learningRate.map { "; learning rate lowered to \($0)" } ?? ""))
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

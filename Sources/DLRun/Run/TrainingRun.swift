@@ -134,7 +134,8 @@ public struct TrainingRun {
         // A distributed run fits the standardization as it streams the rows; one that had nothing
         // left to train streamed none.
         try job.data.fitStandardization(chunkSize: readChunk)
-        let model = ModelFile(job: job, parameters: final.finalParameters, epochs: final.position.epoch)
+        let model = ModelFile(
+            job: job, parameters: final.finalParameters, epochs: final.position.epoch, learningRate: final.optimizer.learningRate)
         let modelPath = runDirectory + "/model.safetensors"
         try model.write(to: modelPath)
         if verbose > 0 { console.note("Saved \(modelPath) and \(log.path)") }

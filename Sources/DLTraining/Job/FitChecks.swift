@@ -26,5 +26,6 @@ extension JobSettings {
         if let column = fit.sampleWeightColumn, Substring(column).trimmingCharacters(in: " \t").isEmpty {
             throw .badSetting("sample_weight_column", column, "name the column of row weights by its header name or 0-based index")
         }
+        _ = try reduceLROnPlateauRule()
     }
 }

@@ -20,6 +20,8 @@ public struct TrainingJob: Sendable {
     public let schedule: ShardSchedule
     /// Keras's EarlyStopping, when the settings ask for it.
     public let earlyStopping: EarlyStopping.Rule?
+    /// Keras's ReduceLROnPlateau, when the settings ask for it.
+    public let reduceLROnPlateau: ReduceLROnPlateau.Rule?
     /// Keras's `class_weight`, resolved against the training rows' classes, when the settings ask for it.
     public let classWeights: ClassWeights?
 
@@ -74,6 +76,7 @@ public struct TrainingJob: Sendable {
         metricNames = regressionByDefault ? ["mae"] : settings.metrics
         metrics = MetricSet(try metricNames.map { try Metric(name: $0, loss: head.loss, outputs: head.output.units) })
         earlyStopping = try Self.earlyStoppingRule(settings, metrics: metrics, validated: data.validationCount > 0)
+        reduceLROnPlateau = try Self.reduceLROnPlateauRule(settings, metrics: metrics, validated: data.validationCount > 0)
         self.optimizer = optimizer
         self.data = data
         self.rows = rows

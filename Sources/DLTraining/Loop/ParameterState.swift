@@ -30,6 +30,12 @@ public struct ParameterState: Sendable, Equatable {
         lhs.parameters == rhs.parameters && lhs.optimizer == rhs.optimizer
     }
 
+    /// Sets the optimizer's base learning rate for the steps that follow (ReduceLROnPlateau's
+    /// decision, or the coordinator's, which every replica follows).
+    public mutating func setLearningRate(_ rate: Float) {
+        optimizer.setLearningRate(rate)
+    }
+
     /// Applies a step from the shards' gradient sums: adds them in shard order (the first copied,
     /// the others added left to right, as a ring of workers adds them), divides by the global batch,
     /// and lets the optimizer update the parameters; the elementwise parts run in ranges of indices

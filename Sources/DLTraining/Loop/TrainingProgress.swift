@@ -36,6 +36,11 @@ public struct TrainingProgress: Sendable, Equatable {
 
     /// Keras's EarlyStopping, when the job asks for it: told of every finished epoch.
     public private(set) var earlyStopping: EarlyStopping?
+    /// Keras's ReduceLROnPlateau, when the job asks for it: told of every finished epoch, after
+    /// early stopping, it may lower the optimizer's rate.
+    public private(set) var reduceLROnPlateau: ReduceLROnPlateau?
+    /// Whether each report ends with `learning_rate` (JobSettings.reportsLearningRate).
+    public let reportsLearningRate: Bool
 
     public var parameters: [Float] { state.parameters }
 
@@ -59,12 +64,15 @@ public struct TrainingProgress: Sendable, Equatable {
             optimizer: Optimizer(job.optimizer, parameterCount: parameters.count, tensors: job.model.layout.tensorRanges),
             regularization: Regularization(job.model),
             position: TrainingPosition(epoch: 0, step: 0), epochSums: job.metrics.makeSums(), history: [],
-            earlyStopping: job.earlyStopping.map(EarlyStopping.init(rule:)))
+            earlyStopping: job.earlyStopping.map(EarlyStopping.init(rule:)),
+            reduceLROnPlateau: job.reduceLROnPlateau.map(ReduceLROnPlateau.init(rule:)),
+            reportsLearningRate: job.settings.reportsLearningRate)
     }
 
     public init(
         metrics: MetricSet, stepsPerEpoch: Int, parameters: [Float], optimizer: Optimizer, regularization: Regularization,
-        position: TrainingPosition, epochSums: [Double], history: [EpochReport], earlyStopping: EarlyStopping? = nil
+        position: TrainingPosition, epochSums: [Double], history: [EpochReport], earlyStopping: EarlyStopping? = nil,
+        reduceLROnPlateau: ReduceLROnPlateau? = nil, reportsLearningRate: Bool = false
     ) {
         precondition(epochSums.count == metrics.slotCount && optimizer.parameterCount == parameters.count)
         self.metrics = metrics
@@ -74,6 +82,8 @@ public struct TrainingProgress: Sendable, Equatable {
         self.epochSums = epochSums
         self.history = history
         self.earlyStopping = earlyStopping
+        self.reduceLROnPlateau = reduceLROnPlateau
+        self.reportsLearningRate = reportsLearningRate
         stepSums = metrics.makeSums()
     }
 
@@ -116,7 +126,9 @@ public struct TrainingProgress: Sendable, Equatable {
 
     /// Closes the epoch whose steps are all applied: its report (with the validation sums, if
     /// any, and the regularization at the epoch's final weights in val_loss, as Keras's evaluation
-    /// adds it), and the start of the next epoch.
+    /// adds it; then the rate the optimizer stands at, when the job reports it), early stopping's and
+    /// ReduceLROnPlateau's decisions (in that order, as Keras's callbacks run), and the start of the
+    /// next epoch.
     public mutating func finishEpoch(validationSums: [Double]?, seconds: Double) -> EpochReport {
         precondition(epochStepsDone)
         var validationSums = validationSums
@@ -124,12 +136,24 @@ public struct TrainingProgress: Sendable, Equatable {
             metrics.addPenalty(penalty, to: &sums)
             validationSums = sums
         }
-        let report = EpochReport(
+        var report = EpochReport(
             epoch: position.epoch + 1, seconds: seconds, steps: stepsPerEpoch, metrics: metrics,
             training: epochSums, validation: validationSums)
+        if reportsLearningRate {
+            // Before ReduceLROnPlateau lowers it, as Keras logs it; with a schedule, the schedule
+            // at the optimizer's iterations, as Keras's TensorBoard callback logs it.
+            report = EpochReport(
+                epoch: report.epoch, seconds: seconds, steps: stepsPerEpoch,
+                values: report.values + [.init(name: "learning_rate", value: Double(state.optimizer.currentLearningRate))])
+        }
         history.append(report)
         if let monitor = earlyStopping?.rule.monitor {
             earlyStopping?.epochEnded(position.epoch, value: report.value(monitor), parameters: state.parameters)
+        }
+        if let monitor = reduceLROnPlateau?.rule.monitor,
+            let lowered = reduceLROnPlateau?.epochEnded(value: report.value(monitor), learningRate: state.optimizer.learningRate)
+        {
+            state.setLearningRate(lowered)
         }
         epochSums = metrics.makeSums()
         position = TrainingPosition(epoch: position.epoch + 1, step: 0)
