@@ -175,7 +175,8 @@ final class JobParticipation {
             optimizer, parameterCount: parameterCount, tensors: job.model.layout.tensorRanges,
             iterations: state.optimizerIterations, state: state.optimizerState)
         optimizer.setLearningRate(state.learningRate)
-        replica = ParameterState(parameters: state.parameters, optimizer: optimizer)
+        replica = ParameterState(
+            parameters: state.parameters, optimizer: optimizer, regularization: Regularization(job.model))
         replicaRound = round
         ring.reset()
         return nil

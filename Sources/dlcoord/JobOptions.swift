@@ -45,8 +45,9 @@ struct DataOptions: ParsableArguments {
 
 struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "The Dense layers as UNITS:ACTIVATION, comma-separated, e.g. 30:relu,1:sigmoid; UNITS alone is linear (Keras's "
-            + "Dense(UNITS)); auto as the last layer chooses the output layer from the label (default: \(seedJob.layers)).",
+        "The layers, comma-separated: Dense as UNITS:ACTIVATION[:OPTION=V...] (UNITS alone is linear, as Keras's "
+            + "Dense(UNITS); options l1, l2, bias_l1, bias_l2, kernel_initializer, bias_initializer), dropout:RATE for "
+            + "Keras's Dropout, auto last to choose the output layer from the label (default: \(seedJob.layers)).",
         valueName: "layers"))
     var layers: String?
 

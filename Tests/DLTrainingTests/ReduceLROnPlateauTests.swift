@@ -61,7 +61,7 @@ final class ReduceLROnPlateauTests: XCTestCase {
         let rows = data.x.count, steps = rows / run.batch_size
         var progress = TrainingProgress(
             metrics: metrics, stepsPerEpoch: steps, parameters: flatten(run.initial_weights), optimizer: optimizer,
-            position: TrainingPosition(epoch: 0, step: 0), epochSums: metrics.makeSums(), history: [],
+            regularization: Regularization(spec), position: TrainingPosition(epoch: 0, step: 0), epochSums: metrics.makeSums(), history: [],
             earlyStopping: stopping.map(EarlyStopping.init(rule:)), reduceLROnPlateau: ReduceLROnPlateau(rule: rule),
             reportsLearningRate: true)
         let engine = BatchEngine(spec: spec, loss: loss, metrics: metrics, capacity: run.batch_size)

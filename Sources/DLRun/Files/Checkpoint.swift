@@ -68,8 +68,9 @@ public struct Checkpoint: Sendable, Equatable {
     public func progress(for job: TrainingJob) -> TrainingProgress {
         TrainingProgress(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
-            optimizer: optimizer, position: position, epochSums: epochSums, history: history, earlyStopping: earlyStopping,
-            reduceLROnPlateau: reduceLROnPlateau, reportsLearningRate: job.settings.reportsLearningRate)
+            optimizer: optimizer, regularization: Regularization(job.model), position: position, epochSums: epochSums,
+            history: history, earlyStopping: earlyStopping, reduceLROnPlateau: reduceLROnPlateau,
+            reportsLearningRate: job.settings.reportsLearningRate)
     }
 
     /// `schedule` (LearningRateSchedule.text) is written only when set: a checkpoint of a job

@@ -63,6 +63,9 @@ public struct Evaluator {
                 start += count
             }
         }
+        // Keras's evaluate adds the weight regularization (model.losses) to every batch's loss.
+        let regularization = Regularization(spec)
+        if !regularization.isEmpty { metrics.addPenalty(regularization.penalty(model.parameters), to: &sums) }
         return Evaluation(
             rows: data.rowCount, seconds: (ContinuousClock.now - started) / .seconds(1),
             values: metrics.results(sums).map { EpochReport.NamedValue(name: $0.name, value: $0.value) })

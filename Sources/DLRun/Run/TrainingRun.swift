@@ -156,7 +156,12 @@ public struct TrainingRun {
 
     /// One paragraph on what is about to be trained.
     static func summary(_ job: TrainingJob) -> String {
-        let layers = job.model.layers.map { "\($0.units) \($0.activation.rawValue)" }.joined(separator: " -> ")
+        var stages = job.model.inputDropout.map { ["dropout \($0)"] } ?? []
+        for layer in job.model.layers {
+            stages.append("\(layer.units) \(layer.activation.rawValue)")
+            if let rate = layer.dropout { stages.append("dropout \(rate)") }
+        }
+        let layers = stages.joined(separator: " -> ")
         let validation = job.data.validationCount > 0 ? ", \(job.data.validationCount) validation rows" : ""
         let chosen = job.data.head.choice.map { choice in
             "\nOutput: auto chose \(choice.summary)" + (job.metricNames == job.settings.metrics ? "" : "; metrics \(job.metricNames.joined(separator: ", "))")

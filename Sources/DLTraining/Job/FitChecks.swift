@@ -7,6 +7,7 @@ import DLCore
 
 extension JobSettings {
     func validateFit() throws(JobError) {
+        _ = try layerDefaults()
         if let lrSchedule = fit.lrSchedule {
             // The schedule's own checks: initial_learning_rate's default does not change them.
             do { _ = try LearningRateSchedule(parsing: lrSchedule, initialLearningRate: 0.001) } catch {

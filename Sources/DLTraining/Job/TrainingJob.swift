@@ -30,7 +30,8 @@ public struct TrainingJob: Sendable {
     public init(_ settings: JobSettings, loadsRows: Bool = true, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
         try settings.validate()
         let shards = settings.shards ?? 1
-        let layerList = try LayerList.parse(settings.layers)
+        let layerDefaults = try settings.layerDefaults()
+        let layerList = try LayerList.parse(settings.layers, defaults: layerDefaults)
         let requestedLoss = settings.loss.lowercased() == JobSettings.auto ? nil : try Loss(name: settings.loss)
         if let output = layerList.output, let requestedLoss { try requestedLoss.validate(outputs: output.units) }
         let request = HeadRequest(output: layerList.output, loss: requestedLoss, hiddenLayers: layerList.hiddenText)
@@ -41,7 +42,10 @@ public struct TrainingJob: Sendable {
             : (try DataDescription.describe(dataSettings, head: request, chunkSize: chunkSize), nil)
         let head = data.head
         try head.loss.validate(outputs: head.output.units)
-        let model = try ModelSpec(inputDim: data.featureCount, layers: layerList.hidden + [head.output])
+        // The output layer `auto` chose has no options of its own: it takes the job's defaults.
+        let output = layerList.output == nil ? layerDefaults.applied(to: head.output) : head.output
+        let model = try ModelSpec(
+            inputDim: data.featureCount, layers: layerList.hidden + [output], inputDropout: layerList.inputDropout)
         var arguments = settings.optimizerArguments
         if let learningRate = settings.learningRate { arguments["learning_rate"] = learningRate }
         let optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments, schedule: settings.fit.lrSchedule)

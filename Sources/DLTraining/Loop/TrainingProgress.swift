@@ -62,6 +62,7 @@ public struct TrainingProgress: Sendable, Equatable {
         self.init(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
             optimizer: Optimizer(job.optimizer, parameterCount: parameters.count, tensors: job.model.layout.tensorRanges),
+            regularization: Regularization(job.model),
             position: TrainingPosition(epoch: 0, step: 0), epochSums: job.metrics.makeSums(), history: [],
             earlyStopping: job.earlyStopping.map(EarlyStopping.init(rule:)),
             reduceLROnPlateau: job.reduceLROnPlateau.map(ReduceLROnPlateau.init(rule:)),
@@ -69,14 +70,14 @@ public struct TrainingProgress: Sendable, Equatable {
     }
 
     public init(
-        metrics: MetricSet, stepsPerEpoch: Int, parameters: [Float], optimizer: Optimizer, position: TrainingPosition,
-        epochSums: [Double], history: [EpochReport], earlyStopping: EarlyStopping? = nil,
+        metrics: MetricSet, stepsPerEpoch: Int, parameters: [Float], optimizer: Optimizer, regularization: Regularization,
+        position: TrainingPosition, epochSums: [Double], history: [EpochReport], earlyStopping: EarlyStopping? = nil,
         reduceLROnPlateau: ReduceLROnPlateau? = nil, reportsLearningRate: Bool = false
     ) {
         precondition(epochSums.count == metrics.slotCount && optimizer.parameterCount == parameters.count)
         self.metrics = metrics
         self.stepsPerEpoch = stepsPerEpoch
-        state = ParameterState(parameters: parameters, optimizer: optimizer)
+        state = ParameterState(parameters: parameters, optimizer: optimizer, regularization: regularization)
         self.position = position
         self.epochSums = epochSums
         self.history = history
@@ -97,8 +98,9 @@ public struct TrainingProgress: Sendable, Equatable {
         shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
     ) throws {
         precondition(!epochStepsDone)
+        let penalty = state.penalty
         let finite = state.apply(shardGradients: shardGradients, batchSize: batchSize, pool: pool)
-        try finishStep(shardSums: shardSums, finite: finite)
+        try finishStep(shardSums: shardSums, penalty: penalty, finite: finite)
     }
 
     /// The same, from the step's gradient already summed over the shards in shard order (by a ring
@@ -107,23 +109,33 @@ public struct TrainingProgress: Sendable, Equatable {
         summedGradient: [Float], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
     ) throws {
         precondition(!epochStepsDone)
+        let penalty = state.penalty
         let finite = summedGradient.withUnsafeBufferPointer { state.apply(summedGradient: $0, batchSize: batchSize, pool: pool) }
-        try finishStep(shardSums: shardSums, finite: finite)
+        try finishStep(shardSums: shardSums, penalty: penalty, finite: finite)
     }
 
-    private mutating func finishStep(shardSums: [[Double]], finite: Bool) throws {
+    /// `penalty`: the regularization at the parameters the step was computed at (nil: none), which
+    /// Keras adds to the step's mean loss.
+    private mutating func finishStep(shardSums: [[Double]], penalty: Float?, finite: Bool) throws {
         metrics.total(of: shardSums, into: &stepSums)
+        if let penalty { metrics.addPenalty(penalty, to: &stepSums) }
         for i in epochSums.indices { epochSums[i] += stepSums[i] }
         guard finite else { throw JobError.diverged(epoch: position.epoch + 1, step: position.step + 1) }
         position.step += 1
     }
 
     /// Closes the epoch whose steps are all applied: its report (with the validation sums, if
-    /// any, then the rate the optimizer stands at, when the job reports it), early stopping's and
+    /// any, and the regularization at the epoch's final weights in val_loss, as Keras's evaluation
+    /// adds it; then the rate the optimizer stands at, when the job reports it), early stopping's and
     /// ReduceLROnPlateau's decisions (in that order, as Keras's callbacks run), and the start of the
     /// next epoch.
     public mutating func finishEpoch(validationSums: [Double]?, seconds: Double) -> EpochReport {
         precondition(epochStepsDone)
+        var validationSums = validationSums
+        if var sums = validationSums, let penalty = state.penalty {
+            metrics.addPenalty(penalty, to: &sums)
+            validationSums = sums
+        }
         var report = EpochReport(
             epoch: position.epoch + 1, seconds: seconds, steps: stepsPerEpoch, metrics: metrics,
             training: epochSums, validation: validationSums)
