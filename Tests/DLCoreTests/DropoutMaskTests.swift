@@ -57,7 +57,7 @@ final class DropoutMaskTests: XCTestCase {
         XCTAssertEqual(bits, Self.pinned)
     }
 
-    static let pinned = "10001100110100111100100000001111"
+    static let pinned = "00001111010010001011000010111011"
 
     /// Over 100,000 decisions the fraction kept is 1 - rate within 5 standard deviations of the
     /// binomial, for the units drawn from the high and from the low half of an output alike.

@@ -6,17 +6,20 @@
 // shard, dropout layer, row of the shard's step batch, unit) alone, computed where it is needed:
 // the same bits on every worker, for every split of a batch into blocks of rows, after a resume.
 //
-// The generator is counter-based, built from SplitMix64's output function `mix` (a bijection):
+// The generator is counter-based:
 // - the step's key chains (seed, RandomStream.dropout, epoch, step, shard) through SplitMix64 as
 //   SeededGenerator separates its streams;
-// - a row's key is mix(step key ^ (layer << 32 | row)): distinct for every (layer, row) of a step;
-// - the row's units read the SplitMix64 sequence that starts at the row's key: output k =
-//   mix(row key + (k + 1)·γ) decides unit 2k with its high 32 bits and unit 2k + 1 with its low ones.
+// - a row's key is SplitMix64's output function (a bijection) of step key ^ (layer << 32 | row):
+//   distinct for every (layer, row) of a step;
+// - the row's units read the wyrand sequence that starts at the row's key: output k =
+//   wymix(row key + (k + 1)·γ) (γ = 0xA0761D6478BD642F; wymix(c) = the high and low halves of the
+//   128-bit product c · (c ^ 0xE7037ED1A0B428DB), xored) decides unit 2k with its high 32 bits and
+//   unit 2k + 1 with its low ones.
 // A decision takes the top 24 bits u of its 32 and keeps the value when u·2⁻²⁴ >= rate, as
 // TensorFlow's stateless dropout keeps where a float32 uniform in [0, 1) is >= rate. A kept value is
 // multiplied by 1/(1 - rate), computed as Keras does (in double precision from the rate as written,
-// then rounded to float32); a dropped one is 0. One multiply-mix per two values keeps the masks a few
-// percent of a step's work.
+// then rounded to float32); a dropped one is 0. One 64-bit multiply per two values, and no branch,
+// keep the masks a few percent of a step's work.
 
 /// Which step's masks: the job's seed, the epoch and step (0-based) and the logical shard. Every
 /// holder of a shard derives the same key, so the masks never depend on who computes it.
@@ -85,23 +88,40 @@ public struct DropoutMask: Sendable, Equatable {
         var counter = key.rowKey(layer: layer, row: row)
         var unit = 0
         while unit + 1 < units {
-            counter &+= SplitMix64.increment
-            let bits = SplitMix64.mix(counter)
-            multipliers[unit] = UInt32(truncatingIfNeeded: bits >> 40) >= threshold ? scale : 0
-            multipliers[unit + 1] = UInt32(truncatingIfNeeded: bits >> 8) & 0xFF_FFFF >= threshold ? scale : 0
+            counter &+= Self.increment
+            let bits = Self.mix(counter)
+            multipliers[unit] = multiplier(UInt32(truncatingIfNeeded: bits >> 40))
+            multipliers[unit + 1] = multiplier(UInt32(truncatingIfNeeded: bits >> 8) & 0xFF_FFFF)
             unit += 2
         }
         if unit < units {
-            multipliers[unit] = UInt32(truncatingIfNeeded: SplitMix64.mix(counter &+ SplitMix64.increment) >> 40) >= threshold
-                ? scale : 0
+            multipliers[unit] = multiplier(UInt32(truncatingIfNeeded: Self.mix(counter &+ Self.increment) >> 40))
         }
+    }
+
+    /// wyrand's increment and output function (Wang Yi's wyhash): one 64 x 64 -> 128-bit multiply of
+    /// the counter and the counter xor a constant, its halves xored. Half the work of SplitMix64's.
+    static let increment: UInt64 = 0xA076_1D64_78BD_642F
+
+    @inline(__always)
+    static func mix(_ counter: UInt64) -> UInt64 {
+        let product = counter.multipliedFullWidth(by: counter ^ 0xE703_7ED1_A0B4_28DB)
+        return product.high ^ product.low
+    }
+
+    /// `scale` when the 24-bit `decision` keeps, 0 when it drops; without a branch, which half the
+    /// decisions would mispredict at rate 0.5.
+    @inline(__always)
+    private func multiplier(_ decision: UInt32) -> Float {
+        // Both below 2^25: the difference is negative exactly when the value drops.
+        let drops = UInt32(bitPattern: Int32(bitPattern: decision &- threshold) >> 31)
+        return Float(bitPattern: scale.bitPattern & ~drops)
     }
 
     /// Whether the value of unit `unit` of row `row` at dropout layer `layer` is kept: the decision
     /// `fill` makes, one at a time.
     public func keeps(unit: Int, key: DropoutKey, layer: Int, row: Int) -> Bool {
-        let output = SplitMix64.mix(
-            key.rowKey(layer: layer, row: row) &+ UInt64(truncatingIfNeeded: unit / 2 + 1) &* SplitMix64.increment)
+        let output = Self.mix(key.rowKey(layer: layer, row: row) &+ UInt64(truncatingIfNeeded: unit / 2 + 1) &* Self.increment)
         let half = unit % 2 == 0 ? output >> 32 : output & 0xFFFF_FFFF
         return UInt32(truncatingIfNeeded: half >> 8) >= threshold
     }
@@ -113,7 +133,9 @@ public struct DropoutMask: Sendable, Equatable {
         _ values: UnsafePointer<Float>, _ multipliers: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int
     ) {
         for i in 0..<count {
-            output[i] = multipliers[i] == 0 ? 0 : values[i] * multipliers[i]
+            // The product first, then a select: no branch, and the loop vectorizes.
+            let product = values[i] * multipliers[i]
+            output[i] = multipliers[i] != 0 ? product : 0
         }
     }
 }
