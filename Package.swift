@@ -127,7 +127,8 @@ let package = Package(
         .testTarget(name: "DLDataTests", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTestSupport"]),
         .testTarget(
             name: "DLTrainingTests", dependencies: ["DLCore", "DLData", "DLTraining", "DLTestSupport"],
-            exclude: ["Fixtures/record_keras_early_stopping.py"], resources: [.copy("Fixtures/keras_early_stopping.json")]),
+            exclude: ["Fixtures/record_keras_early_stopping.py"],
+            resources: [.copy("Fixtures/keras_early_stopping.json"), .copy("Fixtures/keras_regularizers.json")]),
         .testTarget(name: "DLRunTests", dependencies: ["DLCore", "DLData", "DLPreprocessing", "DLTraining", "DLRun", "DLTestSupport"]),
         .testTarget(name: "DLExportTests", dependencies: ["DLCore", "DLData", "DLExport", "DLPreprocessing", "DLRun", "DLTraining", "DLTestSupport"]),
         .testTarget(name: "DLTransportTests", dependencies: ["DLTransport"]),

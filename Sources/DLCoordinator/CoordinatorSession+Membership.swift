@@ -53,9 +53,10 @@ extension CoordinatorSession {
                 workerIndex: worker.index, model: job.model, loss: job.loss.rawValue, metrics: job.metricNames,
                 trainingRows: job.data.trainingCount, validationRows: job.data.validationCount,
                 shardCount: job.schedule.shardCount, batchSize: job.settings.batchSize, seed: job.settings.seed,
-                featureCount: job.data.featureCount, targetWidth: job.data.targetWidth, optimizer: job.optimizer.name,
-                optimizerArguments: job.optimizer.arguments, shards: shards, standardizes: job.data.standardizes,
-                preprocessing: job.data.preprocessing)),
+                featureCount: job.data.featureCount, targetWidth: job.data.rowTargetWidth, optimizer: job.optimizer.name,
+                optimizerArguments: job.optimizer.arguments, lrSchedule: job.optimizer.schedule?.text, shards: shards,
+                standardizes: job.data.standardizes, preprocessing: job.data.preprocessing,
+                classWeights: job.classWeights?.weights, sampleWeighted: job.data.sampleWeightColumn != nil)),
                 round: 0, to: worker, now: now)
         } else {
             emit(.assign(shards: shards), round: 0, to: worker, now: now)

@@ -71,7 +71,9 @@ extension CoordinatorSession {
         owedTotal.formIntersection(planMembers)
         for member in next.members {
             let total = owedTotal.remove(member) != nil ? starTotal : []
-            emit(.computeStep(ringVersion: plan!.version, total: total), round: round, to: workers[member], now: now)
+            emit(
+                .computeStep(ringVersion: plan!.version, learningRate: progress.optimizer.learningRate, total: total),
+                round: round, to: workers[member], now: now)
         }
     }
 
@@ -81,8 +83,8 @@ extension CoordinatorSession {
         guard worker.stateRound != round else { return }
         owedTotal.remove(worker.index)
         emit(.state(ReplicaState(
-            optimizerIterations: progress.optimizer.iterations, parameters: progress.parameters,
-            optimizerState: progress.optimizer.state)), round: round, to: worker, now: now)
+            optimizerIterations: progress.optimizer.iterations, learningRate: progress.optimizer.learningRate,
+            parameters: progress.parameters, optimizerState: progress.optimizer.state)), round: round, to: worker, now: now)
         worker.stateRound = round
     }
 

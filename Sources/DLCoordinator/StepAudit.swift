@@ -111,14 +111,7 @@ final class StepAudit {
 
     private func runner(of shard: Int) -> ShardRunner {
         if let runner = runners[shard] { return runner }
-        guard let rows = job.rows else { preconditionFailure("an audited job holds its rows") }
-        let runner = ShardRunner(
-            shard: shard, schedule: job.schedule, rows: rows.training, dealtRows: job.schedule.shardRows[shard],
-            validationRows: rows.validation,
-            validationBlock: rows.validation.map { validation in
-                ShardSchedule.validationRange(shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count)
-            },
-            preprocessing: job.data.preprocessing, model: job.model, loss: job.loss, metrics: job.metrics)
+        let runner = ShardRunner(shard: shard, of: job)
         runners[shard] = runner
         return runner
     }

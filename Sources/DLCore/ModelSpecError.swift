@@ -14,6 +14,14 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
     case unknownMetric(String, known: [String])
     /// A layer list entry that is not `UNITS` or `UNITS:ACTIVATION` with a positive unit count.
     case badLayer(String)
+    /// A layer's option (`64:relu:l2=0.001`) that is unknown, repeated or has a bad value.
+    case badLayerOption(String, reason: String)
+    /// A `dropout:RATE` item with a bad rate or in a place a Dropout layer cannot be.
+    case badDropout(String, reason: String)
+    /// A regularizer text that is not `l1:V`, `l2:V` or `l1_l2:l1=V,l2=V` with factors of at least 0.
+    case badRegularizer(String, reason: String)
+    /// An initializer that needs a matrix (identity, orthogonal) given for a bias.
+    case initializerNeedsMatrix(String)
     /// A layer with more units than dltrain allows.
     case tooManyUnits(String, maximum: Int)
     /// A model with more inputs (feature columns) than a layer may have.
@@ -36,7 +44,8 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
         case let .unknownActivation(name, known):
             return "unknown activation \"\(name)\"; known: \(known.joined(separator: ", "))"
         case let .unknownInitializer(name, known):
-            return "unknown initializer \"\(name)\"; known: \(known.joined(separator: ", "))"
+            let meant = EditDistance.nearest(to: name.lowercased(), among: known).map { "; did you mean \($0)?" } ?? ""
+            return "unknown initializer \"\(name)\"; known: \(known.joined(separator: ", "))\(meant)"
         case let .unknownLoss(name, known):
             return "unknown loss \"\(name)\"; known: \(known.joined(separator: ", "))"
         case let .unknownOptimizer(name, known):
@@ -45,7 +54,18 @@ public enum ModelSpecError: Error, Equatable, CustomStringConvertible {
             return "unknown metric \"\(name)\"; known: \(known.joined(separator: ", "))"
         case let .badLayer(text):
             return "bad layer \"\(text)\": expected UNITS:ACTIVATION or UNITS (a linear layer, as Keras's Dense(UNITS)) "
-                + "with UNITS > 0, for example 30:relu; or auto as the last layer, to choose it from the label"
+                + "with UNITS > 0, for example 30:relu, optionally followed by :OPTION=V (l1, l2, bias_l1, bias_l2, "
+                + "kernel_initializer, bias_initializer), for example 64:relu:l2=0.001; dropout:RATE for a Dropout layer; "
+                + "or auto as the last layer, to choose it from the label"
+        case let .badLayerOption(item, reason):
+            return "bad layer \"\(item)\": \(reason)"
+        case let .badDropout(item, reason):
+            return "bad dropout \"\(item)\": \(reason)"
+        case let .badRegularizer(text, reason):
+            return "bad regularizer \"\(text)\": \(reason)"
+        case let .initializerNeedsMatrix(name):
+            return "the \(name) initializer fills a matrix (a kernel), not a bias, as in Keras; choose another for the bias, "
+                + "such as zeros"
         case let .tooManyUnits(text, maximum):
             // What such a layer needs from a single input (a kernel column and a bias), at the least.
             let size = Int(text.prefix { $0.isNumber }).map { " (at least \(MemoryBudget.format(MemoryNeed.bytes($0, of: 8))) of float32)" }

@@ -49,6 +49,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case labelsDoNotFitOutputs(labelColumns: Int, outputs: Int, loss: String)
     /// One column was chosen both as a feature and as a label.
     case columnIsFeatureAndLabel(path: String, column: Int, name: String?)
+    /// The sample weight column was also chosen as a feature or a label (`role`).
+    case sampleWeightColumnReused(path: String, column: Int, name: String?, role: String)
+    /// A cell of the sample weight column that is not a finite number of 0 or more (a word, a gap,
+    /// NaN, a negative number); `found` is the cell's text.
+    case badSampleWeight(path: String, line: Int, column: Int, name: String?, found: String)
     /// No feature columns remain after taking the label column(s).
     case noFeatureColumns(path: String)
     /// The label column list is empty.
@@ -125,6 +130,13 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
                 + "give one label column per output, or one class column for a softmax output"
         case .columnIsFeatureAndLabel(let path, let column, let name):
             return "\(path): column \(column)\(name.map { " (\(Self.quoted($0)))" } ?? "") is both a feature and a label"
+        case .sampleWeightColumnReused(let path, let column, let name, let role):
+            return "\(path): column \(column)\(name.map { " (\(Self.quoted($0)))" } ?? "") is the sample weight column and "
+                + "also a \(role); a row's weight is not one of its \(role)s: leave it out of the \(role) columns"
+        case .badSampleWeight(let path, let line, let column, let name, let found):
+            return "\(Self.place(path, line, column, name)): the sample weight column holds \(Self.cell(found)): "
+                + "each row's weight must be a finite number, 0 or more (Keras's sample_weight); fix the cell, or "
+                + "name another column with --sample-weight-column"
         case .noFeatureColumns(let path):
             return "\(path): no feature columns are left after the label column(s)"
         case .noLabelColumns(let path):

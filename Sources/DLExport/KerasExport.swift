@@ -25,7 +25,8 @@ public enum KerasExport {
     /// The .keras file's bytes: a zip of the three files, stored uncompressed as Keras stores them.
     public static func encoded(_ model: ModelFile, date: Date = Date()) throws -> [UInt8] {
         // A model file's optimizer was checked when it was read.
-        let optimizer = try OptimizerConfig(name: model.optimizer, arguments: model.optimizerArguments)
+        let optimizer = try OptimizerConfig(
+            name: model.optimizer, arguments: model.optimizerArguments, schedule: model.optimizerSchedule)
         let files: [(String, Data)] = [
             ("metadata.json", try json(["keras_version": kerasVersion, "date_saved": savedDate(date)])),
             ("config.json", try json(config(model, optimizer: optimizer))),
@@ -79,10 +80,17 @@ public enum KerasExport {
                 ],
                 inputShape: inputShape))
         }
-        for index in spec.layers.indices {
-            var config = denseConfig(spec, index: index)
-            config["name"] = names.dense[index]
-            layers.append(layer("Dense", config, inputShape: [NSNull(), spec.fanIn(ofLayer: index)]))
+        for sequential in spec.sequentialLayers {
+            switch sequential {
+            case let .dense(index, name):
+                var config = denseConfig(spec, index: index)
+                config["name"] = name
+                layers.append(layer("Dense", config, inputShape: [NSNull(), spec.fanIn(ofLayer: index)]))
+            case let .dropout(rate, _, name):
+                var config = dropoutConfig(rate)
+                config["name"] = name
+                layers.append(layer("Dropout", config))
+            }
         }
         return [
             "module": "keras", "class_name": "Sequential", "registered_name": NSNull(),
@@ -107,10 +115,17 @@ public enum KerasExport {
                 ],
                 arguments: [current.reference], buildShape: [NSNull(), current.width] as [Any], width: current.width, dtype: "float32")
         }
-        for (index, dense) in spec.layers.enumerated() {
-            current = graph.layer(
-                "Dense", ModelFile.layerName(index), config: denseConfig(spec, index: index), arguments: [current.reference],
-                buildShape: [NSNull(), spec.fanIn(ofLayer: index)] as [Any], width: dense.units, dtype: "float32")
+        for sequential in spec.sequentialLayers {
+            switch sequential {
+            case let .dense(index, name):
+                current = graph.layer(
+                    "Dense", name, config: denseConfig(spec, index: index), arguments: [current.reference],
+                    buildShape: [NSNull(), spec.fanIn(ofLayer: index)] as [Any], width: spec.layers[index].units, dtype: "float32")
+            case let .dropout(rate, width, name):
+                current = graph.layer(
+                    "Dropout", name, config: dropoutConfig(rate), arguments: [current.reference],
+                    buildShape: [NSNull(), width] as [Any], width: width, dtype: "float32")
+            }
         }
         // Keyed by the input's name: Keras matches a dict's keys to its inputs' names.
         var inputLayers: [String: Any] = [:]
@@ -125,27 +140,60 @@ public enum KerasExport {
         ]
     }
 
-    /// A Dense layer's config but its name.
+    /// A Dense layer's config but its name: its initializers and regularizers as Keras serializes them.
     static func denseConfig(_ spec: ModelSpec, index: Int) -> [String: Any] {
-        [
-            "trainable": true, "dtype": "float32", "units": spec.layers[index].units,
-            "activation": spec.layers[index].activation.rawValue, "use_bias": true,
-            "kernel_initializer": serialized("keras.initializers", "GlorotUniform", ["seed": NSNull()]),
-            "bias_initializer": serialized("keras.initializers", "Zeros", [:]),
-            "kernel_regularizer": NSNull(), "bias_regularizer": NSNull(), "activity_regularizer": NSNull(),
+        let dense = spec.layers[index]
+        return [
+            "trainable": true, "dtype": "float32", "units": dense.units,
+            "activation": dense.activation.rawValue, "use_bias": true,
+            "kernel_initializer": initializerConfig(dense.kernelInitializer),
+            "bias_initializer": initializerConfig(dense.biasInitializer),
+            "kernel_regularizer": regularizerConfig(dense.kernelRegularizer),
+            "bias_regularizer": regularizerConfig(dense.biasRegularizer), "activity_regularizer": NSNull(),
             "kernel_constraint": NSNull(), "bias_constraint": NSNull(),
         ]
     }
 
-    static func compileConfig(_ model: ModelFile, optimizer: OptimizerConfig) -> [String: Any] {
-        var optimizerConfig: [String: Any] = ["name": optimizer.name]
-        for (key, value) in optimizer.arguments {
-            optimizerConfig[key] = key == "nesterov" ? value != 0 : Double(Float(value))
+    /// A Dropout layer's config but its name (identity at inference, as in Keras).
+    static func dropoutConfig(_ rate: Float) -> [String: Any] {
+        ["trainable": true, "dtype": "float32", "rate": Double(rate), "seed": NSNull(), "noise_shape": NSNull()]
+    }
+
+    /// keras.initializers' class and config of `initializer` (seedless, as Keras's defaults).
+    static func initializerConfig(_ initializer: Initializer) -> [String: Any] {
+        let deviation = ["seed": NSNull(), "mean": 0.0, "stddev": 0.05] as [String: Any]
+        let (className, config): (String, [String: Any]) = switch initializer {
+        case .glorotUniform: ("GlorotUniform", ["seed": NSNull()])
+        case .glorotNormal: ("GlorotNormal", ["seed": NSNull()])
+        case .heUniform: ("HeUniform", ["seed": NSNull()])
+        case .heNormal: ("HeNormal", ["seed": NSNull()])
+        case .lecunUniform: ("LecunUniform", ["seed": NSNull()])
+        case .lecunNormal: ("LecunNormal", ["seed": NSNull()])
+        case .randomNormal: ("RandomNormal", deviation)
+        case .truncatedNormal: ("TruncatedNormal", deviation)
+        case .randomUniform: ("RandomUniform", ["seed": NSNull(), "minval": -0.05, "maxval": 0.05])
+        case .orthogonal: ("Orthogonal", ["seed": NSNull(), "gain": 1.0])
+        case .identity: ("Identity", ["gain": 1.0])
+        case .zeros: ("Zeros", [:])
+        case .ones: ("Ones", [:])
         }
-        if case .adam = optimizer { optimizerConfig["amsgrad"] = false }
-        if case .rmsprop = optimizer { optimizerConfig["centered"] = false }
+        return serialized("keras.initializers", className, config)
+    }
+
+    /// keras.regularizers' L1, L2 or L1L2 of `regularizer`; null for none.
+    static func regularizerConfig(_ regularizer: Regularizer?) -> Any {
+        guard let regularizer else { return NSNull() }
+        let l1 = Double(regularizer.l1), l2 = Double(regularizer.l2)
+        return switch (l1 != 0, l2 != 0) {
+        case (true, true): serialized("keras.regularizers", "L1L2", ["l1": l1, "l2": l2])
+        case (true, false): serialized("keras.regularizers", "L1", ["l1": l1])
+        default: serialized("keras.regularizers", "L2", ["l2": l2])
+        }
+    }
+
+    static func compileConfig(_ model: ModelFile, optimizer: OptimizerConfig) -> [String: Any] {
         return [
-            "optimizer": serialized("keras.optimizers", kerasClass(optimizer), optimizerConfig),
+            "optimizer": KerasOptimizerConfig.serialized(optimizer),
             "loss": model.loss.rawValue, "loss_weights": NSNull(), "metrics": model.metrics, "weighted_metrics": NSNull(),
             "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false,
         ]
@@ -176,43 +224,36 @@ public enum KerasExport {
             try file.dataset("/layers/\(name)/vars/1", shape: [shape.units], values: Array(model.parameters[layout.biasRange(index)]))
             variables += [[shape.inputs, shape.units], [shape.units]]
         }
+        // Dropout layers hold no variables: an empty group each, as Keras writes them.
+        for case let .dropout(_, _, name) in model.model.sequentialLayers {
+            try file.group("/layers/\(name)")
+            try file.group("/layers/\(name)/vars", name: name)
+        }
         try file.group("/optimizer")
         try file.group("/optimizer/vars", name: optimizer.name)
         try file.dataset("/optimizer/vars/0", shape: [], values: [Int64(0)])
-        try file.dataset("/optimizer/vars/1", shape: [], values: [optimizer.learningRate])
-        var index = 2
-        for (slots, initial) in slotLayout(optimizer) {
+        var index = 1
+        // A schedule is no variable: Keras's optimizer then has no learning_rate among its variables.
+        if optimizer.schedule == nil {
+            try file.dataset("/optimizer/vars/1", shape: [], values: [optimizer.learningRate])
+            index = 2
+        }
+        for slots in KerasOptimizerConfig.slotGroups(optimizer) {
             for shape in variables {
-                for _ in slots {
+                for slot in slots {
+                    let initial = optimizer.initialValue(ofSlot: slot)
                     try file.dataset(
                         "/optimizer/vars/\(index)", shape: shape, values: [Float](repeating: initial, count: shape.reduce(1, *)))
                     index += 1
                 }
             }
         }
+        if case .nadam = optimizer.rule {
+            // Nadam's u_product, a variable of its own after the slots.
+            try file.dataset("/optimizer/vars/\(index)", shape: [], values: [Float(1)])
+        }
         try file.group("/vars", name: model.preprocessing == nil ? "sequential" : "functional")
         return try file.bytes()
-    }
-
-    /// Keras's optimizer variables after iteration and learning rate: groups in order, each
-    /// holding its slots for every trainable variable in turn (Adam interleaves momentum and
-    /// velocity per variable; RMSprop keeps all velocities, then all momentums), and the value
-    /// each starts at.
-    static func slotLayout(_ optimizer: OptimizerConfig) -> [(slots: [String], initial: Float)] {
-        switch optimizer {
-        case .adam: return [(["momentum", "velocity"], 0)]
-        case let .adagrad(_, initial, _): return [(["accumulator"], initial)]
-        case .sgd, .rmsprop: return optimizer.slotNames.map { ([$0], 0) }
-        }
-    }
-
-    static func kerasClass(_ optimizer: OptimizerConfig) -> String {
-        switch optimizer {
-        case .sgd: "SGD"
-        case .adam: "Adam"
-        case .rmsprop: "RMSprop"
-        case .adagrad: "Adagrad"
-        }
     }
 
     private static func layer(_ className: String, _ config: [String: Any], inputShape: [Any]? = nil) -> [String: Any] {

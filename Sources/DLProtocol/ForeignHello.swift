@@ -1,6 +1,6 @@
 // Who sent a hello of another protocol version, as far as it can be read: the coordinator refuses
 // such a peer with a reject, and when too few workers registered it names it ("w3 (node-b): it
-// speaks protocol version 7"). Nothing in another version's payload is promised, so this reads
+// speaks protocol version 8"). Nothing in another version's payload is promised, so this reads
 // only a hello's name and host, if the payload is a JSON object that has them, and never fails.
 
 import Foundation

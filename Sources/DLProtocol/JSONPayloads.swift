@@ -49,11 +49,14 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// The model's inputs per row: the features after any preprocessing.
     public var featureCount: Int
+    /// The targets per row as the rows arrive: the loss's, then the row's weight when `sampleWeighted`.
     public var targetWidth: Int
     /// The optimizer by its Keras name and arguments: every worker applies each step's update to
     /// its own copy of the parameters, with the same bits as the coordinator.
     public var optimizer: String
     public var optimizerArguments: [String: Double]
+    /// The learning-rate schedule in its text form (LearningRateSchedule.text); sent only when set.
+    public var lrSchedule: String?
     /// The shards this worker computes, in increasing order.
     public var shards: [Int]
     /// Whether the features are standardized: the rows arrive as the file has them, and the worker
@@ -63,6 +66,12 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     /// (`rowWidth` per row), and the worker expands them into the model's inputs once a shard's rows
     /// have all arrived. Nil for a table of numbers.
     public var preprocessing: Preprocessing?
+    /// Keras's class_weight: the weight of each class by class index (classes past the end weigh 1),
+    /// which every training row's loss is multiplied by; nil when the rows are not class-weighted.
+    public var classWeights: [Float]?
+    /// Keras's sample_weight: each row's targets end with its weight, which weighs its loss in
+    /// training and in validation. Sent only when true.
+    public var sampleWeighted: Bool
 
     /// The values per row as the rows arrive.
     public var rowWidth: Int { preprocessing?.codeWidth ?? featureCount }
@@ -70,7 +79,8 @@ public struct WorkerJob: Codable, Sendable, Equatable {
     public init(
         workerIndex: Int, model: ModelSpec, loss: String, metrics: [String], trainingRows: Int, validationRows: Int,
         shardCount: Int, batchSize: Int, seed: UInt64, featureCount: Int, targetWidth: Int, optimizer: String,
-        optimizerArguments: [String: Double], shards: [Int], standardizes: Bool, preprocessing: Preprocessing? = nil
+        optimizerArguments: [String: Double], lrSchedule: String? = nil, shards: [Int], standardizes: Bool,
+        preprocessing: Preprocessing? = nil, classWeights: [Float]? = nil, sampleWeighted: Bool = false
     ) {
         self.workerIndex = workerIndex
         self.model = model
@@ -85,9 +95,12 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         self.targetWidth = targetWidth
         self.optimizer = optimizer
         self.optimizerArguments = optimizerArguments
+        self.lrSchedule = lrSchedule
         self.shards = shards
         self.standardizes = standardizes
         self.preprocessing = preprocessing
+        self.classWeights = classWeights
+        self.sampleWeighted = sampleWeighted
     }
 
     enum CodingKeys: String, CodingKey {
@@ -104,9 +117,12 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         case targetWidth = "target_width"
         case optimizer
         case optimizerArguments = "optimizer_arguments"
+        case lrSchedule = "lr_schedule"
         case shards
         case standardizes
         case preprocessing
+        case classWeights = "class_weights"
+        case sampleWeighted = "sample_weighted"
     }
 
     // Written out only because the model travels in its wire form (below), not in ModelSpec's own.
@@ -125,9 +141,12 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         targetWidth = try container.decode(Int.self, forKey: .targetWidth)
         optimizer = try container.decode(String.self, forKey: .optimizer)
         optimizerArguments = try container.decode([String: Double].self, forKey: .optimizerArguments)
+        lrSchedule = try container.decodeIfPresent(String.self, forKey: .lrSchedule)
         shards = try container.decode([Int].self, forKey: .shards)
         standardizes = try container.decode(Bool.self, forKey: .standardizes)
         preprocessing = try container.decodeIfPresent(Preprocessing.self, forKey: .preprocessing)
+        classWeights = try container.decodeIfPresent([Float].self, forKey: .classWeights)
+        sampleWeighted = try container.decodeIfPresent(Bool.self, forKey: .sampleWeighted) ?? false
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -145,9 +164,12 @@ public struct WorkerJob: Codable, Sendable, Equatable {
         try container.encode(targetWidth, forKey: .targetWidth)
         try container.encode(optimizer, forKey: .optimizer)
         try container.encode(optimizerArguments, forKey: .optimizerArguments)
+        try container.encodeIfPresent(lrSchedule, forKey: .lrSchedule)
         try container.encode(shards, forKey: .shards)
         try container.encode(standardizes, forKey: .standardizes)
         try container.encodeIfPresent(preprocessing, forKey: .preprocessing)
+        try container.encodeIfPresent(classWeights, forKey: .classWeights)
+        if sampleWeighted { try container.encode(sampleWeighted, forKey: .sampleWeighted) }
     }
 }
 

@@ -139,11 +139,14 @@ public struct GradientChunk: Sendable, Equatable {
 /// before the round named in the header.
 public struct ReplicaState: Sendable, Equatable {
     public var optimizerIterations: Int
+    /// The optimizer's base learning rate (ReduceLROnPlateau may have lowered it), finite and above 0.
+    public var learningRate: Float
     public var parameters: [Float]
     public var optimizerState: [Float]
 
-    public init(optimizerIterations: Int, parameters: [Float], optimizerState: [Float]) {
+    public init(optimizerIterations: Int, learningRate: Float, parameters: [Float], optimizerState: [Float]) {
         self.optimizerIterations = optimizerIterations
+        self.learningRate = learningRate
         self.parameters = parameters
         self.optimizerState = optimizerState
     }
@@ -185,8 +188,9 @@ public enum Message: Sendable, Equatable {
     case shardRows(ShardRows)
     case ready
     /// Compute this round under the ring plan of this version, first applying the previous round's
-    /// summed gradient: the one the worker holds (ring), or `total` (star; empty otherwise).
-    case computeStep(ringVersion: UInt32, total: [Float])
+    /// summed gradient: the one the worker holds (ring), or `total` (star; empty otherwise), then
+    /// taking `learningRate` as the optimizer's base rate from this round on (finite, above 0).
+    case computeStep(ringVersion: UInt32, learningRate: Float, total: [Float])
     case stepDone(StepDone)
     /// Evaluate these shards' validation rows with the current parameters.
     case evaluate(shards: [Int])

@@ -70,15 +70,24 @@ extension WorkerJob {
             loss = try Loss(name: self.loss)
             try loss.validate(outputs: model.outputWidth)
             for metric in metrics { _ = try Metric(name: metric, loss: loss, outputs: model.outputWidth) }
-            _ = try OptimizerConfig(name: optimizer, arguments: optimizerArguments)
+            _ = try OptimizerConfig(name: optimizer, arguments: optimizerArguments, schedule: lrSchedule)
+        } catch let error as LearningRateScheduleError {
+            throw bad("lr_schedule: \(error)")
         } catch {
             throw bad("\(error)")
         }
-        guard targetWidth == loss.targetWidth(outputs: model.outputWidth) else {
-            throw bad("target_width \(targetWidth) for \(loss.rawValue) on \(model.outputWidth) output(s)")
+        guard targetWidth == loss.targetWidth(outputs: model.outputWidth) + (sampleWeighted ? 1 : 0) else {
+            throw bad(
+                "target_width \(targetWidth) for \(loss.rawValue) on \(model.outputWidth) output(s)"
+                    + (sampleWeighted ? " and a sample weight" : ""))
         }
+        guard !(sampleWeighted && classWeights != nil) else { throw bad("class_weights beside sample_weighted: a job has one or the other") }
         guard shards.allSatisfy({ (0..<shardCount).contains($0) }), zip(shards, shards.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw bad("shards must be increasing and below shard_count \(shardCount)")
+        }
+        // A class past the list's end weighs 1, so only the values need checking.
+        if let classWeights, classWeights.isEmpty || !classWeights.allSatisfy({ $0.isFinite && $0 >= 0 }) {
+            throw bad("class_weights must be finite numbers, 0 or more, one per class")
         }
     }
 }

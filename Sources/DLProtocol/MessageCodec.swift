@@ -21,8 +21,9 @@ public enum MessageCodec {
     /// audits a ring (audit, audit-digests); version 5 streams the rows from the file in pieces
     /// (shard-rows with places, rows-received, the welcome's validation_rows); version 6 sends the
     /// rows unstandardized and the standardization after them (standardization, the welcome's
-    /// standardizes).
-    public static let version: UInt16 = 6
+    /// standardizes); version 7 carries the optimizer's learning rate in compute-step and state, which
+    /// ReduceLROnPlateau lowers between epochs.
+    public static let version: UInt16 = 7
     public static let headerSize = 24
     /// The largest JSON payload accepted (hello, stop, assign, and a welcome without a preprocessing).
     public static let maximumControlPayload = 64 * 1024
@@ -79,8 +80,9 @@ public enum MessageCodec {
             text.withUnsafeBytes { writer.append(raw: $0) }
         case .ready, .heartbeat, .rowsReceived:
             break
-        case let .computeStep(ringVersion, total):
+        case let .computeStep(ringVersion, learningRate, total):
             writer.append(ringVersion)
+            writer.append(learningRate.bitPattern)
             writer.append(UInt32(total.count))
             writer.append(total)
         case let .evaluate(shards), let .audit(shards):
@@ -110,6 +112,7 @@ public enum MessageCodec {
             writer.append(chunk.values)
         case let .state(state):
             writer.append(UInt64(state.optimizerIterations))
+            writer.append(state.learningRate.bitPattern)
             writer.append(UInt32(state.parameters.count))
             writer.append(UInt32(state.optimizerState.count))
             writer.append(state.parameters)
@@ -216,10 +219,10 @@ public enum MessageCodec {
             try reader.expectEnd()
             message = type == .ready ? .ready : type == .heartbeat ? .heartbeat : .rowsReceived
         case .computeStep:
-            let ringVersion = try reader.uint32()
+            let ringVersion = try reader.uint32(), learningRate = try reader.learningRate()
             let total = try reader.floats(count: try reader.count())
             try reader.expectEnd()
-            message = .computeStep(ringVersion: ringVersion, total: total)
+            message = .computeStep(ringVersion: ringVersion, learningRate: learningRate, total: total)
         case .evaluate, .audit:
             let shards = try reader.counts(try reader.count())
             try reader.expectEnd()
@@ -263,7 +266,7 @@ public enum MessageCodec {
             let piece = GradientChunk(ringVersion: ringVersion, hop: hop, chunk: chunk, values: values)
             message = type == .partial ? .partial(piece) : .total(piece)
         case .state:
-            let iterations = try reader.uint64()
+            let iterations = try reader.uint64(), learningRate = try reader.learningRate()
             let parameterCount = try reader.count(), stateCount = try reader.count()
             let parameters = try reader.floats(count: parameterCount)
             let optimizerState = try reader.floats(count: stateCount)
@@ -273,7 +276,8 @@ public enum MessageCodec {
                 throw .badContent(type: "\(type)", reason: "optimizer iterations \(iterations) out of range")
             }
             message = .state(ReplicaState(
-                optimizerIterations: Int(iterations), parameters: parameters, optimizerState: optimizerState))
+                optimizerIterations: Int(iterations), learningRate: learningRate, parameters: parameters,
+                optimizerState: optimizerState))
         case .assign:
             let shards = try reader.json([Int].self)
             try shards.checkShards(in: type)

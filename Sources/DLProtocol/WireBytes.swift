@@ -98,6 +98,14 @@ struct ByteReader {
 
     mutating func floats(count: Int) throws(ProtocolError) -> [Float] { try values(count: count) }
 
+    /// An optimizer's learning rate: one float32, refused unless finite and above 0 (as every rate a
+    /// job trains with), so that no replica trains with a NaN rate.
+    mutating func learningRate() throws(ProtocolError) -> Float {
+        let rate = Float(bitPattern: try uint32())
+        guard rate.isFinite, rate > 0 else { throw .badContent(type: typeName, reason: "learning rate \(rate) is not a finite number above 0") }
+        return rate
+    }
+
     /// `count` UInt32 values, checked against the bytes left before any is read.
     mutating func uint32s(count: Int) throws(ProtocolError) -> [UInt32] {
         guard count <= remaining.count / 4 else { throw tooShort(count * 4) }

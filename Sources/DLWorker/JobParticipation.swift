@@ -3,7 +3,8 @@
 // gradient itself), the current ring plan, and its part in summing each step (GradientRing).
 //
 // A step, from this worker's side: the coordinator's compute-step for round r first commits round
-// r - 1 (the total this worker holds is applied to its replica), then the worker computes its
+// r - 1 (the total this worker holds is applied to its replica, at the rate it was computed for),
+// then takes the coordinator's learning rate (ReduceLROnPlateau lowers it between epochs), computes its
 // shards' gradients with the replica's parameters, adds them into the ring, and once it holds
 // round r's whole total it reports step-done with its shards' loss and metric sums.
 
@@ -68,7 +69,7 @@ final class JobParticipation {
         let loss = try Loss(name: job.loss)
         self.loss = loss
         metrics = MetricSet(try job.metrics.map { try Metric(name: $0, loss: loss, outputs: job.model.outputWidth) })
-        optimizer = try OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments)
+        optimizer = try OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments, schedule: job.lrSchedule)
         schedule = ShardSchedule(rowCount: job.trainingRows, shardCount: job.shardCount, batchSize: job.batchSize, seed: job.seed)
         parameterCount = job.model.layout.count
         gradients = Array(repeating: [], count: job.shardCount)
@@ -80,7 +81,8 @@ final class JobParticipation {
     /// What a worker holding `shards` of `job` needs (TrainingMemory): their rows, gradients and
     /// batch buffers, the parameters with a replica's state, the deal of every training row.
     static func memoryNeed(_ job: WorkerJob, shards: Int) -> MemoryNeed {
-        let slots = (try? OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments))?.slotNames.count ?? 2
+        let config = try? OptimizerConfig(name: job.optimizer, arguments: job.optimizerArguments, schedule: job.lrSchedule)
+        let slots = config?.slotNames.count ?? 2
         return TrainingMemory.need(
             model: job.model, targetWidth: job.targetWidth, optimizerSlots: slots, shardsHere: shards,
             shardBatch: shardBatch(job), rowsHere: shards * rowsPerShard(job), dealtRows: job.trainingRows)
@@ -156,7 +158,8 @@ final class JobParticipation {
             runners[shard] = ShardRunner(
                 shard: shard, schedule: schedule, rows: load.training,
                 validationRows: job.validationRows == 0 ? nil : load.validation, preprocessing: job.preprocessing,
-                model: job.model, loss: loss, metrics: metrics)
+                model: job.model, loss: loss, metrics: metrics, classWeights: job.classWeights.map(ClassWeights.init),
+                sampleWeighted: job.sampleWeighted)
             gradients[shard] = [Float](repeating: 0, count: parameterCount)
             sums[shard] = metrics.makeSums()
             pending.remove(shard)
@@ -166,12 +169,14 @@ final class JobParticipation {
     /// The parameters and optimizer state to continue from, before `round`.
     func take(_ state: ReplicaState, round: UInt64) -> String? {
         guard state.parameters.count == parameterCount,
-            state.optimizerState.count == Optimizer(optimizer, parameterCount: parameterCount).state.count
+            state.optimizerState.count == optimizer.slotNames.count * parameterCount
         else { return "a state of \(state.parameters.count) parameters does not fit this model" }
+        var optimizer = Optimizer(
+            optimizer, parameterCount: parameterCount, tensors: job.model.layout.tensorRanges,
+            iterations: state.optimizerIterations, state: state.optimizerState)
+        optimizer.setLearningRate(state.learningRate)
         replica = ParameterState(
-            parameters: state.parameters,
-            optimizer: Optimizer(
-                optimizer, parameterCount: parameterCount, iterations: state.optimizerIterations, state: state.optimizerState))
+            parameters: state.parameters, optimizer: optimizer, regularization: Regularization(job.model))
         replicaRound = round
         ring.reset()
         return nil
@@ -190,9 +195,10 @@ final class JobParticipation {
         return nil
     }
 
-    /// Round `round` under the plan of `ringVersion`: commits the previous round, computes this
-    /// worker's shards, and starts its part in the ring. Returns why not, when it cannot.
-    func computeStep(round: UInt64, ringVersion: UInt32, total: [Float]) -> String? {
+    /// Round `round` under the plan of `ringVersion`: commits the previous round, takes
+    /// `learningRate` for the updates from this round on, computes this worker's shards, and starts
+    /// its part in the ring. Returns why not, when it cannot.
+    func computeStep(round: UInt64, ringVersion: UInt32, learningRate: Float, total: [Float]) -> String? {
         guard let plan, plan.version == ringVersion else { return "a compute-step for a ring plan this worker does not have" }
         if plan.star {
             if let problem = apply(total, before: round) { return problem }
@@ -202,6 +208,7 @@ final class JobParticipation {
         guard replicaRound == round, let parameters = replica?.parameters else {
             return "asked for round \(round), but its parameters are for round \(replicaRound)"
         }
+        replica?.setLearningRate(learningRate)
         let steps = UInt64(schedule.stepsPerEpoch)
         let clock = ContinuousClock(), started = clock.now
         if !plan.star { ring.begin(round: round, plan: plan) }

@@ -51,8 +51,8 @@ extension WorkerSession {
         case let .total(chunk):
             // In a star, the coordinator's sum of an epoch's last step, before its validation pass.
             problem = joined.apply(chunk.values, before: round + 1)
-        case let .computeStep(ringVersion, total):
-            problem = joined.computeStep(round: round, ringVersion: ringVersion, total: total)
+        case let .computeStep(ringVersion, learningRate, total):
+            problem = joined.computeStep(round: round, ringVersion: ringVersion, learningRate: learningRate, total: total)
             reportStepDone(joined, now: now)
         case let .audit(shards):
             if let digests = joined.auditDigests(of: shards, round: round) {

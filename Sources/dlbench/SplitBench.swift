@@ -40,11 +40,11 @@ struct SplitBench: ParsableCommand {
         }
         var updates: [[String: Any]] = []
         for count in [4096, 8192, 16384, 32768, 65536, 131_072] {
-            let gradient = [Float](repeating: 0.001, count: count)
+            var gradient = [Float](repeating: 0.001, count: count)
             let times = [one, split].map { pool in
-                var optimizer = Optimizer(.adam(), parameterCount: count)
+                var optimizer = Optimizer(.adam(), parameterCount: count, tensors: [0..<count])
                 var parameters = [Float](repeating: 0.5, count: count)
-                return gradient.withUnsafeBufferPointer { g in
+                return gradient.withUnsafeMutableBufferPointer { g in
                     parameters.withUnsafeMutableBufferPointer { p in best { optimizer.apply(gradient: g, to: p, pool: pool) } }
                 }
             }

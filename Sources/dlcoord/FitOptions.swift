@@ -29,14 +29,15 @@ struct FitOptions: ParsableArguments {
 
     @Option(name: .customLong("class-weight"), help: ArgumentHelp(
         "Weights of the label's classes in the training loss, as Keras's fit(class_weight=...): balanced "
-            + "(scikit-learn's compute_class_weight: rows / (classes x rows of the class)) or CLASS:W,... "
-            + "(classes not named weigh 1) (default: none).",
+            + "(scikit-learn's compute_class_weight over the training rows: rows / (classes x rows of the class)) or "
+            + "CLASS:W,... by the label's class names or indices (classes not named weigh 1); not with "
+            + "--sample-weight-column (default: none).",
         valueName: "balanced|class:w,..."))
     var classWeight: String?
 
     @Option(name: .customLong("sample-weight-column"), help: ArgumentHelp(
-        "A numeric column (not a feature) that weights each row's loss and metrics, as Keras's fit(sample_weight=...) "
-            + "(default: none).",
+        "A column of numbers >= 0 (not a feature) that weighs each row's loss in training and validation, as Keras's "
+            + "fit(sample_weight=...); the metrics stay unweighted, as Keras's compile(metrics=...) (default: none).",
         valueName: "column"))
     var sampleWeightColumn: String?
 
@@ -49,9 +50,9 @@ struct FitOptions: ParsableArguments {
     var lrSchedule: String?
 
     @Option(name: .customLong("reduce-lr-on-plateau"), help: ArgumentHelp(
-        "Keras's ReduceLROnPlateau: ARG=VALUE,... of monitor, factor, patience, min_delta, cooldown, min_lr (Keras's "
-            + "defaults: monitor=val_loss,factor=0.1,patience=10,min_delta=0.0001,cooldown=0,min_lr=0), or defaults "
-            + "(default: off).",
+        "Keras's ReduceLROnPlateau: ARG=VALUE,... of monitor, factor, patience, mode, min_delta, cooldown, min_lr "
+            + "(Keras's defaults: monitor=val_loss,factor=0.1,patience=10,mode=auto,min_delta=0.0001,cooldown=0,min_lr=0), "
+            + "or defaults; not with --lr-schedule (default: off).",
         valueName: "arg=v,..."))
     var reduceLROnPlateau: String?
 

@@ -45,8 +45,9 @@ struct DataOptions: ParsableArguments {
 
 struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "The Dense layers as UNITS:ACTIVATION, comma-separated, e.g. 30:relu,1:sigmoid; UNITS alone is linear (Keras's "
-            + "Dense(UNITS)); auto as the last layer chooses the output layer from the label (default: \(seedJob.layers)).",
+        "The layers, comma-separated: Dense as UNITS:ACTIVATION[:OPTION=V...] (UNITS alone is linear, as Keras's "
+            + "Dense(UNITS); options l1, l2, bias_l1, bias_l2, kernel_initializer, bias_initializer), dropout:RATE for "
+            + "Keras's Dropout, auto last to choose the output layer from the label (default: \(seedJob.layers)).",
         valueName: "layers"))
     var layers: String?
 
@@ -56,13 +57,14 @@ struct TrainingOptions: ParsableArguments {
         valueName: "name"))
     var loss: String?
 
-    @Option(help: ArgumentHelp("sgd, adam, rmsprop or adagrad, with Keras's defaults (default: \(seedJob.optimizer)).", valueName: "name"))
+    @Option(help: ArgumentHelp("sgd, adam, adamw, rmsprop, adagrad, nadam, adamax, adadelta or ftrl, with Keras's defaults (default: \(seedJob.optimizer)).", valueName: "name"))
     var optimizer: String?
 
     @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: ArgumentHelp("The optimizer's learning rate (default: Keras's for that optimizer).", valueName: "rate"))
     var learningRate: Double?
 
-    @Option(name: .customLong("optimizer-args"), help: ArgumentHelp("Further optimizer arguments under their Keras names, e.g. momentum=0.9,nesterov=true.", valueName: "k=v,..."))
+    @Option(name: .customLong("optimizer-args"), help: ArgumentHelp("Further optimizer arguments under their Keras names, e.g. momentum=0.9,nesterov=true; every optimizer also "
+            + "takes weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency.", valueName: "k=v,..."))
     var optimizerArguments: String?
 
     @Option(help: ArgumentHelp("Metrics, comma-separated: accuracy, mae, mse, auc (default: \(seedJob.metrics.joined(separator: ","))).", valueName: "names"))

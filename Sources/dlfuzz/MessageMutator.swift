@@ -103,8 +103,10 @@ struct MessageMutator {
                 rows.features = [Float](repeating: 0, count: rows.places.count * rows.featureCount)
             }
             return .shardRows(rows)
-        case let .computeStep(_, total):
-            return .computeStep(ringVersion: UInt32(truncatingIfNeeded: count()), total: resized(total))
+        case let .computeStep(_, rate, total):
+            // A hostile rate (NaN, 0, negative, infinite) must be refused; a plain one lets the rest be tested.
+            return .computeStep(
+                ringVersion: UInt32(truncatingIfNeeded: count()), learningRate: pick([rate, hostileFloat()]), total: resized(total))
         case let .stepDone(done):
             var done = done
             done.shards = shardList(done.shards)
@@ -122,7 +124,8 @@ struct MessageMutator {
         case let .total(chunk): return .total(mutateChunk(chunk))
         case let .state(state):
             return .state(ReplicaState(
-                optimizerIterations: pick([0, Int(MessageCodec.maximumRound) - 1, count()]), parameters: resized(state.parameters),
+                optimizerIterations: pick([0, Int(MessageCodec.maximumRound) - 1, count()]),
+                learningRate: pick([state.learningRate, hostileFloat()]), parameters: resized(state.parameters),
                 optimizerState: resized(state.optimizerState)))
         case let .standardization(mean, _):
             let values = resized(mean)

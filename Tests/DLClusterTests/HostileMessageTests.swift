@@ -85,12 +85,12 @@ final class HostileMessageTests: XCTestCase {
             let far = MessageCodec.maximumRound
             let toWorker: [(UInt64, Message)] = [
                 (far, .evaluate(shards: [0])),
-                (far, .computeStep(ringVersion: 1, total: [])),
+                (far, .computeStep(ringVersion: 1, learningRate: 0.001, total: [])),
                 (far, .total(GradientChunk(ringVersion: 1, hop: 0, chunk: 0, values: [1]))),
                 (0, .assign(shards: [5])),
                 (0, .shardRows(ShardRows(shard: 1, part: .training, featureCount: 17, targetWidth: 1, places: [9_999], features: [Float](repeating: 0, count: 17), targets: [0]))),
                 (0, .standardization(mean: [.nan], scale: [0])),
-                (0, .state(ReplicaState(optimizerIterations: 1, parameters: [1, 2], optimizerState: []))),
+                (0, .state(ReplicaState(optimizerIterations: 1, learningRate: 0.001, parameters: [1, 2], optimizerState: []))),
                 (0, .ring(RingPlan(version: 99, chunkSize: 4, star: false, owners: [0, 1], endpoints: [0: "ipc://mem/0", 1: "nowhere"]))),
                 (3, .audit(shards: [1])),
             ]

@@ -20,7 +20,7 @@ final class KerasParityTests: XCTestCase {
         let loss = try Loss(name: reference.spec.loss)
         let metricSet = MetricSet(
             try reference.spec.metrics.map { try Metric(name: $0, loss: loss, outputs: spec.outputWidth) })
-        var optimizer = Optimizer(try reference.optimizerConfig(), parameterCount: spec.layout.count)
+        var optimizer = Optimizer(try reference.optimizerConfig(), parameterCount: spec.layout.count, tensors: spec.layout.tensorRanges)
         var parameters = reference.flatten(reference.initialWeights)
         let engine = BatchEngine(spec: spec, loss: loss, metrics: metricSet, capacity: reference.batchSize)
         var gradient = [Float](repeating: 0, count: parameters.count)
@@ -43,7 +43,7 @@ final class KerasParityTests: XCTestCase {
             if let expected = step.gradients {
                 assertClose(gradient, reference.flatten(expected), "\(name) step \(index) gradients")
             }
-            gradient.withUnsafeBufferPointer { g in
+            gradient.withUnsafeMutableBufferPointer { g in
                 parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: g, to: p) }
             }
             assertClose(parameters, reference.flatten(step.weightsAfter), "\(name) weights after step \(index)")

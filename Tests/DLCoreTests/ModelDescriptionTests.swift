@@ -115,17 +115,19 @@ final class ModelDescriptionTests: XCTestCase {
         XCTAssertEqual(try OptimizerConfig(name: "rmsprop").learningRate, 0.001)
         XCTAssertEqual(try OptimizerConfig(name: "adagrad"), .adagrad(learningRate: 0.001, initialAccumulatorValue: 0.1, epsilon: 1e-7))
         XCTAssertThrowsError(try OptimizerConfig(name: "adam", arguments: ["momentum": 0.9])) { error in
-            XCTAssertEqual("\(error)", "optimizer argument momentum=0.9 is invalid: adam takes beta_1, beta_2, epsilon, learning_rate")
+            XCTAssertTrue("\(error)".hasPrefix("optimizer argument momentum=0.9 is invalid: "), "\(error)")
+            XCTAssertTrue("\(error)".contains("adam takes amsgrad, beta_1, beta_2, clipnorm, clipvalue, ema_momentum"), "\(error)")
         }
         XCTAssertThrowsError(try OptimizerConfig(name: "adam", arguments: ["learning_rate": -1]))
         XCTAssertThrowsError(try OptimizerConfig(name: "lamb"))
     }
 
     func testAdagradStartsFromItsInitialAccumulator() {
-        var optimizer = Optimizer(.adagrad(learningRate: 0.1, initialAccumulatorValue: 0.1, epsilon: 1e-7), parameterCount: 1)
+        var optimizer = Optimizer(
+            .adagrad(learningRate: 0.1, initialAccumulatorValue: 0.1, epsilon: 1e-7), parameterCount: 1, tensors: [0..<1])
         var parameters: [Float] = [1]
-        let gradient: [Float] = [0.5]
-        gradient.withUnsafeBufferPointer { g in parameters.withUnsafeMutableBufferPointer { optimizer.apply(gradient: g, to: $0) } }
+        var gradient: [Float] = [0.5]
+        gradient.withUnsafeMutableBufferPointer { g in parameters.withUnsafeMutableBufferPointer { optimizer.apply(gradient: g, to: $0) } }
         XCTAssertEqual(parameters[0], 1 - 0.1 * 0.5 / (0.35 as Float + 1e-7).squareRoot(), accuracy: 1e-7)
         XCTAssertEqual(optimizer.iterations, 1)
     }

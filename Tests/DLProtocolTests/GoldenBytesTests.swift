@@ -49,16 +49,16 @@ final class GoldenBytesTests: XCTestCase {
             }
         }
         let state = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .state(ReplicaState(
-            optimizerIterations: 0, parameters: values, optimizerState: values.reversed()))))
-        XCTAssertEqual(Array(state[40..<56]), wire)
+            optimizerIterations: 0, learningRate: 0.001, parameters: values, optimizerState: values.reversed()))))
+        XCTAssertEqual(Array(state[44..<60]), wire)
         guard case let .state(decoded) = try MessageCodec.decode(state).message else { return XCTFail("not a state") }
         XCTAssertEqual(decoded.parameters.map(\.bitPattern), values.map(\.bitPattern))
         XCTAssertEqual(decoded.optimizerState.map(\.bitPattern), values.reversed().map(\.bitPattern))
 
         // A star's total and gradients.
-        let step = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .computeStep(ringVersion: 1, total: values)))
-        XCTAssertEqual(Array(step[32...]), wire)
-        guard case let .computeStep(_, total) = try MessageCodec.decode(step).message else { return XCTFail("not a compute-step") }
+        let step = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .computeStep(ringVersion: 1, learningRate: 0.001, total: values)))
+        XCTAssertEqual(Array(step[36...]), wire)
+        guard case let .computeStep(_, _, total) = try MessageCodec.decode(step).message else { return XCTFail("not a compute-step") }
         XCTAssertEqual(total.map(\.bitPattern), values.map(\.bitPattern))
         let done = MessageCodec.encode(Envelope(jobId: 1, round: 0, message: .stepDone(StepDone(
             ringVersion: 1, computeMicroseconds: 0, shards: [0], sums: [[]], gradients: [values]))))

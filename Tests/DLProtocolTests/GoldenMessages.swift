@@ -49,7 +49,7 @@ enum GoldenMessages {
             shard: 1, part: .training, featureCount: 2, targetWidth: 1, places: [3, 0], features: [1, 2, 3, 4],
             targets: [0, 1]))),
         Envelope(jobId: jobId, round: 0, message: .ready),
-        Envelope(jobId: jobId, round: 17, message: .computeStep(ringVersion: 2, total: [])),
+        Envelope(jobId: jobId, round: 17, message: .computeStep(ringVersion: 2, learningRate: 0.001, total: [])),
         Envelope(jobId: jobId, round: 17, message: .stepDone(StepDone(
             ringVersion: 2, computeMicroseconds: 77, shards: [2, 3], sums: [[0.5, 10, 7], [1.25, 10, 9]]))),
         Envelope(jobId: jobId, round: 2, message: .evaluate(shards: [2, 3])),
@@ -73,7 +73,7 @@ enum GoldenMessages {
         Envelope(jobId: jobId, round: 17, message: .total(GradientChunk(
             ringVersion: 2, hop: 1, chunk: 0, values: [1, -0.25, 3, 0.125]))),
         Envelope(jobId: jobId, round: 17, message: .state(ReplicaState(
-            optimizerIterations: 17, parameters: [0.5, -0.25, 1], optimizerState: [0.125, -0.5, 0.25, 0.0625, 0.03125, 2]))),
+            optimizerIterations: 17, learningRate: 0.001, parameters: [0.5, -0.25, 1], optimizerState: [0.125, -0.5, 0.25, 0.0625, 0.03125, 2]))),
         Envelope(jobId: jobId, round: 17, message: .audit(shards: [2, 3])),
         Envelope(jobId: jobId, round: 17, message: .auditDigests(AuditDigests(shards: [2, 3], digests: [
             // SHA-256 of the float32 bytes of [0.5, -0.25, 1, 2] and of [-0.5, 0.125, 3, -2]
@@ -89,7 +89,7 @@ enum GoldenMessages {
     /// In a star (here of a 4-parameter model), compute-step carries the previous round's total and
     /// step-done each shard's gradient.
     static let variants: [Golden] = [
-        Golden(Envelope(jobId: jobId, round: 17, message: .computeStep(ringVersion: 2, total: [0.25, -1, 0.5, 2])), variant: "star"),
+        Golden(Envelope(jobId: jobId, round: 17, message: .computeStep(ringVersion: 2, learningRate: 0.0005, total: [0.25, -1, 0.5, 2])), variant: "star"),
         Golden(Envelope(jobId: jobId, round: 17, message: .stepDone(StepDone(
             ringVersion: 2, computeMicroseconds: 77, shards: [2, 3], sums: [[0.5, 10, 7], [1.25, 10, 9]],
             gradients: [[0.5, -0.25, 1, 2], [-0.5, 0.125, 3, -2]]))), variant: "star"),

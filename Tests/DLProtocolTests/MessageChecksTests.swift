@@ -46,6 +46,8 @@ final class MessageChecksTests: XCTestCase {
             ("metric", { $0.metrics = ["f1"] }),
             ("optimizer", { $0.optimizer = "lion" }),
             ("beta_1", { $0.optimizerArguments["beta_1"] = 1 }),
+            ("clipvalue", { $0.optimizerArguments["clipnorm"] = 1; $0.optimizerArguments["clipvalue"] = 1 }),
+            ("lr_schedule", { $0.lrSchedule = "cosine_decay:decay_steps=0" }),
         ]
         for (field, change) in cases {
             var job = golden
@@ -81,7 +83,7 @@ final class MessageChecksTests: XCTestCase {
             ("step-done", encoded(.stepDone(StepDone(ringVersion: 1, computeMicroseconds: 1, shards: [beyond], sums: [[]])))),
             ("validation-sums", encoded(.validationSums(ValidationSums(shard: beyond, sums: [])))),
             ("shard-rows", encoded(.shardRows(ShardRows(shard: beyond, part: .training, featureCount: 1, targetWidth: 1, places: [], features: [], targets: [])))),
-            ("state", encoded(.state(ReplicaState(optimizerIterations: Int(MessageCodec.maximumRound), parameters: [], optimizerState: [])))),
+            ("state", encoded(.state(ReplicaState(optimizerIterations: Int(MessageCodec.maximumRound), learningRate: 0.001, parameters: [], optimizerState: [])))),
             ("ring", encoded(.ring(RingPlan(version: 1, chunkSize: 0, star: false, owners: [0], endpoints: [0: "ipc://a"])))),
             ("ring", encoded(.ring(RingPlan(version: 1, chunkSize: 4, star: false, owners: [0], endpoints: [0: "ipc://a\u{1B}[2J"])))),
             ("hello", encoded(.hello(WorkerInfo(name: "w\u{1B}]0;pwned\u{7}", host: "h", pid: 1, version: "1", peerEndpoint: "ipc://a")))),

@@ -28,8 +28,8 @@ final class MessageCodecTests: XCTestCase {
         .ready,
         .rowsReceived,
         .standardization(mean: [0.5, -2, 1e30], scale: [1, 0.25, 3]),
-        .computeStep(ringVersion: 0xFFFF_FFFF, total: []),
-        .computeStep(ringVersion: 3, total: [0.5, -0.25, .leastNonzeroMagnitude]),
+        .computeStep(ringVersion: 0xFFFF_FFFF, learningRate: .greatestFiniteMagnitude, total: []),
+        .computeStep(ringVersion: 3, learningRate: .leastNonzeroMagnitude, total: [0.5, -0.25, .leastNonzeroMagnitude]),
         .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 77, shards: [1, 5], sums: [[0.5, 10, 7], [-0.0, 1e300, 2]])),
         .stepDone(StepDone(ringVersion: 3, computeMicroseconds: 0, shards: [4], sums: [[]])),
         .stepDone(StepDone(
@@ -51,8 +51,8 @@ final class MessageCodecTests: XCTestCase {
         .partial(GradientChunk(ringVersion: 7, hop: 0, chunk: 3, values: [0.5, -0.25, .leastNonzeroMagnitude])),
         .total(GradientChunk(ringVersion: 7, hop: 1, chunk: 0, values: [1])),
         .total(GradientChunk(ringVersion: 7, hop: 0, chunk: 0, values: [])),
-        .state(ReplicaState(optimizerIterations: 1 << 40, parameters: [1, 2, 3], optimizerState: [4, 5, 6, 7, 8, 9])),
-        .state(ReplicaState(optimizerIterations: 0, parameters: [1, 2], optimizerState: [])),
+        .state(ReplicaState(optimizerIterations: 1 << 40, learningRate: 0.001, parameters: [1, 2, 3], optimizerState: [4, 5, 6, 7, 8, 9])),
+        .state(ReplicaState(optimizerIterations: 0, learningRate: 1e-30, parameters: [1, 2], optimizerState: [])),
         .audit(shards: [1, 4]),
         .auditDigests(AuditDigests(shards: [1, 4], digests: [[UInt8](repeating: 7, count: 32), [UInt8](0..<32)])),
         .auditDigests(AuditDigests(shards: [], digests: [])),
@@ -149,14 +149,14 @@ final class MessageCodecTests: XCTestCase {
             assertRefused(replacing(bytes, uint32: 1, at: 36), "\(message.type) message of \(bytes.count) bytes, expected \(bytes.count - 4) bytes")
         }
 
-        let state = encode(.state(ReplicaState(optimizerIterations: 3, parameters: [1, 2], optimizerState: [3, 4])))
-        for (offset, count) in [(32, UInt32(5)), (32, 0xFFFF_FFFF), (36, 3), (36, 0xFFFF_FFFF)] {
+        let state = encode(.state(ReplicaState(optimizerIterations: 3, learningRate: 0.5, parameters: [1, 2], optimizerState: [3, 4])))
+        for (offset, count) in [(36, UInt32(5)), (36, 0xFFFF_FFFF), (40, 3), (40, 0xFFFF_FFFF)] {
             assertRefused(replacing(state, uint32: count, at: offset), "state message of \(state.count) bytes, expected at least")
         }
         // Parameters and state split differently: the sizes still add up, so the counts decide.
         XCTAssertEqual(
-            try MessageCodec.decode(replacing(replacing(state, uint32: 3, at: 32), uint32: 1, at: 36)).message,
-            .state(ReplicaState(optimizerIterations: 3, parameters: [1, 2, 3], optimizerState: [4])))
+            try MessageCodec.decode(replacing(replacing(state, uint32: 3, at: 36), uint32: 1, at: 40)).message,
+            .state(ReplicaState(optimizerIterations: 3, learningRate: 0.5, parameters: [1, 2, 3], optimizerState: [4])))
 
         let done = encode(.stepDone(StepDone(ringVersion: 1, computeMicroseconds: 5, shards: [0, 1], sums: [[1, 2], [3, 4]])))
         for (offset, count) in [
@@ -186,14 +186,16 @@ final class MessageCodecTests: XCTestCase {
     /// than the message holds is refused before anything is allocated, one that claims fewer leaves
     /// bytes over, and a message without them is refused when its length says it has some.
     func testAStarsTotalAndGradientsMustBeExactlyTheirCounts() {
-        let step = encode(.computeStep(ringVersion: 1, total: [1, 2]))
-        XCTAssertEqual(step.count, MessageCodec.headerSize + 16)
+        let step = encode(.computeStep(ringVersion: 1, learningRate: 0.001, total: [1, 2]))
+        XCTAssertEqual(step.count, MessageCodec.headerSize + 20)
         for count: UInt32 in [3, 0x4000_0000, 0xFFFF_FFFF] {
-            assertRefused(replacing(step, uint32: count, at: 28), "compute-step message of 40 bytes, expected at least")
+            assertRefused(replacing(step, uint32: count, at: 32), "compute-step message of 44 bytes, expected at least")
         }
-        assertRefused(replacing(step, uint32: 1, at: 28), "compute-step message of 40 bytes, expected 36 bytes")
-        assertRefused(replacing(step, uint32: 0, at: 28), "compute-step message of 40 bytes, expected 32 bytes")
-        assertRefused(replacing(encode(.computeStep(ringVersion: 1, total: [])), uint32: 1, at: 28), "compute-step message of 32 bytes, expected at least")
+        assertRefused(replacing(step, uint32: 1, at: 32), "compute-step message of 44 bytes, expected 40 bytes")
+        assertRefused(replacing(step, uint32: 0, at: 32), "compute-step message of 44 bytes, expected 36 bytes")
+        assertRefused(
+            replacing(encode(.computeStep(ringVersion: 1, learningRate: 0.001, total: [])), uint32: 1, at: 32),
+            "compute-step message of 36 bytes, expected at least")
 
         // 44 bytes of header and counts, 2 shard numbers, 2 x 2 sums, 2 x 3 gradient values.
         let done = encode(.stepDone(StepDone(
@@ -213,10 +215,26 @@ final class MessageCodecTests: XCTestCase {
     }
 
     func testAStateWithMoreIterationsThanAnIntHoldsIsRefused() {
-        var state = encode(.state(ReplicaState(optimizerIterations: 1, parameters: [1], optimizerState: [])))
+        var state = encode(.state(ReplicaState(optimizerIterations: 1, learningRate: 0.001, parameters: [1], optimizerState: [])))
         for i in 24..<32 { state[i] = 0xFF }
         XCTAssertThrowsError(try MessageCodec.decode(state)) {
             XCTAssertEqual($0 as? ProtocolError, .badContent(type: "state", reason: "optimizer iterations \(UInt64.max) out of range"))
+        }
+    }
+
+    /// A replica must never train with a rate no job has: NaN, infinite, 0 or negative is refused in
+    /// compute-step and state alike.
+    func testALearningRateThatIsNotAFiniteNumberAboveZeroIsRefused() {
+        let step = encode(.computeStep(ringVersion: 1, learningRate: 0.001, total: []))
+        let state = encode(.state(ReplicaState(optimizerIterations: 1, learningRate: 0.001, parameters: [1], optimizerState: [])))
+        for (bytes, offset, type) in [(step, 28, "compute-step"), (state, 32, "state")] {
+            for bad: Float in [.nan, .infinity, -.infinity, 0, -0.0, -0.001] {
+                XCTAssertThrowsError(try MessageCodec.decode(replacing(bytes, uint32: bad.bitPattern, at: offset)), "\(type) \(bad)") {
+                    guard case let .badContent(refused, reason)? = $0 as? ProtocolError else { return XCTFail("\($0)") }
+                    XCTAssertEqual(refused, type)
+                    XCTAssertTrue(reason.contains("learning rate"), reason)
+                }
+            }
         }
     }
 

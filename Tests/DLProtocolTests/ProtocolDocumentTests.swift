@@ -210,7 +210,7 @@ struct ProtocolDocument {
             return ["K": audited.shards.count]
         case let .stepDone(done):
             return ["K": done.shards.count, "M": done.sums.first?.count ?? 0, "G": done.gradients.first?.count ?? 0]
-        case let .computeStep(_, total):
+        case let .computeStep(_, _, total):
             return ["T": total.count]
         case let .partial(chunk), let .total(chunk):
             return ["C": chunk.values.count]

@@ -144,7 +144,10 @@ final class HostileFileTests: XCTestCase {
     }
 
     func testTheSeedCheckpointsResume() throws {
-        for name in ["rows-answer-step-2", "rows-answer-stopped", "rows-kind-step-2", "rows-kind-end", "rows-amount-end", "rows-adagrad-end"] {
+        for name in [
+            "rows-answer-step-2", "rows-answer-stopped", "rows-kind-step-2", "rows-kind-end", "rows-amount-end", "rows-adagrad-end",
+            "rows-answer-plateau",
+        ] {
             XCTAssertNoThrow(try resume(name), name)
         }
     }

@@ -91,7 +91,7 @@ final class DistributedTests: XCTestCase {
             GradientChunk(ringVersion: 1, hop: 0, chunk: 0, values: [Float](repeating: 1e9, count: 571))))))
         var hello = MessageCodec.encode(Envelope(jobId: 0, round: 0, message: .hello(
             WorkerInfo(name: "future", host: "h", pid: 1, version: "9", peerEndpoint: "tcp://127.0.0.1:1"))))
-        hello[4] = 7
+        hello[4] = UInt8(MessageCodec.version + 1)  // the protocol's next version
         try send(hello)
         // The message of another job is answered with "register again"; the hello of another version with a reject.
         var replies: [Message] = []
@@ -101,7 +101,7 @@ final class DistributedTests: XCTestCase {
             if case .reject = replies.last { break }
         }
         guard case let .reject(reason) = replies.last else { return XCTFail("no reject for the other version: \(replies)") }
-        XCTAssertTrue(reason.contains("protocol version 7, but this process speaks version \(MessageCodec.version)"), reason)
+        XCTAssertTrue(reason.contains("protocol version \(MessageCodec.version + 1), but this process speaks version \(MessageCodec.version)"), reason)
         XCTAssertTrue(replies.contains { if case let .stop(notice) = $0 { notice.rejoin } else { false } })
 
         let result = coordinator.wait(timeout: 120)

@@ -130,9 +130,10 @@ public struct ModelSpec: Sendable, Equatable, Codable {
                 layer.kernelInitializer.fill(
                     UnsafeMutableBufferPointer(rebasing: buffer[layout.kernelRange(index)]),
                     fanIn: fanIn, fanOut: layer.units, using: &generator)
+                // A bias is a vector: Keras's fans of a shape (units,) are both units.
                 layer.biasInitializer.fill(
                     UnsafeMutableBufferPointer(rebasing: buffer[layout.biasRange(index)]),
-                    fanIn: fanIn, fanOut: layer.units, using: &generator)
+                    fanIn: layer.units, fanOut: layer.units, using: &generator)
             }
         }
         return parameters

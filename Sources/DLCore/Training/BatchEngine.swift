@@ -25,7 +25,7 @@ public final class BatchEngine {
     public let inputs: UnsafeMutableBufferPointer<Float>
     /// capacity x targetWidth, row-major: the batch's targets, written by the caller.
     public let targets: UnsafeMutableBufferPointer<Float>
-    /// capacity: each row's weight in the loss and the metrics (Keras's sample weight), written by
+    /// capacity: each row's weight in the loss (Keras's sample weight; the metrics are not weighted), written by
     /// the caller when the engine is `weighted`; empty otherwise, and every row weighs 1.
     public let rowWeights: UnsafeMutableBufferPointer<Float>
 
@@ -72,7 +72,7 @@ public final class BatchEngine {
         for dropout in dropouts { dropout?.deallocate() }
     }
 
-    /// The rows' weights for the loss and the metrics, nil when every row weighs 1.
+    /// The rows' weights for the loss, nil when every row weighs 1.
     private var weights: UnsafePointer<Float>? { rowWeights.isEmpty ? nil : UnsafePointer(rowWeights.baseAddress) }
 
     /// The output layer's activations of the last pass: rows x outputWidth.
@@ -100,7 +100,7 @@ public final class BatchEngine {
             z: preActivations[last], a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, activation: spec.outputActivation, weights: weights, gradient: nil)
         metrics.accumulate(
-            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, weights: weights, rows: rows,
+            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
     }
 
@@ -131,7 +131,7 @@ public final class BatchEngine {
             z: preActivations[last], a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, activation: spec.outputActivation, weights: weights, gradient: upstream)
         metrics.accumulate(
-            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, weights: weights, rows: rows,
+            lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
 
         let dropped = dropout != nil

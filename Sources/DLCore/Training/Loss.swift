@@ -62,8 +62,9 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
     }
 
     /// Sum over the rows of the per-row loss, each times its weight when `weights` is given (Keras's
-    /// sample weights: the weighted sum, which the step divides by its row count as Keras's
-    /// `sum_over_batch_size` does); fills `gradient` (rows x width), weighted likewise, when given.
+    /// sample weights: the weighted sum, which the step divides by its row count, not by the weights'
+    /// sum, as Keras's `sum_over_batch_size` does); fills `gradient` (rows x width), each row's times
+    /// its weight likewise, when given. A weight of 1 changes no bit.
     public func evaluate(
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
         rows: Int, width: Int, activation: Activation, weights: UnsafePointer<Float>? = nil,
@@ -76,6 +77,7 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
         for row in 0..<rows {
             let z = z + row * width, a = a + row * width, y = y + row * targetWidth
             let g = gradient.map { $0 + row * width }
+            var rowLoss = 0.0
             switch (self, fused) {
             case (.meanSquaredError, _):
                 var sum: Float = 0
@@ -84,7 +86,7 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
                     sum += d * d
                     g?[j] = 2 * d * perOutput
                 }
-                total += Double(sum * perOutput)
+                rowLoss += Double(sum * perOutput)
             case (.meanAbsoluteError, _):
                 var sum: Float = 0
                 for j in 0..<width {
@@ -92,14 +94,14 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
                     sum += abs(d)
                     g?[j] = (d > 0 ? 1 : (d < 0 ? -1 : 0)) * perOutput
                 }
-                total += Double(sum * perOutput)
+                rowLoss += Double(sum * perOutput)
             case (.binaryCrossentropy, true):
                 var sum = 0.0
                 for j in 0..<width {
                     sum += ElementaryFunctions.softplus(z[j]) - Double(z[j]) * Double(y[j])
                     g?[j] = (a[j] - y[j]) * perOutput
                 }
-                total += sum / Double(width)
+                rowLoss += sum / Double(width)
             case (.binaryCrossentropy, false):
                 var sum = 0.0
                 for j in 0..<width {
@@ -108,12 +110,12 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
                         + Double(1 - y[j]) * Double(ElementaryFunctions.log(1 - p))
                     g?[j] = p == a[j] ? (-y[j] / p + (1 - y[j]) / (1 - p)) * perOutput : 0
                 }
-                total += sum / Double(width)
+                rowLoss += sum / Double(width)
             case (.categoricalCrossentropy, true), (.sparseCategoricalCrossentropy, true):
                 let lse = Self.logSumExp(z, width)
                 if self == .sparseCategoricalCrossentropy {
                     let label = Int(y[0])
-                    total += lse - Double(z[label])
+                    rowLoss += lse - Double(z[label])
                     for j in 0..<width { g?[j] = a[j] - (j == label ? 1 : 0) }
                 } else {
                     var sum = 0.0
@@ -121,7 +123,7 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
                         sum += Double(y[j]) * (lse - Double(z[j]))
                         g?[j] = a[j] - y[j]
                     }
-                    total += sum
+                    rowLoss += sum
                 }
             case (.categoricalCrossentropy, false):
                 // Keras renormalizes the outputs to sum to one, then clips: o = a / sum(a).
@@ -138,14 +140,14 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
                     weighted += dO * o
                 }
                 if let g { for j in 0..<width { g[j] = (g[j] - weighted) / outputSum } }
-                total += sum
+                rowLoss += sum
             case (.sparseCategoricalCrossentropy, false):
                 // Keras clips, takes logs and applies the softmax form: log(sum q) - log(q[label]).
                 let label = Int(y[0])
                 var clippedSum: Float = 0
                 for j in 0..<width { clippedSum += Self.clip(a[j]) }
                 let q = Self.clip(a[label])
-                total += Double(ElementaryFunctions.log(clippedSum)) - Double(ElementaryFunctions.log(q))
+                rowLoss += Double(ElementaryFunctions.log(clippedSum)) - Double(ElementaryFunctions.log(q))
                 if let g {
                     for j in 0..<width {
                         let dQ = 1 / clippedSum - (j == label ? 1 / q : 0)
@@ -153,6 +155,12 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
                     }
                 }
             }
+            if let weights {
+                let weight = weights[row]
+                rowLoss *= Double(weight)
+                if let g { for j in 0..<width { g[j] *= weight } }
+            }
+            total += rowLoss
         }
         return total
     }

@@ -90,11 +90,12 @@ public struct MetricSet: Sendable, Equatable {
     /// A zeroed sums buffer.
     public func makeSums() -> [Double] { [Double](repeating: 0, count: slotCount) }
 
-    /// Adds one batch: its loss sum (from `Loss.evaluate`), its outputs A and targets Y, and each
-    /// row's weight when `weights` is given.
+    /// Adds one batch: its loss sum (from `Loss.evaluate`, weighted when the rows are) and its
+    /// outputs A and targets Y. The metrics are not weighted: Keras weighs only `weighted_metrics`
+    /// by the sample (or class) weights, never those `compile(metrics=...)` names, and the loss
+    /// divides by the rows (`sum_over_batch_size`), so no sum of the weights is needed.
     public func accumulate(
-        lossSum: Double, a: UnsafePointer<Float>, y: UnsafePointer<Float>, weights: UnsafePointer<Float>? = nil,
-        rows: Int, width: Int,
+        lossSum: Double, a: UnsafePointer<Float>, y: UnsafePointer<Float>, rows: Int, width: Int,
         targetWidth: Int, into sums: UnsafeMutablePointer<Double>
     ) {
         sums[Self.lossSlot] += lossSum

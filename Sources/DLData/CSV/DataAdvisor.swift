@@ -92,7 +92,7 @@ extension DataError {
         switch self {
         case .notANumber, .wrongFieldCount, .nonFinite, .textAfterClosingQuote, .unknownColumn, .columnOutOfRange,
             .mixedLabelColumn, .emptyLabel, .labelOutOfRange, .unknownClass, .headDoesNotFitLabel, .labelsDoNotFitOutputs,
-            .columnIsFeatureAndLabel, .noFeatureColumns, .preprocessing:
+            .columnIsFeatureAndLabel, .sampleWeightColumnReused, .badSampleWeight, .noFeatureColumns, .preprocessing:
             return true
         default:
             return false

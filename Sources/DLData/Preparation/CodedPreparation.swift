@@ -25,7 +25,7 @@ extension DataPreparation {
             }
             return prepared
         }
-        let width = data.rowWidth, targetWidth = data.targetWidth
+        let width = data.rowWidth, targetWidth = data.rowTargetWidth
         let rows = data.trainingCount + data.validationCount
         try MemoryBudget.check(
             MemoryNeed([

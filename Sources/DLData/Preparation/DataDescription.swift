@@ -20,7 +20,14 @@ public struct DataDescription: Sendable {
     public let validationCount: Int
     /// The model's inputs per row: the preprocessing's expanded width, or the feature columns.
     public let featureCount: Int
+    /// The targets per row the loss takes.
     public let targetWidth: Int
+    /// The sample weight column by its header name (`column K` without a header), when the job
+    /// weighs its rows by one (Keras's sample_weight).
+    public let sampleWeightColumn: String?
+    /// The values per row's targets as tables and shard rows hold them: the loss's targets, then
+    /// the row's sample weight when there is a weight column (SampleWeights).
+    public var rowTargetWidth: Int { targetWidth + (sampleWeightColumn == nil ? 0 : 1) }
     /// A name per model input: the preprocessing's (`island=Biscoe`), or the feature columns'.
     public let featureNames: [String]
     public let labels: LabelEncoding
@@ -63,6 +70,7 @@ public struct DataDescription: Sendable {
         self.validationCount = validationCount
         featureCount = preprocessing?.outputWidth ?? columns.features.count
         targetWidth = head.loss.targetWidth(outputs: head.output.units)
+        sampleWeightColumn = columns.weight.map(columns.name)
         featureNames = preprocessing?.outputNames ?? columns.features.map(columns.name)
         labels = LabelEncoding(kind: labelKind, columns: columns.labels.map(columns.name), classes: classes)
         self.head = head

@@ -20,11 +20,13 @@ public struct DataSettings: Sendable, Equatable {
     public var standardize: Bool
     /// How the feature columns are typed and preprocessed.
     public var preprocessing: PreprocessingSettings
+    /// The column whose numbers weigh each row's loss (Keras's sample_weight); not a feature.
+    public var sampleWeightColumn: ColumnReference?
 
     public init(
         path: String, csv: CSVOptions = CSVOptions(), labelColumns: [ColumnReference]? = nil,
         featureColumns: [ColumnReference]? = nil, validationSplit: Double = 0, standardize: Bool = false,
-        preprocessing: PreprocessingSettings = PreprocessingSettings()
+        preprocessing: PreprocessingSettings = PreprocessingSettings(), sampleWeightColumn: ColumnReference? = nil
     ) {
         self.path = path
         self.csv = csv
@@ -33,6 +35,7 @@ public struct DataSettings: Sendable, Equatable {
         self.validationSplit = validationSplit
         self.standardize = standardize
         self.preprocessing = preprocessing
+        self.sampleWeightColumn = sampleWeightColumn
     }
 }
 
@@ -71,18 +74,19 @@ public enum DataPreparation {
         let columns = try ResolvedColumns(settings, chunkSize: chunkSize)
         var parsed: CSVColumns
         do {
-            parsed = try columns.document.read(features: columns.features, labels: columns.labels)
+            parsed = try columns.document.read(features: columns.features, labels: columns.readLabels)
         } catch let error as DataError where unlessPreprocessed && error.isAboutAFeatureCell(columns.features) {
             return nil
         } catch {
-            throw columns.advisor.advise(error)
+            throw columns.advisor.advise(columns.aboutWeights(error))
         }
+        let (labels, weights) = try columns.splitWeights(parsed.labels, lineNumbers: parsed.lineNumbers)
         var survey = columns.emptySurvey()
-        survey.add(parsed.labels, lineNumbers: parsed.lineNumbers)
+        survey.add(labels, lineNumbers: parsed.lineNumbers)
         let head = try request.resolve(survey, path: settings.path)
         let labelKind = try head.labelKind(labelColumns: columns.labels.count)
         let encoder = columns.encoder(head, kind: labelKind, lineNumbers: parsed.lineNumbers)
-        let (targets, classes) = try columns.advising { try encoder.encode(parsed.labels, rowCount: parsed.rowCount) }
+        let (targets, classes) = try columns.advising { try encoder.encode(labels, rowCount: parsed.rowCount) }
         let nonFinite = settings.csv.allowNonFinite
             ? NonFiniteCell.first(
                 features: parsed.features, featureColumns: columns.features, lineNumbers: parsed.lineNumbers,
@@ -91,9 +95,10 @@ public enum DataPreparation {
 
         // The parsed features are the training rows' storage: taken out of `parsed` so that the
         // split and the standardization below change them in place, with no copy of the table.
+        let targetWidth = head.loss.targetWidth(outputs: head.output.units)
         var training = TabularRows(
-            featureCount: columns.features.count, targetWidth: head.loss.targetWidth(outputs: head.output.units),
-            features: parsed.takeFeatures(), targets: targets)
+            featureCount: columns.features.count, targetWidth: targetWidth + (weights == nil ? 0 : 1),
+            features: parsed.takeFeatures(), targets: SampleWeights.appending(weights, to: targets, width: targetWidth))
         var validation: TabularRows?
         let rowCount = training.count, splitAt = try trainingCount(of: rowCount, split: settings.validationSplit)
         if splitAt < rowCount {
@@ -107,7 +112,7 @@ public enum DataPreparation {
             if validation != nil { fitted.apply(to: &validation!) }
             standardization = fitted
         }
-        let classesByColumn: [[String]?] = parsed.labels.map { column in
+        let classesByColumn: [[String]?] = labels.map { column in
             if case let .classes(_, names) = column { return names } else { return nil }
         }
         let data = DataDescription(

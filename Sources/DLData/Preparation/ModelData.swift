@@ -17,6 +17,8 @@ public struct ModelData: Sendable {
     public let targets: [Float]?
     /// The columns asked to be kept, in the order asked.
     public let keptColumns: [TextColumn]
+    /// Each row's sample weight, when an evaluation asked for a weight column the file has.
+    public let weights: [Float]?
 
     /// A column's cells as the file has them (unquoted), whatever they hold.
     public struct TextColumn: Sendable {
@@ -59,10 +61,11 @@ public struct ModelData: Sendable {
     /// Reads the model's `features` (and `labels`, for an evaluation) from the CSV at `path`, and the
     /// columns `keep` names as text. With a `preprocessing`, `features` are the model's input names
     /// and are not looked for: the columns `preprocessing.columns` names are read raw, coded and
-    /// expanded.
+    /// expanded. With `labels`, the column `sampleWeightColumn` names, when the file has it, weighs
+    /// each row (checked as training checks it); a file without it is read without weights.
     public static func read(
         path: String, options: CSVOptions, features: [String], standardization: Standardization?,
-        preprocessing: Preprocessing? = nil, labels: Labels? = nil, keep: [ColumnReference] = []
+        preprocessing: Preprocessing? = nil, labels: Labels? = nil, sampleWeightColumn: String? = nil, keep: [ColumnReference] = []
     ) throws -> ModelData {
         var document = try CSVDocument.open(path: path, options: options)
         // A first record that holds every column the model reads is their header, whatever it is above.
@@ -77,7 +80,7 @@ public struct ModelData: Sendable {
         do {
             return try read(
                 document, features: features, standardization: standardization, preprocessing: preprocessing, labels: labels,
-                keep: keep)
+                sampleWeightColumn: labels == nil ? nil : sampleWeightColumn, keep: keep)
         } catch {
             throw document.advisor(features: nil).advise(error)
         }
@@ -85,7 +88,7 @@ public struct ModelData: Sendable {
 
     private static func read(
         _ document: CSVDocument, features: [String], standardization: Standardization?, preprocessing: Preprocessing?,
-        labels: Labels?, keep: [ColumnReference]
+        labels: Labels?, sampleWeightColumn: String?, keep: [ColumnReference]
     ) throws -> ModelData {
         let path = document.path
         func column(_ name: String) throws -> Int {
@@ -95,13 +98,21 @@ public struct ModelData: Sendable {
             return try document.resolve(.name(name))
         }
         let labelIndices = try labels?.encoding.columns.map(column) ?? []
+        let weights = sampleWeightColumn.flatMap { try? column($0) }.map {
+            SampleWeights(path: path, column: $0, columnNames: document.columnNames)
+        }
+        let readLabels = labelIndices + (weights.map { [$0.column] } ?? [])
         let keptIndices = try keep.map(document.resolve)
         let read: CSVColumns
-        if let preprocessing {
-            let raw = try zip(preprocessing.columns.map { try column($0.name) }, preprocessing.readings).map { ($0, $1) }
-            read = try readPreprocessed(document, raw: raw, labels: labelIndices, texts: keptIndices, preprocessing)
-        } else {
-            read = try document.read(features: try features.map(column), labels: labelIndices, texts: keptIndices)
+        do {
+            if let preprocessing {
+                let raw = try zip(preprocessing.columns.map { try column($0.name) }, preprocessing.readings).map { ($0, $1) }
+                read = try readPreprocessed(document, raw: raw, labels: readLabels, texts: keptIndices, preprocessing)
+            } else {
+                read = try document.read(features: try features.map(column), labels: readLabels, texts: keptIndices)
+            }
+        } catch {
+            throw weights?.explained(error) ?? error
         }
         let kept = zip(keptIndices, read.labels.suffix(keptIndices.count)).map { index, column in
             TextColumn(name: document.columnNames?[index] ?? "column \(index)", column)
@@ -116,7 +127,8 @@ public struct ModelData: Sendable {
                 knownClasses: labelIndices.map { _ in labels.encoding.classes })
             targets = try encoder.encode(Array(read.labels.prefix(labelIndices.count)), rowCount: read.rowCount).targets
         }
-        return ModelData(rowCount: read.rowCount, features: values, targets: targets, keptColumns: kept)
+        let rowWeights = try weights.map { try $0.values(of: read.labels[labelIndices.count], lineNumbers: read.lineNumbers) }
+        return ModelData(rowCount: read.rowCount, features: values, targets: targets, keptColumns: kept, weights: rowWeights)
     }
 
     /// The rows read a chunk at a time, their raw feature cells coded and expanded into the model's

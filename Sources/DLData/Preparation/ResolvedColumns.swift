@@ -1,7 +1,8 @@
 // A job's feature and label columns found in its file: the one place that turns a job's column
 // settings into indices, for reading the rows at once or in chunks, that gives the labels the
 // encoding an output head asks for, and that attaches advice to the errors of those reads
-// (DataAdvisor).
+// (DataAdvisor). A sample weight column is no feature: it is read after the labels, as one more
+// numeric label column, split off and checked here (SampleWeights).
 
 import DLCore
 
@@ -9,6 +10,8 @@ struct ResolvedColumns {
     let document: CSVDocument
     let features: [Int]
     let labels: [Int]
+    /// The sample weight column (Keras's sample_weight), if the job names one.
+    let weight: Int?
     /// What advises on the file's errors (the features being the user's to choose).
     let advisor: DataAdvisor
 
@@ -17,14 +20,20 @@ struct ResolvedColumns {
             throw DataError.badValidationSplit(settings.validationSplit, rows: nil)
         }
         let document = try CSVDocument.open(path: settings.path, options: settings.csv, chunkSize: chunkSize)
-        let labels: [Int], features: [Int]
+        let labels: [Int], features: [Int], weight: Int?
         do {
             labels = try (settings.labelColumns ?? [.index(document.columnCount - 1)]).map(document.resolve)
             guard !labels.isEmpty else { throw DataError.noLabelColumns(path: settings.path) }
+            weight = try settings.sampleWeightColumn.map(document.resolve)
             features = try settings.featureColumns.map { try $0.map(document.resolve) }
-                ?? (0..<document.columnCount).filter { !labels.contains($0) }
+                ?? (0..<document.columnCount).filter { !labels.contains($0) && $0 != weight }
             if let both = features.first(where: labels.contains) {
                 throw DataError.columnIsFeatureAndLabel(path: settings.path, column: both, name: document.columnNames?[both])
+            }
+            if let weight, features.contains(weight) || labels.contains(weight) {
+                throw DataError.sampleWeightColumnReused(
+                    path: settings.path, column: weight, name: document.columnNames?[weight],
+                    role: labels.contains(weight) ? "label" : "feature")
             }
             guard !features.isEmpty else { throw DataError.noFeatureColumns(path: settings.path) }
         } catch {
@@ -37,6 +46,7 @@ struct ResolvedColumns {
         self.document = document
         self.features = features
         self.labels = labels
+        self.weight = weight
         advisor = document.advisor(features: features)
     }
 
@@ -45,7 +55,7 @@ struct ResolvedColumns {
         do {
             return try body()
         } catch {
-            throw advisor.advise(error)
+            throw advisor.advise(aboutWeights(error))
         }
     }
 

@@ -42,9 +42,9 @@ public final class RowStream {
         columns = try ResolvedColumns(data.settings, chunkSize: chunkSize)
         if let preprocessing = data.preprocessing {
             let raw = Array(zip(columns.features, preprocessing.readings))
-            plan = try columns.document.columnPlan(features: [], raw: raw, labels: columns.labels).plan
+            plan = try columns.document.columnPlan(features: [], raw: raw, labels: columns.readLabels).plan
         } else {
-            plan = try columns.document.columnPlan(features: columns.features, labels: columns.labels).plan
+            plan = try columns.document.columnPlan(features: columns.features, labels: columns.readLabels).plan
         }
         records = try columns.document.records(plan)
         survey = columns.emptySurvey()
@@ -73,7 +73,7 @@ public final class RowStream {
                 detail: "it has more than the \(data.trainingCount + data.validationCount) rows it had when the job started")
         }
         if records.fingerprint != nil { try checkEnd(rowCount: rowCount) }
-        let labels = parsed.labelColumns(plan)
+        let (labels, weights) = try columns.splitWeights(parsed.labelColumns(plan), lineNumbers: parsed.lineNumbers)
         survey.add(labels, lineNumbers: parsed.lineNumbers)
         let encoder = columns.encoder(
             data.head, kind: data.labels.kind, lineNumbers: parsed.lineNumbers, knownClasses: data.classesByColumn)
@@ -82,7 +82,9 @@ public final class RowStream {
             targets = try encoder.encode(labels, rowCount: parsed.rowCount).targets
         } catch let error as DataError {
             guard case .labelOutOfRange = error else { throw error }
-            while let rest = try records.next() { survey.add(rest.labelColumns(plan), lineNumbers: rest.lineNumbers) }
+            while let rest = try records.next() {
+                survey.add(Array(rest.labelColumns(plan).prefix(columns.labels.count)), lineNumbers: rest.lineNumbers)
+            }
             _ = try data.headRequest.resolve(survey, path: data.settings.path)
             throw error
         }
@@ -109,7 +111,9 @@ public final class RowStream {
         defer { nextRow = rowCount }
         return Chunk(
             firstRow: nextRow,
-            rows: TabularRows(featureCount: data.rowWidth, targetWidth: data.targetWidth, features: features, targets: targets))
+            rows: TabularRows(
+                featureCount: data.rowWidth, targetWidth: data.rowTargetWidth, features: features,
+                targets: SampleWeights.appending(weights, to: targets, width: data.targetWidth)))
     }
 
     /// At the end of the file: refuses it unless it is the content described.

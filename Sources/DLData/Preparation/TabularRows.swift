@@ -64,10 +64,12 @@ public struct TabularRows: Sendable, Equatable {
         targets.removeSubrange((row * targetWidth)...)
     }
 
-    /// Copies the rows at `indices` into contiguous batch buffers, without allocating.
+    /// Copies the rows at `indices` into contiguous batch buffers, without allocating. With
+    /// `weights`, the table's targets end with each row's sample weight (SampleWeights): the targets
+    /// before it go to `targets` (targetWidth - 1 per row) and the weights to `weights`.
     public func gather(
         _ indices: ArraySlice<Int32>, features out: UnsafeMutablePointer<Float>,
-        targets targetsOut: UnsafeMutablePointer<Float>
+        targets targetsOut: UnsafeMutablePointer<Float>, weights weightsOut: UnsafeMutablePointer<Float>? = nil
     ) {
         features.withUnsafeBufferPointer { source in
             for (offset, index) in indices.enumerated() {
@@ -77,9 +79,32 @@ public struct TabularRows: Sendable, Equatable {
         }
         targets.withUnsafeBufferPointer { source in
             for (offset, index) in indices.enumerated() {
-                (targetsOut + offset * targetWidth).update(
-                    from: source.baseAddress! + Int(index) * targetWidth, count: targetWidth)
+                copyTargets(of: source.baseAddress! + Int(index) * targetWidth, to: targetsOut, weights: weightsOut, at: offset)
             }
         }
+    }
+
+    /// Copies the targets of the rows `range` into contiguous buffers, split as `gather` splits them.
+    public func copyTargets(
+        rows range: Range<Int>, to targetsOut: UnsafeMutablePointer<Float>, weights weightsOut: UnsafeMutablePointer<Float>? = nil
+    ) {
+        targets.withUnsafeBufferPointer { source in
+            for (offset, row) in range.enumerated() {
+                copyTargets(of: source.baseAddress! + row * targetWidth, to: targetsOut, weights: weightsOut, at: offset)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func copyTargets(
+        of row: UnsafePointer<Float>, to targetsOut: UnsafeMutablePointer<Float>, weights weightsOut: UnsafeMutablePointer<Float>?,
+        at offset: Int
+    ) {
+        guard let weightsOut else {
+            (targetsOut + offset * targetWidth).update(from: row, count: targetWidth)
+            return
+        }
+        (targetsOut + offset * (targetWidth - 1)).update(from: row, count: targetWidth - 1)
+        weightsOut[offset] = row[targetWidth - 1]
     }
 }

@@ -4,7 +4,8 @@
 // ...), float32, so the Python `safetensors` package and PyTorch open it. `__metadata__` holds, as
 // JSON strings, the job settings, the model, the data's fingerprint and fitted preprocessing (for a
 // table that needed one), the position, the optimizer's configuration and step count, the finished
-// epochs' reports and the running sums of the epoch in progress, and `checksum`: the SHA-256 of the whole file computed with the checksum's own 64 hex
+// epochs' reports and the running sums of the epoch in progress, with ReduceLROnPlateau its state and the
+// optimizer's current learning rate, and `checksum`: the SHA-256 of the whole file computed with the checksum's own 64 hex
 // digits set to zeros. A file whose checksum does not match (truncated, corrupted) is refused.
 
 import DLTraining
@@ -29,6 +30,8 @@ public struct Checkpoint: Sendable, Equatable {
     public var epochSums: [Double]
     /// Keras's EarlyStopping state, with the best weights when it restores them.
     public var earlyStopping: EarlyStopping?
+    /// Keras's ReduceLROnPlateau state; the rate it set is the optimizer's `learningRate`.
+    public var reduceLROnPlateau: ReduceLROnPlateau?
 
     public init(job: TrainingJob, progress: TrainingProgress) {
         var settings = job.settings
@@ -43,6 +46,7 @@ public struct Checkpoint: Sendable, Equatable {
         history = progress.history
         epochSums = progress.epochSums
         earlyStopping = progress.earlyStopping
+        reduceLROnPlateau = progress.reduceLROnPlateau
     }
 
     /// A copy that shares no storage with the training state, so handing it to another thread
@@ -50,9 +54,11 @@ public struct Checkpoint: Sendable, Equatable {
     func copied() -> Checkpoint {
         var copy = self
         copy.parameters = parameters.withUnsafeBufferPointer { Array($0) }
-        copy.optimizer = Optimizer(
-            optimizer.config, parameterCount: optimizer.parameterCount, iterations: optimizer.iterations,
-            state: optimizer.state.withUnsafeBufferPointer { Array($0) })
+        var optimizerCopy = Optimizer(
+            optimizer.config, parameterCount: optimizer.parameterCount, tensors: optimizer.tensors,
+            iterations: optimizer.iterations, state: optimizer.state.withUnsafeBufferPointer { Array($0) })
+        optimizerCopy.setLearningRate(optimizer.learningRate)
+        copy.optimizer = optimizerCopy
         copy.epochSums = epochSums.withUnsafeBufferPointer { Array($0) }
         copy.earlyStopping?.bestParameters = earlyStopping?.bestParameters?.withUnsafeBufferPointer { Array($0) }
         return copy
@@ -62,13 +68,18 @@ public struct Checkpoint: Sendable, Equatable {
     public func progress(for job: TrainingJob) -> TrainingProgress {
         TrainingProgress(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
-            optimizer: optimizer, position: position, epochSums: epochSums, history: history, earlyStopping: earlyStopping)
+            optimizer: optimizer, regularization: Regularization(job.model), position: position, epochSums: epochSums,
+            history: history, earlyStopping: earlyStopping, reduceLROnPlateau: reduceLROnPlateau,
+            reportsLearningRate: job.settings.reportsLearningRate)
     }
 
+    /// `schedule` (LearningRateSchedule.text) is written only when set: a checkpoint of a job
+    /// without one is written, and read, as before.
     private struct OptimizerEntry: Codable {
         let name: String
         let arguments: [String: Double]
         let iterations: Int
+        var schedule: String? = nil
     }
 
     /// The file's bytes; `history` encodes the epoch reports (a checkpointer passes the one it keeps
@@ -92,12 +103,17 @@ public struct Checkpoint: Sendable, Equatable {
             "data": ModelFile.json(data),
             "position": ModelFile.json(position),
             "optimizer": ModelFile.json(OptimizerEntry(
-                name: optimizer.config.name, arguments: optimizer.config.arguments, iterations: optimizer.iterations)),
+                name: optimizer.config.name, arguments: optimizer.config.arguments, iterations: optimizer.iterations,
+                schedule: optimizer.config.schedule?.text)),
             "history": historyJSON.json(history),
             "epoch_sums": ModelFile.json(epochSums),
             "checksum": Self.checksumPlaceholder,
         ]
         if let earlyStopping { metadata["early_stopping"] = ModelFile.json(earlyStopping) }
+        if let reduceLROnPlateau { metadata["reduce_lr_on_plateau"] = ModelFile.json(reduceLROnPlateau) }
+        if reduceLROnPlateau != nil || optimizer.learningRate != optimizer.config.learningRate {
+            metadata["learning_rate"] = ModelFile.json(optimizer.learningRate)
+        }
         if let preprocessing { metadata["preprocessing"] = ModelFile.json(preprocessing, spelledOut: true) }
         return Self.sealed(SafeTensors(tensors: tensors, metadata: metadata).encoded()) ?? []
     }
@@ -185,8 +201,16 @@ public struct Checkpoint: Sendable, Equatable {
         history = try field("history", [EpochReport].self)
         epochSums = try field("epoch_sums", [Double].self)
         let config: OptimizerConfig
-        do { config = try OptimizerConfig(name: entry.name, arguments: entry.arguments) } catch { throw inconsistent("\(error)") }
+        do {
+            config = try OptimizerConfig(name: entry.name, arguments: entry.arguments, schedule: entry.schedule)
+        } catch {
+            throw inconsistent("\(error)")
+        }
+        guard entry.iterations >= 0 else { throw inconsistent("optimizer: \(entry.iterations) iterations") }
         var stopping = file.metadata["early_stopping"] == nil ? nil : try field("early_stopping", EarlyStopping.self)
+        reduceLROnPlateau = file.metadata["reduce_lr_on_plateau"] == nil
+            ? nil : try field("reduce_lr_on_plateau", ReduceLROnPlateau.self)
+        let learningRate = file.metadata["learning_rate"] == nil ? nil : try field("learning_rate", Float.self)
 
         var tensors = LayerTensorReader(file, bad: inconsistent)
         parameters = try tensors.read(model: model)
@@ -194,14 +218,17 @@ public struct Checkpoint: Sendable, Equatable {
         for name in config.slotNames {
             // Keras's second moments (adam's and rmsprop's velocity, adagrad's accumulator) are
             // sums of squares: never negative, and infinite only after a huge gradient.
-            let squares = name == "velocity" || name == "accumulator"
+            let squares = OptimizerConfig.slotIsNonNegative(name)
             state += try tensors.read(
                 prefix: "optimizer/\(name)/", model: model, requirement: squares ? "0 or more" : "numbers, not NaN",
                 allowed: squares ? { $0 >= 0 } : { !$0.isNaN })
         }
         if tensors.holds(prefix: "best/") { stopping?.bestParameters = try tensors.read(prefix: "best/", model: model) }
         try tensors.finish()
-        optimizer = Optimizer(config, parameterCount: parameters.count, iterations: entry.iterations, state: state)
+        optimizer = Optimizer(
+            config, parameterCount: parameters.count, tensors: model.layout.tensorRanges, iterations: entry.iterations,
+            state: state)
+        if let learningRate { optimizer.setLearningRate(learningRate) }
         earlyStopping = stopping
         if let reason = inconsistency { throw inconsistent(reason) }
     }

@@ -1,8 +1,8 @@
 // What a checkpoint must be for a run to continue from it as if it had never stopped. Its checksum
 // proves it is whole, not that dltrain wrote it: anyone can edit a checkpoint and compute the
 // checksum again. So every value is checked against what a run writes: on reading, what the file
-// itself shows (counts, ranges, the early-stopping state); on resuming, what only the job knows
-// (the steps of an epoch, the metrics, the early-stopping rule).
+// itself shows (counts, ranges, the early-stopping and ReduceLROnPlateau states, the learning rate);
+// on resuming, what only the job knows (the steps of an epoch, the metrics, the rules).
 
 import DLCore
 import DLPreprocessing
@@ -38,7 +38,8 @@ extension Checkpoint {
         guard position.step > 0 || epochSums.allSatisfy({ $0 == 0 }) else {
             return "epoch sums: not zero at step 0 of an epoch"
         }
-        return earlyStopping.flatMap(inconsistency)
+        if let reason = earlyStopping.flatMap(inconsistency) { return reason }
+        return learningRateInconsistency
     }
 
     private func inconsistency(_ stopping: EarlyStopping) -> String? {
@@ -88,12 +89,16 @@ extension Checkpoint {
         }
         let trained = job.metrics.results(job.metrics.makeSums()).map(\.name)
         let names = trained + (job.data.validationCount > 0 ? trained.map { "val_" + $0 } : [])
+            + (job.settings.reportsLearningRate ? ["learning_rate"] : [])
         if let report = history.first(where: { $0.steps != steps || $0.values.map(\.name) != names }) {
             return "history: epoch \(report.epoch) reports \(report.values.map(\.name)) over \(report.steps) steps; "
                 + "the job reports \(names) over \(steps)"
         }
         guard earlyStopping?.rule == job.earlyStopping else {
             return "early stopping: \(Self.text(earlyStopping?.rule)); the job's: \(Self.text(job.earlyStopping))"
+        }
+        guard reduceLROnPlateau?.rule == job.reduceLROnPlateau else {
+            return "ReduceLROnPlateau: \(reduceLROnPlateau?.rule.text ?? "none"); the job's: \(job.reduceLROnPlateau?.text ?? "none")"
         }
         return nil
     }
@@ -102,5 +107,32 @@ extension Checkpoint {
     private static func text(_ rule: EarlyStopping.Rule?) -> String {
         guard let rule else { return "none" }
         return "patience \(rule.patience), monitor \(rule.monitor), min_delta \(rule.minDelta), restore_best_weights \(rule.restoreBestWeights)"
+    }
+}
+
+extension Checkpoint {
+    /// What no run writes of ReduceLROnPlateau's state and the rate it sets, or nil: the rate is
+    /// the configuration's unless ReduceLROnPlateau lowered it (a float32 above 0, never above the
+    /// configuration's); its counters stay within what the epochs done allow.
+    var learningRateInconsistency: String? {
+        let rate = optimizer.learningRate, configured = optimizer.config.learningRate
+        guard rate.isFinite, rate > 0, rate <= configured, rate == configured || reduceLROnPlateau != nil else {
+            return "learning rate: \(rate) for an optimizer configured with \(configured)"
+                + (reduceLROnPlateau == nil ? " and no ReduceLROnPlateau to lower it" : "")
+        }
+        guard let plateau = reduceLROnPlateau else { return nil }
+        let rule = plateau.rule, most = ReduceLROnPlateau.Rule.maximumEpochs
+        guard !rule.monitor.isEmpty, rule.factor > 0, rule.factor < 1, rule.minDelta.isFinite, rule.minDelta >= 0,
+            rule.minLR.isFinite, rule.minLR >= 0, (0...most).contains(rule.patience), (0...most).contains(rule.cooldown)
+        else { return "ReduceLROnPlateau: \(rule.text)" }
+        let finished = position.epoch
+        // Every finished epoch reports the monitored value, so a best exists from the first on.
+        guard (plateau.best != nil) == (finished > 0), (0...finished).contains(plateau.wait),
+            (0...rule.cooldown).contains(plateau.cooldownCounter)
+        else {
+            return "ReduceLROnPlateau: best \(plateau.best.map { "\($0)" } ?? "missing"), wait \(plateau.wait) and cooldown "
+                + "counter \(plateau.cooldownCounter) after \(finished) epoch(s), cooldown \(rule.cooldown)"
+        }
+        return nil
     }
 }

@@ -84,7 +84,8 @@ public final class Checkpointer: CheckpointSink, @unchecked Sendable {
             if let value = report.value(monitor), !value.isNaN, rule.improves(value, on: best) { best = value }
         }
         guard let current = progress.history.last?.value(monitor), !current.isNaN, rule.improves(current, on: best) else { return }
-        try ModelFile(job: job, parameters: progress.parameters, epochs: progress.position.epoch)
+        try ModelFile(
+            job: job, parameters: progress.parameters, epochs: progress.position.epoch, learningRate: progress.optimizer.learningRate)
             .write(to: directory + "/model-best.safetensors")
     }
 

@@ -23,10 +23,20 @@ public struct ModelFile: Sendable, Equatable {
         public var shards: Int
         public var trainingRows: Int
         public var validationRows: Int
+        /// Keras's ReduceLROnPlateau as the job stated it (every argument named), and the optimizer's
+        /// rate at the end when it lowered it (what training would go on with); written when set.
+        public var reduceLROnPlateau: String?
+        public var learningRate: Float?
+
+        // The snake_case key reduce_lr_on_plateau reads back as reduceLrOnPlateau.
+        private enum CodingKeys: String, CodingKey {
+            case epochs, batchSize, seed, shards, trainingRows, validationRows, reduceLROnPlateau = "reduceLrOnPlateau", learningRate
+        }
 
         /// What no training has (from an edited file), or nil.
         var inconsistency: String? {
             if epochs < 0 { return "\(epochs) epochs" }
+            if let learningRate, !(learningRate.isFinite && learningRate > 0) { return "learning rate \(learningRate)" }
             if batchSize < 1 { return "batch size \(batchSize)" }
             if shards < 1 || trainingRows < shards { return "\(shards) shard(s) for \(trainingRows) training row(s)" }
             if validationRows < 0 { return "\(validationRows) validation rows" }
@@ -40,22 +50,28 @@ public struct ModelFile: Sendable, Equatable {
     public var metrics: [String]
     public var optimizer: String
     public var optimizerArguments: [String: Double]
+    /// The learning-rate schedule in its text form (LearningRateSchedule.text), when training had one.
+    public var optimizerSchedule: String?
     public var features: [String]
     public var labels: LabelEncoding
     public var standardization: Standardization?
     /// The fitted preprocessing of a model trained on a table that needed one: `features` are then
     /// the model's inputs, and `preprocessing.columns` the file's columns it reads.
     public var preprocessing: Preprocessing?
+    /// The column that weighed each row's loss in training (Keras's sample_weight), by its header
+    /// name: no feature, and what `dlmodel evaluate` weighs by. Written only when set.
+    public var sampleWeightColumn: String?
     public var training: Training
 
-    /// The model file of a job's trained parameters.
-    public init(job: TrainingJob, parameters: [Float], epochs: Int) {
+    /// The model file of a job's trained parameters; `learningRate`, the optimizer's rate at the end.
+    public init(job: TrainingJob, parameters: [Float], epochs: Int, learningRate: Float? = nil) {
         model = job.model
         self.parameters = parameters
         loss = job.loss
         metrics = job.metricNames
         optimizer = job.optimizer.name
         optimizerArguments = job.optimizer.arguments
+        optimizerSchedule = job.optimizer.schedule?.text
         features = job.data.featureNames
         labels = job.data.labels
         precondition(
@@ -63,10 +79,12 @@ public struct ModelFile: Sendable, Equatable {
             "the standardization is fitted before training")
         standardization = job.data.standardization
         preprocessing = job.data.preprocessing
+        sampleWeightColumn = job.data.sampleWeightColumn
         training = Training(
             epochs: epochs, batchSize: job.settings.batchSize, seed: job.settings.seed,
             shards: job.schedule.shardCount, trainingRows: job.data.trainingCount,
-            validationRows: job.data.validationCount)
+            validationRows: job.data.validationCount, reduceLROnPlateau: job.reduceLROnPlateau?.text,
+            learningRate: learningRate == job.optimizer.learningRate ? nil : learningRate)
     }
 
     /// Keras's default layer names: dense, dense_1, dense_2, ...
@@ -98,13 +116,14 @@ public struct ModelFile: Sendable, Equatable {
             "model": Self.json(model),
             "loss": loss.rawValue,
             "metrics": Self.json(metrics),
-            "optimizer": Self.json(OptimizerEntry(name: optimizer, arguments: optimizerArguments)),
+            "optimizer": Self.json(OptimizerEntry(name: optimizer, arguments: optimizerArguments, schedule: optimizerSchedule)),
             "features": Self.json(features),
             "labels": Self.json(labels),
             "training": Self.json(training),
         ]
         if let standardization { metadata["standardization"] = Self.json(standardization) }
         if let preprocessing { metadata["preprocessing"] = Self.json(preprocessing, spelledOut: true) }
+        if let sampleWeightColumn { metadata["sample_weight_column"] = sampleWeightColumn }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
@@ -148,12 +167,13 @@ public struct ModelFile: Sendable, Equatable {
         }
         let optimizerEntry = try field("optimizer", OptimizerEntry.self)
         do {
-            _ = try OptimizerConfig(name: optimizerEntry.name, arguments: optimizerEntry.arguments)
+            _ = try OptimizerConfig(name: optimizerEntry.name, arguments: optimizerEntry.arguments, schedule: optimizerEntry.schedule)
         } catch {
             throw bad("optimizer: \(error)")
         }
         optimizer = optimizerEntry.name
         optimizerArguments = optimizerEntry.arguments
+        optimizerSchedule = optimizerEntry.schedule
         features = try field("features", [String].self)
         guard features.count == model.inputDim else {
             throw bad("\(features.count) features for a model of \(model.inputDim) inputs")
@@ -166,6 +186,10 @@ public struct ModelFile: Sendable, Equatable {
             ? nil : try Self.field("preprocessing", Preprocessing.self, of: file, decoder: Self.decoder(spelledOut: true), bad: bad)
         if let preprocessing, let reason = Self.inconsistency(of: preprocessing, features: features, standardization: standardization) {
             throw bad("preprocessing: \(reason)")
+        }
+        sampleWeightColumn = file.metadata["sample_weight_column"]
+        if let column = sampleWeightColumn, features.contains(column) || labels.columns.contains(column) {
+            throw bad("sample_weight_column \(column) is also a feature or a label")
         }
         training = try field("training", Training.self)
         if let reason = training.inconsistency { throw bad("training: \(reason)") }
@@ -205,9 +229,11 @@ public struct ModelFile: Sendable, Equatable {
         }
     }
 
+    /// `schedule` is written only when set, so a model trained without one is written as before.
     private struct OptimizerEntry: Codable {
         let name: String
         let arguments: [String: Double]
+        var schedule: String? = nil
     }
 
     /// `value` as the metadata holds it: keys sorted and, unless its type spells them out

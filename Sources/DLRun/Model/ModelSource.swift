@@ -34,6 +34,8 @@ extension ModelFile {
         let checkpoint = try Checkpoint(decoding: bytes, path: path)
         let job = try TrainingJob(checkpoint.settings)
         try Resumption.check(job, against: checkpoint, path: path)
-        return ModelFile(job: job, parameters: checkpoint.progress(for: job).finalParameters, epochs: checkpoint.position.epoch)
+        return ModelFile(
+            job: job, parameters: checkpoint.progress(for: job).finalParameters, epochs: checkpoint.position.epoch,
+            learningRate: checkpoint.optimizer.learningRate)
     }
 }

@@ -13,12 +13,14 @@ public enum ModelSummary {
     /// The summary of `model`, as lines of text.
     public static func text(of model: ModelFile) -> String {
         let layout = model.model.layout
-        let rows = model.model.layers.indices.map { index in
-            let shape = layout.shapes[index]
-            return [
-                "\(ModelFile.layerName(index)) (Dense)", "(None, \(shape.units))",
-                grouped(shape.inputs * shape.units + shape.units),
-            ]
+        let rows = model.model.sequentialLayers.map { layer in
+            switch layer {
+            case let .dense(index, name):
+                let shape = layout.shapes[index]
+                return ["\(name) (Dense)", "(None, \(shape.units))", grouped(shape.inputs * shape.units + shape.units)]
+            case let .dropout(_, width, name):
+                return ["\(name) (Dropout)", "(None, \(width))", "0"]
+            }
         }
         var lines = ["Model: \"sequential\""] + table(header: ["Layer (type)", "Output Shape", "Param #"], rows: rows)
         let total = layout.count
@@ -33,6 +35,7 @@ public enum ModelSummary {
         lines.append("Loss: \(model.loss.rawValue)")
         lines.append("Optimizer: \(model.optimizer)" + (arguments.isEmpty ? "" : " (\(arguments.joined(separator: ", ")))"))
         lines.append("Metrics: " + (model.metrics.isEmpty ? "none" : model.metrics.joined(separator: ", ")))
+        lines += layerOptions(model.model)
         lines.append("Features (\(model.features.count)): \(model.features.joined(separator: ", "))")
         if let preprocessing = model.preprocessing {
             lines.append("Columns (\(preprocessing.columns.count), read raw from the CSV by name; inputs in the order of Features):")
@@ -49,7 +52,36 @@ public enum ModelSummary {
         lines.append(
             "Training: \(training.epochs) epoch(s), batch \(training.batchSize), seed \(training.seed), \(training.shards) shard(s), "
                 + "\(training.trainingRows) training row(s), \(training.validationRows) validation row(s)")
+        if let plateau = training.reduceLROnPlateau {
+            lines.append(
+                "ReduceLROnPlateau: \(plateau)" + (training.learningRate.map { "; learning rate lowered to \($0)" } ?? ""))
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The layers' dropout rates, regularizers and initializers, when any differs from Keras's Dense
+    /// and Sequential defaults (none, glorot_uniform kernels and zeros biases): a line per layer.
+    static func layerOptions(_ spec: ModelSpec) -> [String] {
+        let defaults = DenseSpec(units: 1, activation: .linear)
+        let plain = spec.inputDropout == nil && spec.layers.allSatisfy {
+            $0.dropout == nil && $0.kernelRegularizer == nil && $0.biasRegularizer == nil
+                && $0.kernelInitializer == defaults.kernelInitializer && $0.biasInitializer == defaults.biasInitializer
+        }
+        guard !plain else { return [] }
+        var lines = ["Layers (Keras's Dense and Dropout arguments):"]
+        for layer in spec.sequentialLayers {
+            switch layer {
+            case let .dropout(rate, _, name):
+                lines.append("  \(name): rate=\(rate)")
+            case let .dense(index, name):
+                let dense = spec.layers[index]
+                var parts = ["kernel_initializer=\(dense.kernelInitializer.rawValue)", "bias_initializer=\(dense.biasInitializer.rawValue)"]
+                if let regularizer = dense.kernelRegularizer { parts.append("kernel_regularizer=\(regularizer.text)") }
+                if let regularizer = dense.biasRegularizer { parts.append("bias_regularizer=\(regularizer.text)") }
+                lines.append("  \(name): " + parts.joined(separator: ", "))
+            }
+        }
+        return lines
     }
 
     /// What the text says, as values: the JSON `dlmodel summary --json` prints.

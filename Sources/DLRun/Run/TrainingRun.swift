@@ -134,7 +134,8 @@ public struct TrainingRun {
         // A distributed run fits the standardization as it streams the rows; one that had nothing
         // left to train streamed none.
         try job.data.fitStandardization(chunkSize: readChunk)
-        let model = ModelFile(job: job, parameters: final.finalParameters, epochs: final.position.epoch)
+        let model = ModelFile(
+            job: job, parameters: final.finalParameters, epochs: final.position.epoch, learningRate: final.optimizer.learningRate)
         let modelPath = runDirectory + "/model.safetensors"
         try model.write(to: modelPath)
         if verbose > 0 { console.note("Saved \(modelPath) and \(log.path)") }
@@ -155,7 +156,12 @@ public struct TrainingRun {
 
     /// One paragraph on what is about to be trained.
     static func summary(_ job: TrainingJob) -> String {
-        let layers = job.model.layers.map { "\($0.units) \($0.activation.rawValue)" }.joined(separator: " -> ")
+        var stages = job.model.inputDropout.map { ["dropout \($0)"] } ?? []
+        for layer in job.model.layers {
+            stages.append("\(layer.units) \(layer.activation.rawValue)")
+            if let rate = layer.dropout { stages.append("dropout \(rate)") }
+        }
+        let layers = stages.joined(separator: " -> ")
         let validation = job.data.validationCount > 0 ? ", \(job.data.validationCount) validation rows" : ""
         let chosen = job.data.head.choice.map { choice in
             "\nOutput: auto chose \(choice.summary)" + (job.metricNames == job.settings.metrics ? "" : "; metrics \(job.metricNames.joined(separator: ", "))")

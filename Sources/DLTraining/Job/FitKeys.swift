@@ -50,13 +50,31 @@ public struct FitSettings: Sendable, Equatable {
         try c.encodeIfPresent(reduceLROnPlateau, forKey: .reduceLROnPlateau)
     }
 
-    /// A key written as the flag's text, or as a JSON object of numbers (`{"0": 1, "1": 5.5}`),
-    /// which becomes `KEY<separator>VALUE,...` in key order.
+    /// A key written as the flag's text, or as a JSON object of numbers and words
+    /// (`{"0": 1, "1": 5.5}`, `{"monitor": "loss", "factor": 0.5}`), which becomes
+    /// `KEY<separator>VALUE,...` in key order.
     private static func textOrObject(_ c: KeyedDecodingContainer<Keys>, _ key: Keys, separator: String) throws -> String? {
         guard c.contains(key) else { return nil }
         if let text = try? c.decode(String.self, forKey: key) { return text }
-        let object = try c.number([String: Double].self, key) ?? [:]
-        return object.sorted { $0.key < $1.key }.map { "\($0.key)\(separator)\(Self.number($0.value))" }.joined(separator: ",")
+        let object = try c.number([String: ObjectValue].self, key) ?? [:]
+        return object.sorted { $0.key < $1.key }.map { "\($0.key)\(separator)\($0.value.text)" }.joined(separator: ",")
+    }
+
+    /// A value of such an object: a number, written as a person writes it, or a word as it is.
+    private enum ObjectValue: Decodable {
+        case number(Double), word(String)
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let word = try? container.decode(String.self) { self = .word(word) } else { self = .number(try container.decode(Double.self)) }
+        }
+
+        var text: String {
+            switch self {
+            case let .number(value): FitSettings.number(value)
+            case let .word(word): word
+            }
+        }
     }
 
     /// A number as a person writes it: 5 rather than 5.0.

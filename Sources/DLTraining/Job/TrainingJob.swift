@@ -20,13 +20,18 @@ public struct TrainingJob: Sendable {
     public let schedule: ShardSchedule
     /// Keras's EarlyStopping, when the settings ask for it.
     public let earlyStopping: EarlyStopping.Rule?
+    /// Keras's ReduceLROnPlateau, when the settings ask for it.
+    public let reduceLROnPlateau: ReduceLROnPlateau.Rule?
+    /// Keras's `class_weight`, resolved against the training rows' classes, when the settings ask for it.
+    public let classWeights: ClassWeights?
 
     /// The file is read `chunkSize` bytes at a time. With `loadsRows` false, the data is described
     /// (DataDescription.describe) and no row is kept.
     public init(_ settings: JobSettings, loadsRows: Bool = true, chunkSize: Int = CSVDocument.defaultChunkSize) throws {
         try settings.validate()
         let shards = settings.shards ?? 1
-        let layerList = try LayerList.parse(settings.layers)
+        let layerDefaults = try settings.layerDefaults()
+        let layerList = try LayerList.parse(settings.layers, defaults: layerDefaults)
         let requestedLoss = settings.loss.lowercased() == JobSettings.auto ? nil : try Loss(name: settings.loss)
         if let output = layerList.output, let requestedLoss { try requestedLoss.validate(outputs: output.units) }
         let request = HeadRequest(output: layerList.output, loss: requestedLoss, hiddenLayers: layerList.hiddenText)
@@ -37,10 +42,13 @@ public struct TrainingJob: Sendable {
             : (try DataDescription.describe(dataSettings, head: request, chunkSize: chunkSize), nil)
         let head = data.head
         try head.loss.validate(outputs: head.output.units)
-        let model = try ModelSpec(inputDim: data.featureCount, layers: layerList.hidden + [head.output])
+        // The output layer `auto` chose has no options of its own: it takes the job's defaults.
+        let output = layerList.output == nil ? layerDefaults.applied(to: head.output) : head.output
+        let model = try ModelSpec(
+            inputDim: data.featureCount, layers: layerList.hidden + [output], inputDropout: layerList.inputDropout)
         var arguments = settings.optimizerArguments
         if let learningRate = settings.learningRate { arguments["learning_rate"] = learningRate }
-        let optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments)
+        let optimizer = try OptimizerConfig(name: settings.optimizer, arguments: arguments, schedule: settings.fit.lrSchedule)
         guard shards <= data.trainingCount else {
             throw JobError.badSetting(
                 "shards", "\(shards)", "there are only \(data.trainingCount) training rows to deal")
@@ -54,7 +62,7 @@ public struct TrainingJob: Sendable {
         let here = loadsRows ? shards : 0
         try MemoryBudget.check(
             TrainingMemory.need(
-                model: model, targetWidth: data.targetWidth, optimizerSlots: optimizer.slotNames.count, shardsHere: here,
+                model: model, targetWidth: data.rowTargetWidth, optimizerSlots: optimizer.slotNames.count, shardsHere: here,
                 shardBatch: (min(settings.batchSize, data.trainingCount) + shards - 1) / shards,
                 rowsHere: 0, dealtRows: data.trainingCount),
             for: "training this model", hint: TrainingMemory.hint)
@@ -68,9 +76,13 @@ public struct TrainingJob: Sendable {
         metricNames = regressionByDefault ? ["mae"] : settings.metrics
         metrics = MetricSet(try metricNames.map { try Metric(name: $0, loss: head.loss, outputs: head.output.units) })
         earlyStopping = try Self.earlyStoppingRule(settings, metrics: metrics, validated: data.validationCount > 0)
+        reduceLROnPlateau = try Self.reduceLROnPlateauRule(settings, metrics: metrics, validated: data.validationCount > 0)
         self.optimizer = optimizer
         self.data = data
         self.rows = rows
+        classWeights = try settings.fit.classWeight.map { text in
+            try ClassWeights.resolve(text, labels: data.labels, counts: try Self.classCounts(data, rows: rows, chunkSize: chunkSize))
+        }
         schedule = ShardSchedule(
             rowCount: data.trainingCount, shardCount: shards, batchSize: settings.batchSize,
             seed: settings.seed)
@@ -78,6 +90,34 @@ public struct TrainingJob: Sendable {
 }
 
 extension TrainingJob {
+    /// The training rows of each class, by class index, from the rows when they are held and else
+    /// read from the file up to the last training row; nil for a label that holds no classes (a
+    /// quantity, or several label columns of values).
+    static func classCounts(_ data: DataDescription, rows: PreparedRows?, chunkSize: Int) throws -> [Int]? {
+        let labels = data.labels, width = data.targetWidth
+        guard labels.kind != .values || labels.columns.count == 1 else { return nil }
+        let classes = labels.kind == .values ? labels.classes?.count ?? 0 : data.head.output.units
+        let limit = labels.kind == .values ? labels.classes?.count ?? LabelNature.classIndexLimit : classes
+        if let rows {
+            return rows.training.targets.withUnsafeBufferPointer {
+                ClassWeights.count(targets: $0, width: width, classes: classes, limit: limit)
+            }
+        }
+        var total = [Int](repeating: 0, count: classes)
+        let stream = try data.rows(chunkSize: chunkSize)
+        while let chunk = try stream.next(), chunk.firstRow < data.trainingCount {
+            let training = min(chunk.rows.count, data.trainingCount - chunk.firstRow)
+            let counts = chunk.rows.targets.withUnsafeBufferPointer {
+                ClassWeights.count(
+                    targets: UnsafeBufferPointer(rebasing: $0.prefix(training * width)), width: width, classes: classes, limit: limit)
+            }
+            guard let counts else { return nil }
+            if counts.count > total.count { total += [Int](repeating: 0, count: counts.count - total.count) }
+            for (index, count) in counts.enumerated() { total[index] += count }
+        }
+        return total
+    }
+
     /// `error`, and for a run that diverged on data holding NaN or infinite values, the error that
     /// names the first of them: the cause, whatever the learning rate.
     public func explained(_ error: Error) -> Error {
@@ -122,7 +162,8 @@ extension JobSettings {
             path: data, csv: try csvOptions(),
             labelColumns: try labelColumn.map { try Self.columnReferences($0, setting: "label_column") },
             featureColumns: try features.map { try Self.columnReferences($0, setting: "features") },
-            validationSplit: validationSplit, standardize: standardize, preprocessing: preprocessing)
+            validationSplit: validationSplit, standardize: standardize, preprocessing: preprocessing,
+            sampleWeightColumn: fit.sampleWeightColumn.map { ColumnReference(parsing: Substring($0).trimmingCharacters(in: " \t")) })
     }
 
     /// The CSV format the settings describe, checked.

@@ -22,7 +22,11 @@ public struct EarlyStopping: Sendable, Equatable, Codable {
         }
 
         /// Whether larger values are better: accuracy and AUC, as Keras's metrics' direction.
-        public var improvesUpward: Bool {
+        public var improvesUpward: Bool { Self.improvesUpward(monitor: monitor) }
+
+        /// Whether larger values of `monitor` are better, as Keras's `auto` mode finds it: the
+        /// direction of the metric of that name (`val_` aside), down for the loss.
+        public static func improvesUpward(monitor: String) -> Bool {
             let name = monitor.hasPrefix("val_") ? String(monitor.dropFirst(4)) : monitor
             return name == "accuracy" || name == "auc"
         }

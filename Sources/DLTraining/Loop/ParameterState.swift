@@ -1,5 +1,6 @@
 // The parameters and the optimizer's state, and the one update every holder of them applies: the
-// step's summed gradient divided by the global batch, then the optimizer. The coordinator, the
+// step's summed gradient divided by the global batch, plus the gradient of the model's weight
+// regularization at the parameters before the update, then the optimizer. The coordinator, the
 // single-process trainer and every worker of a distributed run keep one of these, and applying the
 // same summed gradient to the same state gives the same bits everywhere.
 
@@ -8,18 +9,31 @@ import DLCore
 public struct ParameterState: Sendable, Equatable {
     public private(set) var parameters: [Float]
     public private(set) var optimizer: Optimizer
+    /// The model's kernel and bias regularizers, whose gradient joins the mean gradient.
+    public let regularization: Regularization
     /// The summed, then averaged, gradient of the step being applied; kept to allocate nothing.
     private var meanGradient: [Float]
 
-    public init(parameters: [Float], optimizer: Optimizer) {
+    public init(parameters: [Float], optimizer: Optimizer, regularization: Regularization) {
         precondition(optimizer.parameterCount == parameters.count)
+        precondition(regularization.terms.allSatisfy { $0.range.upperBound <= parameters.count })
         self.parameters = parameters
         self.optimizer = optimizer
+        self.regularization = regularization
         meanGradient = [Float](repeating: 0, count: parameters.count)
     }
 
+    /// The regularization penalty R(θ) at the current parameters; nil for a model without regularizers.
+    public var penalty: Float? { regularization.isEmpty ? nil : regularization.penalty(parameters) }
+
     public static func == (lhs: ParameterState, rhs: ParameterState) -> Bool {
         lhs.parameters == rhs.parameters && lhs.optimizer == rhs.optimizer
+    }
+
+    /// Sets the optimizer's base learning rate for the steps that follow (ReduceLROnPlateau's
+    /// decision, or the coordinator's, which every replica follows).
+    public mutating func setLearningRate(_ rate: Float) {
+        optimizer.setLearningRate(rate)
     }
 
     /// Applies a step from the shards' gradient sums: adds them in shard order (the first copied,
@@ -50,7 +64,12 @@ public struct ParameterState: Sendable, Equatable {
     }
 
     private mutating func update(pool: ComputePool) -> Bool {
-        meanGradient.withUnsafeBufferPointer { mean in
+        if !regularization.isEmpty {
+            parameters.withUnsafeBufferPointer { p in
+                meanGradient.withUnsafeMutableBufferPointer { regularization.addGradient(of: p, to: $0) }
+            }
+        }
+        meanGradient.withUnsafeMutableBufferPointer { mean in
             parameters.withUnsafeMutableBufferPointer { p in optimizer.apply(gradient: mean, to: p, pool: pool) }
         }
         return parameters.withUnsafeBufferPointer(Self.allFinite)

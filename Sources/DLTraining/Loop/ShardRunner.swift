@@ -34,6 +34,11 @@ public final class ShardRunner {
     /// rows are the inputs.
     private let expansion: PreprocessingExpansion?
     private let codes: UnsafeMutableBufferPointer<Float>
+    /// Keras's class_weight: each training row's loss times its class's weight.
+    private let classWeights: ClassWeights?
+    /// Keras's sample_weight: the tables' targets end with each row's weight (SampleWeights), which
+    /// weighs the training and the validation rows.
+    private let sampleWeighted: Bool
     private var order: [Int32] = []
     private var orderEpoch = -1
 
@@ -43,7 +48,8 @@ public final class ShardRunner {
     public init(
         shard: Int, schedule: ShardSchedule, rows: TabularRows, dealtRows: [Int32]? = nil,
         validationRows: TabularRows?, validationBlock: Range<Int>? = nil, preprocessing: Preprocessing? = nil,
-        model: ModelSpec, loss: Loss, metrics: MetricSet, pool: ComputePool = .shared
+        model: ModelSpec, loss: Loss, metrics: MetricSet, classWeights: ClassWeights? = nil, sampleWeighted: Bool = false,
+        pool: ComputePool = .shared
     ) {
         precondition(rows.featureCount == (preprocessing?.codeWidth ?? model.inputDim))
         precondition((dealtRows?.count ?? rows.count) == schedule.shardRows[shard].count)
@@ -53,7 +59,12 @@ public final class ShardRunner {
         self.dealtRows = dealtRows
         self.validationRows = validationRows
         self.validationBlock = validationBlock ?? 0..<(validationRows?.count ?? 0)
-        engine = BatchEngine(spec: model, loss: loss, metrics: metrics, capacity: schedule.largestShardBatch, pool: pool)
+        precondition(rows.targetWidth == loss.targetWidth(outputs: model.outputWidth) + (sampleWeighted ? 1 : 0))
+        self.classWeights = classWeights
+        self.sampleWeighted = sampleWeighted
+        engine = BatchEngine(
+            spec: model, loss: loss, metrics: metrics, capacity: schedule.largestShardBatch,
+            weighted: classWeights != nil || sampleWeighted, pool: pool)
         expansion = preprocessing.map(PreprocessingExpansion.init)
         codes = .allocate(capacity: preprocessing == nil ? 0 : engine.capacity * rows.featureCount)
         order.reserveCapacity(schedule.shardRows[shard].count)
@@ -71,16 +82,20 @@ public final class ShardRunner {
 
     /// The runners of every shard of `job`, for training in one process: they share its rows.
     public static func allShards(of job: TrainingJob, pool: ComputePool = .shared) -> [ShardRunner] {
+        (0..<job.schedule.shardCount).map { ShardRunner(shard: $0, of: job, pool: pool) }
+    }
+
+    /// The runner of `shard` of `job` in one process, reading the job's rows (which it must hold).
+    public convenience init(shard: Int, of job: TrainingJob, pool: ComputePool = .shared) {
         guard let rows = job.rows else { preconditionFailure("a job described without its rows cannot train here") }
-        return (0..<job.schedule.shardCount).map { shard in
-            ShardRunner(
-                shard: shard, schedule: job.schedule, rows: rows.training, dealtRows: job.schedule.shardRows[shard],
-                validationRows: rows.validation,
-                validationBlock: rows.validation.map { validation in
-                    ShardSchedule.validationRange(shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count)
-                },
-                preprocessing: job.data.preprocessing, model: job.model, loss: job.loss, metrics: job.metrics, pool: pool)
-        }
+        self.init(
+            shard: shard, schedule: job.schedule, rows: rows.training, dealtRows: job.schedule.shardRows[shard],
+            validationRows: rows.validation,
+            validationBlock: rows.validation.map { validation in
+                ShardSchedule.validationRange(shard: shard, shardCount: job.schedule.shardCount, rowCount: validation.count)
+            },
+            preprocessing: job.data.preprocessing, model: job.model, loss: job.loss, metrics: job.metrics,
+            classWeights: job.classWeights, sampleWeighted: job.data.sampleWeightColumn != nil, pool: pool)
     }
 
     /// Writes this shard's gradient sum for `step` of `epoch` (0-based) into `gradient`, and adds its
@@ -121,14 +136,17 @@ public final class ShardRunner {
             guard !block.isEmpty else { return }
             let table = runner.rows, engine = runner.engine
             let indices = runner.order[(rows.lowerBound + block.lowerBound)..<(rows.lowerBound + block.upperBound)]
+            let targets = engine.targets.baseAddress! + block.lowerBound * engine.targetWidth
+            let weights = runner.sampleWeighted ? engine.rowWeights.baseAddress! + block.lowerBound : nil
+            defer { runner.weighRows(block) }
             guard let expansion = runner.expansion else {
                 table.gather(
-                    indices, features: engine.inputs.baseAddress! + block.lowerBound * table.featureCount,
-                    targets: engine.targets.baseAddress! + block.lowerBound * table.targetWidth)
+                    indices, features: engine.inputs.baseAddress! + block.lowerBound * table.featureCount, targets: targets,
+                    weights: weights)
                 return
             }
             let codes = runner.codes.baseAddress! + block.lowerBound * table.featureCount
-            table.gather(indices, features: codes, targets: engine.targets.baseAddress! + block.lowerBound * table.targetWidth)
+            table.gather(indices, features: codes, targets: targets, weights: weights)
             expansion.expand(
                 codes: UnsafeBufferPointer(start: codes, count: block.count * table.featureCount), rows: block.count,
                 into: UnsafeMutableBufferPointer(
@@ -137,9 +155,21 @@ public final class ShardRunner {
         }
     }
 
-    /// Adds the loss and metric sums of this shard's validation rows to `sums`.
+    /// The weights of the gathered training rows `block` of the step: their classes' weights.
+    private func weighRows(_ block: Range<Int>) {
+        guard let classWeights else { return }
+        let width = engine.targetWidth
+        for row in block {
+            engine.rowWeights[row] = classWeights.weight(of: engine.targets.baseAddress! + row * width, width: width)
+        }
+    }
+
+    /// Adds the loss and metric sums of this shard's validation rows to `sums`: weighted by the
+    /// sample weight column, but not by class weights, as Keras's class_weight weighs the training
+    /// data only while validation_split keeps the sample weights.
     public func evaluateValidation(parameters: UnsafeBufferPointer<Float>, sums: UnsafeMutablePointer<Double>) {
         guard let validationRows else { return }
+        engine.rowWeights.update(repeating: 1)
         var start = validationBlock.lowerBound
         while start < validationBlock.upperBound {
             let end = min(start + engine.capacity, validationBlock.upperBound)
@@ -154,11 +184,8 @@ public final class ShardRunner {
                     engine.inputs.baseAddress!.update(from: source.baseAddress!, count: source.count)
                 }
             }
-            validationRows.targets.withUnsafeBufferPointer { targets in
-                engine.targets.baseAddress!.update(
-                    from: targets.baseAddress! + start * validationRows.targetWidth,
-                    count: (end - start) * validationRows.targetWidth)
-            }
+            validationRows.copyTargets(
+                rows: start..<end, to: engine.targets.baseAddress!, weights: sampleWeighted ? engine.rowWeights.baseAddress! : nil)
             engine.evaluate(parameters: parameters, rows: end - start, sums: sums)
             start = end
         }

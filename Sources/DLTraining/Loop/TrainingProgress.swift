@@ -36,13 +36,20 @@ public struct TrainingProgress: Sendable, Equatable {
 
     /// Keras's EarlyStopping, when the job asks for it: told of every finished epoch.
     public private(set) var earlyStopping: EarlyStopping?
+    /// Keras's ReduceLROnPlateau, when the job asks for it: told of every finished epoch, after
+    /// early stopping, it may lower the optimizer's rate.
+    public private(set) var reduceLROnPlateau: ReduceLROnPlateau?
+    /// Whether each report ends with `learning_rate` (JobSettings.reportsLearningRate).
+    public let reportsLearningRate: Bool
 
     public var parameters: [Float] { state.parameters }
 
-    /// The model's weights at the end: the best epoch's when early stopping restores them.
+    /// The model's weights at the end: the best epoch's when early stopping restores them, else
+    /// the optimizer's final values (with use_ema its moving averages). Keras finalizes the
+    /// optimizer's values before EarlyStopping restores the best weights at the end of fit.
     public var finalParameters: [Float] {
         if let earlyStopping, earlyStopping.rule.restoreBestWeights, let best = earlyStopping.bestParameters { return best }
-        return state.parameters
+        return state.optimizer.finalParameters(state.parameters)
     }
 
     /// Whether training is over: every epoch trained, or stopped early.
@@ -54,23 +61,29 @@ public struct TrainingProgress: Sendable, Equatable {
         let parameters = job.model.initialParameters(seed: job.settings.seed)
         self.init(
             metrics: job.metrics, stepsPerEpoch: job.schedule.stepsPerEpoch, parameters: parameters,
-            optimizer: Optimizer(job.optimizer, parameterCount: parameters.count),
+            optimizer: Optimizer(job.optimizer, parameterCount: parameters.count, tensors: job.model.layout.tensorRanges),
+            regularization: Regularization(job.model),
             position: TrainingPosition(epoch: 0, step: 0), epochSums: job.metrics.makeSums(), history: [],
-            earlyStopping: job.earlyStopping.map(EarlyStopping.init(rule:)))
+            earlyStopping: job.earlyStopping.map(EarlyStopping.init(rule:)),
+            reduceLROnPlateau: job.reduceLROnPlateau.map(ReduceLROnPlateau.init(rule:)),
+            reportsLearningRate: job.settings.reportsLearningRate)
     }
 
     public init(
-        metrics: MetricSet, stepsPerEpoch: Int, parameters: [Float], optimizer: Optimizer, position: TrainingPosition,
-        epochSums: [Double], history: [EpochReport], earlyStopping: EarlyStopping? = nil
+        metrics: MetricSet, stepsPerEpoch: Int, parameters: [Float], optimizer: Optimizer, regularization: Regularization,
+        position: TrainingPosition, epochSums: [Double], history: [EpochReport], earlyStopping: EarlyStopping? = nil,
+        reduceLROnPlateau: ReduceLROnPlateau? = nil, reportsLearningRate: Bool = false
     ) {
         precondition(epochSums.count == metrics.slotCount && optimizer.parameterCount == parameters.count)
         self.metrics = metrics
         self.stepsPerEpoch = stepsPerEpoch
-        state = ParameterState(parameters: parameters, optimizer: optimizer)
+        state = ParameterState(parameters: parameters, optimizer: optimizer, regularization: regularization)
         self.position = position
         self.epochSums = epochSums
         self.history = history
         self.earlyStopping = earlyStopping
+        self.reduceLROnPlateau = reduceLROnPlateau
+        self.reportsLearningRate = reportsLearningRate
         stepSums = metrics.makeSums()
     }
 
@@ -85,8 +98,9 @@ public struct TrainingProgress: Sendable, Equatable {
         shardGradients: [[Float]], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
     ) throws {
         precondition(!epochStepsDone)
+        let penalty = state.penalty
         let finite = state.apply(shardGradients: shardGradients, batchSize: batchSize, pool: pool)
-        try finishStep(shardSums: shardSums, finite: finite)
+        try finishStep(shardSums: shardSums, penalty: penalty, finite: finite)
     }
 
     /// The same, from the step's gradient already summed over the shards in shard order (by a ring
@@ -95,27 +109,51 @@ public struct TrainingProgress: Sendable, Equatable {
         summedGradient: [Float], shardSums: [[Double]], batchSize: Int, pool: ComputePool = .shared
     ) throws {
         precondition(!epochStepsDone)
+        let penalty = state.penalty
         let finite = summedGradient.withUnsafeBufferPointer { state.apply(summedGradient: $0, batchSize: batchSize, pool: pool) }
-        try finishStep(shardSums: shardSums, finite: finite)
+        try finishStep(shardSums: shardSums, penalty: penalty, finite: finite)
     }
 
-    private mutating func finishStep(shardSums: [[Double]], finite: Bool) throws {
+    /// `penalty`: the regularization at the parameters the step was computed at (nil: none), which
+    /// Keras adds to the step's mean loss.
+    private mutating func finishStep(shardSums: [[Double]], penalty: Float?, finite: Bool) throws {
         metrics.total(of: shardSums, into: &stepSums)
+        if let penalty { metrics.addPenalty(penalty, to: &stepSums) }
         for i in epochSums.indices { epochSums[i] += stepSums[i] }
         guard finite else { throw JobError.diverged(epoch: position.epoch + 1, step: position.step + 1) }
         position.step += 1
     }
 
     /// Closes the epoch whose steps are all applied: its report (with the validation sums, if
-    /// any), and the start of the next epoch.
+    /// any, and the regularization at the epoch's final weights in val_loss, as Keras's evaluation
+    /// adds it; then the rate the optimizer stands at, when the job reports it), early stopping's and
+    /// ReduceLROnPlateau's decisions (in that order, as Keras's callbacks run), and the start of the
+    /// next epoch.
     public mutating func finishEpoch(validationSums: [Double]?, seconds: Double) -> EpochReport {
         precondition(epochStepsDone)
-        let report = EpochReport(
+        var validationSums = validationSums
+        if var sums = validationSums, let penalty = state.penalty {
+            metrics.addPenalty(penalty, to: &sums)
+            validationSums = sums
+        }
+        var report = EpochReport(
             epoch: position.epoch + 1, seconds: seconds, steps: stepsPerEpoch, metrics: metrics,
             training: epochSums, validation: validationSums)
+        if reportsLearningRate {
+            // Before ReduceLROnPlateau lowers it, as Keras logs it; with a schedule, the schedule
+            // at the optimizer's iterations, as Keras's TensorBoard callback logs it.
+            report = EpochReport(
+                epoch: report.epoch, seconds: seconds, steps: stepsPerEpoch,
+                values: report.values + [.init(name: "learning_rate", value: Double(state.optimizer.currentLearningRate))])
+        }
         history.append(report)
         if let monitor = earlyStopping?.rule.monitor {
             earlyStopping?.epochEnded(position.epoch, value: report.value(monitor), parameters: state.parameters)
+        }
+        if let monitor = reduceLROnPlateau?.rule.monitor,
+            let lowered = reduceLROnPlateau?.epochEnded(value: report.value(monitor), learningRate: state.optimizer.learningRate)
+        {
+            state.setLearningRate(lowered)
         }
         epochSums = metrics.makeSums()
         position = TrainingPosition(epoch: position.epoch + 1, step: 0)

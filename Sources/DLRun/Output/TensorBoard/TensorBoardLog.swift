@@ -1,6 +1,7 @@
 // TensorBoard event files in the run directory, as Keras's TensorBoard callback writes them, so
 // `tensorboard --logdir runs` shows every run's curves, live:
-//   train/       epoch_loss, epoch_<metric> and epoch_learning_rate at the 0-based epoch; with
+//   train/       epoch_loss, epoch_<metric> and epoch_learning_rate (the report's, when the rate
+//                moves, else the optimizer's) at the 0-based epoch; with
 //                --log-steps N also batch_loss and batch_<metric> (the epoch's running mean, as
 //                Keras logs it) at every Nth optimizer step, counted from 1 across epochs;
 //   validation/  the validation values under the same tags (no val_ prefix) at the epoch, and
@@ -65,7 +66,11 @@ public final class TensorBoardLog: TrainingObserver {
                 training.append(Self.scalar("epoch_" + value.name, value.value, step: epoch))
             }
         }
-        training.append(Self.scalar("epoch_learning_rate", Double(learningRate), step: epoch))
+        // A report carries learning_rate when the rate moves (a schedule, ReduceLROnPlateau): written
+        // with the others above; otherwise the rate is the optimizer's, all run long.
+        if report.value("learning_rate") == nil {
+            training.append(Self.scalar("epoch_learning_rate", Double(learningRate), step: epoch))
+        }
         try train.append(training)
         if !validating.isEmpty {
             if validation == nil { validation = try EventFile(directory: directory + "/validation") }
