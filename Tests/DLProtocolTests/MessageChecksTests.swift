@@ -64,6 +64,9 @@ final class MessageChecksTests: XCTestCase {
         for (from, to) in [
             ("\"units\":4}", "\"units\":4611686018427387904}"), ("\"units\":4}", "\"units\":-4}"), ("\"input_dim\":3", "\"input_dim\":0"),
             ("\"input_dim\":3", "\"input_dim\":2097152"),
+            // A dropout rate or a regularizer factor that no layer list gives.
+            ("\"units\":4}", "\"units\":4,\"dropout\":1}"), ("\"input_dim\":3", "\"input_dim\":3,\"input_dropout\":-0.5"),
+            ("\"units\":4}", "\"units\":4,\"kernel_regularizer\":{\"l1\":0,\"l2\":-1}}"),
         ] {
             XCTAssertTrue(text.contains(from), from)
             let changed = Array(bytes[..<MessageCodec.headerSize]) + Array(text.replacingOccurrences(of: from, with: to).utf8)

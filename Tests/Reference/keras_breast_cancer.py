@@ -10,7 +10,8 @@ What it does, for each seed:
     (Keras takes the LAST 20% as validation, before any shuffling); a zero
     std is treated as 1;
   * keras.utils.set_random_seed(seed), then
-    Sequential([Input((30,)), Dense(16, relu), Dense(1, sigmoid)]),
+    Sequential([Input((30,)), Dense(16, relu), Dense(1, sigmoid)]) (with
+    --dropout RATE, a Dropout(RATE) after Dense(16, relu)),
     loss binary_crossentropy, optimizer "adam" (defaults), metrics ["accuracy"],
     fit(X, y, epochs, batch_size=10, validation_split=0.2, shuffle=True)
     on the un-split standardized arrays, so Keras itself does the split.
@@ -25,6 +26,7 @@ weights.
 
 Usage:
   python keras_breast_cancer.py --seeds 1-10 --epochs 50 --out keras_breast_cancer.json
+  python keras_breast_cancer.py --seeds 1-20 --dropout 0.3 --out keras_breast_cancer_dropout.json
 """
 import argparse
 import json
@@ -99,6 +101,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=50)
     ap.add_argument("--out", default=None, help="JSON file to write (default: stdout)")
     ap.add_argument("--csv", default=DEFAULT_CSV)
+    ap.add_argument("--dropout", type=float, default=None,
+                    help="the rate of a Dropout layer after the hidden layer (default: none)")
     args = ap.parse_args()
 
     import tensorflow as tf
@@ -114,9 +118,11 @@ def main():
     for seed in args.seeds:
         t0 = time.perf_counter()
         keras.utils.set_random_seed(seed)
+        dropout = [keras.layers.Dropout(args.dropout)] if args.dropout is not None else []
         model = keras.Sequential([
             keras.Input(shape=(x.shape[1],)),
             keras.layers.Dense(HIDDEN, activation="relu"),
+            *dropout,
             keras.layers.Dense(1, activation="sigmoid"),
         ])
         model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
@@ -141,7 +147,8 @@ def main():
         "train_rows": split_at,
         "validation_rows": n - split_at,
         "config": {
-            "model": "Sequential([Input((30,)), Dense(16, relu), Dense(1, sigmoid)])",
+            "model": "Sequential([Input((30,)), Dense(16, relu), "
+                     + (f"Dropout({args.dropout}), " if args.dropout is not None else "") + "Dense(1, sigmoid)])",
             "loss": "binary_crossentropy",
             "optimizer": "adam (defaults)",
             "metrics": ["accuracy"],

@@ -64,9 +64,29 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         guard let count, count <= Self.maximumParameters else {
             throw .tooManyParameters(count, maximum: Self.maximumParameters)
         }
+        try Self.checkOptions(layers: layers, inputDropout: inputDropout)
         self.inputDim = inputDim
         self.layers = layers
         self.inputDropout = inputDropout
+    }
+
+    /// Refuses what the layer list refuses, for a model that comes from a file or a message: a
+    /// dropout rate outside [0, 1), one on the output layer, a regularizer factor that is negative
+    /// or not finite.
+    private static func checkOptions(layers: [DenseSpec], inputDropout: Float?) throws(ModelSpecError) {
+        for (index, rate) in ([inputDropout] + layers.map(\.dropout)).enumerated() {
+            guard let rate else { continue }
+            guard rate >= 0, rate < 1 else { throw .badDropout("dropout:\(rate)", reason: "a rate is from 0 up to, not including, 1") }
+            guard index < layers.count else { throw .badDropout("dropout:\(rate)", reason: "it follows the output layer") }
+        }
+        for layer in layers {
+            for regularizer in [layer.kernelRegularizer, layer.biasRegularizer].compactMap({ $0 }) {
+                guard regularizer.l1 >= 0, regularizer.l1.isFinite, regularizer.l2 >= 0, regularizer.l2.isFinite else {
+                    throw .badRegularizer(
+                        "l1=\(regularizer.l1),l2=\(regularizer.l2)", reason: "each factor must be a finite number of at least 0")
+                }
+            }
+        }
     }
 
     /// Every layer's kernel and bias, counted with overflow checks (widths of at most

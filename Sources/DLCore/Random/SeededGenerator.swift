@@ -87,13 +87,23 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-/// SplitMix64 turns one 64-bit seed into well-mixed state words.
+/// SplitMix64 turns one 64-bit seed into well-mixed state words: its outputs are `mix` of a counter
+/// advanced by `increment`.
 struct SplitMix64 {
     var state: UInt64
 
+    static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+        state &+= Self.increment
+        return Self.mix(state)
+    }
+
+    /// SplitMix64's output function: a bijection of 64-bit words (xor-shifts and odd multipliers,
+    /// each invertible), so distinct inputs give distinct outputs.
+    @inline(__always)
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)

@@ -6,11 +6,9 @@
 // That per-shard sum is the unit the trainer adds up in shard order (and a worker sends on the wire).
 // An engine is used by one thread at a time.
 //
-// A pass large enough splits over its pool's threads, each part computing its own outputs exactly
-// as the whole pass would: the forward pass by blocks of rows (through every layer), each layer's
-// kernel gradient by blocks of the kernel's rows (with the bias gradient's columns and the kernel's
-// transpose), the gradient passed down by blocks of rows (with the activation's backward pass).
-// The loss and the metrics, sums over the rows, stay on the calling thread.
+// A training pass applies the model's Dropout layers with the masks of the step it is given
+// (EngineDropout); inference passes (evaluate, forward) never drop. How a pass splits over the
+// pool's threads is in BatchEnginePasses.swift.
 
 public final class BatchEngine {
     public let spec: ModelSpec
@@ -31,11 +29,13 @@ public final class BatchEngine {
     /// the caller when the engine is `weighted`; empty otherwise, and every row weighs 1.
     public let rowWeights: UnsafeMutableBufferPointer<Float>
 
-    private let preActivations: [UnsafeMutablePointer<Float>]  // Z of each layer, capacity x units
-    private let activations: [UnsafeMutablePointer<Float>]  // A of each layer, capacity x units
-    private let upstream: UnsafeMutablePointer<Float>  // dA or dZ of the current layer
-    private let downstream: UnsafeMutablePointer<Float>  // dA of the layer below
-    private let transposedKernel: UnsafeMutablePointer<Float>
+    let preActivations: [UnsafeMutablePointer<Float>]  // Z of each layer, capacity x units
+    let activations: [UnsafeMutablePointer<Float>]  // A of each layer, capacity x units
+    /// The Dropout on each Dense layer's input (nil: none).
+    let dropouts: [EngineDropout?]
+    let upstream: UnsafeMutablePointer<Float>  // dA or dZ of the current layer
+    let downstream: UnsafeMutablePointer<Float>  // dA of the layer below
+    let transposedKernel: UnsafeMutablePointer<Float>
 
     public init(
         spec: ModelSpec, loss: Loss, metrics: MetricSet, capacity: Int, weighted: Bool = false, pool: ComputePool = .shared
@@ -56,6 +56,7 @@ public final class BatchEngine {
         rowWeights.initialize(repeating: 1)
         preActivations = spec.layers.map { Self.zeroed(capacity * $0.units) }
         activations = spec.layers.map { Self.zeroed(capacity * $0.units) }
+        dropouts = EngineDropout.make(for: spec, capacity: capacity)
         upstream = Self.zeroed(capacity * spec.widestLayer)
         downstream = Self.zeroed(capacity * spec.widestLayer)
         transposedKernel = Self.zeroed(layout.shapes.map { $0.inputs * $0.units }.max() ?? 1)
@@ -68,6 +69,7 @@ public final class BatchEngine {
         for buffer in preActivations + activations + [upstream, downstream, transposedKernel] {
             buffer.deallocate()
         }
+        for dropout in dropouts { dropout?.deallocate() }
     }
 
     /// The rows' weights for the loss, nil when every row weighs 1.
@@ -76,29 +78,21 @@ public final class BatchEngine {
     /// The output layer's activations of the last pass: rows x outputWidth.
     public var outputs: UnsafePointer<Float> { UnsafePointer(activations[activations.count - 1]) }
 
-    /// Forward pass over the first `rows` rows of `inputs`.
+    /// Forward pass over the first `rows` rows of `inputs`, as inference: no dropout.
     public func forward(parameters: UnsafeBufferPointer<Float>, rows: Int) {
+        forward(parameters: parameters, rows: rows, dropout: nil)
+    }
+
+    /// Forward pass, with the dropout masks of `dropout`'s step when it is given.
+    private func forward(parameters: UnsafeBufferPointer<Float>, rows: Int, dropout: DropoutKey?) {
         precondition(rows <= capacity && parameters.count == layout.count)
         let work = rows * layout.shapes.reduce(0) { $0 + $1.inputs * $1.units }
-        pool.run(RowBlocks(engine: self, pass: .forward(parameters.baseAddress!), rows: rows, parts: productParts(work)))
+        pool.run(RowBlocks(
+            engine: self, pass: .forward(parameters.baseAddress!, dropout: dropout), rows: rows, parts: productParts(work)))
     }
 
-    /// The forward pass of the rows `block` through every layer.
-    private func forward(_ p: UnsafePointer<Float>, rows block: Range<Int>) {
-        var input = UnsafePointer(inputs.baseAddress!)
-        for (index, layer) in spec.layers.enumerated() {
-            let shape = layout.shapes[index]
-            let z = preActivations[index] + block.lowerBound * shape.units
-            MatrixKernels.multiplyAddingBias(
-                input + block.lowerBound * shape.inputs, p + layout.kernelOffsets[index],
-                bias: p + layout.biasOffsets[index], into: z, rows: block.count, inner: shape.inputs, columns: shape.units)
-            layer.activation.forward(
-                z: z, a: activations[index] + block.lowerBound * shape.units, rows: block.count, width: shape.units)
-            input = UnsafePointer(activations[index])
-        }
-    }
-
-    /// Forward pass, loss and metrics, without gradients: adds the batch's sums to `sums`.
+    /// Forward pass, loss and metrics, without gradients and without dropout (validation and
+    /// evaluation, as Keras's): adds the batch's sums to `sums`.
     public func evaluate(parameters: UnsafeBufferPointer<Float>, rows: Int, sums: UnsafeMutablePointer<Double>) {
         forward(parameters: parameters, rows: rows)
         let last = spec.layers.count - 1
@@ -112,6 +106,8 @@ public final class BatchEngine {
 
     /// Forward and backward pass: writes into `gradient` the gradient of the loss summed over the
     /// first `rows` rows (not divided by anything), and adds the batch's loss and metric sums to `sums`.
+    /// With a `dropout` key, the model's Dropout layers drop with that step's masks (training); nil
+    /// computes without them.
     ///
     /// The backward pass finishes the layers from the last to the first, so the gradient is final
     /// from the end backwards: `gradientsReady(offset)` is called, on this thread, each time
@@ -120,7 +116,7 @@ public final class BatchEngine {
     public func computeGradientSum(
         parameters: UnsafeBufferPointer<Float>, rows: Int,
         gradient: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutablePointer<Double>,
-        gradientsReady: ((_ offset: Int) -> Void)? = nil
+        dropout: DropoutKey? = nil, gradientsReady: ((_ offset: Int) -> Void)? = nil
     ) {
         precondition(gradient.count == layout.count)
         let g = gradient.baseAddress!
@@ -128,7 +124,7 @@ public final class BatchEngine {
             g.update(repeating: 0, count: layout.count)
             return
         }
-        forward(parameters: parameters, rows: rows)
+        forward(parameters: parameters, rows: rows, dropout: dropout)
 
         let last = spec.layers.count - 1
         let lossSum = loss.evaluate(
@@ -138,6 +134,7 @@ public final class BatchEngine {
             lossSum: lossSum, a: activations[last], y: targets.baseAddress!, rows: rows,
             width: spec.outputWidth, targetWidth: targetWidth, into: sums)
 
+        let dropped = dropout != nil
         var current = upstream, below = downstream
         if !loss.fusesWith(spec.outputActivation) {
             let parts = pool.parts(elements: rows * spec.outputWidth)
@@ -150,112 +147,32 @@ public final class BatchEngine {
             let parts = productParts(rows * layout.shapes[index].inputs * (layout.shapes[index].units + 1))
             pool.run(LayerGradients(
                 engine: self, index: index, upstream: current, parameters: parameters.baseAddress!, gradient: g, rows: rows,
-                parts: parts))
+                dropped: dropped, parts: parts))
             if index > 0 {
                 gradientsReady?(layout.kernelOffsets[index])
-                pool.run(RowBlocks(engine: self, pass: .passDown(layer: index, upstream: current, below: below), rows: rows, parts: parts))
+                pool.run(RowBlocks(
+                    engine: self, pass: .passDown(layer: index, upstream: current, below: below, dropped: dropped), rows: rows,
+                    parts: parts))
                 swap(&current, &below)
             }
         }
     }
 
-    /// A pass that treats rows independently, split into blocks of rows.
-    private struct RowBlocks: ComputeTask {
-        enum Pass {
-            case forward(UnsafePointer<Float>)
-            /// The output activation's backward pass, in place, when the loss does not fuse with it.
-            case outputActivationBackward(UnsafeMutablePointer<Float>)
-            case passDown(layer: Int, upstream: UnsafeMutablePointer<Float>, below: UnsafeMutablePointer<Float>)
-        }
-        let engine: BatchEngine
-        let pass: Pass
-        let rows: Int
-        let parts: Int
-
-        func run(part: Int) {
-            let block = ComputePool.range(part, of: parts, count: rows, multiple: BatchEngine.rowBlock)
-            guard !block.isEmpty else { return }
-            switch pass {
-            case let .forward(parameters):
-                engine.forward(parameters, rows: block)
-            case let .outputActivationBackward(gradient):
-                engine.outputActivationBackward(rows: block, gradient: gradient)
-            case let .passDown(layer, upstream, below):
-                engine.passDown(layer, rows: block, upstream: upstream, into: below)
-            }
-        }
-    }
-
-    /// A layer's gradients, split by blocks of the kernel's rows.
-    private struct LayerGradients: ComputeTask {
-        let engine: BatchEngine
-        let index: Int
-        let upstream: UnsafeMutablePointer<Float>
-        let parameters: UnsafePointer<Float>
-        let gradient: UnsafeMutablePointer<Float>
-        let rows: Int
-        let parts: Int
-
-        func run(part: Int) {
-            engine.layerGradient(
-                index, part: part, of: parts, upstream: upstream, parameters: parameters, gradient: gradient, rows: rows)
-        }
-    }
-
-    /// The rows `block` of the output activation's backward pass, in place in `gradient`.
-    private func outputActivationBackward(rows block: Range<Int>, gradient: UnsafeMutablePointer<Float>) {
-        let last = spec.layers.count - 1, width = spec.outputWidth, offset = block.lowerBound * width
-        spec.outputActivation.backward(
-            z: preActivations[last] + offset, a: activations[last] + offset, dA: gradient + offset,
-            dZ: gradient + offset, rows: block.count, width: width)
-    }
-
-    /// Part `part` of `parts` of layer `index`'s gradients, from its inputs and the gradient of its
-    /// pre-activations (`upstream`): a block of the kernel gradient's rows, of the bias gradient's
-    /// columns, and of the kernel's rows transposed for the pass down.
-    private func layerGradient(
-        _ index: Int, part: Int, of parts: Int, upstream: UnsafeMutablePointer<Float>,
-        parameters p: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows: Int
-    ) {
-        let shape = layout.shapes[index]
-        let input = index == 0 ? UnsafePointer(inputs.baseAddress!) : UnsafePointer(activations[index - 1])
-        let kernelRows = ComputePool.range(part, of: parts, count: shape.inputs, multiple: Self.rowBlock)
-        let biasColumns = ComputePool.range(part, of: parts, count: shape.units, multiple: 8)
-        let kernelGradient = g + layout.kernelOffsets[index], biasGradient = g + layout.biasOffsets[index]
-        (kernelGradient + kernelRows.lowerBound * shape.units).update(repeating: 0, count: kernelRows.count * shape.units)
-        MatrixKernels.accumulateTransposedProduct(
-            input, upstream, into: kernelGradient, rows: rows, inner: shape.inputs, columns: shape.units,
-            outputRows: kernelRows)
-        (biasGradient + biasColumns.lowerBound).update(repeating: 0, count: biasColumns.count)
-        MatrixKernels.accumulateColumnSums(upstream, into: biasGradient, rows: rows, columns: shape.units, only: biasColumns)
-        if index > 0 {
-            MatrixKernels.transpose(
-                p + layout.kernelOffsets[index], into: transposedKernel, rows: shape.inputs, columns: shape.units,
-                sourceRows: kernelRows)
-        }
-    }
-
-    /// The rows `block` of the gradient below layer `index`: the pre-activation gradient `upstream`
-    /// times the kernel transposed, then through the backward pass of the activation below.
-    private func passDown(_ index: Int, rows block: Range<Int>, upstream: UnsafeMutablePointer<Float>, into below: UnsafeMutablePointer<Float>) {
-        let shape = layout.shapes[index]
-        let offset = block.lowerBound * shape.inputs
-        MatrixKernels.multiply(
-            upstream + block.lowerBound * shape.units, transposedKernel, into: below + offset,
-            rows: block.count, inner: shape.units, columns: shape.inputs)
-        spec.layers[index - 1].activation.backward(
-            z: preActivations[index - 1] + offset, a: activations[index - 1] + offset, dA: below + offset,
-            dZ: below + offset, rows: block.count, width: shape.inputs)
+    /// What Dense layer `index` read in the last pass: the model's inputs or the activations below,
+    /// or their dropped copy in a training pass with a Dropout there.
+    func layerInput(_ index: Int, dropped: Bool) -> UnsafePointer<Float> {
+        if dropped, let dropout = dropouts[index] { return UnsafePointer(dropout.output) }
+        return index == 0 ? UnsafePointer(inputs.baseAddress!) : UnsafePointer(activations[index - 1])
     }
 
     /// The products' register block is 6 rows: blocks of rows start at multiples of it.
-    private static let rowBlock = 6
+    static let rowBlock = 6
 
-    private func productParts(_ multiplyAdds: Int) -> Int {
+    func productParts(_ multiplyAdds: Int) -> Int {
         pool.parts(multiplyAdds: multiplyAdds)
     }
 
-    private static func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
+    static func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
         buffer.initialize(repeating: 0, count: max(count, 1))
         return buffer

@@ -49,10 +49,13 @@ public enum TrainingMemory {
     }
 
     /// A BatchEngine's floats for batches of `batch` rows: inputs and targets, every layer's
-    /// pre-activations and activations, two gradient buffers of the widest layer, a transposed kernel.
+    /// pre-activations and activations, each Dropout's multipliers and dropped values, two gradient
+    /// buffers of the widest layer, a transposed kernel.
     static func engineFloats(_ model: ModelSpec, targetWidth: Int, batch: Int) -> Int? {
         let units = model.layers.reduce(0) { $0 + $1.units }  // at most layers x 2^20: no overflow
-        let perRow = model.inputDim + targetWidth + 2 * units + 2 * model.widestLayer
+        let dropped = (model.inputDropout == nil ? 0 : model.inputDim)
+            + model.layers.dropLast().reduce(0) { $0 + ($1.dropout == nil ? 0 : $1.units) }
+        let perRow = model.inputDim + targetWidth + 2 * units + 2 * dropped + 2 * model.widestLayer
         let largestKernel = zip([model.inputDim] + model.layers.map(\.units), model.layers).map { $0 * $1.units }.max() ?? 0
         return MemoryNeed.product([max(batch, 1), perRow]).flatMap { rows in
             let (sum, overflow) = rows.addingReportingOverflow(largestKernel)

@@ -99,7 +99,8 @@ public final class ShardRunner {
     }
 
     /// Writes this shard's gradient sum for `step` of `epoch` (0-based) into `gradient`, and adds its
-    /// loss and metric sums to `sums`; `gradientsReady` as BatchEngine calls it.
+    /// loss and metric sums to `sums`; `gradientsReady` as BatchEngine calls it. The model's Dropout
+    /// layers drop with the masks of (the job's seed, epoch, step, shard); validation never drops.
     public func computeStep(
         epoch: Int, step: Int, parameters: UnsafeBufferPointer<Float>,
         gradient: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutablePointer<Double>,
@@ -115,8 +116,12 @@ public final class ShardRunner {
         let range = schedule.stepRange(shard: shard, step: step)
         let parts = engine.pool.parts(elements: range.count * (rows.featureCount + rows.targetWidth))
         engine.pool.run(GatherRows(runner: self, rows: range, parts: parts))
+        // The step's masks: the same for every holder of this shard (a worker, a replacement, the
+        // coordinator's audit, a resumed run), whatever its threads split.
+        let dropout = DropoutKey(seed: schedule.seed, epoch: epoch, step: step, shard: shard)
         engine.computeGradientSum(
-            parameters: parameters, rows: range.count, gradient: gradient, sums: sums, gradientsReady: gradientsReady)
+            parameters: parameters, rows: range.count, gradient: gradient, sums: sums, dropout: dropout,
+            gradientsReady: gradientsReady)
     }
 
     /// The step's rows (positions `rows` of this epoch's order) copied into the engine's buffers, in
