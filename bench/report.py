@@ -32,7 +32,7 @@ def header_section(summary, machine, command, quick):
         "(do not edit by hand; run it again). Every figure is the median over the repetitions; each process's "
         "wall time and peak resident memory (RSS) are its own, measured by the driver when it exits (`os.wait4`), "
         "so they include start-up, reading the data and writing the results. The anchors are the scripts in "
-        "`../shared/anchors` (see its README) and, for the raw table, in `bench/anchors`, each run as its own process.", "",
+        "`../shared/anchors` (see its README) and, for the raw table and the fit options, in `bench/anchors`, each run as its own process.", "",
         "Run it with `python3 bench/run.py [--install-anchors] [--reps 5] [--quick]` after `swift build` works "
         "(`--install-anchors` makes `.build/anchors-venv` with tensorflow-cpu, pandas, numpy, torch and scikit-learn; `--help` "
         "lists the rest). This report was made by:", "",
