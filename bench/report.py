@@ -3,6 +3,7 @@ section per case with dltrain and its anchors side by side, where the time goes,
 and the method. It is rendered from the summary alone, so an earlier results.json renders it again."""
 
 from formatting import format_number, ratio_text, table_head, table_row
+from fitoptions import FIT_OPTIONS_CASE, fit_options_section
 from largefile import LARGE_FILE_CASE, large_file_section
 from multihost import MULTIHOST_CASE, multihost_section
 from rawtable import RAW_TABLE_CASE, raw_table_section
@@ -31,7 +32,7 @@ def header_section(summary, machine, command, quick):
         "(do not edit by hand; run it again). Every figure is the median over the repetitions; each process's "
         "wall time and peak resident memory (RSS) are its own, measured by the driver when it exits (`os.wait4`), "
         "so they include start-up, reading the data and writing the results. The anchors are the scripts in "
-        "`../shared/anchors` (see its README) and, for the raw table, in `bench/anchors`, each run as its own process.", "",
+        "`../shared/anchors` (see its README) and, for the raw table and the fit options, in `bench/anchors`, each run as its own process.", "",
         "Run it with `python3 bench/run.py [--install-anchors] [--reps 5] [--quick]` after `swift build` works "
         "(`--install-anchors` makes `.build/anchors-venv` with tensorflow-cpu, pandas, numpy, torch and scikit-learn; `--help` "
         "lists the rest). This report was made by:", "",
@@ -367,6 +368,8 @@ def render(summary, machine, command, errors, cases, quick):
         lines += large_file_section(summary.get("largefile"))
     if RAW_TABLE_CASE in cases:
         lines += raw_table_section(summary.get("rawtable"))
+    if FIT_OPTIONS_CASE in cases:
+        lines += fit_options_section(summary.get("fitoptions"), summary["facts"]["seed_steps"])
     lines += bullet_section("Where the time goes", observations(summary, cases))
     lines += bullet_section("Runs that failed or ended badly", errors)
     lines += bullet_section("Method", METHOD)

@@ -34,6 +34,10 @@ Cases:
                                  first training step, encoding rows/s and peak RSS, dlcoord --local vs Keras
                                  FeatureSpace (bench/anchors/table_keras.py) vs pandas + scikit-learn
                                  (bench/anchors/table_sklearn.py)
+ 11. Keras's fit options         the seed job with --class-weight balanced, and with a Dropout and a cosine
+                                 --lr-schedule, vs Keras with the same (bench/anchors/fit_keras_seed.py); the large
+                                 job's samples/s with dropout and an L2 kernel regularizer vs without them and vs
+                                 PyTorch with nn.Dropout and weight_decay (bench/anchors/fit_torch_large.py)
 """
 
 # The entry point: the command line and the order of the work; bench/README.md says which module does
@@ -51,6 +55,7 @@ sys.dont_write_bytecode = True  # run from the source tree: leave no __pycache__
 from cases import CaseRunner, Jobs, run_cases
 from environment import (anchor_status, build, build_malloc_counter, install_anchors, interpreter_for, machine_facts,
                          probe_interpreters, run_command)
+from fitoptions import FIT_OPTIONS_CASE, fit_options, summarize_fit_options
 from largefile import LARGE_FILE_CASE, large_file, large_file_rows, summarize_large_file
 from multihost import MULTIHOST_CASE, multi_host, summarize_multihost
 from rawtable import RAW_TABLE_CASE, raw_table, raw_table_csv, raw_table_rows, summarize_raw_table
@@ -73,7 +78,7 @@ def parse_args():
                         help="a Python with anchor packages, tried before .build/anchors-venv (repeatable)")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS,
                         help="the anchors' scripts (default ../shared/anchors)")
-    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8,9,10", help="the cases to run, e.g. 1,3 (default all)")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7,8,9,10,11", help="the cases to run, e.g. 1,3 (default all)")
     parser.add_argument("--out", type=Path, default=None,
                         help="the Markdown report (default docs/benchmarks.md; .build/bench/benchmarks.md for --quick "
                              "or --cases)")
@@ -125,6 +130,8 @@ def rerender(args):
     table = summary.get("rawtable")
     if table:
         summary["rawtable"] = summarize_raw_table(results.get("runs", []), table["rows"], table["file_bytes"])
+    if summary.get("fitoptions"):
+        summary["fitoptions"] = summarize_fit_options(results.get("runs", []), summary["fitoptions"]["rows"])
     report = render(summary, results["machine"], results["command"], results["errors"], cases, quick)
     out = args.out or default_report_path(quick, cases)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -185,6 +192,8 @@ def main():
         table = raw_table_csv(table_rows, run_command)
         raw_table(runner, table, table_rows)
         raw_table_summary = (table_rows, table.stat().st_size)
+    if FIT_OPTIONS_CASE in cases:
+        fit_options(runner, jobs)
 
     facts = dict(seed_rows=seed_rows, seed_steps=jobs.seed_steps, rows=rows, large_steps=jobs.large_steps,
                  synth_bytes=synth.stat().st_size, synth=str(synth.relative_to(ROOT)), reps=args.reps,
@@ -194,6 +203,7 @@ def main():
     summary["multihost"] = summarize_multihost(runner.records)
     summary["largefile"] = summarize_large_file(runner.records, *large_file_summary) if large_file_summary else None
     summary["rawtable"] = summarize_raw_table(runner.records, *raw_table_summary) if raw_table_summary else None
+    summary["fitoptions"] = summarize_fit_options(runner.records, rows) if FIT_OPTIONS_CASE in cases else None
     report = render(summary, machine, command, runner.errors, cases, args.quick)
     print()
     print(report)

@@ -13,11 +13,11 @@ RESULTS_JSON = BENCH / "results.json"
 MALLOC_SO = BUILD / "malloc_count.so"
 ANCHORS_VENV = BUILD / "anchors-venv"
 DEFAULT_ANCHORS = ROOT.parent / "shared" / "anchors"
-# The anchors kept in the repository (case 10's), found there whatever --anchors says.
+# The anchors kept in the repository (cases 10 and 11), found there whatever --anchors says.
 REPO_ANCHORS = ROOT / "bench" / "anchors"
 SEED_CSV = ROOT / "dataset" / "ThoraricSurgery.csv"
 
-ALL_CASES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+ALL_CASES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
 
 SEED_EPOCHS, SEED_BATCH = 100, 10
 LARGE_EPOCHS, LARGE_BATCH = 3, 256
@@ -37,9 +37,11 @@ ANCHOR_MODULES = {
     "load_bench.py": ["numpy", "pandas"],
     "table_keras.py": ["tensorflow", "keras", "numpy", "pandas"],
     "table_sklearn.py": ["sklearn", "numpy", "pandas"],
+    "fit_keras_seed.py": ["tensorflow", "keras", "numpy", "sklearn"],
+    "fit_torch_large.py": ["torch", "numpy", "pandas"],
 }
 # The anchor scripts in REPO_ANCHORS rather than in --anchors.
-IN_REPO_ANCHORS = frozenset({"table_keras.py", "table_sklearn.py"})
+IN_REPO_ANCHORS = frozenset({"table_keras.py", "table_sklearn.py", "fit_keras_seed.py", "fit_torch_large.py"})
 # The distributions whose versions the report names for each module (the first one installed).
 DISTRIBUTIONS = {
     "tensorflow": ["tensorflow-cpu", "tensorflow"], "keras": ["keras"], "torch": ["torch"],

@@ -5,6 +5,7 @@ reasons below it are rendered from this list alone."""
 from dataclasses import dataclass
 from typing import Callable
 
+from fitoptions import DROPOUT, FIT_OPTIONS_CASE, L2, figure as fit_figure
 from formatting import MISSING, format_number, one_over, table_head, table_row, times_smaller
 from largefile import (COORDINATOR_BOUND_MB, LARGE_FILE_CASE, LOCAL_FACTOR, SLACK_MB, WORKER_FACTOR,
                        largest_worker_mb, local_bound_mb, process_mb, worker_bound_mb)
@@ -330,6 +331,53 @@ TARGETS += [
         reasoning="Rows wait as codes, one float32 per cell (a number, or a category's index), as narrow as the file, "
                   "and are expanded to one-hot inputs a batch at a time: the rows once, the vocabularies (about "
                   "7,000 names here), a chunk of the file and the model, never the table's one-hot width."),
+]
+
+
+def fit_options_against(summary, ours, theirs, key, unit):
+    """Case 11: one of its runs' figures against another's (wall s as 1/N; samples/s as a multiple)."""
+    table = summary.get("fitoptions")
+    ours_value, theirs_value = fit_figure(table, ours, key), fit_figure(table, theirs, key)
+    if key == "wall_s":
+        return fraction_of(ours_value, theirs_value, unit, our_digits=3)
+    return multiple_of(ours_value, theirs_value, reference_unit=unit)
+
+
+TARGETS += [
+    Target(
+        case=FIT_OPTIONS_CASE, name="seed job with `--class-weight balanced`: wall time ≤ 1/{threshold:g} of Keras's "
+                                    "with the same class weights", anchor="fit_keras_seed.py",
+        measure=lambda summary: fit_options_against(summary, "dltrain-classweight", "keras-classweight", "wall_s", "s"),
+        threshold=200, at_least=True,
+        reasoning="Case 1's target with the class weights on: weighting a row's loss is one multiplication per row, "
+                  "nothing beside the step's arithmetic, so the job must stay as far ahead of Keras as the plain one."),
+    Target(
+        case=FIT_OPTIONS_CASE, name=f"seed job with Dropout({DROPOUT:g}) and a cosine schedule: wall time ≤ "
+                                    "1/{threshold:g} of Keras's with the same", anchor="fit_keras_seed.py",
+        measure=lambda summary: fit_options_against(summary, "dltrain-dropout-cosine", "keras-dropout-cosine",
+                                                    "wall_s", "s"),
+        threshold=200, at_least=True,
+        reasoning="Case 1's target with a Dropout layer and a learning-rate schedule: a mask drawn from a counter-based "
+                  "hash per unit and one cosine per step are microseconds in a run of 4,700 steps, and Keras pays "
+                  "its machinery for the Dropout layer and the schedule as well."),
+    Target(
+        case=FIT_OPTIONS_CASE, name=f"large job with Dropout({DROPOUT:g}) and l2({L2:g}): samples/s ≥ {{threshold:g}} × "
+                                    "without them", anchor=None,
+        measure=lambda summary: fit_options_against(summary, "dltrain-large-regularized", "dltrain-large-plain",
+                                                    "samples_per_s", " samples/s"),
+        threshold=0.9, at_least=True,
+        reasoning="A Dropout is a mask and a multiplication over each hidden layer's outputs, forward and backward, and "
+                  "an L2 penalty one pass over the kernels per step, against the 256-wide matrix products that make "
+                  "up the step: together at most a tenth of it."),
+    Target(
+        case=FIT_OPTIONS_CASE, name=f"large job with Dropout({DROPOUT:g}) and l2({L2:g}): samples/s ≥ {{threshold:g}} × "
+                                    "PyTorch with nn.Dropout and weight_decay, one thread", anchor="fit_torch_large.py",
+        measure=lambda summary: fit_options_against(summary, "dltrain-large-regularized", "torch-large-regularized",
+                                                    "samples_per_s", ""),
+        threshold=1.25, at_least=True,
+        reasoning="Case 3's target with the same regularization in both: PyTorch adds a Dropout module and its "
+                  "autograd node per hidden layer and folds weight_decay into its optimizer, dltrain the same work "
+                  "without the dispatch around it, so the margin of case 3 must hold."),
 ]
 
 

@@ -159,7 +159,7 @@ struct DLCoord: ParsableCommand {
         } catch let error as ExitCode {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("dlcoord: error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("dlcoord: error: \(JobFlags.described(error))\n".utf8))
             if let madeDirectory { RunDirectory.removeIfEmpty(madeDirectory) }
             if Interrupt.requested, let runDirectory { printResumeCommand(runDirectory) }
             throw ExitCode.failure

@@ -152,6 +152,14 @@ enum JobFlags {
         }
     }
 
+    /// An error as dlcoord prints it: a setting refused once the job is built (a class the label
+    /// lacks, a monitor the epochs do not report) names its flag beside its job-file key, since
+    /// the value may have come from either.
+    static func described(_ error: Error) -> String {
+        guard case let JobError.badSetting(key, value, reason) = error else { return "\(error)" }
+        return "invalid \(key) (\(flag(ofKey: key))) \"\(value)\": \(reason)"
+    }
+
     /// The flag that sets a job file's key: `batch_size` is --batch-size; `optimizer_arguments.beta_1`
     /// is --optimizer-args, `feature_types.island` --feature-types.
     static func flag(ofKey key: String) -> String {

@@ -92,7 +92,7 @@ public struct JobSettings: Sendable, Equatable, Codable {
         loss = try c.decodeIfPresent(String.self, forKey: .loss) ?? d.loss
         optimizer = try c.decodeIfPresent(String.self, forKey: .optimizer) ?? d.optimizer
         learningRate = try c.number(Double.self, .learningRate)
-        optimizerArguments = try c.number([String: Double].self, .optimizerArguments) ?? [:]
+        optimizerArguments = try c.number([String: OptimizerArgument].self, .optimizerArguments)?.mapValues(\.value) ?? [:]
         metrics = try c.decodeIfPresent(ColumnList.self, forKey: .metrics)?.items ?? d.metrics
         epochs = try c.wholeNumber(Int.self, .epochs) ?? d.epochs
         batchSize = try c.wholeNumber(Int.self, .batchSize) ?? d.batchSize
@@ -166,6 +166,21 @@ extension KeyedDecodingContainer {
                 : "\(number) is out of range: it must be from \(range?.lowerBound.description ?? "\(Number.min)") to "
                     + (range?.upperBound.description ?? "\(Number.max)")
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [key], debugDescription: reason))
+        }
+    }
+}
+
+/// An optimizer argument in a job file: a number, or true or false (1 or 0), as --optimizer-args
+/// takes them (`"amsgrad": true`).
+struct OptimizerArgument: Decodable {
+    let value: Double
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let flag = try? container.decode(Bool.self) {
+            value = flag ? 1 : 0
+        } else {
+            value = try container.decode(Double.self)
         }
     }
 }
