@@ -99,6 +99,15 @@ final class ClusterHarness {
     }
 
     /// Moves the clock and lets every session notice.
+    /// Runs `ticks` ticks of 10 ms delivering at most `perTick` messages each, so that a run
+    /// stands mid-way.
+    func advance(ticks: Int, perTick: Int = 6) {
+        for _ in 0..<ticks {
+            advance(.milliseconds(10))
+            deliver(limit: perTick)
+        }
+    }
+
     func advance(_ duration: Duration) {
         now = now + duration
         coordinator.tick(now: now)

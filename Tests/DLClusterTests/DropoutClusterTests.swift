@@ -30,12 +30,6 @@ final class DropoutClusterTests: XCTestCase {
         return trainer.parameters.map(\.bitPattern)
     }
 
-    private func advance(_ harness: ClusterHarness, ticks: Int, perTick: Int = 6) {
-        for _ in 0..<ticks {
-            harness.advance(.milliseconds(10))
-            harness.deliver(limit: perTick)
-        }
-    }
 
     func testWorkersGiveTheLocalWeightsInRingAndStar() throws {
         let job = try job()
@@ -54,7 +48,7 @@ final class DropoutClusterTests: XCTestCase {
         let job = try job()
         let harness = ClusterHarness(job: job, workerCount: 3, timeouts: .init(worker: .seconds(2)))
         for _ in 0..<3 { harness.addWorker() }
-        advance(harness, ticks: 30)
+        harness.advance(ticks: 30)
         XCTAssertNil(harness.coordinator.outcome)
         harness.silenced = [1]
         harness.runToCompletion(perTick: 6)
@@ -72,7 +66,7 @@ final class DropoutClusterTests: XCTestCase {
         let harness = ClusterHarness(
             job: job, workerCount: 1, timeouts: .init(worker: .seconds(2), rejoin: .seconds(5)), checkpointer: checkpointer)
         harness.addWorker()
-        advance(harness, ticks: 20)
+        harness.advance(ticks: 20)
         XCTAssertGreaterThan(harness.coordinator.progress.position.step, 0, "the run is under way")
         harness.silenced = [0]
         harness.runToCompletion(perTick: 6)

@@ -23,20 +23,13 @@ final class RecoveryTests: XCTestCase {
         return trainer.parameters.map(\.bitPattern)
     }
 
-    /// Runs `ticks` ticks delivering at most `perTick` messages each, so the run is mid-way.
-    private func advance(_ harness: ClusterHarness, ticks: Int, perTick: Int = 6) {
-        for _ in 0..<ticks {
-            harness.advance(.milliseconds(10))
-            harness.deliver(limit: perTick)
-        }
-    }
 
     func testALostWorkersShardsAreRecomputedElsewhere() throws {
         let job = try job()
         for exchange in [CoordinatorSession.Exchange.ring, .star] {
             let harness = ClusterHarness(job: job, workerCount: 4, timeouts: .init(worker: .seconds(2)), exchange: exchange)
             for _ in 0..<4 { harness.addWorker() }
-            advance(harness, ticks: 30)
+            harness.advance(ticks: 30)
             XCTAssertNil(harness.coordinator.outcome)
             harness.silenced = [2]  // as if killed mid-step: what it was computing never arrives
             harness.runToCompletion(perTick: 6)
@@ -59,7 +52,7 @@ final class RecoveryTests: XCTestCase {
         // A worker timeout longer than the run: only the worker's own word can move its shards.
         let harness = ClusterHarness(job: job, workerCount: 4, timeouts: .init(worker: .seconds(3600)))
         for _ in 0..<4 { harness.addWorker() }
-        advance(harness, ticks: 30)
+        harness.advance(ticks: 30)
         XCTAssertNil(harness.coordinator.outcome)
         harness.workers[2].leave(because: "it was stopped (SIGTERM)", now: harness.now)  // as dlworker does on SIGTERM
         XCTAssertNil(harness.workers[2].outcome, "it waits for the coordinator to acknowledge its goodbye")
@@ -80,7 +73,7 @@ final class RecoveryTests: XCTestCase {
         let harness = ClusterHarness(job: job, workerCount: 2)
         harness.addWorker()
         harness.addWorker()
-        advance(harness, ticks: 60)
+        harness.advance(ticks: 60)
         XCTAssertNil(harness.coordinator.outcome)
         harness.addWorker()
         harness.runToCompletion(perTick: 6)
@@ -102,9 +95,9 @@ final class RecoveryTests: XCTestCase {
         let harness = ClusterHarness(job: job, workerCount: 2, timeouts: .init(worker: .seconds(2)))
         harness.addWorker()
         harness.addWorker()
-        advance(harness, ticks: 60)
+        harness.advance(ticks: 60)
         harness.silenced = [1]  // stopped (SIGSTOP) for longer than the timeout
-        advance(harness, ticks: 300)
+        harness.advance(ticks: 300)
         XCTAssertEqual(harness.lostWorkers, [1])
         harness.silenced = []  // continued (SIGCONT): it is told to register again, and is
         harness.runToCompletion(perTick: 2)
@@ -118,11 +111,11 @@ final class RecoveryTests: XCTestCase {
         let job = try job()
         let harness = ClusterHarness(job: job, workerCount: 1, timeouts: .init(worker: .seconds(2), rejoin: .seconds(30)))
         harness.addWorker()
-        advance(harness, ticks: 20)
+        harness.advance(ticks: 20)
         XCTAssertGreaterThan(harness.coordinator.progress.position.step, 0, "the run is under way")
         XCTAssertNil(harness.coordinator.outcome)
         harness.silenced = [0]
-        advance(harness, ticks: 500)
+        harness.advance(ticks: 500)
         XCTAssertNil(harness.coordinator.outcome, "still waiting")
         XCTAssertTrue(harness.coordinatorEvents.contains(.shardsWithoutWorker([0, 1, 2, 3], waiting: .seconds(30))))
         harness.addWorker()
@@ -140,7 +133,7 @@ final class RecoveryTests: XCTestCase {
         let harness = ClusterHarness(
             job: job, workerCount: 1, timeouts: .init(worker: .seconds(2), rejoin: .seconds(5)), checkpointer: checkpointer)
         harness.addWorker()
-        advance(harness, ticks: 20)
+        harness.advance(ticks: 20)
         XCTAssertGreaterThan(harness.coordinator.progress.position.step, 0, "the run is under way")
         XCTAssertNil(harness.coordinator.outcome)
         harness.silenced = [0]
@@ -166,7 +159,7 @@ final class RecoveryTests: XCTestCase {
         let harness = ClusterHarness(job: job, workerCount: 2, timeouts: .init(worker: .seconds(2)))
         harness.addWorker()
         harness.addWorker()
-        advance(harness, ticks: 20)
+        harness.advance(ticks: 20)
         harness.peerLinksCut = true  // both still answer the coordinator: nobody is lost
         harness.runToCompletion(perTick: 6)
         guard case let .failed(reason) = harness.coordinator.outcome else { return XCTFail(harness.recentLog) }
@@ -182,9 +175,9 @@ final class RecoveryTests: XCTestCase {
         let harness = ClusterHarness(job: job, workerCount: 2, timeouts: .init(worker: .seconds(2)))
         harness.addWorker()
         harness.addWorker()
-        advance(harness, ticks: 20)
+        harness.advance(ticks: 20)
         harness.peerLinksCut = true
-        advance(harness, ticks: 100)  // the step in progress is lost between the workers
+        harness.advance(ticks: 100)  // the step in progress is lost between the workers
         harness.peerLinksCut = false  // back before the worker timeout, when the step is sent again
         harness.runToCompletion(perTick: 6)
         XCTAssertEqual(harness.coordinator.outcome, .finished, harness.recentLog)
