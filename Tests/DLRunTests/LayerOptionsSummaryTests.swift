@@ -47,10 +47,19 @@ final class LayerOptionsSummaryTests: XCTestCase {
         XCTAssertTrue(json.contains("\"input_dropout\""), json)
         XCTAssertTrue(json.contains("\"kernel_regularizer\""), json)
 
+        var scheduled = JobSettings.seedJob
+        scheduled.fit.lrSchedule = "cosine_decay:decay_steps=100"
+        let scheduledJob = try TrainingJob(scheduled, loadsRows: false)
+        let scheduledModel = ModelFile(job: scheduledJob, parameters: scheduledJob.model.initialParameters(seed: 1), epochs: 1)
+        let scheduleLine = try XCTUnwrap(ModelSummary.text(of: scheduledModel).split(separator: "\n").first { $0.hasPrefix("Learning-rate schedule: ") })
+        XCTAssertTrue(scheduleLine.contains("cosine_decay:") && scheduleLine.contains("decay_steps=100"), String(scheduleLine))
+        XCTAssertEqual(ModelSummary.Record(scheduledModel).lrSchedule, scheduledJob.optimizer.schedule?.text)
+
         var plain = JobSettings.seedJob
         plain.epochs = 1
         let plainJob = try TrainingJob(plain, loadsRows: false)
         let plainText = ModelSummary.text(of: ModelFile(job: plainJob, parameters: plainJob.model.initialParameters(seed: 1), epochs: 1))
-        XCTAssertFalse(plainText.contains("Dropout") || plainText.contains("Layers ("), plainText)
+        XCTAssertFalse(
+            plainText.contains("Dropout") || plainText.contains("Layers (") || plainText.contains("Learning-rate schedule"), plainText)
     }
 }

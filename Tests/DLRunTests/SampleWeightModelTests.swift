@@ -43,6 +43,8 @@ final class SampleWeightModelTests: XCTestCase {
         let model = try ModelFile.read(path: path)
         XCTAssertEqual(model.sampleWeightColumn, "w")
         XCTAssertEqual(model.features, ["a", "b"])
+        XCTAssertEqual(ModelSummary.Record(model).sampleWeightColumn, "w")
+        XCTAssertTrue(ModelSummary.text(of: model).contains("Sample weights: column w,"))
 
         // The validation rows (the last 10), with the header.
         let lines = try String(contentsOfFile: settings.data, encoding: .utf8).split(separator: "\n")

@@ -34,6 +34,7 @@ public enum ModelSummary {
         let arguments = model.optimizerArguments.sorted { $0.key < $1.key }.map { "\($0.key)=\(Float($0.value))" }
         lines.append("Loss: \(model.loss.rawValue)")
         lines.append("Optimizer: \(model.optimizer)" + (arguments.isEmpty ? "" : " (\(arguments.joined(separator: ", ")))"))
+        if let schedule = model.optimizerSchedule { lines.append("Learning-rate schedule: \(schedule)") }
         lines.append("Metrics: " + (model.metrics.isEmpty ? "none" : model.metrics.joined(separator: ", ")))
         lines += layerOptions(model.model)
         lines.append("Features (\(model.features.count)): \(model.features.joined(separator: ", "))")
@@ -45,6 +46,9 @@ public enum ModelSummary {
         }
         let classes = model.labels.classes.map { "; classes in index order: \($0.joined(separator: ", "))" } ?? ""
         lines.append("Labels: \(model.labels.columns.joined(separator: ", ")) (\(model.labels.kind.rawValue))\(classes)")
+        if let column = model.sampleWeightColumn {
+            lines.append("Sample weights: column \(column), not a feature (dlmodel evaluate weighs each row's loss by it)")
+        }
         lines.append("Standardization: " + (model.standardization != nil
             ? "each feature as (x - mean) / scale, with the training rows' mean and scale (stored in the file)"
             : model.preprocessing != nil ? "none beside the columns' preprocessing" : "none"))
@@ -91,6 +95,8 @@ public enum ModelSummary {
         public var loss: String
         public var optimizer: String
         public var optimizerArguments: [String: Double]
+        /// The learning-rate schedule as `--lr-schedule` writes it, when there is one.
+        public var lrSchedule: String?
         public var metrics: [String]
         /// The model's inputs, in order.
         public var features: [String]
@@ -101,6 +107,8 @@ public enum ModelSummary {
         public var labels: LabelEncoding
         public var standardization: Bool
         public var training: ModelFile.Training
+        /// The column that weighed the rows, when there is one.
+        public var sampleWeightColumn: String?
 
         public init(_ file: ModelFile) {
             model = file.model
@@ -108,6 +116,7 @@ public enum ModelSummary {
             loss = file.loss.rawValue
             optimizer = file.optimizer
             optimizerArguments = file.optimizerArguments
+            lrSchedule = file.optimizerSchedule
             metrics = file.metrics
             features = file.features
             columns = file.preprocessing?.columns.map(InputColumn.init)
@@ -116,6 +125,7 @@ public enum ModelSummary {
             labels = file.labels
             standardization = file.standardization != nil
             training = file.training
+            sampleWeightColumn = file.sampleWeightColumn
         }
     }
 
